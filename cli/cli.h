@@ -1,0 +1,66 @@
+/* cli.h: what the subcommands of the salesgetter tool share. */
+#pragma once
+
+#include <sg.h>
+#include "sg-config.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes users and scripts rely on (DESIGN.md section 2). */
+enum {
+  SG_EXIT_OK = 0,
+  SG_EXIT_FAILED = 1,
+  SG_EXIT_USAGE = 2,
+};
+
+typedef enum {
+  SG_FORMAT_TABLE,
+  SG_FORMAT_JSON,
+  SG_FORMAT_CSV,
+} SgFormat;
+
+/* Options every subcommand takes. */
+typedef struct {
+  char *store;  /* --store FILE */
+  char *config; /* --config FILE */
+  char *format; /* --format table|json|csv */
+} SgGlobalOptions;
+
+typedef struct {
+  const char *name;
+  int (*run) (int argc, char **argv, SgGlobalOptions *globals);
+  const char *summary;
+} SgCommand;
+
+int sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_people (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_orgs (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals);
+
+/* Parses a subcommand's options (its own @entries plus --store, --config and, when
+ * @with_format, --format). Prints the error and returns FALSE on a usage error. */
+gboolean sg_cli_parse (const char *command, const char *parameter, const char *summary,
+                       const GOptionEntry *entries, gboolean with_format, int *argc, char ***argv,
+                       SgGlobalOptions *globals);
+
+/* Reads the config named by --config (or the default). Prints the error and returns NULL. */
+SgConfig *sg_cli_load_config (SgGlobalOptions *globals);
+
+/* Opens the store named by --store, $SALESGETTER_STORE, the config or the default.
+ * Prints the error and returns NULL. */
+SgStore *sg_cli_open_store (SgGlobalOptions *globals, SgConfig *config, gboolean read_only);
+
+/* Parses --format. Prints the error and returns FALSE on a bad value. */
+gboolean sg_cli_get_format (SgGlobalOptions *globals, SgFormat *format);
+
+/* Writes @table to stdout as a text table, a JSON array of objects, or CSV. */
+void sg_output_table (const SgTable *table, SgFormat format);
+
+/* Prints "salesgetter: MESSAGE" to stderr. */
+void sg_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* Text safe for a terminal: control characters (escape sequences, bidi overrides) replaced.
+ * Returns: (transfer full). */
+char *sg_cli_sanitize (const char *text);
+
+G_END_DECLS

@@ -1,0 +1,52 @@
+/* cmd-show.c: salesgetter show — one person's or organisation's timeline. */
+#include "config.h"
+
+#include "cli.h"
+
+#include <stdio.h>
+
+int
+sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals)
+{
+  int limit = 0;
+  const GOptionEntry entries[] = {
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N interactions (newest first)", "N" },
+    { NULL },
+  };
+  g_autoptr (SgConfig) config = NULL;
+  g_autoptr (SgStore) store = NULL;
+  g_autoptr (SgTable) table = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *heading = NULL;
+  SgFormat format;
+
+  if (!sg_cli_parse ("show", "ADDRESS|DOMAIN",
+                     "Shows the timeline of interactions with a person (any of their addresses)\n"
+                     "or an organisation (any of its domains), newest first.",
+                     entries, TRUE, &argc, &argv, globals) ||
+      !sg_cli_get_format (globals, &format))
+    return SG_EXIT_USAGE;
+  if (argc != 2 || limit < 0) {
+    sg_cli_error ("show: %s (see 'salesgetter show --help')",
+                  limit < 0 ? "--limit must not be negative" : "give one ADDRESS or DOMAIN");
+    return SG_EXIT_USAGE;
+  }
+  if ((config = sg_cli_load_config (globals)) == NULL ||
+      (store = sg_cli_open_store (globals, config, TRUE)) == NULL)
+    return SG_EXIT_FAILED;
+  table = sg_query_timeline (store, argv[1], (guint) limit, &error);
+  if (table == NULL) {
+    sg_cli_error ("%s", error->message);
+    return SG_EXIT_FAILED;
+  }
+  if (format == SG_FORMAT_TABLE) {
+    g_autofree char *safe = NULL;
+
+    heading = sg_query_describe (store, argv[1], NULL);
+    safe = sg_cli_sanitize (heading);
+    printf ("%s\n%u interaction%s\n\n", safe ? safe : argv[1], sg_table_get_n_rows (table),
+            sg_table_get_n_rows (table) == 1 ? "" : "s");
+  }
+  sg_output_table (table, format);
+  return SG_EXIT_OK;
+}

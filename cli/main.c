@@ -1,0 +1,108 @@
+/* main.c: the salesgetter command line: a table of subcommands, one file each. */
+#include "config.h"
+
+#include "cli.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const SgCommand commands[] = {
+  { "import", sg_cmd_import, "Import a Maildir, an mbox file or a message into the store" },
+  { "people", sg_cmd_people, "List the people you are in contact with" },
+  { "orgs", sg_cmd_orgs, "List the organisations you are in contact with" },
+  { "show", sg_cmd_show, "Show a person's or an organisation's timeline of interactions" },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+           "Usage: salesgetter [--store FILE] [--config FILE] COMMAND [OPTIONS] [ARGS]\n"
+           "\n"
+           "SalesGetter turns the mail you already have into a sales CRM.\n"
+           "\n"
+           "Commands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out,
+           "  %-8s %s\n"
+           "\n"
+           "Global options:\n"
+           "  --store FILE    the store to use (default $SALESGETTER_STORE, [store] path in the\n"
+           "                  config, or $XDG_DATA_HOME/salesgetter/store.db)\n"
+           "  --config FILE   the config file (default $XDG_CONFIG_HOME/salesgetter/salesgetter.conf)\n"
+           "  --version       print the version\n"
+           "  -h, --help      this help\n"
+           "\n"
+           "Run 'salesgetter COMMAND --help' for a command's options, 'man salesgetter-COMMAND'\n"
+           "for its manual. Exit status: 0 success, 1 failure, 2 usage error.\n",
+           "help", "Show this help, or a command's help");
+}
+
+int
+main (int argc, char **argv)
+{
+  SgGlobalOptions globals = { 0 };
+  int i = 1, status;
+
+  setlocale (LC_ALL, "");
+
+  /* Global options before the command. */
+  while (i < argc && argv[i][0] == '-') {
+    const char *a = argv[i];
+
+    if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
+      usage (stdout);
+      return SG_EXIT_OK;
+    } else if (strcmp (a, "--version") == 0) {
+      printf ("salesgetter %s\n", PACKAGE_VERSION);
+      return SG_EXIT_OK;
+    } else if ((strcmp (a, "--store") == 0 || strcmp (a, "--config") == 0) && i + 1 < argc) {
+      char **slot = strcmp (a, "--store") == 0 ? &globals.store : &globals.config;
+
+      g_free (*slot);
+      *slot = g_strdup (argv[i + 1]);
+      i += 2;
+    } else if (g_str_has_prefix (a, "--store=") || g_str_has_prefix (a, "--config=")) {
+      char **slot = g_str_has_prefix (a, "--store=") ? &globals.store : &globals.config;
+
+      g_free (*slot);
+      *slot = g_strdup (strchr (a, '=') + 1);
+      i++;
+    } else {
+      sg_cli_error ("unknown option %s (see 'salesgetter --help')", a);
+      return SG_EXIT_USAGE;
+    }
+  }
+  if (i >= argc) {
+    usage (stderr);
+    return SG_EXIT_USAGE;
+  }
+  if (strcmp (argv[i], "help") == 0) {
+    if (i + 1 < argc) {
+      for (guint c = 0; c < G_N_ELEMENTS (commands); c++) {
+        if (strcmp (argv[i + 1], commands[c].name) == 0) {
+          char *help_argv[] = { argv[i + 1], (char *) "--help", NULL };
+
+          return commands[c].run (2, help_argv, &globals);
+        }
+      }
+      sg_cli_error ("unknown command “%s” (see 'salesgetter --help')", argv[i + 1]);
+      return SG_EXIT_USAGE;
+    }
+    usage (stdout);
+    return SG_EXIT_OK;
+  }
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++) {
+    if (strcmp (argv[i], commands[c].name) == 0) {
+      status = commands[c].run (argc - i, argv + i, &globals);
+      g_free (globals.store);
+      g_free (globals.config);
+      g_free (globals.format);
+      return status;
+    }
+  }
+  sg_cli_error ("unknown command “%s” (see 'salesgetter --help')", argv[i]);
+  return SG_EXIT_USAGE;
+}

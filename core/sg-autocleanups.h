@@ -1,0 +1,14 @@
+/* sg-autocleanups.h: g_autoptr() support for every public type, in one place. */
+#pragma once
+
+#include "sg-identity.h"
+#include "sg-import.h"
+#include "sg-message.h"
+#include "sg-store.h"
+#include "sg-table.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgIdentity, sg_identity_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgStore, sg_store_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgTable, sg_table_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgMessage, sg_message_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgImporter, sg_importer_free)

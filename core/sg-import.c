@@ -1,0 +1,1349 @@
+/* sg-import.c: from messages to addresses, people, organisations and interactions. */
+#include "config.h"
+
+#include "sg-import.h"
+#include "sg-message.h"
+#include "sg-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Work is committed after this many messages or this much time, whichever comes first. */
+#define BATCH_MESSAGES 2000
+#define BATCH_USEC (500 * G_TIME_SPAN_MILLISECOND)
+/* Caches are dropped (after a flush) past this many entries, so memory stays flat. */
+#define CACHE_MAX 20000
+/* Folder depth followed under a Maildir root. */
+#define MAX_FOLDER_DEPTH 16
+
+G_DEFINE_QUARK (sg-import-error-quark, sg_import_error)
+
+typedef struct {
+  gint64 id;
+  gint64 person_id; /* 0: not a person */
+  gint64 org_id;    /* 0: no organisation */
+  SgAddressKind kind;
+} AddressEntry;
+
+typedef struct {
+  gint64 id;
+  char *name;
+  int name_score;
+  gint64 name_date;
+  gint64 first_seen;
+  gint64 last_seen;
+  gboolean dirty;
+} PersonEntry;
+
+typedef struct {
+  gint64 id;
+  gint64 first_seen;
+  gint64 last_seen;
+  gboolean dirty;
+} OrgEntry;
+
+struct _SgImporter {
+  SgStore *store;
+  SgIdentity *identity;
+  SgImportStats stats;
+  GHashTable *skip_reasons; /* reason -> count */
+
+  SgImportProgressFunc progress_func;
+  gpointer progress_data;
+  gint64 progress_interval;
+  gint64 progress_last;
+  SgImportProgress progress;
+
+  SgImportProblemFunc problem_func;
+  gpointer problem_data;
+
+  GHashTable *addresses; /* address -> AddressEntry */
+  GHashTable *people;    /* &id -> PersonEntry */
+  GHashTable *orgs;      /* domain -> OrgEntry */
+  GHashTable *org_by_id; /* &id -> OrgEntry (owned by orgs) */
+  gint64 data_version;
+
+  guint pending;         /* messages in the open transaction */
+  gint64 batch_start;
+};
+
+static void
+person_entry_free (gpointer p)
+{
+  PersonEntry *e = p;
+
+  g_free (e->name);
+  g_free (e);
+}
+
+SgImporter *
+sg_importer_new (SgStore *store, SgIdentity *identity)
+{
+  SgImporter *imp = g_new0 (SgImporter, 1);
+
+  g_return_val_if_fail (store != NULL && identity != NULL, NULL);
+  imp->store = store;
+  imp->identity = sg_identity_ref (identity);
+  imp->skip_reasons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  imp->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  imp->people = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, person_entry_free);
+  imp->orgs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  imp->org_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  imp->data_version = -1;
+  return imp;
+}
+
+void
+sg_importer_free (SgImporter *importer)
+{
+  if (importer == NULL)
+    return;
+  if (!sg_importer_flush (importer, NULL) && sg_store_in_transaction (importer->store))
+    sg_store_rollback (importer->store);
+  sg_identity_unref (importer->identity);
+  g_hash_table_unref (importer->skip_reasons);
+  g_hash_table_unref (importer->addresses);
+  g_hash_table_unref (importer->people);
+  g_hash_table_unref (importer->org_by_id);
+  g_hash_table_unref (importer->orgs);
+  g_free (importer);
+}
+
+void
+sg_importer_set_progress_func (SgImporter *importer, SgImportProgressFunc func,
+                               gpointer user_data, guint interval_ms)
+{
+  importer->progress_func = func;
+  importer->progress_data = user_data;
+  importer->progress_interval = (gint64) interval_ms * G_TIME_SPAN_MILLISECOND;
+}
+
+void
+sg_importer_set_problem_func (SgImporter *importer, SgImportProblemFunc func, gpointer user_data)
+{
+  importer->problem_func = func;
+  importer->problem_data = user_data;
+}
+
+const SgImportStats *
+sg_importer_get_stats (SgImporter *importer)
+{
+  return &importer->stats;
+}
+
+SgTable *
+sg_importer_get_skip_reasons (SgImporter *importer)
+{
+  SgTable *t = sg_table_new ();
+  g_autoptr (GList) keys = g_hash_table_get_keys (importer->skip_reasons);
+
+  sg_table_add_column (t, "reason", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "count", SG_COLUMN_INT, 0);
+  keys = g_list_sort (keys, (GCompareFunc) strcmp);
+  for (GList *l = keys; l; l = l->next) {
+    sg_table_append_row (t);
+    sg_table_set_text (t, 0, l->data);
+    sg_table_set_int (t, 1, GPOINTER_TO_UINT (g_hash_table_lookup (importer->skip_reasons, l->data)));
+  }
+  return t;
+}
+
+static void
+report_progress (SgImporter *imp, gboolean force)
+{
+  gint64 now;
+
+  if (imp->progress_func == NULL)
+    return;
+  now = g_get_monotonic_time ();
+  if (!force && now - imp->progress_last < imp->progress_interval)
+    return;
+  imp->progress_last = now;
+  imp->progress_func (&imp->progress, imp->progress_data);
+}
+
+static const char *
+reason_for (const GError *error)
+{
+  if (error->domain == SG_MESSAGE_ERROR) {
+    switch (error->code) {
+    case SG_MESSAGE_ERROR_TOO_LARGE: return "message too large";
+    case SG_MESSAGE_ERROR_HEADERS_TOO_LARGE: return "header block too large";
+    case SG_MESSAGE_ERROR_NOT_MAIL: return "not a mail message";
+    case SG_MESSAGE_ERROR_EMPTY: return "empty file";
+    default: break;
+    }
+  }
+  if (error->domain == SG_IMPORT_ERROR || error->domain == G_FILE_ERROR || error->domain == G_IO_ERROR)
+    return "unreadable file";
+  return "other error";
+}
+
+/* Counts a skipped message, tells the front end and remembers it in the store. */
+static void
+problem (SgImporter *imp, gint64 source_id, const char *location, const GError *error)
+{
+  const char *reason = reason_for (error);
+  gpointer n = g_hash_table_lookup (imp->skip_reasons, reason);
+  sqlite3_stmt *stmt;
+
+  imp->stats.skipped++;
+  g_hash_table_replace (imp->skip_reasons, g_strdup (reason), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
+  if (imp->problem_func)
+    imp->problem_func (location, error, imp->problem_data);
+  stmt = _sg_store_prepare (imp->store,
+      "INSERT INTO import_problems (source_id, location, reason, at) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (source_id, location) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+      NULL);
+  if (stmt != NULL) {
+    if (source_id > 0)
+      sqlite3_bind_int64 (stmt, 1, source_id);
+    sqlite3_bind_text (stmt, 2, location, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, error->message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
+    _sg_store_exec_stmt (imp->store, stmt, NULL);
+  }
+}
+
+/* --- caches ------------------------------------------------------------------------- */
+
+static gboolean
+flush_caches (SgImporter *imp, GError **error)
+{
+  GHashTableIter iter;
+  gpointer value;
+  sqlite3_stmt *stmt;
+
+  g_hash_table_iter_init (&iter, imp->people);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    PersonEntry *p = value;
+
+    if (!p->dirty)
+      continue;
+    stmt = _sg_store_prepare (imp->store,
+        "UPDATE people SET name = ?, name_score = ?, name_date = ?, first_seen = ?, last_seen = ? "
+        "WHERE id = ?", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 2, p->name_score);
+    sqlite3_bind_int64 (stmt, 3, p->name_date);
+    sqlite3_bind_int64 (stmt, 4, p->first_seen);
+    sqlite3_bind_int64 (stmt, 5, p->last_seen);
+    sqlite3_bind_int64 (stmt, 6, p->id);
+    if (!_sg_store_exec_stmt (imp->store, stmt, error))
+      return FALSE;
+    p->dirty = FALSE;
+  }
+  g_hash_table_iter_init (&iter, imp->orgs);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    OrgEntry *o = value;
+
+    if (!o->dirty)
+      continue;
+    stmt = _sg_store_prepare (imp->store,
+        "UPDATE organisations SET first_seen = ?, last_seen = ? WHERE id = ?", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, o->first_seen);
+    sqlite3_bind_int64 (stmt, 2, o->last_seen);
+    sqlite3_bind_int64 (stmt, 3, o->id);
+    if (!_sg_store_exec_stmt (imp->store, stmt, error))
+      return FALSE;
+    o->dirty = FALSE;
+  }
+  return TRUE;
+}
+
+static void
+drop_caches (SgImporter *imp)
+{
+  g_hash_table_remove_all (imp->addresses);
+  g_hash_table_remove_all (imp->people);
+  g_hash_table_remove_all (imp->org_by_id);
+  g_hash_table_remove_all (imp->orgs);
+}
+
+gboolean
+sg_importer_flush (SgImporter *importer, GError **error)
+{
+  if (importer->pending == 0 && !sg_store_in_transaction (importer->store))
+    return TRUE;
+  if (!flush_caches (importer, error)) {
+    sg_store_rollback (importer->store);
+    drop_caches (importer);
+    importer->pending = 0;
+    return FALSE;
+  }
+  importer->pending = 0;
+  if (!sg_store_commit (importer->store, error)) {
+    drop_caches (importer);
+    return FALSE;
+  }
+  if (g_hash_table_size (importer->addresses) > CACHE_MAX || g_hash_table_size (importer->people) > CACHE_MAX)
+    drop_caches (importer);
+  return TRUE;
+}
+
+/* Opens a batch if none is open. Another process may have written since our last batch:
+ * then the caches may be stale, and are dropped. */
+static gboolean
+ensure_batch (SgImporter *imp, GError **error)
+{
+  gint64 version = 0;
+  sqlite3_stmt *stmt;
+
+  if (sg_store_in_transaction (imp->store))
+    return TRUE;
+  if (!sg_store_begin (imp->store, error))
+    return FALSE;
+  stmt = _sg_store_prepare (imp->store, "PRAGMA data_version", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (version != imp->data_version)
+    drop_caches (imp);
+  imp->data_version = version;
+  imp->batch_start = g_get_monotonic_time ();
+  return TRUE;
+}
+
+static gboolean
+maybe_commit (SgImporter *imp, GError **error)
+{
+  if (imp->pending >= BATCH_MESSAGES || g_get_monotonic_time () - imp->batch_start >= BATCH_USEC)
+    return sg_importer_flush (imp, error);
+  return TRUE;
+}
+
+/* --- change log ------------------------------------------------------------------- */
+
+static char *
+builder_to_string (JsonBuilder *b)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+
+  return json_to_string (root, FALSE);
+}
+
+/* --- organisations, addresses, people --------------------------------------------- */
+
+static OrgEntry *
+ensure_org (SgImporter *imp, const char *domain, gboolean internal, gint64 date, GError **error)
+{
+  OrgEntry *o = g_hash_table_lookup (imp->orgs, domain);
+  sqlite3_stmt *stmt;
+
+  if (o != NULL)
+    return o;
+  stmt = _sg_store_prepare (imp->store,
+      "SELECT o.id, o.first_seen, o.last_seen FROM org_domains d JOIN organisations o ON o.id = d.org_id "
+      "WHERE d.domain = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW) {
+    o = g_new0 (OrgEntry, 1);
+    o->id = sqlite3_column_int64 (stmt, 0);
+    o->first_seen = sqlite3_column_int64 (stmt, 1);
+    o->last_seen = sqlite3_column_int64 (stmt, 2);
+    sqlite3_reset (stmt);
+  } else {
+    g_autofree char *name = sg_org_name_from_domain (domain);
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autofree char *fields = NULL;
+    const char *kind = internal ? "internal" : "external";
+
+    sqlite3_reset (stmt);
+    stmt = _sg_store_prepare (imp->store,
+        "INSERT INTO organisations (domain, name, kind, first_seen, last_seen, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)", error);
+    if (stmt == NULL)
+      return NULL;
+    sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, kind, -1, SQLITE_STATIC);
+    if (date != 0) {
+      sqlite3_bind_int64 (stmt, 4, date);
+      sqlite3_bind_int64 (stmt, 5, date);
+    }
+    sqlite3_bind_int64 (stmt, 6, g_get_real_time () / G_USEC_PER_SEC);
+    if (!_sg_store_exec_stmt (imp->store, stmt, error))
+      return NULL;
+    o = g_new0 (OrgEntry, 1);
+    o->id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
+    o->first_seen = o->last_seen = date;
+    stmt = _sg_store_prepare (imp->store, "INSERT INTO org_domains (domain, org_id) VALUES (?, ?)", error);
+    if (stmt == NULL) {
+      g_free (o);
+      return NULL;
+    }
+    sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, o->id);
+    if (!_sg_store_exec_stmt (imp->store, stmt, error)) {
+      g_free (o);
+      return NULL;
+    }
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, name);
+    json_builder_set_member_name (b, "kind");
+    json_builder_add_string_value (b, kind);
+    json_builder_end_object (b);
+    fields = builder_to_string (b);
+    if (!_sg_store_log_change (imp->store, "organisation", domain, "upsert", fields, error)) {
+      g_free (o);
+      return NULL;
+    }
+    if (!internal)
+      imp->stats.orgs_new++;
+  }
+  g_hash_table_insert (imp->orgs, g_strdup (domain), o);
+  g_hash_table_insert (imp->org_by_id, &o->id, o);
+  return o;
+}
+
+static void
+seen (gint64 *first, gint64 *last, gint64 date, gboolean *dirty)
+{
+  if (*first == 0 || date < *first) {
+    *first = date;
+    *dirty = TRUE;
+  }
+  if (date > *last) {
+    *last = date;
+    *dirty = TRUE;
+  }
+}
+
+static PersonEntry *
+lookup_person (SgImporter *imp, gint64 id, GError **error)
+{
+  PersonEntry *p = g_hash_table_lookup (imp->people, &id);
+  sqlite3_stmt *stmt;
+
+  if (p != NULL)
+    return p;
+  stmt = _sg_store_prepare (imp->store,
+      "SELECT name, name_score, name_date, first_seen, last_seen FROM people WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    sqlite3_reset (stmt);
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_NOT_FOUND, "person %" G_GINT64_FORMAT " vanished", id);
+    return NULL;
+  }
+  p = g_new0 (PersonEntry, 1);
+  p->id = id;
+  p->name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  p->name_score = sqlite3_column_int (stmt, 1);
+  p->name_date = sqlite3_column_int64 (stmt, 2);
+  p->first_seen = sqlite3_column_int64 (stmt, 3);
+  p->last_seen = sqlite3_column_int64 (stmt, 4);
+  sqlite3_reset (stmt);
+  g_hash_table_insert (imp->people, &p->id, p);
+  return p;
+}
+
+/* A better name wins; between equally good names the one from the newer message wins, so
+ * the result does not depend on the order in which messages are imported. */
+static void
+offer_name (PersonEntry *p, const SgParticipant *part, gint64 date)
+{
+  int score = sg_name_score (part->name, part->address);
+
+  if (score == 0 || score < p->name_score)
+    return;
+  if (score == p->name_score &&
+      (date < p->name_date || (date == p->name_date && g_strcmp0 (part->name, p->name) <= 0)))
+    return;
+  g_free (p->name);
+  p->name = g_strdup (part->name);
+  p->name_score = score;
+  p->name_date = date;
+  p->dirty = TRUE;
+}
+
+static gboolean
+create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint64 date, GError **error)
+{
+  const char *kind = part->self ? "self" : part->internal ? "colleague" : "contact";
+  sqlite3_stmt *stmt;
+  PersonEntry *p;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree char *fields = NULL;
+
+  stmt = _sg_store_prepare (imp->store,
+      "INSERT INTO people (org_id, kind, first_seen, last_seen, created_at) VALUES (?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (a->org_id > 0)
+    sqlite3_bind_int64 (stmt, 1, a->org_id);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, date);
+  sqlite3_bind_int64 (stmt, 4, date);
+  sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
+  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+    return FALSE;
+  a->person_id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
+  stmt = _sg_store_prepare (imp->store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, a->person_id);
+  sqlite3_bind_int64 (stmt, 2, a->id);
+  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+    return FALSE;
+
+  p = g_new0 (PersonEntry, 1);
+  p->id = a->person_id;
+  p->first_seen = p->last_seen = date;
+  p->dirty = TRUE;
+  g_hash_table_insert (imp->people, &p->id, p);
+  offer_name (p, part, date);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, p->name);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, kind);
+  json_builder_end_object (b);
+  fields = builder_to_string (b);
+  if (!_sg_store_log_change (imp->store, "person", part->address, "upsert", fields, error))
+    return FALSE;
+  if (!part->internal)
+    imp->stats.people_new++;
+  return TRUE;
+}
+
+static AddressEntry *
+resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint64 date, GError **error)
+{
+  AddressEntry *a = g_hash_table_lookup (imp->addresses, part->address);
+  sqlite3_stmt *stmt;
+
+  if (a == NULL) {
+    stmt = _sg_store_prepare (imp->store,
+        "SELECT a.id, coalesce(a.person_id, 0), coalesce(d.org_id, 0), a.kind FROM addresses a "
+        "LEFT JOIN org_domains d ON d.domain = a.org_domain WHERE a.address = ?", error);
+    if (stmt == NULL)
+      return NULL;
+    sqlite3_bind_text (stmt, 1, part->address, -1, SQLITE_STATIC);
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+      const char *kind = (const char *) sqlite3_column_text (stmt, 3);
+
+      a = g_new0 (AddressEntry, 1);
+      a->id = sqlite3_column_int64 (stmt, 0);
+      a->person_id = sqlite3_column_int64 (stmt, 1);
+      a->org_id = sqlite3_column_int64 (stmt, 2);
+      a->kind = g_strcmp0 (kind, "personal") == 0 ? SG_ADDRESS_PERSONAL
+              : g_strcmp0 (kind, "role") == 0     ? SG_ADDRESS_ROLE
+              : g_strcmp0 (kind, "list") == 0     ? SG_ADDRESS_LIST
+                                                  : SG_ADDRESS_NOREPLY;
+      sqlite3_reset (stmt);
+    } else {
+      const char *domain = sg_address_get_domain (part->address);
+      g_autofree char *reg = NULL;
+      OrgEntry *o = NULL;
+
+      sqlite3_reset (stmt);
+      reg = sg_domain_get_registrable (domain);
+      if (reg != NULL && sg_domain_is_freemail (reg))
+        g_clear_pointer (&reg, g_free);
+      if (reg != NULL) {
+        o = ensure_org (imp, reg, part->internal, bulk ? 0 : date, error);
+        if (o == NULL)
+          return NULL;
+      }
+      stmt = _sg_store_prepare (imp->store,
+          "INSERT INTO addresses (address, domain, org_domain, kind, created_at) VALUES (?, ?, ?, ?, ?)", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_text (stmt, 1, part->address, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, domain, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, reg, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, sg_address_kind_to_string (part->kind), -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
+      if (!_sg_store_exec_stmt (imp->store, stmt, error))
+        return NULL;
+      a = g_new0 (AddressEntry, 1);
+      a->id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
+      a->org_id = o ? o->id : 0;
+      a->kind = part->kind;
+    }
+    g_hash_table_insert (imp->addresses, g_strdup (part->address), a);
+  }
+
+  /* Only personal addresses in person-to-person mail make people. A list's poster who
+   * later writes directly becomes a person then, and their list mail joins them. */
+  if (a->person_id == 0 && a->kind == SG_ADDRESS_PERSONAL && !bulk) {
+    if (!create_person (imp, a, part, date, error))
+      return NULL;
+  } else if (a->person_id != 0) {
+    PersonEntry *p = lookup_person (imp, a->person_id, error);
+
+    if (p == NULL)
+      return NULL;
+    if (!bulk)
+      offer_name (p, part, date);
+    seen (&p->first_seen, &p->last_seen, date, &p->dirty);
+  }
+  if (a->org_id != 0) {
+    OrgEntry *o = g_hash_table_lookup (imp->org_by_id, &a->org_id);
+
+    if (o == NULL) {
+      /* Cached addresses outlive a dropped org cache only within one batch; reload. */
+      stmt = _sg_store_prepare (imp->store, "SELECT domain FROM organisations WHERE id = ?", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_int64 (stmt, 1, a->org_id);
+      if (sqlite3_step (stmt) == SQLITE_ROW) {
+        g_autofree char *domain = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+
+        sqlite3_reset (stmt);
+        o = ensure_org (imp, domain, part->internal, bulk ? 0 : date, error);
+        if (o == NULL)
+          return NULL;
+      } else {
+        sqlite3_reset (stmt);
+      }
+    }
+    if (o != NULL && !bulk)
+      seen (&o->first_seen, &o->last_seen, date, &o->dirty);
+  }
+  return a;
+}
+
+/* --- interactions --------------------------------------------------------------------- */
+
+static gboolean
+lookup_interaction (SgImporter *imp, const char *message_id, gint64 *out_id, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (imp->store, "SELECT id FROM interactions WHERE message_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  *out_id = 0;
+  sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    *out_id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+static gint64
+ensure_thread (SgImporter *imp, const SgMessage *m, GError **error)
+{
+  const char *root = sg_message_get_thread_root (m);
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+
+  /* A reply that names only its parent joins the parent's thread when the parent is known. */
+  if (sg_message_get_references (m)[0] == NULL && sg_message_get_in_reply_to (m) != NULL) {
+    stmt = _sg_store_prepare (imp->store, "SELECT thread_id FROM interactions WHERE message_id = ?", error);
+    if (stmt == NULL)
+      return 0;
+    sqlite3_bind_text (stmt, 1, sg_message_get_in_reply_to (m), -1, SQLITE_STATIC);
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+      id = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    if (id > 0)
+      return id;
+  }
+  stmt = _sg_store_prepare (imp->store, "SELECT id FROM threads WHERE root_key = ?", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, root, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (id > 0)
+    return id;
+  stmt = _sg_store_prepare (imp->store, "INSERT INTO threads (root_key) VALUES (?)", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, root, -1, SQLITE_STATIC);
+  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+    return 0;
+  return sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
+}
+
+/* Stores @m unless its Message-ID is known. Sets *@out_id to the interaction. */
+static gboolean
+store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char *location,
+               gint64 *out_id, GError **error)
+{
+  gint64 id, thread_id, date = sg_message_get_date (m);
+  gboolean bulk = sg_message_is_bulk (m);
+  guint n = sg_message_get_n_participants (m);
+  sqlite3_stmt *stmt;
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autofree char *fields = NULL;
+
+  if (!lookup_interaction (imp, sg_message_get_id (m), &id, error))
+    return FALSE;
+  if (id > 0) {
+    imp->stats.known++;
+    *out_id = id;
+    return TRUE;
+  }
+  thread_id = ensure_thread (imp, m, error);
+  if (thread_id == 0)
+    return FALSE;
+  stmt = _sg_store_prepare (imp->store,
+      "INSERT INTO interactions (message_id, kind, direction, internal, bulk, date_utc, tz_offset, "
+      "subject, thread_id, in_reply_to, source_id, location, created_at) "
+      "VALUES (?, 'mail', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, sg_message_get_id (m), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, sg_direction_to_string (sg_message_get_direction (m)), -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 3, sg_message_is_internal (m));
+  sqlite3_bind_int (stmt, 4, bulk);
+  sqlite3_bind_int64 (stmt, 5, date);
+  sqlite3_bind_int (stmt, 6, sg_message_get_tz_offset (m));
+  sqlite3_bind_text (stmt, 7, sg_message_get_subject (m), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 8, thread_id);
+  sqlite3_bind_text (stmt, 9, sg_message_get_in_reply_to (m), -1, SQLITE_STATIC);
+  if (source_id > 0)
+    sqlite3_bind_int64 (stmt, 10, source_id);
+  sqlite3_bind_text (stmt, 11, location, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 12, g_get_real_time () / G_USEC_PER_SEC);
+  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+    return FALSE;
+  id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
+
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, "mail");
+  json_builder_set_member_name (b, "direction");
+  json_builder_add_string_value (b, sg_direction_to_string (sg_message_get_direction (m)));
+  json_builder_set_member_name (b, "internal");
+  json_builder_add_boolean_value (b, sg_message_is_internal (m));
+  json_builder_set_member_name (b, "bulk");
+  json_builder_add_boolean_value (b, bulk);
+  json_builder_set_member_name (b, "date");
+  json_builder_add_int_value (b, date);
+  json_builder_set_member_name (b, "tz_offset");
+  json_builder_add_int_value (b, sg_message_get_tz_offset (m));
+  json_builder_set_member_name (b, "subject");
+  json_builder_add_string_value (b, sg_message_get_subject (m));
+  json_builder_set_member_name (b, "thread_root");
+  json_builder_add_string_value (b, sg_message_get_thread_root (m));
+  json_builder_set_member_name (b, "participants");
+  json_builder_begin_array (b);
+
+  for (guint i = 0; i < n; i++) {
+    const SgParticipant *p = sg_message_get_participant (m, i);
+    AddressEntry *a = resolve_address (imp, p, bulk, date, error);
+
+    if (a == NULL)
+      return FALSE;
+    stmt = _sg_store_prepare (imp->store,
+        "INSERT OR IGNORE INTO participants (interaction_id, address_id, role, display_name) "
+        "VALUES (?, ?, ?, ?)", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, id);
+    sqlite3_bind_int64 (stmt, 2, a->id);
+    sqlite3_bind_text (stmt, 3, sg_header_role_to_string (p->role), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, p->name, -1, SQLITE_STATIC);
+    if (!_sg_store_exec_stmt (imp->store, stmt, error))
+      return FALSE;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "address");
+    json_builder_add_string_value (b, p->address);
+    json_builder_set_member_name (b, "role");
+    json_builder_add_string_value (b, sg_header_role_to_string (p->role));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  fields = builder_to_string (b);
+  if (!_sg_store_log_change (imp->store, "interaction", sg_message_get_id (m), "upsert", fields, error))
+    return FALSE;
+  imp->stats.imported++;
+  *out_id = id;
+  return TRUE;
+}
+
+/* Imports one parsed message inside the current batch, all or nothing. @seen_name, when
+ * not NULL, is recorded in maildir_seen in the same step. */
+static gboolean
+import_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char *location,
+                const char *seen_name, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+  SgImportStats saved = imp->stats;
+
+  if (!ensure_batch (imp, error))
+    return FALSE;
+  /* A savepoint keeps a message that fails half-way from leaving half its rows. */
+  if (sqlite3_exec (_sg_store_get_db (imp->store), "SAVEPOINT msg", NULL, NULL, NULL) != SQLITE_OK) {
+    _sg_store_set_error (imp->store, error, "savepoint");
+    return FALSE;
+  }
+  if (!store_message (imp, m, source_id, location, &id, error))
+    goto fail;
+  if (seen_name != NULL) {
+    stmt = _sg_store_prepare (imp->store,
+        "INSERT OR REPLACE INTO maildir_seen (source_id, name, interaction_id) VALUES (?, ?, ?)", error);
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_int64 (stmt, 1, source_id);
+    sqlite3_bind_text (stmt, 2, seen_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, id);
+    if (!_sg_store_exec_stmt (imp->store, stmt, error))
+      goto fail;
+  }
+  sqlite3_exec (_sg_store_get_db (imp->store), "RELEASE msg", NULL, NULL, NULL);
+  imp->pending++;
+  return TRUE;
+
+fail:
+  sqlite3_exec (_sg_store_get_db (imp->store), "ROLLBACK TO msg; RELEASE msg", NULL, NULL, NULL);
+  /* The caches may hold rows that were just rolled back. */
+  drop_caches (imp);
+  imp->stats = saved;
+  return FALSE;
+}
+
+/* --- sources --------------------------------------------------------------------------- */
+
+static gint64
+ensure_source (SgImporter *imp, const char *kind, const char *uri, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+
+  if (!ensure_batch (imp, error))
+    return 0;
+  stmt = _sg_store_prepare (imp->store,
+      "INSERT INTO sources (kind, uri) VALUES (?, ?) ON CONFLICT (uri) DO NOTHING", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, uri, -1, SQLITE_STATIC);
+  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+    return 0;
+  stmt = _sg_store_prepare (imp->store, "SELECT id FROM sources WHERE uri = ?", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, uri, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return id;
+}
+
+static char *
+canonical_path (const char *path)
+{
+  g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  char *real = realpath (abs, NULL);
+
+  if (real != NULL) {
+    char *out = g_strdup (real);
+
+    free (real);
+    return out;
+  }
+  return g_steal_pointer (&abs);
+}
+
+/* --- Maildir ----------------------------------------------------------------------------- */
+
+static gboolean
+is_maildir_folder (const char *dir)
+{
+  g_autofree char *cur = g_build_filename (dir, "cur", NULL);
+  g_autofree char *new = g_build_filename (dir, "new", NULL);
+
+  return g_file_test (cur, G_FILE_TEST_IS_DIR) || g_file_test (new, G_FILE_TEST_IS_DIR);
+}
+
+/* Folders people do not want as sales knowledge. */
+static gboolean
+is_skipped_folder (const char *name)
+{
+  static const char *const skipped[] = { "trash", "junk", "spam", "drafts", "deleted items",
+                                         "deleted messages", "junk e-mail", "bulk mail" };
+  const char *base = strrchr (name, '/');
+  g_autofree char *down = NULL;
+
+  base = base ? base + 1 : name;
+  /* Maildir++ names folders .Parent.Child. */
+  if (strrchr (base, '.') != NULL && base[0] == '.')
+    base = strrchr (base, '.') + 1;
+  down = g_utf8_strdown (base, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (skipped); i++)
+    if (strcmp (down, skipped[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The key a Maildir file keeps across flag changes: folder-relative path up to ':2,'. */
+static char *
+seen_key (const char *folder, const char *name)
+{
+  const char *colon = strchr (name, ':');
+  gsize len = colon ? (gsize) (colon - name) : strlen (name);
+
+  return *folder ? g_strdup_printf ("%s/%.*s", folder, (int) len, name)
+                 : g_strndup (name, len);
+}
+
+static gboolean
+is_seen (SgImporter *imp, gint64 source_id, const char *key, gboolean *out, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (imp->store,
+      "SELECT 1 FROM maildir_seen WHERE source_id = ? AND name = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, source_id);
+  sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+  *out = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* Marks a file that can never be imported as seen, so it is not retried forever. */
+static gboolean
+mark_seen (SgImporter *imp, gint64 source_id, const char *key, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (imp->store,
+      "INSERT OR IGNORE INTO maildir_seen (source_id, name) VALUES (?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, source_id);
+  sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+  return _sg_store_exec_stmt (imp->store, stmt, error);
+}
+
+/* Imports one Maildir file. Returns FALSE only on store failure. */
+static gboolean
+import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const char *folder,
+                     const char *name, GError **error)
+{
+  g_autofree char *key = seen_key (folder, name);
+  g_autofree char *location = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GMimeStream) stream = NULL;
+  SgMessage *m;
+  struct stat st;
+  gboolean already;
+  gint64 fallback;
+  int fd;
+
+  if (!ensure_batch (imp, error) || !is_seen (imp, source_id, key, &already, error))
+    return FALSE;
+  imp->stats.messages++;
+  if (already) {
+    imp->stats.known++;
+    return TRUE;
+  }
+  location = *folder ? g_strdup_printf ("%s/%s", folder, name) : g_strdup (name);
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    int saved = errno;
+
+    /* A file moved away between listing and reading (new/ -> cur/) is not a problem. */
+    if (saved == ENOENT) {
+      imp->stats.messages--;
+      return TRUE;
+    }
+    g_set_error (&local, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "%s", g_strerror (saved));
+    problem (imp, source_id, path, local);
+    return TRUE;
+  }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+    close (fd);
+    g_set_error (&local, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "not a regular file");
+    problem (imp, source_id, path, local);
+    return mark_seen (imp, source_id, key, error);
+  }
+  if ((gsize) st.st_size > SG_MESSAGE_MAX_SIZE || st.st_size == 0) {
+    close (fd);
+    if (st.st_size == 0)
+      g_set_error (&local, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_EMPTY, "empty file");
+    else
+      g_set_error (&local, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_TOO_LARGE,
+                   "message of %lld bytes is over the cap of %" G_GSIZE_FORMAT,
+                   (long long) st.st_size, SG_MESSAGE_MAX_SIZE);
+    problem (imp, source_id, path, local);
+    return mark_seen (imp, source_id, key, error);
+  }
+  /* The delivery time in the file name, else the file's time, stands in for a missing Date. */
+  fallback = g_ascii_strtoll (name, NULL, 10);
+  if (fallback <= 0)
+    fallback = st.st_mtime;
+  _sg_gmime_init ();
+  stream = g_mime_stream_fs_new (fd);
+  m = sg_message_parse_stream (stream, imp->identity, fallback, &local);
+  if (m == NULL) {
+    problem (imp, source_id, path, local);
+    return mark_seen (imp, source_id, key, error);
+  }
+  if (!import_message (imp, m, source_id, location, key, error)) {
+    sg_message_free (m);
+    return FALSE;
+  }
+  sg_message_free (m);
+  return maybe_commit (imp, error);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Sorted entries of @dir that are not hidden. NULL if it cannot be read. */
+static GPtrArray *
+list_dir (const char *dir, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  GPtrArray *names;
+  const char *n;
+
+  if (d == NULL)
+    return NULL;
+  names = g_ptr_array_new_with_free_func (g_free);
+  while ((n = g_dir_read_name (d)) != NULL)
+    if (n[0] != '.')
+      g_ptr_array_add (names, g_strdup (n));
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+typedef struct {
+  char *path;   /* absolute */
+  char *folder; /* relative to the root, "" for the root */
+} Folder;
+
+static void
+folder_free (gpointer p)
+{
+  Folder *f = p;
+
+  g_free (f->path);
+  g_free (f->folder);
+  g_free (f);
+}
+
+/* Collects the Maildir folders under @root (the root itself, Maildir++ dot-folders and
+ * nested Maildirs), and counts their messages for the progress bar. */
+static void
+collect_folders (SgImporter *imp, const char *path, const char *folder, int depth, GPtrArray *out)
+{
+  g_autoptr (GDir) d = NULL;
+  const char *n;
+
+  if (depth > MAX_FOLDER_DEPTH || (*folder && is_skipped_folder (folder)))
+    return;
+  if (is_maildir_folder (path)) {
+    Folder *f = g_new0 (Folder, 1);
+
+    f->path = g_strdup (path);
+    f->folder = g_strdup (folder);
+    g_ptr_array_add (out, f);
+    for (guint s = 0; s < 2; s++) {
+      g_autofree char *sub = g_build_filename (path, s ? "cur" : "new", NULL);
+      g_autoptr (GDir) sd = g_dir_open (sub, 0, NULL);
+
+      while (sd && (n = g_dir_read_name (sd)) != NULL)
+        if (n[0] != '.')
+          imp->progress.files_total++;
+    }
+  }
+  d = g_dir_open (path, 0, NULL);
+  while (d && (n = g_dir_read_name (d)) != NULL) {
+    g_autofree char *child = NULL;
+    g_autofree char *child_folder = NULL;
+
+    if (strcmp (n, "cur") == 0 || strcmp (n, "new") == 0 || strcmp (n, "tmp") == 0 ||
+        strcmp (n, ".") == 0 || strcmp (n, "..") == 0)
+      continue;
+    child = g_build_filename (path, n, NULL);
+    if (!g_file_test (child, G_FILE_TEST_IS_DIR) || g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+      continue;
+    child_folder = *folder ? g_strdup_printf ("%s/%s", folder, n) : g_strdup (n);
+    collect_folders (imp, child, child_folder, depth + 1, out);
+  }
+}
+
+static gboolean
+scan_maildir (SgImporter *imp, const char *root, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *canon = canonical_path (root);
+  g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (folder_free);
+  gint64 source_id;
+
+  source_id = ensure_source (imp, "maildir", canon, error);
+  if (source_id == 0)
+    return FALSE;
+  collect_folders (imp, canon, "", 0, folders);
+  g_ptr_array_sort (folders, compare_names);
+  report_progress (imp, TRUE);
+
+  for (guint i = 0; i < folders->len; i++) {
+    Folder *f = folders->pdata[i];
+
+    for (guint s = 0; s < 2; s++) {
+      g_autofree char *sub = g_build_filename (f->path, s ? "cur" : "new", NULL);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GPtrArray) names = NULL;
+
+      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+        continue;
+      names = list_dir (sub, &local);
+      if (names == NULL) {
+        if (!ensure_batch (imp, error))
+          return FALSE;
+        problem (imp, source_id, sub, local);
+        continue;
+      }
+      for (guint j = 0; j < names->len; j++) {
+        g_autofree char *file = g_build_filename (sub, names->pdata[j], NULL);
+
+        if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+          sg_importer_flush (imp, NULL);
+          return FALSE;
+        }
+        if (!import_maildir_file (imp, source_id, file, f->folder, names->pdata[j], error))
+          return FALSE;
+        imp->progress.files_done++;
+        report_progress (imp, FALSE);
+      }
+    }
+  }
+  if (!ensure_batch (imp, error))
+    return FALSE;
+  {
+    sqlite3_stmt *stmt = _sg_store_prepare (imp->store, "UPDATE sources SET last_scan = ? WHERE id = ?", error);
+
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, g_get_real_time () / G_USEC_PER_SEC);
+    sqlite3_bind_int64 (stmt, 2, source_id);
+    if (!_sg_store_exec_stmt (imp->store, stmt, error))
+      return FALSE;
+  }
+  report_progress (imp, TRUE);
+  return sg_importer_flush (imp, error);
+}
+
+gboolean
+sg_importer_scan_maildir (SgImporter *importer, const char *root, GCancellable *cancellable,
+                          GError **error)
+{
+  if (!g_file_test (root, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_NOT_FOUND, "%s: no such folder", root);
+    return FALSE;
+  }
+  return scan_maildir (importer, root, cancellable, error);
+}
+
+gboolean
+sg_importer_add_maildir_file (SgImporter *importer, const char *root, const char *path, GError **error)
+{
+  g_autofree char *canon = canonical_path (root);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *folder_dir = g_path_get_dirname (dir);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *canon_folder = canonical_path (folder_dir);
+  const char *folder;
+  gint64 source_id;
+
+  if (name[0] == '.')
+    return TRUE;
+  if (!g_str_has_prefix (canon_folder, canon)) {
+    g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_NOT_FOUND, "%s is not inside the Maildir %s",
+                 path, root);
+    return FALSE;
+  }
+  folder = canon_folder + strlen (canon);
+  while (*folder == '/')
+    folder++;
+  if (*folder && is_skipped_folder (folder))
+    return TRUE;
+  source_id = ensure_source (importer, "maildir", canon, error);
+  if (source_id == 0)
+    return FALSE;
+  return import_maildir_file (importer, source_id, path, folder, name, error);
+}
+
+/* --- mbox and single files ----------------------------------------------------------- */
+
+static gboolean
+import_mbox (SgImporter *imp, const char *path, int fd, gint64 size, GCancellable *cancellable,
+             GError **error)
+{
+  g_autofree char *canon = canonical_path (path);
+  g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (GMimeParser) parser = NULL;
+  gint64 source_id;
+
+  source_id = ensure_source (imp, "mbox", canon, error);
+  if (source_id == 0) {
+    close (fd);
+    return FALSE;
+  }
+  imp->progress.bytes_total += size;
+  _sg_gmime_init ();
+  stream = g_mime_stream_fs_new (fd);
+  parser = g_mime_parser_new_with_stream (stream);
+  g_mime_parser_set_format (parser, GMIME_FORMAT_MBOX);
+  report_progress (imp, TRUE);
+
+  while (!g_mime_parser_eos (parser)) {
+    g_autoptr (GMimeMessage) mime = NULL;
+    g_autoptr (GError) local = NULL;
+    g_autofree char *location = NULL;
+    gint64 offset, begin, end;
+    SgMessage *m;
+
+    if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+      sg_importer_flush (imp, NULL);
+      return FALSE;
+    }
+    mime = g_mime_parser_construct_message (parser, NULL);
+    if (mime == NULL)
+      break;
+    offset = g_mime_parser_get_mbox_marker_offset (parser);
+    begin = g_mime_parser_get_headers_begin (parser);
+    end = g_mime_parser_tell (parser);
+    location = g_strdup_printf ("%s:%" G_GINT64_FORMAT, canon, offset);
+    imp->stats.messages++;
+    imp->progress.files_done++;
+    imp->progress.bytes_done = end;
+    if (!ensure_batch (imp, error))
+      return FALSE;
+    if (end - offset > (gint64) SG_MESSAGE_MAX_SIZE) {
+      g_set_error (&local, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_TOO_LARGE,
+                   "message of %" G_GINT64_FORMAT " bytes is over the cap of %" G_GSIZE_FORMAT,
+                   end - offset, SG_MESSAGE_MAX_SIZE);
+      problem (imp, source_id, location, local);
+      continue;
+    }
+    m = sg_message_new_from_mime (mime, (gsize) MAX (0, g_mime_parser_get_headers_end (parser) - begin),
+                                  imp->identity, 0, &local);
+    if (m == NULL) {
+      problem (imp, source_id, location, local);
+      continue;
+    }
+    if (!import_message (imp, m, source_id, location, NULL, error)) {
+      sg_message_free (m);
+      return FALSE;
+    }
+    sg_message_free (m);
+    if (!maybe_commit (imp, error))
+      return FALSE;
+    report_progress (imp, FALSE);
+  }
+  report_progress (imp, TRUE);
+  return sg_importer_flush (imp, error);
+}
+
+static gboolean
+import_single (SgImporter *imp, const char *path, int fd, GError **error)
+{
+  g_autofree char *canon = canonical_path (path);
+  g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (GError) local = NULL;
+  struct stat st;
+  gint64 source_id;
+  SgMessage *m;
+
+  source_id = ensure_source (imp, "file", canon, error);
+  if (source_id == 0) {
+    close (fd);
+    return FALSE;
+  }
+  imp->stats.messages++;
+  imp->progress.files_total++;
+  if (fstat (fd, &st) == 0 && (gsize) st.st_size > SG_MESSAGE_MAX_SIZE) {
+    close (fd);
+    g_set_error (&local, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_TOO_LARGE,
+                 "message of %lld bytes is over the cap of %" G_GSIZE_FORMAT, (long long) st.st_size,
+                 SG_MESSAGE_MAX_SIZE);
+    problem (imp, source_id, canon, local);
+    return sg_importer_flush (imp, error);
+  }
+  _sg_gmime_init ();
+  stream = g_mime_stream_fs_new (fd);
+  m = sg_message_parse_stream (stream, imp->identity, st.st_mtime, &local);
+  imp->progress.files_done++;
+  if (m == NULL) {
+    problem (imp, source_id, canon, local);
+    return sg_importer_flush (imp, error);
+  }
+  if (!import_message (imp, m, source_id, canon, NULL, error)) {
+    sg_message_free (m);
+    return FALSE;
+  }
+  sg_message_free (m);
+  report_progress (imp, TRUE);
+  return sg_importer_flush (imp, error);
+}
+
+gboolean
+sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *cancellable,
+                         GError **error)
+{
+  struct stat st;
+  char head[5] = { 0 };
+  ssize_t got;
+  int fd;
+
+  g_return_val_if_fail (importer != NULL && path != NULL, FALSE);
+
+  if (stat (path, &st) != 0) {
+    int saved = errno;
+
+    g_set_error (error, SG_IMPORT_ERROR,
+                 saved == ENOENT ? SG_IMPORT_ERROR_NOT_FOUND : SG_IMPORT_ERROR_UNREADABLE,
+                 "%s: %s", path, g_strerror (saved));
+    return FALSE;
+  }
+  if (S_ISDIR (st.st_mode)) {
+    g_autoptr (GPtrArray) probe = g_ptr_array_new_with_free_func (folder_free);
+    guint64 before = importer->progress.files_total;
+
+    collect_folders (importer, path, "", 0, probe);
+    importer->progress.files_total = before;
+    if (probe->len == 0) {
+      g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNSUPPORTED,
+                   "%s: not a Maildir (no cur/ or new/ folder in it or below it)", path);
+      return FALSE;
+    }
+    return scan_maildir (importer, path, cancellable, error);
+  }
+  if (!S_ISREG (st.st_mode)) {
+    g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNSUPPORTED,
+                 "%s: neither a folder nor a file", path);
+    return FALSE;
+  }
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int saved = errno;
+
+    g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "%s: %s", path, g_strerror (saved));
+    return FALSE;
+  }
+  got = read (fd, head, 5);
+  lseek (fd, 0, SEEK_SET);
+  if (got == 5 && memcmp (head, "From ", 5) == 0)
+    return import_mbox (importer, path, fd, st.st_size, cancellable, error);
+  return import_single (importer, path, fd, error);
+}

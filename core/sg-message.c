@@ -1,0 +1,572 @@
+/* sg-message.c: metadata extraction from one message with GMime. */
+#include "config.h"
+
+#include "sg-message.h"
+#include "sg-private.h"
+
+#include <string.h>
+
+struct _SgMessage {
+  char *id;
+  gboolean id_is_hash;
+  gint64 date;
+  int tz_offset;
+  gboolean date_fallback;
+  char *subject;
+  SgDirection direction;
+  gboolean internal;
+  gboolean bulk;
+  char *in_reply_to;
+  char *thread_root;
+  GPtrArray *references;   /* char*, NULL-terminated */
+  GArray *participants;    /* SgParticipant, strings owned in strings */
+  GStringChunk *strings;
+  GPtrArray *warnings;     /* char*, NULL-terminated */
+};
+
+G_DEFINE_QUARK (sg-message-error-quark, sg_message_error)
+
+static GMimeParserOptions *
+parser_options (void)
+{
+  static GMimeParserOptions *options;
+
+  if (g_once_init_enter (&options)) {
+    static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+    GMimeParserOptions *o;
+
+    _sg_gmime_init ();
+    o = g_mime_parser_options_new ();
+    g_mime_parser_options_set_address_compliance_mode (o, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_rfc2047_compliance_mode (o, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode (o, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_fallback_charsets (o, fallback);
+    g_once_init_leave (&options, o);
+  }
+  return options;
+}
+
+void
+_sg_gmime_init (void)
+{
+  static gsize done;
+
+  if (g_once_init_enter (&done)) {
+    g_mime_init ();
+    g_once_init_leave (&done, 1);
+  }
+}
+
+static SgMessage *
+message_new (void)
+{
+  SgMessage *m = g_new0 (SgMessage, 1);
+
+  m->references = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  m->participants = g_array_new (FALSE, FALSE, sizeof (SgParticipant));
+  m->strings = g_string_chunk_new (512);
+  m->warnings = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  return m;
+}
+
+void
+sg_message_free (SgMessage *message)
+{
+  if (message == NULL)
+    return;
+  g_free (message->id);
+  g_free (message->subject);
+  g_free (message->in_reply_to);
+  g_free (message->thread_root);
+  g_ptr_array_unref (message->references);
+  g_array_unref (message->participants);
+  g_string_chunk_free (message->strings);
+  g_ptr_array_unref (message->warnings);
+  g_free (message);
+}
+
+static void G_GNUC_PRINTF (2, 3)
+warn (SgMessage *m, const char *format, ...)
+{
+  va_list args;
+
+  /* Bounded: a hostile message could otherwise produce a warning per address. */
+  if (m->warnings->len >= 32)
+    return;
+  va_start (args, format);
+  g_ptr_array_add (m->warnings, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+/* Makes @s valid UTF-8 on one line, capped at @max_chars characters. */
+static char *
+one_line (const char *s, glong max_chars)
+{
+  g_autofree char *valid = NULL;
+  GString *out;
+
+  if (s == NULL)
+    return NULL;
+  valid = g_utf8_make_valid (s, -1);
+  out = g_string_sized_new (strlen (valid));
+  glong n = 0;
+
+  for (const char *p = valid; *p && n < max_chars; p = g_utf8_next_char (p), n++) {
+    gunichar c = g_utf8_get_char (p);
+
+    if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029) {
+      if (out->len > 0 && out->str[out->len - 1] != ' ')
+        g_string_append_c (out, ' ');
+      continue;
+    }
+    g_string_append_unichar (out, c);
+  }
+  g_strchomp (out->str);
+  out->len = strlen (out->str);
+  if (out->len == 0) {
+    g_string_free (out, TRUE);
+    return NULL;
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* A Message-ID as found, without brackets or white space; NULL if empty or too long. */
+static char *
+clean_id (const char *id)
+{
+  g_autofree char *s = NULL;
+  char *p;
+  gsize len;
+
+  if (id == NULL)
+    return NULL;
+  s = g_strstrip (g_strdup (id));
+  p = s;
+  if (*p == '<')
+    p++;
+  len = strlen (p);
+  if (len > 0 && p[len - 1] == '>')
+    p[--len] = '\0';
+  if (len == 0 || len > SG_MESSAGE_MAX_ID_BYTES || !g_utf8_validate (p, len, NULL))
+    return NULL;
+  for (const char *q = p; *q; q++)
+    if ((guchar) *q <= ' ')
+      return NULL;
+  return g_strdup (p);
+}
+
+static void
+add_participant (SgMessage *m, const SgIdentity *identity, const char *list_address,
+                 InternetAddressMailbox *mb, SgHeaderRole role)
+{
+  const char *raw = internet_address_mailbox_get_addr (mb);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *addr = NULL;
+  g_autofree char *name = NULL;
+  SgParticipant p = { 0 };
+
+  if (raw == NULL || *raw == '\0')
+    return;
+  addr = sg_address_normalize (raw, &error);
+  if (addr == NULL) {
+    warn (m, "%s: %s", sg_header_role_to_string (role), error->message);
+    return;
+  }
+  for (guint i = 0; i < m->participants->len; i++) {
+    SgParticipant *q = &g_array_index (m->participants, SgParticipant, i);
+
+    if (q->role == role && strcmp (q->address, addr) == 0)
+      return;
+  }
+  if (m->participants->len >= SG_MESSAGE_MAX_PARTICIPANTS) {
+    warn (m, "more than %d participants; the rest were not recorded", SG_MESSAGE_MAX_PARTICIPANTS);
+    return;
+  }
+  name = sg_name_clean (internet_address_get_name (INTERNET_ADDRESS (mb)));
+  p.address = g_string_chunk_insert_const (m->strings, addr);
+  p.name = name ? g_string_chunk_insert (m->strings, name) : NULL;
+  p.role = role;
+  p.self = sg_identity_is_self (identity, addr);
+  p.internal = sg_identity_is_internal (identity, addr);
+  p.kind = list_address && strcmp (addr, list_address) == 0 ? SG_ADDRESS_LIST : sg_address_classify (addr);
+  g_array_append_val (m->participants, p);
+}
+
+static void
+add_list (SgMessage *m, const SgIdentity *identity, const char *list_address,
+          InternetAddressList *list, SgHeaderRole role, int depth)
+{
+  int n;
+
+  if (list == NULL || depth > 2)
+    return;
+  n = internet_address_list_length (list);
+  for (int i = 0; i < n; i++) {
+    InternetAddress *ia = internet_address_list_get_address (list, i);
+
+    if (INTERNET_ADDRESS_IS_MAILBOX (ia))
+      add_participant (m, identity, list_address, INTERNET_ADDRESS_MAILBOX (ia), role);
+    else if (INTERNET_ADDRESS_IS_GROUP (ia))
+      add_list (m, identity, list_address,
+                internet_address_group_get_members (INTERNET_ADDRESS_GROUP (ia)), role, depth + 1);
+  }
+}
+
+/* The list's own address, from List-Post: <mailto:list@host>. */
+static char *
+list_post_address (GMimeObject *obj)
+{
+  const char *post = g_mime_object_get_header (obj, "List-Post");
+  const char *start, *end;
+  g_autofree char *raw = NULL;
+
+  if (post == NULL || (start = strstr (post, "mailto:")) == NULL)
+    return NULL;
+  start += 7;
+  end = start + strcspn (start, ">?, \t\r\n");
+  raw = g_strndup (start, end - start);
+  return sg_address_normalize (raw, NULL);
+}
+
+static gboolean
+header_is_bulk (GMimeObject *obj)
+{
+  const char *v;
+
+  if (g_mime_object_get_header (obj, "List-Id") != NULL ||
+      g_mime_object_get_header (obj, "List-Post") != NULL ||
+      g_mime_object_get_header (obj, "List-Unsubscribe") != NULL)
+    return TRUE;
+  v = g_mime_object_get_header (obj, "Precedence");
+  if (v != NULL) {
+    g_autofree char *s = g_ascii_strdown (g_strstrip (g_strdup (v)), -1);
+
+    if (strcmp (s, "bulk") == 0 || strcmp (s, "list") == 0 || strcmp (s, "junk") == 0)
+      return TRUE;
+  }
+  v = g_mime_object_get_header (obj, "Auto-Submitted");
+  if (v != NULL) {
+    g_autofree char *s = g_ascii_strdown (g_strstrip (g_strdup (v)), -1);
+
+    if (strcmp (s, "no") != 0)
+      return TRUE;
+  }
+  return g_mime_object_get_header (obj, "X-Autoreply") != NULL ||
+         g_mime_object_get_header (obj, "X-Autorespond") != NULL;
+}
+
+/* The content hash that stands in for a missing Message-ID: over the headers that identify
+ * a message wherever it was delivered (not Received or X- headers) and the body. */
+static char *
+content_hash (GMimeMessage *mime)
+{
+  static const char *const headers[] = { "From", "To", "Cc", "Date", "Subject" };
+  GMimeObject *obj = GMIME_OBJECT (mime);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  GMimeObject *body = g_mime_message_get_mime_part (mime);
+
+  for (guint i = 0; i < G_N_ELEMENTS (headers); i++) {
+    const char *v = g_mime_object_get_header (obj, headers[i]);
+
+    g_checksum_update (sum, (const guchar *) headers[i], -1);
+    g_checksum_update (sum, (const guchar *) ":", 1);
+    if (v != NULL)
+      g_checksum_update (sum, (const guchar *) v, -1);
+    g_checksum_update (sum, (const guchar *) "\n", 1);
+  }
+  if (body != NULL) {
+    g_autoptr (GMimeStream) null = g_mime_stream_null_new ();
+    g_autoptr (GMimeStream) filtered = g_mime_stream_filter_new (null);
+    g_autoptr (GMimeFilter) filter = g_mime_filter_checksum_new (G_CHECKSUM_SHA256);
+    guint8 digest[32];
+
+    g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), filter);
+    g_mime_object_write_to_stream (body, NULL, filtered);
+    g_mime_stream_flush (filtered);
+    g_mime_filter_checksum_get_digest (GMIME_FILTER_CHECKSUM (filter), digest, sizeof digest);
+    g_checksum_update (sum, digest, sizeof digest);
+  }
+  return g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
+}
+
+SgMessage *
+sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdentity *identity,
+                          gint64 fallback_date, GError **error)
+{
+  static const struct {
+    GMimeAddressType type;
+    SgHeaderRole role;
+  } roles[] = {
+    { GMIME_ADDRESS_TYPE_FROM, SG_HEADER_FROM },
+    { GMIME_ADDRESS_TYPE_SENDER, SG_HEADER_SENDER },
+    { GMIME_ADDRESS_TYPE_REPLY_TO, SG_HEADER_REPLY_TO },
+    { GMIME_ADDRESS_TYPE_TO, SG_HEADER_TO },
+    { GMIME_ADDRESS_TYPE_CC, SG_HEADER_CC },
+    { GMIME_ADDRESS_TYPE_BCC, SG_HEADER_BCC },
+  };
+  GMimeObject *obj = GMIME_OBJECT (mime);
+  g_autofree char *list_address = NULL;
+  SgMessage *m;
+  GDateTime *date;
+  const char *v;
+  gboolean from_self = FALSE, any_external = FALSE;
+
+  g_return_val_if_fail (GMIME_IS_MESSAGE (mime), NULL);
+  g_return_val_if_fail (identity != NULL, NULL);
+
+  if (headers_size > SG_MESSAGE_MAX_HEADER_SIZE) {
+    g_set_error (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_HEADERS_TOO_LARGE,
+                 "header block of %" G_GSIZE_FORMAT " bytes is over the cap of %" G_GSIZE_FORMAT,
+                 headers_size, SG_MESSAGE_MAX_HEADER_SIZE);
+    return NULL;
+  }
+  if (g_mime_object_get_header (obj, "From") == NULL &&
+      g_mime_object_get_header (obj, "Sender") == NULL &&
+      g_mime_object_get_header (obj, "Message-ID") == NULL) {
+    g_set_error_literal (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_NOT_MAIL,
+                         "not a mail message (no From, Sender or Message-ID header)");
+    return NULL;
+  }
+
+  m = message_new ();
+  m->bulk = header_is_bulk (obj);
+  list_address = list_post_address (obj);
+
+  m->id = clean_id (g_mime_message_get_message_id (mime));
+  if (m->id == NULL) {
+    if (g_mime_object_get_header (obj, "Message-ID") != NULL)
+      warn (m, "unusable Message-ID; a content hash stands in for it");
+    m->id = content_hash (mime);
+    m->id_is_hash = TRUE;
+  }
+
+  date = g_mime_message_get_date (mime);
+  if (date != NULL) {
+    m->date = g_date_time_to_unix (date);
+    m->tz_offset = (int) (g_date_time_get_utc_offset (date) / G_TIME_SPAN_MINUTE);
+  } else {
+    if (g_mime_object_get_header (obj, "Date") != NULL)
+      warn (m, "unparsable Date header; the delivery time stands in for it");
+    m->date = fallback_date;
+    m->date_fallback = TRUE;
+  }
+
+  m->subject = one_line (g_mime_message_get_subject (mime), SG_MESSAGE_MAX_SUBJECT_CHARS);
+
+  for (guint r = 0; r < G_N_ELEMENTS (roles); r++)
+    add_list (m, identity, list_address, g_mime_message_get_addresses (mime, roles[r].type),
+              roles[r].role, 0);
+
+  /* Threading. */
+  v = g_mime_object_get_header (obj, "References");
+  if (v != NULL) {
+    GMimeReferences *refs = g_mime_references_parse (parser_options (), v);
+    int n = refs ? g_mime_references_length (refs) : 0;
+
+    if (n > SG_MESSAGE_MAX_REFERENCES) {
+      warn (m, "%d References; the first and the last %d were kept", n, SG_MESSAGE_MAX_REFERENCES - 1);
+    }
+    for (int i = 0; i < n; i++) {
+      char *id;
+
+      /* Keep the root and the most recent ancestors. */
+      if (n > SG_MESSAGE_MAX_REFERENCES && i > 0 && i < n - (SG_MESSAGE_MAX_REFERENCES - 1))
+        continue;
+      id = clean_id (g_mime_references_get_message_id (refs, i));
+      if (id != NULL && strcmp (id, m->id) != 0)
+        g_ptr_array_add (m->references, id);
+      else
+        g_free (id);
+    }
+    if (refs)
+      g_mime_references_free (refs);
+  }
+  v = g_mime_object_get_header (obj, "In-Reply-To");
+  if (v != NULL) {
+    GMimeReferences *refs = g_mime_references_parse (parser_options (), v);
+
+    if (refs != NULL && g_mime_references_length (refs) > 0)
+      m->in_reply_to = clean_id (g_mime_references_get_message_id (refs, 0));
+    if (refs)
+      g_mime_references_free (refs);
+    if (m->in_reply_to && strcmp (m->in_reply_to, m->id) == 0)
+      g_clear_pointer (&m->in_reply_to, g_free);
+  }
+  if (m->references->len > 0)
+    m->thread_root = g_strdup (m->references->pdata[0]);
+  else if (m->in_reply_to != NULL)
+    m->thread_root = g_strdup (m->in_reply_to);
+  else
+    m->thread_root = g_strdup (m->id);
+
+  /* Direction: the user wrote it if a From (or, lacking From, Sender) address is theirs. */
+  for (guint i = 0; i < m->participants->len; i++) {
+    SgParticipant *p = &g_array_index (m->participants, SgParticipant, i);
+
+    if (p->self && (p->role == SG_HEADER_FROM || p->role == SG_HEADER_SENDER))
+      from_self = TRUE;
+    if (!p->internal)
+      any_external = TRUE;
+  }
+  m->direction = from_self ? SG_DIRECTION_OUT : SG_DIRECTION_IN;
+  m->internal = m->participants->len > 0 && !any_external;
+  return m;
+}
+
+SgMessage *
+sg_message_parse_stream (GMimeStream *stream, const SgIdentity *identity, gint64 fallback_date,
+                         GError **error)
+{
+  g_autoptr (GMimeParser) parser = NULL;
+  g_autoptr (GMimeMessage) mime = NULL;
+  gint64 headers_end;
+
+  g_return_val_if_fail (GMIME_IS_STREAM (stream), NULL);
+
+  _sg_gmime_init ();
+  parser = g_mime_parser_new_with_stream (stream);
+  g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
+  mime = g_mime_parser_construct_message (parser, parser_options ());
+  headers_end = g_mime_parser_get_headers_end (parser);
+  if (mime == NULL) {
+    g_set_error_literal (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_NOT_MAIL,
+                         "not a mail message (GMime found no header block)");
+    return NULL;
+  }
+  return sg_message_new_from_mime (mime, headers_end > 0 ? (gsize) headers_end : 0, identity,
+                                   fallback_date, error);
+}
+
+SgMessage *
+sg_message_parse (const char *data, gsize len, const SgIdentity *identity, gint64 fallback_date,
+                  GError **error)
+{
+  g_autoptr (GMimeStream) stream = NULL;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (len == 0) {
+    g_set_error_literal (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_EMPTY, "empty message");
+    return NULL;
+  }
+  if (len > SG_MESSAGE_MAX_SIZE) {
+    g_set_error (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_TOO_LARGE,
+                 "message of %" G_GSIZE_FORMAT " bytes is over the cap of %" G_GSIZE_FORMAT,
+                 len, SG_MESSAGE_MAX_SIZE);
+    return NULL;
+  }
+  _sg_gmime_init ();
+  stream = g_mime_stream_mem_new_with_buffer (data, len);
+  return sg_message_parse_stream (stream, identity, fallback_date, error);
+}
+
+const char *
+sg_message_get_id (const SgMessage *message)
+{
+  return message->id;
+}
+
+gboolean
+sg_message_id_is_hash (const SgMessage *message)
+{
+  return message->id_is_hash;
+}
+
+gint64
+sg_message_get_date (const SgMessage *message)
+{
+  return message->date;
+}
+
+int
+sg_message_get_tz_offset (const SgMessage *message)
+{
+  return message->tz_offset;
+}
+
+gboolean
+sg_message_date_is_fallback (const SgMessage *message)
+{
+  return message->date_fallback;
+}
+
+const char *
+sg_message_get_subject (const SgMessage *message)
+{
+  return message->subject;
+}
+
+SgDirection
+sg_message_get_direction (const SgMessage *message)
+{
+  return message->direction;
+}
+
+const char *
+sg_direction_to_string (SgDirection direction)
+{
+  return direction == SG_DIRECTION_OUT ? "out" : "in";
+}
+
+gboolean
+sg_message_is_internal (const SgMessage *message)
+{
+  return message->internal;
+}
+
+gboolean
+sg_message_is_bulk (const SgMessage *message)
+{
+  return message->bulk;
+}
+
+const char *
+sg_message_get_in_reply_to (const SgMessage *message)
+{
+  return message->in_reply_to;
+}
+
+const char *
+sg_message_get_thread_root (const SgMessage *message)
+{
+  return message->thread_root;
+}
+
+const char *const *
+sg_message_get_references (const SgMessage *message)
+{
+  static const char *const empty[] = { NULL };
+
+  /* An empty array may have no storage yet. */
+  return message->references->pdata ? (const char *const *) message->references->pdata : empty;
+}
+
+guint
+sg_message_get_n_participants (const SgMessage *message)
+{
+  return message->participants->len;
+}
+
+const SgParticipant *
+sg_message_get_participant (const SgMessage *message, guint index)
+{
+  g_return_val_if_fail (index < message->participants->len, NULL);
+  return &g_array_index (message->participants, SgParticipant, index);
+}
+
+const char *
+sg_header_role_to_string (SgHeaderRole role)
+{
+  static const char *const names[] = { "from", "sender", "reply-to", "to", "cc", "bcc" };
+
+  g_return_val_if_fail ((guint) role < G_N_ELEMENTS (names), NULL);
+  return names[role];
+}
+
+const char *const *
+sg_message_get_warnings (const SgMessage *message)
+{
+  static const char *const empty[] = { NULL };
+
+  return message->warnings->pdata ? (const char *const *) message->warnings->pdata : empty;
+}

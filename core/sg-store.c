@@ -1,0 +1,458 @@
+/* sg-store.c: opening, migrating and transactions of the local store. */
+#include "config.h"
+
+#include "sg-store.h"
+#include "sg-private.h"
+
+#include <gio/gio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long a writer waits for another process's lock before SG_STORE_ERROR_BUSY. */
+#define SG_STORE_BUSY_TIMEOUT_MS 10000
+#define SCHEMA_PREFIX "/org/salesgetter/schema/sqlite"
+
+struct _SgStore {
+  sqlite3 *db;
+  char *path;
+  SgStoreOpenFlags flags;
+  GHashTable *stmts; /* sql text -> sqlite3_stmt* */
+  guint depth;
+  gboolean failed;   /* a rollback happened inside a nested transaction */
+  char *device_id;
+  guint64 hlc;
+};
+
+G_DEFINE_QUARK (sg-store-error-quark, sg_store_error)
+
+static SgStoreError
+code_for (int rc)
+{
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return SG_STORE_ERROR_BUSY;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return SG_STORE_ERROR_CORRUPT;
+  case SQLITE_READONLY:
+    return SG_STORE_ERROR_READ_ONLY;
+  case SQLITE_CANTOPEN:
+  case SQLITE_PERM:
+    return SG_STORE_ERROR_OPEN;
+  default:
+    return SG_STORE_ERROR_SQL;
+  }
+}
+
+void
+_sg_store_set_error (SgStore *store, GError **error, const char *what)
+{
+  int rc = sqlite3_extended_errcode (store->db);
+  SgStoreError code = code_for (rc);
+
+  if (code == SG_STORE_ERROR_BUSY)
+    g_set_error (error, SG_STORE_ERROR, code,
+                 "store %s is locked by another process (%s): %s", store->path, what,
+                 sqlite3_errmsg (store->db));
+  else
+    g_set_error (error, SG_STORE_ERROR, code, "store %s: %s: %s", store->path, what,
+                 sqlite3_errmsg (store->db));
+}
+
+sqlite3 *
+_sg_store_get_db (SgStore *store)
+{
+  return store->db;
+}
+
+sqlite3_stmt *
+_sg_store_prepare (SgStore *store, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (store->stmts, sql);
+
+  if (stmt != NULL) {
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return stmt;
+  }
+  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+    _sg_store_set_error (store, error, "prepare");
+    return NULL;
+  }
+  /* Keys are the caller's string literals; they outlive the store. */
+  g_hash_table_insert (store->stmts, (gpointer) sql, stmt);
+  return stmt;
+}
+
+gboolean
+_sg_store_exec_stmt (SgStore *store, sqlite3_stmt *stmt, GError **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    _sg_store_set_error (store, error, "write");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+exec (SgStore *store, const char *sql, GError **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = sqlite3_extended_errcode (store->db);
+
+    g_set_error (error, SG_STORE_ERROR, code_for (rc), "store %s: %s", store->path,
+                 msg ? msg : sqlite3_errstr (rc));
+    sqlite3_free (msg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+query_int (SgStore *store, const char *sql, gint64 *out, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    return TRUE;
+  }
+  sqlite3_reset (stmt);
+  _sg_store_set_error (store, error, "query");
+  return FALSE;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static void
+finalize_stmt (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+/* Migrations are the files NNNN-name.sql under SCHEMA_PREFIX, applied in order;
+ * PRAGMA user_version is the number of the last one applied. */
+static char **
+list_migrations (void)
+{
+  g_auto (GStrv) names = g_resources_enumerate_children (SCHEMA_PREFIX, 0, NULL);
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; names && names[i]; i++)
+    if (g_str_has_suffix (names[i], ".sql"))
+      g_ptr_array_add (out, g_strdup (names[i]));
+  g_ptr_array_sort (out, compare_names);
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+int
+sg_store_get_latest_version (void)
+{
+  g_auto (GStrv) migrations = list_migrations ();
+
+  return (int) g_strv_length (migrations);
+}
+
+static gboolean
+migrate (SgStore *store, int from, GError **error)
+{
+  g_auto (GStrv) migrations = list_migrations ();
+  int latest = (int) g_strv_length (migrations);
+
+  if (!exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  for (int v = from; v < latest; v++) {
+    g_autofree char *rpath = g_strconcat (SCHEMA_PREFIX "/", migrations[v], NULL);
+    g_autoptr (GBytes) sql = g_resources_lookup_data (rpath, 0, NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *set_version = NULL;
+    g_autoptr (GError) local = NULL;
+
+    if (sql == NULL || atoi (migrations[v]) != v + 1) {
+      g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_MIGRATION,
+                   "store %s: migration %d is missing from this build", store->path, v + 1);
+      goto fail;
+    }
+    text = g_strndup (g_bytes_get_data (sql, NULL), g_bytes_get_size (sql));
+    set_version = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
+    if (!exec (store, text, &local) || !exec (store, set_version, &local)) {
+      g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_MIGRATION,
+                   "store %s: migration %s failed, store left at version %d: %s", store->path,
+                   migrations[v], from, local->message);
+      goto fail;
+    }
+  }
+  if (!exec (store, "COMMIT", error))
+    goto fail;
+  return TRUE;
+
+fail:
+  exec (store, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+static gboolean
+load_device_id (SgStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT value FROM store_meta WHERE key = 'device_id'", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    store->device_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  if (store->device_id != NULL)
+    return TRUE;
+  if (store->flags & SG_STORE_OPEN_READ_ONLY) {
+    store->device_id = g_strdup ("read-only");
+    return TRUE;
+  }
+  store->device_id = g_uuid_string_random ();
+  stmt = _sg_store_prepare (store, "INSERT INTO store_meta (key, value) VALUES ('device_id', ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, store->device_id, -1, SQLITE_STATIC);
+  return _sg_store_exec_stmt (store, stmt, error);
+}
+
+SgStore *
+sg_store_open (const char *path, SgStoreOpenFlags flags, GError **error)
+{
+  SgStore *store;
+  int rc, oflags;
+  gint64 version = 0;
+  int latest;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  store = g_new0 (SgStore, 1);
+  store->path = g_strdup (path);
+  store->flags = flags;
+  store->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                        finalize_stmt);
+  oflags = (flags & SG_STORE_OPEN_READ_ONLY) ? SQLITE_OPEN_READONLY
+                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  rc = sqlite3_open_v2 (path, &store->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_OPEN, "cannot open store %s: %s", path,
+                 store->db ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
+    goto fail;
+  }
+  sqlite3_extended_result_codes (store->db, 1);
+  sqlite3_busy_timeout (store->db, SG_STORE_BUSY_TIMEOUT_MS);
+
+  /* The first read tells a damaged or foreign file apart. */
+  if (!query_int (store, "PRAGMA user_version", &version, error))
+    goto fail;
+  if (version == 0 && !(flags & SG_STORE_OPEN_READ_ONLY)) {
+    gint64 n_tables = 0;
+
+    if (!query_int (store, "SELECT count(*) FROM sqlite_master", &n_tables, error))
+      goto fail;
+    if (n_tables > 0) {
+      g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_CORRUPT,
+                   "%s is an SQLite database but not a SalesGetter store", path);
+      goto fail;
+    }
+  }
+  latest = sg_store_get_latest_version ();
+  if (version > latest) {
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_TOO_NEW,
+                 "store %s has schema version %" G_GINT64_FORMAT
+                 ", newer than this SalesGetter understands (%d): upgrade SalesGetter",
+                 path, version, latest);
+    goto fail;
+  }
+  if (!(flags & SG_STORE_OPEN_READ_ONLY)) {
+    if (!exec (store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", error))
+      goto fail;
+    if (version < latest && !migrate (store, (int) version, error))
+      goto fail;
+  } else if (version < latest) {
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_READ_ONLY,
+                 "store %s has schema version %" G_GINT64_FORMAT
+                 " and needs a migration; open it once read-write", path, version);
+    goto fail;
+  }
+  if (!exec (store, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;", error))
+    goto fail;
+  if (!load_device_id (store, error))
+    goto fail;
+  return store;
+
+fail:
+  sg_store_close (store);
+  return NULL;
+}
+
+void
+sg_store_close (SgStore *store)
+{
+  if (store == NULL)
+    return;
+  if (store->depth > 0 && store->db != NULL)
+    exec (store, "ROLLBACK", NULL);
+  g_hash_table_unref (store->stmts);
+  sqlite3_close_v2 (store->db);
+  g_free (store->path);
+  g_free (store->device_id);
+  g_free (store);
+}
+
+const char *
+sg_store_get_path (const SgStore *store)
+{
+  return store->path;
+}
+
+int
+sg_store_get_version (SgStore *store)
+{
+  gint64 v = 0;
+
+  query_int (store, "PRAGMA user_version", &v, NULL);
+  return (int) v;
+}
+
+const char *
+sg_store_get_device_id (SgStore *store)
+{
+  return store->device_id;
+}
+
+gboolean
+sg_store_begin (SgStore *store, GError **error)
+{
+  if (store->flags & SG_STORE_OPEN_READ_ONLY) {
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_READ_ONLY, "store %s is open read-only",
+                 store->path);
+    return FALSE;
+  }
+  if (store->depth == 0) {
+    if (!exec (store, "BEGIN IMMEDIATE", error))
+      return FALSE;
+    store->failed = FALSE;
+  }
+  store->depth++;
+  return TRUE;
+}
+
+gboolean
+sg_store_commit (SgStore *store, GError **error)
+{
+  g_return_val_if_fail (store->depth > 0, FALSE);
+
+  if (--store->depth > 0)
+    return TRUE;
+  if (store->failed) {
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_SQL,
+                 "store %s: transaction was rolled back", store->path);
+    return FALSE;
+  }
+  if (!exec (store, "COMMIT", error)) {
+    exec (store, "ROLLBACK", NULL);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+sg_store_rollback (SgStore *store)
+{
+  g_return_if_fail (store->depth > 0);
+
+  if (!store->failed)
+    exec (store, "ROLLBACK", NULL);
+  store->failed = TRUE;
+  if (--store->depth == 0)
+    store->failed = FALSE;
+}
+
+gboolean
+sg_store_in_transaction (SgStore *store)
+{
+  return store->depth > 0;
+}
+
+/* Hybrid logical clock: physical milliseconds in the high bits, a counter in the low
+ * 16 bits, never going backwards on this device. */
+static guint64
+next_hlc (SgStore *store)
+{
+  guint64 now = ((guint64) (g_get_real_time () / 1000)) << 16;
+
+  store->hlc = now > store->hlc ? now : store->hlc + 1;
+  return store->hlc;
+}
+
+gboolean
+_sg_store_log_change (SgStore *store, const char *entity, const char *natural_key,
+                      const char *op, const char *fields_json, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "INSERT INTO changes (op_id, device, hlc, entity, natural_key, op, fields) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+  g_autofree char *op_id = NULL;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (store->hlc == 0) {
+    gint64 last = 0;
+
+    query_int (store, "SELECT coalesce(max(hlc), 0) FROM changes", &last, NULL);
+    store->hlc = (guint64) last;
+  }
+  op_id = g_uuid_string_random ();
+  sqlite3_bind_text (stmt, 1, op_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, store->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) next_hlc (store));
+  sqlite3_bind_text (stmt, 4, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, natural_key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, op, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, fields_json, -1, SQLITE_STATIC);
+  return _sg_store_exec_stmt (store, stmt, error);
+}
+
+static gint64
+count (SgStore *store, const char *sql, GError **error)
+{
+  gint64 n = -1;
+
+  if (!query_int (store, sql, &n, error))
+    return -1;
+  return n;
+}
+
+gint64
+sg_store_count_people (SgStore *store, GError **error)
+{
+  return count (store, "SELECT count(*) FROM people WHERE kind = 'contact'", error);
+}
+
+gint64
+sg_store_count_organisations (SgStore *store, GError **error)
+{
+  return count (store, "SELECT count(*) FROM organisations WHERE kind = 'external'", error);
+}
+
+gint64
+sg_store_count_interactions (SgStore *store, GError **error)
+{
+  return count (store, "SELECT count(*) FROM interactions", error);
+}

@@ -1,0 +1,196 @@
+/* main.c: salesgetter-syncd, the per-user capture daemon. main() reads as a checklist. */
+#include "config.h"
+
+#include "sg-config.h"
+#include "syncd.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+
+typedef struct {
+  GMainLoop *loop;
+  char *config_path;  /* --config, or NULL for the default */
+  char *store_path;   /* resolved */
+  char *store_override;
+  SgConfig *config;
+  GPtrArray *sources; /* SgMaildirSource */
+  gboolean once;
+} Daemon;
+
+static gboolean
+load_config (Daemon *d, GError **error)
+{
+  g_autoptr (SgConfig) config = sg_config_load (d->config_path, error);
+
+  if (config == NULL)
+    return FALSE;
+  g_clear_pointer (&d->config, sg_config_free);
+  d->config = g_steal_pointer (&config);
+  g_free (d->store_path);
+  d->store_path = sg_config_store_path (d->config, d->store_override);
+  return TRUE;
+}
+
+static void
+stop_sources (Daemon *d)
+{
+  for (guint i = 0; i < d->sources->len; i++)
+    sg_maildir_source_cancel (d->sources->pdata[i]);
+  g_ptr_array_set_size (d->sources, 0);
+}
+
+/* Starts one source per configured Maildir; one that cannot start is reported and the
+ * others go on. */
+static void
+start_sources (Daemon *d)
+{
+  for (guint i = 0; d->config->maildirs[i]; i++) {
+    g_autoptr (GError) error = NULL;
+    SgMaildirSource *src = sg_maildir_source_new (d->config->maildirs[i], d->store_path,
+                                                  d->config->identity, &error);
+
+    if (src == NULL) {
+      g_warning ("%s", error->message);
+      continue;
+    }
+    g_message ("watching Maildir %s", d->config->maildirs[i]);
+    sg_maildir_source_start (src);
+    g_ptr_array_add (d->sources, src);
+  }
+  if (d->sources->len == 0)
+    g_message ("no Maildir to watch: add [maildir] paths to %s",
+               d->config->path ? d->config->path : "the config");
+}
+
+static gboolean
+on_hup (gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr (GError) error = NULL;
+
+  g_message ("SIGHUP: reloading the config");
+  if (!load_config (d, &error)) {
+    g_warning ("%s; keeping the previous config", error->message);
+    return G_SOURCE_CONTINUE;
+  }
+  stop_sources (d);
+  start_sources (d);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_term (gpointer data)
+{
+  Daemon *d = data;
+
+  g_message ("stopping");
+  for (guint i = 0; i < d->sources->len; i++)
+    sg_maildir_source_cancel (d->sources->pdata[i]);
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --once: quit when every start-up rescan has finished. */
+static gboolean
+check_done (gpointer data)
+{
+  Daemon *d = data;
+
+  for (guint i = 0; i < d->sources->len; i++)
+    if (sg_maildir_source_is_scanning (d->sources->pdata[i]))
+      return G_SOURCE_CONTINUE;
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Daemon d = { 0 };
+  gboolean check_config = FALSE, version = FALSE;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &d.config_path, "The config file", "FILE" },
+    { "store", 0, 0, G_OPTION_ARG_FILENAME, &d.store_override, "The store to use", "FILE" },
+    { "check-config", 0, 0, G_OPTION_ARG_NONE, &check_config, "Check the config, print OK and exit", NULL },
+    { "once", 0, 0, G_OPTION_ARG_NONE, &d.once, "Scan every source once and exit", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgStore) store = NULL;
+
+  setlocale (LC_ALL, "");
+
+  /* 1. Arguments. */
+  g_option_context_set_summary (ctx,
+      "Captures mail into the SalesGetter store: watches the Maildirs in the config\n"
+      "([maildir] paths), stores each new message as it lands, rescans at start-up.\n"
+      "SIGHUP reloads the config; SIGTERM stops cleanly.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc > 1) {
+    fprintf (stderr, "salesgetter-syncd: %s (see --help)\n", error ? error->message : "takes no arguments");
+    return 2;
+  }
+  if (version) {
+    printf ("salesgetter-syncd %s\n", PACKAGE_VERSION);
+    return 0;
+  }
+
+  /* 2. Config. */
+  if (!load_config (&d, &error)) {
+    fprintf (stderr, "salesgetter-syncd: %s\n", error->message);
+    return 1;
+  }
+  for (guint i = 0; d.config->maildirs[i]; i++) {
+    if (!g_file_test (d.config->maildirs[i], G_FILE_TEST_IS_DIR)) {
+      fprintf (stderr, "salesgetter-syncd: %s: [maildir] paths: %s is not a folder\n",
+               d.config->path ? d.config->path : "config", d.config->maildirs[i]);
+      if (check_config)
+        return 1;
+    }
+  }
+
+  /* 3. --check-config prints OK. */
+  if (check_config) {
+    printf ("OK: %s: %u Maildir(s), %u own address(es), store %s\n",
+            d.config->path ? d.config->path : "(no config file; defaults)",
+            g_strv_length (d.config->maildirs),
+            g_strv_length ((char **) sg_identity_get_addresses (d.config->identity)), d.store_path);
+    sg_config_free (d.config);
+    g_free (d.store_path);
+    return 0;
+  }
+
+  /* 4. Open (and migrate) the store once up front, so a bad store stops us here. */
+  store = sg_store_open (d.store_path, SG_STORE_OPEN_DEFAULT, &error);
+  if (store == NULL) {
+    fprintf (stderr, "salesgetter-syncd: %s\n", error->message);
+    return 1;
+  }
+  g_clear_pointer (&store, sg_store_close);
+
+  /* 5. Sources. */
+  d.loop = g_main_loop_new (NULL, FALSE);
+  d.sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
+  start_sources (&d);
+
+  /* 6. Signals through the main loop. */
+  g_unix_signal_add (SIGHUP, on_hup, &d);
+  g_unix_signal_add (SIGTERM, on_term, &d);
+  g_unix_signal_add (SIGINT, on_term, &d);
+  if (d.once)
+    g_timeout_add (50, check_done, &d);
+
+  /* 7. Run. */
+  g_main_loop_run (d.loop);
+
+  g_ptr_array_unref (d.sources);
+  g_main_loop_unref (d.loop);
+  sg_config_free (d.config);
+  g_free (d.store_path);
+  g_free (d.store_override);
+  g_free (d.config_path);
+  return 0;
+}
