@@ -99,6 +99,11 @@ normalize_domain (const char *domain)
       return NULL;
   if (!g_utf8_validate (stripped, -1, NULL))
     return NULL;
+  /* The common case, plain ASCII without punycode, needs no IDNA work. */
+  if (!g_str_is_ascii (stripped) || strstr (stripped, "xn--") != NULL || strstr (stripped, "XN--") != NULL)
+    ;
+  else
+    return g_ascii_strdown (stripped, len);
   /* Punycode labels become UTF-8 so that one domain has one spelling in the store. */
   unicode = g_hostname_to_unicode (stripped);
   if (unicode == NULL)

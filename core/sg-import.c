@@ -683,8 +683,6 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
   gboolean bulk = sg_message_is_bulk (m);
   guint n = sg_message_get_n_participants (m);
   sqlite3_stmt *stmt;
-  g_autoptr (JsonBuilder) b = NULL;
-  g_autofree char *fields = NULL;
 
   if (!lookup_interaction (imp, sg_message_get_id (m), &id, error))
     return FALSE;
@@ -719,27 +717,6 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
     return FALSE;
   id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
 
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, "mail");
-  json_builder_set_member_name (b, "direction");
-  json_builder_add_string_value (b, sg_direction_to_string (sg_message_get_direction (m)));
-  json_builder_set_member_name (b, "internal");
-  json_builder_add_boolean_value (b, sg_message_is_internal (m));
-  json_builder_set_member_name (b, "bulk");
-  json_builder_add_boolean_value (b, bulk);
-  json_builder_set_member_name (b, "date");
-  json_builder_add_int_value (b, date);
-  json_builder_set_member_name (b, "tz_offset");
-  json_builder_add_int_value (b, sg_message_get_tz_offset (m));
-  json_builder_set_member_name (b, "subject");
-  json_builder_add_string_value (b, sg_message_get_subject (m));
-  json_builder_set_member_name (b, "thread_root");
-  json_builder_add_string_value (b, sg_message_get_thread_root (m));
-  json_builder_set_member_name (b, "participants");
-  json_builder_begin_array (b);
-
   for (guint i = 0; i < n; i++) {
     const SgParticipant *p = sg_message_get_participant (m, i);
     AddressEntry *a = resolve_address (imp, p, bulk, date, error);
@@ -757,17 +734,9 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
     sqlite3_bind_text (stmt, 4, p->name, -1, SQLITE_STATIC);
     if (!_sg_store_exec_stmt (imp->store, stmt, error))
       return FALSE;
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "address");
-    json_builder_add_string_value (b, p->address);
-    json_builder_set_member_name (b, "role");
-    json_builder_add_string_value (b, sg_header_role_to_string (p->role));
-    json_builder_end_object (b);
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  fields = builder_to_string (b);
-  if (!_sg_store_log_change (imp->store, "interaction", sg_message_get_id (m), "upsert", fields, error))
+  /* A captured message never changes: the sync codec serialises it from its rows. */
+  if (!_sg_store_log_change (imp->store, "interaction", sg_message_get_id (m), "upsert", "{}", error))
     return FALSE;
   imp->stats.imported++;
   *out_id = id;
@@ -787,10 +756,9 @@ import_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const cha
   if (!ensure_batch (imp, error))
     return FALSE;
   /* A savepoint keeps a message that fails half-way from leaving half its rows. */
-  if (sqlite3_exec (_sg_store_get_db (imp->store), "SAVEPOINT msg", NULL, NULL, NULL) != SQLITE_OK) {
-    _sg_store_set_error (imp->store, error, "savepoint");
+  stmt = _sg_store_prepare (imp->store, "SAVEPOINT msg", error);
+  if (stmt == NULL || !_sg_store_exec_stmt (imp->store, stmt, error))
     return FALSE;
-  }
   if (!store_message (imp, m, source_id, location, &id, error))
     goto fail;
   if (seen_name != NULL) {
@@ -804,7 +772,9 @@ import_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const cha
     if (!_sg_store_exec_stmt (imp->store, stmt, error))
       goto fail;
   }
-  sqlite3_exec (_sg_store_get_db (imp->store), "RELEASE msg", NULL, NULL, NULL);
+  stmt = _sg_store_prepare (imp->store, "RELEASE msg", error);
+  if (stmt == NULL || !_sg_store_exec_stmt (imp->store, stmt, error))
+    goto fail;
   imp->pending++;
   return TRUE;
 

@@ -87,8 +87,9 @@ CREATE INDEX interactions_thread ON interactions(thread_id);
 CREATE TABLE participants (
   interaction_id INTEGER NOT NULL REFERENCES interactions(id) ON DELETE CASCADE,
   address_id     INTEGER NOT NULL REFERENCES addresses(id),
-  role           TEXT NOT NULL CHECK (role IN ('from', 'sender', 'reply-to', 'to', 'cc', 'bcc',
-                                              'organizer', 'attendee')),
+  -- from, sender, reply-to, to, cc, bcc, organizer, attendee. Not a CHECK (... IN ...):
+  -- SQLite builds a temporary b-tree per row for such lists, and this is the hottest table.
+  role           TEXT NOT NULL,
   display_name   TEXT,
   PRIMARY KEY (interaction_id, address_id, role)
 ) WITHOUT ROWID;
@@ -137,8 +138,9 @@ CREATE TABLE changes (
   hlc         INTEGER NOT NULL,              -- hybrid logical clock: ms << 16 | counter
   entity      TEXT NOT NULL,
   natural_key TEXT NOT NULL,
-  op          TEXT NOT NULL CHECK (op IN ('upsert', 'delete', 'add', 'remove')),
-  fields      TEXT NOT NULL,                 -- JSON object
+  op          TEXT NOT NULL,                 -- upsert, delete, add, remove (no CHECK: hot path)
+  fields      TEXT NOT NULL,                 -- JSON object; '{}' for an interaction captured from
+                                             -- mail: immutable, serialised from its rows at push time
   acked       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX changes_unacked ON changes(acked, seq);
