@@ -216,6 +216,27 @@ sg_address_normalize (const char *address, GError **error)
 
   g_return_val_if_fail (address != NULL, NULL);
 
+  /* Fast path for the common case: plain ASCII local@domain.tld, no brackets, no spaces,
+   * no punycode. One pass, one allocation. */
+  {
+    const char *at_fast = NULL;
+    gsize n = 0;
+    gboolean plain = TRUE;
+
+    for (const char *p = address; *p && plain; p++, n++) {
+      guchar c = (guchar) *p;
+
+      if (c == '@')
+        plain = at_fast == NULL && (at_fast = p) != NULL;
+      else if (c <= ' ' || c >= 0x7f || strchr ("<>(),;:\\\"[]", c) != NULL)
+        plain = FALSE;
+    }
+    if (plain && at_fast != NULL && at_fast != address && at_fast[1] != '\0' && at_fast[1] != '.' &&
+        n <= SG_ADDRESS_MAX && address[n - 1] != '.' && strstr (at_fast, "..") == NULL &&
+        strstr (at_fast, "xn--") == NULL && strstr (at_fast, "XN--") == NULL)
+      return g_ascii_strdown (address, (gssize) n);
+  }
+
   s = g_strdup (address);
   start = g_strstrip (s);
   end = start + strlen (start);
@@ -332,8 +353,15 @@ SgAddressKind
 sg_address_classify (const char *address)
 {
   const char *at = strrchr (address, '@');
-  g_autofree char *local = g_strndup (address, at ? (gsize) (at - address) : strlen (address));
+  gsize len = at ? (gsize) (at - address) : strlen (address);
+  char local[128];
   const char *key = local;
+
+  /* Longer local parts are no role or robot names we know. */
+  if (len >= sizeof local)
+    return SG_ADDRESS_PERSONAL;
+  memcpy (local, address, len);
+  local[len] = '\0';
 
   if (bsearch (&key, noreply_locals, G_N_ELEMENTS (noreply_locals), sizeof (char *), compare_str))
     return SG_ADDRESS_NOREPLY;

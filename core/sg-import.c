@@ -903,7 +903,7 @@ mark_seen (SgImporter *imp, gint64 source_id, const char *key, GError **error)
 /* Imports one Maildir file. Returns FALSE only on store failure. */
 static gboolean
 import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const char *folder,
-                     const char *name, GError **error)
+                     const char *sub, const char *name, GError **error)
 {
   g_autofree char *key = seen_key (folder, name);
   g_autofree char *location = NULL;
@@ -922,7 +922,9 @@ import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const 
     imp->stats.known++;
     return TRUE;
   }
-  location = *folder ? g_strdup_printf ("%s/%s", folder, name) : g_strdup (name);
+  /* Where the body is, relative to the Maildir root, as of the import. A later flag change
+   * renames the file; its unique part (the seen key) stays. */
+  location = *folder ? g_strdup_printf ("%s/%s/%s", folder, sub, name) : g_strdup_printf ("%s/%s", sub, name);
   fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     int saved = errno;
@@ -1090,7 +1092,7 @@ scan_maildir (SgImporter *imp, const char *root, GCancellable *cancellable, GErr
           sg_importer_flush (imp, NULL);
           return FALSE;
         }
-        if (!import_maildir_file (imp, source_id, file, f->folder, names->pdata[j], error))
+        if (!import_maildir_file (imp, source_id, file, f->folder, s ? "cur" : "new", names->pdata[j], error))
           return FALSE;
         imp->progress.files_done++;
         report_progress (imp, FALSE);
@@ -1150,7 +1152,11 @@ sg_importer_add_maildir_file (SgImporter *importer, const char *root, const char
   source_id = ensure_source (importer, "maildir", canon, error);
   if (source_id == 0)
     return FALSE;
-  return import_maildir_file (importer, source_id, path, folder, name, error);
+  {
+    g_autofree char *sub = g_path_get_basename (dir);
+
+    return import_maildir_file (importer, source_id, path, folder, sub, name, error);
+  }
 }
 
 /* --- mbox and single files ----------------------------------------------------------- */
