@@ -59,7 +59,7 @@ sg_cli_parse (const char *command, const char *parameter, const char *summary,
   g_autofree char *title = g_strdup_printf ("%s%s%s", command, parameter ? " " : "", parameter ? parameter : "");
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
-  GOptionEntry only_common[3];
+  GOptionEntry only_common[4];
 
   g_option_context_set_summary (ctx, summary);
   g_option_context_set_description (ctx, "Exit status: 0 success, 1 failure, 2 usage error.");
@@ -70,7 +70,11 @@ sg_cli_parse (const char *command, const char *parameter, const char *summary,
     only_common[2] = (GOptionEntry) { NULL };
   g_option_context_add_main_entries (ctx, only_common, NULL);
   /* "salesgetter people" rather than the binary's name in --help. */
-  g_set_prgname (g_strdup_printf ("salesgetter %s", title));
+  {
+    g_autofree char *prgname = g_strdup_printf ("salesgetter %s", title);
+
+    g_set_prgname (prgname);
+  }
   if (!g_option_context_parse (ctx, argc, argv, &error)) {
     sg_cli_error ("%s: %s (see 'salesgetter %s --help')", command, error->message, command);
     return FALSE;

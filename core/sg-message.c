@@ -228,6 +228,22 @@ list_post_address (GMimeObject *obj)
   return sg_address_normalize (raw, NULL);
 }
 
+/* TRUE if the header value, without surrounding white space, is @word (any case). */
+static gboolean
+value_is (const char *value, const char *word)
+{
+  gsize len = strlen (word);
+
+  while (g_ascii_isspace (*value))
+    value++;
+  if (g_ascii_strncasecmp (value, word, len) != 0)
+    return FALSE;
+  for (value += len; *value; value++)
+    if (!g_ascii_isspace (*value))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 header_is_bulk (GMimeObject *obj)
 {
@@ -238,19 +254,11 @@ header_is_bulk (GMimeObject *obj)
       g_mime_object_get_header (obj, "List-Unsubscribe") != NULL)
     return TRUE;
   v = g_mime_object_get_header (obj, "Precedence");
-  if (v != NULL) {
-    g_autofree char *s = g_ascii_strdown (g_strstrip (g_strdup (v)), -1);
-
-    if (strcmp (s, "bulk") == 0 || strcmp (s, "list") == 0 || strcmp (s, "junk") == 0)
-      return TRUE;
-  }
+  if (v != NULL && (value_is (v, "bulk") || value_is (v, "list") || value_is (v, "junk")))
+    return TRUE;
   v = g_mime_object_get_header (obj, "Auto-Submitted");
-  if (v != NULL) {
-    g_autofree char *s = g_ascii_strdown (g_strstrip (g_strdup (v)), -1);
-
-    if (strcmp (s, "no") != 0)
-      return TRUE;
-  }
+  if (v != NULL && !value_is (v, "no"))
+    return TRUE;
   return g_mime_object_get_header (obj, "X-Autoreply") != NULL ||
          g_mime_object_get_header (obj, "X-Autorespond") != NULL;
 }
@@ -341,7 +349,14 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   }
 
   date = g_mime_message_get_date (mime);
-  if (date != NULL) {
+  /* A Date more than a day in the future is a broken clock or spam; it would sit on top of
+   * every "last contact" list for years. The delivery time stands in for it. */
+  if (date != NULL && fallback_date > 0 &&
+      g_date_time_to_unix (date) > g_get_real_time () / G_USEC_PER_SEC + 24 * 3600) {
+    warn (m, "Date header is in the future; the delivery time stands in for it");
+    m->date = fallback_date;
+    m->date_fallback = TRUE;
+  } else if (date != NULL) {
     m->date = g_date_time_to_unix (date);
     m->tz_offset = (int) (g_date_time_get_utc_offset (date) / G_TIME_SPAN_MINUTE);
   } else {

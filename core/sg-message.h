@@ -83,7 +83,8 @@ SG_API gboolean sg_message_id_is_hash (const SgMessage *message);
 SG_API gint64 sg_message_get_date (const SgMessage *message);
 /* The original offset in minutes east of UTC. */
 SG_API int sg_message_get_tz_offset (const SgMessage *message);
-/* TRUE when the date came from @fallback_date, not from the Date header. */
+/* TRUE when the date came from @fallback_date, not from the Date header (which was missing,
+ * unparsable, or more than a day in the future). */
 SG_API gboolean sg_message_date_is_fallback (const SgMessage *message);
 /* Returns: (nullable): the decoded subject, valid UTF-8 on one line. */
 SG_API const char *sg_message_get_subject (const SgMessage *message);

@@ -75,3 +75,12 @@ sg_test_contains (const char *haystack, const char *needle)
 {
   return haystack != NULL && needle != NULL && strstr (haystack, needle) != NULL;
 }
+
+/* Fails the current test case with a message, and lets it go on (every failure is logged,
+ * not only the last one). */
+#define sg_test_failf(...)                                                                   \
+  G_STMT_START {                                                                             \
+    g_autofree char *sg_test_msg_ = g_strdup_printf (__VA_ARGS__);                           \
+    g_test_message ("FAIL: %s", sg_test_msg_);                                               \
+    g_test_fail_printf ("%s", sg_test_msg_);                                                 \
+  } G_STMT_END
