@@ -184,7 +184,7 @@ migrate (SgStore *store, int from, GError **error)
     g_autofree char *set_version = NULL;
     g_autoptr (GError) local = NULL;
 
-    if (sql == NULL || atoi (migrations[v]) != v + 1) {
+    if (sql == NULL || g_ascii_strtoll (migrations[v], NULL, 10) != v + 1) {
       g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_MIGRATION,
                    "store %s: migration %d is missing from this build", store->path, v + 1);
       goto fail;

@@ -557,3 +557,111 @@ def start(tap):
     if is_sanitized_build():
         tap.diag('sanitizer build: sizes are scaled down')
     return tap
+
+
+# --- canonical dump of a store by natural keys ----------------------------------------------
+
+def canonical_dump(store):
+    """The store's facts by natural keys, without local ids, creation times or clocks, as a
+    dict of table -> sorted list of tuples (and 'changes' as sorted (key, count) pairs). Two
+    stores made from the same mail by different runs must give the same dump."""
+    con = sqlite3.connect('file:%s?mode=ro' % store, uri=True, timeout=10)
+    try:
+        def rows(sql):
+            return sorted(tuple(r) for r in con.execute(sql))
+
+        person_addrs = {}
+        for pid, addr in con.execute('SELECT person_id, address FROM addresses WHERE person_id IS NOT NULL'):
+            person_addrs.setdefault(pid, []).append(addr)
+        person_key = {pid: tuple(sorted(a)) for pid, a in person_addrs.items()}
+        org_domain = dict(con.execute('SELECT id, domain FROM organisations'))
+        d = {}
+        d['interactions'] = rows(
+            'SELECT i.message_id, i.kind, i.direction, i.internal, i.bulk, i.date_utc, i.tz_offset, i.subject, '
+            '       t.root_key, i.in_reply_to, s.uri, i.location '
+            'FROM interactions i LEFT JOIN threads t ON t.id = i.thread_id LEFT JOIN sources s ON s.id = i.source_id')
+        d['participants'] = rows(
+            'SELECT i.message_id, a.address, p.role, p.display_name FROM participants p '
+            'JOIN interactions i ON i.id = p.interaction_id JOIN addresses a ON a.id = p.address_id')
+        d['addresses'] = sorted(
+            (addr, dom, odom, kind, person_key.get(pid), name, pkind)
+            for addr, dom, odom, kind, pid, name, pkind in con.execute(
+                'SELECT a.address, a.domain, a.org_domain, a.kind, a.person_id, p.name, p.kind '
+                'FROM addresses a LEFT JOIN people p ON p.id = a.person_id'))
+        d['people'] = sorted(
+            (person_key.get(pid, ('<no address: person %d>' % pid,)), name, score, ndate, kind,
+             org_domain.get(oid), first, last)
+            for pid, name, score, ndate, kind, oid, first, last in con.execute(
+                'SELECT id, name, name_score, name_date, kind, org_id, first_seen, last_seen FROM people'))
+        d['organisations'] = rows(
+            'SELECT o.domain, o.name, o.kind, o.industry, o.first_seen, o.last_seen, '
+            '       (SELECT group_concat(domain, \',\') FROM (SELECT domain FROM org_domains '
+            '         WHERE org_id = o.id ORDER BY domain)) FROM organisations o')
+        d['threads'] = rows('SELECT root_key FROM threads')
+        d['sources'] = rows('SELECT kind, uri, state FROM sources')
+        d['maildir_seen'] = rows(
+            'SELECT s.uri, m.name, i.message_id FROM maildir_seen m JOIN sources s ON s.id = m.source_id '
+            'LEFT JOIN interactions i ON i.id = m.interaction_id')
+        d['import_problems'] = rows(
+            'SELECT s.uri, p.location, p.reason FROM import_problems p LEFT JOIN sources s ON s.id = p.source_id')
+        counts = {}
+        for key in con.execute('SELECT entity, natural_key, op, fields FROM changes'):
+            counts[tuple(key)] = counts.get(tuple(key), 0) + 1
+        d['changes'] = sorted(counts.items())
+        d['tag_assignments'] = rows('SELECT count(*) FROM tag_assignments')
+        d['person_roles'] = rows('SELECT count(*) FROM person_roles')
+        d['store_meta'] = rows('SELECT key FROM store_meta')
+        return d
+    finally:
+        con.close()
+
+
+def duplicates(store):
+    """Facts that are there twice (or orphaned) in one store: a list of strings, empty when
+    there are none."""
+    con = sqlite3.connect('file:%s?mode=ro' % store, uri=True, timeout=10)
+    out = []
+    try:
+        checks = [
+            ('interactions with the same message_id',
+             'SELECT message_id, count(*) FROM interactions GROUP BY message_id HAVING count(*) > 1'),
+            ('changes logged more than once for one entity',
+             'SELECT entity, natural_key, op, count(*) FROM changes GROUP BY entity, natural_key, op '
+             'HAVING count(*) > 1'),
+            ('interactions without their change', "SELECT message_id FROM interactions WHERE message_id NOT IN "
+             "(SELECT natural_key FROM changes WHERE entity = 'interaction')"),
+            ('changes for interactions that are not stored', "SELECT natural_key FROM changes WHERE "
+             "entity = 'interaction' AND natural_key NOT IN (SELECT message_id FROM interactions)"),
+            ('people without an address',
+             'SELECT id FROM people WHERE id NOT IN (SELECT person_id FROM addresses WHERE person_id IS NOT NULL)'),
+            ('organisations without a domain', 'SELECT id, domain FROM organisations WHERE id NOT IN '
+             '(SELECT org_id FROM org_domains)'),
+            ('maildir_seen rows pointing at no interaction (besides skipped files)',
+             'SELECT m.name FROM maildir_seen m WHERE m.interaction_id IS NOT NULL AND m.interaction_id NOT IN '
+             '(SELECT id FROM interactions)'),
+        ]
+        for what, sql in checks:
+            rows = con.execute(sql + ' LIMIT 10').fetchall()
+            if rows:
+                out.append('%s: %r' % (what, rows))
+    finally:
+        con.close()
+    return out
+
+
+def diff_dumps(a, b, limit=8):
+    """Human-readable differences between two canonical dumps ('' when equal)."""
+    out = []
+    for table in sorted(set(a) | set(b)):
+        ra, rb = a.get(table, []), b.get(table, [])
+        if ra == rb:
+            continue
+        sa, sb = set(ra), set(rb)
+        only_a, only_b = sorted(sa - sb)[:limit], sorted(sb - sa)[:limit]
+        out.append('%s: %d rows vs %d rows; %d only in A, %d only in B' % (
+            table, len(ra), len(rb), len(sa - sb), len(sb - sa)))
+        out += ['  A only: %r' % (r,) for r in only_a]
+        out += ['  B only: %r' % (r,) for r in only_b]
+        if not only_a and not only_b:
+            out.append('  (same rows, different multiplicity)')
+    return '\n'.join(out)
