@@ -4,6 +4,7 @@
 #include "sg-import.h"
 #include "sg-message.h"
 #include "sg-private.h"
+#include "sg-autocleanups.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -900,6 +901,37 @@ mark_seen (SgImporter *imp, gint64 source_id, const char *key, GError **error)
   return _sg_store_exec_stmt (imp->store, stmt, error);
 }
 
+/* Parses the message in @fd (taken), checking that it is a regular file within the size
+ * caps. @name_time is a delivery time from the file name (or 0); the file's time stands in
+ * when there is none. Returns: (transfer full): the message, or NULL with @error. */
+static SgMessage *
+parse_message_file (SgImporter *imp, int fd, gint64 name_time, GError **error)
+{
+  g_autoptr (GMimeStream) stream = NULL;
+  struct stat st;
+
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+    close (fd);
+    g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "not a regular file");
+    return NULL;
+  }
+  if (st.st_size == 0) {
+    close (fd);
+    g_set_error (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_EMPTY, "empty file");
+    return NULL;
+  }
+  if ((guint64) st.st_size > SG_MESSAGE_MAX_SIZE) {
+    close (fd);
+    g_set_error (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_TOO_LARGE,
+                 "message of %lld bytes is over the cap of %" G_GSIZE_FORMAT, (long long) st.st_size,
+                 SG_MESSAGE_MAX_SIZE);
+    return NULL;
+  }
+  _sg_gmime_init ();
+  stream = g_mime_stream_fs_new (fd);
+  return sg_message_parse_stream (stream, imp->identity, name_time > 0 ? name_time : st.st_mtime, error);
+}
+
 /* Imports one Maildir file. Returns FALSE only on store failure. */
 static gboolean
 import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const char *folder,
@@ -908,11 +940,8 @@ import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const 
   g_autofree char *key = seen_key (folder, name);
   g_autofree char *location = NULL;
   g_autoptr (GError) local = NULL;
-  g_autoptr (GMimeStream) stream = NULL;
-  SgMessage *m;
-  struct stat st;
+  g_autoptr (SgMessage) m = NULL;
   gboolean already;
-  gint64 fallback;
   int fd;
 
   if (!ensure_batch (imp, error) || !is_seen (imp, source_id, key, &already, error))
@@ -934,43 +963,20 @@ import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const 
       imp->stats.messages--;
       return TRUE;
     }
+    /* Not marked seen: a permission problem can be fixed, and the file retried. */
     g_set_error (&local, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "%s", g_strerror (saved));
     problem (imp, source_id, path, local);
     return TRUE;
   }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
-    close (fd);
-    g_set_error (&local, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "not a regular file");
-    problem (imp, source_id, path, local);
-    return mark_seen (imp, source_id, key, error);
-  }
-  if ((gsize) st.st_size > SG_MESSAGE_MAX_SIZE || st.st_size == 0) {
-    close (fd);
-    if (st.st_size == 0)
-      g_set_error (&local, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_EMPTY, "empty file");
-    else
-      g_set_error (&local, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_TOO_LARGE,
-                   "message of %lld bytes is over the cap of %" G_GSIZE_FORMAT,
-                   (long long) st.st_size, SG_MESSAGE_MAX_SIZE);
-    problem (imp, source_id, path, local);
-    return mark_seen (imp, source_id, key, error);
-  }
-  /* The delivery time in the file name, else the file's time, stands in for a missing Date. */
-  fallback = g_ascii_strtoll (name, NULL, 10);
-  if (fallback <= 0)
-    fallback = st.st_mtime;
-  _sg_gmime_init ();
-  stream = g_mime_stream_fs_new (fd);
-  m = sg_message_parse_stream (stream, imp->identity, fallback, &local);
+  /* The delivery time in the file name stands in for a missing Date. */
+  m = parse_message_file (imp, fd, g_ascii_strtoll (name, NULL, 10), &local);
   if (m == NULL) {
+    /* Marked seen: the content will not get better by reading it again. */
     problem (imp, source_id, path, local);
     return mark_seen (imp, source_id, key, error);
   }
-  if (!import_message (imp, m, source_id, location, key, error)) {
-    sg_message_free (m);
+  if (!import_message (imp, m, source_id, location, key, error))
     return FALSE;
-  }
-  sg_message_free (m);
   return maybe_commit (imp, error);
 }
 
@@ -1235,11 +1241,9 @@ static gboolean
 import_single (SgImporter *imp, const char *path, int fd, GError **error)
 {
   g_autofree char *canon = canonical_path (path);
-  g_autoptr (GMimeStream) stream = NULL;
   g_autoptr (GError) local = NULL;
-  struct stat st;
+  g_autoptr (SgMessage) m = NULL;
   gint64 source_id;
-  SgMessage *m;
 
   source_id = ensure_source (imp, "file", canon, error);
   if (source_id == 0) {
@@ -1248,27 +1252,12 @@ import_single (SgImporter *imp, const char *path, int fd, GError **error)
   }
   imp->stats.messages++;
   imp->progress.files_total++;
-  if (fstat (fd, &st) == 0 && (gsize) st.st_size > SG_MESSAGE_MAX_SIZE) {
-    close (fd);
-    g_set_error (&local, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_TOO_LARGE,
-                 "message of %lld bytes is over the cap of %" G_GSIZE_FORMAT, (long long) st.st_size,
-                 SG_MESSAGE_MAX_SIZE);
-    problem (imp, source_id, canon, local);
-    return sg_importer_flush (imp, error);
-  }
-  _sg_gmime_init ();
-  stream = g_mime_stream_fs_new (fd);
-  m = sg_message_parse_stream (stream, imp->identity, st.st_mtime, &local);
+  m = parse_message_file (imp, fd, 0, &local);
   imp->progress.files_done++;
-  if (m == NULL) {
+  if (m == NULL)
     problem (imp, source_id, canon, local);
-    return sg_importer_flush (imp, error);
-  }
-  if (!import_message (imp, m, source_id, canon, NULL, error)) {
-    sg_message_free (m);
+  else if (!import_message (imp, m, source_id, canon, NULL, error))
     return FALSE;
-  }
-  sg_message_free (m);
   report_progress (imp, TRUE);
   return sg_importer_flush (imp, error);
 }

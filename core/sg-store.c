@@ -409,6 +409,7 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
       "INSERT INTO changes (op_id, device, hlc, entity, natural_key, op, fields) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
   g_autofree char *op_id = NULL;
+  guint64 hlc;
 
   if (stmt == NULL)
     return FALSE;
@@ -418,10 +419,13 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
     query_int (store, "SELECT coalesce(max(hlc), 0) FROM changes", &last, NULL);
     store->hlc = (guint64) last;
   }
-  op_id = g_uuid_string_random ();
+  /* The HLC never repeats on a device, so device + HLC is a globally unique op id, and one
+   * that grows: the unique index is appended to, not split at random places. */
+  hlc = next_hlc (store);
+  op_id = g_strdup_printf ("%s:%016" G_GINT64_MODIFIER "x", store->device_id, hlc);
   sqlite3_bind_text (stmt, 1, op_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, store->device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) next_hlc (store));
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) hlc);
   sqlite3_bind_text (stmt, 4, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, natural_key, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 6, op, -1, SQLITE_STATIC);

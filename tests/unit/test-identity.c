@@ -141,6 +141,52 @@ test_normalize_rejects_two_addresses (void)
 }
 
 static void
+test_normalize_rejects_overlong_domain (void)
+{
+  g_autoptr (GString) address = g_string_new ("jane@");
+
+  /* DNS names are at most 253 characters. */
+  for (int i = 0; i < 5; i++) {
+    for (int j = 0; j < 60; j++)
+      g_string_append_c (address, 'a' + i);
+    g_string_append_c (address, '.');
+  }
+  g_string_append (address, "com");
+  assert_rejected (address->str);
+}
+
+static void
+test_normalize_consistent (void)
+{
+  /* Brackets and surrounding space never change the verdict or the result: the same
+   * address reaches the store whether a header had "<x>" or a config had "x". */
+  static const char *const inputs[] = {
+    "Jane.Doe@ACME.Com", "jane@acme.com.", "jane@xn--mnchen-3ya.de", "jane@Xn--mnchen-3ya.de",
+    "jane@acme\x7f.com", "jane@acme.com;bob@acme.com", "jane@localhost", "a+tag@acme.com",
+    "jane@-acme.com", "o'brien@acme.ie",
+    "jane@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd."
+    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.com",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
+    g_autofree char *plain = sg_address_normalize (inputs[i], NULL);
+    g_autofree char *bracketed_in = g_strdup_printf ("<%s>", inputs[i]);
+    g_autofree char *spaced_in = g_strdup_printf (" %s ", inputs[i]);
+    g_autofree char *bracketed = sg_address_normalize (bracketed_in, NULL);
+    g_autofree char *spaced = sg_address_normalize (spaced_in, NULL);
+
+    if (g_strcmp0 (plain, bracketed) != 0 || g_strcmp0 (plain, spaced) != 0) {
+      g_autofree char *shown = g_strescape (inputs[i], NULL);
+
+      sg_test_failf ("“%s”: %s plain, %s in brackets, %s with spaces", shown,
+                     plain ? plain : "refused", bracketed ? bracketed : "refused",
+                     spaced ? spaced : "refused");
+    }
+  }
+}
+
+static void
 test_address_domain (void)
 {
   g_assert_cmpstr (sg_address_get_domain ("jane@acme.com"), ==, "acme.com");
@@ -579,6 +625,8 @@ main (int argc, char **argv)
   g_test_add_func ("/identity/normalize/rejects", test_normalize_rejects);
   g_test_add_func ("/identity/normalize/rejects-del", test_normalize_rejects_del);
   g_test_add_func ("/identity/normalize/rejects-two-addresses", test_normalize_rejects_two_addresses);
+  g_test_add_func ("/identity/normalize/rejects-overlong-domain", test_normalize_rejects_overlong_domain);
+  g_test_add_func ("/identity/normalize/consistent", test_normalize_consistent);
   g_test_add_func ("/identity/address/domain", test_address_domain);
   g_test_add_func ("/identity/domain/registrable", test_registrable);
   g_test_add_func ("/identity/domain/freemail", test_freemail);

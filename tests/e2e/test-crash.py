@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Crash safety of salesgetter-syncd (DESIGN.md 7: killing syncd at any point loses nothing
+and duplicates nothing on restart).
+
+A large Maildir is imported once cleanly with --once into store A (the reference). Store B
+is made from the same Maildir by a daemon killed with SIGKILL again and again after seeded
+random delays spread over the import, restarted each time, and finally run to the end with
+--once. A and B must hold the same facts (compared by natural keys; ids, creation times and
+clocks may differ), nothing twice, and pass integrity_check.
+
+Knobs (environment): SG_CRASH_COUNT (messages, default 20000; 5000 under sanitizers),
+SG_CRASH_KILLS (default 12), SG_CRASH_SEED (default 20251129).
+"""
+
+import configparser
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sgtest as sg  # noqa: E402
+
+tap = sg.start(sg.Tap())
+
+SANITIZED = sg.is_sanitized_build()
+COUNT = int(os.environ.get('SG_CRASH_COUNT') or (5000 if SANITIZED else 20000))
+KILLS = int(os.environ.get('SG_CRASH_KILLS') or 12)
+SEED = int(os.environ.get('SG_CRASH_SEED') or 20251129)
+ONCE_TIMEOUT = 600
+
+MAILDIR = sg.path('Maildir')
+CONF = sg.path('salesgetter.conf')
+STORE_A = sg.path('reference.db')
+STORE_B = sg.path('crashed.db')
+
+
+# --- the mailbox ----------------------------------------------------------------------------
+
+def own_messages(root, count, seed):
+    """A realistic enough Maildir of @count messages, made here when tests/gen/gen-maildir.py
+    is not there: threads, Sent, a mailing list, freemail, role and no-reply senders,
+    subdomains, RFC 2047 names, a copy of some messages in a second folder, a few broken
+    files; new/ and cur/ with flags."""
+    rnd = random.Random(seed)
+    sg.make_maildir(root, ['.Sent', '.Archive', '.Lists.dev', '.Archive.2023'])
+    first = ['Anna', 'Bernd', 'Chloé', 'Dmitri', 'Eve', 'Farid', 'Grace', 'Hiro', 'Ines', 'José', 'Kai', 'Lena',
+             'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tariq', 'Ute', 'Vera', 'Wen', 'Yusuf']
+    last = ['Müller', 'Smith', 'Nguyen', 'García', 'Okafor', 'Tanaka', 'Kowalski', 'Rossi', 'Dubois', 'Ivanova',
+            'Hansen', 'Novak', "O'Brien", 'Silva', 'Kim', 'Larsen']
+    orgs = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'vandelay', 'stark', 'wayne', 'cyberdyne', 'tyrell',
+            'soylent', 'wonka', 'gringotts', 'oscorp', 'aperture', 'blackmesa', 'massive', 'prestige', 'nakatomi',
+            'monarch']
+    tlds = ['com', 'co.uk', 'de', 'fr', 'com.au', 'io', 'org', 'co.jp']
+    people = []
+    for i in range(400):
+        f, l = rnd.choice(first), rnd.choice(last)
+        org = rnd.choice(orgs)
+        tld = tlds[orgs.index(org) % len(tlds)]
+        sub = rnd.choice(['', '', '', 'mail.', 'eu.', 'research.'])
+        if rnd.random() < 0.08:
+            domain = rnd.choice(['gmail.com', 'yahoo.co.uk', 'outlook.com', 'web.de'])
+        else:
+            domain = '%s%s.%s' % (sub, org, tld)
+        user = ('%s.%s%d' % (f, l, i)).lower().replace("'", '').encode('ascii', 'ignore').decode()
+        name = '%s %s' % (f, l)
+        if rnd.random() < 0.1:
+            name = '%s, %s' % (l, f)
+        people.append((name, '%s@%s' % (user, domain)))
+    colleagues = [('Colleague %d' % i, 'c%d@ourco.example' % i) for i in range(8)]
+    me = ('Me Myself', 'me@ourco.example')
+    roles = [('Sales Team', 'sales@%s.com' % o) for o in orgs[:5]] + \
+            [('No Reply', 'noreply@%s.com' % o) for o in orgs[5:9]]
+
+    def mbox(nm, addr):
+        if any(ord(c) > 127 for c in nm) or rnd.random() < 0.2:
+            return '%s <%s>' % (sg.rfc2047(nm), addr)
+        if ',' in nm or "'" in nm:
+            return '"%s" <%s>' % (nm, addr)
+        return '%s <%s>' % (nm, addr)
+
+    threads = []  # (root id, [ids])
+    t = 1672531200  # 2023-01-01
+    n = 0
+    written = []
+    while n < count:
+        t += rnd.randrange(30, 1800)
+        kind = rnd.random()
+        headers = []
+        folder = rnd.choice(['', '', '', '', '.Archive', '.Archive.2023'])
+        frm, to, cc = rnd.choice(people), [me], []
+        subject = 'Project %s, phase %d' % (rnd.choice(orgs).title(), rnd.randrange(1, 9))
+        if kind < 0.15:
+            folder = '.Sent'
+            frm, to = me, [rnd.choice(people)]
+            cc = rnd.sample(people, rnd.randrange(0, 3)) + rnd.sample(colleagues, rnd.randrange(0, 2))
+        elif kind < 0.30:
+            folder = '.Lists.dev'
+            to = [('Dev List', 'dev@lists.example.org')]
+            headers += [('List-Id', '<dev.lists.example.org>'), ('Precedence', 'list')]
+        elif kind < 0.34:
+            frm = rnd.choice(roles)
+            headers.append(('Auto-Submitted', 'auto-generated'))
+        elif kind < 0.40:
+            frm = rnd.choice(colleagues)
+            cc = [rnd.choice(colleagues)]
+        else:
+            cc = rnd.sample(people, rnd.randrange(0, 4))
+        mid = 'msg%06d.%d@%s' % (n, seed, frm[1].split('@')[1])
+        if threads and rnd.random() < 0.45:
+            thread_root, ids = rnd.choice(threads[-200:])
+            parent = rnd.choice(ids)
+            subject = 'Re: thread %s' % thread_root
+            if rnd.random() < 0.3:
+                headers.append(('In-Reply-To', '<%s>' % parent))
+            else:
+                headers += [('In-Reply-To', '<%s>' % parent), ('References', ' '.join('<%s>' % x for x in ids[-5:]))]
+            ids.append(mid)
+        else:
+            threads.append((mid, [mid]))
+            subject += ' #%d' % n
+        offset = rnd.choice([0, 60, 120, -300, -420, 330, 540])
+        data = sg.make_message(mid, mbox(*frm), to=[mbox(*x) for x in to], cc=[mbox(*x) for x in cc],
+                               subject=subject, date=t, offset=offset, headers=headers,
+                               body=('Hello,\n\n' + 'Some words about the offer. ' * rnd.randrange(1, 40) +
+                                     '\n\n-- \n%s\n' % frm[0]))
+        flags = rnd.choice([None, 'S', 'RS', 'FS'])
+        name = '%d.M%dP%dQ%d.gen' % (t, rnd.randrange(10 ** 6), 4242, n)
+        sub = 'new' if flags is None else 'cur'
+        sg.put(root, data, folder=folder, name=name, sub=sub, flags=flags)
+        written.append(mid)
+        n += 1
+        # The same message filed twice (a copy in the archive).
+        if rnd.random() < 0.02 and n < count and folder != '.Archive':
+            sg.put(root, data, folder='.Archive', name=name.replace('.gen', '.copy'), sub='cur', flags='S')
+            n += 1
+        # A broken file now and then.
+        if rnd.random() < 0.003 and n < count:
+            sg.put(root, rnd.choice([b'', b'garbage without headers\n', bytes(range(256)) * 8]),
+                   folder=folder, name='%d.broken%d.gen' % (t, n), sub='new', flags=None)
+            n += 1
+    write_conf(root, identity=None)
+    return n
+
+
+def write_conf(root, identity):
+    """Our config for @root: the generator's identity when it wrote one, else ours."""
+    cp = configparser.ConfigParser(interpolation=None, strict=False, delimiters=('=',))
+    cp.optionxform = str
+    if identity and os.path.exists(identity):
+        cp.read(identity, encoding='utf-8')
+    if not cp.has_section('identity'):
+        cp['identity'] = {'name': 'Me Myself', 'addresses': 'me@ourco.example;',
+                          'internal-domains': 'ourco.example;'}
+    if cp.has_section('store'):
+        cp.remove_section('store')
+    if not cp.has_section('maildir'):
+        cp.add_section('maildir')
+    cp['maildir']['paths'] = os.path.abspath(root) + ';'
+    with open(CONF, 'w', encoding='utf-8') as f:
+        cp.write(f, space_around_delimiters=False)
+
+
+def make_mailbox():
+    if os.path.exists(sg.GENERATOR):
+        gen_conf = sg.path('generated.conf')
+        r = sg.run([sys.executable, sg.GENERATOR, '--out', MAILDIR, '--count', str(COUNT), '--seed', str(SEED),
+                    '--config', gen_conf], timeout=600)
+        if tap.ok(r.rc == 0 and os.path.isdir(MAILDIR),
+                  'tests/gen/gen-maildir.py made %d messages (%.1f s)' % (COUNT, r.elapsed), repr(r)):
+            write_conf(MAILDIR, gen_conf)
+            return 'generator'
+        import shutil
+        shutil.rmtree(MAILDIR, ignore_errors=True)
+    else:
+        tap.comment('tests/gen/gen-maildir.py is not there: the test makes its own messages')
+    start = time.monotonic()
+    n = own_messages(MAILDIR, COUNT, SEED)
+    tap.comment('made %d message files in %.1f s' % (n, time.monotonic() - start))
+    return 'own'
+
+
+def count_files(root):
+    n = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        if os.path.basename(dirpath) in ('new', 'cur'):
+            n += len(filenames)
+    return n
+
+
+# --- the test ---------------------------------------------------------------------------------
+
+def test_crash():
+    origin = make_mailbox()
+    files = count_files(MAILDIR)
+    tap.comment('mailbox from %s: %d files; %d kills; seed %d' % (origin, files, KILLS, SEED))
+
+    # A: the reference, one clean run.
+    r = sg.run([sg.SYNCD, '--config', CONF, '--store', STORE_A, '--once'], timeout=ONCE_TIMEOUT)
+    t_ref = r.elapsed
+    if not tap.ok(r.rc == 0, 'reference: a clean --once run exits 0 (%.1f s, %.0f files/s)'
+                  % (t_ref, files / max(t_ref, 0.001)), repr(r)):
+        return
+    total = sg.scalar(STORE_A, 'SELECT count(*) FROM interactions')
+    tap.ok(total > files * 0.5, 'reference: %d interactions from %d files' % (total, files))
+    tap.eq(sg.integrity(STORE_A), 'ok', 'reference store passes integrity_check')
+    dups = sg.duplicates(STORE_A)
+    tap.ok(not dups, 'reference store has nothing twice', '\n'.join(dups))
+
+    # B: killed again and again.
+    rnd = random.Random(SEED)
+    d = sg.Daemon(CONF, STORE_B, name='syncd-crash')
+    poller = None
+    kills = []   # (delay, committed before the kill, alive at the kill)
+    mean_gap = max(0.1, 2.0 * t_ref / KILLS)
+    try:
+        for i in range(KILLS):
+            # The first kill lands while the store is being made and migrated; the rest are
+            # spread over the import.
+            delay = rnd.uniform(0.0, 0.03) if i == 0 else rnd.uniform(0.02, mean_gap)
+            d.start()
+            poller = sg.StorePoller(STORE_B)
+            time.sleep(delay)
+            # What is committed just before the kill (not exact: the daemon keeps going).
+            committed = poller.one('SELECT count(*) FROM interactions')
+            poller.close()
+            alive = d.alive()
+            rc = d.kill9()
+            d.note_log()
+            kills.append((delay, committed, alive, rc))
+            tap.comment('kill %2d after %.3f s: %s interactions committed%s' % (
+                i + 1, delay, committed if committed is not None else 'no store yet',
+                '' if alive else ' (daemon had already exited with %r)' % rc))
+        tap.ok(all(k[2] for k in kills), 'the daemon was running at each of the %d kills' % KILLS,
+               d.log()[-4000:])
+        mid_import = sum(1 for k in kills if (k[1] or 0) < total)
+        tap.ok(mid_import >= KILLS // 2,
+               '%d of %d kills landed before the import was complete' % (mid_import, KILLS))
+        before_final = sg.scalar(STORE_B, 'SELECT count(*) FROM interactions') if os.path.exists(STORE_B) else 0
+        r = sg.run([sg.SYNCD, '--config', CONF, '--store', STORE_B, '--once'], timeout=ONCE_TIMEOUT)
+        tap.ok(r.rc == 0, 'after %d kills, --once runs the import to its end and exits 0 (%d of %d were stored '
+               'before it)' % (KILLS, before_final, total), repr(r))
+    finally:
+        if poller:
+            poller.close()
+        d.kill9()
+
+    tap.eq(sg.integrity(STORE_B), 'ok', 'the crashed store passes integrity_check and foreign_key_check')
+    dups = sg.duplicates(STORE_B)
+    tap.ok(not dups, 'the crashed store has nothing twice and no orphans', '\n'.join(dups))
+    a, b = sg.canonical_dump(STORE_A), sg.canonical_dump(STORE_B)
+    for table in sorted(a):
+        tap.ok(a[table] == b.get(table), '%s: the crashed store equals the reference (%d rows)'
+               % (table, len(a[table])), sg.diff_dumps({table: a[table]}, {table: b.get(table, [])}))
+    # One more --once on B changes nothing.
+    r = sg.run([sg.SYNCD, '--config', CONF, '--store', STORE_B, '--once'], timeout=ONCE_TIMEOUT)
+    b2 = sg.canonical_dump(STORE_B)
+    tap.ok(r.rc == 0 and b2 == b, 'one more --once on the crashed store changes nothing',
+           sg.diff_dumps(b, b2) or repr(r))
+
+
+tap.run('crash', test_crash)
+tap.done()
