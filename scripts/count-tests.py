@@ -50,7 +50,7 @@ def main():
     total = [0, 0, 0]
     all_failures = []
     for path in sys.argv[1:]:
-        label = path.split('/')[0]
+        label = path.split('/')[0] + (' (valgrind)' if 'valgrind' in path else '')
         try:
             p, n, s, failures = count(path, label)
         except FileNotFoundError:

@@ -9,12 +9,13 @@ random delays spread over the import, restarted each time, and finally run to th
 clocks may differ), nothing twice, and pass integrity_check.
 
 Knobs (environment): SG_CRASH_COUNT (messages, default 20000; 5000 under sanitizers),
-SG_CRASH_KILLS (default 12), SG_CRASH_SEED (default 20251129).
+SG_CRASH_KILLS (default 20), SG_CRASH_SEED (default 20251129).
 """
 
 import configparser
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -25,7 +26,7 @@ tap = sg.start(sg.Tap())
 
 SANITIZED = sg.is_sanitized_build()
 COUNT = int(os.environ.get('SG_CRASH_COUNT') or (5000 if SANITIZED else 20000))
-KILLS = int(os.environ.get('SG_CRASH_KILLS') or 12)
+KILLS = max(3, int(os.environ.get('SG_CRASH_KILLS') or 20))
 SEED = int(os.environ.get('SG_CRASH_SEED') or 20251129)
 ONCE_TIMEOUT = 600
 
@@ -166,11 +167,13 @@ def make_mailbox():
         gen_conf = sg.path('generated.conf')
         r = sg.run([sys.executable, sg.GENERATOR, '--out', MAILDIR, '--count', str(COUNT), '--seed', str(SEED),
                     '--config', gen_conf], timeout=600)
-        if tap.ok(r.rc == 0 and os.path.isdir(MAILDIR),
-                  'tests/gen/gen-maildir.py made %d messages (%.1f s)' % (COUNT, r.elapsed), repr(r)):
+        # The generator is not what is under test here: when it fails, say so and go on
+        # with the test's own messages.
+        if tap.todo(r.rc == 0 and os.path.isdir(MAILDIR),
+                    'tests/gen/gen-maildir.py made %d messages (%.1f s)' % (COUNT, r.elapsed),
+                    'the generator failed; the test makes its own messages', repr(r)[-3000:]):
             write_conf(MAILDIR, gen_conf)
             return 'generator'
-        import shutil
         shutil.rmtree(MAILDIR, ignore_errors=True)
     else:
         tap.comment('tests/gen/gen-maildir.py is not there: the test makes its own messages')
@@ -207,34 +210,44 @@ def test_crash():
     dups = sg.duplicates(STORE_A)
     tap.ok(not dups, 'reference store has nothing twice', '\n'.join(dups))
 
-    # B: killed again and again.
+    # B: killed again and again. Kill 1 lands while the store is being made and migrated;
+    # the others wait for a seeded random share of the import to be committed, then a
+    # random 0-0.6 s more (a batch is committed at least every 0.5 s), so that they land
+    # anywhere in a batch, spread over the whole import; the last one hits the idle daemon
+    # after its scan.
     rnd = random.Random(SEED)
+    targets = [None] + sorted(rnd.uniform(0.0, 1.0) for _ in range(KILLS - 2)) + [1.0]
     d = sg.Daemon(CONF, STORE_B, name='syncd-crash')
     poller = None
-    kills = []   # (delay, committed before the kill, alive at the kill)
-    mean_gap = max(0.1, 2.0 * t_ref / KILLS)
+    kills = []   # (seconds after start, committed just before the kill, alive at the kill, rc)
     try:
-        for i in range(KILLS):
-            # The first kill lands while the store is being made and migrated; the rest are
-            # spread over the import.
-            delay = rnd.uniform(0.0, 0.03) if i == 0 else rnd.uniform(0.02, mean_gap)
+        for i, target in enumerate(targets):
             d.start()
+            started = time.monotonic()
             poller = sg.StorePoller(STORE_B)
-            time.sleep(delay)
+            if target is None:
+                time.sleep(rnd.uniform(0.0, 0.03))
+            else:
+                want = int(target * total)
+                sg.wait_for(lambda: (poller.one('SELECT count(*) FROM interactions') or 0) >= want or
+                            not d.alive(), 120, 0.01)
+                time.sleep(rnd.uniform(0.0, 0.6))
             # What is committed just before the kill (not exact: the daemon keeps going).
             committed = poller.one('SELECT count(*) FROM interactions')
             poller.close()
             alive = d.alive()
             rc = d.kill9()
+            delay = time.monotonic() - started
             d.note_log()
             kills.append((delay, committed, alive, rc))
-            tap.comment('kill %2d after %.3f s: %s interactions committed%s' % (
-                i + 1, delay, committed if committed is not None else 'no store yet',
+            tap.comment('kill %2d after %.3f s%s: %s interactions committed%s' % (
+                i + 1, delay, '' if target is None else ' (target %4.1f%%)' % (100 * target),
+                committed if committed is not None else 'no store yet',
                 '' if alive else ' (daemon had already exited with %r)' % rc))
         tap.ok(all(k[2] for k in kills), 'the daemon was running at each of the %d kills' % KILLS,
                d.log()[-4000:])
         mid_import = sum(1 for k in kills if (k[1] or 0) < total)
-        tap.ok(mid_import >= KILLS // 2,
+        tap.ok(mid_import >= KILLS // 2 and max(k[1] or 0 for k in kills[:-1]) >= total // 2,
                '%d of %d kills landed before the import was complete' % (mid_import, KILLS))
         before_final = sg.scalar(STORE_B, 'SELECT count(*) FROM interactions') if os.path.exists(STORE_B) else 0
         r = sg.run([sg.SYNCD, '--config', CONF, '--store', STORE_B, '--once'], timeout=ONCE_TIMEOUT)
