@@ -302,7 +302,7 @@ sg_domain_get_registrable (const char *domain)
   return reg ? g_strdup (reg) : NULL;
 }
 
-/* Registrable domains of freemail and consumer ISP mail; sorted for bsearch. */
+/* Registrable domains of freemail and consumer ISP mail. */
 static const char *const freemail_domains[] = {
   "126.com", "163.com", "aim.com", "aol.com", "bigpond.com", "btinternet.com",
   "comcast.net", "cox.net", "earthlink.net", "email.com", "fastmail.com", "fastmail.fm",
@@ -317,10 +317,14 @@ static const char *const freemail_domains[] = {
   "yandex.ru", "ymail.com", "zoho.com",
 };
 
-static int
-compare_str (const void *a, const void *b)
+/* The lists are short; a linear search cannot be broken by a list that is out of order. */
+static gboolean
+in_list (const char *key, const char *const *list, gsize n)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  for (gsize i = 0; i < n; i++)
+    if (strcmp (key, list[i]) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 gboolean
@@ -328,19 +332,19 @@ sg_domain_is_freemail (const char *registrable_domain)
 {
   if (registrable_domain == NULL)
     return FALSE;
-  return bsearch (&registrable_domain, freemail_domains, G_N_ELEMENTS (freemail_domains),
-                  sizeof (char *), compare_str) != NULL;
+  return in_list (registrable_domain, freemail_domains, G_N_ELEMENTS (freemail_domains));
 }
 
-/* Local parts of machine senders, sorted for bsearch. */
+/* Local parts of machine senders. */
 static const char *const noreply_locals[] = {
   "alert", "alerts", "auto-reply", "autoreply", "bounce", "bounces", "daemon",
   "do-not-reply", "do_not_reply", "donotreply", "mailer", "mailer-daemon", "maildaemon",
   "newsletter", "news", "no-reply", "no_reply", "noreply", "notification", "notifications",
-  "notifier", "notify", "postmaster", "root",
+  "notifier", "notify", "postmaster", "root", "undisclosed-recipients", "undisclosed.recipients",
+  "unlisted-recipients",
 };
 
-/* Local parts of an organisation's functions, sorted for bsearch. */
+/* Local parts of an organisation's functions. */
 static const char *const role_locals[] = {
   "abuse", "accounting", "accounts", "admin", "administrator", "billing", "careers",
   "contact", "customerservice", "enquiries", "feedback", "hello", "help", "helpdesk",
@@ -355,7 +359,6 @@ sg_address_classify (const char *address)
   const char *at = strrchr (address, '@');
   gsize len = at ? (gsize) (at - address) : strlen (address);
   char local[128];
-  const char *key = local;
 
   /* Longer local parts are no role or robot names we know. */
   if (len >= sizeof local)
@@ -363,7 +366,7 @@ sg_address_classify (const char *address)
   memcpy (local, address, len);
   local[len] = '\0';
 
-  if (bsearch (&key, noreply_locals, G_N_ELEMENTS (noreply_locals), sizeof (char *), compare_str))
+  if (in_list (local, noreply_locals, G_N_ELEMENTS (noreply_locals)))
     return SG_ADDRESS_NOREPLY;
   if (g_str_has_prefix (local, "noreply") || g_str_has_prefix (local, "no-reply") ||
       g_str_has_prefix (local, "no_reply") || g_str_has_prefix (local, "donotreply") ||
@@ -376,7 +379,7 @@ sg_address_classify (const char *address)
       g_str_has_prefix (local, "owner-") || g_str_has_suffix (local, "-subscribe") ||
       g_str_has_suffix (local, "-unsubscribe"))
     return SG_ADDRESS_LIST;
-  if (bsearch (&key, role_locals, G_N_ELEMENTS (role_locals), sizeof (char *), compare_str))
+  if (in_list (local, role_locals, G_N_ELEMENTS (role_locals)))
     return SG_ADDRESS_ROLE;
   return SG_ADDRESS_PERSONAL;
 }

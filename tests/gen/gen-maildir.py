@@ -33,10 +33,11 @@ from io import BytesIO
 
 
 def fold_ascii(line, width=78):
-    """Greedy folding at spaces; a word longer than the width stays whole on its line."""
+    """Greedy folding at spaces (never right after the field name); a word longer than the width
+    stays whole on its line."""
     out, cur = [], ""
-    for word in line.split(" "):
-        if cur and len(cur) + 1 + len(word) > width:
+    for n, word in enumerate(line.split(" ")):
+        if n > 1 and cur and len(cur) + 1 + len(word) > width:
             out.append(cur)
             cur = " " + word
         else:
@@ -155,8 +156,8 @@ LAST = {
     "it": "Rossi Russo Ferrari Esposito Bianchi Romano Colombo Ricci Marino Greco Bruno Gallo Conti De Luca "
           "Mancini Costa Giordano Rizzo Lombardi Moretti Barbieri Fontana Santoro Mariani Rinaldi Caruso "
           "Ferrara Galli Martini Leone Longo Gentile Martinelli Vitale Lombardo Serra Coppola De Santis",
-    "nl": "de Jong Jansen de Vries van den Berg van Dijk Bakker Janssen Visser Smit Meijer de Boer Mulder "
-          "de Groot Bos Vos Peters Hendriks van Leeuwen Dekker Brouwer de Wit Dijkstra Smits de Graaf van der Meer",
+    "nl": "de_Jong Jansen de_Vries van_den_Berg van_Dijk Bakker Janssen Visser Smit Meijer de_Boer Mulder "
+          "de_Groot Bos Vos Peters Hendriks van_Leeuwen Dekker Brouwer de_Wit Dijkstra Smits de_Graaf van_der_Meer",
     "nordic": "Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson Svensson Gustafsson "
               "Jønsson Nørgaard Sørensen Østergaard Jørgensen Hansen Pedersen Kristiansen Ødegård Bråten "
               "Järvinen Mäkinen Hämäläinen Virtanen Korhonen Nieminen Mäkelä Heikkinen Lindström Åberg Sjögren",
@@ -172,8 +173,7 @@ LAST = {
           "Chatterjee Banerjee Mukherjee Das Bose Pillai Agarwal Malhotra Kapoor",
 }
 FIRST = {k: v.split() for k, v in FIRST.items()}
-LAST = {k: [x.replace("_", " ") for x in v.replace("de ", "de_").replace("van ", "van_")
-            .replace("der ", "der_").replace("den ", "den_").split()] for k, v in LAST.items()}
+LAST = {k: [x.replace("_", " ") for x in v.split()] for k, v in LAST.items()}
 # Japanese and Chinese names: (native, romanised)
 JA_FIRST = [("太郎", "Taro"), ("健", "Ken"), ("翔太", "Shota"), ("大輔", "Daisuke"), ("直樹", "Naoki"),
             ("拓也", "Takuya"), ("誠", "Makoto"), ("浩", "Hiroshi"), ("花子", "Hanako"), ("陽子", "Yoko"),
@@ -734,7 +734,7 @@ def build_world(rng, n_messages):
         elif rsub < 0.10:
             o.mail_domains = [dom, rng.choice(["mail.", "eu.", "uk.", "corp.", "de.", "us."]) + dom]
         o.mailer = weighted(rng, MAILERS, [45, 25, 8, 7, 15])
-        o.weight = rng.paretovariate(1.0)
+        o.weight = rng.paretovariate(1.2)
         o.signs = rng.random() < 0.03
         o.addr_style = weighted(rng, ["first.last", "flast", "first", "f.last", "firstl", "first_last", "lastf"],
                                 [55, 12, 8, 10, 5, 5, 5])
@@ -1080,6 +1080,8 @@ class Planner:
             if meet and meet["start"] > p.date:
                 x = r.random()
                 method = "REPLY" if x < 0.6 else "REQUEST" if x < 0.85 else "CANCEL"
+                if p.sender is not meet["organizer"]:
+                    method = "REPLY"  # only the organizer updates or cancels
                 if method != "REPLY":
                     meet["seq"] += 1
                     if method == "REQUEST":
@@ -1090,7 +1092,8 @@ class Planner:
                 mts = p.date + r.randrange(1, 15) * 86400
                 meet.clear()
                 meet.update(uid=self.uids, start=mts - mts % 1800, seq=0, summary=p.subject.split(": ", 1)[-1],
-                            style=r.choice(["google", "outlook", "outlook", "tb"]), organizer=p.sender,
+                            style={"outlook": "outlook", "gmail": "google", "thunderbird": "tb"}.get(
+                                p.sender.mailer, r.choice(["google", "outlook", "tb"])), organizer=p.sender,
                             dur=r.choice((1800, 1800, 3600, 5400)), attendees=list(p.to) + list(p.cc))
             p.cal = {"method": method, "uid": meet["uid"], "start": meet["start"], "dur": meet["dur"],
                      "seq": meet["seq"], "attendees": meet["attendees"], "summary": meet["summary"],
@@ -1103,8 +1106,16 @@ class Planner:
                                          "TENTATIVE": "Tentative"}[p.cal["partstat"]], p.cal["summary"])
             elif method == "CANCEL":
                 p.subject = "Canceled: " + p.cal["summary"]
-            elif i == 0:
-                p.subject = "Invitation: %s @ %s" % (p.cal["summary"], fmt_date(mts, "eu", 1)[:16])
+            elif method == "REQUEST":
+                t0, t1 = local_tm(meet["start"], p.tz), local_tm(meet["start"] + meet["dur"], p.tz)
+                when = "%s %d %s %d %02d:%02d - %02d:%02d" % (DAYS[t0.tm_wday], t0.tm_mday, MON3[t0.tm_mon - 1],
+                                                             t0.tm_year, t0.tm_hour, t0.tm_min, t1.tm_hour, t1.tm_min)
+                if meet["seq"] > 0:
+                    p.subject = "Updated invitation: %s @ %s" % (meet["summary"], when)
+                elif p.sender.mailer == "gmail":
+                    p.subject = "Invitation: %s @ %s" % (meet["summary"], when)
+                elif r.random() < 0.5:
+                    p.subject = meet["summary"]
         # Groups in the To header.
         if len(p.to) > 2 and r.random() < 0.1:
             p.group = r.choice(["Project team", "Steering Committee", "Einkauf", "Deal team"])
@@ -1112,7 +1123,7 @@ class Planner:
     def attachment_spec(self):
         r = self.rng
         x = r.random()
-        if x < 0.03:
+        if x < 0.012:
             size = r.randrange(500_000, 2_000_000)
         else:
             size = int(min(500_000, max(10_000, r.lognormvariate(11.0, 0.9))))
@@ -1344,10 +1355,12 @@ class Planner:
         for p in self.plans:
             if p.dup_of is not None:
                 p.defect = p.dup_of.defect
-        # Newest unread mail lands in new/.
-        for p in self.plans:
-            if p.date > END - 2 * 86400 and not p.outgoing and p.folder in ("", ".Lists.SalesOps") and r.random() < 0.7:
-                p.new = True
+        # The newest unread mail lands in new/.
+        recent = sorted((p for p in self.plans if not p.outgoing and p.folder in ("", ".Lists.SalesOps")),
+                        key=lambda p: (-p.date, p.idx))
+        for k, p in enumerate(recent):
+            if k < max(2, self.n // 500) or p.date > END - 86400:
+                p.new = r.random() < 0.8
         return self.plans
 
 
@@ -1576,7 +1589,7 @@ class Renderer:
                     % (OUR["domain"], OUR["domain"], b64id(rng, 12), self.w.user.addr, fmt_date(t + 2, "eu", 0)))
         hops.append("from %s (%s [%s])\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n"
                     "\tby %s (Postfix) with ESMTPS id %s\n\tfor <%s>; %s"
-                    % (("mail-" + frm_domain.replace(".", "-") + ".outbound.protection.outlook.com")
+                    % ((frm_domain.replace(".", "-") + ".mail.protection.outlook.com")
                        if p.mailer == "outlook" else "mail." + frm_domain, "mail." + frm_domain, ip, our_mx,
                        hexid(rng, 11).upper(), self.w.user.addr, fmt_date(t, "eu", 0)))
         if p.mailer == "outlook":
