@@ -353,6 +353,15 @@ static const char *const role_locals[] = {
   "security", "service", "support", "team", "webmaster",
 };
 
+/* list-request@, list-owner@, owner-list@ are list robots. */
+static gboolean
+list_robot (const char *local)
+{
+  return g_str_has_suffix (local, "-request") || g_str_has_suffix (local, "-owner") ||
+         g_str_has_prefix (local, "owner-") || g_str_has_suffix (local, "-subscribe") ||
+         g_str_has_suffix (local, "-unsubscribe");
+}
+
 SgAddressKind
 sg_address_classify (const char *address)
 {
@@ -366,21 +375,34 @@ sg_address_classify (const char *address)
   memcpy (local, address, len);
   local[len] = '\0';
 
-  if (in_list (local, noreply_locals, G_N_ELEMENTS (noreply_locals)))
-    return SG_ADDRESS_NOREPLY;
+  {
+    static GHashTable *known;
+    gpointer kind;
+
+    /* Built once: this runs for every participant of every message. */
+    if (g_once_init_enter (&known)) {
+      GHashTable *t = g_hash_table_new (g_str_hash, g_str_equal);
+
+      for (guint i = 0; i < G_N_ELEMENTS (noreply_locals); i++)
+        g_hash_table_insert (t, (gpointer) noreply_locals[i], GINT_TO_POINTER (SG_ADDRESS_NOREPLY + 1));
+      for (guint i = 0; i < G_N_ELEMENTS (role_locals); i++)
+        g_hash_table_insert (t, (gpointer) role_locals[i], GINT_TO_POINTER (SG_ADDRESS_ROLE + 1));
+      g_once_init_leave (&known, t);
+    }
+    kind = g_hash_table_lookup (known, local);
+    if (kind == GINT_TO_POINTER (SG_ADDRESS_NOREPLY + 1))
+      return SG_ADDRESS_NOREPLY;
+    if (kind == GINT_TO_POINTER (SG_ADDRESS_ROLE + 1) && !list_robot (local))
+      return SG_ADDRESS_ROLE;
+  }
   if (g_str_has_prefix (local, "noreply") || g_str_has_prefix (local, "no-reply") ||
       g_str_has_prefix (local, "no_reply") || g_str_has_prefix (local, "donotreply") ||
       g_str_has_prefix (local, "bounce") || g_str_has_suffix (local, "-bounces") ||
       g_str_has_suffix (local, "-noreply") || g_str_has_suffix (local, "-no-reply") ||
       strstr (local, "bounces+") != NULL || strstr (local, "+bounces") != NULL)
     return SG_ADDRESS_NOREPLY;
-  /* list-request@, list-owner@, owner-list@ are list robots. */
-  if (g_str_has_suffix (local, "-request") || g_str_has_suffix (local, "-owner") ||
-      g_str_has_prefix (local, "owner-") || g_str_has_suffix (local, "-subscribe") ||
-      g_str_has_suffix (local, "-unsubscribe"))
+  if (list_robot (local))
     return SG_ADDRESS_LIST;
-  if (in_list (local, role_locals, G_N_ELEMENTS (role_locals)))
-    return SG_ADDRESS_ROLE;
   return SG_ADDRESS_PERSONAL;
 }
 

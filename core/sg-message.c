@@ -183,7 +183,7 @@ add_participant (SgMessage *m, const SgIdentity *identity, const char *list_addr
     return;
   }
   name = sg_name_clean (internet_address_get_name (INTERNET_ADDRESS (mb)));
-  p.address = g_string_chunk_insert_const (m->strings, addr);
+  p.address = g_string_chunk_insert (m->strings, addr);
   p.name = name ? g_string_chunk_insert (m->strings, name) : NULL;
   p.role = role;
   p.self = sg_identity_is_self (identity, addr);
