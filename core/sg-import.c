@@ -1167,6 +1167,29 @@ sg_importer_add_maildir_file (SgImporter *importer, const char *root, const char
 
 /* --- mbox and single files ----------------------------------------------------------- */
 
+/* The delivery time on an mbox "From sender Thu Mar 19 14:00:00 2026" line, or 0. */
+static gint64
+mbox_marker_date (GMimeParser *parser)
+{
+  g_autofree char *marker = g_mime_parser_get_mbox_marker (parser);
+  const char *p;
+  GDateTime *dt;
+  gint64 t;
+
+  if (marker == NULL || !g_str_has_prefix (marker, "From "))
+    return 0;
+  /* Skip "From " and the envelope sender; the rest is an asctime() date. */
+  p = strchr (marker + 5, ' ');
+  if (p == NULL)
+    return 0;
+  dt = g_mime_utils_header_decode_date (p + 1);
+  if (dt == NULL)
+    return 0;
+  t = g_date_time_to_unix (dt);
+  g_date_time_unref (dt);
+  return t;
+}
+
 static gboolean
 import_mbox (SgImporter *imp, const char *path, int fd, gint64 size, GCancellable *cancellable,
              GError **error)
@@ -1199,7 +1222,7 @@ import_mbox (SgImporter *imp, const char *path, int fd, gint64 size, GCancellabl
       sg_importer_flush (imp, NULL);
       return FALSE;
     }
-    mime = g_mime_parser_construct_message (parser, NULL);
+    mime = g_mime_parser_construct_message (parser, _sg_parser_options ());
     if (mime == NULL)
       break;
     offset = g_mime_parser_get_mbox_marker_offset (parser);
@@ -1219,7 +1242,7 @@ import_mbox (SgImporter *imp, const char *path, int fd, gint64 size, GCancellabl
       continue;
     }
     m = sg_message_new_from_mime (mime, (gsize) MAX (0, g_mime_parser_get_headers_end (parser) - begin),
-                                  imp->identity, 0, &local);
+                                  imp->identity, mbox_marker_date (parser), &local);
     if (m == NULL) {
       problem (imp, source_id, location, local);
       continue;

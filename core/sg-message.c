@@ -26,8 +26,8 @@ struct _SgMessage {
 
 G_DEFINE_QUARK (sg-message-error-quark, sg_message_error)
 
-static GMimeParserOptions *
-parser_options (void)
+GMimeParserOptions *
+_sg_parser_options (void)
 {
   static GMimeParserOptions *options;
 
@@ -375,7 +375,7 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   /* Threading. */
   v = g_mime_object_get_header (obj, "References");
   if (v != NULL) {
-    GMimeReferences *refs = g_mime_references_parse (parser_options (), v);
+    GMimeReferences *refs = g_mime_references_parse (_sg_parser_options (), v);
     int n = refs ? g_mime_references_length (refs) : 0;
 
     if (n > SG_MESSAGE_MAX_REFERENCES) {
@@ -398,7 +398,7 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   }
   v = g_mime_object_get_header (obj, "In-Reply-To");
   if (v != NULL) {
-    GMimeReferences *refs = g_mime_references_parse (parser_options (), v);
+    GMimeReferences *refs = g_mime_references_parse (_sg_parser_options (), v);
 
     if (refs != NULL && g_mime_references_length (refs) > 0)
       m->in_reply_to = clean_id (g_mime_references_get_message_id (refs, 0));
@@ -441,7 +441,7 @@ sg_message_parse_stream (GMimeStream *stream, const SgIdentity *identity, gint64
   _sg_gmime_init ();
   parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
-  mime = g_mime_parser_construct_message (parser, parser_options ());
+  mime = g_mime_parser_construct_message (parser, _sg_parser_options ());
   headers_end = g_mime_parser_get_headers_end (parser);
   if (mime == NULL) {
     g_set_error_literal (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_NOT_MAIL,

@@ -19,6 +19,10 @@ G_BEGIN_DECLS
 /* Initialises GMime once per process. */
 void _sg_gmime_init (void);
 
+/* The GMime parser options every message is parsed with: lenient with addresses, encoded
+ * words and parameters, with fallback charsets. (transfer none) */
+GMimeParserOptions *_sg_parser_options (void);
+
 /* The store's SQLite handle, for the modules of the library. */
 sqlite3 *_sg_store_get_db (SgStore *store);
 

@@ -348,6 +348,9 @@ sg_store_begin (SgStore *store, GError **error)
     if (!exec (store, "BEGIN IMMEDIATE", error))
       return FALSE;
     store->failed = FALSE;
+    /* Other connections (the daemon has one per source) may have logged changes since our
+     * last transaction: the clock is read again under the write lock, so op ids stay unique. */
+    store->hlc = 0;
   }
   store->depth++;
   return TRUE;
@@ -416,7 +419,8 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
   if (store->hlc == 0) {
     gint64 last = 0;
 
-    query_int (store, "SELECT coalesce(max(hlc), 0) FROM changes", &last, NULL);
+    /* The newest row has the highest clock: this device's clock never goes back. */
+    query_int (store, "SELECT coalesce((SELECT hlc FROM changes ORDER BY seq DESC LIMIT 1), 0)", &last, NULL);
     store->hlc = (guint64) last;
   }
   /* The HLC never repeats on a device, so device + HLC is a globally unique op id, and one

@@ -117,7 +117,11 @@ on_inotify (int fd, GIOCondition condition, gpointer user_data)
         g_hash_table_remove (self->wd_files, GINT_TO_POINTER (ev->wd));
         continue;
       }
-      if (dir == NULL || ev->len == 0 || ev->name[0] == '.')
+      /* Hidden files in new/ and cur/ are not messages; but Maildir++ folders are
+       * dot-directories (.Sent) and must be watched. */
+      if (dir == NULL || ev->len == 0 ||
+          (ev->name[0] == '.' && !(ev->mask & IN_ISDIR)) || strcmp (ev->name, ".") == 0 ||
+          strcmp (ev->name, "..") == 0)
         continue;
       {
         g_autofree char *path = g_build_filename (dir, ev->name, NULL);
