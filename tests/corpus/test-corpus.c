@@ -20,6 +20,12 @@
 /* The exit status that means "skipped" to automake and to meson's exitcode protocol. */
 #define EXIT_SKIP 77
 
+/* Facts every file must state (others have a default, see README.md). */
+enum { F_MESSAGE_ID, F_DATE, F_TZ_OFFSET, F_SUBJECT, F_DIRECTION, F_BULK, F_THREAD_ROOT, F_N_REQUIRED };
+static const char *const required_names[] = {
+  "message-id", "date", "tz-offset", "subject", "direction", "bulk", "thread-root",
+};
+
 typedef struct {
   char *role;
   char *name;     /* NULL: no name */
@@ -42,7 +48,8 @@ typedef struct {
   char *known_failure;
   /* Expected facts; NULL strings mean "none". */
   char *error;              /* parse must fail with this error */
-  gboolean have[16];
+  gboolean have[F_N_REQUIRED];
+  gboolean any_fact;        /* a fact line was seen (none may be with "error:") */
   char *message_id;         /* "(hash)": a content hash */
   gint64 date;
   int tz_offset;
@@ -56,12 +63,6 @@ typedef struct {
   GPtrArray *references;    /* char* */
   GPtrArray *participants;  /* ExpParticipant* */
 } Expected;
-
-/* Facts every file must state (others have a default, see README.md). */
-enum { F_MESSAGE_ID, F_DATE, F_TZ_OFFSET, F_SUBJECT, F_DIRECTION, F_BULK, F_THREAD_ROOT, F_N_REQUIRED };
-static const char *const required_names[] = {
-  "message-id", "date", "tz-offset", "subject", "direction", "bulk", "thread-root",
-};
 
 static void
 exp_participant_free (gpointer data)
@@ -152,7 +153,8 @@ format_time (gint64 t)
 {
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
 
-  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup_printf ("(unix %" G_GINT64_FORMAT ")", t);
+  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ")
+            : g_strdup_printf ("(unix %" G_GINT64_FORMAT ")", t);
 }
 
 static void
@@ -237,6 +239,11 @@ expected_load (const char *path, GError **error)
     key = g_strstrip (line);
     value = g_strstrip (colon + 1);
 
+    if (strcmp (key, "file") != 0 && strcmp (key, "identity-addresses") != 0 &&
+        strcmp (key, "internal-domains") != 0 && strcmp (key, "identity-name") != 0 &&
+        strcmp (key, "fallback-date") != 0 && strcmp (key, "known-failure") != 0 &&
+        strcmp (key, "error") != 0)
+      e->any_fact = TRUE;
     if (strcmp (key, "file") == 0) {
       g_free (e->file);
       e->file = g_strdup (value);
@@ -304,7 +311,8 @@ expected_load (const char *path, GError **error)
 
         if (strcmp (q->role, p->role) == 0 && strcmp (q->address, p->address) == 0) {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "line %u: participant %s %s twice (see line %u)", lineno, p->role, p->address, q->line);
+                       "line %u: participant %s %s twice (see line %u)", lineno, p->role, p->address,
+                       q->line);
           exp_participant_free (p);
           return NULL;
         }
@@ -322,6 +330,10 @@ expected_load (const char *path, GError **error)
   }
   if (e->file == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "no “file:” line");
+    return NULL;
+  }
+  if (e->error != NULL && e->any_fact) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“error:” leaves no facts to state");
     return NULL;
   }
   if (e->error == NULL) {
@@ -421,9 +433,12 @@ error_name (const GError *error)
   }
 }
 
+/* "internal", "self", "internal self" or "(none)". */
 static char *
 participant_flags (gboolean internal, gboolean self)
 {
+  if (!internal && !self)
+    return g_strdup ("(none)");
   return g_strdup_printf ("%s%s%s", internal ? "internal" : "", internal && self ? " " : "",
                           self ? "self" : "");
 }
@@ -452,17 +467,18 @@ compare_participants (Check *c, const SgMessage *m)
       mismatch (c, "%s: expected, got none (line %u)", field, want->line);
       continue;
     }
-    compare_str (c, field, want->name, got->name);
     {
+      g_autofree char *nfield = g_strconcat (field, " name", NULL);
       g_autofree char *kfield = g_strconcat (field, " kind", NULL);
 
+      compare_str (c, nfield, want->name, got->name);
       compare_str (c, kfield, want->kind, sg_address_kind_to_string (got->kind));
     }
     if (!want->internal != !got->internal || !want->self != !got->self) {
       g_autofree char *w = participant_flags (want->internal, want->self);
       g_autofree char *g = participant_flags (got->internal, got->self);
 
-      mismatch (c, "%s flags: expected \"%s\", got \"%s\"", field, w, g);
+      mismatch (c, "%s flags: expected %s, got %s", field, w, g);
     }
   }
   for (guint j = 0; j < n; j++) {
@@ -474,9 +490,9 @@ compare_participants (Check *c, const SgMessage *m)
       continue;
     flags = participant_flags (p->internal, p->self);
     name = show (p->name);
-    mismatch (c, "participant %s <%s>: not expected, got %s %s%s%s",
+    mismatch (c, "participant %s <%s>: not expected, got name %s, kind %s, flags %s",
               sg_header_role_to_string (p->role), p->address, name,
-              sg_address_kind_to_string (p->kind), *flags ? " " : "", flags);
+              sg_address_kind_to_string (p->kind), flags);
   }
 }
 
@@ -692,6 +708,7 @@ main (int argc, char **argv)
         printf ("not ok %u - %s\n", i + 1, label);
         failed++;
       }
+      printf ("# %s: message %s\n", label, e->file);
       for (guint d = 0; d < diffs->len; d++)
         printf ("# %s\n", (const char *) diffs->pdata[d]);
     }
