@@ -346,7 +346,7 @@ static const char *const noreply_locals[] = {
 
 /* Local parts of an organisation's functions. */
 static const char *const role_locals[] = {
-  "abuse", "accounting", "accounts", "admin", "administrator", "billing", "careers",
+  "abuse", "abusedesk", "accounting", "accounts", "admin", "administrator", "billing", "careers",
   "contact", "customerservice", "enquiries", "feedback", "hello", "help", "helpdesk",
   "hostmaster", "hr", "info", "inquiries", "invoice", "invoices", "jobs", "legal",
   "marketing", "office", "orders", "press", "privacy", "reception", "recruiting", "sales",
@@ -357,9 +357,13 @@ static const char *const role_locals[] = {
 static gboolean
 list_robot (const char *local)
 {
+  /* Mailman 2 -admin, mlmmj list+owner / list+subscribe..., gmane's mangled -owner-xyz. */
   return g_str_has_suffix (local, "-request") || g_str_has_suffix (local, "-owner") ||
          g_str_has_prefix (local, "owner-") || g_str_has_suffix (local, "-subscribe") ||
-         g_str_has_suffix (local, "-unsubscribe");
+         g_str_has_suffix (local, "-unsubscribe") || g_str_has_suffix (local, "-admin") ||
+         strstr (local, "-owner-") != NULL || strstr (local, "+owner") != NULL ||
+         strstr (local, "+sub") != NULL || strstr (local, "+unsub") != NULL ||
+         strstr (local, "+help") != NULL;
 }
 
 SgAddressKind
@@ -427,12 +431,19 @@ sg_name_clean (const char *name)
   g_autoptr (GString) out = NULL;
   g_autofree char *s = NULL;
   char *p, *comma;
-  gboolean space = FALSE;
+  gboolean space = FALSE, single_quoted;
 
   if (name == NULL)
     return NULL;
   s = g_utf8_make_valid (name, -1);
   out = g_string_sized_new (strlen (s));
+  {
+    const char *first = s;
+
+    while (*first && g_ascii_isspace (*first))
+      first++;
+    single_quoted = *first == '\'' || *first == '`' || g_str_has_prefix (first, "\xe2\x80\x98");
+  }
   /* Collapse white space and drop control characters and quotes. */
   for (p = s; *p; p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
@@ -441,13 +452,16 @@ sg_name_clean (const char *name)
       space = out->len > 0;
       continue;
     }
-    if (c == '"' || c == '\'' || c == '`' || c == 0x201C || c == 0x201D || c == 0x2018 ||
-        c == 0x2019) {
-      /* Quotes around names are noise; an apostrophe inside a word (O'Brien) is not. */
+    if (c == '"' || c == 0x201C || c == 0x201D)
+      continue;
+    if (c == '\'' || c == '`' || c == 0x2018 || c == 0x2019) {
+      /* Quotes around names are noise; an apostrophe after a letter is part of the name
+       * (O'Brien, Buddingh'), unless the name opened with a single quote: then it closes it. */
       const char *next = g_utf8_next_char (p);
-      gboolean inside = out->len > 0 && !space && *next && g_unichar_isalpha (g_utf8_get_char (next));
+      gboolean after_letter = out->len > 0 && !space;
+      gboolean inside = after_letter && *next && g_unichar_isalpha (g_utf8_get_char (next));
 
-      if (!inside || c == '"' || c == 0x201C || c == 0x201D)
+      if (!inside && (!after_letter || single_quoted))
         continue;
     }
     if (space)

@@ -927,6 +927,14 @@ parse_message_file (SgImporter *imp, int fd, gint64 name_time, GError **error)
                  SG_MESSAGE_MAX_SIZE);
     return NULL;
   }
+  /* A UTF-8 byte order mark (Windows-made .eml files) would hide the first header: the
+   * stream starts after it. */
+  {
+    char bom[3];
+
+    if (read (fd, bom, 3) != 3 || memcmp (bom, "\xef\xbb\xbf", 3) != 0)
+      lseek (fd, 0, SEEK_SET);
+  }
   _sg_gmime_init ();
   stream = g_mime_stream_fs_new (fd);
   return sg_message_parse_stream (stream, imp->identity, name_time > 0 ? name_time : st.st_mtime, error);
@@ -1009,6 +1017,12 @@ typedef struct {
   char *folder; /* relative to the root, "" for the root */
 } Folder;
 
+static int
+compare_folders (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(Folder *const *) a)->folder, (*(Folder *const *) b)->folder);
+}
+
 static void
 folder_free (gpointer p)
 {
@@ -1071,7 +1085,7 @@ scan_maildir (SgImporter *imp, const char *root, GCancellable *cancellable, GErr
   if (source_id == 0)
     return FALSE;
   collect_folders (imp, canon, "", 0, folders);
-  g_ptr_array_sort (folders, compare_names);
+  g_ptr_array_sort (folders, compare_folders);
   report_progress (imp, TRUE);
 
   for (guint i = 0; i < folders->len; i++) {

@@ -26,6 +26,8 @@ struct _SgMessage {
 
 G_DEFINE_QUARK (sg-message-error-quark, sg_message_error)
 
+static gboolean is_list_address (GPtrArray *lists, const char *addr);
+
 GMimeParserOptions *
 _sg_parser_options (void)
 {
@@ -155,8 +157,51 @@ clean_id (const char *id)
   return g_strdup (p);
 }
 
+/* GMime's parser stops at the first id without an '@' ("<yes> <a@b> <c@d>" gives only
+ * "yes"). When it returns fewer ids than the header has '<', the <...> tokens are taken
+ * one by one instead; clean_ref() then drops the ones that are not Message-IDs. */
+static GMimeReferences *
+parse_references (const char *text)
+{
+  GMimeReferences *refs = g_mime_references_parse (_sg_parser_options (), text);
+  int brackets = 0;
+
+  for (const char *p = text; *p; p++)
+    brackets += *p == '<';
+  if (refs != NULL && g_mime_references_length (refs) >= brackets)
+    return refs;
+  if (refs == NULL)
+    refs = g_mime_references_new ();
+  else
+    g_mime_references_clear (refs);
+  for (const char *p = strchr (text, '<'); p != NULL; p = strchr (p, '<')) {
+    const char *end = strchr (p + 1, '>');
+    g_autofree char *id = NULL;
+
+    if (end == NULL)
+      break;
+    id = g_strndup (p + 1, end - p - 1);
+    g_mime_references_append (refs, id);
+    p = end + 1;
+  }
+  return refs;
+}
+
+/* An id in References or In-Reply-To. It must look like a Message-ID (have an '@'): people
+ * answer "yes" to git send-email's In-Reply-To prompt, and every such "<yes>" would join
+ * one giant thread. */
+static char *
+clean_ref (const char *id)
+{
+  char *out = clean_id (id);
+
+  if (out != NULL && strchr (out, '@') == NULL)
+    g_clear_pointer (&out, g_free);
+  return out;
+}
+
 static void
-add_participant (SgMessage *m, const SgIdentity *identity, const char *list_address,
+add_participant (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
                  InternetAddressMailbox *mb, SgHeaderRole role)
 {
   const char *raw = internet_address_mailbox_get_addr (mb);
@@ -188,12 +233,12 @@ add_participant (SgMessage *m, const SgIdentity *identity, const char *list_addr
   p.role = role;
   p.self = sg_identity_is_self (identity, addr);
   p.internal = sg_identity_is_internal (identity, addr);
-  p.kind = list_address && strcmp (addr, list_address) == 0 ? SG_ADDRESS_LIST : sg_address_classify (addr);
+  p.kind = is_list_address (lists, addr) ? SG_ADDRESS_LIST : sg_address_classify (addr);
   g_array_append_val (m->participants, p);
 }
 
 static void
-add_list (SgMessage *m, const SgIdentity *identity, const char *list_address,
+add_list (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
           InternetAddressList *list, SgHeaderRole role, int depth)
 {
   int n;
@@ -205,27 +250,70 @@ add_list (SgMessage *m, const SgIdentity *identity, const char *list_address,
     InternetAddress *ia = internet_address_list_get_address (list, i);
 
     if (INTERNET_ADDRESS_IS_MAILBOX (ia))
-      add_participant (m, identity, list_address, INTERNET_ADDRESS_MAILBOX (ia), role);
+      add_participant (m, identity, lists, INTERNET_ADDRESS_MAILBOX (ia), role);
     else if (INTERNET_ADDRESS_IS_GROUP (ia))
-      add_list (m, identity, list_address,
+      add_list (m, identity, lists,
                 internet_address_group_get_members (INTERNET_ADDRESS_GROUP (ia)), role, depth + 1);
   }
 }
 
-/* The list's own address, from List-Post: <mailto:list@host>. */
-static char *
-list_post_address (GMimeObject *obj)
+/* The list's own addresses: List-Post's mailto:, vger's X-Mailing-List, Mailman's
+ * X-BeenThere, and List-Id's <list.host> (matched against the recipients later).
+ * Returns: (transfer full): normalised addresses and, prefixed with "id:", the List-Id. */
+static GPtrArray *
+list_addresses (GMimeObject *obj)
 {
-  const char *post = g_mime_object_get_header (obj, "List-Post");
-  const char *start, *end;
-  g_autofree char *raw = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  const char *v;
 
-  if (post == NULL || (start = strstr (post, "mailto:")) == NULL)
-    return NULL;
-  start += 7;
-  end = start + strcspn (start, ">?, \t\r\n");
-  raw = g_strndup (start, end - start);
-  return sg_address_normalize (raw, NULL);
+  v = g_mime_object_get_header (obj, "List-Post");
+  if (v != NULL && (v = strstr (v, "mailto:")) != NULL) {
+    g_autofree char *raw = g_strndup (v + 7, strcspn (v + 7, ">?, \t\r\n"));
+    char *addr = sg_address_normalize (raw, NULL);
+
+    if (addr)
+      g_ptr_array_add (out, addr);
+  }
+  for (guint i = 0; i < 2; i++) {
+    v = g_mime_object_get_header (obj, i ? "X-BeenThere" : "X-Mailing-List");
+    if (v != NULL) {
+      g_autofree char *raw = g_strndup (v, strcspn (v, " \t\r\n"));
+      char *addr = sg_address_normalize (raw, NULL);
+
+      if (addr)
+        g_ptr_array_add (out, addr);
+    }
+  }
+  v = g_mime_object_get_header (obj, "List-Id");
+  if (v != NULL && (v = strrchr (v, '<')) != NULL) {
+    g_autofree char *id = g_strndup (v + 1, strcspn (v + 1, ">"));
+
+    g_ptr_array_add (out, g_strconcat ("id:", g_ascii_strdown (id, -1), NULL));
+    g_free (g_steal_pointer (&id));
+  }
+  return out;
+}
+
+/* TRUE if @addr is one of the message's lists: named outright, or "list@host" whose
+ * List-Id is <list.host>. */
+static gboolean
+is_list_address (GPtrArray *lists, const char *addr)
+{
+  for (guint i = 0; i < lists->len; i++) {
+    const char *l = lists->pdata[i];
+
+    if (g_str_has_prefix (l, "id:")) {
+      const char *at = strchr (addr, '@');
+      gsize local = at ? (gsize) (at - addr) : 0;
+
+      if (at && strncmp (l + 3, addr, local) == 0 && l[3 + local] == '.' &&
+          strcmp (l + 4 + local, at + 1) == 0)
+        return TRUE;
+    } else if (strcmp (l, addr) == 0) {
+      return TRUE;
+    }
+  }
+  return FALSE;
 }
 
 /* TRUE if the header value, without surrounding white space, is @word (any case). */
@@ -251,7 +339,9 @@ header_is_bulk (GMimeObject *obj)
 
   if (g_mime_object_get_header (obj, "List-Id") != NULL ||
       g_mime_object_get_header (obj, "List-Post") != NULL ||
-      g_mime_object_get_header (obj, "List-Unsubscribe") != NULL)
+      g_mime_object_get_header (obj, "List-Unsubscribe") != NULL ||
+      g_mime_object_get_header (obj, "X-Mailing-List") != NULL ||
+      g_mime_object_get_header (obj, "X-BeenThere") != NULL)
     return TRUE;
   v = g_mime_object_get_header (obj, "Precedence");
   if (v != NULL && (value_is (v, "bulk") || value_is (v, "list") || value_is (v, "junk")))
@@ -313,7 +403,7 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
     { GMIME_ADDRESS_TYPE_BCC, SG_HEADER_BCC },
   };
   GMimeObject *obj = GMIME_OBJECT (mime);
-  g_autofree char *list_address = NULL;
+  g_autoptr (GPtrArray) lists = NULL;
   SgMessage *m;
   GDateTime *date;
   const char *v;
@@ -338,7 +428,7 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
 
   m = message_new ();
   m->bulk = header_is_bulk (obj);
-  list_address = list_post_address (obj);
+  lists = list_addresses (obj);
 
   m->id = clean_id (g_mime_message_get_message_id (mime));
   if (m->id == NULL) {
@@ -369,13 +459,13 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   m->subject = one_line (g_mime_message_get_subject (mime), SG_MESSAGE_MAX_SUBJECT_CHARS);
 
   for (guint r = 0; r < G_N_ELEMENTS (roles); r++)
-    add_list (m, identity, list_address, g_mime_message_get_addresses (mime, roles[r].type),
+    add_list (m, identity, lists, g_mime_message_get_addresses (mime, roles[r].type),
               roles[r].role, 0);
 
   /* Threading. */
   v = g_mime_object_get_header (obj, "References");
   if (v != NULL) {
-    GMimeReferences *refs = g_mime_references_parse (_sg_parser_options (), v);
+    GMimeReferences *refs = parse_references (v);
     int n = refs ? g_mime_references_length (refs) : 0;
 
     if (n > SG_MESSAGE_MAX_REFERENCES) {
@@ -387,8 +477,9 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
       /* Keep the root and the most recent ancestors. */
       if (n > SG_MESSAGE_MAX_REFERENCES && i > 0 && i < n - (SG_MESSAGE_MAX_REFERENCES - 1))
         continue;
-      id = clean_id (g_mime_references_get_message_id (refs, i));
-      if (id != NULL && strcmp (id, m->id) != 0)
+      id = clean_ref (g_mime_references_get_message_id (refs, i));
+      if (id != NULL && strcmp (id, m->id) != 0 &&
+          !g_ptr_array_find_with_equal_func (m->references, id, g_str_equal, NULL))
         g_ptr_array_add (m->references, id);
       else
         g_free (id);
@@ -398,16 +489,29 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   }
   v = g_mime_object_get_header (obj, "In-Reply-To");
   if (v != NULL) {
-    GMimeReferences *refs = g_mime_references_parse (_sg_parser_options (), v);
+    GMimeReferences *refs = parse_references (v);
 
     if (refs != NULL && g_mime_references_length (refs) > 0)
-      m->in_reply_to = clean_id (g_mime_references_get_message_id (refs, 0));
+      m->in_reply_to = clean_ref (g_mime_references_get_message_id (refs, 0));
     if (refs)
       g_mime_references_free (refs);
     if (m->in_reply_to && strcmp (m->in_reply_to, m->id) == 0)
       g_clear_pointer (&m->in_reply_to, g_free);
   }
-  if (m->references->len > 0)
+  if (m->references->len > 0 && m->in_reply_to != NULL) {
+    guint n = m->references->len;
+    const char *first = m->references->pdata[0], *last = m->references->pdata[n - 1];
+
+    /* References should end with the parent, In-Reply-To (RFC 5322 3.6.4). When it starts
+     * with it instead, the list runs newest first and its root is at the end; when its only
+     * entry is not the parent, In-Reply-To is believed (as notmuch and JWZ threading do). */
+    if (n > 1 && strcmp (first, m->in_reply_to) == 0 && strcmp (last, m->in_reply_to) != 0)
+      m->thread_root = g_strdup (last);
+    else if (n == 1 && strcmp (first, m->in_reply_to) != 0)
+      m->thread_root = g_strdup (m->in_reply_to);
+    else
+      m->thread_root = g_strdup (first);
+  } else if (m->references->len > 0)
     m->thread_root = g_strdup (m->references->pdata[0]);
   else if (m->in_reply_to != NULL)
     m->thread_root = g_strdup (m->in_reply_to);
@@ -469,6 +573,11 @@ sg_message_parse (const char *data, gsize len, const SgIdentity *identity, gint6
                  "message of %" G_GSIZE_FORMAT " bytes is over the cap of %" G_GSIZE_FORMAT,
                  len, SG_MESSAGE_MAX_SIZE);
     return NULL;
+  }
+  /* A UTF-8 byte order mark (Windows-made .eml files) would hide the first header. */
+  if (len >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0) {
+    data += 3;
+    len -= 3;
   }
   _sg_gmime_init ();
   stream = g_mime_stream_mem_new_with_buffer (data, len);
