@@ -523,6 +523,38 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
   return TRUE;
 }
 
+/* Turns a stored address into a list address: it stops being a person, and a person left
+ * with no address is deleted (their interactions stay, through the address). */
+static gboolean
+make_list (SgImporter *imp, AddressEntry *a, const SgParticipant *part, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (imp->store,
+      "UPDATE addresses SET kind = 'list', person_id = NULL WHERE id = ?", error);
+  gint64 person = a->person_id;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, a->id);
+  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+    return FALSE;
+  a->kind = SG_ADDRESS_LIST;
+  a->person_id = 0;
+  if (person == 0)
+    return TRUE;
+  stmt = _sg_store_prepare (imp->store,
+      "DELETE FROM people WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM addresses WHERE person_id = ?1)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person);
+  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (_sg_store_get_db (imp->store)) > 0) {
+    g_hash_table_remove (imp->people, &person);
+    return _sg_store_log_change (imp->store, "person", part->address, "delete", "{}", error);
+  }
+  return TRUE;
+}
+
 static AddressEntry *
 resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint64 date, GError **error)
 {
@@ -580,6 +612,11 @@ resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint
     }
     g_hash_table_insert (imp->addresses, g_strdup (part->address), a);
   }
+
+  /* A message that names this address as its list settles it: a list, whatever earlier
+   * mail made of it. So the result does not depend on which message came first. */
+  if (part->kind == SG_ADDRESS_LIST && a->kind != SG_ADDRESS_LIST && !make_list (imp, a, part, error))
+    return NULL;
 
   /* Only personal addresses in person-to-person mail make people. A list's poster who
    * later writes directly becomes a person then, and their list mail joins them. */
