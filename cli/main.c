@@ -40,13 +40,10 @@ usage (FILE *out)
            "help", "Show this help, or a command's help");
 }
 
-int
-main (int argc, char **argv)
+static int
+run (int argc, char **argv, SgGlobalOptions *g)
 {
-  SgGlobalOptions globals = { 0 };
-  int i = 1, status;
-
-  setlocale (LC_ALL, "");
+  int i = 1;
 
   /* Global options before the command. */
   while (i < argc && argv[i][0] == '-') {
@@ -59,13 +56,13 @@ main (int argc, char **argv)
       printf ("salesgetter %s\n", PACKAGE_VERSION);
       return SG_EXIT_OK;
     } else if ((strcmp (a, "--store") == 0 || strcmp (a, "--config") == 0) && i + 1 < argc) {
-      char **slot = strcmp (a, "--store") == 0 ? &globals.store : &globals.config;
+      char **slot = strcmp (a, "--store") == 0 ? &g->store : &g->config;
 
       g_free (*slot);
       *slot = g_strdup (argv[i + 1]);
       i += 2;
     } else if (g_str_has_prefix (a, "--store=") || g_str_has_prefix (a, "--config=")) {
-      char **slot = g_str_has_prefix (a, "--store=") ? &globals.store : &globals.config;
+      char **slot = g_str_has_prefix (a, "--store=") ? &g->store : &g->config;
 
       g_free (*slot);
       *slot = g_strdup (strchr (a, '=') + 1);
@@ -85,7 +82,7 @@ main (int argc, char **argv)
         if (strcmp (argv[i + 1], commands[c].name) == 0) {
           char *help_argv[] = { argv[i + 1], (char *) "--help", NULL };
 
-          return commands[c].run (2, help_argv, &globals);
+          return commands[c].run (2, help_argv, g);
         }
       }
       sg_cli_error ("unknown command “%s” (see 'salesgetter --help')", argv[i + 1]);
@@ -96,13 +93,23 @@ main (int argc, char **argv)
   }
   for (guint c = 0; c < G_N_ELEMENTS (commands); c++) {
     if (strcmp (argv[i], commands[c].name) == 0) {
-      status = commands[c].run (argc - i, argv + i, &globals);
-      g_free (globals.store);
-      g_free (globals.config);
-      g_free (globals.format);
-      return status;
+      return commands[c].run (argc - i, argv + i, g);
     }
   }
   sg_cli_error ("unknown command “%s” (see 'salesgetter --help')", argv[i]);
   return SG_EXIT_USAGE;
+}
+
+int
+main (int argc, char **argv)
+{
+  SgGlobalOptions globals = { 0 };
+  int status;
+
+  setlocale (LC_ALL, "");
+  status = run (argc, argv, &globals);
+  g_free (globals.store);
+  g_free (globals.config);
+  g_free (globals.format);
+  return status;
 }

@@ -287,9 +287,9 @@ list_addresses (GMimeObject *obj)
   v = g_mime_object_get_header (obj, "List-Id");
   if (v != NULL && (v = strrchr (v, '<')) != NULL) {
     g_autofree char *id = g_strndup (v + 1, strcspn (v + 1, ">"));
+    g_autofree char *down = g_ascii_strdown (id, -1);
 
-    g_ptr_array_add (out, g_strconcat ("id:", g_ascii_strdown (id, -1), NULL));
-    g_free (g_steal_pointer (&id));
+    g_ptr_array_add (out, g_strconcat ("id:", down, NULL));
   }
   return out;
 }

@@ -104,10 +104,23 @@ check_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* What main() holds, freed on every way out. */
+static void
+daemon_clear (Daemon *d)
+{
+  g_clear_pointer (&d->sources, g_ptr_array_unref);
+  g_clear_pointer (&d->loop, g_main_loop_unref);
+  g_clear_pointer (&d->config, sg_config_free);
+  g_clear_pointer (&d->store_path, g_free);
+  g_clear_pointer (&d->store_override, g_free);
+  g_clear_pointer (&d->config_path, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Daemon, daemon_clear)
+
 int
 main (int argc, char **argv)
 {
-  Daemon d = { 0 };
+  g_auto (Daemon) d = { 0 };
   gboolean check_config = FALSE, version = FALSE;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &d.config_path, "The config file", "FILE" },
@@ -158,8 +171,6 @@ main (int argc, char **argv)
             d.config->path ? d.config->path : "(no config file; defaults)",
             g_strv_length (d.config->maildirs),
             g_strv_length ((char **) sg_identity_get_addresses (d.config->identity)), d.store_path);
-    sg_config_free (d.config);
-    g_free (d.store_path);
     return 0;
   }
 
@@ -185,12 +196,5 @@ main (int argc, char **argv)
 
   /* 7. Run. */
   g_main_loop_run (d.loop);
-
-  g_ptr_array_unref (d.sources);
-  g_main_loop_unref (d.loop);
-  sg_config_free (d.config);
-  g_free (d.store_path);
-  g_free (d.store_override);
-  g_free (d.config_path);
   return 0;
 }

@@ -10,8 +10,8 @@ import random
 import re
 import sqlite3
 import sys
-import unicodedata
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sgtest as sg  # noqa: E402
 
@@ -144,6 +144,11 @@ def test_people_orgs_json():
                'orgs: registrable domains (mail.acme.co.uk -> acme.co.uk, never co.uk)')
         tap.eq(domains.get('acme.co.uk', {}).get('interactions'), 3, 'orgs: Acme has 3 interactions')
         tap.eq(domains.get('globex.com', {}).get('people'), 2, 'orgs: Globex has 2 people (with a subdomain)')
+    r, data = run_json('orgs', '--format=json', '--search', 'no-such-organisation')
+    tap.ok(r.rc == 0 and data == [], 'an empty result is an empty JSON array', repr(r))
+    r = sg.cli('orgs', '--format=csv', '--search', 'no-such-organisation', store=STORE, config=CONF)
+    tap.ok(r.rc == 0 and len(parse_csv(r.out)) == 1 and parse_csv(r.out)[0][:2] == ['name', 'domain'],
+           'an empty result in csv is the header row alone', repr(r))
     r, data = run_json('people', '--format=json', '--org', 'initech.com')
     tap.ok(r.rc == 0 and isinstance(data, list) and sorted(o['email'] for o in data) ==
            ['bill@initech.com', 'peter@initech.com'], 'people --org initech.com lists its people', repr(r))
@@ -244,7 +249,8 @@ def test_usage_errors():
     ]
     for args, what, word in cases:
         r = sg.cli(*args, store=STORE, config=CONF)
-        tap.ok(r.rc == 2 and word in r.err, 'exit 2 with a message for %s' % what, repr(r))
+        tap.ok(r.rc == 2 and word in r.err and r.out == '', 'exit 2 with a message (on stderr) for %s' % what,
+               repr(r))
     r = sg.cli('--help')
     tap.ok(r.rc == 0 and 'import' in r.out and 'show' in r.out, '--help exits 0 and lists the commands', repr(r))
     r = sg.cli('help', 'show')
@@ -322,6 +328,43 @@ def test_failures():
            repr(r))
     r = sg.cli('show', 'nowhere.example', store=STORE, config=CONF)
     tap.ok(r.rc == 1 and 'nowhere.example' in r.err, 'show of an unknown domain: exit 1 naming it', repr(r))
+
+
+# --- import order ------------------------------------------------------------------------
+
+def test_folder_order():
+    """Folders are imported in name order, so that two runs over the same mail make the same
+    store (which copy of a message filed twice is kept, which thread a reply joins)."""
+    md = sg.make_maildir(sg.path('Ordered'))
+    names = ['.F%02d' % i for i in range(24)]
+    sg.make_maildir(md, names)
+    sg.put(md, sg.make_message('root@order.example', 'Olga Order <olga@order.example>'), name='1.root.host')
+    for i, n in enumerate(names):
+        sg.put(md, sg.make_message('f%02d@order.example' % i, 'Olga Order <olga@order.example>', date=T0 + i),
+               folder=n, name='%d.f%02d.host' % (T0 + i, i))
+    store = sg.path('ordered.db')
+    r = sg.cli('import', md, store=store, config=CONF)
+    tap.eq(r.rc, 0, 'import of 25 folders exits 0')
+    got = [x[0].split('/')[0] for x in sg.query(store, 'SELECT location FROM interactions ORDER BY id')]
+    want = ['cur'] + names
+    tap.eq(got, want, 'Maildir folders are imported in name order')
+
+    # The same Message-ID filed twice: in the inbox (to me) and in a list folder (bulk).
+    md2 = sg.make_maildir(sg.path('Twice'), ['.Lists.dev', '.Archive'])
+    direct = sg.make_message('twice@order.example', 'Olga Order <olga@order.example>', subject='Direct copy')
+    listed = sg.make_message('twice@order.example', 'Olga Order <olga@order.example>', subject='List copy',
+                             to=['Dev List <dev@lists.order.example>'],
+                             headers=[('List-Id', '<dev.lists.order.example>'), ('Precedence', 'list')])
+    sg.put(md2, direct, name='%d.direct.host' % T0)
+    sg.put(md2, listed, folder='.Lists.dev', name='%d.listed.host' % T0)
+    sg.put(md2, direct, folder='.Archive', name='%d.archived.host' % T0)
+    results = set()
+    for k in range(3):
+        st = sg.path('twice%d.db' % k)
+        sg.cli('import', md2, store=st, config=CONF)
+        results.add(tuple(sg.query(st, 'SELECT subject, bulk, location FROM interactions')))
+    tap.ok(len(results) == 1 and list(results)[0][0][:2] == ('Direct copy', 0),
+           'a message filed twice: the copy in the first folder (by name) is kept, every time', results)
 
 
 # --- bad messages among good ones ------------------------------------------------------------
@@ -451,6 +494,7 @@ fixtures()
 for name, func in [('import', test_import), ('people/orgs json', test_people_orgs_json), ('format argument', test_format_separate_argument),
                    ('csv', test_csv), ('table', test_table), ('show', test_show),
                    ('usage errors', test_usage_errors), ('failures', test_failures),
+                   ('folder order', test_folder_order),
                    ('bad messages', test_bad_messages), ('hostile names', test_hostile)]:
     tap.run(name, func)
 tap.done()

@@ -2,11 +2,12 @@
 """Crash safety of salesgetter-syncd (DESIGN.md 7: killing syncd at any point loses nothing
 and duplicates nothing on restart).
 
-A large Maildir is imported once cleanly with --once into store A (the reference). Store B
-is made from the same Maildir by a daemon killed with SIGKILL again and again after seeded
-random delays spread over the import, restarted each time, and finally run to the end with
---once. A and B must hold the same facts (compared by natural keys; ids, creation times and
-clocks may differ), nothing twice, and pass integrity_check.
+Store B is made from a large Maildir by a daemon killed with SIGKILL again and again after
+seeded random delays spread over the import, restarted each time, while new mail lands (while
+it runs and while it is down), and finally run to the end with --once. Store A, the
+reference, is then made from the final Maildir by one clean --once run. A and B must hold
+the same facts (compared by natural keys; ids, creation times and clocks may differ),
+nothing twice, and pass integrity_check.
 
 Knobs (environment): SG_CRASH_COUNT (messages, default 20000; 5000 under sanitizers),
 SG_CRASH_KILLS (default 20), SG_CRASH_SEED (default 20251129).
@@ -19,6 +20,7 @@ import shutil
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sgtest as sg  # noqa: E402
 
@@ -193,44 +195,77 @@ def count_files(root):
 
 # --- the test ---------------------------------------------------------------------------------
 
+class Deliveries:
+    """New mail landing while B is being made: standalone messages (no In-Reply-To, so the
+    order they are stored in does not matter), delivered the MDA way, some later moved
+    new/ -> cur/ with flags as a mail client does. The reference A is made afterwards from
+    the final Maildir, so it has them too."""
+
+    def __init__(self, seed):
+        self.rnd = random.Random(seed)
+        self.n = 0
+        self.in_new = []
+        self.ids = []
+
+    def deliver(self):
+        self.n += 1
+        rnd = self.rnd
+        mid = 'late%04d.%d@latecomer.example' % (self.n, SEED)
+        who = rnd.choice(['Lara Late <lara@latecomer.example>', 'Nils Neu <nils@mail.latecomer.example>',
+                          'Olga Owl <olga@owls.example>'])
+        data = sg.make_message(mid, who, to=['Me Myself <me@ourco.example>'], subject='Late news %d' % self.n,
+                               date=1767225600 + self.n * 60, body='Landed while syncd was busy.\n')
+        folder = rnd.choice(['', '', '.Sent']) if os.path.isdir(os.path.join(MAILDIR, '.Sent')) else ''
+        p = sg.deliver(MAILDIR, data, folder=folder)
+        self.in_new.append(p)
+        self.ids.append(mid)
+
+    def read_one(self):
+        """A mail client marks one delivered message as seen: new/X -> cur/X:2,S."""
+        if not self.in_new:
+            return
+        p = self.in_new.pop(self.rnd.randrange(len(self.in_new)))
+        cur = os.path.join(os.path.dirname(os.path.dirname(p)), 'cur', os.path.basename(p) + ':2,S')
+        os.rename(p, cur)
+
+    def maybe(self, p=0.5):
+        if self.rnd.random() < p:
+            self.deliver()
+        if self.rnd.random() < p / 2:
+            self.read_one()
+
+
 def test_crash():
     origin = make_mailbox()
     files = count_files(MAILDIR)
     tap.comment('mailbox from %s: %d files; %d kills; seed %d' % (origin, files, KILLS, SEED))
 
-    # A: the reference, one clean run.
-    r = sg.run([sg.SYNCD, '--config', CONF, '--store', STORE_A, '--once'], timeout=ONCE_TIMEOUT)
-    t_ref = r.elapsed
-    if not tap.ok(r.rc == 0, 'reference: a clean --once run exits 0 (%.1f s, %.0f files/s)'
-                  % (t_ref, files / max(t_ref, 0.001)), repr(r)):
-        return
-    total = sg.scalar(STORE_A, 'SELECT count(*) FROM interactions')
-    tap.ok(total > files * 0.5, 'reference: %d interactions from %d files' % (total, files))
-    tap.eq(sg.integrity(STORE_A), 'ok', 'reference store passes integrity_check')
-    dups = sg.duplicates(STORE_A)
-    tap.ok(not dups, 'reference store has nothing twice', '\n'.join(dups))
-
     # B: killed again and again. Kill 1 lands while the store is being made and migrated;
-    # the others wait for a seeded random share of the import to be committed, then a
-    # random 0-0.6 s more (a batch is committed at least every 0.5 s), so that they land
-    # anywhere in a batch, spread over the whole import; the last one hits the idle daemon
-    # after its scan.
+    # the others wait for a seeded random share of the files to be committed (or for the
+    # scan to end), then a random 0-0.6 s more (a batch is committed at least every 0.5 s),
+    # so that they land anywhere in a batch, spread over the whole import; the last one
+    # hits the daemon after its scan. New mail lands meanwhile, while the daemon runs and
+    # while it is down.
     rnd = random.Random(SEED)
+    late = Deliveries(SEED + 1)
     targets = [None] + sorted(rnd.uniform(0.0, 1.0) for _ in range(KILLS - 2)) + [1.0]
     d = sg.Daemon(CONF, STORE_B, name='syncd-crash')
     poller = None
     kills = []   # (seconds after start, committed just before the kill, alive at the kill, rc)
     try:
         for i, target in enumerate(targets):
+            log_start = len(d.log())
             d.start()
             started = time.monotonic()
             poller = sg.StorePoller(STORE_B)
             if target is None:
                 time.sleep(rnd.uniform(0.0, 0.03))
             else:
-                want = int(target * total)
+                want = int(target * files)
+                late.maybe()
                 sg.wait_for(lambda: (poller.one('SELECT count(*) FROM interactions') or 0) >= want or
-                            not d.alive(), 120, 0.01)
+                            'scanned;' in d.log()[log_start:] or not d.alive(), 60, 0.01)
+                late.maybe()
                 time.sleep(rnd.uniform(0.0, 0.6))
             # What is committed just before the kill (not exact: the daemon keeps going).
             committed = poller.one('SELECT count(*) FROM interactions')
@@ -244,23 +279,40 @@ def test_crash():
                 i + 1, delay, '' if target is None else ' (target %4.1f%%)' % (100 * target),
                 committed if committed is not None else 'no store yet',
                 '' if alive else ' (daemon had already exited with %r)' % rc))
+            late.maybe(0.3)  # while it is down
         tap.ok(all(k[2] for k in kills), 'the daemon was running at each of the %d kills' % KILLS,
                d.log()[-4000:])
-        mid_import = sum(1 for k in kills if (k[1] or 0) < total)
-        tap.ok(mid_import >= KILLS // 2 and max(k[1] or 0 for k in kills[:-1]) >= total // 2,
-               '%d of %d kills landed before the import was complete' % (mid_import, KILLS))
         before_final = sg.scalar(STORE_B, 'SELECT count(*) FROM interactions') if os.path.exists(STORE_B) else 0
         r = sg.run([sg.SYNCD, '--config', CONF, '--store', STORE_B, '--once'], timeout=ONCE_TIMEOUT)
-        tap.ok(r.rc == 0, 'after %d kills, --once runs the import to its end and exits 0 (%d of %d were stored '
-               'before it)' % (KILLS, before_final, total), repr(r))
+        tap.ok(r.rc == 0, 'after %d kills, --once runs the import to its end and exits 0 (%d stored before it)'
+               % (KILLS, before_final), repr(r))
     finally:
         if poller:
             poller.close()
         d.kill9()
+    tap.comment('%d messages were delivered during the kills' % len(late.ids))
+
+    # A: the reference, one clean run over the final Maildir.
+    r = sg.run([sg.SYNCD, '--config', CONF, '--store', STORE_A, '--once'], timeout=ONCE_TIMEOUT)
+    if not tap.ok(r.rc == 0, 'reference: a clean --once run exits 0 (%.1f s, %.0f files/s)'
+                  % (r.elapsed, files / max(r.elapsed, 0.001)), repr(r)) and \
+            'scanned;' not in r.err:
+        return  # (a sanitizer report at exit still leaves a complete store to compare)
+    total = sg.scalar(STORE_A, 'SELECT count(*) FROM interactions')
+    tap.ok(total > files * 0.5, 'reference: %d interactions from %d files' % (total, count_files(MAILDIR)))
+    tap.eq(sg.integrity(STORE_A), 'ok', 'reference store passes integrity_check')
+    dups = sg.duplicates(STORE_A)
+    tap.ok(not dups, 'reference store has nothing twice', '\n'.join(dups))
+    mid_import = sum(1 for k in kills if (k[1] or 0) < total)
+    tap.ok(mid_import >= KILLS // 2 and max(k[1] or 0 for k in kills[:-1]) >= total // 2,
+           '%d of %d kills landed before the import was complete, spread over it' % (mid_import, KILLS),
+           repr(kills))
 
     tap.eq(sg.integrity(STORE_B), 'ok', 'the crashed store passes integrity_check and foreign_key_check')
     dups = sg.duplicates(STORE_B)
     tap.ok(not dups, 'the crashed store has nothing twice and no orphans', '\n'.join(dups))
+    got_late = {x[0] for x in sg.query(STORE_B, "SELECT message_id FROM interactions WHERE message_id LIKE 'late%'")}
+    tap.eq(sorted(set(late.ids) - got_late), [], 'every message delivered during the kills is in the crashed store')
     a, b = sg.canonical_dump(STORE_A), sg.canonical_dump(STORE_B)
     for table in sorted(a):
         tap.ok(a[table] == b.get(table), '%s: the crashed store equals the reference (%d rows)'
