@@ -95,15 +95,18 @@ normalize_domain (const char *domain)
   if (len == 0 || len > 253 || stripped[0] == '.' || strstr (stripped, "..") != NULL)
     return NULL;
   for (const char *p = stripped; *p; p++)
-    if ((guchar) *p <= ' ' || strchr ("@<>()[]\\,;:\"", *p) != NULL)
+    if ((guchar) *p <= ' ' || (guchar) *p == 0x7f || strchr ("@<>()[]\\,;:\"", *p) != NULL)
       return NULL;
   if (!g_utf8_validate (stripped, -1, NULL))
     return NULL;
   /* The common case, plain ASCII without punycode, needs no IDNA work. */
-  if (!g_str_is_ascii (stripped) || strstr (stripped, "xn--") != NULL || strstr (stripped, "XN--") != NULL)
-    ;
-  else
-    return g_ascii_strdown (stripped, len);
+  {
+    /* ACE prefixes are case-insensitive: "Xn--" is punycode too. */
+    g_autofree char *lower = g_ascii_strdown (stripped, len);
+
+    if (g_str_is_ascii (stripped) && strstr (lower, "xn--") == NULL)
+      return g_steal_pointer (&lower);
+  }
   /* Punycode labels become UTF-8 so that one domain has one spelling in the store. */
   unicode = g_hostname_to_unicode (stripped);
   if (unicode == NULL)
@@ -233,7 +236,7 @@ sg_address_normalize (const char *address, GError **error)
     }
     if (plain && at_fast != NULL && at_fast != address && at_fast[1] != '\0' && at_fast[1] != '.' &&
         n <= SG_ADDRESS_MAX && address[n - 1] != '.' && strstr (at_fast, "..") == NULL &&
-        strstr (at_fast, "xn--") == NULL && strstr (at_fast, "XN--") == NULL)
+        strlen (at_fast + 1) <= 253 && strcasestr (at_fast, "xn--") == NULL)
       return g_ascii_strdown (address, (gssize) n);
   }
 
@@ -249,7 +252,7 @@ sg_address_normalize (const char *address, GError **error)
     goto bad;
   *at = '\0';
   for (const char *p = start; *p; p++)
-    if ((guchar) *p <= ' ' || *p == '<' || *p == '>' || *p == ',')
+    if ((guchar) *p <= ' ' || (guchar) *p == 0x7f || strchr ("<>(),;:\\\"[]@", *p) != NULL)
       goto bad;
   if (!g_utf8_validate (start, -1, NULL))
     goto bad;
@@ -470,7 +473,7 @@ sg_name_clean (const char *name)
     g_string_append_unichar (out, c);
   }
   /* Trailing and leading punctuation that mailers leave behind. */
-  while (out->len > 0 && strchr (" ,;:-.", out->str[out->len - 1]))
+  while (out->len > 0 && strchr (" ,;:-", out->str[out->len - 1]))
     g_string_truncate (out, out->len - 1);
   while (out->len > 0 && strchr (" ,;:-.", out->str[0]))
     g_string_erase (out, 0, 1);

@@ -1196,7 +1196,8 @@ sg_importer_add_maildir_file (SgImporter *importer, const char *root, const char
 
   if (name[0] == '.')
     return TRUE;
-  if (!g_str_has_prefix (canon_folder, canon)) {
+  if (!g_str_has_prefix (canon_folder, canon) ||
+      (canon_folder[strlen (canon)] != '\0' && canon_folder[strlen (canon)] != '/')) {
     g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_NOT_FOUND, "%s is not inside the Maildir %s",
                  path, root);
     return FALSE;

@@ -257,6 +257,45 @@ add_list (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
   }
 }
 
+/* Some mailers separate addresses with ';'. RFC 5322 reads a ';' as the end of a group and
+ * GMime drops what follows it; when no group is open, read it as ','.
+ * Returns: (transfer full) (nullable): the re-parsed list, or NULL when GMime's is right. */
+static InternetAddressList *
+semicolon_list (GMimeObject *obj, const char *header)
+{
+  const char *raw = g_mime_object_get_header (obj, header);
+  g_autofree char *fixed = NULL;
+  gboolean quoted = FALSE, group = FALSE, changed = FALSE;
+  int comment = 0;
+
+  if (raw == NULL || strchr (raw, ';') == NULL)
+    return NULL;
+  fixed = g_strdup (raw);
+  for (char *p = fixed; *p; p++) {
+    if (*p == '\\' && p[1] != '\0')
+      p++;
+    else if (quoted)
+      quoted = *p != '"';
+    else if (*p == '"')
+      quoted = TRUE;
+    else if (*p == '(')
+      comment++;
+    else if (*p == ')' && comment > 0)
+      comment--;
+    else if (comment > 0)
+      ;
+    else if (*p == ':')
+      group = TRUE;
+    else if (*p == ';' && group)
+      group = FALSE;
+    else if (*p == ';') {
+      *p = ',';
+      changed = TRUE;
+    }
+  }
+  return changed ? internet_address_list_parse (_sg_parser_options (), fixed) : NULL;
+}
+
 /* The list's own addresses: List-Post's mailto:, vger's X-Mailing-List, Mailman's
  * X-BeenThere, and List-Id's <list.host> (matched against the recipients later).
  * Returns: (transfer full): normalised addresses and, prefixed with "id:", the List-Id. */
@@ -394,13 +433,14 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   static const struct {
     GMimeAddressType type;
     SgHeaderRole role;
+    const char *header;
   } roles[] = {
-    { GMIME_ADDRESS_TYPE_FROM, SG_HEADER_FROM },
-    { GMIME_ADDRESS_TYPE_SENDER, SG_HEADER_SENDER },
-    { GMIME_ADDRESS_TYPE_REPLY_TO, SG_HEADER_REPLY_TO },
-    { GMIME_ADDRESS_TYPE_TO, SG_HEADER_TO },
-    { GMIME_ADDRESS_TYPE_CC, SG_HEADER_CC },
-    { GMIME_ADDRESS_TYPE_BCC, SG_HEADER_BCC },
+    { GMIME_ADDRESS_TYPE_FROM, SG_HEADER_FROM, "From" },
+    { GMIME_ADDRESS_TYPE_SENDER, SG_HEADER_SENDER, "Sender" },
+    { GMIME_ADDRESS_TYPE_REPLY_TO, SG_HEADER_REPLY_TO, "Reply-To" },
+    { GMIME_ADDRESS_TYPE_TO, SG_HEADER_TO, "To" },
+    { GMIME_ADDRESS_TYPE_CC, SG_HEADER_CC, "Cc" },
+    { GMIME_ADDRESS_TYPE_BCC, SG_HEADER_BCC, "Bcc" },
   };
   GMimeObject *obj = GMIME_OBJECT (mime);
   g_autoptr (GPtrArray) lists = NULL;
@@ -458,9 +498,12 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
 
   m->subject = one_line (g_mime_message_get_subject (mime), SG_MESSAGE_MAX_SUBJECT_CHARS);
 
-  for (guint r = 0; r < G_N_ELEMENTS (roles); r++)
-    add_list (m, identity, lists, g_mime_message_get_addresses (mime, roles[r].type),
-              roles[r].role, 0);
+  for (guint r = 0; r < G_N_ELEMENTS (roles); r++) {
+    g_autoptr (InternetAddressList) fixed = semicolon_list (obj, roles[r].header);
+
+    add_list (m, identity, lists,
+              fixed ? fixed : g_mime_message_get_addresses (mime, roles[r].type), roles[r].role, 0);
+  }
 
   /* Threading. */
   v = g_mime_object_get_header (obj, "References");

@@ -260,7 +260,7 @@ sg_store_open (const char *path, SgStoreOpenFlags flags, GError **error)
   /* The first read tells a damaged or foreign file apart. */
   if (!query_int (store, "PRAGMA user_version", &version, error))
     goto fail;
-  if (version == 0 && !(flags & SG_STORE_OPEN_READ_ONLY)) {
+  if (version == 0) {
     gint64 n_tables = 0;
 
     if (!query_int (store, "SELECT count(*) FROM sqlite_master", &n_tables, error))
@@ -364,6 +364,9 @@ sg_store_commit (SgStore *store, GError **error)
   if (--store->depth > 0)
     return TRUE;
   if (store->failed) {
+    if (!sqlite3_get_autocommit (store->db))
+      exec (store, "ROLLBACK", NULL);
+    store->failed = FALSE;
     g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_SQL,
                  "store %s: transaction was rolled back", store->path);
     return FALSE;
@@ -380,11 +383,16 @@ sg_store_rollback (SgStore *store)
 {
   g_return_if_fail (store->depth > 0);
 
-  if (!store->failed)
+  if (!sqlite3_get_autocommit (store->db))
     exec (store, "ROLLBACK", NULL);
-  store->failed = TRUE;
-  if (--store->depth == 0)
+  if (--store->depth == 0) {
     store->failed = FALSE;
+    return;
+  }
+  /* What the outer levels still write must not be committed behind their back: it goes into
+   * a transaction that their (failing) commit or their rollback ends. */
+  store->failed = TRUE;
+  exec (store, "BEGIN IMMEDIATE", NULL);
 }
 
 gboolean

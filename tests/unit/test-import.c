@@ -10,99 +10,92 @@
 /* --- messages ---------------------------------------------------------------------- */
 
 /* From a contact at acme.co.uk, with a full name. */
-static const char m1[] =
-  "From: \"Doe, Jane\" <Jane.Doe@ACME.co.uk>\n"
-  "To: Me <me@mycorp.com>\n"
-  "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
-  "Subject: Proposal\n"
-  "Message-ID: <m1@acme.co.uk>\n"
-  "\n"
-  "Please find our proposal attached.\n";
+static const char m1[] = "From: \"Doe, Jane\" <Jane.Doe@ACME.co.uk>\n"
+                         "To: Me <me@mycorp.com>\n"
+                         "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
+                         "Subject: Proposal\n"
+                         "Message-ID: <m1@acme.co.uk>\n"
+                         "\n"
+                         "Please find our proposal attached.\n";
 
-/* The same contact later, with a worse name. */
-static const char m2[] =
-  "From: jane.doe <jane.doe@acme.co.uk>\n"
-  "To: me@mycorp.com\n"
-  "Date: Thu, 19 Mar 2026 16:00:00 +0000\n"
-  "Subject: Re: Proposal\n"
-  "Message-ID: <m2@acme.co.uk>\n"
-  "\n"
-  "One more thing.\n";
+/* The same contact later, with a worse name, naming only its parent. It is in new/, so it
+ * is imported before its parent m1 (in cur/). */
+static const char m2[] = "From: jane.doe <jane.doe@acme.co.uk>\n"
+                         "To: me@mycorp.com\n"
+                         "Date: Thu, 19 Mar 2026 16:00:00 +0000\n"
+                         "Subject: Re: Proposal\n"
+                         "Message-ID: <m2@acme.co.uk>\n"
+                         "In-Reply-To: <m1@acme.co.uk>\n"
+                         "\n"
+                         "One more thing.\n";
 
 /* The user's reply, to the contact and a colleague of hers at a subdomain. */
-static const char m3[] =
-  "From: Me <me@mycorp.com>\n"
-  "To: Jane Doe <jane.doe@acme.co.uk>\n"
-  "Cc: Bob Smith <bob@sales.acme.co.uk>\n"
-  "Date: Fri, 20 Mar 2026 09:00:00 +0000\n"
-  "Subject: Re: Proposal\n"
-  "Message-ID: <m3@mycorp.com>\n"
-  "In-Reply-To: <m2@acme.co.uk>\n"
-  "References: <m1@acme.co.uk> <m2@acme.co.uk>\n"
-  "\n"
-  "Thanks!\n";
+static const char m3[] = "From: Me <me@mycorp.com>\n"
+                         "To: Jane Doe <jane.doe@acme.co.uk>\n"
+                         "Cc: Bob Smith <bob@sales.acme.co.uk>\n"
+                         "Date: Fri, 20 Mar 2026 09:00:00 +0000\n"
+                         "Subject: Re: Proposal\n"
+                         "Message-ID: <m3@mycorp.com>\n"
+                         "In-Reply-To: <m2@acme.co.uk>\n"
+                         "References: <m1@acme.co.uk> <m2@acme.co.uk>\n"
+                         "\n"
+                         "Thanks!\n";
 
 /* A person on freemail. */
-static const char m4[] =
-  "From: Tom Free <tom.free@gmail.com>\n"
-  "To: me@mycorp.com\n"
-  "Date: Sat, 21 Mar 2026 10:00:00 +0000\n"
-  "Subject: Hello\n"
-  "Message-ID: <m4@gmail.com>\n"
-  "\n"
-  "Hi.\n";
+static const char m4[] = "From: Tom Free <tom.free@gmail.com>\n"
+                         "To: me@mycorp.com\n"
+                         "Date: Sat, 21 Mar 2026 10:00:00 +0000\n"
+                         "Subject: Hello\n"
+                         "Message-ID: <m4@gmail.com>\n"
+                         "\n"
+                         "Hi.\n";
 
 /* A colleague. */
-static const char m5[] =
-  "From: Alice Colleague <alice@eu.mycorp.com>\n"
-  "To: me@mycorp.com\n"
-  "Date: Sun, 22 Mar 2026 10:00:00 +0000\n"
-  "Subject: Lunch\n"
-  "Message-ID: <m5@mycorp.com>\n"
-  "\n"
-  "Lunch?\n";
+static const char m5[] = "From: Alice Colleague <alice@eu.mycorp.com>\n"
+                         "To: me@mycorp.com\n"
+                         "Date: Sun, 22 Mar 2026 10:00:00 +0000\n"
+                         "Subject: Lunch\n"
+                         "Message-ID: <m5@mycorp.com>\n"
+                         "\n"
+                         "Lunch?\n";
 
 /* A machine. */
-static const char m6[] =
-  "From: Shop <noreply@shop.com>\n"
-  "To: me@mycorp.com\n"
-  "Date: Mon, 23 Mar 2026 10:00:00 +0000\n"
-  "Subject: Your order\n"
-  "Message-ID: <m6@shop.com>\n"
-  "\n"
-  "Shipped.\n";
+static const char m6[] = "From: Shop <noreply@shop.com>\n"
+                         "To: me@mycorp.com\n"
+                         "Date: Mon, 23 Mar 2026 10:00:00 +0000\n"
+                         "Subject: Your order\n"
+                         "Message-ID: <m6@shop.com>\n"
+                         "\n"
+                         "Shipped.\n";
 
 /* An organisation's function. */
-static const char m7[] =
-  "From: Vendor Info <info@vendor.com>\n"
-  "To: me@mycorp.com\n"
-  "Date: Tue, 24 Mar 2026 10:00:00 +0000\n"
-  "Subject: Newsletter\n"
-  "Message-ID: <m7@vendor.com>\n"
-  "\n"
-  "News.\n";
+static const char m7[] = "From: Vendor Info <info@vendor.com>\n"
+                         "To: me@mycorp.com\n"
+                         "Date: Tue, 24 Mar 2026 10:00:00 +0000\n"
+                         "Subject: Newsletter\n"
+                         "Message-ID: <m7@vendor.com>\n"
+                         "\n"
+                         "News.\n";
 
 /* A list post. */
-static const char m8[] =
-  "From: List Poster <poster@listco.com>\n"
-  "To: Dev list <dev@lists.example.org>\n"
-  "List-Id: Dev list <dev.lists.example.org>\n"
-  "List-Post: <mailto:dev@lists.example.org>\n"
-  "Date: Wed, 25 Mar 2026 10:00:00 +0000\n"
-  "Subject: [dev] release\n"
-  "Message-ID: <m8@listco.com>\n"
-  "\n"
-  "Released.\n";
+static const char m8[] = "From: List Poster <poster@listco.com>\n"
+                         "To: Dev list <dev@lists.example.org>\n"
+                         "List-Id: Dev list <dev.lists.example.org>\n"
+                         "List-Post: <mailto:dev@lists.example.org>\n"
+                         "Date: Wed, 25 Mar 2026 10:00:00 +0000\n"
+                         "Subject: [dev] release\n"
+                         "Message-ID: <m8@listco.com>\n"
+                         "\n"
+                         "Released.\n";
 
 /* In the trash: must never be seen. */
-static const char trashed[] =
-  "From: Trashy Person <trashy@spam-corp.com>\n"
-  "To: me@mycorp.com\n"
-  "Date: Thu, 26 Mar 2026 10:00:00 +0000\n"
-  "Subject: Deleted\n"
-  "Message-ID: <trash@spam-corp.com>\n"
-  "\n"
-  "Gone.\n";
+static const char trashed[] = "From: Trashy Person <trashy@spam-corp.com>\n"
+                              "To: me@mycorp.com\n"
+                              "Date: Thu, 26 Mar 2026 10:00:00 +0000\n"
+                              "Subject: Deleted\n"
+                              "Message-ID: <trash@spam-corp.com>\n"
+                              "\n"
+                              "Gone.\n";
 
 /* --- fixture ----------------------------------------------------------------------- */
 
@@ -142,7 +135,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->maildir = g_build_filename (f->dir, "Mail", NULL);
   f->store_path = g_build_filename (f->dir, "store.db", NULL);
   f->store = sg_store_open (f->store_path, SG_STORE_OPEN_DEFAULT, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_nonnull (f->store);
   f->identity = sg_identity_new ();
   g_assert_true (sg_identity_add_address (f->identity, "me@mycorp.com", NULL));
@@ -189,7 +182,7 @@ make_maildir (Fixture *f)
   guint8 binary[2048];
 
   for (gsize i = 0; i < sizeof binary; i++)
-    binary[i] = (guint8) ((i * 7919 + 13) % 256);
+    binary[i] = (guint8)((i * 7919 + 13) % 256);
   g_free (put (f, "", "cur", "1773928800.M1P1.host:2,S", m1, -1));
   g_free (put (f, "", "new", "1773936000.M2P1.host", m2, -1));
   g_free (put (f, "", "cur", "1774087200.M4P1.host:2,S", m4, -1));
@@ -198,7 +191,7 @@ make_maildir (Fixture *f)
   g_free (put (f, "", "cur", "1774346400.M7P1.host:2,S", m7, -1));
   g_free (put (f, "", "cur", "1774432800.M8P1.host:2,S", m8, -1));
   g_free (put (f, "", "cur", "1774500000.M9P1.empty:2,S", "", 0));
-  g_free (put (f, "", "cur", "1774500001.M9P2.binary:2,S", (const char *) binary, sizeof binary));
+  g_free (put (f, "", "cur", "1774500001.M9P2.binary:2,S", (const char *)binary, sizeof binary));
   g_free (put (f, ".Sent", "cur", "1774000800.M3P1.host:2,S", m3, -1));
   g_free (put (f, ".Archive", "cur", "1773928800.M1P9.other:2,S", m1, -1));
   g_free (put (f, "Trash", "cur", "1774519200.MTP1.host:2,S", trashed, -1));
@@ -212,7 +205,7 @@ column (const SgTable *t, const char *name)
 {
   for (guint c = 0; c < sg_table_get_n_columns (t); c++)
     if (g_strcmp0 (sg_table_get_column_name (t, c), name) == 0)
-      return (int) c;
+      return (int)c;
   sg_test_failf ("no column %s", name);
   return -1;
 }
@@ -226,8 +219,8 @@ find_row (const SgTable *t, const char *name, const char *value)
   if (c < 0)
     return -1;
   for (guint r = 0; r < sg_table_get_n_rows (t); r++)
-    if (g_strcmp0 (sg_table_get_text (t, r, (guint) c), value) == 0)
-      return (int) r;
+    if (g_strcmp0 (sg_table_get_text (t, r, (guint)c), value) == 0)
+      return (int)r;
   return -1;
 }
 
@@ -238,7 +231,7 @@ cell_text (const SgTable *t, int row, const char *name)
 
   if (row < 0 || c < 0)
     return NULL;
-  return sg_table_get_text (t, (guint) row, (guint) c);
+  return sg_table_get_text (t, (guint)row, (guint)c);
 }
 
 static SgTable *
@@ -248,7 +241,7 @@ people (Fixture *f, gboolean colleagues)
   SgPeopleQuery q = { .include_colleagues = colleagues };
   SgTable *t = sg_query_people (f->store, &q, &error);
 
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_nonnull (t);
   return t;
 }
@@ -262,12 +255,12 @@ timeline_ids (Fixture *f, const char *who)
   g_autoptr (GString) out = g_string_new (NULL);
   int c;
 
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (t == NULL)
     return NULL;
   c = column (t, "message_id");
   for (guint r = 0; c >= 0 && r < sg_table_get_n_rows (t); r++)
-    g_string_append_printf (out, "%s%s", r ? " " : "", sg_table_get_text (t, r, (guint) c));
+    g_string_append_printf (out, "%s%s", r ? " " : "", sg_table_get_text (t, r, (guint)c));
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -275,8 +268,8 @@ static void
 assert_stats (const SgImportStats *s, guint messages, guint imported, guint known, guint skipped,
               guint people_new, guint orgs_new)
 {
-  g_test_message ("stats: messages %u imported %u known %u skipped %u people_new %u orgs_new %u",
-                  s->messages, s->imported, s->known, s->skipped, s->people_new, s->orgs_new);
+  g_test_message ("stats: messages %u imported %u known %u skipped %u people_new %u orgs_new %u", s->messages,
+                  s->imported, s->known, s->skipped, s->people_new, s->orgs_new);
   g_assert_cmpuint (s->messages, ==, messages);
   g_assert_cmpuint (s->imported, ==, imported);
   g_assert_cmpuint (s->known, ==, known);
@@ -291,7 +284,7 @@ n_interactions (Fixture *f)
   g_autoptr (GError) error = NULL;
   gint64 n = sg_store_count_interactions (f->store, &error);
 
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   return n;
 }
 
@@ -305,7 +298,7 @@ import_maildir (Fixture *f)
   make_maildir (f);
   imp = new_importer (f);
   g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
 }
 
 /* --- Maildir ------------------------------------------------------------------------- */
@@ -319,14 +312,15 @@ test_maildir_stats (Fixture *f, gconstpointer data)
   make_maildir (f);
   imp = new_importer (f);
   g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   /* People: jane.doe, bob (acme.co.uk), tom (gmail). Organisations (external): acme.co.uk,
    * shop.com, vendor.com, listco.com, example.org; not gmail.com, not mycorp.com. */
   assert_stats (sg_importer_get_stats (imp), MAILDIR_FILES, MAILDIR_MESSAGES, 1, 2, 3, 5);
   g_assert_cmpint (n_interactions (f), ==, MAILDIR_MESSAGES);
   g_assert_cmpint (sg_store_count_people (f->store, &error), ==, 3);
+  sg_assert_no_error (error);
   g_assert_cmpint (sg_store_count_organisations (f->store, &error), ==, 5);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
 }
 
 static void
@@ -355,7 +349,7 @@ test_maildir_skip_reasons (Fixture *f, gconstpointer data)
   make_maildir (f);
   imp = new_importer (f);
   g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
 
   reasons = sg_importer_get_skip_reasons (imp);
   g_assert_cmpstr (sg_table_get_column_name (reasons, 0), ==, "reason");
@@ -364,11 +358,11 @@ test_maildir_skip_reasons (Fixture *f, gconstpointer data)
   row = find_row (reasons, "reason", "empty file");
   g_assert_cmpint (row, >=, 0);
   if (row >= 0)
-    g_assert_cmpint (sg_table_get_int (reasons, (guint) row, 1), ==, 1);
+    g_assert_cmpint (sg_table_get_int (reasons, (guint)row, 1), ==, 1);
   row = find_row (reasons, "reason", "not a mail message");
   g_assert_cmpint (row, >=, 0);
   if (row >= 0)
-    g_assert_cmpint (sg_table_get_int (reasons, (guint) row, 1), ==, 1);
+    g_assert_cmpint (sg_table_get_int (reasons, (guint)row, 1), ==, 1);
 
   /* The front end is told which file, by its path. */
   g_assert_cmpuint (f->problems->len, ==, 2);
@@ -396,7 +390,7 @@ test_maildir_second_run (Fixture *f, gconstpointer data)
   g_ptr_array_set_size (f->problems, 0);
   imp = new_importer (f);
   g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   /* Nothing new, nothing reported again (broken files were remembered too). */
   assert_stats (sg_importer_get_stats (imp), MAILDIR_FILES, 0, MAILDIR_FILES, 0, 0, 0);
   g_assert_cmpuint (f->problems->len, ==, 0);
@@ -413,14 +407,22 @@ test_maildir_flag_change (Fixture *f, gconstpointer data)
   g_autofree char *from_cur = g_build_filename (f->maildir, "cur", "1773928800.M1P1.host:2,S", NULL);
   g_autofree char *to_cur = g_build_filename (f->maildir, "cur", "1773928800.M1P1.host:2,FS", NULL);
 
+  g_autofree char *empty = g_build_filename (f->maildir, "cur", "1774500000.M9P1.empty:2,S", NULL);
+  g_autofree char *empty_to = g_build_filename (f->maildir, "cur", "1774500000.M9P1.empty:2,RS", NULL);
+
   import_maildir (f);
-  /* The mail client reads m2 (new/ -> cur/, ":2,RS") and flags m1. */
+  g_ptr_array_set_size (f->problems, 0);
+  /* The mail client reads m2 (new/ -> cur/, ":2,RS"), flags m1, and marks the empty file
+   * read. A file is known by its unique name, whatever its flags: none is read again (the
+   * empty one would be reported again if it were). */
   g_assert_cmpint (g_rename (from, to), ==, 0);
   g_assert_cmpint (g_rename (from_cur, to_cur), ==, 0);
+  g_assert_cmpint (g_rename (empty, empty_to), ==, 0);
   imp = new_importer (f);
   g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   assert_stats (sg_importer_get_stats (imp), MAILDIR_FILES, 0, MAILDIR_FILES, 0, 0, 0);
+  g_assert_cmpuint (f->problems->len, ==, 0);
   g_assert_cmpint (n_interactions (f), ==, MAILDIR_MESSAGES);
 }
 
@@ -434,9 +436,70 @@ test_maildir_same_id_twice (Fixture *f, gconstpointer data)
   import_maildir (f);
   /* m1 is in the root and in .Archive: one interaction. */
   t = sg_query_timeline (f->store, "jane.doe@acme.co.uk", 0, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   ids = timeline_ids (f, "jane.doe@acme.co.uk");
   g_assert_cmpstr (ids, ==, "m3@mycorp.com m2@acme.co.uk m1@acme.co.uk");
+}
+
+static void
+test_maildir_folder_order (Fixture *f, gconstpointer data)
+{
+  static const char *const folders[] = { ".A", ".B", ".C", ".D", ".E", ".F", ".G", ".H", ".I" };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgImporter) imp = NULL;
+  g_autoptr (SgTable) t = NULL;
+
+  /* The same message in the root and in nine subfolders. Folders are imported in order
+   * of their path, the root first, so the copy recorded is the same on every machine and
+   * every run: the root's. */
+  g_free (put (f, "", "cur", "1773928800.M1P1.root:2,S", m1, -1));
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    g_free (put (f, folders[i], "cur", "1773928800.M1P1.copy:2,S", m1, -1));
+  imp = new_importer (f);
+  g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
+  sg_assert_no_error (error);
+  g_assert_cmpuint (sg_importer_get_stats (imp)->imported, ==, 1);
+  g_assert_cmpuint (sg_importer_get_stats (imp)->known, ==, G_N_ELEMENTS (folders));
+  t = sg_query_timeline (f->store, "jane.doe@acme.co.uk", 0, &error);
+  sg_assert_no_error (error);
+  if (t == NULL || sg_table_get_n_rows (t) != 1)
+    return;
+  g_assert_cmpstr (cell_text (t, 0, "location"), ==, "cur/1773928800.M1P1.root:2,S");
+}
+
+typedef struct {
+  guint calls;
+  SgImportProgress last;
+} ProgressLog;
+
+static void
+on_progress (const SgImportProgress *progress, gpointer user_data)
+{
+  ProgressLog *log = user_data;
+
+  /* Never more done than expected. */
+  if (progress->files_total > 0)
+    g_assert_cmpuint (progress->files_done, <=, progress->files_total);
+  log->calls++;
+  log->last = *progress;
+}
+
+static void
+test_maildir_progress (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgImporter) imp = NULL;
+  ProgressLog log = { 0 };
+
+  make_maildir (f);
+  imp = new_importer (f);
+  sg_importer_set_progress_func (imp, on_progress, &log, 0);
+  g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
+  sg_assert_no_error (error);
+  g_assert_cmpuint (log.calls, >=, 2);
+  /* The end is reported: every file of the folders that are imported (not the trash). */
+  g_assert_cmpuint (log.last.files_total, ==, MAILDIR_FILES);
+  g_assert_cmpuint (log.last.files_done, ==, MAILDIR_FILES);
 }
 
 /* --- people and organisations ------------------------------------------------------------ */
@@ -479,22 +542,23 @@ best_name_after (const char *a, const char *b, gboolean separate)
   char *name = NULL;
   int row;
 
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (store == NULL)
     return NULL;
   sg_identity_add_address (id, "me@mycorp.com", NULL);
   imp = sg_importer_new (store, id);
   g_assert_true (sg_importer_import_path (imp, fa, NULL, &error));
+  sg_assert_no_error (error);
   if (separate) {
     sg_importer_free (imp);
     imp = sg_importer_new (store, id);
   }
   g_assert_true (sg_importer_import_path (imp, fb, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   sg_importer_free (imp);
 
   t = sg_query_people (store, NULL, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (t != NULL) {
     g_assert_cmpuint (sg_table_get_n_rows (t), ==, 1);
     row = find_row (t, "email", "jane.doe@acme.co.uk");
@@ -534,10 +598,10 @@ test_people_freemail (Fixture *f, gconstpointer data)
   /* A person, without an organisation. */
   g_assert_null (cell_text (t, row, "organisation"));
   g_assert_null (cell_text (t, row, "org_domain"));
-  g_assert_true (sg_table_is_null (t, (guint) row, (guint) column (t, "organisation")));
+  g_assert_true (sg_table_is_null (t, (guint)row, (guint)column (t, "organisation")));
 
   orgs = sg_query_orgs (f->store, &(SgOrgQuery){ .include_internal = TRUE }, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (orgs != NULL)
     g_assert_cmpint (find_row (orgs, "domain", "gmail.com"), <, 0);
 }
@@ -570,7 +634,10 @@ test_people_not_machines (Fixture *f, gconstpointer data)
 {
   g_autoptr (SgTable) all = NULL;
   static const char *const not_people[] = {
-    "noreply@shop.com", "info@vendor.com", "poster@listco.com", "dev@lists.example.org",
+    "noreply@shop.com",
+    "info@vendor.com",
+    "poster@listco.com",
+    "dev@lists.example.org",
   };
 
   import_maildir (f);
@@ -607,10 +674,11 @@ test_list_poster_becomes_person_when_writing_directly (Fixture *f, gconstpointer
                                "To: me@mycorp.com\n"
                                "Date: Fri, 27 Mar 2026 10:00:00 +0000\n"
                                "Subject: Directly\n"
-                               "Message-ID: <direct@listco.com>\n\nHi.\n", -1);
+                               "Message-ID: <direct@listco.com>\n\nHi.\n",
+                               -1);
   imp = new_importer (f);
   g_assert_true (sg_importer_import_path (imp, direct, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   t = people (f, FALSE);
   row = find_row (t, "email", "poster@listco.com");
   g_assert_cmpint (row, >=, 0);
@@ -629,15 +697,15 @@ test_orgs (Fixture *f, gconstpointer data)
 
   import_maildir (f);
   t = sg_query_orgs (f->store, NULL, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (t == NULL)
     return;
   row = find_row (t, "domain", "acme.co.uk");
   g_assert_cmpint (row, >=, 0);
   if (row >= 0) {
     g_assert_cmpstr (cell_text (t, row, "name"), ==, "Acme");
-    g_assert_cmpint (sg_table_get_int (t, (guint) row, (guint) column (t, "people")), ==, 2);
-    g_assert_cmpint (sg_table_get_int (t, (guint) row, (guint) column (t, "interactions")), ==, 3);
+    g_assert_cmpint (sg_table_get_int (t, (guint)row, (guint)column (t, "people")), ==, 2);
+    g_assert_cmpint (sg_table_get_int (t, (guint)row, (guint)column (t, "interactions")), ==, 3);
   }
   /* Not the user's own company, not freemail, not organisations seen only in list mail. */
   g_assert_cmpint (find_row (t, "domain", "mycorp.com"), <, 0);
@@ -666,20 +734,19 @@ test_timeline_person (Fixture *f, gconstpointer data)
   g_assert_cmpstr (upper, ==, ids);
 
   t = sg_query_timeline (f->store, "jane.doe@acme.co.uk", 0, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (t == NULL || sg_table_get_n_rows (t) != 3)
     return;
   /* Newest first; m1's date in UTC, its offset kept. */
-  first_date = sg_table_format_cell (t, 2, (guint) column (t, "date"));
+  first_date = sg_table_format_cell (t, 2, (guint)column (t, "date"));
   g_assert_cmpstr (first_date, ==, "2026-03-19T14:00:00Z");
-  g_assert_cmpint (sg_table_get_int (t, 2, (guint) column (t, "tz_offset")), ==, 60);
+  g_assert_cmpint (sg_table_get_int (t, 2, (guint)column (t, "tz_offset")), ==, 60);
   g_assert_cmpstr (cell_text (t, 0, "direction"), ==, "out");
   g_assert_cmpstr (cell_text (t, 2, "direction"), ==, "in");
   g_assert_cmpstr (cell_text (t, 2, "from"), ==, "Jane Doe");
-  /* All three are one thread, rooted at m1. */
+  /* All three are one thread, rooted at m1, though m2 came in before m1. */
   for (guint r = 0; r < 3; r++)
-    g_assert_cmpstr (cell_text (t, (int) r, "thread"), ==, "m1@acme.co.uk");
-  g_assert_cmpstr (cell_text (t, 2, "location"), ==, "cur/1773928800.M1P1.host:2,S");
+    g_assert_cmpstr (cell_text (t, (int)r, "thread"), ==, "m1@acme.co.uk");
 }
 
 static void
@@ -705,7 +772,8 @@ test_timeline_domain (Fixture *f, gconstpointer data)
 static void
 test_timeline_not_found (Fixture *f, gconstpointer data)
 {
-  static const char *const unknown[] = { "nobody@nowhere.com", "nowhere.com", "co.uk", "trashy@spam-corp.com" };
+  static const char *const unknown[]
+      = { "nobody@nowhere.com", "nowhere.com", "co.uk", "trashy@spam-corp.com" };
 
   import_maildir (f);
   for (guint i = 0; i < G_N_ELEMENTS (unknown); i++) {
@@ -727,7 +795,7 @@ test_timeline_limit (Fixture *f, gconstpointer data)
 
   import_maildir (f);
   t = sg_query_timeline (f->store, "acme.co.uk", 2, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (t == NULL)
     return;
   g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
@@ -736,33 +804,32 @@ test_timeline_limit (Fixture *f, gconstpointer data)
 
 /* --- mbox and single files ----------------------------------------------------------------- */
 
-static const char mbox[] =
-  "From jane.doe@acme.co.uk Thu Mar 19 14:00:00 2026\n"
-  "From: Jane Doe <jane.doe@acme.co.uk>\n"
-  "To: me@mycorp.com\n"
-  "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
-  "Subject: one\n"
-  "Message-ID: <mb1@acme.co.uk>\n"
-  "\n"
-  "First.\n"
-  ">From the mbox escaping: not a new message.\n"
-  "\n"
-  "From bob@client.com Fri Mar 20 10:00:00 2026\n"
-  "From: Bob Client <bob@client.com>\n"
-  "To: me@mycorp.com\n"
-  "Date: Fri, 20 Mar 2026 10:00:00 +0000\n"
-  "Subject: two, without a Message-ID\n"
-  "\n"
-  "Second.\n"
-  "\n"
-  "From me@mycorp.com Sat Mar 21 10:00:00 2026\n"
-  "From: me@mycorp.com\n"
-  "To: Bob Client <bob@client.com>\n"
-  "Date: Sat, 21 Mar 2026 10:00:00 +0000\n"
-  "Subject: three\n"
-  "Message-ID: <mb3@mycorp.com>\n"
-  "\n"
-  "Third.\n";
+static const char mbox[] = "From jane.doe@acme.co.uk Thu Mar 19 14:00:00 2026\n"
+                           "From: Jane Doe <jane.doe@acme.co.uk>\n"
+                           "To: me@mycorp.com\n"
+                           "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
+                           "Subject: one\n"
+                           "Message-ID: <mb1@acme.co.uk>\n"
+                           "\n"
+                           "First.\n"
+                           ">From the mbox escaping: not a new message.\n"
+                           "\n"
+                           "From bob@client.com Fri Mar 20 10:00:00 2026\n"
+                           "From: Bob Client <bob@client.com>\n"
+                           "To: me@mycorp.com\n"
+                           "Date: Fri, 20 Mar 2026 10:00:00 +0000\n"
+                           "Subject: two, without a Message-ID\n"
+                           "\n"
+                           "Second.\n"
+                           "\n"
+                           "From me@mycorp.com Sat Mar 21 10:00:00 2026\n"
+                           "From: me@mycorp.com\n"
+                           "To: Bob Client <bob@client.com>\n"
+                           "Date: Sat, 21 Mar 2026 10:00:00 +0000\n"
+                           "Subject: three\n"
+                           "Message-ID: <mb3@mycorp.com>\n"
+                           "\n"
+                           "Third.\n";
 
 static void
 test_mbox (Fixture *f, gconstpointer data)
@@ -773,7 +840,7 @@ test_mbox (Fixture *f, gconstpointer data)
   SgImporter *imp = new_importer (f);
 
   g_assert_true (sg_importer_import_path (imp, path, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   /* People: jane, bob; organisations: acme.co.uk, client.com. */
   assert_stats (sg_importer_get_stats (imp), 3, 3, 0, 0, 2, 2);
   sg_importer_free (imp);
@@ -790,7 +857,7 @@ test_mbox (Fixture *f, gconstpointer data)
   /* Again: the hash of the message without Message-ID is stable, so nothing is new. */
   imp = new_importer (f);
   g_assert_true (sg_importer_import_path (imp, path, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   assert_stats (sg_importer_get_stats (imp), 3, 0, 3, 0, 0, 0);
   sg_importer_free (imp);
   g_assert_cmpint (n_interactions (f), ==, 3);
@@ -801,25 +868,26 @@ test_mbox_from_line_date (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = sg_test_write_file (f->dir, "nodate.mbox",
-      "From bob@client.com Thu Mar 19 14:00:00 2026\n"
-      "From: Bob Client <bob@client.com>\n"
-      "To: me@mycorp.com\n"
-      "Subject: no Date header\n"
-      "Message-ID: <nodate@client.com>\n"
-      "\n"
-      "Hi.\n", -1);
+                                              "From bob@client.com Thu Mar 19 14:00:00 2026\n"
+                                              "From: Bob Client <bob@client.com>\n"
+                                              "To: me@mycorp.com\n"
+                                              "Subject: no Date header\n"
+                                              "Message-ID: <nodate@client.com>\n"
+                                              "\n"
+                                              "Hi.\n",
+                                              -1);
   g_autoptr (SgImporter) imp = new_importer (f);
   g_autoptr (SgTable) t = NULL;
   g_autofree char *date = NULL;
 
   g_assert_true (sg_importer_import_path (imp, path, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   t = sg_query_timeline (f->store, "bob@client.com", 0, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (t == NULL || sg_table_get_n_rows (t) != 1)
     return;
   /* The From_ line's time stands in for the missing Date (sg-message.h), not 1970. */
-  date = sg_table_format_cell (t, 0, (guint) column (t, "date"));
+  date = sg_table_format_cell (t, 0, (guint)column (t, "date"));
   g_assert_cmpstr (date, ==, "2026-03-19T14:00:00Z");
 }
 
@@ -831,10 +899,10 @@ test_single_file (Fixture *f, gconstpointer data)
   g_autoptr (SgImporter) imp = new_importer (f);
 
   g_assert_true (sg_importer_import_path (imp, path, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   assert_stats (sg_importer_get_stats (imp), 1, 1, 0, 0, 1, 0);
   g_assert_true (sg_importer_import_path (imp, path, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_cmpuint (sg_importer_get_stats (imp)->imported, ==, 1);
   g_assert_cmpuint (sg_importer_get_stats (imp)->known, ==, 1);
   g_assert_cmpint (n_interactions (f), ==, 1);
@@ -884,7 +952,7 @@ test_cancel (Fixture *f, gconstpointer data)
   /* A cancelled import resumes without loss. */
   again = new_importer (f);
   g_assert_true (sg_importer_import_path (again, f->maildir, NULL, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_cmpint (n_interactions (f), ==, MAILDIR_MESSAGES);
 }
 
@@ -902,24 +970,35 @@ test_add_maildir_file (Fixture *f, gconstpointer data)
   const SgImportStats *s = sg_importer_get_stats (imp);
 
   g_assert_true (sg_importer_add_maildir_file (imp, f->maildir, path, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_true (sg_importer_flush (imp, &error));
+  sg_assert_no_error (error);
   g_assert_cmpuint (s->imported, ==, 1);
   g_assert_cmpint (n_interactions (f), ==, 1);
+  {
+    g_autoptr (SgTable) t = sg_query_timeline (f->store, "jane.doe@acme.co.uk", 0, &error);
+
+    sg_assert_no_error (error);
+    if (t != NULL && sg_table_get_n_rows (t) == 1)
+      g_assert_cmpstr (cell_text (t, 0, "location"), ==, "new/1773928800.M1P1.host");
+  }
 
   /* Seen again, and after the client moved it to cur/ with flags: not read again. */
   g_assert_true (sg_importer_add_maildir_file (imp, f->maildir, path, &error));
+  sg_assert_no_error (error);
   g_assert_cmpint (g_rename (path, moved), ==, 0);
   g_assert_true (sg_importer_add_maildir_file (imp, f->maildir, moved, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_cmpuint (s->imported, ==, 1);
   g_assert_cmpuint (s->known, ==, 2);
 
   /* A subfolder works; the trash is left out. */
   g_assert_true (sg_importer_add_maildir_file (imp, f->maildir, sent, &error));
+  sg_assert_no_error (error);
   g_assert_true (sg_importer_add_maildir_file (imp, f->maildir, trash, &error));
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_true (sg_importer_flush (imp, &error));
+  sg_assert_no_error (error);
   g_assert_cmpuint (s->imported, ==, 2);
   g_assert_cmpint (n_interactions (f), ==, 2);
 
@@ -928,7 +1007,7 @@ test_add_maildir_file (Fixture *f, gconstpointer data)
     g_autoptr (SgImporter) scan = new_importer (f);
 
     g_assert_true (sg_importer_scan_maildir (scan, f->maildir, NULL, &error));
-    g_assert_no_error (error);
+    sg_assert_no_error (error);
     assert_stats (sg_importer_get_stats (scan), 2, 0, 2, 0, 0, 0);
   }
 }
@@ -966,6 +1045,8 @@ main (int argc, char **argv)
   ADD ("/import/maildir/flag-change", test_maildir_flag_change);
   ADD ("/import/maildir/same-id-twice", test_maildir_same_id_twice);
   ADD ("/import/maildir/cancel", test_cancel);
+  ADD ("/import/maildir/folder-order", test_maildir_folder_order);
+  ADD ("/import/maildir/progress", test_maildir_progress);
   ADD ("/import/people/best-name", test_people_best_name);
   ADD ("/import/people/best-name-any-order", test_people_best_name_any_order);
   ADD ("/import/people/freemail", test_people_freemail);

@@ -26,7 +26,7 @@ parse_ok (const char *text)
   g_autoptr (GError) error = NULL;
   SgMessage *m = parse (text, &error);
 
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_nonnull (m);
   return m;
 }
@@ -67,14 +67,13 @@ has_warning (const SgMessage *m, const char *needle)
 static void
 test_rfc2047_names (void)
 {
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: =?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <joerg@acme.de>\r\n"
-      "To: =?ISO-8859-1?Q?Fran=E7ois_Dupont?= <Francois@Acme.FR>,\r\n"
-      " =?utf-8?q?=22M=C3=BCller=2C_Anna=22?= <anna@acme.de>\r\n"
-      "Subject: names\r\n"
-      "Message-ID: <names@acme.de>\r\n"
-      "\r\n"
-      "Hallo\r\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: =?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <joerg@acme.de>\r\n"
+                                      "To: =?ISO-8859-1?Q?Fran=E7ois_Dupont?= <Francois@Acme.FR>,\r\n"
+                                      " =?utf-8?q?=22M=C3=BCller=2C_Anna=22?= <anna@acme.de>\r\n"
+                                      "Subject: names\r\n"
+                                      "Message-ID: <names@acme.de>\r\n"
+                                      "\r\n"
+                                      "Hallo\r\n");
   const SgParticipant *p;
 
   if (m == NULL)
@@ -97,13 +96,12 @@ test_rfc2047_names (void)
 static void
 test_groups (void)
 {
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: Jane Doe <jane@acme.com>\n"
-      "To: Team: a@x.com, Bob <b@y.com>;, carol@z.com\n"
-      "Cc: undisclosed-recipients:;\n"
-      "Message-ID: <group@acme.com>\n"
-      "\n"
-      "hi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: Jane Doe <jane@acme.com>\n"
+                                      "To: Team: a@x.com, Bob <b@y.com>;, carol@z.com\n"
+                                      "Cc: undisclosed-recipients:;\n"
+                                      "Message-ID: <group@acme.com>\n"
+                                      "\n"
+                                      "hi\n");
 
   if (m == NULL)
     return;
@@ -128,16 +126,15 @@ test_roles (void)
     { "carol@client.com", SG_HEADER_CC, "cc" },
     { "dave@client.com", SG_HEADER_BCC, "bcc" },
   };
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: Jane <jane@acme.com>\n"
-      "Sender: assistant@acme.com\n"
-      "Reply-To: replies@acme.com\n"
-      "To: bob@client.com\n"
-      "Cc: carol@client.com\n"
-      "Bcc: dave@client.com\n"
-      "Message-ID: <roles@acme.com>\n"
-      "\n"
-      "hi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: Jane <jane@acme.com>\n"
+                                      "Sender: assistant@acme.com\n"
+                                      "Reply-To: replies@acme.com\n"
+                                      "To: bob@client.com\n"
+                                      "Cc: carol@client.com\n"
+                                      "Bcc: dave@client.com\n"
+                                      "Message-ID: <roles@acme.com>\n"
+                                      "\n"
+                                      "hi\n");
 
   if (m == NULL)
     return;
@@ -152,13 +149,12 @@ test_roles (void)
 static void
 test_dedup_per_role (void)
 {
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: jane@acme.com\n"
-      "To: bob@client.com, Bob <BOB@Client.com>, <bob@client.com.>\n"
-      "Cc: bob@client.com, bob@client.com\n"
-      "Message-ID: <dedup@acme.com>\n"
-      "\n"
-      "hi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: jane@acme.com\n"
+                                      "To: bob@client.com, Bob <BOB@Client.com>, <bob@client.com.>\n"
+                                      "Cc: bob@client.com, bob@client.com\n"
+                                      "Message-ID: <dedup@acme.com>\n"
+                                      "\n"
+                                      "hi\n");
 
   if (m == NULL)
     return;
@@ -172,23 +168,19 @@ test_dedup_per_role (void)
 static void
 test_direction (void)
 {
-  g_autoptr (SgMessage) out = parse_ok (
-      "From: Me <Me@MyCorp.COM>\n"
-      "To: bob@client.com\n"
-      "Message-ID: <out@mycorp.com>\n\nhi\n");
-  g_autoptr (SgMessage) in = parse_ok (
-      "From: bob@client.com\n"
-      "To: me@mycorp.com\n"
-      "Message-ID: <in@client.com>\n\nhi\n");
-  g_autoptr (SgMessage) alias = parse_ok (
-      "From: me.private@gmail.com\n"
-      "To: bob@client.com\n"
-      "Message-ID: <alias@gmail.com>\n\nhi\n");
-  g_autoptr (SgMessage) colleague = parse_ok (
-      "From: alice@mycorp.com\n"
-      "To: bob@client.com\n"
-      "Cc: me@mycorp.com\n"
-      "Message-ID: <colleague@mycorp.com>\n\nhi\n");
+  g_autoptr (SgMessage) out = parse_ok ("From: Me <Me@MyCorp.COM>\n"
+                                        "To: bob@client.com\n"
+                                        "Message-ID: <out@mycorp.com>\n\nhi\n");
+  g_autoptr (SgMessage) in = parse_ok ("From: bob@client.com\n"
+                                       "To: me@mycorp.com\n"
+                                       "Message-ID: <in@client.com>\n\nhi\n");
+  g_autoptr (SgMessage) alias = parse_ok ("From: me.private@gmail.com\n"
+                                          "To: bob@client.com\n"
+                                          "Message-ID: <alias@gmail.com>\n\nhi\n");
+  g_autoptr (SgMessage) colleague = parse_ok ("From: alice@mycorp.com\n"
+                                              "To: bob@client.com\n"
+                                              "Cc: me@mycorp.com\n"
+                                              "Message-ID: <colleague@mycorp.com>\n\nhi\n");
   const SgParticipant *p;
 
   if (out == NULL || in == NULL || alias == NULL || colleague == NULL)
@@ -215,20 +207,17 @@ test_direction (void)
 static void
 test_internal (void)
 {
-  g_autoptr (SgMessage) internal = parse_ok (
-      "From: me@mycorp.com\n"
-      "To: bob@mycorp.com\n"
-      "Cc: alice@eu.mycorp.com\n"
-      "Message-ID: <internal@mycorp.com>\n\nhi\n");
-  g_autoptr (SgMessage) external = parse_ok (
-      "From: me@mycorp.com\n"
-      "To: bob@mycorp.com\n"
-      "Cc: alice@eu.mycorp.com, client@acme.com\n"
-      "Message-ID: <external@mycorp.com>\n\nhi\n");
-  g_autoptr (SgMessage) lookalike = parse_ok (
-      "From: me@mycorp.com\n"
-      "To: bob@mycorp.com.evil.org\n"
-      "Message-ID: <lookalike@mycorp.com>\n\nhi\n");
+  g_autoptr (SgMessage) internal = parse_ok ("From: me@mycorp.com\n"
+                                             "To: bob@mycorp.com\n"
+                                             "Cc: alice@eu.mycorp.com\n"
+                                             "Message-ID: <internal@mycorp.com>\n\nhi\n");
+  g_autoptr (SgMessage) external = parse_ok ("From: me@mycorp.com\n"
+                                             "To: bob@mycorp.com\n"
+                                             "Cc: alice@eu.mycorp.com, client@acme.com\n"
+                                             "Message-ID: <external@mycorp.com>\n\nhi\n");
+  g_autoptr (SgMessage) lookalike = parse_ok ("From: me@mycorp.com\n"
+                                              "To: bob@mycorp.com.evil.org\n"
+                                              "Message-ID: <lookalike@mycorp.com>\n\nhi\n");
 
   if (internal == NULL || external == NULL || lookalike == NULL)
     return;
@@ -275,12 +264,11 @@ test_bulk (void)
 static void
 test_list_post (void)
 {
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: Bob <bob@client.com>\n"
-      "To: Dev list <Dev@Lists.Example.org>\n"
-      "List-Id: Dev list <dev.lists.example.org>\n"
-      "List-Post: <mailto:dev@lists.example.org?subject=hi>\n"
-      "Message-ID: <post@client.com>\n\nhi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: Bob <bob@client.com>\n"
+                                      "To: Dev list <Dev@Lists.Example.org>\n"
+                                      "List-Id: Dev list <dev.lists.example.org>\n"
+                                      "List-Post: <mailto:dev@lists.example.org?subject=hi>\n"
+                                      "Message-ID: <post@client.com>\n\nhi\n");
   const SgParticipant *p;
 
   if (m == NULL)
@@ -299,11 +287,10 @@ test_list_post (void)
 static void
 test_kinds (void)
 {
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: Acme <noreply@acme.com>\n"
-      "To: me@mycorp.com\n"
-      "Reply-To: info@acme.com\n"
-      "Message-ID: <kinds@acme.com>\n\nhi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: Acme <noreply@acme.com>\n"
+                                      "To: me@mycorp.com\n"
+                                      "Reply-To: info@acme.com\n"
+                                      "Message-ID: <kinds@acme.com>\n\nhi\n");
   const SgParticipant *p;
 
   if (m == NULL)
@@ -335,8 +322,8 @@ test_date (void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *text = g_strdup_printf ("From: bob@client.com\nDate: %s\nMessage-ID: <d%u@x>\n\nhi\n",
-                                             cases[i].date, i);
+    g_autofree char *text
+        = g_strdup_printf ("From: bob@client.com\nDate: %s\nMessage-ID: <d%u@x>\n\nhi\n", cases[i].date, i);
     g_autoptr (SgMessage) m = parse_ok (text);
 
     if (m == NULL)
@@ -369,7 +356,8 @@ static void
 test_date_fallback (void)
 {
   g_autoptr (SgMessage) missing = parse_ok ("From: bob@client.com\nMessage-ID: <nodate@x>\n\nhi\n");
-  g_autoptr (SgMessage) broken = parse_ok ("From: bob@client.com\nDate: yesterday-ish\nMessage-ID: <baddate@x>\n\nhi\n");
+  g_autoptr (SgMessage) broken
+      = parse_ok ("From: bob@client.com\nDate: yesterday-ish\nMessage-ID: <baddate@x>\n\nhi\n");
   g_autoptr (SgMessage) future = parse_ok ("From: bob@client.com\nDate: Mon, 1 Jan 2091 10:00:00 +0000\n"
                                            "Message-ID: <future@x>\n\nhi\n");
 
@@ -385,12 +373,11 @@ test_date_fallback (void)
   g_assert_true (sg_message_date_is_fallback (future));
 }
 
-static const char hashless[] =
-  "From: Jane <jane@acme.com>\n"
-  "To: bob@client.com\n"
-  "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
-  "Subject: no id\n"
-  "\n";
+static const char hashless[] = "From: Jane <jane@acme.com>\n"
+                               "To: bob@client.com\n"
+                               "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
+                               "Subject: no id\n"
+                               "\n";
 
 static char *
 hash_id_of (const char *prefix, const char *body)
@@ -411,8 +398,10 @@ test_hash_id (void)
   g_autofree char *again = hash_id_of ("", "Hello Bob");
   g_autofree char *other_body = hash_id_of ("", "Hello Bob!");
   /* The same message delivered elsewhere: other Received and X- headers. */
-  g_autofree char *delivered = hash_id_of ("Received: from mx2.client.com by mail.client.com; Thu, 19 Mar 2026 15:00:05 +0100\n"
-                                           "X-Spam-Score: 0.1\n", "Hello Bob");
+  g_autofree char *delivered
+      = hash_id_of ("Received: from mx2.client.com by mail.client.com; Thu, 19 Mar 2026 15:00:05 +0100\n"
+                    "X-Spam-Score: 0.1\n",
+                    "Hello Bob");
 
   g_assert_nonnull (a);
   if (a == NULL)
@@ -445,24 +434,21 @@ test_unusable_message_id (void)
 static void
 test_thread (void)
 {
-  g_autoptr (SgMessage) refs = parse_ok (
-      "From: bob@client.com\n"
-      "Message-ID: <c@x>\n"
-      "In-Reply-To: <b@x>\n"
-      "References: <a@x>\n <b@x>\n"
-      "\n"
-      "hi\n");
-  g_autoptr (SgMessage) irt = parse_ok (
-      "From: bob@client.com\n"
-      "Message-ID: <c@x>\n"
-      "In-Reply-To: Your message of Tuesday <b@x>\n"
-      "\n"
-      "hi\n");
-  g_autoptr (SgMessage) root = parse_ok (
-      "From: bob@client.com\n"
-      "Message-ID: <c@x>\n"
-      "\n"
-      "hi\n");
+  g_autoptr (SgMessage) refs = parse_ok ("From: bob@client.com\n"
+                                         "Message-ID: <c@x>\n"
+                                         "In-Reply-To: <b@x>\n"
+                                         "References: <a@x>\n <b@x>\n"
+                                         "\n"
+                                         "hi\n");
+  g_autoptr (SgMessage) irt = parse_ok ("From: bob@client.com\n"
+                                        "Message-ID: <c@x>\n"
+                                        "In-Reply-To: Your message of Tuesday <b@x>\n"
+                                        "\n"
+                                        "hi\n");
+  g_autoptr (SgMessage) root = parse_ok ("From: bob@client.com\n"
+                                         "Message-ID: <c@x>\n"
+                                         "\n"
+                                         "hi\n");
   g_autoptr (SgMessage) hashed = parse_ok ("From: bob@client.com\n\nhi\n");
   const char *const expected_refs[] = { "a@x", "b@x", NULL };
   const char *const no_refs[] = { NULL };
@@ -501,15 +487,16 @@ test_subject (void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *text = g_strdup_printf ("From: bob@client.com\n%sMessage-ID: <s%u@x>\n\nhi\n",
-                                             cases[i].header, i);
+    g_autofree char *text
+        = g_strdup_printf ("From: bob@client.com\n%sMessage-ID: <s%u@x>\n\nhi\n", cases[i].header, i);
     g_autoptr (SgMessage) m = parse_ok (text);
     const char *s;
 
     if (m == NULL)
       continue;
     s = sg_message_get_subject (m);
-    if (s != NULL && (strchr (s, '\n') || strchr (s, '\r') || strchr (s, '\t') || !g_utf8_validate (s, -1, NULL)))
+    if (s != NULL
+        && (strchr (s, '\n') || strchr (s, '\r') || strchr (s, '\t') || !g_utf8_validate (s, -1, NULL)))
       sg_test_failf ("subject %u is not one line of UTF-8", i);
     g_assert_cmpstr (s, ==, cases[i].subject);
   }
@@ -551,7 +538,7 @@ test_many_references (void)
   if (m == NULL)
     return;
   refs = sg_message_get_references (m);
-  n = g_strv_length ((char **) refs);
+  n = g_strv_length ((char **)refs);
   g_assert_cmpuint (n, ==, SG_MESSAGE_MAX_REFERENCES);
   /* The root and the nearest ancestors are what threading needs. */
   g_assert_cmpstr (refs[0], ==, "r000@x");
@@ -562,7 +549,8 @@ test_many_references (void)
 static void
 test_subject_invalid_utf8 (void)
 {
-  g_autoptr (SgMessage) m = parse_ok ("From: bob@client.com\nSubject: caf\xe9 \xff\xfe\nMessage-ID: <u@x>\n\nhi\n");
+  g_autoptr (SgMessage) m
+      = parse_ok ("From: bob@client.com\nSubject: caf\xe9 \xff\xfe\nMessage-ID: <u@x>\n\nhi\n");
 
   if (m == NULL)
     return;
@@ -599,10 +587,11 @@ test_not_mail (void)
   };
 
   for (gsize i = 0; i < sizeof garbage; i++)
-    garbage[i] = (guint8) g_rand_int_range (rand, 0, 256);
+    garbage[i] = (guint8)g_rand_int_range (rand, 0, 256);
   {
     g_autoptr (GError) error = NULL;
-    g_autoptr (SgMessage) m = sg_message_parse ((const char *) garbage, sizeof garbage, identity, FALLBACK, &error);
+    g_autoptr (SgMessage) m
+        = sg_message_parse ((const char *)garbage, sizeof garbage, identity, FALLBACK, &error);
 
     g_assert_null (m);
     g_assert_error (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_NOT_MAIL);
@@ -647,7 +636,7 @@ test_headers_too_large (void)
   g_assert_error (error, SG_MESSAGE_ERROR, SG_MESSAGE_ERROR_HEADERS_TOO_LARGE);
   g_clear_error (&error);
   ok = parse (fine, &error);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   g_assert_nonnull (ok);
 }
 
@@ -685,16 +674,15 @@ test_too_many_participants (void)
   g_assert_null (find (m, "user1100@client.com", SG_HEADER_TO));
   g_assert_true (has_warning (m, "participants"));
   /* Warnings are bounded too. */
-  g_assert_cmpuint (g_strv_length ((char **) sg_message_get_warnings (m)), <=, 32);
+  g_assert_cmpuint (g_strv_length ((char **)sg_message_get_warnings (m)), <=, 32);
 }
 
 static void
 test_bad_address (void)
 {
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: bob@client.com\n"
-      "To: jane@acme.com, Undisclosed <no-at-sign>, carol@acme.com\n"
-      "Message-ID: <bad@client.com>\n\nhi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: bob@client.com\n"
+                                      "To: jane@acme.com, Undisclosed <no-at-sign>, carol@acme.com\n"
+                                      "Message-ID: <bad@client.com>\n\nhi\n");
 
   if (m == NULL)
     return;
@@ -708,10 +696,9 @@ static void
 test_semicolon_separated (void)
 {
   /* Some mailers separate recipients with ';'. Nobody may be lost silently. */
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: bob@client.com\n"
-      "To: jane@acme.com; carol@acme.com\n"
-      "Message-ID: <semi@client.com>\n\nhi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: bob@client.com\n"
+                                      "To: jane@acme.com; carol@acme.com\n"
+                                      "Message-ID: <semi@client.com>\n\nhi\n");
 
   if (m == NULL)
     return;
@@ -723,10 +710,9 @@ test_semicolon_separated (void)
 static void
 test_names_cleaned (void)
 {
-  g_autoptr (SgMessage) m = parse_ok (
-      "From: \"Doe, Jane\" <jane@acme.com>\n"
-      "To: \"'Bob Smith'\" <bob@client.com>, carol@client.com\n"
-      "Message-ID: <clean@acme.com>\n\nhi\n");
+  g_autoptr (SgMessage) m = parse_ok ("From: \"Doe, Jane\" <jane@acme.com>\n"
+                                      "To: \"'Bob Smith'\" <bob@client.com>, carol@client.com\n"
+                                      "Message-ID: <clean@acme.com>\n\nhi\n");
   const SgParticipant *p;
 
   if (m == NULL)
@@ -746,16 +732,15 @@ test_names_cleaned (void)
 static void
 test_parse_stream (void)
 {
-  static const char text[] =
-    "From: bob@client.com\n"
-    "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
-    "Message-ID: <stream@client.com>\n\nhi\n";
+  static const char text[] = "From: bob@client.com\n"
+                             "Date: Thu, 19 Mar 2026 15:00:00 +0100\n"
+                             "Message-ID: <stream@client.com>\n\nhi\n";
   g_autoptr (GError) error = NULL;
   GMimeStream *stream = g_mime_stream_mem_new_with_buffer (text, sizeof text - 1);
   g_autoptr (SgMessage) m = sg_message_parse_stream (stream, identity, FALLBACK, &error);
 
   g_object_unref (stream);
-  g_assert_no_error (error);
+  sg_assert_no_error (error);
   if (m == NULL)
     return;
   g_assert_cmpstr (sg_message_get_id (m), ==, "stream@client.com");

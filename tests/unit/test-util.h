@@ -78,9 +78,21 @@ sg_test_contains (const char *haystack, const char *needle)
 
 /* Fails the current test case with a message, and lets it go on (every failure is logged,
  * not only the last one). */
-#define sg_test_failf(...)                                                                   \
-  G_STMT_START {                                                                             \
-    g_autofree char *sg_test_msg_ = g_strdup_printf (__VA_ARGS__);                           \
-    g_test_message ("FAIL: %s", sg_test_msg_);                                               \
-    g_test_fail_printf ("%s", sg_test_msg_);                                                 \
-  } G_STMT_END
+#define sg_test_failf(...)                                                                                   \
+  G_STMT_START                                                                                               \
+  {                                                                                                          \
+    g_autofree char *sg_test_msg_ = g_strdup_printf (__VA_ARGS__);                                           \
+    g_test_message ("FAIL: %s", sg_test_msg_);                                                               \
+    g_test_fail_printf ("%s", sg_test_msg_);                                                                 \
+  }                                                                                                          \
+  G_STMT_END
+
+/* g_assert_no_error() that also clears @err, so that a failed check (non-fatal in these
+ * tests) does not make the next call set an error over it, which GLib treats as fatal. */
+#define sg_assert_no_error(err)                                                                              \
+  G_STMT_START                                                                                               \
+  {                                                                                                          \
+    g_assert_no_error (err);                                                                                 \
+    g_clear_error (&(err));                                                                                  \
+  }                                                                                                          \
+  G_STMT_END
