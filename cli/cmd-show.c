@@ -44,8 +44,13 @@ sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals)
 
     heading = sg_query_describe (store, argv[1], NULL);
     safe = sg_cli_sanitize (heading);
-    printf ("%s\n%u interaction%s\n\n", safe ? safe : argv[1], sg_table_get_n_rows (table),
-            sg_table_get_n_rows (table) == 1 ? "" : "s");
+    guint n = sg_table_get_n_rows (table);
+
+    /* With --limit the rows are only the newest ones: say so rather than a total. */
+    if (limit > 0 && n == (guint) limit)
+      printf ("%s\nthe latest %u interactions\n\n", safe ? safe : argv[1], n);
+    else
+      printf ("%s\n%u interaction%s\n\n", safe ? safe : argv[1], n, n == 1 ? "" : "s");
   }
   sg_output_table (table, format);
   return SG_EXIT_OK;
