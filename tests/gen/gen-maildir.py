@@ -23,6 +23,7 @@ import random
 import sys
 import time
 import unicodedata
+from itertools import accumulate
 from email import utils as eutils
 from email.charset import BASE64, QP, Charset
 from email.generator import BytesGenerator
@@ -389,7 +390,7 @@ SERVICES = [("SignFlow", "signflow.io", "noreply", ["{name} signed \"{doc}\"", "
             ("Bahn", "bahn.de", "buchungsbestaetigung", ["Ihre Fahrkarte für Ihre Reise am {date}"]),
             ("AirEuro", "aireuro.eu", "noreply", ["Your boarding pass {ticket}", "Check-in is now open"]),
             ("Calendar", "calendar.ourco.example", "calendar-notification", ["Reminder: {name} @ {date}"])]
-LISTS = [("SalesOps", "salesops.lists.revops-community.org", "[SalesOps] "),
+LISTS = [("SalesOps", "lists.revops-community.org", "[SalesOps] "),
          ("pgsql-general", "postgresql.org", ""),
          ("DACH-SaaS", "dach-saas.groups.io", "[DACH-SaaS] "),
          ("procurement-forum", "lists.procurement-forum.co.uk", "[PF] "),
@@ -442,8 +443,9 @@ def weighted(rng, items, weights):
     return rng.choices(items, weights)[0]
 
 
-def zipf_weights(n, s=1.1):
-    return [1.0 / ((i + 1) ** s) for i in range(n)]
+def weighted_cum(rng, items, cum_weights):
+    """weighted() with the cumulative weights computed once (for the long lists)."""
+    return rng.choices(items, cum_weights=cum_weights)[0]
 
 
 def hexid(rng, n):
@@ -584,6 +586,29 @@ def b64_body(data):
     return base64.encodebytes(data).decode("ascii")
 
 
+def wrap_text(text, width, flowed):
+    """Wraps long lines at spaces the way mail clients do; quoted lines keep their '>' prefix.
+    With format=flowed, soft line breaks end in a space (RFC 3676)."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width or line == "-- ":
+            out.append(line)
+            continue
+        body = line.lstrip(">")
+        prefix = line[:len(line) - len(body)]
+        if prefix and body.startswith(" "):
+            prefix, body = prefix + " ", body[1:]
+        cur = ""
+        for word in body.split(" "):
+            if cur and len(prefix) + len(cur) + 1 + len(word) > width:
+                out.append(prefix + cur + (" " if flowed else ""))
+                cur = word
+            else:
+                cur = cur + " " + word if cur else word
+        out.append(prefix + cur)
+    return "\n".join(out)
+
+
 def enc_words(s, cs):
     """RFC 2047 encoded words on one line; the generator folds between them."""
     return Header(s, cs).encode().replace("\n ", " ")
@@ -606,9 +631,6 @@ class Org:
 class Person:
     __slots__ = ("first", "last", "native", "ascii_name", "addr", "alt_addrs", "org", "locale", "tz", "title",
                  "phone", "mailer", "kind", "family_first", "freemail", "weight", "reply_to", "sender")
-
-    def full(self):
-        return self.native
 
 
 MAILERS = ["outlook", "gmail", "apple", "thunderbird", "other"]
@@ -770,7 +792,7 @@ def build_world(rng, n_messages):
         fname = "".join(ch for ch in o.short if ch.isalnum() or ch in " -")[:24].strip().replace(" ", "")
         o.folder = ".Customers." + ascii_fold(fname, o.locale)
     w.orgs[top[0]].folder = ".Kunden.M&APw-ller"  # "Kunden.Müller" in IMAP modified UTF-7
-    w.org_weights = [o.weight for o in w.orgs]
+    w.org_cum = list(accumulate(o.weight for o in w.orgs))
 
     # Freemail contacts (freelancers, small businesses, private addresses).
     w.freemail = []
@@ -801,7 +823,7 @@ def build_world(rng, n_messages):
                 ["com", "io", "de", "co.uk", "net", "com.au"])
         local = rng.choice(["newsletter", "news", "hello", "noreply", "digest", "team", "info", "updates"])
         w.newsletters.append((brand, local + "@" + dom, dom, rng.paretovariate(1.2)))
-    w.news_weights = [n[3] for n in w.newsletters]
+    w.news_cum = list(accumulate(n[3] for n in w.newsletters))
 
     # Mailing lists and their members.
     w.lists = []
@@ -818,7 +840,7 @@ def build_world(rng, n_messages):
         if name.startswith("ourco"):
             members = list(w.colleagues)
         w.lists.append({"name": name, "domain": dom, "prefix": prefix, "addr": "%s@%s" % (name.lower(), dom),
-                        "members": members, "weights": [m.weight for m in members],
+                        "members": members, "cum": list(accumulate(m.weight for m in members)),
                         "folder": ".Lists." + name.replace(".", "_")})
     # Vendor cold outreach (salespeople of other companies writing to our user).
     w.cold = []
@@ -920,60 +942,8 @@ class Planner:
                            name=contact.native if contact else "Julia", us="OurCo", event=r.choice(EVENTS))
 
     def body_text(self, lang, writer, reader, org, n_sent=None):
-        """The fresh text of a message: greeting, sentences, closing, signature."""
-        r = self.rng
-        lang = lang if lang in SENT_BY_LANG else "en"
-        pool = SENT_BY_LANG[lang]
-        lines = []
-        if reader is not None and r.random() < 0.92:
-            g = r.choice(GREET[lang])
-            lines.append(g.format(first=reader.first, last=reader.last))
-            lines.append("")
-        k = n_sent if n_sent is not None else weighted(r, [1, 2, 3, 4, 6, 9], [15, 25, 25, 15, 12, 8])
-        para = []
-        for i in range(k):
-            s = r.choice(pool if r.random() < 0.8 else EN_SENT)
-            s = s.format(product=r.choice(PRODUCTS), month=r.choice(MONTHS), seats=r.choice([25, 50, 120, 300, 1500]),
-                         colleague=r.choice(self.w.colleagues).first, ticket=r.randrange(10000, 99999),
-                         pct=r.choice([10, 15, 20, 25]), date="%d %s" % (r.randrange(1, 29), r.choice(MONTHS)),
-                         event=r.choice(EVENTS))
-            if lang != "ja" and s[0].islower():
-                s = s[0].upper() + s[1:]
-            para.append(s)
-            if r.random() < 0.35:
-                lines.append(" ".join(para))
-                lines.append("")
-                para = []
-        if para:
-            lines.append(" ".join(para))
-            lines.append("")
-        lines.append(r.choice(CLOSE[lang]))
-        lines.append(writer.first if r.random() < 0.5 else writer.native)
-        if r.random() < 0.75:
-            lines.append(self.signature(writer))
-        return "\n".join(lines)
-
-    def signature(self, p):
-        r = self.rng
-        org = p.org
-        sig = ["-- " if r.random() < 0.6 else "", p.native]
-        if p.title:
-            sig.append(p.title if r.random() < 0.5 else "%s | %s" % (p.title, org.name if org else ""))
-        if org is not None and r.random() < 0.8:
-            sig.append(org.name)
-        sig.append(r.choice(["Phone: ", "Tel. ", "T: ", "Mobile: ", "M +", ""]) + p.phone.lstrip("+")
-                   if r.random() < 0.3 else p.phone)
-        if org is not None and r.random() < 0.5:
-            sig.append("www." + org.domain)
-        if org is not None and org.suffix in ("de", "at") and r.random() < 0.5:
-            sig.append("Sitz der Gesellschaft: München, Amtsgericht München HRB %d" % r.randrange(10000, 299999))
-            sig.append("Geschäftsführer: %s" % " ".join(r.choice(FIRST["de"]) + " " + r.choice(LAST["de"])
-                                                       for _ in range(1)))
-        if r.random() < 0.15:
-            sig.append("")
-            sig.append("This e-mail may contain confidential information. If you are not the intended recipient, "
-                       "please notify the sender and delete it.")
-        return "\n".join(s for s in sig if s is not None)
+        """The fresh text of a message, as a recipe; the renderer writes it (see make_text)."""
+        return (self.rng.getrandbits(64), lang, writer, reader, n_sent)
 
     # ---------------------------------------------------------------- conversation kinds
     def sales_thread(self, internal=False):
@@ -985,7 +955,7 @@ class Planner:
             org = None
             contacts = [r.choice(w.freemail)]
         else:
-            org = weighted(r, w.orgs, w.org_weights)
+            org = weighted_cum(r, w.orgs, w.org_cum)
             k = min(len(org.people), r.choice((1, 1, 1, 2, 2, 3)))
             contacts = r.choices(org.people, [p.weight for p in org.people], k=k)
             contacts = list(dict.fromkeys(contacts))
@@ -1019,7 +989,9 @@ class Planner:
                 mailer, tz = sender.mailer, sender.tz
                 folder = self.in_folder(org, ts)
             if i > 0:
-                ts = self.business_time(ts + self.reply_delay(), tz)
+                delay = self.reply_delay()
+                nts = self.business_time(ts + delay, tz)
+                ts = nts if nts > ts else ts + delay  # never before the message it answers
             if ts > END:
                 break
             reader = to[0] if to else None
@@ -1117,7 +1089,7 @@ class Planner:
                 elif r.random() < 0.5:
                     p.subject = meet["summary"]
         # Groups in the To header.
-        if len(p.to) > 2 and r.random() < 0.1:
+        if len(p.to) >= 2 and r.random() < 0.15:
             p.group = r.choice(["Project team", "Steering Committee", "Einkauf", "Deal team"])
 
     def attachment_spec(self):
@@ -1149,7 +1121,7 @@ class Planner:
 
     def newsletter(self):
         r, w = self.rng, self.w
-        brand, addr, dom, _ = weighted(r, w.newsletters, w.news_weights)
+        brand, addr, dom, _ = weighted_cum(r, w.newsletters, w.news_cum)
         ts = self.business_time(self.thread_start(), "eu")
         subj = r.choice(["{b}: {t} trends for {y}", "Your {b} for {d}", "{t}: 7 things you missed this week",
                          "[Webinar] How {t} teams close deals faster", "{b} – Ausgabe {n}",
@@ -1168,7 +1140,7 @@ class Planner:
         r, w = self.rng, self.w
         name, dom, local, subjects = r.choice(SERVICES)
         ts = self.business_time(self.thread_start(), "eu") + r.randrange(-7200, 7200)
-        person = weighted(r, w.orgs, w.org_weights).people[0]
+        person = weighted_cum(r, w.orgs, w.org_cum).people[0]
         subj = r.choice(subjects).format(name=person.native, doc=r.choice(DOCS).format(n=r.randrange(100, 9999),
                                                                                        year=2025),
                                          ticket=r.randrange(10000, 99999), n=r.randrange(2, 90),
@@ -1189,7 +1161,7 @@ class Planner:
 
     def role_mail(self):
         r, w = self.rng, self.w
-        org = weighted(r, w.orgs, w.org_weights)
+        org = weighted_cum(r, w.orgs, w.org_cum)
         role, addr = r.choice(sorted(org.roles.items()))
         ts = self.business_time(self.thread_start(), org.tz)
         subj = r.choice(["Invoice {inv}", "Remittance advice {inv}", "Your request #{t}", "Order confirmation {t}",
@@ -1225,7 +1197,7 @@ class Planner:
                           "Multipart parsing of broken boundaries", "Q: deal stages definitions"])
         refs, prev = [], None
         for i in range(length):
-            sender = weighted(r, L["members"], L["weights"])
+            sender = weighted_cum(r, L["members"], L["cum"])
             if i > 0 and r.random() < 0.05 and L["name"] != "ourco-all":
                 sender = w.user
             if i > 0:
@@ -1290,7 +1262,7 @@ class Planner:
         """A colleague forwards a customer's message as an attachment (message/rfc822)."""
         r, w = self.rng, self.w
         c = r.choice(w.colleagues)
-        org = weighted(r, w.orgs, w.org_weights)
+        org = weighted_cum(r, w.orgs, w.org_cum)
         inner = org.people[0]
         ts = self.business_time(self.thread_start(), "eu")
         topic, tmpls = r.choice(TOPICS)
@@ -1368,8 +1340,92 @@ class Planner:
 # Rendering
 # --------------------------------------------------------------------------------------------
 
-POOL = None  # random bytes for attachments, base64-encoded once, in 57-byte lines
-POOL_B64 = None
+class _Fill(dict):
+    """Placeholders for the sentence pools, drawn only when a sentence uses them."""
+
+    def __init__(self, r, colleagues):
+        super().__init__()
+        self.r, self.colleagues = r, colleagues
+
+    def __missing__(self, key):
+        r = self.r
+        if key == "product":
+            return r.choice(PRODUCTS)
+        if key == "month":
+            return r.choice(MONTHS)
+        if key == "seats":
+            return r.choice((25, 50, 120, 300, 1500))
+        if key == "colleague":
+            return r.choice(self.colleagues).first
+        if key == "ticket":
+            return r.randrange(10000, 99999)
+        if key == "pct":
+            return r.choice((10, 15, 20, 25))
+        if key == "date":
+            return "%d %s" % (r.randrange(1, 29), r.choice(MONTHS))
+        if key == "event":
+            return r.choice(EVENTS)
+        raise KeyError(key)
+
+
+def make_text(spec, colleagues):
+    """The fresh text of a message: greeting, sentences, closing, signature. A pure function of the
+    recipe, so a reply can quote its parent without the parent's text being kept around."""
+    seed, lang, writer, reader, n_sent = spec
+    r = random.Random(seed)
+    lang = lang if lang in SENT_BY_LANG else "en"
+    pool = SENT_BY_LANG[lang]
+    fill = _Fill(r, colleagues)
+    lines = []
+    if reader is not None and r.random() < 0.92:
+        g = r.choice(GREET[lang])
+        lines.append(g.format(first=reader.first, last=reader.last))
+        lines.append("")
+    k = n_sent if n_sent is not None else weighted(r, [1, 2, 3, 4, 6, 9], [15, 25, 25, 15, 12, 8])
+    para = []
+    for i in range(k):
+        s = r.choice(pool if r.random() < 0.8 else EN_SENT)
+        if "{" in s:
+            s = s.format_map(fill)
+        if lang != "ja" and s[0].islower():
+            s = s[0].upper() + s[1:]
+        para.append(s)
+        if r.random() < 0.35:
+            lines.append(" ".join(para))
+            lines.append("")
+            para = []
+    if para:
+        lines.append(" ".join(para))
+        lines.append("")
+    lines.append(r.choice(CLOSE[lang]))
+    lines.append(writer.first if r.random() < 0.5 else writer.native)
+    if r.random() < 0.75:
+        lines.append(signature(r, writer))
+    return "\n".join(lines)
+
+
+def signature(r, p):
+    org = p.org
+    sig = ["-- " if r.random() < 0.6 else "", p.native]
+    if p.title:
+        sig.append(p.title if r.random() < 0.5 else "%s | %s" % (p.title, org.name if org else ""))
+    if org is not None and r.random() < 0.8:
+        sig.append(org.name)
+    sig.append(r.choice(["Phone: ", "Tel. ", "T: ", "Mobile: ", "M +", ""]) + p.phone.lstrip("+")
+               if r.random() < 0.3 else p.phone)
+    if org is not None and r.random() < 0.5:
+        sig.append("www." + org.domain)
+    if org is not None and org.suffix in ("de", "at") and r.random() < 0.5:
+        sig.append("Sitz der Gesellschaft: München, Amtsgericht München HRB %d" % r.randrange(10000, 299999))
+        sig.append("Geschäftsführer: %s %s" % (r.choice(FIRST["de"]), r.choice(LAST["de"])))
+    if r.random() < 0.15:
+        sig.append("")
+        sig.append("This e-mail may contain confidential information. If you are not the intended recipient, "
+                   "please notify the sender and delete it.")
+    return "\n".join(sig)
+
+
+POOL_B64 = None  # random bytes for attachments, base64-encoded once, in 57-byte lines
 POOL_LINES = 0
 
 
@@ -1496,10 +1552,21 @@ def attachment_part(rng, name, size):
 class Renderer:
     def __init__(self, world, plans, seed):
         self.w, self.plans, self.seed = world, plans, seed
-        self.user_addrs = {world.user.addr}
+        self.texts = {}
+
+    def text(self, t):
+        """A plan's text: a string, or a recipe for make_text (cached: replies quote their parents)."""
+        if t is None or isinstance(t, str):
+            return t or ""
+        s = self.texts.get(t[0])
+        if s is None:
+            if len(self.texts) > 4096:
+                self.texts.clear()
+            s = self.texts[t[0]] = make_text(t, self.w.colleagues)
+        return s
 
     # ---------------------------------------------------------------- addresses
-    def display(self, rng, p, for_outgoing=False):
+    def display(self, rng, p):
         """One rendering of a person's mailbox: name forms vary per message, like real mail."""
         addr = p.addr
         if p.alt_addrs and rng.random() < 0.25:
@@ -1617,31 +1684,46 @@ class Renderer:
                                           b64id(rng, 256)[i:i + 64] for i in range(0, 344, 64))))
 
     # ---------------------------------------------------------------- bodies
+    @staticmethod
+    def quote_lines(text):
+        return "\n".join((">" + l if l.startswith(">") else "> " + l) if l else ">" for l in text.split("\n"))
+
+    def intro(self, par, lang, rule):
+        name = par.sender.native if par.sender else (par.frm_addr[0] if par.frm_addr else "")
+        addr = par.sender.addr if par.sender else (par.frm_addr[1] if par.frm_addr else "")
+        if lang == "de":
+            return "Am %s schrieb %s <%s>:" % (fmt_date(par.date, rule, 3)[:-6], name, addr)
+        if lang == "fr":
+            return "Le %s, %s <%s> a écrit :" % (fmt_date(par.date, rule, 3)[:-6], name, addr)
+        return "On %s, %s <%s> wrote:" % (fmt_date(par.date, rule, 1)[:-6], name, addr)
+
+    def history(self, par, lang, rule, depth):
+        """A message's text with what it quoted, up to depth messages back (replies grow down a thread)."""
+        t = self.text(par.text)
+        if depth > 1 and par.parent is not None and par.parent.text:
+            t += "\n\n" + self.intro(par.parent, lang, rule) + "\n" + self.quote_lines(
+                self.history(par.parent, lang, rule, depth - 1))
+        return t
+
     def quote(self, rng, plan, mailer):
         par = plan.parent
         if par is None or not par.text or rng.random() < 0.15:
             return "", ""
-        ptext = par.text
-        if len(ptext) > 6000:
-            ptext = ptext[:6000].rsplit("\n", 1)[0] + "\n[...]"
-        sender_name = par.sender.native if par.sender else "someone"
-        sender_addr = par.sender.addr if par.sender else ""
+        rule = plan.tz if plan.tz in TZ_STD else "eu"
+        ptext = self.history(par, plan.lang, rule, rng.choice((1, 2, 3, 3, 4)))
+        if len(ptext) > 8000:
+            ptext = ptext[:8000].rsplit("\n", 1)[0] + "\n[...]"
         if mailer == "outlook":
+            sender_name = par.sender.native if par.sender else ""
+            sender_addr = par.sender.addr if par.sender else ""
             hdr = ("-----Original Message-----\nFrom: %s <%s>\nSent: %s\nTo: %s\nSubject: %s\n"
-                   % (sender_name, sender_addr, fmt_date(par.date, plan.tz, 1), ", ".join(
+                   % (sender_name, sender_addr, fmt_date(par.date, rule, 1), ", ".join(
                        t.native if not isinstance(t, tuple) else t[1] for t in par.to), par.subject))
             if rng.random() < 0.5:
                 hdr = hdr.replace("-----Original Message-----\n", "________________________________\n")
                 hdr = hdr.replace("Sent:", "Gesendet:") if plan.lang == "de" else hdr
             return "\n\n" + hdr + "\n" + ptext, "outlook"
-        if plan.lang == "de":
-            intro = "Am %s schrieb %s <%s>:" % (fmt_date(par.date, plan.tz, 3)[:-6], sender_name, sender_addr)
-        elif plan.lang == "fr":
-            intro = "Le %s, %s <%s> a écrit :" % (fmt_date(par.date, plan.tz, 3)[:-6], sender_name, sender_addr)
-        else:
-            intro = "On %s, %s <%s> wrote:" % (fmt_date(par.date, plan.tz, 1)[:-6], sender_name, sender_addr)
-        quoted = "\n".join((">" + l if l.startswith(">") else "> " + l) if l else ">" for l in ptext.split("\n"))
-        return "\n\n" + intro + "\n" + quoted, "gt"
+        return "\n\n" + self.intro(par, plan.lang, rule) + "\n" + self.quote_lines(ptext), "gt"
 
     def html_of(self, rng, text, quote_text, mailer):
         esc = (lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
@@ -1686,7 +1768,7 @@ class Renderer:
 
     def body_parts(self, rng, p, text, mailer):
         """text/plain alone, or multipart/alternative with HTML (and a related inline logo)."""
-        quote_text, qstyle = self.quote(rng, p, mailer)
+        quote_text, _ = self.quote(rng, p, mailer)
         full = text + quote_text
         charset = "utf-8"
         if mailer == "other" and latin1_ok(full) and rng.random() < 0.6:
@@ -1700,15 +1782,16 @@ class Renderer:
         plain_only = {"outlook": 0.08, "gmail": 0.1, "apple": 0.45, "thunderbird": 0.6, "other": 0.6}[mailer]
         if mailer == "thunderbird":
             cte = "8bit" if not is_ascii(full) and rng.random() < 0.5 else None
-            plain = text_part(rng, full, "plain", charset, cte, flowed=rng.random() < 0.7)
+            flowed = rng.random() < 0.7
+            plain = text_part(rng, wrap_text(full, 72, flowed), "plain", charset, cte, flowed=flowed)
         elif mailer == "outlook":
             plain = text_part(rng, full, "plain", charset, "quoted-printable" if not is_ascii(full) or
                               rng.random() < 0.5 else "7bit")
         elif mailer == "apple" or mailer == "gmail":
             plain = text_part(rng, full, "plain", charset, "quoted-printable" if not is_ascii(full) else "7bit")
         else:
-            plain = text_part(rng, full, "plain", charset, rng.choice(["quoted-printable", "8bit", "base64"])
-                              if not is_ascii(full) else None)
+            plain = text_part(rng, wrap_text(full, 76, False), "plain", charset,
+                              rng.choice(["quoted-printable", "8bit", "base64"]) if not is_ascii(full) else None)
         if rng.random() < plain_only:
             return plain
         html = self.html_of(rng, text, quote_text[2:] if quote_text else "", mailer)
@@ -1943,7 +2026,7 @@ class Renderer:
         inner["Date"] = fmt_date(f["date"], f["sender"].tz, 1)
         inner["Message-ID"] = f["msgid"]
         inner["MIME-Version"] = "1.0"
-        body = text_part(rng, f["text"], "plain", "utf-8")
+        body = text_part(rng, self.text(f["text"]), "plain", "utf-8")
         for k, v in body.items():
             inner[k] = v
         inner.set_payload(body._payload)
@@ -1964,8 +2047,11 @@ class Renderer:
             frm_domain = p.frm_addr[1].split("@")[1]
         else:
             frm_domain = sender.addr.split("@")[1]
+        via_list = p.kind == "list" and not p.listinfo.get("direct")
         if not p.outgoing:
-            if p.kind == "bounce":
+            if via_list:
+                rp = "%s-bounces@%s" % (p.listinfo["name"].lower(), p.listinfo["domain"])
+            elif p.kind == "bounce":
                 rp = ""
             elif p.kind in ("news", "notify"):
                 rp = "bounce-%s@%s" % (hexid(rng, 12), frm_domain)
@@ -1975,7 +2061,7 @@ class Renderer:
                 rp = sender.addr
             if rng.random() < 0.9:
                 m["Return-Path"] = "<%s>" % rp
-            self.received(rng, m, p, frm_domain)
+            self.received(rng, m, p, p.listinfo["domain"] if via_list else frm_domain)
         date_style = (1 if p.mailer in ("outlook", "gmail") else 0) if rng.random() < 0.9 else rng.choice((2, 3, 4))
         date = fmt_date(p.date, p.tz if p.tz in TZ_STD else "eu", date_style)
         mailer = p.mailer if p.mailer in ("outlook", "gmail", "apple", "thunderbird") else "other"
@@ -2072,12 +2158,15 @@ class Renderer:
                 m["Precedence"] = "list"
                 m["Errors-To"] = "%s-bounces@%s" % (L["name"].lower(), L["domain"])
                 m["Sender"] = '"%s" <%s-bounces@%s>' % (L["name"], L["name"].lower(), L["domain"])
-        if p.kind in ("news", "list") and not (p.listinfo and p.listinfo.get("direct")):
-            lu = "<https://%s/unsubscribe/%s>" % (frm_domain if p.kind == "news" else p.listinfo["domain"],
-                                                   hexid(rng, 32))
+        if p.kind == "news":
+            lu = "<https://%s/unsubscribe/%s>" % (frm_domain, hexid(rng, 32))
             if rng.random() < 0.7:
                 lu = "<mailto:unsubscribe-%s@%s>, %s" % (hexid(rng, 16), frm_domain, lu)
             m["List-Unsubscribe"] = lu
+        elif via_list:
+            L = p.listinfo
+            m["List-Unsubscribe"] = "<https://%s/mailman/options/%s>, <mailto:%s-request@%s?subject=unsubscribe>" % (
+                L["domain"], L["name"].lower(), L["name"].lower(), L["domain"])
             if p.kind == "news" and rng.random() < 0.7:
                 m["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         if mailer == "apple":
@@ -2096,7 +2185,7 @@ class Renderer:
         elif p.kind == "bounce":
             body = self.bounce_body(rng, p)
         else:
-            text = p.text
+            text = self.text(p.text)
             if p.kind == "list" and not p.listinfo.get("direct") and rng.random() < 0.8:
                 text += ("\n_______________________________________________\n%s mailing list\n%s\n"
                          "https://%s/mailman/listinfo/%s\n" % (p.listinfo["name"], p.listinfo["addr"],
@@ -2178,7 +2267,8 @@ class Renderer:
     def to_bytes(self, m):
         buf = BytesIO()
         _Generator(buf, mangle_from_=False, policy=POLICY).flatten(m)
-        return buf.getvalue()
+        data = buf.getvalue()
+        return data if data.endswith(b"\n") else data + b"\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -2211,11 +2301,6 @@ _R = None
 
 def _render_one(i):
     return _R.render(_R.plans[i])
-
-
-def _render_init(state):
-    global _R
-    _R = state
 
 
 def render_all(renderer, plans, jobs):
@@ -2304,8 +2389,6 @@ def main(argv=None):
             sender_addr = p.frm_addr[1] if p.frm_addr else (p.sender.addr if p.sender else None)
             mbox.write(mbox_from_line(p, sender_addr).encode("ascii"))
             mbox.write(mboxrd_quote(data))
-            if not data.endswith(b"\n"):
-                mbox.write(b"\n")
             mbox.write(b"\n")
     if mbox:
         mbox.close()
