@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 /* Work is committed after this many messages or this much time, whichever comes first. */
-#define BATCH_MESSAGES 2000
-#define BATCH_USEC (500 * G_TIME_SPAN_MILLISECOND)
+#define BATCH_MESSAGES 5000
+#define BATCH_USEC (1000 * G_TIME_SPAN_MILLISECOND)
 /* Caches are dropped (after a flush) past this many entries, so memory stays flat. */
 #define CACHE_MAX 20000
 /* Folder depth followed under a Maildir root. */
@@ -722,20 +722,18 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
   guint n = sg_message_get_n_participants (m);
   sqlite3_stmt *stmt;
 
-  if (!lookup_interaction (imp, sg_message_get_id (m), &id, error))
-    return FALSE;
-  if (id > 0) {
-    imp->stats.known++;
-    *out_id = id;
-    return TRUE;
-  }
+  int rc;
+
+  /* The insert itself finds a duplicate (one index probe, not a look-up and then an insert);
+   * a known message's thread exists already, so ensuring it first adds nothing. */
   thread_id = ensure_thread (imp, m, error);
   if (thread_id == 0)
     return FALSE;
   stmt = _sg_store_prepare (imp->store,
       "INSERT INTO interactions (message_id, kind, direction, internal, bulk, date_utc, tz_offset, "
       "subject, thread_id, in_reply_to, source_id, location, created_at) "
-      "VALUES (?, 'mail', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+      "VALUES (?, 'mail', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (message_id) DO NOTHING RETURNING id", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, sg_message_get_id (m), -1, SQLITE_STATIC);
@@ -751,9 +749,23 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
     sqlite3_bind_int64 (stmt, 10, source_id);
   sqlite3_bind_text (stmt, 11, location, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 12, g_get_real_time () / G_USEC_PER_SEC);
-  if (!_sg_store_exec_stmt (imp->store, stmt, error))
+  rc = sqlite3_step (stmt);
+  id = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+  if (rc == SQLITE_ROW)
+    rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (imp->store, error, "write");
     return FALSE;
-  id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
+  }
+  if (id == 0) {
+    /* Known already (the same Message-ID, from another folder or an earlier import). */
+    if (!lookup_interaction (imp, sg_message_get_id (m), &id, error))
+      return FALSE;
+    imp->stats.known++;
+    *out_id = id;
+    return TRUE;
+  }
 
   for (guint i = 0; i < n; i++) {
     const SgParticipant *p = sg_message_get_participant (m, i);
