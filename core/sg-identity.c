@@ -349,11 +349,15 @@ static const char *const noreply_locals[] = {
 
 /* Local parts of an organisation's functions. */
 static const char *const role_locals[] = {
-  "abuse", "abusedesk", "accounting", "accounts", "admin", "administrator", "billing", "careers",
-  "contact", "customerservice", "enquiries", "feedback", "hello", "help", "helpdesk",
-  "hostmaster", "hr", "info", "inquiries", "invoice", "invoices", "jobs", "legal",
-  "marketing", "office", "orders", "press", "privacy", "reception", "recruiting", "sales",
-  "security", "service", "support", "team", "webmaster",
+  "abuse", "abusedesk", "accounting", "accounts", "accounts-payable", "accounts-receivable",
+  "accountspayable", "admin", "administrator", "bestellung", "billing", "booking", "bookings",
+  "buchhaltung", "careers", "compliance", "contact", "customerservice", "einkauf", "enquiries",
+  "events", "feedback", "finance", "hello", "help", "helpdesk", "hostmaster", "hr", "info",
+  "inquiries", "invoice", "invoices", "jobs", "kontakt", "legal", "marketing", "media",
+  "office", "orders", "partners", "payables", "payroll", "press", "privacy", "procurement",
+  "purchasing", "rechnung", "rechnungen", "reception", "recruiting", "reservations", "sales",
+  "security", "service", "servicedesk", "support", "team", "treasury", "vertrieb", "webmaster",
+  "zentrale",
 };
 
 /* list-request@, list-owner@, owner-list@ are list robots. */
@@ -428,6 +432,27 @@ sg_address_kind_to_string (SgAddressKind kind)
 /* Longest display name kept, in characters. */
 #define SG_NAME_MAX 200
 
+/* A surname: one word, or particles and one word ("van der Meer", "de Wit", "von Zahn"). */
+static gboolean
+surname_like (const char *last)
+{
+  static const char *const particles[] = { "van", "der", "den", "de", "von", "zu", "di", "da",
+                                           "del", "della", "la", "le", "du", "dos", "das", "ten",
+                                           "ter", "op", "het", "af", "al", "el", "bin", "ibn" };
+  g_auto (GStrv) words = g_strsplit (last, " ", -1);
+  guint n = g_strv_length (words);
+
+  for (guint i = 0; i + 1 < n; i++) {
+    gboolean particle = FALSE;
+
+    for (guint j = 0; j < G_N_ELEMENTS (particles); j++)
+      particle = particle || strcmp (words[i], particles[j]) == 0;
+    if (!particle)
+      return FALSE;
+  }
+  return n >= 1;
+}
+
 char *
 sg_name_clean (const char *name)
 {
@@ -451,8 +476,18 @@ sg_name_clean (const char *name)
   for (p = s; *p; p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
 
-    if (g_unichar_isspace (c) || g_unichar_iscntrl (c) || c == 0x200B) {
+    if (g_unichar_isspace (c)) {
       space = out->len > 0;
+      continue;
+    }
+    /* Control characters and zero-width spaces are dropped; between two letters they stand
+     * for the space a broken mailer replaced ("Jane\x01Doe"), elsewhere (an escape sequence
+     * glued to "Red\x1b[0m") they separate nothing. */
+    if (g_unichar_iscntrl (c) || c == 0x200B) {
+      const char *next = g_utf8_next_char (p);
+
+      if (out->len > 0 && g_ascii_isalnum (out->str[out->len - 1]) && g_ascii_isalnum (*next))
+        space = TRUE;
       continue;
     }
     if (c == '"' || c == 0x201C || c == 0x201D)
@@ -472,6 +507,17 @@ sg_name_clean (const char *name)
     space = FALSE;
     g_string_append_unichar (out, c);
   }
+  /* Decorations after the name: "Jane Doe (Acme)", "Jane Doe | Acme", "Jane Doe via LinkedIn". */
+  {
+    static const char *const cuts[] = { " (", " [", " | ", " / ", " via ", " @ " };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cuts); i++) {
+      char *cut = strstr (out->str, cuts[i]);
+
+      if (cut != NULL && cut > out->str)
+        g_string_truncate (out, cut - out->str);
+    }
+  }
   /* Trailing and leading punctuation that mailers leave behind. */
   while (out->len > 0 && strchr (" ,;:-", out->str[out->len - 1]))
     g_string_truncate (out, out->len - 1);
@@ -487,7 +533,7 @@ sg_name_clean (const char *name)
     g_autofree char *first = g_strstrip (g_strdup (comma + 1));
     g_autofree char *first_down = g_ascii_strdown (first, -1);
 
-    if (*last && *first && strchr (last, ' ') == NULL && !g_str_has_prefix (first_down, "inc") &&
+    if (*last && *first && surname_like (last) && !g_str_has_prefix (first_down, "inc") &&
         !g_str_has_prefix (first_down, "ltd") && !g_str_has_prefix (first_down, "llc") &&
         !g_str_has_prefix (first_down, "gmbh") && !g_str_has_prefix (first_down, "jr") &&
         !g_str_has_prefix (first_down, "sr") && !g_str_has_prefix (first_down, "phd")) {
@@ -529,7 +575,25 @@ sg_name_score (const char *name, const char *address)
   }
   if (letters == 0)
     return 0;
-  return words >= 2 ? 3 : 2;
+  if (words < 2)
+    return 2;
+  /* "Joseph MORRIS" or a name with digits or symbols loses to "Joseph Morris". */
+  for (const char *p = name, *w = name; ; p++) {
+    if (*p == ' ' || *p == '\0') {
+      gboolean upper = p - w >= 2;
+
+      for (const char *q = w; q < p && upper; q++)
+        upper = g_ascii_isupper (*q);
+      if (upper)
+        return 2;
+      if (*p == '\0')
+        break;
+      w = p + 1;
+    } else if (g_ascii_isdigit (*p) || strchr ("|()[]{}<>#*_=+~^", *p) != NULL) {
+      return 2;
+    }
+  }
+  return 3;
 }
 
 char *

@@ -482,8 +482,10 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   /* A Date more than a day in the future is a broken clock or spam; it would sit on top of
    * every "last contact" list for years. The delivery time stands in for it. */
   if (date != NULL && fallback_date > 0 &&
-      g_date_time_to_unix (date) > g_get_real_time () / G_USEC_PER_SEC + 24 * 3600) {
-    warn (m, "Date header is in the future; the delivery time stands in for it");
+      (g_date_time_to_unix (date) > g_get_real_time () / G_USEC_PER_SEC + 24 * 3600 ||
+       g_date_time_to_unix (date) <= 24 * 3600)) {
+    /* ... and so is 1 January 1970: a clock that was never set. */
+    warn (m, "Date header is in the future or at the epoch; the delivery time stands in for it");
     m->date = fallback_date;
     m->date_fallback = TRUE;
   } else if (date != NULL) {

@@ -318,7 +318,7 @@ static void
 test_classify_role (void)
 {
   static const char *const roles[] = {
-    "abuse",     "accounting",    "accounts",
+    "abuse",     "accounting",    "accounts", "purchasing", "einkauf", "buchhaltung", "accounts-payable",
     "admin",     "administrator", "billing",
     "careers",   "contact",       "customerservice",
     "enquiries", "feedback",      "hello",
@@ -398,6 +398,21 @@ test_name_clean (void)
   assert_clean ("\"\"", NULL);
   assert_clean ("' '", NULL);
   assert_clean (" , ", NULL);
+}
+
+static void
+test_name_clean_decorations (void)
+{
+  /* What follows the name is affiliation or channel, not the name. */
+  assert_clean ("Brandon Clark (LoireSupply)", "Brandon Clark");
+  assert_clean ("\"Monika Zimmermann | Crest Partners\"", "Monika Zimmermann");
+  assert_clean ("Jane Doe via LinkedIn", "Jane Doe");
+  assert_clean ("Jane Doe [Acme]", "Jane Doe");
+  /* Surnames with particles are turned around too. */
+  assert_clean ("van der Meer, Sophie", "Sophie van der Meer");
+  assert_clean ("de Wit, Johannes", "Johannes de Wit");
+  /* A surname with an apostrophe at its end keeps it. */
+  assert_clean ("Michiel Buddingh'", "Michiel Buddingh'");
 }
 
 static void
@@ -495,6 +510,9 @@ test_name_score (void)
   g_assert_cmpint (sg_name_score ("", addr), ==, 0);
   g_assert_cmpint (sg_name_score (NULL, addr), ==, 0);
   g_assert_cmpint (sg_name_score ("Jane Doe", NULL), ==, 3);
+  /* A shouted or decorated name loses to the plain one. */
+  g_assert_cmpint (sg_name_score ("Joseph MORRIS", addr), <, sg_name_score ("Joseph Morris", addr));
+  g_assert_cmpint (sg_name_score ("Jane Doe 2", addr), <, full);
 }
 
 static void
@@ -675,6 +693,7 @@ main (int argc, char **argv)
   g_test_add_func ("/identity/classify/list", test_classify_list);
   g_test_add_func ("/identity/classify/personal", test_classify_personal);
   g_test_add_func ("/identity/name/clean", test_name_clean);
+  g_test_add_func ("/identity/name/clean-decorations", test_name_clean_decorations);
   g_test_add_func ("/identity/name/clean-company-abbrev", test_name_clean_company_abbrev);
   g_test_add_func ("/identity/name/clean-control", test_name_clean_control);
   g_test_add_func ("/identity/name/clean-long", test_name_clean_long);

@@ -371,6 +371,16 @@ test_date_fallback (void)
   /* A clock decades ahead would sit on top of every "last contact" list. */
   g_assert_cmpint (sg_message_get_date (future), ==, FALLBACK);
   g_assert_true (sg_message_date_is_fallback (future));
+  {
+    /* A clock that was never set says 1 January 1970. */
+    g_autoptr (SgMessage) epoch = parse_ok ("From: bob@client.com\nDate: Thu, 1 Jan 1970 00:00:00 +0000\n"
+                                            "Message-ID: <epoch@x>\n\nhi\n");
+
+    if (epoch == NULL)
+      return;
+    g_assert_cmpint (sg_message_get_date (epoch), ==, FALLBACK);
+    g_assert_true (sg_message_date_is_fallback (epoch));
+  }
 }
 
 static const char hashless[] = "From: Jane <jane@acme.com>\n"
