@@ -106,19 +106,31 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Organisations as `salesgetter orgs` lists them: in contact outside list and bulk mail. */
+static gint64
+count_orgs (SgStore *store)
+{
+  g_autoptr (SgTable) t = sg_query_orgs (store, NULL, NULL);
+
+  return t ? sg_table_get_n_rows (t) : 0;
+}
+
 static void
-print_summary (SgStore *store, SgImporter *importer, gboolean interrupted)
+print_summary (SgStore *store, SgImporter *importer, gboolean interrupted, gint64 people_before,
+               gint64 orgs_before)
 {
   const SgImportStats *s = sg_importer_get_stats (importer);
   g_autoptr (SgTable) reasons = sg_importer_get_skip_reasons (importer);
+  gint64 people = sg_store_count_people (store, NULL), orgs = count_orgs (store);
 
   printf ("%s: %u messages read, %u new interactions, %u already known, %u skipped\n",
           interrupted ? "Interrupted (what was read is kept)" : "Imported",
           s->messages, s->imported, s->known, s->skipped);
-  printf ("People: %u new (%" G_GINT64_FORMAT " in the store); organisations: %u new (%" G_GINT64_FORMAT
-          " in the store)\n",
-          s->people_new, sg_store_count_people (store, NULL), s->orgs_new,
-          sg_store_count_organisations (store, NULL));
+  /* New is what the store gained: a person made from one message may turn out to be a
+   * mailing list in the next, and an organisation seen only in list mail is not counted. */
+  printf ("People: %" G_GINT64_FORMAT " new (%" G_GINT64_FORMAT " in the store); organisations: %"
+          G_GINT64_FORMAT " new (%" G_GINT64_FORMAT " in the store)\n",
+          MAX (0, people - people_before), people, MAX (0, orgs - orgs_before), orgs);
   if (sg_table_get_n_rows (reasons) > 0) {
     printf ("Skipped:");
     for (guint r = 0; r < sg_table_get_n_rows (reasons); r++)
@@ -145,6 +157,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   ImportJob job = { 0 };
   guint sigint, sigterm;
   gboolean interrupted;
+  gint64 people_before, orgs_before;
   int status = SG_EXIT_OK;
 
   if (!sg_cli_parse ("import", "[PATH...]",
@@ -172,6 +185,8 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   if ((store = sg_cli_open_store (globals, config, FALSE)) == NULL)
     return SG_EXIT_FAILED;
 
+  people_before = sg_store_count_people (store, NULL);
+  orgs_before = count_orgs (store);
   importer = sg_importer_new (store, config->identity);
   job.importer = importer;
   job.paths = (char **) paths->pdata;
@@ -205,7 +220,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
     status = SG_EXIT_FAILED;
   }
   if (!quiet)
-    print_summary (store, importer, interrupted);
+    print_summary (store, importer, interrupted, people_before, orgs_before);
   if (interrupted)
     status = SG_EXIT_FAILED;
   g_clear_error (&job.error);
