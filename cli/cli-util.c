@@ -104,6 +104,10 @@ sg_cli_open_store (SgGlobalOptions *globals, SgConfig *config, gboolean read_onl
     sg_cli_error ("no store at %s yet: run 'salesgetter import' first", path);
     return NULL;
   }
+  if (!read_only && !sg_config_ensure_store_dir (path, &error)) {
+    sg_cli_error ("%s", error->message);
+    return NULL;
+  }
   store = sg_store_open (path, read_only ? SG_STORE_OPEN_READ_ONLY : SG_STORE_OPEN_DEFAULT, &error);
   if (store == NULL)
     sg_cli_error ("%s", error->message);

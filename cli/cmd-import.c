@@ -19,6 +19,7 @@ typedef struct {
   gboolean tty;
   gint64 start;
   guint problems;
+  guint failed_paths;
   const char *current;
   GMainLoop *loop;
 } ImportJob;
@@ -88,9 +89,21 @@ import_thread (gpointer data)
   ImportJob *job = data;
 
   for (guint i = 0; job->paths[i] && job->error == NULL; i++) {
+    g_autoptr (GError) error = NULL;
+
     job->current = job->paths[i];
-    if (!sg_importer_import_path (job->importer, job->paths[i], job->cancellable, &job->error))
-      break;
+    if (sg_importer_import_path (job->importer, job->paths[i], job->cancellable, &error))
+      continue;
+    /* A PATH that is missing or not mail is reported, and the other PATHs are imported;
+     * a store failure or Ctrl-C stops everything. */
+    if (error->domain == SG_IMPORT_ERROR && error->code != SG_IMPORT_ERROR_CANCELLED) {
+      if (job->tty)
+        fputs ("\r\033[K", stderr);
+      sg_cli_error ("import: %s", error->message);
+      job->failed_paths++;
+      continue;
+    }
+    job->error = g_steal_pointer (&error);
   }
   g_atomic_int_set (&job->done, TRUE);
   g_main_context_wakeup (NULL);
@@ -221,7 +234,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   }
   if (!quiet)
     print_summary (store, importer, interrupted, people_before, orgs_before);
-  if (interrupted)
+  if (interrupted || job.failed_paths > 0)
     status = SG_EXIT_FAILED;
   g_clear_error (&job.error);
   g_object_unref (job.cancellable);

@@ -165,6 +165,21 @@ sg_config_load (const char *path, GError **error)
   return g_steal_pointer (&config);
 }
 
+gboolean
+sg_config_ensure_store_dir (const char *store_path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (store_path);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0) {
+    int saved = errno;
+
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot create %s for the store: %s",
+                 dir, g_strerror (saved));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 char *
 sg_config_store_path (const SgConfig *config, const char *override)
 {
@@ -178,6 +193,5 @@ sg_config_store_path (const SgConfig *config, const char *override)
   if (config != NULL && config->store_path != NULL)
     return g_strdup (config->store_path);
   dir = g_build_filename (g_get_user_data_dir (), "salesgetter", NULL);
-  g_mkdir_with_parents (dir, 0700);
   return g_build_filename (dir, "store.db", NULL);
 }

@@ -38,9 +38,12 @@ void sg_config_free (SgConfig *config);
 char *sg_config_default_path (void);
 
 /* The store to use: @override (--store), else $SALESGETTER_STORE, else [store] path, else
- * $XDG_DATA_HOME/salesgetter/store.db. Creates the folder of the default.
+ * $XDG_DATA_HOME/salesgetter/store.db. Creates nothing.
  * Returns: (transfer full). */
 char *sg_config_store_path (const SgConfig *config, const char *override);
+
+/* Creates the folder of @store_path (mode 0700) before a store is made there. */
+gboolean sg_config_ensure_store_dir (const char *store_path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgConfig, sg_config_free)
 

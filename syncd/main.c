@@ -175,7 +175,8 @@ main (int argc, char **argv)
   }
 
   /* 4. Open (and migrate) the store once up front, so a bad store stops us here. */
-  store = sg_store_open (d.store_path, SG_STORE_OPEN_DEFAULT, &error);
+  if (sg_config_ensure_store_dir (d.store_path, &error))
+    store = sg_store_open (d.store_path, SG_STORE_OPEN_DEFAULT, &error);
   if (store == NULL) {
     fprintf (stderr, "salesgetter-syncd: %s\n", error->message);
     return 1;
