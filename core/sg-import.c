@@ -69,6 +69,7 @@ struct _SgImporter {
   gint64 data_version;
 
   guint pending;         /* messages in the open transaction */
+  SgImportStats batch_stats; /* the counts when it began */
   gint64 batch_start;
 };
 
@@ -312,7 +313,19 @@ ensure_batch (SgImporter *imp, GError **error)
     drop_caches (imp);
   imp->data_version = version;
   imp->batch_start = g_get_monotonic_time ();
+  imp->batch_stats = imp->stats;
   return TRUE;
+}
+
+/* Rolls back the open batch and forgets what it counted and cached. */
+static void
+abandon_batch (SgImporter *imp)
+{
+  if (sg_store_in_transaction (imp->store))
+    sg_store_rollback (imp->store);
+  drop_caches (imp);
+  imp->stats = imp->batch_stats;
+  imp->pending = 0;
 }
 
 static gboolean
@@ -801,13 +814,8 @@ import_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const cha
 {
   sqlite3_stmt *stmt;
   gint64 id = 0;
-  SgImportStats saved = imp->stats;
 
   if (!ensure_batch (imp, error))
-    return FALSE;
-  /* A savepoint keeps a message that fails half-way from leaving half its rows. */
-  stmt = _sg_store_prepare (imp->store, "SAVEPOINT msg", error);
-  if (stmt == NULL || !_sg_store_exec_stmt (imp->store, stmt, error))
     return FALSE;
   if (!store_message (imp, m, source_id, location, &id, error))
     goto fail;
@@ -822,17 +830,14 @@ import_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const cha
     if (!_sg_store_exec_stmt (imp->store, stmt, error))
       goto fail;
   }
-  stmt = _sg_store_prepare (imp->store, "RELEASE msg", error);
-  if (stmt == NULL || !_sg_store_exec_stmt (imp->store, stmt, error))
-    goto fail;
   imp->pending++;
   return TRUE;
 
 fail:
-  sqlite3_exec (_sg_store_get_db (imp->store), "ROLLBACK TO msg; RELEASE msg", NULL, NULL, NULL);
-  /* The caches may hold rows that were just rolled back. */
-  drop_caches (imp);
-  imp->stats = saved;
+  /* Only a store failure gets here (a full disk, a lost lock). The whole batch is rolled
+   * back rather than a savepoint per message (5% of the import's instructions): no message
+   * is left half-stored, and the batch's files, not marked seen, are read again next time. */
+  abandon_batch (imp);
   return FALSE;
 }
 
