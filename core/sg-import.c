@@ -746,7 +746,7 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
       "INSERT INTO interactions (message_id, kind, direction, internal, bulk, date_utc, tz_offset, "
       "subject, thread_id, in_reply_to, source_id, location, created_at) "
       "VALUES (?, 'mail', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (message_id) DO NOTHING RETURNING id", error);
+      "ON CONFLICT (message_id) DO NOTHING", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, sg_message_get_id (m), -1, SQLITE_STATIC);
@@ -762,15 +762,16 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
     sqlite3_bind_int64 (stmt, 10, source_id);
   sqlite3_bind_text (stmt, 11, location, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 12, g_get_real_time () / G_USEC_PER_SEC);
+  /* Not RETURNING: SQLite buffers its rows in a temporary table, which costs more than
+   * asking how many rows changed. */
   rc = sqlite3_step (stmt);
-  id = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
-  if (rc == SQLITE_ROW)
-    rc = sqlite3_step (stmt);
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE) {
     _sg_store_set_error (imp->store, error, "write");
     return FALSE;
   }
+  id = sqlite3_changes (_sg_store_get_db (imp->store)) > 0
+           ? sqlite3_last_insert_rowid (_sg_store_get_db (imp->store)) : 0;
   if (id == 0) {
     /* Known already (the same Message-ID, from another folder or an earlier import). */
     if (!lookup_interaction (imp, sg_message_get_id (m), &id, error))
