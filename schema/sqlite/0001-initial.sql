@@ -81,7 +81,8 @@ CREATE TABLE interactions (
   location    TEXT,                          -- where the body lives locally (file, mbox offset)
   created_at  INTEGER NOT NULL
 );
-CREATE INDEX interactions_date ON interactions(date_utc);
+-- No index on date_utc: no query needs one yet (timelines reach a person's interactions
+-- through participants and sort those), and each index is a random insert per message.
 CREATE INDEX interactions_thread ON interactions(thread_id);
 
 CREATE TABLE participants (
