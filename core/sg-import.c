@@ -982,16 +982,30 @@ parse_message_file (SgImporter *imp, int fd, gint64 name_time, GError **error)
                  SG_MESSAGE_MAX_SIZE);
     return NULL;
   }
-  /* A UTF-8 byte order mark (Windows-made .eml files) would hide the first header: the
-   * stream starts after it. */
+  /* One read() of the whole file (within the cap) into memory GMime parses in place: a
+   * file stream would read it in 4 KiB pieces and seek back and forth for every part. */
   {
-    char bom[3];
+    GByteArray *buf = g_byte_array_sized_new ((guint) st.st_size);
+    gsize got = 0;
 
-    if (read (fd, bom, 3) != 3 || memcmp (bom, "\xef\xbb\xbf", 3) != 0)
-      lseek (fd, 0, SEEK_SET);
+    g_byte_array_set_size (buf, (guint) st.st_size);
+    while (got < (gsize) st.st_size) {
+      ssize_t n = read (fd, buf->data + got, (gsize) st.st_size - got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      got += (gsize) n;
+    }
+    close (fd);
+    g_byte_array_set_size (buf, (guint) got);
+    /* A UTF-8 byte order mark (Windows-made .eml files) would hide the first header. */
+    if (got >= 3 && memcmp (buf->data, "\xef\xbb\xbf", 3) == 0)
+      g_byte_array_remove_range (buf, 0, 3);
+    _sg_gmime_init ();
+    stream = g_mime_stream_mem_new_with_byte_array (buf);
   }
-  _sg_gmime_init ();
-  stream = g_mime_stream_fs_new (fd);
   return sg_message_parse_stream (stream, imp->identity, name_time > 0 ? name_time : st.st_mtime, error);
 }
 
