@@ -284,6 +284,7 @@ sg_importer_flush (SgImporter *importer, GError **error)
   importer->pending = 0;
   if (!sg_store_commit (importer->store, error)) {
     drop_caches (importer);
+    importer->stats = importer->batch_stats;
     return FALSE;
   }
   if (g_hash_table_size (importer->addresses) > CACHE_MAX || g_hash_table_size (importer->people) > CACHE_MAX)
@@ -1026,12 +1027,14 @@ import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const 
   imp->stats.messages++;
   if (already) {
     imp->stats.known++;
-    return TRUE;
+    /* A rescan of a mailbox imported before must not hold the write lock throughout. */
+    return maybe_commit (imp, error);
   }
   /* Where the body is, relative to the Maildir root, as of the import. A later flag change
    * renames the file; its unique part (the seen key) stays. */
   location = *folder ? g_strdup_printf ("%s/%s/%s", folder, sub, name) : g_strdup_printf ("%s/%s", sub, name);
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* O_NONBLOCK: a FIFO dropped into new/ must not hang the import (regular files ignore it). */
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     int saved = errno;
 
@@ -1050,7 +1053,7 @@ import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const 
   if (m == NULL) {
     /* Marked seen: the content will not get better by reading it again. */
     problem (imp, source_id, path, local);
-    return mark_seen (imp, source_id, key, error);
+    return mark_seen (imp, source_id, key, error) && maybe_commit (imp, error);
   }
   if (!import_message (imp, m, source_id, location, key, error))
     return FALSE;
@@ -1150,11 +1153,12 @@ scan_maildir (SgImporter *imp, const char *root, GCancellable *cancellable, GErr
   g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (folder_free);
   gint64 source_id;
 
+  /* The walk happens before the first write: no transaction is open during it. */
+  collect_folders (imp, canon, "", 0, folders);
+  g_ptr_array_sort (folders, compare_folders);
   source_id = ensure_source (imp, "maildir", canon, error);
   if (source_id == 0)
     return FALSE;
-  collect_folders (imp, canon, "", 0, folders);
-  g_ptr_array_sort (folders, compare_folders);
   report_progress (imp, TRUE);
 
   for (guint i = 0; i < folders->len; i++) {
@@ -1204,6 +1208,16 @@ scan_maildir (SgImporter *imp, const char *root, GCancellable *cancellable, GErr
   return sg_importer_flush (imp, error);
 }
 
+/* What every entry point does with its result: a failure leaves no transaction open (the
+ * batch it was in is rolled back, and its files are read again next time). */
+static gboolean
+finish (SgImporter *imp, gboolean ok)
+{
+  if (!ok && sg_store_in_transaction (imp->store))
+    abandon_batch (imp);
+  return ok;
+}
+
 gboolean
 sg_importer_scan_maildir (SgImporter *importer, const char *root, GCancellable *cancellable,
                           GError **error)
@@ -1212,7 +1226,7 @@ sg_importer_scan_maildir (SgImporter *importer, const char *root, GCancellable *
     g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_NOT_FOUND, "%s: no such folder", root);
     return FALSE;
   }
-  return scan_maildir (importer, root, cancellable, error);
+  return finish (importer, scan_maildir (importer, root, cancellable, error));
 }
 
 gboolean
@@ -1241,11 +1255,11 @@ sg_importer_add_maildir_file (SgImporter *importer, const char *root, const char
     return TRUE;
   source_id = ensure_source (importer, "maildir", canon, error);
   if (source_id == 0)
-    return FALSE;
+    return finish (importer, FALSE);
   {
     g_autofree char *sub = g_path_get_basename (dir);
 
-    return import_maildir_file (importer, source_id, path, folder, sub, name, error);
+    return finish (importer, import_maildir_file (importer, source_id, path, folder, sub, name, error));
   }
 }
 
@@ -1399,14 +1413,14 @@ sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *c
                    "%s: not a Maildir (no cur/ or new/ folder in it or below it)", path);
       return FALSE;
     }
-    return scan_maildir (importer, path, cancellable, error);
+    return finish (importer, scan_maildir (importer, path, cancellable, error));
   }
   if (!S_ISREG (st.st_mode)) {
     g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNSUPPORTED,
                  "%s: neither a folder nor a file", path);
     return FALSE;
   }
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int saved = errno;
 
@@ -1416,6 +1430,6 @@ sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *c
   got = read (fd, head, 5);
   lseek (fd, 0, SEEK_SET);
   if (got == 5 && memcmp (head, "From ", 5) == 0)
-    return import_mbox (importer, path, fd, st.st_size, cancellable, error);
-  return import_single (importer, path, fd, error);
+    return finish (importer, import_mbox (importer, path, fd, st.st_size, cancellable, error));
+  return finish (importer, import_single (importer, path, fd, error));
 }

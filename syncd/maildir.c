@@ -26,6 +26,7 @@ struct _SgMaildirSource {
   gboolean scanning;
   gboolean rescan_needed;
   GPtrArray *queued;    /* file paths that arrived during a scan */
+  guint retry_id;       /* a failed rescan's retry */
 };
 
 static void watch_tree (SgMaildirSource *self, const char *dir, int depth);
@@ -92,6 +93,22 @@ flush (SgMaildirSource *self)
 }
 
 static void start_scan (SgMaildirSource *self);
+
+/* Seconds before a failed rescan is tried again. */
+#define RESCAN_RETRY_S 5
+
+static gboolean
+retry_scan (gpointer data)
+{
+  SgMaildirSource *self = data;
+
+  self->retry_id = 0;
+  if (self->scanning)
+    self->rescan_needed = TRUE;
+  else
+    start_scan (self);
+  return G_SOURCE_REMOVE;
+}
 
 static gboolean
 on_inotify (int fd, GIOCondition condition, gpointer user_data)
@@ -175,12 +192,17 @@ scan_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
 
   self->scanning = FALSE;
   if (!g_task_propagate_boolean (G_TASK (result), &error)) {
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      g_warning ("%s: rescan failed: %s", self->root, error->message);
-    return;
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      return;
+    /* A store that stayed locked, say: what the rescan did not store is read by the next
+     * one, which is tried again shortly; mail that arrived meanwhile is stored now. */
+    g_warning ("%s: rescan failed, retrying in %u s: %s", self->root, RESCAN_RETRY_S, error->message);
+    if (self->retry_id == 0)
+      self->retry_id = g_timeout_add_seconds (RESCAN_RETRY_S, retry_scan, self);
+  } else {
+    g_message ("%s: scanned; %u interactions stored so far, %u skipped", self->root, stats->imported,
+               stats->skipped);
   }
-  g_message ("%s: scanned; %u interactions stored so far, %u skipped", self->root, stats->imported,
-             stats->skipped);
   for (guint i = 0; i < self->queued->len; i++)
     import_file (self, self->queued->pdata[i]);
   if (self->queued->len > 0)
@@ -271,6 +293,7 @@ sg_maildir_source_free (SgMaildirSource *self)
     g_main_context_iteration (NULL, TRUE);
   if (self->fd_watch)
     g_source_remove (self->fd_watch);
+  g_clear_handle_id (&self->retry_id, g_source_remove);
   close (self->fd);
   flush (self);
   sg_importer_free (self->importer);

@@ -16,6 +16,8 @@ typedef struct {
   SgConfig *config;
   GPtrArray *sources; /* SgMaildirSource */
   gboolean once;
+  guint signal_ids[3];
+  guint once_id;
 } Daemon;
 
 static gboolean
@@ -35,9 +37,13 @@ load_config (Daemon *d, GError **error)
 static void
 stop_sources (Daemon *d)
 {
-  for (guint i = 0; i < d->sources->len; i++)
-    sg_maildir_source_cancel (d->sources->pdata[i]);
-  g_ptr_array_set_size (d->sources, 0);
+  /* Freeing a source waits for its rescan while the main loop runs: handlers that look at
+   * d->sources meanwhile must see an empty list, not half-freed sources. */
+  g_autoptr (GPtrArray) old = g_steal_pointer (&d->sources);
+
+  d->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
+  for (guint i = 0; i < old->len; i++)
+    sg_maildir_source_cancel (old->pdata[i]);
 }
 
 /* Starts one source per configured Maildir; one that cannot start is reported and the
@@ -100,6 +106,7 @@ check_done (gpointer data)
   for (guint i = 0; i < d->sources->len; i++)
     if (sg_maildir_source_is_scanning (d->sources->pdata[i]))
       return G_SOURCE_CONTINUE;
+  d->once_id = 0;
   g_main_loop_quit (d->loop);
   return G_SOURCE_REMOVE;
 }
@@ -108,6 +115,12 @@ check_done (gpointer data)
 static void
 daemon_clear (Daemon *d)
 {
+  /* No handler may run on a daemon being torn down (freeing sources runs the loop). */
+  for (guint i = 0; i < G_N_ELEMENTS (d->signal_ids); i++)
+    g_clear_handle_id (&d->signal_ids[i], g_source_remove);
+  g_clear_handle_id (&d->once_id, g_source_remove);
+  if (d->sources != NULL)
+    stop_sources (d);
   g_clear_pointer (&d->sources, g_ptr_array_unref);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_clear_pointer (&d->config, sg_config_free);
@@ -189,11 +202,11 @@ main (int argc, char **argv)
   start_sources (&d);
 
   /* 6. Signals through the main loop. */
-  g_unix_signal_add (SIGHUP, on_hup, &d);
-  g_unix_signal_add (SIGTERM, on_term, &d);
-  g_unix_signal_add (SIGINT, on_term, &d);
+  d.signal_ids[0] = g_unix_signal_add (SIGHUP, on_hup, &d);
+  d.signal_ids[1] = g_unix_signal_add (SIGTERM, on_term, &d);
+  d.signal_ids[2] = g_unix_signal_add (SIGINT, on_term, &d);
   if (d.once)
-    g_timeout_add (50, check_done, &d);
+    d.once_id = g_timeout_add (50, check_done, &d);
 
   /* 7. Run. */
   g_main_loop_run (d.loop);
