@@ -304,6 +304,22 @@ def test_sigterm_during_scan():
         poller.close()
         d.stop()
 
+    # --once stopped by SIGTERM in the middle of its scan: the timer that ends --once must not
+    # fire on a daemon being torn down (it crashed with SIGSEGV).
+    store_once = sg.path('big-once.db')
+    d = sg.Daemon(conf, store_once, args=('--once',), name='syncd-once-term').start()
+    poller = sg.StorePoller(store_once)
+    try:
+        sg.wait_for(lambda: poller.count() > 0 or not d.alive(), SCAN_TIMEOUT, 0.005)
+        poller.close()
+        rc, took = d.stop(timeout=10)
+        tap.ok(rc == 0, '--once stopped by SIGTERM during its scan exits 0 (rc %r in %.2f s)' % (rc, took),
+               d.log()[-3000:])
+        tap.eq(sg.integrity(store_once), 'ok', 'and leaves a consistent store')
+    finally:
+        poller.close()
+        d.stop()
+
     # Deliveries while the start-up rescan is busy are queued and stored once it is done;
     # a file moved new/ -> cur/ during the scan is not doubled.
     store2 = sg.path('big2.db')

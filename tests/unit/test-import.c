@@ -7,6 +7,8 @@
 #include "sg.h"
 #include "test-util.h"
 
+#include <sys/stat.h>
+
 /* --- messages ---------------------------------------------------------------------- */
 
 /* From a contact at acme.co.uk, with a full name. */
@@ -335,6 +337,25 @@ test_maildir_skips_trash (Fixture *f, gconstpointer data)
   g_assert_error (error, SG_STORE_ERROR, SG_STORE_ERROR_NOT_FOUND);
   for (guint i = 0; i < f->problems->len; i++)
     g_assert_false (sg_test_contains (f->problems->pdata[i], "Trash"));
+}
+
+/* A FIFO (or any non-file) dropped into new/ is reported and skipped; opening it must not
+ * block the import until a writer comes (this test would hang, and time out, if it did). */
+static void
+test_maildir_fifo (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgImporter) imp = NULL;
+  g_autofree char *fifo = NULL;
+
+  make_maildir (f);
+  fifo = g_build_filename (f->maildir, "new", "1774500099.fifo", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  imp = new_importer (f);
+  g_assert_true (sg_importer_import_path (imp, f->maildir, NULL, &error));
+  sg_assert_no_error (error);
+  g_assert_true (g_ptr_array_find_with_equal_func (f->problems, fifo, g_str_equal, NULL));
+  g_assert_cmpuint (sg_importer_get_stats (imp)->imported, >, 0);
 }
 
 static void
@@ -1041,6 +1062,7 @@ main (int argc, char **argv)
   ADD ("/import/maildir/stats", test_maildir_stats);
   ADD ("/import/maildir/skips-trash", test_maildir_skips_trash);
   ADD ("/import/maildir/skip-reasons", test_maildir_skip_reasons);
+  ADD ("/import/maildir/fifo", test_maildir_fifo);
   ADD ("/import/maildir/second-run", test_maildir_second_run);
   ADD ("/import/maildir/flag-change", test_maildir_flag_change);
   ADD ("/import/maildir/same-id-twice", test_maildir_same_id_twice);
