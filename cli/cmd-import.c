@@ -228,9 +228,14 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
     sg_cli_error ("import: %s", job.error->message);
     status = SG_EXIT_FAILED;
   }
-  if (!sg_importer_flush (importer, job.error ? NULL : &job.error) && status == SG_EXIT_OK) {
-    sg_cli_error ("import: %s", job.error->message);
-    status = SG_EXIT_FAILED;
+  {
+    g_autoptr (GError) flush_error = NULL;
+
+    /* What is still pending is committed; if that fails, it is said, whatever went before. */
+    if (!sg_importer_flush (importer, &flush_error)) {
+      sg_cli_error ("import: the last batch was not stored: %s", flush_error->message);
+      status = SG_EXIT_FAILED;
+    }
   }
   if (!quiet)
     print_summary (store, importer, interrupted, people_before, orgs_before);
