@@ -339,11 +339,20 @@ maybe_commit (SgImporter *imp, GError **error)
 
 /* --- change log ------------------------------------------------------------------- */
 
+/* The fields of a person or organisation op: {"name": ..., "kind": ...}. */
 static char *
-builder_to_string (JsonBuilder *b)
+name_kind_fields (const char *name, const char *kind)
 {
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
 
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, kind);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
   return json_to_string (root, FALSE);
 }
 
@@ -371,7 +380,6 @@ ensure_org (SgImporter *imp, const char *domain, gboolean internal, gint64 date,
     sqlite3_reset (stmt);
   } else {
     g_autofree char *name = sg_org_name_from_domain (domain);
-    g_autoptr (JsonBuilder) b = json_builder_new ();
     g_autofree char *fields = NULL;
     const char *kind = internal ? "internal" : "external";
 
@@ -405,13 +413,7 @@ ensure_org (SgImporter *imp, const char *domain, gboolean internal, gint64 date,
       g_free (o);
       return NULL;
     }
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, name);
-    json_builder_set_member_name (b, "kind");
-    json_builder_add_string_value (b, kind);
-    json_builder_end_object (b);
-    fields = builder_to_string (b);
+    fields = name_kind_fields (name, kind);
     if (!_sg_store_log_change (imp->store, "organisation", domain, "upsert", fields, error)) {
       g_free (o);
       return NULL;
@@ -492,7 +494,6 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
   const char *kind = part->self ? "self" : part->internal ? "colleague" : "contact";
   sqlite3_stmt *stmt;
   PersonEntry *p;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autofree char *fields = NULL;
 
   stmt = _sg_store_prepare (imp->store,
@@ -523,13 +524,7 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
   g_hash_table_insert (imp->people, &p->id, p);
   offer_name (p, part, date);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, p->name);
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, kind);
-  json_builder_end_object (b);
-  fields = builder_to_string (b);
+  fields = name_kind_fields (p->name, kind);
   if (!_sg_store_log_change (imp->store, "person", part->address, "upsert", fields, error))
     return FALSE;
   if (!part->internal)
@@ -1146,8 +1141,11 @@ collect_folders (SgImporter *imp, const char *path, const char *folder, int dept
   }
 }
 
+/* @require_folders: fail with SG_IMPORT_ERROR_UNSUPPORTED when @root holds no Maildir folder
+ * (an import of a path the user named); the daemon's rescan of a configured root does not. */
 static gboolean
-scan_maildir (SgImporter *imp, const char *root, GCancellable *cancellable, GError **error)
+scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCancellable *cancellable,
+              GError **error)
 {
   g_autofree char *canon = canonical_path (root);
   g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (folder_free);
@@ -1155,6 +1153,11 @@ scan_maildir (SgImporter *imp, const char *root, GCancellable *cancellable, GErr
 
   /* The walk happens before the first write: no transaction is open during it. */
   collect_folders (imp, canon, "", 0, folders);
+  if (require_folders && folders->len == 0) {
+    g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNSUPPORTED,
+                 "%s: not a Maildir (no cur/ or new/ folder in it or below it)", root);
+    return FALSE;
+  }
   g_ptr_array_sort (folders, compare_folders);
   source_id = ensure_source (imp, "maildir", canon, error);
   if (source_id == 0)
@@ -1226,7 +1229,7 @@ sg_importer_scan_maildir (SgImporter *importer, const char *root, GCancellable *
     g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_NOT_FOUND, "%s: no such folder", root);
     return FALSE;
   }
-  return finish (importer, scan_maildir (importer, root, cancellable, error));
+  return finish (importer, scan_maildir (importer, root, FALSE, cancellable, error));
 }
 
 gboolean
@@ -1402,19 +1405,8 @@ sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *c
                  "%s: %s", path, g_strerror (saved));
     return FALSE;
   }
-  if (S_ISDIR (st.st_mode)) {
-    g_autoptr (GPtrArray) probe = g_ptr_array_new_with_free_func (folder_free);
-    guint64 before = importer->progress.files_total;
-
-    collect_folders (importer, path, "", 0, probe);
-    importer->progress.files_total = before;
-    if (probe->len == 0) {
-      g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNSUPPORTED,
-                   "%s: not a Maildir (no cur/ or new/ folder in it or below it)", path);
-      return FALSE;
-    }
-    return finish (importer, scan_maildir (importer, path, cancellable, error));
-  }
+  if (S_ISDIR (st.st_mode))
+    return finish (importer, scan_maildir (importer, path, TRUE, cancellable, error));
   if (!S_ISREG (st.st_mode)) {
     g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNSUPPORTED,
                  "%s: neither a folder nor a file", path);
