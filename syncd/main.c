@@ -16,8 +16,8 @@ typedef struct {
   SgConfig *config;
   GPtrArray *sources; /* SgMaildirSource */
   gboolean once;
-  guint signal_ids[3];
   guint once_id;
+  gboolean stopping;  /* main() is tearing down: handlers do nothing */
 } Daemon;
 
 static gboolean
@@ -75,6 +75,8 @@ on_hup (gpointer data)
   Daemon *d = data;
   g_autoptr (GError) error = NULL;
 
+  if (d->stopping)
+    return G_SOURCE_CONTINUE;
   g_message ("SIGHUP: reloading the config");
   if (!load_config (d, &error)) {
     g_warning ("%s; keeping the previous config", error->message);
@@ -90,6 +92,8 @@ on_term (gpointer data)
 {
   Daemon *d = data;
 
+  if (d->stopping)
+    return G_SOURCE_CONTINUE;
   g_message ("stopping");
   for (guint i = 0; i < d->sources->len; i++)
     sg_maildir_source_cancel (d->sources->pdata[i]);
@@ -103,6 +107,8 @@ check_done (gpointer data)
 {
   Daemon *d = data;
 
+  if (d->stopping)
+    return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->sources->len; i++)
     if (sg_maildir_source_is_scanning (d->sources->pdata[i]))
       return G_SOURCE_CONTINUE;
@@ -115,9 +121,10 @@ check_done (gpointer data)
 static void
 daemon_clear (Daemon *d)
 {
-  /* No handler may run on a daemon being torn down (freeing sources runs the loop). */
-  for (guint i = 0; i < G_N_ELEMENTS (d->signal_ids); i++)
-    g_clear_handle_id (&d->signal_ids[i], g_source_remove);
+  /* No handler may act on a daemon being torn down (freeing sources runs the loop). The
+   * signal handlers stay installed, as no-ops: removed, a late SIGTERM would kill the
+   * process with the default action instead of letting it finish its clean exit. */
+  d->stopping = TRUE;
   g_clear_handle_id (&d->once_id, g_source_remove);
   if (d->sources != NULL)
     stop_sources (d);
@@ -196,15 +203,16 @@ main (int argc, char **argv)
   }
   g_clear_pointer (&store, sg_store_close);
 
-  /* 5. Sources. */
+  /* 5. Signals through the main loop, before any source runs: a SIGTERM must never meet
+   * the default action once work has begun. */
   d.loop = g_main_loop_new (NULL, FALSE);
   d.sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
-  start_sources (&d);
+  g_unix_signal_add (SIGHUP, on_hup, &d);
+  g_unix_signal_add (SIGTERM, on_term, &d);
+  g_unix_signal_add (SIGINT, on_term, &d);
 
-  /* 6. Signals through the main loop. */
-  d.signal_ids[0] = g_unix_signal_add (SIGHUP, on_hup, &d);
-  d.signal_ids[1] = g_unix_signal_add (SIGTERM, on_term, &d);
-  d.signal_ids[2] = g_unix_signal_add (SIGINT, on_term, &d);
+  /* 6. Sources. */
+  start_sources (&d);
   if (d.once)
     d.once_id = g_timeout_add (50, check_done, &d);
 
