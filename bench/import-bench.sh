@@ -78,29 +78,31 @@ warm() { find "$1" -type f -print0 | xargs -0 cat > /dev/null; }
 measure() {
   local name=$1 n=$2 runs=$3 count_cmd=$4 prepare=$5
   shift 6
-  local tf=$run/time.$$ log=$run/$name.log walls=() rss=0 wall r k
+  local tf=$run/time.$$ log=$run/$name.log walls=() cpus=() rss=0 wall r u sy k cpu
   for ((k = 0; k < runs; k++)); do
     eval "$prepare"
     warm "$dir"
-    if ! /usr/bin/time -f '%e %M' -o "$tf" "$@" > "$log" 2>&1; then
+    if ! /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" > "$log" 2>&1; then
       echo "import-bench: $name failed, see $log:" >&2
       tail -5 "$log" >&2
-      rows+=("| $n | $name | failed | | | | |")
+      rows+=("| $n | $name | failed | | | | | |")
       last_wall=""
       return
     fi
-    read -r wall r < <(tail -1 "$tf")
+    read -r wall r u sy < <(tail -1 "$tf")
     walls+=("$wall")
+    cpus+=("$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')")
     [ "$r" -gt "$rss" ] && rss=$r
   done
   wall=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
   local stored rate ratio mb
   stored=$(eval "$count_cmd" 2>/dev/null || echo "?")
   rate=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.0f", (w > 0 ? n / w : 0) }')
   ratio=$(awk -v w="$wall" -v b="${bare_wall:-0}" 'BEGIN { if (b > 0) printf "%.2fx", w / b; else print "-" }')
   mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
-  rows+=("| $n | $name | $wall | $rate | $mb | $ratio | $stored |")
-  printf '  %-12s %8s s %8s msgs/s %8s MB  stored %s  (runs: %s)\n' "$name" "$wall" "$rate" "$mb" "$stored" \
+  rows+=("| $n | $name | $wall | $cpu | $rate | $mb | $ratio | $stored |")
+  printf '  %-14s %8s s (CPU %s s) %8s msgs/s %8s MB  stored %s  (runs: %s)\n' "$name" "$wall" "$cpu" "$rate" "$mb" "$stored" \
     "${walls[*]}" >&2
   last_wall=$wall
   last_rss=$rss
@@ -135,6 +137,11 @@ for n in $sizes; do
     -- "$sg" --store "$run/fresh.db" --config "$conf" import -q "$dir"
   rss_sg+=("$n:$last_rss")
 
+  # The same on one thread (--jobs 1): what the import costs without the parse running beside the store.
+  measure "salesgetter -j1" "$n" "$repeats" "sqlite3 $run/fresh1.db 'SELECT count(*) FROM interactions'" \
+    "rm -f $run/fresh1.db $run/fresh1.db-wal $run/fresh1.db-shm" \
+    -- "$sg" --store "$run/fresh1.db" --config "$conf" import -q --jobs 1 "$dir"
+
   if [ $peers = 1 ]; then
     mkdir -p "$run/notmuch"
     cat > "$run/notmuch-config" <<EOF
@@ -165,8 +172,8 @@ mem=$(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)
   echo "median of $repeats runs for bare-gmime and salesgetter, one run for notmuch and mu;"
   echo "salesgetter $("$sg" --version | awk '{print $2}') (source $commit), notmuch $(notmuch --version 2>/dev/null | awk '{print $2}'), mu $(mu --version 2>/dev/null | awk 'NR==1 {print $NF}'), generator seed $seed."
   echo
-  echo "| messages | tool | wall s | msgs/s | peak RSS MB | vs bare GMime | stored |"
-  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+  echo "| messages | tool | wall s | CPU s | msgs/s | peak RSS MB | vs bare GMime | stored |"
+  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
   if [ ${#rss_sg[@]} -gt 1 ]; then
     echo

@@ -157,8 +157,11 @@ int
 sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
 {
   gboolean quiet = FALSE;
+  int jobs = 0;
   const GOptionEntry entries[] = {
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar and no summary", NULL },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+      "Threads reading and parsing Maildir files (default: one per processor, at most 8)", "N" },
     { NULL },
   };
   g_autoptr (SgConfig) config = NULL;
@@ -179,6 +182,10 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
                      "([maildir] paths), else ~/Maildir. Importing again adds only what is new.",
                      entries, FALSE, &argc, &argv, globals))
     return SG_EXIT_USAGE;
+  if (jobs < 0 || jobs > 8) {
+    sg_cli_error ("import: --jobs %d: must be between 1 and 8 (0: one per processor)", jobs);
+    return SG_EXIT_USAGE;
+  }
   if ((config = sg_cli_load_config (globals)) == NULL)
     return SG_EXIT_FAILED;
   for (int i = 1; i < argc; i++)
@@ -201,6 +208,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);
   importer = sg_importer_new (store, config->identity);
+  sg_importer_set_parse_threads (importer, (guint) jobs);
   job.importer = importer;
   job.paths = (char **) paths->pdata;
   job.cancellable = g_cancellable_new ();

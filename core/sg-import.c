@@ -18,6 +18,9 @@
 #define BATCH_USEC (1000 * G_TIME_SPAN_MILLISECOND)
 /* Caches are dropped (after a flush) past this many entries, so memory stays flat. */
 #define CACHE_MAX 20000
+/* Threads reading and parsing Maildir files at most, and files read ahead of the store. */
+#define MAX_PARSE_THREADS 8
+#define READ_AHEAD 64
 /* Folder depth followed under a Maildir root. */
 #define MAX_FOLDER_DEPTH 16
 
@@ -68,6 +71,8 @@ struct _SgImporter {
   GHashTable *org_by_id; /* &id -> OrgEntry (owned by orgs) */
   gint64 data_version;
 
+  guint parse_threads;   /* threads parsing Maildir files; 1: parse on the calling thread */
+
   guint pending;         /* messages in the open transaction */
   SgImportStats batch_stats; /* the counts when it began */
   gint64 batch_start;
@@ -96,6 +101,7 @@ sg_importer_new (SgStore *store, SgIdentity *identity)
   imp->orgs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   imp->org_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   imp->data_version = -1;
+  imp->parse_threads = CLAMP (g_get_num_processors (), 1, MAX_PARSE_THREADS);
   return imp;
 }
 
@@ -129,6 +135,13 @@ sg_importer_set_problem_func (SgImporter *importer, SgImportProblemFunc func, gp
 {
   importer->problem_func = func;
   importer->problem_data = user_data;
+}
+
+void
+sg_importer_set_parse_threads (SgImporter *importer, guint n_threads)
+{
+  importer->parse_threads = n_threads == 0 ? CLAMP (g_get_num_processors (), 1, MAX_PARSE_THREADS)
+                                           : MIN (n_threads, MAX_PARSE_THREADS);
 }
 
 const SgImportStats *
@@ -956,7 +969,7 @@ mark_seen (SgImporter *imp, gint64 source_id, const char *key, GError **error)
  * caps. @name_time is a delivery time from the file name (or 0); the file's time stands in
  * when there is none. Returns: (transfer full): the message, or NULL with @error. */
 static SgMessage *
-parse_message_file (SgImporter *imp, int fd, gint64 name_time, GError **error)
+parse_message_file (SgIdentity *identity, int fd, gint64 name_time, GError **error)
 {
   g_autoptr (GMimeStream) stream = NULL;
   struct stat st;
@@ -1002,57 +1015,199 @@ parse_message_file (SgImporter *imp, int fd, gint64 name_time, GError **error)
     _sg_gmime_init ();
     stream = g_mime_stream_mem_new_with_byte_array (buf);
   }
-  return sg_message_parse_stream (stream, imp->identity, name_time > 0 ? name_time : st.st_mtime, error);
+  return sg_message_parse_stream (stream, identity, name_time > 0 ? name_time : st.st_mtime, error);
 }
 
-/* Imports one Maildir file. Returns FALSE only on store failure. */
-static gboolean
-import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const char *folder,
-                     const char *sub, const char *name, GError **error)
-{
-  g_autofree char *key = seen_key (folder, name);
-  g_autofree char *location = NULL;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (SgMessage) m = NULL;
-  gboolean already;
-  int fd;
+/* --- Maildir files: read and parsed on worker threads, stored in order --------------- */
 
-  if (!ensure_batch (imp, error) || !is_seen (imp, source_id, key, &already, error))
+/* One Maildir file on its way into the store. The reading and parsing (most of the work of
+ * an import) touch nothing but the job and the immutable identity, so they run on worker
+ * threads; the store is written by the importer's thread alone, in the order the files
+ * were listed, so an import with threads stores exactly what one without does. */
+typedef struct {
+  char *path;
+  char *key;      /* the seen key: folder and unique name */
+  char *location; /* where the body is, relative to the Maildir root */
+  gint64 name_time;
+  /* Set by the worker: */
+  SgMessage *message;
+  GError *error;  /* why the message could not be parsed */
+  int open_errno; /* why the file could not be opened, or 0 */
+  gboolean done;
+} FileJob;
+
+static FileJob *
+file_job_new (const char *path, const char *folder, const char *sub, const char *name)
+{
+  FileJob *job = g_new0 (FileJob, 1);
+
+  job->path = g_strdup (path);
+  job->key = seen_key (folder, name);
+  /* A later flag change renames the file; its unique part (the seen key) stays. */
+  job->location = *folder ? g_strdup_printf ("%s/%s/%s", folder, sub, name) : g_strdup_printf ("%s/%s", sub, name);
+  /* The delivery time in the file name stands in for a missing Date. */
+  job->name_time = g_ascii_strtoll (name, NULL, 10);
+  return job;
+}
+
+static void
+file_job_free (FileJob *job)
+{
+  g_free (job->path);
+  g_free (job->key);
+  g_free (job->location);
+  g_clear_pointer (&job->message, sg_message_free);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FileJob, file_job_free)
+
+/* Reads and parses the file. Runs on any thread. */
+static void
+file_job_run (FileJob *job, SgIdentity *identity)
+{
+  /* O_NONBLOCK: a FIFO dropped into new/ must not hang the import (regular files ignore it). */
+  int fd = open (job->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+  if (fd < 0) {
+    job->open_errno = errno;
+    return;
+  }
+  job->message = parse_message_file (identity, fd, job->name_time, &job->error);
+}
+
+/* Stores what file_job_run() found. Returns FALSE only on store failure. */
+static gboolean
+store_file_job (SgImporter *imp, gint64 source_id, FileJob *job, GError **error)
+{
+  if (!ensure_batch (imp, error))
     return FALSE;
   imp->stats.messages++;
-  if (already) {
-    imp->stats.known++;
-    /* A rescan of a mailbox imported before must not hold the write lock throughout. */
-    return maybe_commit (imp, error);
-  }
-  /* Where the body is, relative to the Maildir root, as of the import. A later flag change
-   * renames the file; its unique part (the seen key) stays. */
-  location = *folder ? g_strdup_printf ("%s/%s/%s", folder, sub, name) : g_strdup_printf ("%s/%s", sub, name);
-  /* O_NONBLOCK: a FIFO dropped into new/ must not hang the import (regular files ignore it). */
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) {
-    int saved = errno;
+  if (job->open_errno != 0) {
+    g_autoptr (GError) local = NULL;
 
     /* A file moved away between listing and reading (new/ -> cur/) is not a problem. */
-    if (saved == ENOENT) {
+    if (job->open_errno == ENOENT) {
       imp->stats.messages--;
       return TRUE;
     }
     /* Not marked seen: a permission problem can be fixed, and the file retried. */
-    g_set_error (&local, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "%s", g_strerror (saved));
-    problem (imp, source_id, path, local);
+    g_set_error (&local, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNREADABLE, "%s", g_strerror (job->open_errno));
+    problem (imp, source_id, job->path, local);
     return TRUE;
   }
-  /* The delivery time in the file name stands in for a missing Date. */
-  m = parse_message_file (imp, fd, g_ascii_strtoll (name, NULL, 10), &local);
-  if (m == NULL) {
+  if (job->message == NULL) {
     /* Marked seen: the content will not get better by reading it again. */
-    problem (imp, source_id, path, local);
-    return mark_seen (imp, source_id, key, error) && maybe_commit (imp, error);
+    problem (imp, source_id, job->path, job->error);
+    return mark_seen (imp, source_id, job->key, error) && maybe_commit (imp, error);
   }
-  if (!import_message (imp, m, source_id, location, key, error))
+  if (!import_message (imp, job->message, source_id, job->location, job->key, error))
     return FALSE;
   return maybe_commit (imp, error);
+}
+
+/* Files not yet seen, in listing order, parsed ahead by a pool of threads. */
+typedef struct {
+  GThreadPool *pool; /* NULL: parse on the importer's thread */
+  SgIdentity *identity;
+  GMutex lock;
+  GCond done;
+  GQueue jobs;       /* FileJob *, oldest first */
+} ParseQueue;
+
+static void
+parse_queue_work (gpointer data, gpointer user_data)
+{
+  FileJob *job = data;
+  ParseQueue *q = user_data;
+
+  file_job_run (job, q->identity);
+  g_mutex_lock (&q->lock);
+  job->done = TRUE;
+  g_cond_broadcast (&q->done);
+  g_mutex_unlock (&q->lock);
+}
+
+static void
+parse_queue_init (ParseQueue *q, SgIdentity *identity, guint n_threads)
+{
+  memset (q, 0, sizeof *q);
+  q->identity = identity;
+  g_mutex_init (&q->lock);
+  g_cond_init (&q->done);
+  g_queue_init (&q->jobs);
+  /* With one thread the importer's own thread parses: no hand-over at all. A pool that
+   * cannot start threads leaves the work to this thread too. */
+  if (n_threads > 1)
+    q->pool = g_thread_pool_new (parse_queue_work, q, (int) n_threads, FALSE, NULL);
+}
+
+static void
+parse_queue_push (ParseQueue *q, FileJob *job)
+{
+  g_queue_push_tail (&q->jobs, job);
+  if (q->pool == NULL || !g_thread_pool_push (q->pool, job, NULL))
+    file_job_run (job, q->identity), job->done = TRUE;
+}
+
+/* Returns: (transfer full): the oldest job, once parsed; NULL when there is none. */
+static FileJob *
+parse_queue_pop (ParseQueue *q)
+{
+  FileJob *job = g_queue_pop_head (&q->jobs);
+
+  if (job == NULL)
+    return NULL;
+  g_mutex_lock (&q->lock);
+  while (!job->done)
+    g_cond_wait (&q->done, &q->lock);
+  g_mutex_unlock (&q->lock);
+  return job;
+}
+
+/* Waits for the workers and drops what was not stored. */
+static void
+parse_queue_clear (ParseQueue *q)
+{
+  if (q->pool != NULL)
+    g_thread_pool_free (q->pool, FALSE, TRUE);
+  q->pool = NULL;
+  g_queue_clear_full (&q->jobs, (GDestroyNotify) file_job_free);
+  g_mutex_clear (&q->lock);
+  g_cond_clear (&q->done);
+}
+
+/* Stores the oldest job of @q. Returns FALSE only on store failure. */
+static gboolean
+store_next (SgImporter *imp, ParseQueue *q, gint64 source_id, GError **error)
+{
+  g_autoptr (FileJob) job = parse_queue_pop (q);
+
+  if (!store_file_job (imp, source_id, job, error))
+    return FALSE;
+  imp->progress.files_done++;
+  report_progress (imp, FALSE);
+  return TRUE;
+}
+
+/* Imports one Maildir file on this thread (the daemon's path for one new file). */
+static gboolean
+import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const char *folder,
+                     const char *sub, const char *name, GError **error)
+{
+  g_autoptr (FileJob) job = file_job_new (path, folder, sub, name);
+  gboolean already;
+
+  if (!ensure_batch (imp, error) || !is_seen (imp, source_id, job->key, &already, error))
+    return FALSE;
+  if (already) {
+    imp->stats.messages++;
+    imp->stats.known++;
+    return maybe_commit (imp, error);
+  }
+  file_job_run (job, imp->identity);
+  return store_file_job (imp, source_id, job, error);
 }
 
 static int
@@ -1149,6 +1304,7 @@ scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCanc
 {
   g_autofree char *canon = canonical_path (root);
   g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (folder_free);
+  ParseQueue q;
   gint64 source_id;
 
   /* The walk happens before the first write: no transaction is open during it. */
@@ -1164,11 +1320,13 @@ scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCanc
     return FALSE;
   report_progress (imp, TRUE);
 
+  parse_queue_init (&q, imp->identity, imp->parse_threads);
   for (guint i = 0; i < folders->len; i++) {
     Folder *f = folders->pdata[i];
 
     for (guint s = 0; s < 2; s++) {
-      g_autofree char *sub = g_build_filename (f->path, s ? "cur" : "new", NULL);
+      const char *subname = s ? "cur" : "new";
+      g_autofree char *sub = g_build_filename (f->path, subname, NULL);
       g_autoptr (GError) local = NULL;
       g_autoptr (GPtrArray) names = NULL;
 
@@ -1177,24 +1335,50 @@ scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCanc
       names = list_dir (sub, &local);
       if (names == NULL) {
         if (!ensure_batch (imp, error))
-          return FALSE;
+          goto failed;
         problem (imp, source_id, sub, local);
         continue;
       }
       for (guint j = 0; j < names->len; j++) {
         g_autofree char *file = g_build_filename (sub, names->pdata[j], NULL);
+        FileJob *job;
+        gboolean already;
 
         if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+          /* What was parsed ahead is dropped unstored: it is read again next time. */
+          parse_queue_clear (&q);
           sg_importer_flush (imp, NULL);
           return FALSE;
         }
-        if (!import_maildir_file (imp, source_id, file, f->folder, s ? "cur" : "new", names->pdata[j], error))
-          return FALSE;
-        imp->progress.files_done++;
-        report_progress (imp, FALSE);
+        job = file_job_new (file, f->folder, subname, names->pdata[j]);
+        if (!ensure_batch (imp, error) || !is_seen (imp, source_id, job->key, &already, error)) {
+          file_job_free (job);
+          goto failed;
+        }
+        if (already) {
+          file_job_free (job);
+          imp->stats.messages++;
+          imp->stats.known++;
+          imp->progress.files_done++;
+          report_progress (imp, FALSE);
+          /* A rescan of a mailbox imported before must not hold the write lock throughout. */
+          if (!maybe_commit (imp, error))
+            goto failed;
+          continue;
+        }
+        parse_queue_push (&q, job);
+        while (q.jobs.length >= READ_AHEAD)
+          if (!store_next (imp, &q, source_id, error))
+            goto failed;
       }
+      /* The folder is stored before the next is listed, so that a file moving from new/
+       * to cur/ meanwhile is known by its seen key when cur/ is listed. */
+      while (q.jobs.length > 0)
+        if (!store_next (imp, &q, source_id, error))
+          goto failed;
     }
   }
+  parse_queue_clear (&q);
   if (!ensure_batch (imp, error))
     return FALSE;
   {
@@ -1209,6 +1393,10 @@ scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCanc
   }
   report_progress (imp, TRUE);
   return sg_importer_flush (imp, error);
+
+failed:
+  parse_queue_clear (&q);
+  return FALSE;
 }
 
 /* What every entry point does with its result: a failure leaves no transaction open (the
@@ -1376,7 +1564,7 @@ import_single (SgImporter *imp, const char *path, int fd, GError **error)
   }
   imp->stats.messages++;
   imp->progress.files_total++;
-  m = parse_message_file (imp, fd, 0, &local);
+  m = parse_message_file (imp->identity, fd, 0, &local);
   imp->progress.files_done++;
   if (m == NULL)
     problem (imp, source_id, canon, local);

@@ -62,6 +62,11 @@ SG_API void sg_importer_set_progress_func (SgImporter *importer, SgImportProgres
 SG_API void sg_importer_set_problem_func (SgImporter *importer, SgImportProblemFunc func,
                                           gpointer user_data);
 
+/* How many threads read and parse the files of a Maildir while the calling thread stores
+ * them (in the order listed, so the result does not depend on it). 0, the default: one per
+ * processor, at most 8; 1: the calling thread does everything. */
+SG_API void sg_importer_set_parse_threads (SgImporter *importer, guint n_threads);
+
 /* Imports @path: a Maildir (with all its subfolders, Maildir++ or nested), an mbox file,
  * or one message file. Folders named Trash, Junk, Spam or Drafts are left out.
  * Returns: FALSE with SG_IMPORT_ERROR or SG_STORE_ERROR when the import could not go on;

@@ -490,11 +490,50 @@ def test_hostile():
            'a very long display name is stored bounded', len(names.get('long@evil.example') or ''))
 
 
+def test_parse_threads():
+    """Files are parsed on several threads but stored in the order they are listed: the store
+    is the same, row for row and in the same order, whatever --jobs says; broken files among
+    them are reported the same way."""
+    root = sg.path('threads')
+    md = os.path.join(root, 'Maildir')
+    gen_conf = os.path.join(root, 'gen.conf')
+    os.makedirs(root)
+    count = 150 if sg.is_sanitized_build() else 600
+    r = sg.run([sys.executable, sg.GENERATOR, '--out', md, '--count', str(count), '--seed', '7',
+                '--config', gen_conf], timeout=600)
+    if not tap.ok(r.rc == 0, 'tests/gen/gen-maildir.py made %d messages' % count, repr(r)[-2000:]):
+        return
+    # Broken files among the good ones, so the workers' errors travel to the store too.
+    sg.put(md, b'', name='1700000000.empty.host')
+    sg.put(md, bytes(range(256)) * 64, name='1700000001.binary.host')
+    sg.put(md, b'Subject: no end of headers', name='1700000002.truncated.host')
+    stores = {}
+    for jobs in ('1', '4'):
+        store = os.path.join(root, 'jobs%s.db' % jobs)
+        r = sg.cli('import', '--jobs', jobs, md, store=store, config=gen_conf)
+        tap.ok(r.rc == 0, 'import --jobs %s exits 0' % jobs, repr(r)[-2000:])
+        stores[jobs] = (store, sg.parse_summary(r.out))
+    (one, sum1), (four, sum4) = stores['1'], stores['4']
+    tap.ok(sum1 is not None and sum1 == sum4, 'the summary is the same with 1 and 4 threads', (sum1, sum4))
+    diff = sg.diff_dumps(sg.canonical_dump(one), sg.canonical_dump(four))
+    tap.ok(diff == '', 'the store is the same with 1 and 4 threads', diff)
+    order = 'SELECT message_id FROM interactions ORDER BY id'
+    tap.ok(sg.query(one, order) == sg.query(four, order),
+           'interactions are stored in the same order with 1 and 4 threads')
+    problems = 'SELECT location, reason FROM import_problems ORDER BY location'
+    tap.ok(len(sg.query(four, problems)) >= 2 and sg.query(one, problems) == sg.query(four, problems),
+           'the broken files are recorded the same way by both', sg.query(four, problems))
+    tap.eq(sg.duplicates(four), [], 'nothing is stored twice with 4 threads')
+    r = sg.cli('import', '--jobs', '9', md, store=os.path.join(root, 'x.db'), config=gen_conf)
+    tap.ok(r.rc == 2 and '--jobs' in r.err, 'import --jobs 9 is a usage error naming --jobs', repr(r))
+
+
 fixtures()
 for name, func in [('import', test_import), ('people/orgs json', test_people_orgs_json), ('format argument', test_format_separate_argument),
                    ('csv', test_csv), ('table', test_table), ('show', test_show),
                    ('usage errors', test_usage_errors), ('failures', test_failures),
                    ('folder order', test_folder_order),
-                   ('bad messages', test_bad_messages), ('hostile names', test_hostile)]:
+                   ('bad messages', test_bad_messages), ('hostile names', test_hostile),
+                   ('parse threads', test_parse_threads)]:
     tap.run(name, func)
 tap.done()
