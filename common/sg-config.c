@@ -17,6 +17,7 @@ static const struct {
   { "identity", { "name", "addresses", "internal-domains", "role", NULL } },
   { "store", { "path", NULL } },
   { "maildir", { "paths", NULL } },
+  { "process", { "pipelines", NULL } },
 };
 
 char *
@@ -33,6 +34,7 @@ sg_config_free (SgConfig *config)
   g_free (config->path);
   sg_identity_unref (config->identity);
   g_free (config->store_path);
+  g_free (config->pipelines_path);
   g_strfreev (config->maildirs);
   g_free (config);
 }
@@ -127,6 +129,14 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
   store = g_key_file_get_string (kf, "store", "path", NULL);
   if (store != NULL && *g_strstrip (store))
     config->store_path = expand_path (store, path);
+
+  {
+    /* [process] pipelines: the pipelines file (sales processes). */
+    g_autofree char *pipelines = g_key_file_get_string (kf, "process", "pipelines", NULL);
+
+    if (pipelines != NULL && *g_strstrip (pipelines))
+      config->pipelines_path = expand_path (pipelines, path);
+  }
 
   maildirs = g_key_file_get_string_list (kf, "maildir", "paths", NULL, NULL);
   dirs = g_ptr_array_new_null_terminated (4, g_free, TRUE);

@@ -4,6 +4,8 @@
  *   [identity] name, addresses (list), internal-domains (list), role
  *   [store]    path
  *   [maildir]  paths (list): Maildirs the daemon watches
+ *   [process]  pipelines: the sales pipelines file (default: pipelines.conf beside the
+ *              config, when it exists)
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -26,6 +28,7 @@ typedef struct {
   SgIdentity *identity;
   char *store_path;    /* nullable: from [store] path */
   char **maildirs;     /* NULL-terminated, expanded (~ and relative to the file) */
+  char *pipelines_path; /* nullable: from [process] pipelines, expanded */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an

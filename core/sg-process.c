@@ -659,13 +659,19 @@ apply_move (SgStore *store, const Proc *p, const StageInfo *to, const char *even
   if (!log_process (store, p->uuid, b, error) ||
       !add_history (store, p->id, p->uuid, event, p->stage, to->name, by, now, reason, error))
     return FALSE;
+  /* A suggestion of the stage moved to is accepted; those of stages now passed (at or
+   * before the new one) are dismissed, as are all when the process closes. */
   stmt = _sg_store_prepare (store,
-      "UPDATE stage_suggestions SET status = 'accepted' WHERE process_id = ? AND stage = ? AND status = 'open'",
-      error);
+      "UPDATE stage_suggestions SET status = CASE WHEN stage = ?2 THEN 'accepted' ELSE 'dismissed' END "
+      "WHERE process_id = ?1 AND status = 'open' AND (stage = ?2 OR ?3 != 'open' OR stage IN "
+      "  (SELECT name FROM stages WHERE pipeline_id = ?4 AND position <= ?5))", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, p->id);
   sqlite3_bind_text (stmt, 2, to->name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, status, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, p->pipeline_id);
+  sqlite3_bind_int (stmt, 5, to->position);
   return _sg_store_exec_stmt (store, stmt, error);
 }
 
@@ -1298,7 +1304,7 @@ suggest (SgStore *store, const Candidate *c, gint64 interaction_id, const char *
     for (guint w = 0; words[w] && stage == NULL && subject_folded; w++) {
       g_autofree char *wf = fold (g_strstrip (words[w]));
 
-      if (*wf && strstr (subject_folded, wf) != NULL) {
+      if (wf != NULL && *wf && strstr (subject_folded, wf) != NULL) {
         stage = g_strdup (name);
         reason = g_strdup_printf ("the subject mentions “%s”", words[w]);
       }
