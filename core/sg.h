@@ -11,4 +11,5 @@
 #include "sg-pipeline.h"
 #include "sg-process.h"
 #include "sg-roles.h"
+#include "sg-leads.h"
 #include "sg-autocleanups.h"
