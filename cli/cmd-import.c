@@ -171,6 +171,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   guint sigint, sigterm;
   gboolean interrupted;
   gint64 people_before, orgs_before;
+  gint64 link_mark;
   int status = SG_EXIT_OK;
 
   if (!sg_cli_parse ("import", "[PATH...]",
@@ -200,6 +201,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
 
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);
+  link_mark = sg_process_link_watermark (store);
   importer = sg_importer_new (store, config->identity);
   job.importer = importer;
   job.paths = (char **) paths->pdata;
@@ -239,6 +241,19 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   }
   if (!quiet)
     print_summary (store, importer, interrupted, people_before, orgs_before);
+  {
+    /* Sales processes: the new interactions go to their organisation's open process. */
+    g_autoptr (GError) link_error = NULL;
+    guint linked = 0, suggested = 0;
+
+    if (!sg_process_link_auto (store, link_mark, &linked, &suggested, &link_error)) {
+      sg_cli_error ("import: linking to sales processes failed: %s", link_error->message);
+      status = SG_EXIT_FAILED;
+    } else if (!quiet && linked > 0) {
+      printf ("Sales processes: %u interaction%s linked, %u stage suggestion%s\n", linked, linked == 1 ? "" : "s",
+              suggested, suggested == 1 ? "" : "s");
+    }
+  }
   if (interrupted || job.failed_paths > 0)
     status = SG_EXIT_FAILED;
   g_clear_error (&job.error);

@@ -1540,6 +1540,20 @@ fail:
   return FALSE;
 }
 
+gint64
+sg_process_link_watermark (SgStore *store)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT coalesce(max(id), 0) FROM interactions", NULL);
+  gint64 id = 0;
+
+  if (stmt == NULL)
+    return 0;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return id;
+}
+
 static gboolean
 find_interaction (SgStore *store, const char *message_id, gint64 *id, gint64 *date, char **key, GError **error)
 {

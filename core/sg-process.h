@@ -157,6 +157,10 @@ SG_API SgTable *sg_process_contacts (SgStore *store, const char *uuid, GError **
 SG_API gboolean sg_process_link_auto (SgStore *store, gint64 after_id, guint *n_linked,
                                       guint *n_suggested, GError **error);
 
+/* The highest interaction row id now: give it to sg_process_link_auto() after an import
+ * to link only what the import added. Returns: the id, 0 for none or on error. */
+SG_API gint64 sg_process_link_watermark (SgStore *store);
+
 /* A person links @message_id to the process (any other link of the interaction is
  * removed: a move). It sticks: sg_process_link_auto() never changes it. */
 SG_API gboolean sg_process_link (SgStore *store, const char *uuid, const char *message_id,
