@@ -1455,9 +1455,9 @@ link_one (SgStore *store, gint64 iid, const char *message_id, const char *subjec
     if (best->n_contacts > 0)
       g_string_append_printf (r, "; %d contact%s of the process took part", best->n_contacts,
                               best->n_contacts == 1 ? "" : "s");
-    if (best_topic != NULL && (tie_topic || cands->len > 1))
-      g_string_append_printf (r, "; topic “%s” in the subject", best_topic);
-    else if (best_topic != NULL)
+    /* The topic is named when it decided between processes with as many contacts taking
+     * part, or when there was only one candidate anyway (it confirms the link). */
+    if (best_topic != NULL && (tie_topic || cands->len == 1))
       g_string_append_printf (r, "; topic “%s” in the subject", best_topic);
     if (tie_recent)
       g_string_append (r, "; most recent activity among the open processes");
