@@ -112,6 +112,9 @@ sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals)
         fprintf (stderr, "salesgetter: %s: row %" G_GINT64_FORMAT ": %s\n", argv[1],
                  sg_table_get_int (rejected, r, 0), safe);
       }
+      if (stats.rejected > sg_table_get_n_rows (rejected))
+        fprintf (stderr, "salesgetter: %s: %u more rejected rows not listed\n", argv[1],
+                 stats.rejected - sg_table_get_n_rows (rejected));
     } else {
       sg_output_table (rejected, format);
     }

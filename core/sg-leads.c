@@ -18,6 +18,12 @@ G_DEFINE_QUARK (sg-list-error-quark, sg_list_error)
 #define MAX_FIELDS 512
 #define MAX_ROW_BYTES (4 * 1024 * 1024)
 #define READ_CHUNK 65536
+/* Memory stays bounded for any file: the reasons of the first MAX_REJECTED rejected rows
+ * are kept (the rest are counted), and duplicates within the file are recognised among the
+ * first MAX_SEEN addresses (a later repeat is matched to the person the first made, so it
+ * is never stored twice either way). */
+#define MAX_REJECTED 1000
+#define MAX_SEEN 200000
 
 enum { COL_EMAIL, COL_NAME, COL_FIRST, COL_LAST, COL_ORG, COL_DOMAIN, N_COLS };
 
@@ -63,12 +69,14 @@ reject (Reader *r, const char *fmt, ...)
 {
   va_list args;
 
+  r->stats->rejected++;
+  if (sg_table_get_n_rows (r->rejected) >= MAX_REJECTED)
+    return;
   va_start (args, fmt);
   sg_table_append_row (r->rejected);
   sg_table_set_int (r->rejected, 0, (gint64) r->row_no);
   sg_table_take_text (r->rejected, 1, g_strdup_vprintf (fmt, args));
   va_end (args);
-  r->stats->rejected++;
 }
 
 static void
@@ -365,7 +373,8 @@ process_row (Reader *r)
     reject (r, "%s is already on row %u", address, first);
     return;
   }
-  g_hash_table_insert (r->seen, g_strdup (address), GUINT_TO_POINTER ((guint) r->row_no));
+  if (g_hash_table_size (r->seen) < MAX_SEEN)
+    g_hash_table_insert (r->seen, g_strdup (address), GUINT_TO_POINTER ((guint) r->row_no));
   if (v[COL_NAME] != NULL && *v[COL_NAME])
     name = sg_name_clean (v[COL_NAME]);
   else if ((v[COL_FIRST] && *v[COL_FIRST]) || (v[COL_LAST] && *v[COL_LAST])) {

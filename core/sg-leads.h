@@ -7,6 +7,7 @@
  * duplicates) or makes new ones, and the person is credited to the list's lead source
  * ("list:NAME", kind rented-list). A bad row is rejected with its row number and reason,
  * and the rest is imported; rows are committed in batches, each row whole or not at all.
+ * The rejected table holds the first 1000 rejected rows; SgListStats.rejected counts all.
  */
 #pragma once
 

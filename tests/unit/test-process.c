@@ -775,6 +775,25 @@ test_list_errors (Fixture *f, gconstpointer data)
     g_assert_error (error, SG_LIST_ERROR, SG_LIST_ERROR_OPEN);
     g_assert_true (sg_test_contains (error->message, "/nonexistent/list.csv"));
   }
+  /* A runaway field (an unclosed quote over 1 MB): the import stops at its row, naming it,
+   * and keeps the rows before it. Memory stays bounded: the field is not read to its end. */
+  {
+    g_autoptr (GError) error = NULL;
+    GString *big = g_string_new ("email,name\nfirst@bigco.example,First\nsecond@bigco.example,\"");
+    g_autofree char *path = NULL;
+    SgListOptions opts = { .list_name = "big" };
+    SgListStats stats;
+
+    for (guint i = 0; i < 3 * 1024 * 1024 / 64; i++)
+      g_string_append (big, "0123456789012345678901234567890123456789012345678901234567890123");
+    path = sg_test_write_file (f->dir, "big.csv", big->str, (gssize) big->len);
+    g_string_free (big, TRUE);
+    g_assert_false (sg_list_import (f->store, f->identity, path, &opts, &stats, NULL, NULL, &error));
+    g_assert_error (error, SG_LIST_ERROR, SG_LIST_ERROR_TOO_BIG);
+    g_assert_true (sg_test_contains (error->message, "row 3: a field larger than 1 MB"));
+    g_assert_cmpuint (stats.new_people, ==, 1);
+    g_assert_cmpint (count_sql (f, "SELECT count(*) FROM addresses WHERE address = 'first@bigco.example'"), ==, 1);
+  }
   /* Columns by number, no header, tab-separated, ISO-8859-1 named. */
   {
     g_autoptr (GError) error = NULL;
