@@ -568,6 +568,46 @@ test_link (Fixture *f, gconstpointer data)
   }
 }
 
+/* A meeting or message tagged 'negotiation' (by the tagging rules of another module, which
+ * write tag_assignments) suggests that stage; a removed tag does not. */
+static void
+test_link_tag_suggestion (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = new_process (f, "globex.de", "Studie", NULL, NULL);
+  g_autoptr (SgTable) sugg = NULL;
+  sqlite3 *db = NULL;
+  guint n_linked = 0, n_suggested = 0;
+
+  g_assert_cmpint (sqlite3_open (f->db, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+      "INSERT INTO tags (name, kind, created_at) VALUES ('Negotiation', 'meeting-kind', 0), ('proposal', 'topic', 0);"
+      "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, created_at) "
+      "  SELECT t.id, 'interaction', i.id, 'rule', 0 FROM tags t, interactions i "
+      "  WHERE t.name = 'Negotiation' AND i.message_id = 'g1@globex.de';"
+      "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, removed, created_at) "
+      "  SELECT t.id, 'interaction', i.id, 'person', 1, 0 FROM tags t, interactions i "
+      "  WHERE t.name = 'proposal' AND i.message_id = 'g2@ourco.example';",
+      NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_true (sg_process_link_auto (f->store, 0, &n_linked, &n_suggested, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_linked, ==, 2);
+  g_assert_cmpuint (n_suggested, ==, 1);
+  sugg = sg_process_suggestions (f->store, uuid, &error);
+  g_assert_cmpuint (sg_table_get_n_rows (sugg), ==, 1);
+  g_assert_cmpstr (sg_table_get_text (sugg, 0, 3), ==, "negotiation");
+  g_assert_cmpstr (sg_table_get_text (sugg, 0, 4), ==, "tagged “Negotiation”");
+  g_assert_cmpstr (sg_table_get_text (sugg, 0, 7), ==, "g1@globex.de");
+  /* Dismissed, it stays dismissed. */
+  g_assert_true (sg_process_dismiss_suggestion (f->store, sg_table_get_int (sugg, 0, 6), &error));
+  g_clear_pointer (&sugg, sg_table_free);
+  sugg = sg_process_suggestions (f->store, uuid, &error);
+  g_assert_cmpuint (sg_table_get_n_rows (sugg), ==, 0);
+  g_assert_false (sg_process_dismiss_suggestion (f->store, 999, &error));
+  g_assert_error (error, SG_PROCESS_ERROR, SG_PROCESS_ERROR_NOT_FOUND);
+}
+
 static void
 test_link_lookbehind (Fixture *f, gconstpointer data)
 {
@@ -867,6 +907,7 @@ main (int argc, char **argv)
   g_test_add_func ("/process/money", test_money);
   ADD ("/process/link", test_link);
   ADD ("/process/link/lookbehind", test_link_lookbehind);
+  ADD ("/process/link/tag-suggestion", test_link_tag_suggestion);
   ADD ("/process/roles", test_roles);
   ADD ("/process/list/import", test_list_import);
   ADD ("/process/list/errors", test_list_errors);
