@@ -171,7 +171,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   guint sigint, sigterm;
   gboolean interrupted;
   gint64 people_before, orgs_before;
-  gint64 link_mark;
+  gint64 link_mark, person_mark;
   int status = SG_EXIT_OK;
 
   if (!sg_cli_parse ("import", "[PATH...]",
@@ -202,6 +202,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);
   link_mark = sg_process_link_watermark (store);
+  person_mark = sg_leads_person_watermark (store);
   importer = sg_importer_new (store, config->identity);
   job.importer = importer;
   job.paths = (char **) paths->pdata;
@@ -253,6 +254,9 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       printf ("Sales processes: %u interaction%s linked, %u stage suggestion%s\n", linked, linked == 1 ? "" : "s",
               suggested, suggested == 1 ? "" : "s");
     }
+    /* Lead sources: new contacts from an analyst's or manager's mail are credited to them. */
+    if (!sg_cli_credit_captured (config, store, person_mark, NULL))
+      status = SG_EXIT_FAILED;
   }
   if (interrupted || job.failed_paths > 0)
     status = SG_EXIT_FAILED;

@@ -618,3 +618,133 @@ sg_lead_source_list (SgStore *store, GError **error)
   }
   return t;
 }
+
+gint64
+sg_leads_person_watermark (SgStore *store)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT coalesce(max(id), 0) FROM people", NULL);
+  gint64 id = 0;
+
+  if (stmt == NULL)
+    return 0;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return id;
+}
+
+/* "referral:ADDRESS" or "management:ADDRESS" when @address is one of the team, else NULL. */
+static const char *
+team_prefix (GHashTable *analysts, GHashTable *managers, const char *address)
+{
+  if (g_hash_table_contains (managers, address))
+    return "management:";
+  if (g_hash_table_contains (analysts, address))
+    return "referral:";
+  return NULL;
+}
+
+static GHashTable *
+address_set (const char *const *list)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; list && list[i]; i++) {
+    char *norm = sg_address_normalize (list[i], NULL);
+
+    if (norm != NULL)
+      g_hash_table_add (set, norm);
+  }
+  return set;
+}
+
+gboolean
+sg_leads_credit_captured (SgStore *store, const char *const *analysts, const char *const *managers,
+                          gint64 after_person_id, guint *n_credited, GError **error)
+{
+  g_autoptr (GHashTable) a_set = address_set (analysts);
+  g_autoptr (GHashTable) m_set = address_set (managers);
+  g_autoptr (GArray) people = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *stmt;
+  guint credited = 0;
+  int rc;
+
+  if (n_credited)
+    *n_credited = 0;
+  if (g_hash_table_size (a_set) == 0 && g_hash_table_size (m_set) == 0)
+    return TRUE;
+  if (!sg_store_begin (store, error))
+    return FALSE;
+  stmt = _sg_store_prepare (store,
+      "SELECT p.id FROM people p WHERE p.id > ? AND p.kind = 'contact' "
+      "AND NOT EXISTS (SELECT 1 FROM person_lead_sources s WHERE s.person_id = p.id) ORDER BY p.id", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, after_person_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    gint64 id = sqlite3_column_int64 (stmt, 0);
+
+    g_array_append_val (people, id);
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "credit");
+    goto fail;
+  }
+  for (guint i = 0; i < people->len; i++) {
+    gint64 pid = g_array_index (people, gint64, i), source;
+    g_autofree char *who = NULL;
+    g_autofree char *address = NULL;
+    g_autofree char *key = NULL;
+    JsonBuilder *b;
+
+    /* The team's addresses among the participants of the person's first interaction, the
+     * sender first. */
+    stmt = _sg_store_prepare (store,
+        "SELECT a2.address FROM participants pa2 JOIN addresses a2 ON a2.id = pa2.address_id "
+        "WHERE pa2.interaction_id = (SELECT i.id FROM addresses a JOIN participants pa ON pa.address_id = a.id "
+        "  JOIN interactions i ON i.id = pa.interaction_id WHERE a.person_id = ?1 AND i.bulk = 0 "
+        "  ORDER BY i.date_utc, i.id LIMIT 1) "
+        "ORDER BY pa2.role != 'from', pa2.role != 'sender', pa2.role, a2.id", error);
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_int64 (stmt, 1, pid);
+    while (who == NULL && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      const char *addr = _SG_COL_TEXT (stmt, 0);
+      const char *prefix = team_prefix (a_set, m_set, addr);
+
+      if (prefix != NULL)
+        who = g_strconcat (prefix, addr, NULL);
+    }
+    sqlite3_reset (stmt);
+    if (who == NULL)
+      continue;
+    if ((source = _sg_lead_source_id (store, who, error)) < 0)
+      goto fail;
+    stmt = _sg_store_prepare (store,
+        "INSERT INTO person_lead_sources (person_id, lead_source_id, added_at) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING", error);
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_int64 (stmt, 1, pid);
+    sqlite3_bind_int64 (stmt, 2, source);
+    sqlite3_bind_int64 (stmt, 3, _sg_now ());
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      goto fail;
+    address = _sg_person_address (store, pid);
+    key = g_strdup_printf ("%s|%s", address ? address : "", who);
+    b = _sg_json_begin ();
+    _sg_json_str (b, "credited_to", strchr (who, ':') + 1);
+    if (!_sg_log_json (store, "person_lead_source", key, "add", b, error))
+      goto fail;
+    credited++;
+  }
+  if (!sg_store_commit (store, error))
+    return FALSE;
+  if (n_credited)
+    *n_credited = credited;
+  return TRUE;
+fail:
+  sg_store_rollback (store);
+  return FALSE;
+}

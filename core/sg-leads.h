@@ -66,6 +66,22 @@ SG_API gboolean sg_list_import (SgStore *store, SgIdentity *identity, const char
                                 const SgListOptions *options, SgListStats *stats,
                                 SgTable **rejected, GCancellable *cancellable, GError **error);
 
+/* The highest person row id now: give it to sg_leads_credit_captured() after an import.
+ * Returns: the id, 0 for none or on error. */
+SG_API gint64 sg_leads_person_watermark (SgStore *store);
+
+/* Credits the contacts made after @after_person_id (0: all contacts without a lead source)
+ * to the analyst or manager whose mail they were first seen in: among the participants of
+ * the contact's first interaction, the sender if it is one of @analysts or @managers, else
+ * the first of them in the To/Cc lists. An analyst's contacts get the lead source
+ * "referral:ADDRESS" (kind analyst-referral), a manager's "management:ADDRESS" (kind
+ * management), credited_to ADDRESS. Contacts that already have a lead source are left alone.
+ * @analysts, @managers: nullable NULL-terminated address lists (normalised here).
+ * @n_credited: (out) (optional). Returns: FALSE with SG_STORE_ERROR. */
+SG_API gboolean sg_leads_credit_captured (SgStore *store, const char *const *analysts,
+                                          const char *const *managers, gint64 after_person_id,
+                                          guint *n_credited, GError **error);
+
 /* Lead sources: name, kind, detail, credited_to, people; detail: builtin. */
 SG_API SgTable *sg_lead_source_list (SgStore *store, GError **error);
 

@@ -21,7 +21,7 @@ tap = sg.start(sg.Tap())
 ME = 'Julia Hoffmann <julia@ourco.example>'
 STORE = sg.path('store.db')
 CONF = sg.write_config(sg.path('salesgetter.conf'), name='Julia Hoffmann', addresses=('julia@ourco.example',),
-                       internal_domains=('ourco.example',))
+                       internal_domains=('ourco.example',), extra='[team]\nmanagers=max@ourco.example\n')
 # pipelines.conf beside the config is read without a [process] key: a second pipeline.
 with open(sg.path('pipelines.conf'), 'w') as f:
     f.write('[pipeline licence]\ndescription=Data licences\nstages=trial;offer;signed;dropped\n'
@@ -42,6 +42,9 @@ MAIL = [
     ('g1@globex.de', 'Hans Meier <hans@globex.de>', [ME], 'Anfrage Studie', D['03-04']),
     ('g2@ourco.example', ME, ['Hans Meier <hans@globex.de>'], 'Re: Anfrage Studie', D['03-05']),
     ('i1@initech.de', 'Peter Gibbons <peter@initech.de>', [ME], 'Negotiation of the contract terms', D['04-01']),
+    # A manager's introduction, the user in Cc: Kate is credited to the manager.
+    ('w1@ourco.example', 'Max Manager <max@ourco.example>', ['Kate Kane <kate@wayne.com>', ME], 'Introduction',
+     D['03-04']),
 ]
 for mid, frm, to, subj, date in MAIL:
     sg.put(MD, sg.make_message(mid, frm, to=to, subject=subj, date=date))
@@ -77,7 +80,17 @@ def count_processes():
 # --- import --------------------------------------------------------------------------------
 r = sgc('import', MD)
 ok(r, 'import the scenario mailbox')
-tap.eq(sg.parse_summary(r.out), (6, 6, 0, 0), 'six interactions imported')
+tap.eq(sg.parse_summary(r.out), (7, 7, 0, 0), 'seven interactions imported')
+# The user's role is analyst (the default): the contacts first seen in her mail are credited to
+# her; Kate, first seen in the manager Max's mail ([team] managers), to him.
+sources = {s['name']: s for s in js(sgc('import-list', '--sources', '--format', 'json'))}
+tap.eq((sources.get('referral:julia@ourco.example', {}).get('kind'),
+        sources.get('referral:julia@ourco.example', {}).get('credited_to'),
+        sources.get('referral:julia@ourco.example', {}).get('people')),
+       ('analyst-referral', 'julia@ourco.example', 4), 'Jane, Bob, Hans and Peter are credited to the analyst')
+tap.eq((sources.get('management:max@ourco.example', {}).get('kind'),
+        sources.get('management:max@ourco.example', {}).get('people')), ('management', 1),
+       'Kate is credited to the manager who introduced her')
 
 # --- processes -----------------------------------------------------------------------------
 r = sgc('process', 'new', '--org', 'acme.com', '--deliverable', 'Demand forecast', '--type', 'forecasting',
@@ -228,9 +241,10 @@ def roles():
 
 # Jane: acme won F (customer) where she decides (buyer). Bob: customer (acme), an influencer on
 # F and user on the lost R: neither buyer nor consumer. Hans: Globex won G (customer), a buyer
-# on it. Peter: Initech's I is open (lead).
+# on it. Peter: Initech's I is open (lead). Kate: only an introduction by a colleague (suspect).
 tap.eq(roles(), {'jane@acme.com': ['customer/rule', 'buyer/rule'], 'bob@acme.com': ['customer/rule'],
-                 'hans@globex.de': ['customer/rule', 'buyer/rule'], 'peter@initech.de': ['lead/rule']},
+                 'hans@globex.de': ['customer/rule', 'buyer/rule'], 'peter@initech.de': ['lead/rule'],
+                 'kate@wayne.com': ['suspect/rule']},
        'roles derived from the processes')
 ok(sgc('role', 'remove', 'hans@globex.de', 'buyer', '--reason', 'only signs'), 'a person removes a role')
 ok(sgc('role', 'set', 'peter@initech.de', 'prospect'), 'a person sets a role')
