@@ -894,7 +894,11 @@ sg_process_set_field (SgStore *store, const char *uuid, SgProcessField field, co
     _sg_json_str (b, keys[field], text);
   else
     _sg_json_int (b, keys[field], n);
-  (void) actor;
+  {
+    g_autofree char *by = norm_actor (actor);
+
+    _sg_json_str (b, "updated_by", by);
+  }
   if (!log_process (store, uuid, b, error))
     goto fail;
   return sg_store_commit (store, error);
