@@ -313,11 +313,27 @@ fails(sgc('import-list', NOMAIL), 1, 'no email address column (the header has: n
 ok(sgc('role', 'derive'), 'derive after the list')
 tap.eq(roles().get('ann@umbrella.de'), ['suspect/rule'], 'a person from a list is a suspect')
 
+# --- the daemon links what it captures -----------------------------------------------------
+# Kate's Wayne gets a process; a new message from her lands in a Maildir the daemon scans.
+ok(sgc('process', 'new', '--org', 'wayne.com', '--deliverable', 'Scenario study', '--opened', '2026-03-01',
+       '-c', 'kate@wayne.com:champion'), 'a process for Wayne')
+MD2 = sg.path('Maildir2')
+sg.make_maildir(MD2)
+sg.put(MD2, sg.make_message('w2@wayne.com', 'Kate Kane <kate@wayne.com>', to=[ME],
+                            subject='Please send a quote for the scenario study', date=D['04-01']))
+CONF2 = sg.write_config(sg.path('daemon.conf'), name='Julia Hoffmann', addresses=('julia@ourco.example',),
+                        internal_domains=('ourco.example',), maildirs=(MD2,))
+r = sg.run([sg.SYNCD, '--config', CONF2, '--store', STORE, '--once'], timeout=60)
+ok(r, 'salesgetter-syncd --once')
+wayne = js(sgc('process', 'list', '--org', 'wayne.com', '--format', 'json'))
+tap.eq((wayne[0]['links'], wayne[0]['open_suggestions']) if wayne else None, (1, 1),
+       'the daemon linked the new message to Wayne\'s process and suggested a stage ("quote": proposal)')
+
 # --- the change log ------------------------------------------------------------------------
 tap.eq(sg.scalar(STORE, "SELECT count(*) FROM changes WHERE entity = 'stage_history' AND natural_key = ?", (F,)),
        5, 'F\'s five history entries are in the change log by its UUID')
-tap.eq(sg.scalar(STORE, "SELECT count(DISTINCT natural_key) FROM changes WHERE entity = 'process'"), 4,
-       'four processes in the change log')
+tap.eq(sg.scalar(STORE, "SELECT count(DISTINCT natural_key) FROM changes WHERE entity = 'process'"), 5,
+       'five processes in the change log')
 tap.ok(sg.scalar(STORE, "SELECT count(*) FROM changes WHERE entity = 'interaction_link' AND "
                         "natural_key = ? AND op = 'add'", ('a3@acme.com|' + F,)) == 1,
        'the manual link is logged by Message-ID and UUID')
