@@ -943,6 +943,24 @@ change_contact (SgStore *store, const char *uuid, const char *address, const cha
     return FALSE;
   if (!load_proc (store, uuid, &p, error) || (person = require_person (store, address, error)) < 0)
     goto fail;
+  if (add) {
+    /* The contacts are the customer's side: not the user, not colleagues. */
+    g_autofree char *kind = NULL;
+
+    stmt = _sg_store_prepare (store, "SELECT kind FROM people WHERE id = ?", error);
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_int64 (stmt, 1, person);
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+      kind = g_strdup (_SG_COL_TEXT (stmt, 0));
+    sqlite3_reset (stmt);
+    if (g_strcmp0 (kind, "contact") != 0) {
+      g_set_error (error, SG_PROCESS_ERROR, SG_PROCESS_ERROR_INVALID,
+                   "%s is %s, not a contact of the customer's side", address,
+                   g_strcmp0 (kind, "self") == 0 ? "you" : "a colleague");
+      goto fail;
+    }
+  }
   if (add)
     stmt = _sg_store_prepare (store,
         "INSERT INTO process_contacts (process_id, person_id, part, added_by, added_at) VALUES (?, ?, ?, ?, ?) "

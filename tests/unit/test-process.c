@@ -427,6 +427,10 @@ test_create_errors (Fixture *f, gconstpointer data)
   g_assert_false (sg_process_add_contact (f->store, first, "jane@acme.com", "boss", NULL, &error));
   g_assert_error (error, SG_PROCESS_ERROR, SG_PROCESS_ERROR_INVALID);
   g_clear_error (&error);
+  g_assert_false (sg_process_add_contact (f->store, first, "me@ourco.example", "buyer", NULL, &error));
+  g_assert_error (error, SG_PROCESS_ERROR, SG_PROCESS_ERROR_INVALID);
+  g_assert_true (sg_test_contains (error->message, "me@ourco.example is you, not a contact"));
+  g_clear_error (&error);
   /* References: a prefix, the local number, an unknown one. */
   {
     g_autofree char *prefix = g_strndup (first, 8);
