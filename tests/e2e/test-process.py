@@ -196,6 +196,11 @@ tap.eq([(h['event'], h['from_stage'], h['to_stage'], h['by']) for h in show['his
         ('move', 'closed won', 'follow-up', 'julia@ourco.example')], 'F: the stage history, who and from where')
 tap.eq([(c['email'], c['part']) for c in show['contact_list']],
        [('jane@acme.com', 'decision-maker'), ('bob@acme.com', 'influencer')], 'F: its contacts and their parts')
+r = sgc('process', 'show', F)
+ok(r, 'process show (table)')
+tap.ok(re.search(r'^stage +follow-up$', r.out, re.M) and re.search(r'^value +48000\.00$', r.out, re.M)
+       and '\nStage history\n' in r.out and '\nLinked interactions\n' in r.out,
+       'process show prints the fields and the sections for people', r.out)
 rshow = js(sgc('process', 'show', R, '--format', 'json'))[0]
 tap.eq((rshow['status'], rshow['stage'], rshow['lost_reason']), ('lost', 'closed lost', 'went with a competitor'),
        'R: lost, with the last reason')
