@@ -131,3 +131,37 @@ sg_cli_get_format (SgGlobalOptions *globals, SgFormat *format)
   }
   return TRUE;
 }
+
+int
+sg_cli_exit_for (const GError *error)
+{
+  if (error == NULL)
+    return SG_EXIT_FAILED;
+  if (error->domain == SG_PROCESS_ERROR) {
+    switch (error->code) {
+    case SG_PROCESS_ERROR_NOT_FOUND:
+    case SG_PROCESS_ERROR_AMBIGUOUS:
+    case SG_PROCESS_ERROR_UNKNOWN_PIPELINE:
+    case SG_PROCESS_ERROR_UNKNOWN_STAGE:
+      return SG_EXIT_NOT_FOUND;
+    case SG_PROCESS_ERROR_INVALID_MOVE:
+    case SG_PROCESS_ERROR_DUPLICATE:
+      return SG_EXIT_REFUSED;
+    case SG_PROCESS_ERROR_INVALID:
+      return SG_EXIT_USAGE;
+    default:
+      return SG_EXIT_FAILED;
+    }
+  }
+  if (error->domain == SG_ROLE_ERROR)
+    return error->code == SG_ROLE_ERROR_NOT_FOUND ? SG_EXIT_NOT_FOUND : SG_EXIT_USAGE;
+  return SG_EXIT_FAILED;
+}
+
+const char *
+sg_cli_actor (SgConfig *config)
+{
+  const char *const *addresses = config ? sg_identity_get_addresses (config->identity) : NULL;
+
+  return addresses && addresses[0] ? addresses[0] : NULL;
+}

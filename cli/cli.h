@@ -4,6 +4,8 @@
 #include <sg.h>
 #include "sg-config.h"
 
+#include <json-glib/json-glib.h>
+
 G_BEGIN_DECLS
 
 /* Exit codes users and scripts rely on (DESIGN.md section 2). */
@@ -11,6 +13,8 @@ enum {
   SG_EXIT_OK = 0,
   SG_EXIT_FAILED = 1,
   SG_EXIT_USAGE = 2,
+  SG_EXIT_NOT_FOUND = 3, /* a process, organisation, person, stage or pipeline named is unknown */
+  SG_EXIT_REFUSED = 4,   /* the sales rules refuse it: a move out of a closed stage, a duplicate */
 };
 
 typedef enum {
@@ -36,6 +40,29 @@ int sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_people (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_orgs (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals);
+/* Sales processes (issue 4): cmd-process.c, cmd-role.c, cmd-note.c, cmd-import-list.c. */
+int sg_cmd_process (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_role (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_note (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_request (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals);
+
+/* Credits the contacts made after @after_person_id to the analyst or manager whose mail they
+ * came from ([team] analysts/managers, and the user per [identity] role). Prints the error
+ * and returns FALSE. */
+gboolean sg_cli_credit_captured (SgConfig *config, SgStore *store, gint64 after_person_id, guint *n_credited);
+
+/* The exit status for a failed operation: SG_EXIT_NOT_FOUND, SG_EXIT_REFUSED, SG_EXIT_USAGE
+ * (a bad value) or SG_EXIT_FAILED. */
+int sg_cli_exit_for (const GError *error);
+
+/* The address the user acts as (the first [identity] address), or NULL. (transfer none) */
+const char *sg_cli_actor (SgConfig *config);
+
+/* @table as a JSON array of objects, as --format json prints it. (transfer full) */
+JsonNode *sg_output_table_to_json (const SgTable *table);
+/* Prints @node (pretty) on stdout. */
+void sg_output_json_node (JsonNode *node);
 
 /* Parses a subcommand's options (its own @entries plus --store, --config and, when
  * @with_format, --format). Prints the error and returns FALSE on a usage error. */

@@ -174,6 +174,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   guint sigint, sigterm;
   gboolean interrupted;
   gint64 people_before, orgs_before;
+  gint64 link_mark, person_mark;
   int status = SG_EXIT_OK;
 
   if (!sg_cli_parse ("import", "[PATH...]",
@@ -207,6 +208,8 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
 
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);
+  link_mark = sg_process_link_watermark (store);
+  person_mark = sg_leads_person_watermark (store);
   importer = sg_importer_new (store, config->identity);
   sg_importer_set_parse_threads (importer, (guint) jobs);
   job.importer = importer;
@@ -247,6 +250,22 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   }
   if (!quiet)
     print_summary (store, importer, interrupted, people_before, orgs_before);
+  {
+    /* Sales processes: the new interactions go to their organisation's open process. */
+    g_autoptr (GError) link_error = NULL;
+    guint linked = 0, suggested = 0;
+
+    if (!sg_process_link_auto (store, link_mark, &linked, &suggested, &link_error)) {
+      sg_cli_error ("import: linking to sales processes failed: %s", link_error->message);
+      status = SG_EXIT_FAILED;
+    } else if (!quiet && linked > 0) {
+      printf ("Sales processes: %u interaction%s linked, %u stage suggestion%s\n", linked, linked == 1 ? "" : "s",
+              suggested, suggested == 1 ? "" : "s");
+    }
+    /* Lead sources: new contacts from an analyst's or manager's mail are credited to them. */
+    if (!sg_cli_credit_captured (config, store, person_mark, NULL))
+      status = SG_EXIT_FAILED;
+  }
   if (interrupted || job.failed_paths > 0)
     status = SG_EXIT_FAILED;
   g_clear_error (&job.error);

@@ -12,6 +12,12 @@ static const SgCommand commands[] = {
   { "people", sg_cmd_people, "List the people you are in contact with" },
   { "orgs", sg_cmd_orgs, "List the organisations you are in contact with" },
   { "show", sg_cmd_show, "Show a person's or an organisation's timeline of interactions" },
+  /* Sales processes (issue 4). */
+  { "process", sg_cmd_process, "Sales processes: new, list, show, move, close, reopen, link" },
+  { "role", sg_cmd_role, "Buying-process roles of people: list, set, remove, derive" },
+  { "note", sg_cmd_note, "Customer-experience notes: add, list" },
+  { "request", sg_cmd_request, "Requests the company could not fulfil: add, list" },
+  { "import-list", sg_cmd_import_list, "Import a prospect list (CSV) as a lead source" },
 };
 
 static void
@@ -24,9 +30,9 @@ usage (FILE *out)
            "\n"
            "Commands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].summary);
   fprintf (out,
-           "  %-8s %s\n"
+           "  %-12s %s\n"
            "\n"
            "Global options:\n"
            "  --store FILE    the store to use (default $SALESGETTER_STORE, [store] path in the\n"
@@ -36,7 +42,8 @@ usage (FILE *out)
            "  -h, --help      this help\n"
            "\n"
            "Run 'salesgetter COMMAND --help' for a command's options, 'man salesgetter-COMMAND'\n"
-           "for its manual. Exit status: 0 success, 1 failure, 2 usage error.\n",
+           "for its manual. Exit status: 0 success, 1 failure, 2 usage error, 3 not found,\n"
+           "4 refused by the sales rules (see salesgetter(1)).\n",
            "help", "Show this help, or a command's help");
 }
 

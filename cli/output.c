@@ -104,13 +104,10 @@ output_text (const SgTable *t)
   g_string_free (line, TRUE);
 }
 
-static void
-output_json (const SgTable *t)
+JsonNode *
+sg_output_table_to_json (const SgTable *t)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *text = NULL;
   guint nc = sg_table_get_n_columns (t);
 
   json_builder_begin_array (b);
@@ -139,11 +136,27 @@ output_json (const SgTable *t)
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
+  return json_builder_get_root (b);
+}
+
+void
+sg_output_json_node (JsonNode *node)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, node);
   json_generator_set_pretty (gen, TRUE);
   text = json_generator_to_data (gen, NULL);
   puts (text);
+}
+
+static void
+output_json (const SgTable *t)
+{
+  g_autoptr (JsonNode) root = sg_output_table_to_json (t);
+
+  sg_output_json_node (root);
 }
 
 static void

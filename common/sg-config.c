@@ -17,6 +17,8 @@ static const struct {
   { "identity", { "name", "addresses", "internal-domains", "role", NULL } },
   { "store", { "path", NULL } },
   { "maildir", { "paths", NULL } },
+  { "process", { "pipelines", NULL } },
+  { "team", { "analysts", "managers", NULL } },
 };
 
 char *
@@ -33,6 +35,9 @@ sg_config_free (SgConfig *config)
   g_free (config->path);
   sg_identity_unref (config->identity);
   g_free (config->store_path);
+  g_free (config->pipelines_path);
+  g_strfreev (config->team_analysts);
+  g_strfreev (config->team_managers);
   g_strfreev (config->maildirs);
   g_free (config);
 }
@@ -127,6 +132,39 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
   store = g_key_file_get_string (kf, "store", "path", NULL);
   if (store != NULL && *g_strstrip (store))
     config->store_path = expand_path (store, path);
+
+  {
+    /* [process] pipelines: the pipelines file (sales processes). */
+    g_autofree char *pipelines = g_key_file_get_string (kf, "process", "pipelines", NULL);
+
+    if (pipelines != NULL && *g_strstrip (pipelines))
+      config->pipelines_path = expand_path (pipelines, path);
+  }
+
+  {
+    /* [team] analysts, managers: colleagues whose captured contacts are credited to them. */
+    static const char *const team_keys[] = { "analysts", "managers" };
+    char ***slots[] = { &config->team_analysts, &config->team_managers };
+
+    for (guint k = 0; k < G_N_ELEMENTS (team_keys); k++) {
+      g_auto (GStrv) list = g_key_file_get_string_list (kf, "team", team_keys[k], NULL, NULL);
+      GPtrArray *out = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+
+      for (guint i = 0; list && list[i]; i++) {
+        char *norm;
+
+        g_strstrip (list[i]);
+        if (*list[i] == '\0')
+          continue;
+        if ((norm = sg_address_normalize (list[i], &local)) == NULL) {
+          g_ptr_array_free (out, TRUE);
+          return invalid (error, path, "team", team_keys[k], local);
+        }
+        g_ptr_array_add (out, norm);
+      }
+      *slots[k] = (char **) g_ptr_array_free (out, FALSE);
+    }
+  }
 
   maildirs = g_key_file_get_string_list (kf, "maildir", "paths", NULL, NULL);
   dirs = g_ptr_array_new_null_terminated (4, g_free, TRUE);

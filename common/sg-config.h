@@ -4,6 +4,10 @@
  *   [identity] name, addresses (list), internal-domains (list), role
  *   [store]    path
  *   [maildir]  paths (list): Maildirs the daemon watches
+ *   [team]     analysts, managers (lists of addresses): colleagues whose captured
+ *              contacts are credited to them as lead source
+ *   [process]  pipelines: the sales pipelines file (default: pipelines.conf beside the
+ *              config, when it exists)
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -26,6 +30,9 @@ typedef struct {
   SgIdentity *identity;
   char *store_path;    /* nullable: from [store] path */
   char **maildirs;     /* NULL-terminated, expanded (~ and relative to the file) */
+  char *pipelines_path; /* nullable: from [process] pipelines, expanded */
+  char **team_analysts; /* nullable, NULL-terminated, normalised: [team] analysts */
+  char **team_managers; /* nullable, NULL-terminated, normalised: [team] managers */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an

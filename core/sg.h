@@ -8,4 +8,8 @@
 #include "sg-message.h"
 #include "sg-import.h"
 #include "sg-query.h"
+#include "sg-pipeline.h"
+#include "sg-process.h"
+#include "sg-roles.h"
+#include "sg-leads.h"
 #include "sg-autocleanups.h"

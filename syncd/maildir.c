@@ -27,6 +27,7 @@ struct _SgMaildirSource {
   gboolean rescan_needed;
   GPtrArray *queued;    /* file paths that arrived during a scan */
   guint retry_id;       /* a failed rescan's retry */
+  gint64 link_mark;     /* interactions up to this row id were offered to sales processes */
 };
 
 static void watch_tree (SgMaildirSource *self, const char *dir, int depth);
@@ -83,6 +84,26 @@ import_file (SgMaildirSource *self, const char *path)
     g_warning ("%s: %s", path, error->message);
 }
 
+/* Sales processes: what was stored since the last call goes to its organisation's open
+ * process (with stage suggestions). Main thread only, never during a scan. */
+static void
+link_new (SgMaildirSource *self)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 mark = sg_process_link_watermark (self->store);
+  guint linked = 0;
+
+  if (mark <= self->link_mark)
+    return;
+  if (!sg_process_link_auto (self->store, self->link_mark, &linked, NULL, &error)) {
+    g_warning ("%s: linking to sales processes failed: %s", self->root, error->message);
+    return;
+  }
+  self->link_mark = mark;
+  if (linked > 0)
+    g_debug ("%s: %u interactions linked to sales processes", self->root, linked);
+}
+
 static void
 flush (SgMaildirSource *self)
 {
@@ -90,6 +111,8 @@ flush (SgMaildirSource *self)
 
   if (!sg_importer_flush (self->importer, &error))
     g_warning ("cannot commit to the store: %s", error->message);
+  else
+    link_new (self);
 }
 
 static void start_scan (SgMaildirSource *self);
@@ -202,6 +225,7 @@ scan_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
   } else {
     g_message ("%s: scanned; %u interactions stored so far, %u skipped", self->root, stats->imported,
                stats->skipped);
+    link_new (self);
   }
   for (guint i = 0; i < self->queued->len; i++)
     import_file (self, self->queued->pdata[i]);
@@ -251,6 +275,7 @@ sg_maildir_source_new (const char *root, const char *store_path, SgIdentity *ide
   self->root = g_canonicalize_filename (root, NULL);
   self->store = store;
   self->importer = sg_importer_new (store, identity);
+  self->link_mark = sg_process_link_watermark (store);
   self->fd = fd;
   self->wd_paths = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->wd_files = g_hash_table_new (g_direct_hash, g_direct_equal);
