@@ -7,5 +7,6 @@
 #include "sg-store.h"
 #include "sg-message.h"
 #include "sg-import.h"
+#include "sg-imap.h"
 #include "sg-query.h"
 #include "sg-autocleanups.h"
