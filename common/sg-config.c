@@ -121,6 +121,21 @@ load_imap (SgConfig *config, GKeyFile *kf, const char *group, GPtrArray *warning
   probe = sg_imap_account_new (a->name, a->url, &local);
   if (probe == NULL)
     return invalid (error, path, group, "url", local);
+  if (a->user)
+    sg_imap_account_set_user (probe, a->user);
+  /* Two groups for one mailbox would share (and fight over) its state in the store. */
+  for (guint i = 0; i + 1 < config->imap->len; i++) {
+    const SgConfigImap *other = config->imap->pdata[i];
+    g_autoptr (SgImapAccount) o = sg_imap_account_new (other->name, other->url, NULL);
+
+    if (o && other->user)
+      sg_imap_account_set_user (o, other->user);
+    if (o && strcmp (sg_imap_account_get_uri (o), sg_imap_account_get_uri (probe)) == 0) {
+      g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] is the same account (%s) as [imap %s]",
+                   path, group, sg_imap_account_get_uri (probe), other->name);
+      return FALSE;
+    }
+  }
   if ((a->password != NULL) + (a->password_command != NULL) + (a->token_command != NULL) > 1) {
     g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID,
                  "%s: [%s]: give one of password, password-command and oauth2-token-command", path, group);
@@ -130,7 +145,7 @@ load_imap (SgConfig *config, GKeyFile *kf, const char *group, GPtrArray *warning
   if (poll != NULL) {
     guint64 v = 0;
 
-    if (!g_ascii_string_to_unsigned (poll, 10, 10, 7 * 24 * 3600, &v, &local))
+    if (!g_ascii_string_to_unsigned (poll, 10, 1, 7 * 24 * 3600, &v, &local))
       return invalid (error, path, group, "poll-interval", local);
     a->poll_interval = (guint) v;
   }

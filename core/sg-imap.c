@@ -1733,8 +1733,9 @@ sg_imap_account_sync (SgImapAccount *account, SgImporter *importer, GCancellable
     else
       named = g_error_new (local->domain, local->code, "account %s (%s): %s", account->name, account->uri,
                            local->message);
+    /* The status names the account in its own columns: the error is kept without it. */
     if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      write_status (s.store, s.source_id, account->name, named, FALSE, (gint64) s.pending, NULL);
+      write_status (s.store, s.source_id, account->name, local, FALSE, (gint64) s.pending, NULL);
     g_propagate_error (error, g_steal_pointer (&named));
     return FALSE;
   }
