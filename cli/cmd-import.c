@@ -196,7 +196,10 @@ prompt_password (const char *uri)
 static SgImapAccount *
 account_for_url (SgConfig *config, const char *url, GError **error)
 {
-  g_autoptr (SgImapAccount) wanted = sg_imap_account_new (url, url, error);
+  g_autoptr (GUri) parsed = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  /* The account is named by its URL, unless that holds a password (which is refused). */
+  const char *name = parsed && g_uri_get_password (parsed) == NULL ? url : "on the command line";
+  g_autoptr (SgImapAccount) wanted = sg_imap_account_new (name, url, error);
   g_autofree char *password = NULL;
 
   if (wanted == NULL)

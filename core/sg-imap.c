@@ -69,19 +69,36 @@ update_uri (SgImapAccount *a)
                             v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
 }
 
+/* @url with a password in it replaced by "***", for messages. */
+static char *
+redact (const char *url)
+{
+  const char *start = strstr (url, "://"), *at, *colon;
+
+  if (start == NULL)
+    return g_strdup (url);
+  start += 3;
+  at = strchr (start, '@');
+  colon = at ? memchr (start, ':', (gsize) (at - start)) : NULL;
+  if (colon == NULL)
+    return g_strdup (url);
+  return g_strdup_printf ("%.*s***%s", (int) (colon + 1 - url), url, at);
+}
+
 SgImapAccount *
-sg_imap_account_new (const char *name, const char *url, GError **error)
+sg_imap_account_new (const char *name, const char *url_in, GError **error)
 {
   g_autoptr (GUri) uri = NULL;
   g_autoptr (GError) local = NULL;
+  g_autofree char *url = NULL;
   SgImapAccount *a;
   const char *scheme;
 
-  g_return_val_if_fail (name != NULL && url != NULL, NULL);
-  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, &local);
+  g_return_val_if_fail (name != NULL && url_in != NULL, NULL);
+  url = redact (url_in);
+  uri = g_uri_parse (url_in, G_URI_FLAGS_HAS_PASSWORD, &local);
   if (uri == NULL) {
-    g_set_error (error, SG_IMAP_ERROR, SG_IMAP_ERROR_URL, "account %s: %s: not a URL (%s)", name, url,
-                 local->message);
+    g_set_error (error, SG_IMAP_ERROR, SG_IMAP_ERROR_URL, "account %s: %s: not a URL", name, url);
     return NULL;
   }
   scheme = g_uri_get_scheme (uri);
