@@ -533,7 +533,7 @@ read_response (Conn *c, Response *r, GError **error)
     gsize len;
     guint64 lit;
 
-    while ((nl = memchr (c->in->data + c->pos, '\n', c->in->len - c->pos)) == NULL) {
+    while ((nl = c->in->len > c->pos ? memchr (c->in->data + c->pos, '\n', c->in->len - c->pos) : NULL) == NULL) {
       if (c->in->len - c->pos + r->text->len > MAX_LINE_BYTES)
         return fail (c, error, SG_IMAP_ERROR_TOO_LARGE, "a response of more than %" G_GSIZE_FORMAT " bytes",
                      MAX_LINE_BYTES);

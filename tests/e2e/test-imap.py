@@ -402,6 +402,129 @@ def starttls_and_errors():
 tap.run('STARTTLS and errors', starttls_and_errors)
 
 
+# --- a server that misbehaves -----------------------------------------------------------------------
+
+class FakeServer:
+    """A TLS IMAP server (the test's certificate) that serves INBOX with messages 1 and 2, and
+    message 3 announced at 70 MB; when fetching bodies it misbehaves as @mode says: 'drop'
+    closes the connection half-way through message 2, 'garbage' answers with HTTP after
+    message 1, 'longline' sends 2 MB without a line end, 'bye' says BYE; 'ok' behaves."""
+
+    def __init__(self):
+        import socket
+        import ssl
+        import threading
+        self.mode = 'ok'
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(dv.cert, dv.key)
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.messages = {uid: sg.make_message('fake-%d@fake.example' % uid, 'Fay Fake <fay@fake-co.example>',
+                                              subject='Fake %d' % uid).replace(b'\n', b'\r\n')
+                         for uid in (1, 2)}
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+                conn = self.ctx.wrap_socket(raw, server_side=True)
+                self.session(conn)
+            except Exception:  # noqa: BLE001 - a client that went away
+                pass
+
+    def session(self, conn):
+        f = conn.makefile('rwb', buffering=0)
+        f.write(b'* OK fake IMAP ready\r\n')
+        while True:
+            line = f.readline()
+            if not line:
+                return
+            tag, _, rest = line.decode().strip().partition(' ')
+            cmd = rest.upper()
+            if cmd.startswith('CAPABILITY'):
+                f.write(b'* CAPABILITY IMAP4rev1\r\n%s OK done\r\n' % tag.encode())
+            elif cmd.startswith('LOGIN'):
+                f.write(b'%s OK logged in\r\n' % tag.encode())
+            elif cmd.startswith('LIST'):
+                f.write(b'* LIST () "/" INBOX\r\n%s OK done\r\n' % tag.encode())
+            elif cmd.startswith('EXAMINE'):
+                f.write(b'* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 4] x\r\n%s OK [READ-ONLY] x\r\n'
+                        % tag.encode())
+            elif 'RFC822.SIZE' in cmd:
+                out = b''
+                for uid in (1, 2):
+                    out += b'* %d FETCH (UID %d RFC822.SIZE %d)\r\n' % (uid, uid, len(self.messages[uid]))
+                out += b'* 3 FETCH (UID 3 RFC822.SIZE 73400320)\r\n'
+                f.write(out + b'%s OK done\r\n' % tag.encode())
+            elif 'BODY.PEEK[]' in cmd:
+                m = re.search(r'FETCH (\S+)', cmd)
+                uids = set()
+                for part in m.group(1).split(','):
+                    a, _, b = part.partition(':')
+                    uids.update(range(int(a), int(b or a) + 1))
+                for uid in sorted(uids):
+                    body = self.messages[uid]
+                    head = b'* %d FETCH (UID %d BODY[] {%d}\r\n' % (uid, uid, len(body))
+                    if uid == 2 and self.mode == 'drop':
+                        f.write(head + body[:40])
+                        conn.close()
+                        return
+                    if uid == 2 and self.mode == 'garbage':
+                        f.write(b'HTTP/1.1 400 Bad Request\r\n\r\n')
+                        continue
+                    if uid == 2 and self.mode == 'longline':
+                        f.write(b'* ' + b'x' * (2 * 1024 * 1024))
+                        continue
+                    if uid == 2 and self.mode == 'bye':
+                        f.write(b'* BYE going down\r\n')
+                        conn.close()
+                        return
+                    f.write(head + body + b')\r\n')
+                f.write(b'%s OK done\r\n' % tag.encode())
+            elif cmd.startswith('LOGOUT'):
+                f.write(b'* BYE bye\r\n%s OK bye\r\n' % tag.encode())
+                return
+            else:
+                f.write(b'%s BAD what\r\n' % tag.encode())
+
+
+def misbehaving_server():
+    fake = FakeServer()
+    cfg = conf(sg.path('fake.conf'), {'fake': account(url='imaps://127.0.0.1:%d/' % fake.port)})
+    store = sg.path('fake.db')
+    expect = {'drop': r'closed the connection', 'garbage': r'not an IMAP response: "HTTP/1.1 400',
+              'longline': r'response of more than 1048576 bytes', 'bye': r'closed the connection: "?BYE going down'}
+    for mode, pattern in expect.items():
+        fake.mode = mode
+        for f in ('', '-wal', '-shm'):
+            if os.path.exists(store + f):
+                os.unlink(store + f)
+        r = sync(store, cfg, timeout=60)
+        tap.ok(r.rc == 1 and re.search(r'account fake .*' + pattern, r.err) is not None,
+               'a server that %s: a clear error naming the account' % {
+                   'drop': 'drops the connection mid-fetch', 'garbage': 'answers garbage',
+                   'longline': 'sends a 2 MB line', 'bye': 'says BYE mid-fetch'}[mode], repr(r))
+        tap.eq(count(store, "SELECT count(*) FROM interactions WHERE message_id = 'fake-1@fake.example'"), 1,
+               '%s: the message fetched before the fault is kept' % mode)
+        tap.eq(count(store, "SELECT last_uid FROM imap_folders WHERE name = 'INBOX'"), 1,
+               '%s: the folder stands at that message' % mode)
+    fake.mode = 'ok'
+    r = sync(store, cfg)
+    tap.eq(sg.parse_summary(r.out), (2, 1, 0, 1),
+           'the next sync fetches the rest: message 2 stored, the 70 MB message 3 skipped (not fetched)')
+    tap.ok(re.search(r'UID=3: message of 73400320 bytes is over the cap', r.err) is not None,
+           'the skipped message is named with its size', r.err)
+    tap.eq(count(store, "SELECT count(*) FROM import_problems WHERE location LIKE '%;UID=3'"), 1,
+           'and recorded as a problem')
+    tap.eq(sg.parse_summary(sync(store, cfg).out), (0, 0, 0, 0), 'after which nothing is fetched again')
+
+
+tap.run('misbehaving server', misbehaving_server)
+
+
 # --- killed mid-sync ---------------------------------------------------------------------------------
 
 def kill_and_resume():
