@@ -81,7 +81,7 @@ try:
         return elapsed, rss, int(n)
 
     rows = []
-    for what, args in (('IMAP first sync (imaps, loopback)', [dv.url()]),
+    for what, args in (('IMAP first sync (imaps, loopback)', [dv.url().replace('://', '://%s@' % sgdovecot.USER)]),
                        ('Maildir import of the same messages', [dv.maildir])):
         runs = [timed(args) for _ in range(repeats)]
         wall = statistics.median(r[0] for r in runs)
