@@ -241,6 +241,8 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   g_autoptr (SgImporter) importer = NULL;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_null_terminated (4, g_free, TRUE);
   g_autoptr (GPtrArray) accounts = g_ptr_array_new_null_terminated (4, (GDestroyNotify) sg_imap_account_free, TRUE);
+  g_autoptr (GPtrArray) unstarted = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_account_free);
+  g_autoptr (GPtrArray) unstarted_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GThread) thread = NULL;
   ImportJob job = { 0 };
@@ -276,8 +278,17 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       SgImapAccount *account = sg_config_imap_account (c, &error);
 
       if (account == NULL) {
+        g_autoptr (SgImapAccount) bare = sg_imap_account_new (c->name, c->url, NULL);
+
         sg_cli_error ("import: %s", error->message);
         job.failed_paths++;
+        /* Recorded for 'sync --status' once the store is open. */
+        if (bare != NULL) {
+          if (c->user)
+            sg_imap_account_set_user (bare, c->user);
+          g_ptr_array_add (unstarted, g_steal_pointer (&bare));
+          g_ptr_array_add (unstarted_errors, g_steal_pointer (&error));
+        }
         continue;
       }
       g_ptr_array_add (paths, g_strdup (sg_imap_account_get_uri (account)));
@@ -306,6 +317,8 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   }
   if ((store = sg_cli_open_store (globals, config, FALSE)) == NULL)
     return SG_EXIT_FAILED;
+  for (guint i = 0; i < unstarted->len; i++)
+    sg_imap_record_failure (store, unstarted->pdata[i], unstarted_errors->pdata[i], NULL);
 
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);

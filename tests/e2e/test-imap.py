@@ -415,6 +415,7 @@ class FakeServer:
         import ssl
         import threading
         self.mode = 'ok'
+        self.seen_auth = None
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(dv.cert, dv.key)
         self.sock = socket.socket()
@@ -445,7 +446,13 @@ class FakeServer:
             tag, _, rest = line.decode().strip().partition(' ')
             cmd = rest.upper()
             if cmd.startswith('CAPABILITY'):
-                f.write(b'* CAPABILITY IMAP4rev1\r\n%s OK done\r\n' % tag.encode())
+                caps = b'IMAP4rev1 SASL-IR AUTH=XOAUTH2' if self.mode == 'oauth2' else b'IMAP4rev1'
+                f.write(b'* CAPABILITY %s\r\n%s OK done\r\n' % (caps, tag.encode()))
+            elif cmd.startswith('AUTHENTICATE XOAUTH2 '):
+                import base64
+                self.seen_auth = base64.b64decode(rest.split(' ', 2)[2])
+                ok = self.seen_auth == b'user=alice\x01auth=Bearer tok-123\x01\x01'
+                f.write(b'%s %s\r\n' % (tag.encode(), b'OK authenticated' if ok else b'NO [AUTHENTICATIONFAILED] bad token'))
             elif cmd.startswith('LOGIN'):
                 f.write(b'%s OK logged in\r\n' % tag.encode())
             elif cmd.startswith('LIST'):
@@ -520,6 +527,27 @@ def misbehaving_server():
     tap.eq(count(store, "SELECT count(*) FROM import_problems WHERE location LIKE '%;UID=3'"), 1,
            'and recorded as a problem')
     tap.eq(sg.parse_summary(sync(store, cfg).out), (0, 0, 0, 0), 'after which nothing is fetched again')
+
+    # Secrets from commands: an OAuth 2.0 token (SASL XOAUTH2) and a password.
+    fake.mode = 'oauth2'
+    for token, want in (('tok-123', 0), ('expired', 1)):
+        cfg = conf(sg.path('oauth.conf'), {'oauth': account(url='imaps://127.0.0.1:%d/' % fake.port, password=None,
+                                                            **{'oauth2-token-command': 'echo %s' % token})})
+        r = sync(sg.path('oauth-%s.db' % token), cfg)
+        tap.ok(r.rc == want and (want == 0 or re.search(r'account oauth .*login refused', r.err)),
+               'oauth2-token-command: the token goes to the server as SASL XOAUTH2 (%s)' %
+               ('accepted' if want == 0 else 'refused: a clear error'), repr(r))
+    cfg = conf(sg.path('pwcmd.conf'), {'cmd': account(password=None, **{
+        'password-command': "printf '%s\\n' '" + sgdovecot.PASSWORD + "'"})})
+    r = sync(sg.path('pwcmd.db'), cfg)
+    tap.ok(r.rc == 0 and sg.parse_summary(r.out)[1] > 0, 'password-command: its first line is the password', repr(r))
+    cfg = conf(sg.path('pwfail.conf'), {'cmd': account(password=None, **{'password-command': 'echo nope >&2; exit 3'})})
+    r = sg.cli('import', store=sg.path('pwfail.db'), config=cfg)
+    tap.ok(r.rc == 1 and re.search(r'account cmd: password-command failed .*: nope', r.err) is not None,
+           'a failing password-command is an error naming the account, with what it said', repr(r))
+    st, rows = status_rows(sg.path('pwfail.db'), cfg)
+    tap.ok(len(rows) == 1 and rows[0]['state'] == 'failing' and 'password-command failed' in rows[0]['last_error'],
+           'and shows in sync --status', repr(rows))
 
 
 tap.run('misbehaving server', misbehaving_server)
