@@ -1225,6 +1225,19 @@ save_mark (Sync *s, Folder *f, GError **error)
   return _sg_store_exec_stmt (s->store, stmt, error);
 }
 
+/* What is left to fetch, for 'sync --status' while a long sync runs (in the open batch). */
+static gboolean
+save_pending (Sync *s, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (s->store, "UPDATE source_status SET pending = ? WHERE source_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, (gint64) s->pending);
+  sqlite3_bind_int64 (stmt, 2, s->source_id);
+  return _sg_store_exec_stmt (s->store, stmt, error);
+}
+
 static gboolean
 examine (Sync *s, Folder *f, ExamineData *ed, GError **error)
 {
@@ -1336,7 +1349,7 @@ advance_mark (Sync *s, guint64 done, GError **error)
   if (mark <= f->last_uid)
     return TRUE;
   f->last_uid = mark;
-  return save_mark (s, f, error);
+  return save_mark (s, f, error) && save_pending (s, error);
 }
 
 static gboolean
@@ -1688,6 +1701,9 @@ run_sync (Sync *s, GCancellable *cancellable, GError **error)
   }
   s->pending = total;
   _sg_importer_add_expected (s->importer, total);
+  if (!_sg_importer_begin (s->importer, error) || !save_pending (s, error) ||
+      !sg_importer_flush (s->importer, error))
+    return FALSE;
 
   /* Pass 2: fetch. The store is committed whenever the server keeps us waiting. */
   s->conn.idle = idle_flush;

@@ -518,6 +518,9 @@ def misbehaving_server():
                '%s: the message fetched before the fault is kept' % mode)
         tap.eq(count(store, "SELECT last_uid FROM imap_folders WHERE name = 'INBOX'"), 1,
                '%s: the folder stands at that message' % mode)
+        st, rows = status_rows(store, cfg)
+        tap.eq([(r['state'], r['pending']) for r in rows], [('failing', 2)],
+               '%s: sync --status: failing, 2 messages still to fetch' % mode)
     fake.mode = 'ok'
     r = sync(store, cfg)
     tap.eq(sg.parse_summary(r.out), (2, 1, 0, 1),
