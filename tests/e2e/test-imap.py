@@ -568,8 +568,10 @@ def kill_and_resume():
     rnd = random.Random(20251129)
     kills = 0
     for i in range(6):
-        p = subprocess.Popen([sg.CLI, '--store', crashed, '--config', CONF, 'import'], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=sg.child_env())
+        # Both front ends: the CLI's import and the daemon's sync (the same core code).
+        argv = ([sg.CLI, '--store', crashed, '--config', CONF, 'import'] if i % 2 == 0 else
+                [sg.SYNCD, '--once', '--store', crashed, '--config', CONF])
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=sg.child_env())
         # Early enough that most runs are killed half-way (each resumes where the last stopped).
         time.sleep(rnd.uniform(0.1, max(0.2, clean_time / 4)))
         if p.poll() is None:
@@ -577,7 +579,7 @@ def kill_and_resume():
             kills += 1
         p.wait(30)
     r = sync(crashed)
-    tap.ok(r.rc == 0 and kills >= 3, 'the sync killed with SIGKILL %d times finishes on the next run' % kills,
+    tap.ok(r.rc == 0 and kills >= 3, 'the sync killed with SIGKILL %d times (import and syncd in turn) finishes on the next run' % kills,
            repr(r))
     a, b = sg.canonical_dump(clean), sg.canonical_dump(crashed)
     tap.ok(a == b, 'the resumed store holds exactly what the clean run stored', sg.diff_dumps(a, b))
@@ -613,6 +615,9 @@ def daemon():
     got = sg.wait_for(lambda: count(store, "SELECT count(*) FROM interactions WHERE message_id = "
                                     "'polled@newco.example'") == 1, 30, 0.2)
     tap.ok(got, 'the running daemon polls and stores new mail', d.log()[-2000:])
+    retried = sg.wait_for(lambda: (count(store, "SELECT failures FROM source_status st JOIN sources s "
+                                         "ON s.id = st.source_id WHERE s.uri LIKE 'imaps://bob@%'") or 0) >= 2, 30, 0.2)
+    tap.ok(retried, 'and retries the failing account', d.log()[-2000:])
     rc, _ = d.stop()
     tap.eq(rc, 0, 'SIGTERM stops the daemon cleanly')
     st, rows = status_rows(store, cfg)
