@@ -224,7 +224,7 @@ tap.run('first sync', first_sync)
 def special_folders():
     c = dv.client()
     try:
-        for box in ('Outbox', 'Lists/Ignored'):
+        for box in ('Outbox', 'Lists/Ignored', 'Partner/J&APY-rg'):  # Partner/Jörg in modified UTF-7
             c.create('"%s"' % box)
         appends = [
             ('Gesendet', sg.make_message('sent-special@ourco.example', 'Alias <me.alias@ourco.example>',
@@ -235,6 +235,7 @@ def special_folders():
             ('Junk', sg.make_message('in-junk@x.example', 'Jim Junk <jim@junk-co.example>')),
             ('Drafts', sg.make_message('in-drafts@x.example', 'Me Myself <%s>' % ME)),
             ('Lists/Ignored', sg.make_message('in-excluded@x.example', 'Ed Excluded <ed@excluded.example>')),
+            ('Partner/J&APY-rg', sg.make_message('umlaut@partner.example', 'Jörg Partner <joerg@partner.example>')),
             # Lines that look like IMAP responses, and one 200 kB line: literals are framed, not read as lines.
             ('INBOX', sg.make_message('tricky@hostile.example', 'Hana Hostile <hana@hostile.example>',
                                       subject='Tricky body',
@@ -251,7 +252,7 @@ def special_folders():
     before = all_flags()
     r = sync(STORE)
     tap.ok(r.rc == 0, 'sync after new folders and mail', repr(r))
-    tap.eq(sg.parse_summary(r.out), (4, 4, 0, 0), 'exactly the four messages in taken folders are read')
+    tap.eq(sg.parse_summary(r.out), (5, 5, 0, 0), 'exactly the five messages in taken folders are read')
     d = dict(sg.query(STORE, "SELECT message_id, direction FROM interactions WHERE message_id LIKE 'sent-%'"))
     tap.eq(d.get('sent-special@ourco.example'), 'out',
            'mail in the SPECIAL-USE \\Sent folder (named "Gesendet") is outgoing, though its From is not in [identity]')
@@ -272,6 +273,12 @@ def special_folders():
     finally:
         c.logout()
     locations = [row[0] for row in sg.query(sg.path('trash.db'), 'SELECT location FROM interactions')]
+    umlaut = conf(sg.path('umlaut.conf'), {'work': account(**{'folders-include': 'Partner/Jörg'})})
+    ru = sync(sg.path('umlaut.db'), umlaut)
+    names = [row[0] for row in sg.query(sg.path('umlaut.db'), 'SELECT name FROM imap_folders')]
+    tap.ok(ru.rc == 0 and names == ['Partner/J&APY-rg'] and
+           count(sg.path('umlaut.db'), 'SELECT count(*) FROM interactions') > 0,
+           'folder patterns match the UTF-8 name of a modified UTF-7 folder (Partner/Jörg)', repr((ru, names)))
     tap.ok(r.rc == 0 and len(locations) == in_trash and all('/Trash;' in x for x in locations) and
            count(sg.path('trash.db'), "SELECT count(*) FROM interactions WHERE message_id = 'in-trash@x.example'")
            == 1, 'folders-include naming Trash takes it (all %d messages), and only it' % in_trash, repr(r))
@@ -554,6 +561,47 @@ def misbehaving_server():
 
 
 tap.run('misbehaving server', misbehaving_server)
+
+
+def no_starttls():
+    """imap:// to a server that offers no STARTTLS: refused before any password is sent."""
+    import socket
+    import threading
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(2)
+    received = []
+
+    def serve():
+        try:
+            conn, _ = srv.accept()
+            f = conn.makefile('rwb', buffering=0)
+            f.write(b'* OK plain IMAP, no TLS here\r\n')
+            while True:
+                line = f.readline()
+                if not line:
+                    break
+                received.append(line)
+                tag = line.split(b' ', 1)[0]
+                if b'CAPABILITY' in line.upper():
+                    f.write(b'* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n%s OK done\r\n' % tag)
+                else:
+                    f.write(b'%s OK fine\r\n' % tag)
+        except OSError:
+            pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    cfg = conf(sg.path('plain.conf'), {'plain': account(url='imap://127.0.0.1:%d/' % srv.getsockname()[1])})
+    r = sync(sg.path('plain.db'), cfg, timeout=60)
+    tap.ok(r.rc == 1 and re.search(r'account plain .*STARTTLS', r.err, re.I) is not None,
+           'imap:// to a server without STARTTLS is refused with an error naming the account', repr(r))
+    sent = b''.join(received)
+    tap.ok(b'LOGIN' not in sent.upper() and b'AUTHENTICATE' not in sent.upper() and
+           sgdovecot.PASSWORD.encode() not in sent, 'and no password was sent in clear text', sent)
+    srv.close()
+
+
+tap.run('no STARTTLS', no_starttls)
 
 
 # --- killed mid-sync ---------------------------------------------------------------------------------
