@@ -31,6 +31,9 @@
 #define MAX_LITERALS 16                            /* literals in one response */
 #define MAX_LITERAL_BYTES (SG_MESSAGE_MAX_SIZE)    /* one literal kept; larger ones are read and dropped */
 /* A UID FETCH of bodies asks for at most this many messages, or this many bytes. */
+/* What one sync takes from a server at most: folders listed, new UIDs per folder. */
+#define MAX_FOLDERS 10000
+#define MAX_NEW_UIDS (4 * 1024 * 1024)
 #define FETCH_CHUNK_MESSAGES 200
 #define FETCH_CHUNK_BYTES ((guint64) 32 * 1024 * 1024)
 /* With a batch open, the store is committed when the server keeps us waiting this long,
@@ -904,6 +907,7 @@ folder_free (gpointer p)
 typedef struct {
   const SgImapAccount *account;
   GPtrArray *folders;
+  gboolean too_many;
 } ListData;
 
 static gboolean
@@ -971,6 +975,10 @@ consider_folder (ListData *ld, char **flags, const char *sep, const char *name)
                     has_flag (flags, "\\Flagged") || has_flag (flags, "\\Important") ||
                     name_is (display, skipped_names)))
     return;
+  if (ld->folders->len >= MAX_FOLDERS) {
+    ld->too_many = TRUE;
+    return;
+  }
   f = g_new0 (Folder, 1);
   f->name = g_strdup (name);
   f->display = g_steal_pointer (&display);
@@ -1133,6 +1141,9 @@ on_fetch_sizes (Conn *c, Response *r, gpointer data, GError **error)
   /* "n:*" also returns the highest message when it is below n. */
   if (items.uid <= f->last_uid || !items.has_size)
     return TRUE;
+  if (f->uids->len >= MAX_NEW_UIDS)
+    return fail (c, error, SG_IMAP_ERROR_TOO_LARGE, "folder %s: more than %d new messages listed", f->display,
+                 MAX_NEW_UIDS);
   g_array_append_val (f->uids, items.uid);
   g_array_append_val (f->sizes, items.size);
   return TRUE;
@@ -1290,11 +1301,16 @@ survey_folder (Sync *s, Folder *f, GError **error)
       g_array_append_vals (pairs, p, 1);
     }
     g_array_sort (pairs, compare_u64_pairs);
+    g_array_set_size (f->uids, 0);
+    g_array_set_size (f->sizes, 0);
     for (guint i = 0; i < pairs->len; i++) {
       const guint64 *p = (const guint64 *) (pairs->data + (gsize) i * 2 * sizeof (guint64));
 
-      g_array_index (f->uids, guint64, i) = p[0];
-      g_array_index (f->sizes, guint64, i) = p[1];
+      /* A UID the server listed twice is fetched once. */
+      if (f->uids->len > 0 && g_array_index (f->uids, guint64, f->uids->len - 1) == p[0])
+        continue;
+      g_array_append_val (f->uids, p[0]);
+      g_array_append_val (f->sizes, p[1]);
     }
   }
   return TRUE;
@@ -1687,6 +1703,8 @@ run_sync (Sync *s, GCancellable *cancellable, GError **error)
                   ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"",
                 on_list, &ld, error))
     return FALSE;
+  if (ld.too_many)
+    return fail (&s->conn, error, SG_IMAP_ERROR_TOO_LARGE, "the server lists more than %d folders", MAX_FOLDERS);
   g_ptr_array_sort (folders, compare_folders);
 
   /* Pass 1: what is new in each folder, so the progress knows the total. */

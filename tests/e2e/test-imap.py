@@ -413,7 +413,7 @@ tap.run('STARTTLS and errors', starttls_and_errors)
 
 class FakeServer:
     """A TLS IMAP server (the test's certificate) that serves INBOX with messages 1 and 2, and
-    message 3 announced at 70 MB; when fetching bodies it misbehaves as @mode says: 'drop'
+    message 3 announced at 70 MB (and message 2 listed twice); when fetching bodies it misbehaves as @mode says: 'drop'
     closes the connection half-way through message 2, 'garbage' answers with HTTP after
     message 1, 'longline' sends 2 MB without a line end, 'bye' says BYE; 'ok' behaves."""
 
@@ -471,6 +471,8 @@ class FakeServer:
                 out = b''
                 for uid in (1, 2):
                     out += b'* %d FETCH (UID %d RFC822.SIZE %d)\r\n' % (uid, uid, len(self.messages[uid]))
+                # UID 2 listed twice (it must be fetched once), and one 70 MB message.
+                out += b'* 2 FETCH (UID 2 RFC822.SIZE %d)\r\n' % len(self.messages[2])
                 out += b'* 3 FETCH (UID 3 RFC822.SIZE 73400320)\r\n'
                 f.write(out + b'%s OK done\r\n' % tag.encode())
             elif 'BODY.PEEK[]' in cmd:
