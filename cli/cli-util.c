@@ -90,6 +90,8 @@ sg_cli_load_config (SgGlobalOptions *globals)
 
   if (config == NULL)
     sg_cli_error ("%s", error->message);
+  for (guint i = 0; config && config->warnings[i]; i++)
+    sg_cli_error ("warning: %s", config->warnings[i]);
   return config;
 }
 

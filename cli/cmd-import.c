@@ -5,6 +5,8 @@
 
 #include <glib-unix.h>
 #include <stdio.h>
+#include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* Problems printed one by one before they are only counted. */
@@ -13,6 +15,7 @@
 typedef struct {
   SgImporter *importer;
   char **paths;
+  SgImapAccount **accounts; /* parallel to paths: the IMAP account, or NULL for a path */
   GCancellable *cancellable;
   GError *error;
   gboolean done;
@@ -92,11 +95,14 @@ import_thread (gpointer data)
     g_autoptr (GError) error = NULL;
 
     job->current = job->paths[i];
-    if (sg_importer_import_path (job->importer, job->paths[i], job->cancellable, &error))
+    if (job->accounts[i] != NULL
+          ? sg_imap_account_sync (job->accounts[i], job->importer, job->cancellable, &error)
+          : sg_importer_import_path (job->importer, job->paths[i], job->cancellable, &error))
       continue;
-    /* A PATH that is missing or not mail is reported, and the other PATHs are imported;
-     * a store failure or Ctrl-C stops everything. */
-    if (error->domain == SG_IMPORT_ERROR && error->code != SG_IMPORT_ERROR_CANCELLED) {
+    /* A PATH that is missing or not mail, or an account that fails, is reported, and the
+     * others are imported; a store failure or Ctrl-C stops everything. */
+    if ((error->domain == SG_IMPORT_ERROR && error->code != SG_IMPORT_ERROR_CANCELLED) ||
+        error->domain == SG_IMAP_ERROR) {
       if (job->tty)
         fputs ("\r\033[K", stderr);
       sg_cli_error ("import: %s", error->message);
@@ -153,6 +159,75 @@ print_summary (SgStore *store, SgImporter *importer, gboolean interrupted, gint6
   }
 }
 
+static gboolean
+is_imap_url (const char *arg)
+{
+  return g_str_has_prefix (arg, "imap://") || g_str_has_prefix (arg, "imaps://");
+}
+
+/* A password typed at the terminal, without echo. */
+static char *
+prompt_password (const char *uri)
+{
+  struct termios old, quiet;
+  char buf[1024];
+  char *got;
+
+  if (!isatty (STDIN_FILENO) || tcgetattr (STDIN_FILENO, &old) != 0)
+    return NULL;
+  fprintf (stderr, "Password for %s: ", uri);
+  fflush (stderr);
+  quiet = old;
+  quiet.c_lflag &= ~(tcflag_t) ECHO;
+  tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+  got = fgets (buf, sizeof buf, stdin);
+  tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+  fputc ('\n', stderr);
+  if (got == NULL)
+    return NULL;
+  buf[strcspn (buf, "\r\n")] = '\0';
+  got = g_strdup (buf);
+  memset (buf, 0, sizeof buf);
+  return got;
+}
+
+/* The account for an imap(s):// URL on the command line: the config's account with the
+ * same server and user, else the URL with a password typed at the terminal. */
+static SgImapAccount *
+account_for_url (SgConfig *config, const char *url, GError **error)
+{
+  g_autoptr (GUri) parsed = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  /* The account is named by its URL, unless that holds a password (which is refused). */
+  const char *name = parsed && g_uri_get_password (parsed) == NULL ? url : "on the command line";
+  g_autoptr (SgImapAccount) wanted = sg_imap_account_new (name, url, error);
+  g_autofree char *password = NULL;
+
+  if (wanted == NULL)
+    return NULL;
+  for (guint i = 0; i < config->imap->len; i++) {
+    const SgConfigImap *c = config->imap->pdata[i];
+    g_autoptr (SgImapAccount) probe = sg_imap_account_new (c->name, c->url, NULL);
+
+    if (probe == NULL)
+      continue;
+    if (c->user)
+      sg_imap_account_set_user (probe, c->user);
+    if (strcmp (sg_imap_account_get_uri (probe), sg_imap_account_get_uri (wanted)) == 0)
+      return sg_config_imap_account (c, error);
+  }
+  password = prompt_password (sg_imap_account_get_uri (wanted));
+  if (password == NULL) {
+    g_set_error (error, SG_IMAP_ERROR, SG_IMAP_ERROR_AUTH,
+                 "%s: no [imap NAME] account with this server and user in %s, and no terminal to ask "
+                 "for a password: add one (url, user, password or password-command)",
+                 url, config->path ? config->path : "the config");
+    return NULL;
+  }
+  sg_imap_account_set_password (wanted, password);
+  memset (password, 0, strlen (password));
+  return g_steal_pointer (&wanted);
+}
+
 int
 sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
 {
@@ -168,6 +243,9 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   g_autoptr (SgStore) store = NULL;
   g_autoptr (SgImporter) importer = NULL;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+  g_autoptr (GPtrArray) accounts = g_ptr_array_new_null_terminated (4, (GDestroyNotify) sg_imap_account_free, TRUE);
+  g_autoptr (GPtrArray) unstarted = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_account_free);
+  g_autoptr (GPtrArray) unstarted_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GThread) thread = NULL;
   ImportJob job = { 0 };
@@ -177,10 +255,12 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   gint64 link_mark, person_mark;
   int status = SG_EXIT_OK;
 
-  if (!sg_cli_parse ("import", "[PATH...]",
+  if (!sg_cli_parse ("import", "[PATH|URL...]",
                      "Imports mail into the store: a Maildir (with its subfolders), an mbox file,\n"
-                     "or a single message file. Without PATH, imports the Maildirs in the config\n"
-                     "([maildir] paths), else ~/Maildir. Importing again adds only what is new.",
+                     "a single message file, or an IMAP account (imaps://user@host[:port]/, or\n"
+                     "imap://... with STARTTLS). Without PATH, imports the Maildirs ([maildir] paths)\n"
+                     "and IMAP accounts ([imap NAME]) of the config, else ~/Maildir. Importing again\n"
+                     "adds only what is new; IMAP messages are never marked read.",
                      entries, FALSE, &argc, &argv, globals))
     return SG_EXIT_USAGE;
   if (jobs < 0 || jobs > 8) {
@@ -189,22 +269,64 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   }
   if ((config = sg_cli_load_config (globals)) == NULL)
     return SG_EXIT_FAILED;
-  for (int i = 1; i < argc; i++)
+  for (int i = 1; i < argc; i++) {
     g_ptr_array_add (paths, g_strdup (argv[i]));
+    g_ptr_array_add (accounts, NULL);
+  }
   if (paths->len == 0) {
     g_autofree char *home_maildir = g_build_filename (g_get_home_dir (), "Maildir", NULL);
 
-    for (guint i = 0; config->maildirs[i]; i++)
+    for (guint i = 0; config->maildirs[i]; i++) {
       g_ptr_array_add (paths, g_strdup (config->maildirs[i]));
-    if (paths->len == 0 && g_file_test (home_maildir, G_FILE_TEST_IS_DIR))
+      g_ptr_array_add (accounts, NULL);
+    }
+    for (guint i = 0; i < config->imap->len; i++) {
+      const SgConfigImap *c = config->imap->pdata[i];
+      g_autoptr (GError) error = NULL;
+      SgImapAccount *account = sg_config_imap_account (c, &error);
+
+      if (account == NULL) {
+        g_autoptr (SgImapAccount) bare = sg_imap_account_new (c->name, c->url, NULL);
+
+        sg_cli_error ("import: %s", error->message);
+        job.failed_paths++;
+        /* Recorded for 'sync --status' once the store is open. */
+        if (bare != NULL) {
+          if (c->user)
+            sg_imap_account_set_user (bare, c->user);
+          g_ptr_array_add (unstarted, g_steal_pointer (&bare));
+          g_ptr_array_add (unstarted_errors, g_steal_pointer (&error));
+        }
+        continue;
+      }
+      g_ptr_array_add (paths, g_strdup (sg_imap_account_get_uri (account)));
+      g_ptr_array_add (accounts, account);
+    }
+    if (paths->len == 0 && job.failed_paths == 0 && g_file_test (home_maildir, G_FILE_TEST_IS_DIR)) {
       g_ptr_array_add (paths, g_steal_pointer (&home_maildir));
-    if (paths->len == 0) {
-      sg_cli_error ("import: no PATH given, no [maildir] paths in the config and no ~/Maildir");
+      g_ptr_array_add (accounts, NULL);
+    }
+    if (paths->len == 0 && job.failed_paths == 0) {
+      sg_cli_error ("import: no PATH given, no [maildir] paths or [imap] accounts in the config and no ~/Maildir");
       return SG_EXIT_USAGE;
+    }
+  } else {
+    for (guint i = 0; i < paths->len; i++) {
+      g_autoptr (GError) error = NULL;
+
+      if (!is_imap_url (paths->pdata[i]))
+        continue;
+      accounts->pdata[i] = account_for_url (config, paths->pdata[i], &error);
+      if (accounts->pdata[i] == NULL) {
+        sg_cli_error ("import: %s", error->message);
+        return SG_EXIT_FAILED;
+      }
     }
   }
   if ((store = sg_cli_open_store (globals, config, FALSE)) == NULL)
     return SG_EXIT_FAILED;
+  for (guint i = 0; i < unstarted->len; i++)
+    sg_imap_record_failure (store, unstarted->pdata[i], unstarted_errors->pdata[i], NULL);
 
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);
@@ -214,6 +336,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   sg_importer_set_parse_threads (importer, (guint) jobs);
   job.importer = importer;
   job.paths = (char **) paths->pdata;
+  job.accounts = (SgImapAccount **) accounts->pdata;
   job.cancellable = g_cancellable_new ();
   job.tty = !quiet && isatty (STDERR_FILENO);
   job.start = g_get_monotonic_time ();

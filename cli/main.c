@@ -18,6 +18,7 @@ static const SgCommand commands[] = {
   { "note", sg_cmd_note, "Customer-experience notes: add, list" },
   { "request", sg_cmd_request, "Requests the company could not fulfil: add, list" },
   { "import-list", sg_cmd_import_list, "Import a prospect list (CSV) as a lead source" },
+  { "sync", sg_cmd_sync, "Show how the capture of each IMAP account stands (--status)" },
 };
 
 static void

@@ -12,13 +12,16 @@ G_DEFINE_QUARK (sg-config-error-quark, sg_config_error)
 /* Every group and key we know, so that a typo is reported instead of silently ignored. */
 static const struct {
   const char *group;
-  const char *keys[8];
+  const char *keys[16];
 } known[] = {
   { "identity", { "name", "addresses", "internal-domains", "role", NULL } },
   { "store", { "path", NULL } },
   { "maildir", { "paths", NULL } },
   { "process", { "pipelines", NULL } },
   { "team", { "analysts", "managers", NULL } },
+  /* [imap NAME]: one group per account. */
+  { "imap", { "url", "user", "password", "password-command", "oauth2-token-command", "ca-file",
+              "folders-include", "folders-exclude", "sent-folder", "poll-interval", NULL } },
 };
 
 char *
@@ -39,7 +42,197 @@ sg_config_free (SgConfig *config)
   g_strfreev (config->team_analysts);
   g_strfreev (config->team_managers);
   g_strfreev (config->maildirs);
+  if (config->imap)
+    g_ptr_array_unref (config->imap);
+  g_strfreev (config->warnings);
   g_free (config);
+}
+
+static char *expand_path (const char *value, const char *config_path);
+static gboolean invalid (GError **error, const char *path, const char *group, const char *key, const GError *why);
+
+static void
+imap_free (gpointer p)
+{
+  SgConfigImap *a = p;
+
+  g_free (a->name);
+  g_free (a->url);
+  g_free (a->user);
+  if (a->password)
+    memset (a->password, 0, strlen (a->password));
+  g_free (a->password);
+  g_free (a->password_command);
+  g_free (a->token_command);
+  g_free (a->ca_file);
+  g_strfreev (a->include);
+  g_strfreev (a->exclude);
+  g_strfreev (a->sent);
+  g_free (a);
+}
+
+static char **
+string_list (GKeyFile *kf, const char *group, const char *key)
+{
+  g_auto (GStrv) raw = g_key_file_get_string_list (kf, group, key, NULL, NULL);
+  GPtrArray *out = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+
+  for (guint i = 0; raw && raw[i]; i++) {
+    g_strstrip (raw[i]);
+    if (*raw[i])
+      g_ptr_array_add (out, g_strdup (raw[i]));
+  }
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+static char *
+string_value (GKeyFile *kf, const char *group, const char *key)
+{
+  char *v = g_key_file_get_string (kf, group, key, NULL);
+
+  if (v != NULL && *g_strstrip (v) == '\0')
+    g_clear_pointer (&v, g_free);
+  return v;
+}
+
+static gboolean
+load_imap (SgConfig *config, GKeyFile *kf, const char *group, GPtrArray *warnings, GError **error)
+{
+  const char *path = config->path;
+  SgConfigImap *a = g_new0 (SgConfigImap, 1);
+  g_autofree char *ca = NULL;
+  g_autofree char *poll = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (SgImapAccount) probe = NULL;
+
+  g_ptr_array_add (config->imap, a);
+  a->name = g_strdup (group + 5);
+  a->url = string_value (kf, group, "url");
+  a->user = string_value (kf, group, "user");
+  a->password = g_key_file_get_string (kf, group, "password", NULL);
+  a->password_command = string_value (kf, group, "password-command");
+  a->token_command = string_value (kf, group, "oauth2-token-command");
+  ca = string_value (kf, group, "ca-file");
+  if (ca)
+    a->ca_file = expand_path (ca, path);
+  a->include = string_list (kf, group, "folders-include");
+  a->exclude = string_list (kf, group, "folders-exclude");
+  a->sent = string_list (kf, group, "sent-folder");
+  a->poll_interval = SG_CONFIG_DEFAULT_POLL_INTERVAL;
+  if (a->url == NULL) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] url: missing", path, group);
+    return FALSE;
+  }
+  probe = sg_imap_account_new (a->name, a->url, &local);
+  if (probe == NULL)
+    return invalid (error, path, group, "url", local);
+  if (a->user)
+    sg_imap_account_set_user (probe, a->user);
+  /* Two groups for one mailbox would share (and fight over) its state in the store. */
+  for (guint i = 0; i + 1 < config->imap->len; i++) {
+    const SgConfigImap *other = config->imap->pdata[i];
+    g_autoptr (SgImapAccount) o = sg_imap_account_new (other->name, other->url, NULL);
+
+    if (o && other->user)
+      sg_imap_account_set_user (o, other->user);
+    if (o && strcmp (sg_imap_account_get_uri (o), sg_imap_account_get_uri (probe)) == 0) {
+      g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] is the same account (%s) as [imap %s]",
+                   path, group, sg_imap_account_get_uri (probe), other->name);
+      return FALSE;
+    }
+  }
+  if ((a->password != NULL) + (a->password_command != NULL) + (a->token_command != NULL) > 1) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID,
+                 "%s: [%s]: give one of password, password-command and oauth2-token-command", path, group);
+    return FALSE;
+  }
+  poll = string_value (kf, group, "poll-interval");
+  if (poll != NULL) {
+    guint64 v = 0;
+
+    if (!g_ascii_string_to_unsigned (poll, 10, 1, 7 * 24 * 3600, &v, &local))
+      return invalid (error, path, group, "poll-interval", local);
+    a->poll_interval = (guint) v;
+  }
+  if (a->password != NULL)
+    g_ptr_array_add (warnings, g_strdup (group));
+  return TRUE;
+}
+
+const SgConfigImap *
+sg_config_find_imap (const SgConfig *config, const char *name)
+{
+  for (guint i = 0; config->imap && i < config->imap->len; i++) {
+    const SgConfigImap *a = config->imap->pdata[i];
+
+    if (strcmp (a->name, name) == 0)
+      return a;
+  }
+  return NULL;
+}
+
+/* The first line of what /bin/sh -c @command prints. */
+static char *
+run_secret_command (const SgConfigImap *a, const char *key, const char *command, GError **error)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) local = NULL;
+  const char *argv[] = { "/bin/sh", "-c", command, NULL };
+  int status = 0;
+  char *nl;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &local)) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "account %s: %s: %s", a->name, key,
+                 local->message);
+    return NULL;
+  }
+  if (!g_spawn_check_wait_status (status, &local)) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "account %s: %s failed (%s)%s%s", a->name, key,
+                 local->message, err && *g_strstrip (err) ? ": " : "", err ? err : "");
+    return NULL;
+  }
+  nl = strpbrk (out, "\r\n");
+  if (nl)
+    *nl = '\0';
+  if (*out == '\0') {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "account %s: %s printed nothing", a->name, key);
+    return NULL;
+  }
+  return g_steal_pointer (&out);
+}
+
+SgImapAccount *
+sg_config_imap_account (const SgConfigImap *imap, GError **error)
+{
+  g_autoptr (SgImapAccount) account = sg_imap_account_new (imap->name, imap->url, error);
+
+  if (account == NULL)
+    return NULL;
+  if (imap->user)
+    sg_imap_account_set_user (account, imap->user);
+  if (imap->password) {
+    sg_imap_account_set_password (account, imap->password);
+  } else if (imap->password_command) {
+    g_autofree char *secret = run_secret_command (imap, "password-command", imap->password_command, error);
+
+    if (secret == NULL)
+      return NULL;
+    sg_imap_account_set_password (account, secret);
+    memset (secret, 0, strlen (secret));
+  } else if (imap->token_command) {
+    g_autofree char *secret = run_secret_command (imap, "oauth2-token-command", imap->token_command, error);
+
+    if (secret == NULL)
+      return NULL;
+    sg_imap_account_set_oauth2_token (account, secret);
+    memset (secret, 0, strlen (secret));
+  }
+  if (imap->ca_file)
+    sg_imap_account_set_ca_file (account, imap->ca_file);
+  sg_imap_account_set_folders (account, (const char *const *) imap->include, (const char *const *) imap->exclude);
+  sg_imap_account_set_sent_folders (account, (const char *const *) imap->sent);
+  return g_steal_pointer (&account);
 }
 
 static char *
@@ -65,7 +258,8 @@ check_known (GKeyFile *kf, const char *path, GError **error)
     guint k;
 
     for (k = 0; k < G_N_ELEMENTS (known); k++)
-      if (strcmp (groups[g], known[k].group) == 0)
+      if (strcmp (groups[g], known[k].group) == 0 ||
+          (strcmp (known[k].group, "imap") == 0 && g_str_has_prefix (groups[g], "imap ") && groups[g][5]))
         break;
     if (k == G_N_ELEMENTS (known)) {
       g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_UNKNOWN, "%s: unknown group [%s]", path,
@@ -174,6 +368,29 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
       g_ptr_array_add (dirs, expand_path (maildirs[i], path));
   }
   config->maildirs = (char **) g_ptr_array_free (dirs, FALSE);
+
+  {
+    g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+    g_autoptr (GPtrArray) secrets = g_ptr_array_new_with_free_func (g_free);
+
+    for (guint g = 0; groups[g]; g++)
+      if (g_str_has_prefix (groups[g], "imap ") && !load_imap (config, kf, groups[g], secrets, error))
+        return FALSE;
+    /* A password in a file others can read is a password others have. */
+    if (secrets->len > 0) {
+      GStatBuf st;
+
+      if (g_stat (path, &st) == 0 && (st.st_mode & 077) != 0) {
+        GPtrArray *w = g_ptr_array_new_null_terminated (1, g_free, TRUE);
+
+        g_ptr_array_add (w, g_strdup_printf ("%s holds the password of [%s] but others can read it "
+                                             "(mode %03o): chmod 600 it, or use password-command",
+                                             path, (char *) secrets->pdata[0], (unsigned) (st.st_mode & 0777)));
+        g_strfreev (config->warnings);
+        config->warnings = (char **) g_ptr_array_free (w, FALSE);
+      }
+    }
+  }
   return TRUE;
 }
 
@@ -186,6 +403,8 @@ sg_config_load (const char *path, GError **error)
   g_autofree char *file = path ? g_strdup (path) : sg_config_default_path ();
 
   config->identity = sg_identity_new ();
+  config->imap = g_ptr_array_new_with_free_func (imap_free);
+  config->warnings = g_new0 (char *, 1);
   if (!g_key_file_load_from_file (kf, file, G_KEY_FILE_NONE, &local)) {
     if (path == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
       config->maildirs = g_new0 (char *, 1);

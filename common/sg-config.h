@@ -8,6 +8,9 @@
  *              contacts are credited to them as lead source
  *   [process]  pipelines: the sales pipelines file (default: pipelines.conf beside the
  *              config, when it exists)
+ *   [imap NAME] url, user, password, password-command, oauth2-token-command, ca-file,
+ *              folders-include (list), folders-exclude (list), sent-folder (list),
+ *              poll-interval (seconds): one IMAP account per group
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -25,6 +28,23 @@ typedef enum {
   SG_CONFIG_ERROR_UNKNOWN, /* an unknown group or key (a typo) */
 } SgConfigError;
 
+/* One [imap NAME] group. */
+typedef struct {
+  char *name;
+  char *url;
+  char *user;             /* nullable */
+  char *password;         /* nullable */
+  char *password_command; /* nullable: run with /bin/sh -c; its first line is the password */
+  char *token_command;    /* nullable: the same for an OAuth 2.0 bearer token */
+  char *ca_file;          /* nullable, expanded */
+  char **include;         /* NULL-terminated */
+  char **exclude;
+  char **sent;
+  guint poll_interval;    /* seconds */
+} SgConfigImap;
+
+#define SG_CONFIG_DEFAULT_POLL_INTERVAL 300
+
 typedef struct {
   char *path;          /* the file read, or NULL when none existed */
   SgIdentity *identity;
@@ -33,6 +53,8 @@ typedef struct {
   char *pipelines_path; /* nullable: from [process] pipelines, expanded */
   char **team_analysts; /* nullable, NULL-terminated, normalised: [team] analysts */
   char **team_managers; /* nullable, NULL-terminated, normalised: [team] managers */
+  GPtrArray *imap;     /* SgConfigImap, in file order */
+  char **warnings;     /* NULL-terminated: things the front end should tell the user */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an
@@ -40,6 +62,14 @@ typedef struct {
  * Returns: (transfer full): the config, or NULL with SG_CONFIG_ERROR or G_FILE_ERROR. */
 SgConfig *sg_config_load (const char *path, GError **error);
 void sg_config_free (SgConfig *config);
+
+/* The IMAP account @name ([imap NAME]), or NULL. (transfer none) */
+const SgConfigImap *sg_config_find_imap (const SgConfig *config, const char *name);
+
+/* The library's account for @imap, with its secret: the password (or token) from the
+ * config, or from its command (which must exit 0 and print a non-empty first line).
+ * Returns: (transfer full): NULL with an error naming the account. */
+SgImapAccount *sg_config_imap_account (const SgConfigImap *imap, GError **error);
 
 /* Returns: (transfer full): $XDG_CONFIG_HOME/salesgetter/salesgetter.conf. */
 char *sg_config_default_path (void);

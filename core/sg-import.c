@@ -1613,3 +1613,86 @@ sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *c
     return finish (importer, import_mbox (importer, path, fd, st.st_size, cancellable, error));
   return finish (importer, import_single (importer, path, fd, error));
 }
+
+/* --- entry points for other sources (sg-imap.c) ------------------------------------------ */
+
+SgStore *
+_sg_importer_get_store (SgImporter *importer)
+{
+  return importer->store;
+}
+
+gint64
+_sg_importer_source (SgImporter *importer, const char *kind, const char *uri, GError **error)
+{
+  gint64 id = ensure_source (importer, kind, uri, error);
+
+  if (id == 0)
+    finish (importer, FALSE);
+  return id;
+}
+
+gboolean
+_sg_importer_begin (SgImporter *importer, GError **error)
+{
+  return finish (importer, ensure_batch (importer, error));
+}
+
+gboolean
+_sg_importer_add_bytes (SgImporter *importer, gint64 source_id, GBytes *data, const char *location,
+                        gboolean outgoing, gint64 fallback_date, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (SgMessage) m = NULL;
+  gsize len = 0;
+  const char *bytes = g_bytes_get_data (data, &len);
+
+  if (!ensure_batch (importer, error))
+    return finish (importer, FALSE);
+  importer->stats.messages++;
+  importer->progress.files_done++;
+  m = sg_message_parse (bytes, len, importer->identity, fallback_date, &local);
+  if (m == NULL) {
+    problem (importer, source_id, location, local);
+  } else {
+    if (outgoing)
+      _sg_message_set_direction (m, SG_DIRECTION_OUT);
+    if (!import_message (importer, m, source_id, location, NULL, error))
+      return FALSE;
+  }
+  report_progress (importer, FALSE);
+  return TRUE;
+}
+
+gboolean
+_sg_importer_skip (SgImporter *importer, gint64 source_id, const char *location, const GError *why,
+                   GError **error)
+{
+  if (!ensure_batch (importer, error))
+    return finish (importer, FALSE);
+  importer->stats.messages++;
+  importer->progress.files_done++;
+  problem (importer, source_id, location, why);
+  report_progress (importer, FALSE);
+  return TRUE;
+}
+
+gboolean
+_sg_importer_maybe_commit (SgImporter *importer, GError **error)
+{
+  return finish (importer, maybe_commit (importer, error));
+}
+
+void
+_sg_importer_abandon (SgImporter *importer)
+{
+  if (sg_store_in_transaction (importer->store))
+    abandon_batch (importer);
+}
+
+void
+_sg_importer_add_expected (SgImporter *importer, guint64 messages)
+{
+  importer->progress.files_total += messages;
+  report_progress (importer, TRUE);
+}

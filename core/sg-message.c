@@ -739,3 +739,9 @@ sg_message_get_warnings (const SgMessage *message)
 
   return message->warnings->pdata ? (const char *const *) message->warnings->pdata : empty;
 }
+
+void
+_sg_message_set_direction (SgMessage *message, int direction)
+{
+  message->direction = direction == SG_DIRECTION_OUT ? SG_DIRECTION_OUT : SG_DIRECTION_IN;
+}

@@ -42,3 +42,31 @@ gboolean _sg_store_log_change (SgStore *store, const char *entity, const char *n
 gboolean _sg_store_exec_stmt (SgStore *store, sqlite3_stmt *stmt, GError **error);
 
 G_END_DECLS
+
+/* --- sg-import.c, for sources other than files (sg-imap.c) ----------------------------- */
+typedef struct _SgImporter SgImporter;
+typedef struct _SgMessage SgMessage;
+
+/* Overrides the direction found from the identity (a Sent folder is outgoing mail). */
+void _sg_message_set_direction (SgMessage *message, int direction);
+
+SgStore *_sg_importer_get_store (SgImporter *importer);
+/* The id of the source (kind, uri), made if new; opens a batch. 0 with @error. */
+gint64 _sg_importer_source (SgImporter *importer, const char *kind, const char *uri, GError **error);
+/* Opens a batch if none is open. */
+gboolean _sg_importer_begin (SgImporter *importer, GError **error);
+/* Parses and stores one message inside the open batch (opened if needed); a message that
+ * cannot be parsed is a problem, counted and remembered under @location. Returns FALSE only
+ * when the store failed: the batch is then rolled back. */
+gboolean _sg_importer_add_bytes (SgImporter *importer, gint64 source_id, GBytes *data,
+                                 const char *location, gboolean outgoing, gint64 fallback_date,
+                                 GError **error);
+/* Counts a message that is not read (@why: too large ...) as skipped, remembered in the store. */
+gboolean _sg_importer_skip (SgImporter *importer, gint64 source_id, const char *location,
+                            const GError *why, GError **error);
+/* Commits when the batch is full or old enough. */
+gboolean _sg_importer_maybe_commit (SgImporter *importer, GError **error);
+/* Rolls the open batch back. */
+void _sg_importer_abandon (SgImporter *importer);
+/* Adds @messages to the total the progress callback reports. */
+void _sg_importer_add_expected (SgImporter *importer, guint64 messages);

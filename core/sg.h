@@ -7,6 +7,7 @@
 #include "sg-store.h"
 #include "sg-message.h"
 #include "sg-import.h"
+#include "sg-imap.h"
 #include "sg-query.h"
 #include "sg-pipeline.h"
 #include "sg-process.h"

@@ -36,11 +36,21 @@ def check_described(known, example, page):
     parser.read(example, encoding='utf-8')
     with open(page, encoding='utf-8') as f:
         page_text = f.read()
+    with open(example, encoding='utf-8') as f:
+        example_text = f.read()
     for group, keys in known.items():
-        if '# [%s]' % group not in page_text:
+        # [imap NAME] is a family of groups: any of them may hold a key, and a key that
+        # excludes another (password, password-command) may be shown commented out.
+        family = group == 'imap'
+        heading = '# [imap NAME]' if family else '# [%s]' % group
+        sections = [s for s in parser.sections() if s.startswith('imap ')] if family else [group]
+        if heading not in page_text:
             problems.append('group [%s] has no section in %s' % (group, os.path.basename(page)))
         for key in keys:
-            if not parser.has_option(group, key):
+            present = any(parser.has_option(s, key) for s in sections if parser.has_section(s))
+            if family and re.search(r'^#\s*%s=' % re.escape(key), example_text, re.M):
+                present = True
+            if not present:
                 problems.append('[%s] %s is not in %s' % (group, key, os.path.basename(example)))
             if '*%s* =' % key not in page_text:
                 problems.append('[%s] %s is not described in %s' % (group, key, os.path.basename(page)))

@@ -15,6 +15,7 @@ typedef struct {
   char *store_override;
   SgConfig *config;
   GPtrArray *sources; /* SgMaildirSource */
+  GPtrArray *imap;    /* SgImapSource */
   gboolean once;
   guint once_id;
   gboolean stopping;  /* main() is tearing down: handlers do nothing */
@@ -40,10 +41,14 @@ stop_sources (Daemon *d)
   /* Freeing a source waits for its rescan while the main loop runs: handlers that look at
    * d->sources meanwhile must see an empty list, not half-freed sources. */
   g_autoptr (GPtrArray) old = g_steal_pointer (&d->sources);
+  g_autoptr (GPtrArray) old_imap = g_steal_pointer (&d->imap);
 
   d->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
+  d->imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_source_free);
   for (guint i = 0; i < old->len; i++)
     sg_maildir_source_cancel (old->pdata[i]);
+  for (guint i = 0; old_imap && i < old_imap->len; i++)
+    sg_imap_source_cancel (old_imap->pdata[i]);
 }
 
 /* Starts one source per configured Maildir; one that cannot start is reported and the
@@ -64,8 +69,22 @@ start_sources (Daemon *d)
     sg_maildir_source_start (src);
     g_ptr_array_add (d->sources, src);
   }
-  if (d->sources->len == 0)
-    g_message ("no Maildir to watch: add [maildir] paths to %s",
+  /* One source per IMAP account; one that fails does not stop the others. */
+  for (guint i = 0; i < d->config->imap->len; i++) {
+    const SgConfigImap *conf = d->config->imap->pdata[i];
+    g_autoptr (GError) error = NULL;
+    SgImapSource *src = sg_imap_source_new (conf, d->store_path, d->config->identity, d->once, &error);
+
+    if (src == NULL) {
+      g_warning ("IMAP account %s: %s", conf->name, error->message);
+      continue;
+    }
+    g_message ("polling IMAP account %s (%s) every %u s", conf->name, conf->url, conf->poll_interval);
+    sg_imap_source_start (src);
+    g_ptr_array_add (d->imap, src);
+  }
+  if (d->sources->len == 0 && d->imap->len == 0)
+    g_message ("no Maildir to watch and no IMAP account: add [maildir] paths or [imap NAME] to %s",
                d->config->path ? d->config->path : "the config");
 }
 
@@ -97,6 +116,8 @@ on_term (gpointer data)
   g_message ("stopping");
   for (guint i = 0; i < d->sources->len; i++)
     sg_maildir_source_cancel (d->sources->pdata[i]);
+  for (guint i = 0; i < d->imap->len; i++)
+    sg_imap_source_cancel (d->imap->pdata[i]);
   g_main_loop_quit (d->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -111,6 +132,9 @@ check_done (gpointer data)
     return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->sources->len; i++)
     if (sg_maildir_source_is_scanning (d->sources->pdata[i]))
+      return G_SOURCE_CONTINUE;
+  for (guint i = 0; i < d->imap->len; i++)
+    if (!sg_imap_source_is_done (d->imap->pdata[i]))
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
   g_main_loop_quit (d->loop);
@@ -129,6 +153,7 @@ daemon_clear (Daemon *d)
   if (d->sources != NULL)
     stop_sources (d);
   g_clear_pointer (&d->sources, g_ptr_array_unref);
+  g_clear_pointer (&d->imap, g_ptr_array_unref);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_clear_pointer (&d->config, sg_config_free);
   g_clear_pointer (&d->store_path, g_free);
@@ -159,7 +184,8 @@ main (int argc, char **argv)
   /* 1. Arguments. */
   g_option_context_set_summary (ctx,
       "Captures mail into the SalesGetter store: watches the Maildirs in the config\n"
-      "([maildir] paths), stores each new message as it lands, rescans at start-up.\n"
+      "([maildir] paths), stores each new message as it lands, rescans at start-up;\n"
+      "polls the IMAP accounts ([imap NAME]) every poll-interval seconds.\n"
       "SIGHUP reloads the config; SIGTERM stops cleanly.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc > 1) {
@@ -176,6 +202,8 @@ main (int argc, char **argv)
     fprintf (stderr, "salesgetter-syncd: %s\n", error->message);
     return 1;
   }
+  for (guint i = 0; d.config->warnings[i]; i++)
+    fprintf (stderr, "salesgetter-syncd: warning: %s\n", d.config->warnings[i]);
   for (guint i = 0; d.config->maildirs[i]; i++) {
     if (!g_file_test (d.config->maildirs[i], G_FILE_TEST_IS_DIR)) {
       fprintf (stderr, "salesgetter-syncd: %s: [maildir] paths: %s is not a folder\n",
@@ -187,9 +215,9 @@ main (int argc, char **argv)
 
   /* 3. --check-config prints OK. */
   if (check_config) {
-    printf ("OK: %s: %u Maildir(s), %u own address(es), store %s\n",
+    printf ("OK: %s: %u Maildir(s), %u IMAP account(s), %u own address(es), store %s\n",
             d.config->path ? d.config->path : "(no config file; defaults)",
-            g_strv_length (d.config->maildirs),
+            g_strv_length (d.config->maildirs), d.config->imap->len,
             g_strv_length ((char **) sg_identity_get_addresses (d.config->identity)), d.store_path);
     return 0;
   }
@@ -207,6 +235,7 @@ main (int argc, char **argv)
    * the default action once work has begun. */
   d.loop = g_main_loop_new (NULL, FALSE);
   d.sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
+  d.imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_source_free);
   g_unix_signal_add (SIGHUP, on_hup, &d);
   g_unix_signal_add (SIGTERM, on_term, &d);
   g_unix_signal_add (SIGINT, on_term, &d);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sg.h>
+#include "sg-config.h"
 
 G_BEGIN_DECLS
 
@@ -28,5 +29,21 @@ void sg_maildir_source_cancel (SgMaildirSource *source);
 gboolean sg_maildir_source_is_scanning (SgMaildirSource *source);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgMaildirSource, sg_maildir_source_free)
+
+/* An IMAP account ([imap NAME]): synced at start, then every poll-interval seconds (a
+ * failed sync is retried sooner, backing off), in a worker thread with its own store
+ * connection. Errors are logged and kept in the store (salesgetter sync --status). */
+typedef struct _SgImapSource SgImapSource;
+
+/* @once: sync once, do not poll. Returns: (transfer full): NULL when the store cannot be
+ * opened. */
+SgImapSource *sg_imap_source_new (const SgConfigImap *conf, const char *store_path, SgIdentity *identity,
+                                  gboolean once, GError **error);
+void sg_imap_source_free (SgImapSource *source);
+void sg_imap_source_start (SgImapSource *source);
+/* Stops a sync in progress at its next read. */
+void sg_imap_source_cancel (SgImapSource *source);
+/* TRUE once a sync has ended and none runs. */
+gboolean sg_imap_source_is_done (SgImapSource *source);
 
 G_END_DECLS
