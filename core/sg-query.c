@@ -323,3 +323,109 @@ sg_query_describe (SgStore *store, const char *who, GError **error)
   sqlite3_reset (stmt);
   return g_string_free (out, FALSE);
 }
+
+/* --- What the text says (issue 9) ---------------------------------------------------------- */
+
+SgTable *
+sg_query_person_facts (SgStore *store, const char *who, gboolean history, GError **error)
+{
+  static const char *sql =
+    "SELECT f.kind, nullif(f.detail, ''), f.value, f.confidence, f.origin, f.observed, "
+    "  NOT f.superseded, i.message_id, f.first_seen, f.times "
+    "FROM person_facts f LEFT JOIN interactions i ON i.id = f.interaction_id "
+    "WHERE f.person_id = ?1 AND (?2 OR NOT f.superseded) "
+    "ORDER BY f.superseded, CASE f.kind WHEN 'title' THEN 0 WHEN 'organisation' THEN 1 "
+    "  WHEN 'phone' THEN 2 WHEN 'address' THEN 3 ELSE 4 END, f.detail, f.observed DESC, f.id DESC";
+  WhoKind kind;
+  gint64 id;
+  sqlite3_stmt *stmt;
+  SgTable *t;
+
+  g_return_val_if_fail (who != NULL, NULL);
+  if (!resolve_who (store, who, &kind, &id, error))
+    return NULL;
+  t = sg_table_new ();
+  sg_table_add_column (t, "kind", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "detail", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "value", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "confidence", SG_COLUMN_REAL, 0);
+  sg_table_add_column (t, "origin", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "observed", SG_COLUMN_TIME, 0);
+  sg_table_add_column (t, "current", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "message_id", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "first_seen", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "times", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
+  /* Only people have facts; an address that is no person has none. */
+  if (kind != WHO_PERSON)
+    return t;
+  stmt = _sg_store_prepare (store, sql, error);
+  if (stmt == NULL) {
+    sg_table_free (t);
+    return NULL;
+  }
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int (stmt, 2, history);
+  if (!fill (store, t, stmt, error)) {
+    sg_table_free (t);
+    return NULL;
+  }
+  return t;
+}
+
+SgTable *
+sg_query_topics (SgStore *store, const char *who, guint limit, GError **error)
+{
+  /* TF-IDF: a topic's weight for @who is the sum of its counts in their messages times
+   * ln(N / df), N the messages with topics in the store and df those that have this one. */
+  static const char *const sqls[] = {
+    [WHO_PERSON] = "SELECT pa.interaction_id FROM addresses a JOIN participants pa "
+                   "ON pa.address_id = a.id WHERE a.person_id = ?1",
+    [WHO_ADDRESS] = "SELECT interaction_id FROM participants WHERE address_id = ?1",
+    [WHO_ORG] = "SELECT pa.interaction_id FROM org_domains d JOIN addresses a ON a.org_domain = d.domain "
+                "JOIN participants pa ON pa.address_id = a.id WHERE d.org_id = ?1",
+  };
+  g_autofree char *sql = NULL;
+  WhoKind kind = WHO_PERSON;
+  gint64 id = 0;
+  sqlite3_stmt *stmt;
+  SgTable *t;
+
+  if (who != NULL && !resolve_who (store, who, &kind, &id, error))
+    return NULL;
+  sql = g_strdup_printf (
+    "WITH mine AS (%s), "
+    "n AS (SELECT max(1, count(DISTINCT interaction_id)) AS n FROM interaction_topics), "
+    "mt AS (SELECT it.stem, sum(it.count) AS tf, count(DISTINCT it.interaction_id) AS msgs, "
+    "         min(it.phrase) AS phrase FROM interaction_topics it "
+    "       WHERE it.interaction_id IN (SELECT * FROM mine) GROUP BY it.stem) "
+    "SELECT mt.phrase, round(mt.tf * ln((SELECT n FROM n) * 1.0 / "
+    "         (SELECT count(*) FROM interaction_topics d WHERE d.stem = mt.stem)) + 0.0, 3) AS w, "
+    "  mt.msgs, "
+    "  (SELECT group_concat(DISTINCT tg.name) FROM tag_assignments ta JOIN tags tg ON tg.id = ta.tag_id "
+    "     WHERE ta.origin = 'topic' AND ta.removed = 0 AND ta.entity_type = 'interaction' "
+    "       AND ta.entity_id IN (SELECT interaction_id FROM interaction_topics x "
+    "         WHERE x.stem = mt.stem AND x.interaction_id IN (SELECT * FROM mine))), "
+    "  mt.stem, "
+    "  (SELECT group_concat(message_id, ' ') FROM (SELECT i.message_id FROM interaction_topics x "
+    "     JOIN interactions i ON i.id = x.interaction_id WHERE x.stem = mt.stem "
+    "       AND x.interaction_id IN (SELECT * FROM mine) ORDER BY i.date_utc DESC LIMIT 10)) "
+    "FROM mt ORDER BY w DESC, mt.msgs DESC, mt.stem LIMIT ?2",
+    who ? sqls[kind] : "SELECT interaction_id FROM interaction_topics WHERE ?1 = 0");
+  stmt = _sg_store_prepare (store, sql, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, limit ? (gint64) limit : -1);
+  t = sg_table_new ();
+  sg_table_add_column (t, "topic", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "weight", SG_COLUMN_REAL, 0);
+  sg_table_add_column (t, "messages", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "tags", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "stem", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "message_ids", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  if (!fill (store, t, stmt, error)) {
+    sg_table_free (t);
+    return NULL;
+  }
+  return t;
+}

@@ -8,4 +8,7 @@
 #include "sg-message.h"
 #include "sg-import.h"
 #include "sg-query.h"
+#include "sg-signature.h"
+#include "sg-text.h"
+#include "sg-topics.h"
 #include "sg-autocleanups.h"

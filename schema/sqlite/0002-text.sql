@@ -1,0 +1,44 @@
+-- SalesGetter local store, migration: what the text says (issue 9).
+-- Bodies stay local: message_texts and interaction_topics are never written to the change
+-- log (sync never sees them). person_facts are shared facts and go through the change log.
+
+-- The own words of each message (quotes, signature and forwarded text removed), at most
+-- 64 KB, and its signature block, kept so that facts and topics can be explained and
+-- recomputed without re-reading the mailbox. Local only, never synced.
+CREATE TABLE message_texts (
+  interaction_id INTEGER PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,
+  source         TEXT NOT NULL,                -- 'plain', 'html' or 'none'
+  body           TEXT NOT NULL,
+  signature      TEXT
+);
+
+-- Facts about a person from their signatures and vCards. One row per (person, kind,
+-- detail, value); a newer value of a single-valued kind (title, organisation, address,
+-- website, one phone per detail) supersedes the older ones, which stay as history.
+CREATE TABLE person_facts (
+  id             INTEGER PRIMARY KEY,
+  person_id      INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  kind           TEXT NOT NULL
+                 CHECK (kind IN ('title', 'organisation', 'phone', 'address', 'website')),
+  detail         TEXT NOT NULL DEFAULT '',     -- phone: mobile, office, fax, phone
+  value          TEXT NOT NULL,
+  confidence     REAL NOT NULL,
+  origin         TEXT NOT NULL CHECK (origin IN ('signature', 'vcard')),
+  interaction_id INTEGER REFERENCES interactions(id) ON DELETE SET NULL, -- the latest source
+  first_seen     INTEGER NOT NULL,             -- date of the first message that said it
+  observed       INTEGER NOT NULL,             -- date of the latest message that said it
+  times          INTEGER NOT NULL DEFAULT 1,   -- messages that said it
+  superseded     INTEGER NOT NULL DEFAULT 0,   -- 1: a newer value replaced it
+  UNIQUE (person_id, kind, detail, value)
+);
+
+-- Key phrases of each message (subject and own text). Local only.
+CREATE TABLE interaction_topics (
+  interaction_id INTEGER NOT NULL REFERENCES interactions(id) ON DELETE CASCADE,
+  stem           TEXT NOT NULL,                -- Snowball stems joined by a space
+  phrase         TEXT NOT NULL,                -- as first written
+  lang           TEXT NOT NULL,
+  count          INTEGER NOT NULL,
+  PRIMARY KEY (interaction_id, stem)
+) WITHOUT ROWID;
+CREATE INDEX interaction_topics_stem ON interaction_topics(stem);
