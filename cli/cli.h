@@ -36,6 +36,7 @@ int sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_people (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_orgs (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_topics (int argc, char **argv, SgGlobalOptions *globals);
 
 /* Parses a subcommand's options (its own @entries plus --store, --config and, when
  * @with_format, --format). Prints the error and returns FALSE on a usage error. */

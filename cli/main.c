@@ -12,6 +12,7 @@ static const SgCommand commands[] = {
   { "people", sg_cmd_people, "List the people you are in contact with" },
   { "orgs", sg_cmd_orgs, "List the organisations you are in contact with" },
   { "show", sg_cmd_show, "Show a person's or an organisation's timeline of interactions" },
+  { "topics", sg_cmd_topics, "List the topics discussed with a person or an organisation" },
 };
 
 static void

@@ -26,6 +26,8 @@ typedef struct {
   SgIdentity *identity;
   char *store_path;    /* nullable: from [store] path */
   char **maildirs;     /* NULL-terminated, expanded (~ and relative to the file) */
+  char *taxonomy_path; /* nullable: [topics] taxonomy (issue 9) */
+  gboolean extract_content; /* [topics] extract, default TRUE: read message text */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an

@@ -28,7 +28,24 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
   const char *detail = f->detail ? f->detail : "";
   gint64 date = sg_message_get_date (m);
   sqlite3_stmt *stmt;
-  int changes;
+
+  gboolean known = FALSE;
+
+  /* Known already? Only a new fact goes to the change log (once per natural key): seeing the
+   * same signature again renews its date locally, and which value is current follows on
+   * every device from the dates the ops carry. */
+  stmt = _sg_store_prepare (store,
+      "SELECT 1 FROM person_facts WHERE person_id = ? AND kind = ? AND detail = ? AND value = ?",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person_id);
+  sqlite3_bind_text (stmt, 2, sg_fact_kind_to_string (f->kind), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, detail, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, f->value, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    known = TRUE;
+  sqlite3_reset (stmt);
 
   stmt = _sg_store_prepare (store,
       "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, "
@@ -52,7 +69,6 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
   sqlite3_bind_int64 (stmt, 8, date);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  changes = sqlite3_changes (_sg_store_get_db (store));
 
   /* The newest value of the kind is current; the rest is history. A generic "phone" is
    * not single-valued: someone may list two numbers without labels. */
@@ -70,7 +86,7 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
       return FALSE;
   }
 
-  if (changes > 0 && address != NULL) {
+  if (!known && address != NULL) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
     g_autoptr (JsonNode) node = NULL;
     g_autofree char *fields = NULL;

@@ -376,7 +376,8 @@ SgTable *
 sg_query_topics (SgStore *store, const char *who, guint limit, GError **error)
 {
   /* TF-IDF: a topic's weight for @who is the sum of its counts in their messages times
-   * ln(N / df), N the messages with topics in the store and df those that have this one. */
+   * ln(1 + N / df), N the messages with topics in the store and df those that have this one
+   * (smoothed: in a small store every topic would otherwise weigh 0). */
   static const char *const sqls[] = {
     [WHO_PERSON] = "SELECT pa.interaction_id FROM addresses a JOIN participants pa "
                    "ON pa.address_id = a.id WHERE a.person_id = ?1",
@@ -398,13 +399,11 @@ sg_query_topics (SgStore *store, const char *who, guint limit, GError **error)
     "mt AS (SELECT it.stem, sum(it.count) AS tf, count(DISTINCT it.interaction_id) AS msgs, "
     "         min(it.phrase) AS phrase FROM interaction_topics it "
     "       WHERE it.interaction_id IN (SELECT * FROM mine) GROUP BY it.stem) "
-    "SELECT mt.phrase, round(mt.tf * ln((SELECT n FROM n) * 1.0 / "
-    "         (SELECT count(*) FROM interaction_topics d WHERE d.stem = mt.stem)) + 0.0, 3) AS w, "
+    "SELECT mt.phrase, round(mt.tf * ln(1.0 + (SELECT n FROM n) * 1.0 / "
+    "         (SELECT count(*) FROM interaction_topics d WHERE d.stem = mt.stem)), 3) AS w, "
     "  mt.msgs, "
-    "  (SELECT group_concat(DISTINCT tg.name) FROM tag_assignments ta JOIN tags tg ON tg.id = ta.tag_id "
-    "     WHERE ta.origin = 'topic' AND ta.removed = 0 AND ta.entity_type = 'interaction' "
-    "       AND ta.entity_id IN (SELECT interaction_id FROM interaction_topics x "
-    "         WHERE x.stem = mt.stem AND x.interaction_id IN (SELECT * FROM mine))), "
+    "  (SELECT group_concat(DISTINCT tg.name) FROM taxonomy_map tm JOIN tags tg ON tg.id = tm.tag_id "
+    "     WHERE tm.stem = mt.stem), "
     "  mt.stem, "
     "  (SELECT group_concat(message_id, ' ') FROM (SELECT i.message_id FROM interaction_topics x "
     "     JOIN interactions i ON i.id = x.interaction_id WHERE x.stem = mt.stem "

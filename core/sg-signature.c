@@ -108,6 +108,10 @@ sg_phone_normalize (const char *text, const char *country_code)
   }
   if (plus)
     out = g_strconcat ("+", digits->str, NULL);
+  else if (country_code != NULL && digits->len >= 10 && digits->str[0] != '0' &&
+           g_str_has_prefix (digits->str, country_code) && strcmp (country_code, "1") != 0)
+    /* "Phone: 49 89 1234567": the '+' was dropped, the country code is still there. */
+    out = g_strconcat ("+", digits->str, NULL);
   else if (country_code != NULL && digits->str[0] == '0' && digits->str[1] != '0')
     out = g_strconcat ("+", country_code, digits->str + 1, NULL);
   else if (country_code != NULL && strcmp (country_code, "1") == 0 && digits->len == 10)
@@ -370,12 +374,27 @@ has_postal_code (const char *s)
   return FALSE;
 }
 
+/* German and Dutch street names are compounds: "Hauptstraße", "Lindenweg", "Marktplatz". */
+static gboolean
+street_compound (GStrv words)
+{
+  static const char *const suffixes[] = { "straße", "strasse", "str", "weg", "platz", "allee",
+                                          "gasse", "damm", "ufer", "chaussee", "straat", "laan",
+                                          "plein", "gracht", NULL };
+
+  for (guint i = 0; words[i]; i++)
+    for (guint j = 0; suffixes[j]; j++)
+      if (strlen (words[i]) > strlen (suffixes[j]) + 2 && g_str_has_suffix (words[i], suffixes[j]))
+        return TRUE;
+  return FALSE;
+}
+
 static gboolean
 looks_like_address (const char *line, GStrv words)
 {
   if (has_postal_code (line))
     return TRUE;
-  return has_digit (line) && any_word (words, street_words);
+  return has_digit (line) && (any_word (words, street_words) || street_compound (words));
 }
 
 static gboolean
@@ -542,6 +561,12 @@ title_or_org (GPtrArray *facts, const char *seg, const char *label, LineKind pre
           return L_ORG;
         }
       }
+    }
+    /* "Solutions Consultant", "Research Analyst": a title word last is the head noun. */
+    if (g_strv_contains (title_words, words[nwords - 1]) && !mentions_label (seg, label) &&
+        !has_digit (seg)) {
+      add_fact (facts, SG_FACT_TITLE, NULL, seg, 0.75, SG_FACT_FROM_SIGNATURE);
+      return L_TITLE;
     }
     /* "Head of Acme Research": the organisation's own words make it no title. */
     if (!any_word (words, org_words) || mentions_label (seg, label)) {

@@ -344,6 +344,15 @@ sg_topics_extract (const char *subject, const char *body)
   Lang lang;
 
   subject_tokens = tokenize (subject ? subject : "", 1000);
+  /* The greeting ("Hi Bob,", "Dear Ms Smith,") names a person, not a topic. */
+  if (body != NULL) {
+    const char *nl = strchr (body, '\n');
+    gsize first = nl ? (gsize) (nl - body) : strlen (body);
+
+    if (first > 0 && first < 60 && (body[first - 1] == ',' || body[first - 1] == '!' ||
+                                    body[first - 1] == ':'))
+      body += first;
+  }
   body_tokens = tokenize (body ? body : "", SG_TOPICS_MAX_TEXT_BYTES);
   lang = detect (body_tokens->len > 0 ? body_tokens : subject_tokens);
   count_tokens (counts, subject_tokens, lang, 3, lang_codes[lang]);
@@ -614,12 +623,10 @@ sg_topics_apply_taxonomy (SgStore *store, const SgTaxonomy *taxonomy, guint *n_a
   if (n_assigned)
     *n_assigned = 0;
   if (!exec_sql (store, "SAVEPOINT topics_taxonomy; "
-                        "CREATE TEMP TABLE IF NOT EXISTS taxonomy_map "
-                        "  (tag_id INTEGER, stem TEXT, phrase TEXT, min_messages INTEGER); "
                         "CREATE TEMP TABLE IF NOT EXISTS topic_tags "
                         "  (tag_id INTEGER, entity_type TEXT, entity_id INTEGER, evidence TEXT, "
                         "   PRIMARY KEY (tag_id, entity_type, entity_id)); "
-                        "DELETE FROM taxonomy_map; DELETE FROM topic_tags;", error))
+                        "DELETE FROM taxonomy_map; DELETE FROM temp.topic_tags;", error))
     return FALSE;
 
   for (guint i = 0; i < taxonomy->tags->len; i++) {
@@ -643,7 +650,7 @@ sg_topics_apply_taxonomy (SgStore *store, const SgTaxonomy *taxonomy, guint *n_a
       tag_id = sqlite3_column_int64 (stmt, 0);
     sqlite3_reset (stmt);
     for (guint s = 0; s < t->stems->len; s++) {
-      stmt = _sg_store_prepare (store, "INSERT INTO temp.taxonomy_map VALUES (?, ?, ?, ?)", error);
+      stmt = _sg_store_prepare (store, "INSERT INTO taxonomy_map VALUES (?, ?, ?, ?)", error);
       if (stmt == NULL)
         goto fail;
       sqlite3_bind_int64 (stmt, 1, tag_id);
@@ -660,12 +667,12 @@ sg_topics_apply_taxonomy (SgStore *store, const SgTaxonomy *taxonomy, guint *n_a
   if (!exec_sql (store,
         "INSERT OR IGNORE INTO temp.topic_tags "
         "SELECT m.tag_id, 'interaction', it.interaction_id, group_concat(DISTINCT m.phrase) "
-        "FROM interaction_topics it JOIN temp.taxonomy_map m ON m.stem = it.stem "
+        "FROM interaction_topics it JOIN taxonomy_map m ON m.stem = it.stem "
         "GROUP BY m.tag_id, it.interaction_id; "
         "INSERT OR IGNORE INTO temp.topic_tags "
         "SELECT m.tag_id, 'person', p.id, "
         "  group_concat(DISTINCT m.phrase) || ' in ' || count(DISTINCT it.interaction_id) || ' message(s)' "
-        "FROM interaction_topics it JOIN temp.taxonomy_map m ON m.stem = it.stem "
+        "FROM interaction_topics it JOIN taxonomy_map m ON m.stem = it.stem "
         "JOIN participants pa ON pa.interaction_id = it.interaction_id "
         "JOIN addresses a ON a.id = pa.address_id JOIN people p ON p.id = a.person_id "
         "WHERE p.kind = 'contact' GROUP BY m.tag_id, p.id "
@@ -673,7 +680,7 @@ sg_topics_apply_taxonomy (SgStore *store, const SgTaxonomy *taxonomy, guint *n_a
         "INSERT OR IGNORE INTO temp.topic_tags "
         "SELECT m.tag_id, 'organisation', d.org_id, "
         "  group_concat(DISTINCT m.phrase) || ' in ' || count(DISTINCT it.interaction_id) || ' message(s)' "
-        "FROM interaction_topics it JOIN temp.taxonomy_map m ON m.stem = it.stem "
+        "FROM interaction_topics it JOIN taxonomy_map m ON m.stem = it.stem "
         "JOIN participants pa ON pa.interaction_id = it.interaction_id "
         "JOIN addresses a ON a.id = pa.address_id JOIN org_domains d ON d.domain = a.org_domain "
         "JOIN organisations o ON o.id = d.org_id "
@@ -709,8 +716,8 @@ sg_topics_apply_taxonomy (SgStore *store, const SgTaxonomy *taxonomy, guint *n_a
   sqlite3_bind_int64 (stmt, 1, now);
   if (!_sg_store_exec_stmt (store, stmt, error))
     goto fail;
-  if (!exec_sql (store, "DELETE FROM temp.taxonomy_map; DELETE FROM temp.topic_tags; "
-                        "RELEASE topics_taxonomy;", error))
+  /* taxonomy_map stays: topic listings name the tags a phrase maps to. */
+  if (!exec_sql (store, "DELETE FROM temp.topic_tags; RELEASE topics_taxonomy;", error))
     goto fail;
   if (n_assigned)
     *n_assigned = added;

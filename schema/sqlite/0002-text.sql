@@ -42,3 +42,13 @@ CREATE TABLE interaction_topics (
   PRIMARY KEY (interaction_id, stem)
 ) WITHOUT ROWID;
 CREATE INDEX interaction_topics_stem ON interaction_topics(stem);
+
+-- The taxonomy as last applied (sg_topics_apply_taxonomy): which stemmed phrase means which
+-- tag, so that topic listings can name the tags. Replaced whole on every apply.
+CREATE TABLE taxonomy_map (
+  tag_id       INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+  stem         TEXT NOT NULL,
+  phrase       TEXT NOT NULL,
+  min_messages INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX taxonomy_map_stem ON taxonomy_map(stem);
