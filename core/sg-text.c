@@ -313,14 +313,6 @@ has_prefix_ci (const char *s, const char *prefix)
   return g_ascii_strncasecmp (s, prefix, strlen (prefix)) == 0;
 }
 
-static gboolean
-has_suffix_ci (const char *s, gsize len, const char *suffix)
-{
-  gsize n = strlen (suffix);
-
-  return len >= n && g_ascii_strncasecmp (s + len - n, suffix, n) == 0;
-}
-
 /* The length of @s without trailing white space. */
 static gsize
 trimmed_len (const char *s)
@@ -332,18 +324,22 @@ trimmed_len (const char *s)
   return n;
 }
 
-/* "On Tue, 3 Mar 2026, Ann wrote:", "Am ... schrieb Ann:", "Le ... a écrit :", "El ...
- * escribió:", "Ann <ann@x> writes:" — the end of a reply's attribution line. */
+/* "On Tue, 3 Mar 2026, Ann wrote:", "Am ... schrieb Ann <ann@x>:", "Le ... a écrit :",
+ * "El ... escribió:", "Ann <ann@x> writes:" — the end of a reply's attribution line: a
+ * line ending in ':' with a verb of writing in it. */
 static gboolean
 ends_attribution (const char *line)
 {
-  static const char *const ends[] = { "wrote:", "writes:", "schrieb:", "a \xc3\xa9" "crit :",
-                                      "a \xc3\xa9" "crit:", "escribi\xc3\xb3:", "escribi\xc3\xb3 :",
-                                      "geschrieben:", "said:", NULL };
+  static const char *const verbs[] = { "wrote", "writes", "schrieb", "geschrieben", "a \xc3\xa9" "crit",
+                                       "escribi\xc3\xb3", "said", "scritto", NULL };
   gsize n = trimmed_len (line);
+  g_autofree char *low = NULL;
 
-  for (guint i = 0; ends[i]; i++)
-    if (has_suffix_ci (line, n, ends[i]))
+  if (n == 0 || line[n - 1] != ':' || n > 300)
+    return FALSE;
+  low = g_ascii_strdown (line, (gssize) n);
+  for (guint i = 0; verbs[i]; i++)
+    if (strstr (low, verbs[i]) != NULL)
       return TRUE;
   return FALSE;
 }
@@ -489,14 +485,16 @@ is_mobile_footer (const char *line)
          has_prefix_ci (s, "Envoy\xc3\xa9 de mon ") || has_prefix_ci (s, "Enviado desde mi ");
 }
 
+/* Joins lines [@from, @to), leaving out the @dropped ones (nullable) without a trace, and
+ * squeezing runs of blank lines into one. */
 static char *
-join_lines (char **lines, guint from, guint to)
+join_lines (char **lines, const guint8 *dropped, guint from, guint to)
 {
   GString *s = g_string_new (NULL);
   guint blank = 0;
 
   for (guint i = from; i < to; i++) {
-    if (lines[i] == NULL)
+    if (lines[i] == NULL || (dropped && dropped[i]))
       continue;
     if (is_blank (lines[i])) {
       blank++;
@@ -517,8 +515,9 @@ split_text (SgText *t, const char *text, const char *subject)
 {
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   guint n = g_strv_length (lines), own_end = n, sig = n, signoff = n;
-  gboolean forward_subject = FALSE;
+  gboolean forward_subject = FALSE, sig_has_line = FALSE;
   CutKind cut = CUT_NONE;
+  g_autofree guint8 *dropped = NULL;
 
   if (subject != NULL) {
     const char *s = skip_space (subject);
@@ -548,12 +547,13 @@ split_text (SgText *t, const char *text, const char *subject)
     }
   }
   if (cut == CUT_FORWARDED)
-    t->forwarded = join_lines (lines, own_end, n);
+    t->forwarded = join_lines (lines, NULL, own_end, n);
+  dropped = g_malloc0 (n + 1);
 
   /* 2. Quoted lines and their attribution go. */
   for (guint i = 0; i < own_end; i++) {
     if (is_quoted (lines[i])) {
-      lines[i][0] = '\0';
+      dropped[i] = 1;
       continue;
     }
     if (ends_attribution (lines[i])) {
@@ -568,15 +568,15 @@ split_text (SgText *t, const char *text, const char *subject)
         /* Gmail wraps long attributions onto a second line. */
         if (i > 0 && !starts_attribution (lines[i]) && starts_attribution (lines[i - 1]) &&
             strlen (lines[i - 1]) < 100)
-          lines[i - 1][0] = '\0';
-        lines[i][0] = '\0';
+          dropped[i - 1] = 1;
+        dropped[i] = 1;
       }
     }
   }
 
   /* 3. The signature: after the last "-- " line, else after a sign-off near the end. */
   for (guint i = own_end; i-- > 0;) {
-    if (strcmp (lines[i], "-- ") == 0 || strcmp (lines[i], "--") == 0) {
+    if (!dropped[i] && (strcmp (lines[i], "-- ") == 0 || strcmp (lines[i], "--") == 0)) {
       sig = i;
       break;
     }
@@ -585,11 +585,12 @@ split_text (SgText *t, const char *text, const char *subject)
     guint seen = 0;
 
     for (guint i = own_end; i-- > 0 && seen < 14;) {
-      if (is_blank (lines[i]))
+      if (dropped[i] || is_blank (lines[i]))
         continue;
       seen++;
       if (is_mobile_footer (lines[i])) {
         sig = i;
+        sig_has_line = TRUE;
         continue;
       }
       if (is_signoff (lines[i])) {
@@ -597,14 +598,16 @@ split_text (SgText *t, const char *text, const char *subject)
         break;
       }
     }
-    if (signoff < n)
+    if (signoff < n) {
       sig = signoff;
+      sig_has_line = TRUE;
+    }
   }
   if (sig < own_end) {
-    guint from = signoff < n ? sig : sig + 1, kept = 0, total = 0, to = from;
+    guint from = sig_has_line ? sig : sig + 1, kept = 0, total = 0, to = from;
 
     for (guint i = from; i < own_end; i++) {
-      if (is_blank (lines[i]))
+      if (dropped[i] || is_blank (lines[i]))
         continue;
       total++;
       if (kept < SG_TEXT_MAX_SIGNATURE_LINES) {
@@ -614,13 +617,13 @@ split_text (SgText *t, const char *text, const char *subject)
     }
     if (total > SG_TEXT_MAX_SIGNATURE_LINES)
       warn (t, "signature of %u lines; the first %u were kept", total, SG_TEXT_MAX_SIGNATURE_LINES);
-    t->signature = join_lines (lines, from, to);
+    t->signature = join_lines (lines, dropped, from, to);
     if (*t->signature == '\0')
       g_clear_pointer (&t->signature, g_free);
     own_end = sig;
   }
   {
-    g_autofree char *body = join_lines (lines, 0, own_end);
+    g_autofree char *body = join_lines (lines, dropped, 0, own_end);
     GString *s = g_string_new (body);
 
     if (s->len > SG_TEXT_MAX_BODY_BYTES) {

@@ -183,11 +183,13 @@ sg_vcard_parse (const char *text, gsize len, const char *sender_domain, char **w
     ok = vf_parse_text (parser, copy, (int) strlen (copy));
     ok = vf_parse_end (parser) && ok;
   }
-  for (VF_OBJECT_T *card = object; card != NULL && cards < 8; cards++) {
+  for (VF_OBJECT_T *card = object; card != NULL && cards < 8;) {
     const char *type = vf_get_object_type (card);
 
-    if (type != NULL && g_ascii_strcasecmp (type, VF_NAME_VCARD) == 0)
+    if (type != NULL && g_ascii_strcasecmp (type, VF_NAME_VCARD) == 0) {
       read_card (facts, card, cc);
+      cards++;
+    }
     if (!vf_get_next_object (&card))
       break;
   }
