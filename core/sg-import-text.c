@@ -3,7 +3,6 @@
  * The reading happened on the parse threads (sg-text, sg-signature, sg-vcard, sg-topics);
  * this only writes it, inside the importer's open transaction:
  *
- *   message_texts       the own text and signature (local only: never in the change log);
  *   interaction_topics  the key phrases (local only);
  *   person_facts        facts about the sender, a shared fact: each new or renewed fact goes
  *                       to the change log as a "person_fact" upsert keyed by the sender's
@@ -121,24 +120,12 @@ gboolean
 _sg_import_store_content (SgStore *store, const SgMessage *m, gint64 interaction_id,
                           gint64 person_id, GError **error)
 {
-  const SgText *text = sg_message_get_text (m);
   const char *from = NULL;
   sqlite3_stmt *stmt;
 
-  if (text == NULL)
+  /* No body text is stored (see 0002-text.sql): the mailbox keeps it. */
+  if (sg_message_get_text (m) == NULL)
     return TRUE;
-  stmt = _sg_store_prepare (store,
-      "INSERT OR REPLACE INTO message_texts (interaction_id, source, body, signature) VALUES (?, ?, ?, ?)",
-      error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, interaction_id);
-  sqlite3_bind_text (stmt, 2, sg_text_source_to_string (sg_text_get_source (text)), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, sg_text_get_body (text), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, sg_text_get_signature (text), -1, SQLITE_STATIC);
-  if (!_sg_store_exec_stmt (store, stmt, error))
-    return FALSE;
-
   for (guint i = 0; i < sg_message_get_n_topics (m); i++) {
     const SgTopic *t = sg_message_get_topic (m, i);
 

@@ -447,17 +447,17 @@ extract_content (SgMessage *m, GMimeMessage *mime)
   const SgParticipant *from = NULL;
   const char *domain = NULL;
 
-  m->text = sg_text_new_from_mime (mime);
-  m->content_warnings = g_ptr_array_new_null_terminated (0, g_free, TRUE);
-  for (const char *const *w = sg_text_get_warnings (m->text); *w; w++) {
-    warn (m, "%s", *w);
-    g_ptr_array_add (m->content_warnings, g_strdup (*w));
-  }
   for (guint i = 0; i < m->participants->len && from == NULL; i++) {
     SgParticipant *p = &g_array_index (m->participants, SgParticipant, i);
 
     if (p->role == SG_HEADER_FROM)
       from = p;
+  }
+  m->text = sg_text_new_from_mime (mime, from ? from->name : NULL);
+  m->content_warnings = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  for (const char *const *w = sg_text_get_warnings (m->text); *w; w++) {
+    warn (m, "%s", *w);
+    g_ptr_array_add (m->content_warnings, g_strdup (*w));
   }
   if (from != NULL)
     domain = strchr (from->address, '@') ? strchr (from->address, '@') + 1 : NULL;

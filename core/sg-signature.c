@@ -150,7 +150,7 @@ phone_kind (const char *label)
   static const char *const mobile[] = { "mobile", "mob", "cell", "cellular", "handy", "mobil",
                                         "portable", "m\xc3\xb3vil", "movil", "gsm", "m", NULL };
   static const char *const fax[] = { "fax", "telefax", "f", NULL };
-  static const char *const office[] = { "tel", "tél", "phone", "office", "direct", "dir", "t", "p",
+  static const char *const office[] = { "tel", "tél", "phone", "w", "voice", "ofc", "office", "direct", "dir", "t", "p",
                                         "telefon", "telephone", "téléphone", "teléfono", "telefono",
                                         "fon", "work", "büro", "zentrale", "o", "d", "ph", "main",
                                         "switchboard", "standard", "fijo", "tfno", "landline", NULL };
@@ -325,7 +325,7 @@ is_disclaimer (const char *line)
     "think before you print", "before printing", "registered office", "registered in",
     "handelsregister", "amtsgericht", "registergericht", "ust-id", "vat no", "company number",
     "sitz der gesellschaft", "pflichtangaben", "newsletter", "view in browser",
-    "-----original message-----", NULL,
+    "-----original message-----", "sponsored by", "mailing list", "listinfo", NULL,
   };
   g_autofree char *low = g_utf8_strdown (line, -1);
 
@@ -441,17 +441,17 @@ find_website (const char *seg)
   return g_steal_pointer (&low);
 }
 
-/* The sender's name on a line by itself (maybe with a title after a comma). */
+/* The sender's name on a line by itself (maybe with a title after a comma). @nw: the
+ * words of the name (nullable). */
 static gboolean
-is_name_line (const char *line, const char *name)
+is_name_line (const char *line, GStrv nw)
 {
-  g_auto (GStrv) lw = NULL, nw = NULL;
+  g_auto (GStrv) lw = NULL;
   guint hits = 0, n = 0;
 
-  if (name == NULL)
+  if (nw == NULL || nw[0] == NULL)
     return FALSE;
   lw = words_of (line);
-  nw = words_of (name);
   for (guint i = 0; nw[i]; i++) {
     if (strlen (nw[i]) < 2)
       continue;
@@ -535,9 +535,8 @@ typedef enum { L_NONE, L_NAME, L_TITLE, L_ORG, L_PHONE, L_ADDRESS, L_WEB, L_OTHE
 /* Classifies a segment that is no phone, address or web site: title, organisation, or both
  * ("Sales Director, Acme Inc", "Head of Research at Acme"). */
 static LineKind
-title_or_org (GPtrArray *facts, const char *seg, const char *label, LineKind previous)
+title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label, LineKind previous)
 {
-  g_auto (GStrv) words = words_of (seg);
   guint nwords = g_strv_length (words);
   gboolean title = any_word (words, title_words);
   gboolean org = any_word (words, org_words) || mentions_label (seg, label);
@@ -612,6 +611,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
   GString *address = g_string_new (NULL);
   LineKind previous = L_NONE;
   guint read = 0;
+  g_auto (GStrv) name_words = sender_name ? words_of (sender_name) : NULL;
 
   if (signature == NULL) {
     g_string_free (address, TRUE);
@@ -623,6 +623,10 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
     g_auto (GStrv) segs = NULL;
     LineKind kind = L_NONE;
 
+    /* A separator line after the first lines ends the signature ("=====", "-----"). */
+    if (read > 1 && (g_str_has_prefix (line, "-----") || g_str_has_prefix (line, "=====") ||
+                     g_str_has_prefix (line, "_____")))
+      break;
     /* Decorations: "*Ann Smith*", "| Acme |", "• Tel". */
     while (*line == '*' || *line == '|' || *line == '_' || *line == '>' || *line == '~')
       line++;
@@ -638,7 +642,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
     read++;
     if (is_disclaimer (line))
       break;
-    if (is_name_line (line, sender_name)) {
+    if (is_name_line (line, name_words)) {
       previous = L_NAME;
       continue;
     }
@@ -651,7 +655,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
 
       if (*seg == '\0')
         continue;
-      if (is_name_line (seg, sender_name)) {
+      if (segs[1] != NULL && is_name_line (seg, name_words)) {
         kind = L_NAME;
         continue;
       }
@@ -681,7 +685,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
         kind = L_PHONE;
         continue;
       }
-      k = title_or_org (facts, seg, label, kind != L_NONE ? kind : previous);
+      k = title_or_org (facts, seg, words, label, kind != L_NONE ? kind : previous);
       if (k == L_OTHER + 1) {
         add_fact (facts, SG_FACT_ORGANISATION, NULL, seg, 0.6, SG_FACT_FROM_SIGNATURE);
         k = L_ORG;

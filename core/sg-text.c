@@ -508,10 +508,60 @@ join_lines (char **lines, const guint8 *dropped, guint from, guint to)
   return g_string_free (s, FALSE);
 }
 
+/* A separator line: "--", "-----", "_____", "=====". */
+static gboolean
+is_rule (const char *line)
+{
+  const char *s = skip_space (line);
+  char c = *s;
+  gsize n = 0;
+
+  if (c != '-' && c != '_' && c != '=')
+    return FALSE;
+  while (*s == c) {
+    s++;
+    n++;
+  }
+  return is_blank (s) && (c == '-' ? n >= 2 : n >= 10);
+}
+
+/* What mailing lists append to every message. */
+static gboolean
+is_list_footer (char **lines, const guint8 *dropped, guint from, guint to)
+{
+  static const char *const needles[] = { "mailing list", "listinfo", "list maintainer",
+                                         "unsubscribe", "sponsored by", "subscription",
+                                         "mailman", "list-request", "archives at", NULL };
+
+  for (guint i = from; i < to; i++) {
+    g_autofree char *low = NULL;
+
+    if (dropped[i] || is_blank (lines[i]))
+      continue;
+    low = g_ascii_strdown (lines[i], -1);
+    for (guint k = 0; needles[k]; k++)
+      if (strstr (low, needles[k]) != NULL)
+        return TRUE;
+  }
+  return FALSE;
+}
+
+/* The sender's display name on a line of its own ("Ann Smith", "ANN SMITH"). */
+static gboolean
+is_sender_line (const char *line, const char *name)
+{
+  const char *s = skip_space (line);
+  gsize n = trimmed_len (s);
+
+  return name != NULL && *name != '\0' && strchr (name, ' ') != NULL && n == strlen (name) &&
+         g_ascii_strncasecmp (s, name, n) == 0;
+}
+
 /* Splits decoded text into body, signature and forwarded text. @subject (nullable) tells an
- * Outlook forward from a reply. */
+ * Outlook forward from a reply; @sender_name (nullable) marks a signature that starts with
+ * the sender's name and no sign-off. */
 static void
-split_text (SgText *t, const char *text, const char *subject)
+split_text (SgText *t, const char *text, const char *subject, const char *sender_name)
 {
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   guint n = g_strv_length (lines), own_end = n, sig = n, signoff = n;
@@ -574,7 +624,27 @@ split_text (SgText *t, const char *text, const char *subject)
     }
   }
 
-  /* 3. The signature: after the last "-- " line, else after a sign-off near the end. */
+  /* 3. Mailing-list footers go, block by block from the end: a separator line and, before
+   * the next one, the list's words. */
+  for (;;) {
+    guint rule = own_end, seen = 0;
+
+    for (guint i = own_end; i-- > 0 && seen < 14;) {
+      if (dropped[i] || is_blank (lines[i]))
+        continue;
+      seen++;
+      if (is_rule (lines[i])) {
+        rule = i;
+        break;
+      }
+    }
+    if (rule == own_end || !is_list_footer (lines, dropped, rule + 1, own_end))
+      break;
+    own_end = rule;
+  }
+
+  /* 4. The signature: after the last "-- " line, else after a sign-off near the end, else
+   * from a line with the sender's name. */
   for (guint i = own_end; i-- > 0;) {
     if (!dropped[i] && (strcmp (lines[i], "-- ") == 0 || strcmp (lines[i], "--") == 0)) {
       sig = i;
@@ -582,12 +652,14 @@ split_text (SgText *t, const char *text, const char *subject)
     }
   }
   if (sig == n) {
-    guint seen = 0;
+    guint seen = 0, name_line = n;
 
     for (guint i = own_end; i-- > 0 && seen < 14;) {
       if (dropped[i] || is_blank (lines[i]))
         continue;
       seen++;
+      if (is_sender_line (lines[i], sender_name) && i + 1 < own_end)
+        name_line = i;
       if (is_mobile_footer (lines[i])) {
         sig = i;
         sig_has_line = TRUE;
@@ -600,6 +672,9 @@ split_text (SgText *t, const char *text, const char *subject)
     }
     if (signoff < n) {
       sig = signoff;
+      sig_has_line = TRUE;
+    } else if (name_line < n && sig == n) {
+      sig = name_line;
       sig_has_line = TRUE;
     }
   }
@@ -636,7 +711,7 @@ split_text (SgText *t, const char *text, const char *subject)
 }
 
 SgText *
-sg_text_new_from_plain (const char *text, gssize len)
+sg_text_new_from_plain (const char *text, gssize len, const char *sender_name)
 {
   SgText *t = text_new ();
   g_autofree char *valid = NULL;
@@ -644,7 +719,7 @@ sg_text_new_from_plain (const char *text, gssize len)
   g_return_val_if_fail (text != NULL || len == 0, t);
   valid = g_utf8_make_valid (text ? text : "", len);
   t->source = SG_TEXT_SOURCE_PLAIN;
-  split_text (t, valid, NULL);
+  split_text (t, valid, NULL, sender_name);
   return t;
 }
 
@@ -792,7 +867,7 @@ walk (Walk *w, GMimeObject *obj, int depth)
 }
 
 SgText *
-sg_text_new_from_mime (GMimeMessage *mime)
+sg_text_new_from_mime (GMimeMessage *mime, const char *sender_name)
 {
   SgText *t = text_new ();
   Walk w = { .text = t };
@@ -823,7 +898,7 @@ sg_text_new_from_mime (GMimeMessage *mime)
     t->body = g_strdup ("");
     return t;
   }
-  split_text (t, text, g_mime_message_get_subject (mime));
+  split_text (t, text, g_mime_message_get_subject (mime), sender_name);
   return t;
 }
 

@@ -36,13 +36,14 @@ typedef enum {
 
 typedef struct _SgText SgText;
 
-/* The text of @mime (never NULL: a message without text has an empty body).
- * Returns: (transfer full). */
-SG_API SgText *sg_text_new_from_mime (GMimeMessage *mime);
+/* The text of @mime (never NULL: a message without text has an empty body). @sender_name
+ * (nullable): the From display name, which may start a signature that has no "-- " and no
+ * sign-off. Returns: (transfer full). */
+SG_API SgText *sg_text_new_from_mime (GMimeMessage *mime, const char *sender_name);
 
 /* Splits already readable text (UTF-8, any line ends) as a message's text/plain part would
  * be. For tests and for text from elsewhere. Returns: (transfer full). */
-SG_API SgText *sg_text_new_from_plain (const char *text, gssize len);
+SG_API SgText *sg_text_new_from_plain (const char *text, gssize len, const char *sender_name);
 
 SG_API void sg_text_free (SgText *text);
 

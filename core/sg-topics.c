@@ -97,23 +97,30 @@ stop_words (void)
 /* Stemmers are not thread-safe; each thread keeps its own set. */
 typedef struct {
   struct sb_stemmer *stemmers[N_LANGS];
+  GHashTable *cache[N_LANGS]; /* word -> stem: mail repeats its words */
 } Stemmers;
+
+/* Entries a thread's stem cache holds before it starts again (a few MB at most). */
+#define STEM_CACHE_MAX 50000
 
 static void
 stemmers_free (gpointer p)
 {
   Stemmers *s = p;
 
-  for (guint l = 0; l < N_LANGS; l++)
+  for (guint l = 0; l < N_LANGS; l++) {
     if (s->stemmers[l])
       sb_stemmer_delete (s->stemmers[l]);
+    if (s->cache[l])
+      g_hash_table_unref (s->cache[l]);
+  }
   g_free (s);
 }
 
 static GPrivate stemmers_key = G_PRIVATE_INIT (stemmers_free);
 
-static struct sb_stemmer *
-stemmer_for (Lang lang)
+static Stemmers *
+stemmers_get (void)
 {
   Stemmers *s = g_private_get (&stemmers_key);
 
@@ -121,9 +128,32 @@ stemmer_for (Lang lang)
     s = g_new0 (Stemmers, 1);
     g_private_set (&stemmers_key, s);
   }
+  return s;
+}
+
+static struct sb_stemmer *
+stemmer_for (Lang lang)
+{
+  Stemmers *s = stemmers_get ();
+
   if (s->stemmers[lang] == NULL)
     s->stemmers[lang] = sb_stemmer_new (lang_algorithms[lang], "UTF_8");
   return s->stemmers[lang];
+}
+
+/* The stem of @word from the thread's cache. Returns: (transfer none): valid until the next
+ * stem_cache_trim() on this thread. */
+static const char *stem_cached (const char *word, Lang lang);
+
+/* Called at the start of each extraction, never during one. */
+static void
+stem_cache_trim (void)
+{
+  Stemmers *s = stemmers_get ();
+
+  for (guint l = 0; l < N_LANGS; l++)
+    if (s->cache[l] && g_hash_table_size (s->cache[l]) > STEM_CACHE_MAX)
+      g_hash_table_remove_all (s->cache[l]);
 }
 
 static Lang
@@ -149,6 +179,22 @@ stem_word (const char *word, Lang lang)
   return g_strndup ((const char *) out, sb_stemmer_length (st));
 }
 
+static const char *
+stem_cached (const char *word, Lang lang)
+{
+  Stemmers *s = stemmers_get ();
+  char *stem;
+
+  if (s->cache[lang] == NULL)
+    s->cache[lang] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  stem = g_hash_table_lookup (s->cache[lang], word);
+  if (stem == NULL) {
+    stem = stem_word (word, lang);
+    g_hash_table_insert (s->cache[lang], g_strdup (word), stem);
+  }
+  return stem;
+}
+
 char *
 sg_topics_stem (const char *word, const char *lang)
 {
@@ -171,9 +217,16 @@ tokenize (const char *text, gsize max_bytes)
   gboolean skip_word = FALSE;
 
   while (p < end) {
-    gunichar c = g_utf8_get_char_validated (p, end - p);
+    gunichar c;
     const char *next;
 
+    /* ASCII letters, the bulk of most mail, without the Unicode tables. */
+    if (g_ascii_isalpha (*p)) {
+      g_string_append_c (word, g_ascii_tolower (*p));
+      p++;
+      continue;
+    }
+    c = g_utf8_get_char_validated (p, end - p);
     if (c == (gunichar) -1 || c == (gunichar) -2) {
       p++;
       continue;
@@ -293,42 +346,40 @@ static void
 count_tokens (GHashTable *counts, GPtrArray *tokens, Lang lang, guint weight, const char *code)
 {
   GHashTable *stops = stop_words ();
-  g_autofree char *prev_stem = NULL;
-  g_autofree char *prev_word = NULL;
+  const char *prev_stem = NULL, *prev_word = NULL;
+  char key[200];
 
   for (guint i = 0; i < tokens->len; i++) {
     const char *w = tokens->pdata[i];
-    g_autofree char *stem = NULL;
+    const char *stem;
 
     if (w == NULL || g_hash_table_contains (stops, w)) {
-      g_clear_pointer (&prev_stem, g_free);
-      g_clear_pointer (&prev_word, g_free);
+      prev_stem = prev_word = NULL;
       continue;
     }
-    stem = stem_word (w, lang);
+    stem = stem_cached (w, lang);
     for (guint k = 0; k < 2; k++) {
-      g_autofree char *key = NULL;
-      g_autofree char *phrase = NULL;
       SgTopic *t;
 
       if (k == 1 && prev_stem == NULL)
         break;
-      key = k == 0 ? g_strdup (stem) : g_strconcat (prev_stem, " ", stem, NULL);
+      /* Tokens are at most 40 bytes, so a two-word key fits. */
+      if (k == 0)
+        g_strlcpy (key, stem, sizeof key);
+      else
+        g_snprintf (key, sizeof key, "%s %s", prev_stem, stem);
       t = g_hash_table_lookup (counts, key);
       if (t == NULL) {
-        phrase = k == 0 ? g_strdup (w) : g_strconcat (prev_word, " ", w, NULL);
         t = g_new0 (SgTopic, 1);
-        t->stem = g_steal_pointer (&key);
-        t->phrase = g_steal_pointer (&phrase);
+        t->stem = g_strdup (key);
+        t->phrase = k == 0 ? g_strdup (w) : g_strconcat (prev_word, " ", w, NULL);
         t->lang = g_strdup (code);
         g_hash_table_insert (counts, t->stem, t);
       }
       t->count += weight;
     }
-    g_free (prev_stem);
-    prev_stem = g_steal_pointer (&stem);
-    g_free (prev_word);
-    prev_word = g_strdup (w);
+    prev_stem = stem;
+    prev_word = w;
   }
 }
 
@@ -343,6 +394,7 @@ sg_topics_extract (const char *subject, const char *body)
   gpointer value;
   Lang lang;
 
+  stem_cache_trim ();
   subject_tokens = tokenize (subject ? subject : "", 1000);
   /* The greeting ("Hi Bob,", "Dear Ms Smith,") names a person, not a topic. */
   if (body != NULL) {

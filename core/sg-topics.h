@@ -25,8 +25,8 @@ typedef enum {
   SG_TOPICS_ERROR_NOT_FOUND,
 } SgTopicsError;
 
-#define SG_TOPICS_MAX_TEXT_BYTES ((gsize) 16 * 1024) /* own text read for topics */
-#define SG_TOPICS_MAX_PER_MESSAGE 12
+#define SG_TOPICS_MAX_TEXT_BYTES ((gsize) 8 * 1024) /* own text read for topics */
+#define SG_TOPICS_MAX_PER_MESSAGE 8
 
 /* One key phrase of a message. Owned by the array that holds it. */
 typedef struct {

@@ -1,16 +1,7 @@
 -- SalesGetter local store, migration: what the text says (issue 9).
--- Bodies stay local: message_texts and interaction_topics are never written to the change
--- log (sync never sees them). person_facts are shared facts and go through the change log.
-
--- The own words of each message (quotes, signature and forwarded text removed), at most
--- 64 KB, and its signature block, kept so that facts and topics can be explained and
--- recomputed without re-reading the mailbox. Local only, never synced.
-CREATE TABLE message_texts (
-  interaction_id INTEGER PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,
-  source         TEXT NOT NULL,                -- 'plain', 'html' or 'none'
-  body           TEXT NOT NULL,
-  signature      TEXT
-);
+-- No body text is stored: the mailbox holds it (interactions.location), and what the
+-- text says is kept as facts and topics. interaction_topics stay local (never in the change
+-- log); person_facts are shared facts and go through the change log.
 
 -- Facts about a person from their signatures and vCards. One row per (person, kind,
 -- detail, value); a newer value of a single-valued kind (title, organisation, address,
@@ -41,7 +32,8 @@ CREATE TABLE interaction_topics (
   count          INTEGER NOT NULL,
   PRIMARY KEY (interaction_id, stem)
 ) WITHOUT ROWID;
-CREATE INDEX interaction_topics_stem ON interaction_topics(stem);
+-- No index on stem: it would be a random insert for every topic of every message, and the
+-- queries that group by stem read the table once.
 
 -- The taxonomy as last applied (sg_topics_apply_taxonomy): which stemmed phrase means which
 -- tag, so that topic listings can name the tags. Replaced whole on every apply.

@@ -45,7 +45,7 @@ test_plain_quotes_signature (void)
       "\n"
       "-- \n"
       "Bob Jones\n"
-      "Example Corp\n", -1);
+      "Example Corp\n", -1, NULL);
 
   g_assert_cmpstr (sg_text_get_body (t), ==, "Hi Ann,\n\nYes, attached.\nTen thousand.");
   g_assert_cmpstr (sg_text_get_signature (t), ==, "Bob Jones\nExample Corp");
@@ -65,7 +65,7 @@ test_attributions (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (heads); i++) {
     g_autofree char *text = g_strdup_printf ("Danke!\n\n%s\n> zitiert\n> mehr\n", heads[i]);
-    g_autoptr (SgText) t = sg_text_new_from_plain (text, -1);
+    g_autoptr (SgText) t = sg_text_new_from_plain (text, -1, NULL);
 
     g_assert_cmpstr (sg_text_get_body (t), ==, "Danke!");
   }
@@ -84,15 +84,15 @@ test_outlook (void)
       "Sent: Tuesday, March 3, 2026 10:00 AM\n"
       "To: John Doe <john@example.com>\n"
       "Subject: Meeting\n\n"
-      "Can we meet on Monday?\n\nBest regards,\nAnn Smith\nCEO\n", -1);
+      "Can we meet on Monday?\n\nBest regards,\nAnn Smith\nCEO\n", -1, NULL);
   g_autoptr (SgText) b = sg_text_new_from_plain (
       "Passt.\n\n"
       "-----Ursprüngliche Nachricht-----\n"
       "Von: Anna <anna@acme.de>\nGesendet: Dienstag, 3. März 2026 10:00\nAn: x@y.de\nBetreff: Termin\n\n"
-      "Wann?\n", -1);
+      "Wann?\n", -1, NULL);
   g_autoptr (SgText) c = sg_text_new_from_plain (
       "D'accord.\n\n"
-      "De : Anne <anne@acme.fr>\nEnvoyé : mardi 3 mars 2026 10:00\nÀ : x@y.fr\nObjet : RDV\n\nQuand ?\n", -1);
+      "De : Anne <anne@acme.fr>\nEnvoyé : mardi 3 mars 2026 10:00\nÀ : x@y.fr\nObjet : RDV\n\nQuand ?\n", -1, NULL);
 
   g_assert_cmpstr (sg_text_get_body (a), ==, "Sounds good, see you Monday.");
   /* The sign-off starts the sender's signature; Ann's quoted one is not there. */
@@ -109,7 +109,7 @@ test_forwarded (void)
       "FYI, see below.\n\n"
       "---------- Forwarded message ---------\n"
       "From: Carl <carl@other.com>\nDate: Mon, 2 Mar 2026\nSubject: Offer\nTo: me@mycorp.com\n\n"
-      "Our offer is attached.\n--\nCarl Berger\nCEO, Other Inc\n", -1);
+      "Our offer is attached.\n--\nCarl Berger\nCEO, Other Inc\n", -1, NULL);
 
   g_assert_cmpstr (sg_text_get_body (t), ==, "FYI, see below.");
   g_assert_null (sg_text_get_signature (t));
@@ -126,21 +126,21 @@ test_signoffs (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (closes); i++) {
     g_autofree char *text = g_strdup_printf ("The report is ready.\n\n%s\nAnn Smith\nAcme GmbH\n", closes[i]);
-    g_autoptr (SgText) t = sg_text_new_from_plain (text, -1);
+    g_autoptr (SgText) t = sg_text_new_from_plain (text, -1, NULL);
     g_autofree char *sig = g_strdup_printf ("%s\nAnn Smith\nAcme GmbH", closes[i]);
 
     g_assert_cmpstr (sg_text_get_body (t), ==, "The report is ready.");
     g_assert_cmpstr (sg_text_get_signature (t), ==, sig);
   }
   {
-    g_autoptr (SgText) t = sg_text_new_from_plain ("OK, agreed.\n\nSent from my iPhone\n", -1);
+    g_autoptr (SgText) t = sg_text_new_from_plain ("OK, agreed.\n\nSent from my iPhone\n", -1, NULL);
 
     g_assert_cmpstr (sg_text_get_body (t), ==, "OK, agreed.");
     g_assert_cmpstr (sg_text_get_signature (t), ==, "Sent from my iPhone");
   }
   {
     /* "Thanks" in the middle of the text is no sign-off. */
-    g_autoptr (SgText) t = sg_text_new_from_plain ("Thanks\n" "for the call.\n" "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\no\n", -1);
+    g_autoptr (SgText) t = sg_text_new_from_plain ("Thanks\n" "for the call.\n" "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\no\n", -1, NULL);
 
     g_assert_null (sg_text_get_signature (t));
   }
@@ -270,7 +270,7 @@ test_long_signature (void)
 
   for (guint i = 0; i < 500; i++)
     g_string_append_printf (s, "signature line %u\n", i);
-  t = sg_text_new_from_plain (s->str, (gssize) s->len);
+  t = sg_text_new_from_plain (s->str, (gssize) s->len, NULL);
   for (const char *p = sg_text_get_signature (t); p && *p; p++)
     lines += *p == '\n';
   g_assert_cmpuint (lines + 1, ==, SG_TEXT_MAX_SIGNATURE_LINES);
