@@ -131,7 +131,7 @@ _sg_country_code_for (const char *domain)
     { "es", "34" }, { "it", "39" }, { "uk", "44" }, { "ie", "353" }, { "se", "46" }, { "dk", "45" },
     { "no", "47" }, { "fi", "358" }, { "pl", "48" }, { "pt", "351" }, { "lu", "352" }, { "cz", "420" },
     { "au", "61" }, { "nz", "64" }, { "ca", "1" }, { "us", "1" }, { "mx", "52" }, { "ar", "54" },
-    { "br", "55" }, { "jp", "81" }, { "in", "91" },
+    { "br", "55" }, { "jp", "81" }, { "in", "91" }, { "edu", "1" }, { "gov", "1" }, { "mil", "1" },
   };
   const char *dot;
 
@@ -149,7 +149,7 @@ phone_kind (const char *label)
 {
   static const char *const mobile[] = { "mobile", "mob", "cell", "cellular", "handy", "mobil",
                                         "portable", "m\xc3\xb3vil", "movil", "gsm", "m", NULL };
-  static const char *const fax[] = { "fax", "telefax", "f", NULL };
+  static const char *const fax[] = { "fax", "telefax", "f", "efax", NULL };
   static const char *const office[] = { "tel", "tél", "phone", "w", "voice", "ofc", "office", "direct", "dir", "t", "p",
                                         "telefon", "telephone", "téléphone", "teléfono", "telefono",
                                         "fon", "work", "büro", "zentrale", "o", "d", "ph", "main",
@@ -300,7 +300,8 @@ static const char *const street_words[] = {
   "blvd", "suite", "floor", "court", "square", "way", "house", "building", "park", "place",
   "straße", "strasse", "str", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee",
   "rue", "bd", "chemin", "cedex", "bp", "calle", "avenida", "avda", "plaza", "paseo", "via",
-  "piazza", "postfach", "box", "po", "piso", "planta", "étage", NULL,
+  "piazza", "postfach", "box", "po", "piso", "planta", "étage", "quay", "terrace", "crescent",
+  "hwy", "highway", "parkway", "pkwy", NULL,
 };
 
 static const char *const countries[] = {
@@ -510,7 +511,7 @@ segments_of (const char *line)
   for (; *p; p++) {
     gboolean sep = (*p == '|') || (*p == '\t') ||
                    (strncmp (p, " \xc2\xb7 ", 4) == 0) || (strncmp (p, " \xe2\x80\xa2 ", 5) == 0) ||
-                   (strncmp (p, " / ", 3) == 0 && !has_digit (line)) || (strncmp (p, "   ", 3) == 0);
+                   (strncmp (p, "   ", 3) == 0);
 
     if (sep) {
       g_ptr_array_add (out, g_strstrip (g_strndup (start, p - start)));
@@ -586,7 +587,7 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
     return L_TITLE;
   }
   /* A short capitalised line right after the title is usually the organisation. */
-  if (previous == L_TITLE && nwords <= 5 && !has_digit (seg) && g_unichar_isupper (g_utf8_get_char (seg)))
+  if ((previous == L_TITLE || previous == L_NAME) && nwords <= 5 && !has_digit (seg) && g_unichar_isupper (g_utf8_get_char (seg)))
     return L_OTHER + 1;
   return L_OTHER;
 }
@@ -610,6 +611,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
   const char *cc = _sg_country_code_for (sender_domain);
   GString *address = g_string_new (NULL);
   LineKind previous = L_NONE;
+  gboolean name_in_line = FALSE;
   guint read = 0;
   g_auto (GStrv) name_words = sender_name ? words_of (sender_name) : NULL;
 
@@ -624,7 +626,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
     LineKind kind = L_NONE;
 
     /* A separator line after the first lines ends the signature ("=====", "-----"). */
-    if (read > 1 && (g_str_has_prefix (line, "-----") || g_str_has_prefix (line, "=====") ||
+    if (facts->len > 0 && (g_str_has_prefix (line, "-----") || g_str_has_prefix (line, "=====") ||
                      g_str_has_prefix (line, "_____")))
       break;
     /* Decorations: "*Ann Smith*", "| Acme |", "• Tel". */
@@ -647,6 +649,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       continue;
     }
     segs = segments_of (line);
+    name_in_line = FALSE;
     for (guint s = 0; segs[s]; s++) {
       const char *seg = segs[s];
       g_auto (GStrv) words = NULL;
@@ -657,6 +660,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
         continue;
       if (segs[1] != NULL && is_name_line (seg, name_words)) {
         kind = L_NAME;
+        name_in_line = TRUE;
         continue;
       }
       words = words_of (seg);
@@ -670,9 +674,26 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       if (strchr (seg, '@') != NULL && strchr (seg, ' ') == NULL)
         continue; /* an address: known from the headers */
       if (looks_like_address (seg, words) && !phone_kind (seg)) {
+        const char *colon = strchr (seg, ':');
+
+        /* "US Mail: 1905 Main St", "Adresse: ...": the label is no part of it. */
+        if (colon != NULL && colon - seg < 20 && colon[1] == ' ') {
+          g_autofree char *label_part = g_strndup (seg, colon - seg);
+
+          if (!has_digit (label_part))
+            seg = colon + 2;
+        }
         if (address->len > 0)
           g_string_append (address, ", ");
         g_string_append (address, seg);
+        kind = L_ADDRESS;
+        continue;
+      }
+      /* "Dublin 4", "Cambridge": a short place line right after a street line. */
+      if (address->len > 0 && previous == L_ADDRESS && kind == L_NONE && g_strv_length (words) <= 3 &&
+          g_unichar_isupper (g_utf8_get_char (seg)) && !any_word (words, title_words) &&
+          !any_word (words, org_words) && !phone_kind (seg) && strchr (seg, '@') == NULL) {
+        g_string_append_printf (address, ", %s", seg);
         kind = L_ADDRESS;
         continue;
       }
@@ -696,7 +717,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       add_fact (facts, SG_FACT_ADDRESS, NULL, address->str, 0.75, SG_FACT_FROM_SIGNATURE);
       g_string_truncate (address, 0);
     }
-    previous = kind;
+    previous = name_in_line && kind != L_ADDRESS ? L_NAME : kind;
   }
   if (address->len > 0)
     add_fact (facts, SG_FACT_ADDRESS, NULL, address->str, 0.75, SG_FACT_FROM_SIGNATURE);

@@ -367,7 +367,8 @@ separator_kind (const char *line)
   static const char *const forwarded[] = { "forwarded message", "weitergeleitete nachricht",
                                            "message transféré", "mensaje reenviado",
                                            "message transfere", NULL };
-  static const char *const begins[] = { "begin forwarded message", "anfang der weitergeleiteten",
+  static const char *const begins[] = { "begin forwarded message", "begin forwarded text",
+                                        "anfang der weitergeleiteten",
                                         "début du message réexpédié", "inicio del mensaje reenviado",
                                         NULL };
   const char *s = skip_space (line);
@@ -380,7 +381,7 @@ separator_kind (const char *line)
     return CUT_NONE;
   low = g_utf8_strdown (s, -1);
   for (guint i = 0; begins[i]; i++)
-    if (g_str_has_prefix (low, begins[i]))
+    if (g_str_has_prefix (low + strspn (low, "- "), begins[i]))
       return CUT_FORWARDED;
   if (*s != '-')
     return CUT_NONE;
@@ -546,15 +547,24 @@ is_list_footer (char **lines, const guint8 *dropped, guint from, guint to)
   return FALSE;
 }
 
-/* The sender's display name on a line of its own ("Ann Smith", "ANN SMITH"). */
+/* The sender's display name on a line of its own ("Ann Smith", "ANN SMITH"; "Wendy Roberts"
+ * for "Wendy P. Roberts"). */
 static gboolean
 is_sender_line (const char *line, const char *name)
 {
   const char *s = skip_space (line);
   gsize n = trimmed_len (s);
+  const char *first_end, *last;
 
-  return name != NULL && *name != '\0' && strchr (name, ' ') != NULL && n == strlen (name) &&
-         g_ascii_strncasecmp (s, name, n) == 0;
+  if (name == NULL || (first_end = strchr (name, ' ')) == NULL || n == 0 || n > 60)
+    return FALSE;
+  if (n == strlen (name) && g_ascii_strncasecmp (s, name, n) == 0)
+    return TRUE;
+  /* First and last name without the middle ones. */
+  last = strrchr (name, ' ') + 1;
+  return n == (gsize) (first_end - name) + 1 + strlen (last) &&
+         g_ascii_strncasecmp (s, name, first_end - name) == 0 && s[first_end - name] == ' ' &&
+         g_ascii_strncasecmp (s + (first_end - name) + 1, last, strlen (last)) == 0;
 }
 
 /* Splits decoded text into body, signature and forwarded text. @subject (nullable) tells an
