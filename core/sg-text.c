@@ -467,8 +467,15 @@ is_signoff (const char *line)
 
   if (n == 0 || n > 40)
     return FALSE;
-  while (n > 0 && (s[n - 1] == ',' || s[n - 1] == '!' || s[n - 1] == '.' || s[n - 1] == ' '))
-    n--;
+  for (;;) {
+    if (n > 0 && (s[n - 1] == ',' || s[n - 1] == '!' || s[n - 1] == '.' || s[n - 1] == ' '))
+      n--;
+    /* Full-width '！' and '，' (CJK input methods). */
+    else if (n >= 3 && (memcmp (s + n - 3, "\xef\xbc\x81", 3) == 0 || memcmp (s + n - 3, "\xef\xbc\x8c", 3) == 0))
+      n -= 3;
+    else
+      break;
+  }
   low = g_utf8_strdown (s, (gssize) n);
   for (guint i = 0; phrases[i]; i++)
     if (strcmp (low, phrases[i]) == 0)

@@ -395,7 +395,20 @@ sg_topics_extract (const char *subject, const char *body)
   Lang lang;
 
   stem_cache_trim ();
-  subject_tokens = tokenize (subject ? subject : "", 1000);
+  /* "Re: [sqlite-dev] ...": a list's tag names the list, not the topic. */
+  if (subject != NULL) {
+    g_autofree char *clean = g_strdup (subject);
+    char *open;
+
+    while ((open = strchr (clean, '[')) != NULL && strchr (open, ']') != NULL) {
+      char *close = strchr (open, ']');
+
+      memmove (open, close + 1, strlen (close + 1) + 1);
+    }
+    subject_tokens = tokenize (clean, 1000);
+  } else {
+    subject_tokens = tokenize ("", 0);
+  }
   /* The greeting ("Hi Bob,", "Dear Ms Smith,") names a person, not a topic. */
   if (body != NULL) {
     const char *nl = strchr (body, '\n');
