@@ -440,6 +440,40 @@ content_hash (GMimeMessage *mime)
 
 /* --- content: text, signature facts, vCards, topics (issue 9) ------------------------- */
 
+/* TRUE when @signature names mail addresses and none is at the sender's organisation. */
+static gboolean
+signature_names_others (const char *signature, const char *sender)
+{
+  g_autofree char *own = NULL;
+  gboolean any = FALSE;
+  const char *at;
+
+  if (signature == NULL || strchr (sender, '@') == NULL)
+    return FALSE;
+  own = sg_domain_get_registrable (strchr (sender, '@') + 1);
+  for (const char *p = signature; (at = strchr (p, '@')) != NULL; p = at + 1) {
+    gsize n = 0;
+    g_autofree char *domain = NULL;
+    g_autofree char *reg = NULL;
+
+    while (g_ascii_isalnum (at[1 + n]) || at[1 + n] == '.' || at[1 + n] == '-')
+      n++;
+    while (n > 0 && at[n] == '.')
+      n--;
+    if (n == 0 || at == signature || !(g_ascii_isalnum (at[-1]) || at[-1] == '.' || at[-1] == '_' ||
+                                       at[-1] == '-'))
+      continue;
+    domain = g_ascii_strdown (at + 1, (gssize) n);
+    reg = sg_domain_get_registrable (domain);
+    if (reg == NULL)
+      continue;
+    any = TRUE;
+    if (own != NULL && strcmp (reg, own) == 0)
+      return FALSE;
+  }
+  return any;
+}
+
 /* Reads what the message says. Runs on the parse threads: no store, bounded work. */
 static void
 extract_content (SgMessage *m, GMimeMessage *mime)
@@ -462,8 +496,11 @@ extract_content (SgMessage *m, GMimeMessage *mime)
   if (from != NULL)
     domain = strchr (from->address, '@') ? strchr (from->address, '@') + 1 : NULL;
   /* A signature is the sender's only in a message of their own: not in a forward's text
-   * (kept apart by sg-text) and not from a list robot or a no-reply sender. */
-  if (from != NULL && from->kind == SG_ADDRESS_PERSONAL)
+   * (kept apart by sg-text), not from a list robot or a no-reply sender, and not when the
+   * mail addresses it names are all at another organisation (someone else's signature
+   * pasted in, or a message sent on another's behalf). */
+  if (from != NULL && from->kind == SG_ADDRESS_PERSONAL &&
+      !signature_names_others (sg_text_get_signature (m->text), from->address))
     m->facts = sg_signature_parse (sg_text_get_signature (m->text), from->name, domain);
   else
     m->facts = sg_signature_parse (NULL, NULL, NULL);
