@@ -208,8 +208,9 @@ scan_phones (GPtrArray *facts, const char *seg, const char *cc)
        * only with a '+' or enough digits (not a postal code or a date). */
       if (kind == NULL && !(*start == '+' || ndigits >= 9))
         continue;
-      /* An address line's "12345 Berlin" or a date is no phone. */
-      if (kind == NULL && strchr (number, '.') != NULL && ndigits <= 8)
+      /* An address line's "12345 Berlin", a date or "Load: 0.06 0.12" is no phone: without
+       * a label, dots separate digits only after a '+'. */
+      if (kind == NULL && strchr (number, '.') != NULL && *start != '+')
         continue;
       norm = sg_phone_normalize (number, cc);
       if (norm == NULL)
@@ -673,6 +674,18 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       }
       if (strchr (seg, '@') != NULL && strchr (seg, ' ') == NULL)
         continue; /* an address: known from the headers */
+      /* "ville.skytta at iki.fi", "ann (at) acme (dot) com": an address written out. */
+      {
+        const char *at = strstr (seg, " at ");
+
+        if (at == NULL)
+          at = strstr (seg, "(at)");
+        if (at != NULL && (strchr (at, '.') != NULL || strstr (at, "dot") != NULL) &&
+            strchr (at + 4, ' ') == NULL)
+          continue;
+        if (strstr (seg, "(at)") != NULL || strstr (seg, "[at]") != NULL)
+          continue;
+      }
       if (looks_like_address (seg, words) && !phone_kind (seg)) {
         const char *colon = strchr (seg, ':');
 
