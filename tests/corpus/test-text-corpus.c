@@ -111,7 +111,7 @@ load (const char *path, GString *problems)
     else if (strcmp (key, "forwarded") == 0)
       e->forwarded = strcmp (value, "yes") == 0;
     else if (strcmp (key, "vcards") == 0)
-      e->vcards = atoi (value);
+      e->vcards = (int) g_ascii_strtoll (value, NULL, 10);
     else
       g_string_append_printf (problems, "line %u: unknown key %s", i + 1, key);
   }
@@ -261,7 +261,7 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   if (argc > 1 && g_str_has_prefix (argv[1], "--skip-status=")) {
-    skip_status = atoi (argv[1] + strlen ("--skip-status="));
+    skip_status = (int) g_ascii_strtoll (argv[1] + strlen ("--skip-status="), NULL, 10);
     first = 2;
   }
   if (argc <= first) {
