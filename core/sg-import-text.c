@@ -9,8 +9,9 @@
  *                       address, kind, detail and value.
  *
  * A fact seen again renews its date and count. Of the values of one kind (and, for phones,
- * one detail) the one observed last is current; the others are marked superseded and kept as
- * history, so a new title replaces the old one, and an old message imported late does not.
+ * one detail) the one observed last is current (computed by sg_query_person_facts); the
+ * others are history, so a new title replaces the old one, and an old message imported late
+ * does not.
  */
 #include "config.h"
 
@@ -25,41 +26,54 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
             gint64 person_id, const char *address, GError **error)
 {
   const char *detail = f->detail ? f->detail : "";
-  gint64 date = sg_message_get_date (m);
+  const char *kind = sg_fact_kind_to_string (f->kind);
+  gint64 date = sg_message_get_date (m), id = 0;
+  gboolean known = FALSE;
   sqlite3_stmt *stmt;
 
-  gboolean known = FALSE;
-
-  /* Known already? Only a new fact goes to the change log (once per natural key): seeing the
-   * same signature again renews its date locally, and which value is current follows on
-   * every device from the dates the ops carry. */
+  /* Known already? Then only its dates and count change (the same signature under every
+   * message: the common case, one look-up and one update by rowid). Only a new fact goes to
+   * the change log (once per natural key); which value is current follows on every device
+   * from the dates the ops carry. */
   stmt = _sg_store_prepare (store,
-      "SELECT 1 FROM person_facts WHERE person_id = ? AND kind = ? AND detail = ? AND value = ?",
-      error);
+      "SELECT id FROM person_facts "
+      "WHERE person_id = ? AND kind = ? AND detail = ? AND value = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_text (stmt, 2, sg_fact_kind_to_string (f->kind), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, detail, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, f->value, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
+  if (sqlite3_step (stmt) == SQLITE_ROW) {
     known = TRUE;
+    id = sqlite3_column_int64 (stmt, 0);
+  }
   sqlite3_reset (stmt);
+
+  if (known) {
+    stmt = _sg_store_prepare (store,
+        "UPDATE person_facts SET times = times + 1, confidence = max(confidence, ?2), "
+        "  first_seen = min(first_seen, ?3), "
+        "  interaction_id = CASE WHEN ?3 >= observed THEN ?4 ELSE interaction_id END, "
+        "  origin = CASE WHEN ?3 >= observed THEN ?5 ELSE origin END, "
+        "  observed = max(observed, ?3) WHERE id = ?1", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, id);
+    sqlite3_bind_double (stmt, 2, f->confidence);
+    sqlite3_bind_int64 (stmt, 3, date);
+    sqlite3_bind_int64 (stmt, 4, interaction_id);
+    sqlite3_bind_text (stmt, 5, sg_fact_origin_to_string (f->origin), -1, SQLITE_STATIC);
+    return _sg_store_exec_stmt (store, stmt, error);
+  }
 
   stmt = _sg_store_prepare (store,
       "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, "
-      "  first_seen, observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
-      "ON CONFLICT (person_id, kind, detail, value) DO UPDATE SET "
-      "  times = times + 1, confidence = max(confidence, excluded.confidence), "
-      "  first_seen = min(first_seen, excluded.first_seen), "
-      "  interaction_id = CASE WHEN excluded.observed >= observed THEN excluded.interaction_id "
-      "                   ELSE interaction_id END, "
-      "  origin = CASE WHEN excluded.observed >= observed THEN excluded.origin ELSE origin END, "
-      "  observed = max(observed, excluded.observed)", error);
+      "  first_seen, observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_text (stmt, 2, sg_fact_kind_to_string (f->kind), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, detail, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, f->value, -1, SQLITE_STATIC);
   sqlite3_bind_double (stmt, 5, f->confidence);
@@ -68,22 +82,6 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
   sqlite3_bind_int64 (stmt, 8, date);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-
-  /* The newest value of the kind is current; the rest is history. A generic "phone" is
-   * not single-valued: someone may list two numbers without labels. */
-  if (!(f->kind == SG_FACT_PHONE && strcmp (detail, "phone") == 0)) {
-    stmt = _sg_store_prepare (store,
-        "UPDATE person_facts SET superseded = (id != (SELECT id FROM person_facts "
-        "  WHERE person_id = ?1 AND kind = ?2 AND detail = ?3 ORDER BY observed DESC, id DESC LIMIT 1)) "
-        "WHERE person_id = ?1 AND kind = ?2 AND detail = ?3", error);
-    if (stmt == NULL)
-      return FALSE;
-    sqlite3_bind_int64 (stmt, 1, person_id);
-    sqlite3_bind_text (stmt, 2, sg_fact_kind_to_string (f->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, detail, -1, SQLITE_STATIC);
-    if (!_sg_store_exec_stmt (store, stmt, error))
-      return FALSE;
-  }
 
   if (!known && address != NULL) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -126,19 +124,41 @@ _sg_import_store_content (SgStore *store, const SgMessage *m, gint64 interaction
   /* No body text is stored (see 0002-text.sql): the mailbox keeps it. */
   if (sg_message_get_text (m) == NULL)
     return TRUE;
-  for (guint i = 0; i < sg_message_get_n_topics (m); i++) {
-    const SgTopic *t = sg_message_get_topic (m, i);
+  /* One statement for all of a message's topics (at most SG_TOPICS_MAX_PER_MESSAGE rows):
+   * this runs on the store's one thread for every message. */
+  if (sg_message_get_n_topics (m) > 0) {
+#define TOPIC_ROW "(?, ?, ?, ?, ?)"
+#define TOPIC_INSERT "INSERT OR REPLACE INTO interaction_topics (interaction_id, stem, phrase, lang, count) VALUES "
+    /* String literals: the store caches statements by their SQL text and keeps the pointer. */
+    static const char *const sqls[] = {
+      TOPIC_INSERT TOPIC_ROW,
+      TOPIC_INSERT TOPIC_ROW "," TOPIC_ROW,
+      TOPIC_INSERT TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW,
+      TOPIC_INSERT TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW,
+      TOPIC_INSERT TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW,
+      TOPIC_INSERT TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW,
+      TOPIC_INSERT TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW,
+      TOPIC_INSERT TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW "," TOPIC_ROW
+        "," TOPIC_ROW,
+    };
+#undef TOPIC_ROW
+#undef TOPIC_INSERT
+    guint n = MIN (sg_message_get_n_topics (m), (guint) G_N_ELEMENTS (sqls));
 
-    stmt = _sg_store_prepare (store,
-        "INSERT OR REPLACE INTO interaction_topics (interaction_id, stem, phrase, lang, count) "
-        "VALUES (?, ?, ?, ?, ?)", error);
+    G_STATIC_ASSERT (G_N_ELEMENTS (sqls) == SG_TOPICS_MAX_PER_MESSAGE);
+    stmt = _sg_store_prepare (store, sqls[n - 1], error);
     if (stmt == NULL)
       return FALSE;
-    sqlite3_bind_int64 (stmt, 1, interaction_id);
-    sqlite3_bind_text (stmt, 2, t->stem, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, t->phrase, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, t->lang, -1, SQLITE_STATIC);
-    sqlite3_bind_int (stmt, 5, (int) t->count);
+    for (guint i = 0; i < n; i++) {
+      const SgTopic *t = sg_message_get_topic (m, i);
+      int b = (int) i * 5;
+
+      sqlite3_bind_int64 (stmt, b + 1, interaction_id);
+      sqlite3_bind_text (stmt, b + 2, t->stem, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, b + 3, t->phrase, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, b + 4, t->lang, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, b + 5, (int) t->count);
+    }
     if (!_sg_store_exec_stmt (store, stmt, error))
       return FALSE;
   }

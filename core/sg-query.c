@@ -329,12 +329,18 @@ sg_query_describe (SgStore *store, const char *who, GError **error)
 SgTable *
 sg_query_person_facts (SgStore *store, const char *who, gboolean history, GError **error)
 {
+  /* The value of a kind (and phone detail) observed last is current; unlabelled phones
+   * are all current. */
   static const char *sql =
+    "WITH f AS (SELECT p.*, (p.kind = 'phone' AND p.detail = 'phone') OR p.id = "
+    "    (SELECT g.id FROM person_facts g WHERE g.person_id = p.person_id AND g.kind = p.kind "
+    "       AND g.detail = p.detail ORDER BY g.observed DESC, g.id DESC LIMIT 1) AS current "
+    "  FROM person_facts p WHERE p.person_id = ?1) "
     "SELECT f.kind, nullif(f.detail, ''), f.value, f.confidence, f.origin, f.observed, "
-    "  NOT f.superseded, i.message_id, f.first_seen, f.times "
-    "FROM person_facts f LEFT JOIN interactions i ON i.id = f.interaction_id "
-    "WHERE f.person_id = ?1 AND (?2 OR NOT f.superseded) "
-    "ORDER BY f.superseded, CASE f.kind WHEN 'title' THEN 0 WHEN 'organisation' THEN 1 "
+    "  f.current, i.message_id, f.first_seen, f.times "
+    "FROM f LEFT JOIN interactions i ON i.id = f.interaction_id "
+    "WHERE ?2 OR f.current "
+    "ORDER BY f.current DESC, CASE f.kind WHEN 'title' THEN 0 WHEN 'organisation' THEN 1 "
     "  WHEN 'phone' THEN 2 WHEN 'address' THEN 3 ELSE 4 END, f.detail, f.observed DESC, f.id DESC";
   WhoKind kind;
   gint64 id;
@@ -377,15 +383,37 @@ sg_query_topics (SgStore *store, const char *who, guint limit, GError **error)
 {
   /* TF-IDF: a topic's weight for @who is the sum of its counts in their messages times
    * ln(1 + N / df), N the messages with topics in the store and df those that have this one
-   * (smoothed: in a small store every topic would otherwise weigh 0). */
+   * (smoothed: in a small store every topic would otherwise weigh 0). String literals: the
+   * store caches statements by their SQL text and keeps the pointer. */
+#define TOPICS_SQL(MINE) \
+    "WITH mine AS (" MINE "), " \
+    "n AS (SELECT max(1, count(DISTINCT interaction_id)) AS n FROM interaction_topics), " \
+    "mt AS (SELECT it.stem, sum(it.count) AS tf, count(DISTINCT it.interaction_id) AS msgs, " \
+    "         min(it.phrase) AS phrase FROM interaction_topics it " \
+    "       WHERE it.interaction_id IN (SELECT * FROM mine) GROUP BY it.stem), " \
+    "df AS (SELECT stem, count(*) AS df FROM interaction_topics " \
+    "       WHERE stem IN (SELECT stem FROM mt) GROUP BY stem) " \
+    "SELECT mt.phrase, round(mt.tf * ln(1.0 + (SELECT n FROM n) * 1.0 / " \
+    "         (SELECT df FROM df WHERE df.stem = mt.stem)), 3) AS w, " \
+    "  mt.msgs, " \
+    "  (SELECT group_concat(DISTINCT tg.name) FROM taxonomy_map tm JOIN tags tg ON tg.id = tm.tag_id " \
+    "     WHERE tm.stem = mt.stem), " \
+    "  mt.stem, " \
+    "  (SELECT group_concat(message_id, ' ') FROM (SELECT i.message_id FROM interaction_topics x " \
+    "     JOIN interactions i ON i.id = x.interaction_id WHERE x.stem = mt.stem " \
+    "       AND x.interaction_id IN (SELECT * FROM mine) ORDER BY i.date_utc DESC LIMIT 10)) " \
+    "FROM mt ORDER BY w DESC, mt.msgs DESC, mt.stem LIMIT ?2"
   static const char *const sqls[] = {
-    [WHO_PERSON] = "SELECT pa.interaction_id FROM addresses a JOIN participants pa "
-                   "ON pa.address_id = a.id WHERE a.person_id = ?1",
-    [WHO_ADDRESS] = "SELECT interaction_id FROM participants WHERE address_id = ?1",
-    [WHO_ORG] = "SELECT pa.interaction_id FROM org_domains d JOIN addresses a ON a.org_domain = d.domain "
-                "JOIN participants pa ON pa.address_id = a.id WHERE d.org_id = ?1",
+    [WHO_PERSON] = TOPICS_SQL ("SELECT pa.interaction_id FROM addresses a JOIN participants pa "
+                               "ON pa.address_id = a.id WHERE a.person_id = ?1"),
+    [WHO_ADDRESS] = TOPICS_SQL ("SELECT interaction_id FROM participants WHERE address_id = ?1"),
+    [WHO_ORG] = TOPICS_SQL ("SELECT pa.interaction_id FROM org_domains d JOIN addresses a "
+                            "ON a.org_domain = d.domain JOIN participants pa ON pa.address_id = a.id "
+                            "WHERE d.org_id = ?1"),
   };
-  g_autofree char *sql = NULL;
+  static const char *const all_sql = TOPICS_SQL ("SELECT interaction_id FROM interaction_topics WHERE ?1 = 0");
+#undef TOPICS_SQL
+  const char *sql;
   WhoKind kind = WHO_PERSON;
   gint64 id = 0;
   sqlite3_stmt *stmt;
@@ -393,25 +421,7 @@ sg_query_topics (SgStore *store, const char *who, guint limit, GError **error)
 
   if (who != NULL && !resolve_who (store, who, &kind, &id, error))
     return NULL;
-  sql = g_strdup_printf (
-    "WITH mine AS (%s), "
-    "n AS (SELECT max(1, count(DISTINCT interaction_id)) AS n FROM interaction_topics), "
-    "mt AS (SELECT it.stem, sum(it.count) AS tf, count(DISTINCT it.interaction_id) AS msgs, "
-    "         min(it.phrase) AS phrase FROM interaction_topics it "
-    "       WHERE it.interaction_id IN (SELECT * FROM mine) GROUP BY it.stem), "
-    "df AS (SELECT stem, count(*) AS df FROM interaction_topics "
-    "       WHERE stem IN (SELECT stem FROM mt) GROUP BY stem) "
-    "SELECT mt.phrase, round(mt.tf * ln(1.0 + (SELECT n FROM n) * 1.0 / "
-    "         (SELECT df FROM df WHERE df.stem = mt.stem)), 3) AS w, "
-    "  mt.msgs, "
-    "  (SELECT group_concat(DISTINCT tg.name) FROM taxonomy_map tm JOIN tags tg ON tg.id = tm.tag_id "
-    "     WHERE tm.stem = mt.stem), "
-    "  mt.stem, "
-    "  (SELECT group_concat(message_id, ' ') FROM (SELECT i.message_id FROM interaction_topics x "
-    "     JOIN interactions i ON i.id = x.interaction_id WHERE x.stem = mt.stem "
-    "       AND x.interaction_id IN (SELECT * FROM mine) ORDER BY i.date_utc DESC LIMIT 10)) "
-    "FROM mt ORDER BY w DESC, mt.msgs DESC, mt.stem LIMIT ?2",
-    who ? sqls[kind] : "SELECT interaction_id FROM interaction_topics WHERE ?1 = 0");
+  sql = who != NULL ? sqls[kind] : all_sql;
   stmt = _sg_store_prepare (store, sql, error);
   if (stmt == NULL)
     return NULL;

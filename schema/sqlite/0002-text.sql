@@ -4,8 +4,10 @@
 -- log); person_facts are shared facts and go through the change log.
 
 -- Facts about a person from their signatures and vCards. One row per (person, kind,
--- detail, value); a newer value of a single-valued kind (title, organisation, address,
--- website, one phone per detail) supersedes the older ones, which stay as history.
+-- detail, value). Of the values of one kind (and, for phones, one detail) the one observed
+-- last is current; the others are history. Which one is current is computed when asked
+-- (sg_query_person_facts), not stored: keeping a flag up to date cost an UPDATE per fact on
+-- the importer's one store thread. Unlabelled phones (detail 'phone') are all current.
 CREATE TABLE person_facts (
   id             INTEGER PRIMARY KEY,
   person_id      INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
@@ -19,7 +21,6 @@ CREATE TABLE person_facts (
   first_seen     INTEGER NOT NULL,             -- date of the first message that said it
   observed       INTEGER NOT NULL,             -- date of the latest message that said it
   times          INTEGER NOT NULL DEFAULT 1,   -- messages that said it
-  superseded     INTEGER NOT NULL DEFAULT 0,   -- 1: a newer value replaced it
   UNIQUE (person_id, kind, detail, value)
 );
 

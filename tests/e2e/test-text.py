@@ -181,4 +181,9 @@ tap.eq(con.execute('SELECT (SELECT count(*) FROM person_facts) + (SELECT count(*
 tap.eq(con.execute('SELECT count(*) FROM interactions').fetchone()[0], 8, '... but every interaction')
 con.close()
 
+# The example taxonomy shipped in data/ is valid.
+example = os.path.join(os.environ.get('SG_SRCDIR', ''), 'data', 'salesgetter-taxonomy.example')
+r = sg.cli('topics', '--recompute', '--taxonomy', example, store=STORE, config=CONF)
+tap.ok(r.rc == 0 and '5 tags' in r.out, 'the example taxonomy loads', r.out + r.err)
+
 tap.done()
