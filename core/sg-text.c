@@ -662,11 +662,20 @@ split_text (SgText *t, const char *text, const char *subject, const char *sender
 
   /* 4. The signature: after the last "-- " line, else after a sign-off near the end, else
    * from a line with the sender's name. */
-  for (guint i = own_end; i-- > 0;) {
-    if (!dropped[i] && (strcmp (lines[i], "-- ") == 0 || strcmp (lines[i], "--") == 0)) {
+  for (guint i = own_end, after = 0; i-- > 0;) {
+    if (dropped[i])
+      continue;
+    if (strcmp (lines[i], "-- ") == 0 || strcmp (lines[i], "--") == 0) {
       sig = i;
       break;
     }
+    /* "---" and "----" only close a short block: "---" also opens a patch's diffstat. */
+    if ((strcmp (lines[i], "---") == 0 || strcmp (lines[i], "----") == 0) && after > 0 && after <= 6) {
+      sig = i;
+      break;
+    }
+    if (!is_blank (lines[i]))
+      after++;
   }
   if (sig == n) {
     guint seen = 0, name_line = n;
