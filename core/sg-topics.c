@@ -100,8 +100,9 @@ typedef struct {
   GHashTable *cache[N_LANGS]; /* word -> stem: mail repeats its words */
 } Stemmers;
 
-/* Entries a thread's stem cache holds before it starts again (a few MB at most). */
-#define STEM_CACHE_MAX 50000
+/* Entries a thread's stem cache holds before it starts again (about 1.5 MB): the daemon runs
+ * up to 8 parse threads and must stay under 64 MB. */
+#define STEM_CACHE_MAX 20000
 
 static void
 stemmers_free (gpointer p)
