@@ -61,6 +61,7 @@ start_sources (Daemon *d)
       continue;
     }
     g_message ("watching Maildir %s", d->config->maildirs[i]);
+    sg_maildir_source_set_extract_content (src, d->config->extract_content);
     sg_maildir_source_start (src);
     g_ptr_array_add (d->sources, src);
   }

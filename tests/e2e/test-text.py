@@ -181,6 +181,19 @@ tap.eq(con.execute('SELECT (SELECT count(*) FROM person_facts) + (SELECT count(*
 tap.eq(con.execute('SELECT count(*) FROM interactions').fetchone()[0], 8, '... but every interaction')
 con.close()
 
+# The daemon reads text too, and honours [topics] extract=false.
+for extract, want in (('true', True), ('false', False)):
+    dconf = sg.write_config(sg.path('syncd-%s.conf' % extract), maildirs=(MD,),
+                            extra='[topics]\nextract=%s\n' % extract)
+    dstore = sg.path('syncd-%s.db' % extract)
+    r = sg.run([sg.SYNCD, '--config', dconf, '--store', dstore, '--once'], timeout=300)
+    tap.eq(r.rc, 0, 'salesgetter-syncd --once with extract=%s exits 0' % extract)
+    con = sqlite3.connect(dstore)
+    n = con.execute('SELECT (SELECT count(*) FROM person_facts) + (SELECT count(*) FROM interaction_topics)').fetchone()[0]
+    tap.ok((n > 0) == want, 'the daemon %s facts and topics with extract=%s (%d rows)'
+           % ('stores' if want else 'stores no', extract, n))
+    con.close()
+
 # The example taxonomy shipped in data/ is valid.
 example = os.path.join(os.environ.get('SG_SRCDIR', ''), 'data', 'salesgetter-taxonomy.example')
 r = sg.cli('topics', '--recompute', '--taxonomy', example, store=STORE, config=CONF)
