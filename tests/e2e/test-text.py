@@ -194,6 +194,19 @@ for extract, want in (('true', True), ('false', False)):
            % ('stores' if want else 'stores no', extract, n))
     con.close()
 
+# The daemon refreshes topic tags from the taxonomy (here: at the end of --once).
+with open(TAX, 'w') as f:
+    f.write('[procurement]\nphrases = tender\n')
+dconf = sg.write_config(sg.path('syncd-tax.conf'), maildirs=(MD,), extra='[topics]\ntaxonomy=%s\n' % TAX)
+dstore = sg.path('syncd-tax.db')
+r = sg.run([sg.SYNCD, '--config', dconf, '--store', dstore, '--once'], timeout=300)
+con = sqlite3.connect(dstore)
+tags = con.execute("SELECT DISTINCT ta.entity_type FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+                   "WHERE t.name = 'procurement' AND ta.origin = 'topic' ORDER BY 1").fetchall()
+con.close()
+tap.ok(r.rc == 0 and tags == [('interaction',), ('organisation',), ('person',)],
+       'salesgetter-syncd applies the taxonomy to what it stored', '%r %s' % (tags, r.err[-500:]))
+
 # The example taxonomy shipped in data/ is valid.
 example = os.path.join(os.environ.get('SG_SRCDIR', ''), 'data', 'salesgetter-taxonomy.example')
 r = sg.cli('topics', '--recompute', '--taxonomy', example, store=STORE, config=CONF)
