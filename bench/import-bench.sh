@@ -137,6 +137,11 @@ for n in $sizes; do
     -- "$sg" --store "$run/fresh.db" --config "$conf" import -q "$dir"
   rss_sg+=("$n:$last_rss")
 
+  # The same without reading message text (issue 9): what text, signature facts, vCards and topics cost.
+  measure "salesgetter --no-content" "$n" "$repeats" "sqlite3 $run/fresh0.db 'SELECT count(*) FROM interactions'" \
+    "rm -f $run/fresh0.db $run/fresh0.db-wal $run/fresh0.db-shm" \
+    -- "$sg" --store "$run/fresh0.db" --config "$conf" import -q --no-content "$dir"
+
   # The same on one thread (--jobs 1): what the import costs without the parse running beside the store.
   measure "salesgetter -j1" "$n" "$repeats" "sqlite3 $run/fresh1.db 'SELECT count(*) FROM interactions'" \
     "rm -f $run/fresh1.db $run/fresh1.db-wal $run/fresh1.db-shm" \

@@ -64,6 +64,7 @@ JsonNode *sg_output_table_to_json (const SgTable *table);
 /* Prints @node (pretty) on stdout. */
 void sg_output_json_node (JsonNode *node);
 int sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_topics (int argc, char **argv, SgGlobalOptions *globals);
 
 /* Parses a subcommand's options (its own @entries plus --store, --config and, when
  * @with_format, --format). Prints the error and returns FALSE on a usage error. */

@@ -22,6 +22,7 @@ typedef struct {
   gboolean tty;
   gint64 start;
   guint problems;
+  guint warnings;
   guint failed_paths;
   const char *current;
   GMainLoop *loop;
@@ -83,6 +84,21 @@ on_problem (const char *location, const GError *error, gpointer user_data)
     sg_cli_error ("skipped %s: %s", location, error->message);
   } else if (job->problems == MAX_PROBLEMS_SHOWN + 1) {
     sg_cli_error ("more messages skipped; the summary counts them");
+  }
+}
+
+/* A message stored with part of its text unread (issue 9). */
+static void
+on_warning (const char *location, const GError *error, gpointer user_data)
+{
+  ImportJob *job = user_data;
+
+  if (job->warnings++ < MAX_PROBLEMS_SHOWN) {
+    g_autofree char *safe = sg_cli_sanitize (error->message);
+
+    if (job->tty)
+      fputs ("\r\033[K", stderr);
+    sg_cli_error ("warning: %s: %s (stored)", location, safe);
   }
 }
 
@@ -232,11 +248,14 @@ int
 sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
 {
   gboolean quiet = FALSE;
+  gboolean no_content = FALSE;
   int jobs = 0;
   const GOptionEntry entries[] = {
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar and no summary", NULL },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
       "Threads reading and parsing Maildir files (default: one per processor, at most 8)", "N" },
+    { "no-content", 0, 0, G_OPTION_ARG_NONE, &no_content,
+      "Do not read message text (no signature facts, vCards or topics)", NULL },
     { NULL },
   };
   g_autoptr (SgConfig) config = NULL;
@@ -334,6 +353,8 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   person_mark = sg_leads_person_watermark (store);
   importer = sg_importer_new (store, config->identity);
   sg_importer_set_parse_threads (importer, (guint) jobs);
+  sg_importer_set_extract_content (importer, config->extract_content && !no_content);
+  sg_importer_set_warning_func (importer, on_warning, &job);
   job.importer = importer;
   job.paths = (char **) paths->pdata;
   job.accounts = (SgImapAccount **) accounts->pdata;
@@ -368,6 +389,16 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
     /* What is still pending is committed; if that fails, it is said, whatever went before. */
     if (!sg_importer_flush (importer, &flush_error)) {
       sg_cli_error ("import: the last batch was not stored: %s", flush_error->message);
+      status = SG_EXIT_FAILED;
+    }
+  }
+  /* Topic tags follow the taxonomy over everything stored, new mail included (issue 9). */
+  if (status == SG_EXIT_OK && !interrupted && config->taxonomy_path != NULL) {
+    g_autoptr (GError) tax_error = NULL;
+    g_autoptr (SgTaxonomy) taxonomy = sg_taxonomy_load (config->taxonomy_path, &tax_error);
+
+    if (taxonomy == NULL || !sg_topics_apply_taxonomy (store, taxonomy, NULL, &tax_error)) {
+      sg_cli_error ("import: topic tags not updated: %s", tax_error->message);
       status = SG_EXIT_FAILED;
     }
   }

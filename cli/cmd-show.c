@@ -9,8 +9,13 @@ int
 sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals)
 {
   int limit = 0;
+  gboolean facts_only = FALSE, history = FALSE;
   const GOptionEntry entries[] = {
     { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N interactions (newest first)", "N" },
+    { "facts", 0, 0, G_OPTION_ARG_NONE, &facts_only,
+      "Only the facts from signatures and vCards (title, organisation, phones...)", NULL },
+    { "history", 0, 0, G_OPTION_ARG_NONE, &history,
+      "With --facts: also the values that newer ones replaced", NULL },
     { NULL },
   };
   g_autoptr (SgConfig) config = NULL;
@@ -22,7 +27,9 @@ sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals)
 
   if (!sg_cli_parse ("show", "ADDRESS|DOMAIN",
                      "Shows the timeline of interactions with a person (any of their addresses)\n"
-                     "or an organisation (any of its domains), newest first.",
+                     "or an organisation (any of its domains), newest first. For a person, the\n"
+                     "facts their signatures and vCards gave (title, organisation, phones,\n"
+                     "address, web site) come first.",
                      entries, TRUE, &argc, &argv, globals) ||
       !sg_cli_get_format (globals, &format))
     return SG_EXIT_USAGE;
@@ -34,6 +41,17 @@ sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals)
   if ((config = sg_cli_load_config (globals)) == NULL ||
       (store = sg_cli_open_store (globals, config, TRUE)) == NULL)
     return SG_EXIT_FAILED;
+  /* Facts about a person (issue 9): alone with --facts, else above the timeline. */
+  if (facts_only || history) {
+    g_autoptr (SgTable) facts = sg_query_person_facts (store, argv[1], history, &error);
+
+    if (facts == NULL) {
+      sg_cli_error ("%s", error->message);
+      return SG_EXIT_FAILED;
+    }
+    sg_output_table (facts, format);
+    return SG_EXIT_OK;
+  }
   table = sg_query_timeline (store, argv[1], (guint) limit, &error);
   if (table == NULL) {
     sg_cli_error ("%s", error->message);
@@ -51,6 +69,21 @@ sg_cmd_show (int argc, char **argv, SgGlobalOptions *globals)
       printf ("%s\nthe latest %u interactions\n\n", safe ? safe : argv[1], n);
     else
       printf ("%s\n%u interaction%s\n\n", safe ? safe : argv[1], n, n == 1 ? "" : "s");
+    {
+      g_autoptr (SgTable) facts = sg_query_person_facts (store, argv[1], FALSE, NULL);
+
+      if (facts != NULL && sg_table_get_n_rows (facts) > 0) {
+        printf ("From signatures and vCards:\n");
+        for (guint r = 0; r < sg_table_get_n_rows (facts); r++) {
+          const char *detail = sg_table_get_text (facts, r, 1);
+          g_autofree char *value = sg_cli_sanitize (sg_table_get_text (facts, r, 2));
+
+          printf ("  %-13s %s%s%s%s\n", sg_table_get_text (facts, r, 0), value,
+                  detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+        }
+        printf ("\n");
+      }
+    }
   }
   sg_output_table (table, format);
   return SG_EXIT_OK;

@@ -19,6 +19,7 @@ static const SgCommand commands[] = {
   { "request", sg_cmd_request, "Requests the company could not fulfil: add, list" },
   { "import-list", sg_cmd_import_list, "Import a prospect list (CSV) as a lead source" },
   { "sync", sg_cmd_sync, "Show how the capture of each IMAP account stands (--status)" },
+  { "topics", sg_cmd_topics, "List the topics discussed with a person or an organisation" },
 };
 
 static void

@@ -22,6 +22,7 @@ static const struct {
   /* [imap NAME]: one group per account. */
   { "imap", { "url", "user", "password", "password-command", "oauth2-token-command", "ca-file",
               "folders-include", "folders-exclude", "sent-folder", "poll-interval", NULL } },
+  { "topics", { "taxonomy", "extract", NULL } }, /* issue 9 */
 };
 
 char *
@@ -45,6 +46,7 @@ sg_config_free (SgConfig *config)
   if (config->imap)
     g_ptr_array_unref (config->imap);
   g_strfreev (config->warnings);
+  g_free (config->taxonomy_path);
   g_free (config);
 }
 
@@ -391,6 +393,20 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
       }
     }
   }
+
+  /* [topics] (issue 9): the taxonomy file, and whether message text is read at all. */
+  {
+    g_autofree char *taxonomy = g_key_file_get_string (kf, "topics", "taxonomy", NULL);
+
+    if (taxonomy != NULL && *g_strstrip (taxonomy))
+      config->taxonomy_path = expand_path (taxonomy, path);
+    config->extract_content = TRUE;
+    if (g_key_file_has_key (kf, "topics", "extract", NULL)) {
+      config->extract_content = g_key_file_get_boolean (kf, "topics", "extract", &local);
+      if (local != NULL)
+        return invalid (error, path, "topics", "extract", local);
+    }
+  }
   return TRUE;
 }
 
@@ -408,6 +424,7 @@ sg_config_load (const char *path, GError **error)
   if (!g_key_file_load_from_file (kf, file, G_KEY_FILE_NONE, &local)) {
     if (path == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
       config->maildirs = g_new0 (char *, 1);
+      config->extract_content = TRUE;
       return g_steal_pointer (&config);
     }
     if (local->domain == G_KEY_FILE_ERROR)

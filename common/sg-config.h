@@ -55,6 +55,8 @@ typedef struct {
   char **team_managers; /* nullable, NULL-terminated, normalised: [team] managers */
   GPtrArray *imap;     /* SgConfigImap, in file order */
   char **warnings;     /* NULL-terminated: things the front end should tell the user */
+  char *taxonomy_path; /* nullable: [topics] taxonomy (issue 9) */
+  gboolean extract_content; /* [topics] extract, default TRUE: read message text */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an

@@ -7,6 +7,8 @@
 #include "sg-pipeline.h"
 #include "sg-store.h"
 #include "sg-table.h"
+#include "sg-text.h"
+#include "sg-topics.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgIdentity, sg_identity_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgStore, sg_store_close)
@@ -14,3 +16,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgTable, sg_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgMessage, sg_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgImporter, sg_importer_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgPipelines, sg_pipelines_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgText, sg_text_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgTaxonomy, sg_taxonomy_free)

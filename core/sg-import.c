@@ -73,6 +73,11 @@ struct _SgImporter {
 
   guint parse_threads;   /* threads parsing Maildir files; 1: parse on the calling thread */
 
+  /* What the text says (issue 9). */
+  guint parse_flags;     /* SG_MESSAGE_PARSE_CONTENT, or 0 */
+  SgImportProblemFunc warning_func;
+  gpointer warning_data;
+
   guint pending;         /* messages in the open transaction */
   SgImportStats batch_stats; /* the counts when it began */
   gint64 batch_start;
@@ -102,6 +107,7 @@ sg_importer_new (SgStore *store, SgIdentity *identity)
   imp->org_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   imp->data_version = -1;
   imp->parse_threads = CLAMP (g_get_num_processors (), 1, MAX_PARSE_THREADS);
+  imp->parse_flags = SG_MESSAGE_PARSE_CONTENT;
   return imp;
 }
 
@@ -135,6 +141,21 @@ sg_importer_set_problem_func (SgImporter *importer, SgImportProblemFunc func, gp
 {
   importer->problem_func = func;
   importer->problem_data = user_data;
+}
+
+void
+sg_importer_set_extract_content (SgImporter *importer, gboolean extract)
+{
+  g_return_if_fail (importer != NULL);
+  importer->parse_flags = extract ? SG_MESSAGE_PARSE_CONTENT : 0;
+}
+
+void
+sg_importer_set_warning_func (SgImporter *importer, SgImportProblemFunc func, gpointer user_data)
+{
+  g_return_if_fail (importer != NULL);
+  importer->warning_func = func;
+  importer->warning_data = user_data;
 }
 
 void
@@ -816,6 +837,22 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
   return TRUE;
 }
 
+/* The person who wrote @m (From), as the participants were just resolved; 0 if none. */
+static gint64
+resolve_from_person (SgImporter *imp, const SgMessage *m)
+{
+  for (guint i = 0; i < sg_message_get_n_participants (m); i++) {
+    const SgParticipant *p = sg_message_get_participant (m, i);
+    AddressEntry *a;
+
+    if (p->role != SG_HEADER_FROM)
+      continue;
+    a = g_hash_table_lookup (imp->addresses, p->address);
+    return a ? a->person_id : 0;
+  }
+  return 0;
+}
+
 /* Imports one parsed message inside the current batch, all or nothing. @seen_name, when
  * not NULL, is recorded in maildir_seen in the same step. */
 static gboolean
@@ -824,11 +861,23 @@ import_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const cha
 {
   sqlite3_stmt *stmt;
   gint64 id = 0;
+  guint imported = imp->stats.imported;
 
   if (!ensure_batch (imp, error))
     return FALSE;
   if (!store_message (imp, m, source_id, location, &id, error))
     goto fail;
+  /* What the text says, for a message new to the store (issue 9, sg-import-text.c). */
+  if (imp->stats.imported > imported && sg_message_get_text (m) != NULL) {
+    if (!_sg_import_store_content (imp->store, m, id, resolve_from_person (imp, m), error))
+      goto fail;
+    if (imp->warning_func != NULL)
+      for (const char *const *w = _sg_message_get_content_warnings (m); *w; w++) {
+        g_autoptr (GError) warning = g_error_new_literal (SG_IMPORT_ERROR, SG_IMPORT_ERROR_CONTENT, *w);
+
+        imp->warning_func (location, warning, imp->warning_data);
+      }
+  }
   if (seen_name != NULL) {
     stmt = _sg_store_prepare (imp->store,
         "INSERT OR REPLACE INTO maildir_seen (source_id, name, interaction_id) VALUES (?, ?, ?)", error);
@@ -969,7 +1018,7 @@ mark_seen (SgImporter *imp, gint64 source_id, const char *key, GError **error)
  * caps. @name_time is a delivery time from the file name (or 0); the file's time stands in
  * when there is none. Returns: (transfer full): the message, or NULL with @error. */
 static SgMessage *
-parse_message_file (SgIdentity *identity, int fd, gint64 name_time, GError **error)
+parse_message_file (SgIdentity *identity, int fd, gint64 name_time, guint flags, GError **error)
 {
   g_autoptr (GMimeStream) stream = NULL;
   struct stat st;
@@ -1015,7 +1064,8 @@ parse_message_file (SgIdentity *identity, int fd, gint64 name_time, GError **err
     _sg_gmime_init ();
     stream = g_mime_stream_mem_new_with_byte_array (buf);
   }
-  return sg_message_parse_stream (stream, identity, name_time > 0 ? name_time : st.st_mtime, error);
+  return _sg_message_parse_stream_flags (stream, identity, name_time > 0 ? name_time : st.st_mtime,
+                                         flags, error);
 }
 
 /* --- Maildir files: read and parsed on worker threads, stored in order --------------- */
@@ -1029,6 +1079,7 @@ typedef struct {
   char *key;      /* the seen key: folder and unique name */
   char *location; /* where the body is, relative to the Maildir root */
   gint64 name_time;
+  guint parse_flags;
   /* Set by the worker: */
   SgMessage *message;
   GError *error;  /* why the message could not be parsed */
@@ -1074,7 +1125,7 @@ file_job_run (FileJob *job, SgIdentity *identity)
     job->open_errno = errno;
     return;
   }
-  job->message = parse_message_file (identity, fd, job->name_time, &job->error);
+  job->message = parse_message_file (identity, fd, job->name_time, job->parse_flags, &job->error);
 }
 
 /* Stores what file_job_run() found. Returns FALSE only on store failure. */
@@ -1197,6 +1248,8 @@ import_maildir_file (SgImporter *imp, gint64 source_id, const char *path, const 
                      const char *sub, const char *name, GError **error)
 {
   g_autoptr (FileJob) job = file_job_new (path, folder, sub, name);
+
+  job->parse_flags = imp->parse_flags;
   gboolean already;
 
   if (!ensure_batch (imp, error) || !is_seen (imp, source_id, job->key, &already, error))
@@ -1351,6 +1404,7 @@ scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCanc
           return FALSE;
         }
         job = file_job_new (file, f->folder, subname, names->pdata[j]);
+        job->parse_flags = imp->parse_flags;
         if (!ensure_batch (imp, error) || !is_seen (imp, source_id, job->key, &already, error)) {
           file_job_free (job);
           goto failed;
@@ -1530,8 +1584,8 @@ import_mbox (SgImporter *imp, const char *path, int fd, gint64 size, GCancellabl
       problem (imp, source_id, location, local);
       continue;
     }
-    m = sg_message_new_from_mime (mime, (gsize) MAX (0, g_mime_parser_get_headers_end (parser) - begin),
-                                  imp->identity, mbox_marker_date (parser), &local);
+    m = _sg_message_new_from_mime_flags (mime, (gsize) MAX (0, g_mime_parser_get_headers_end (parser) - begin),
+                                         imp->identity, mbox_marker_date (parser), imp->parse_flags, &local);
     if (m == NULL) {
       problem (imp, source_id, location, local);
       continue;
@@ -1564,7 +1618,7 @@ import_single (SgImporter *imp, const char *path, int fd, GError **error)
   }
   imp->stats.messages++;
   imp->progress.files_total++;
-  m = parse_message_file (imp->identity, fd, 0, &local);
+  m = parse_message_file (imp->identity, fd, 0, imp->parse_flags, &local);
   imp->progress.files_done++;
   if (m == NULL)
     problem (imp, source_id, canon, local);

@@ -27,6 +27,8 @@ typedef enum {
   SG_IMPORT_ERROR_UNREADABLE,  /* the path or a file cannot be read */
   SG_IMPORT_ERROR_UNSUPPORTED, /* neither a Maildir, an mbox nor a message */
   SG_IMPORT_ERROR_CANCELLED,
+  SG_IMPORT_ERROR_CONTENT,     /* a warning: part of a message's text could not be read (the
+                                * message is stored); given to the warning callback only */
 } SgImportError;
 
 typedef struct {
@@ -60,6 +62,14 @@ SG_API void sg_importer_free (SgImporter *importer);
 SG_API void sg_importer_set_progress_func (SgImporter *importer, SgImportProgressFunc func,
                                            gpointer user_data, guint interval_ms);
 SG_API void sg_importer_set_problem_func (SgImporter *importer, SgImportProblemFunc func,
+                                          gpointer user_data);
+
+/* Whether the text of each message is read (text, signature facts, vCards, topics; issue 9).
+ * On by default; off, an import stores only who wrote to whom and when. */
+SG_API void sg_importer_set_extract_content (SgImporter *importer, gboolean extract);
+/* Called for a message that was stored but whose content was not wholly read (an HTML bomb
+ * cut at a cap, an unknown charset, a broken vCard): @location and the warning. */
+SG_API void sg_importer_set_warning_func (SgImporter *importer, SgImportProblemFunc func,
                                           gpointer user_data);
 
 /* How many threads read and parse the files of a Maildir while the calling thread stores

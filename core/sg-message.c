@@ -3,6 +3,9 @@
 
 #include "sg-message.h"
 #include "sg-private.h"
+#include "sg-signature.h"
+#include "sg-text.h"
+#include "sg-topics.h"
 
 #include <string.h>
 
@@ -22,6 +25,11 @@ struct _SgMessage {
   GArray *participants;    /* SgParticipant, strings owned in strings */
   GStringChunk *strings;
   GPtrArray *warnings;     /* char*, NULL-terminated */
+  /* Content (issue 9): NULL when the message was parsed without it. */
+  SgText *text;
+  GPtrArray *facts;        /* SgFact about the sender */
+  GPtrArray *topics;       /* SgTopic */
+  GPtrArray *content_warnings; /* char*, NULL-terminated */
 };
 
 G_DEFINE_QUARK (sg-message-error-quark, sg_message_error)
@@ -84,6 +92,10 @@ sg_message_free (SgMessage *message)
   g_array_unref (message->participants);
   g_string_chunk_free (message->strings);
   g_ptr_array_unref (message->warnings);
+  g_clear_pointer (&message->text, sg_text_free);
+  g_clear_pointer (&message->facts, g_ptr_array_unref);
+  g_clear_pointer (&message->topics, g_ptr_array_unref);
+  g_clear_pointer (&message->content_warnings, g_ptr_array_unref);
   g_free (message);
 }
 
@@ -426,9 +438,100 @@ content_hash (GMimeMessage *mime)
   return g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
 }
 
+/* --- content: text, signature facts, vCards, topics (issue 9) ------------------------- */
+
+/* TRUE when @signature names mail addresses and none is at the sender's organisation. */
+static gboolean
+signature_names_others (const char *signature, const char *sender)
+{
+  g_autofree char *own = NULL;
+  gboolean any = FALSE;
+  const char *at;
+
+  if (signature == NULL || strchr (sender, '@') == NULL)
+    return FALSE;
+  own = sg_domain_get_registrable (strchr (sender, '@') + 1);
+  for (const char *p = signature; (at = strchr (p, '@')) != NULL; p = at + 1) {
+    gsize n = 0;
+    g_autofree char *domain = NULL;
+    g_autofree char *reg = NULL;
+
+    while (g_ascii_isalnum (at[1 + n]) || at[1 + n] == '.' || at[1 + n] == '-')
+      n++;
+    while (n > 0 && at[n] == '.')
+      n--;
+    if (n == 0 || at == signature || !(g_ascii_isalnum (at[-1]) || at[-1] == '.' || at[-1] == '_' ||
+                                       at[-1] == '-'))
+      continue;
+    domain = g_ascii_strdown (at + 1, (gssize) n);
+    reg = sg_domain_get_registrable (domain);
+    if (reg == NULL)
+      continue;
+    any = TRUE;
+    if (own != NULL && strcmp (reg, own) == 0)
+      return FALSE;
+  }
+  return any;
+}
+
+/* Reads what the message says. Runs on the parse threads: no store, bounded work. */
+static void
+extract_content (SgMessage *m, GMimeMessage *mime)
+{
+  const SgParticipant *from = NULL;
+  const char *domain = NULL;
+
+  for (guint i = 0; i < m->participants->len && from == NULL; i++) {
+    SgParticipant *p = &g_array_index (m->participants, SgParticipant, i);
+
+    if (p->role == SG_HEADER_FROM)
+      from = p;
+  }
+  m->text = sg_text_new_from_mime (mime, from ? from->name : NULL);
+  m->content_warnings = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  for (const char *const *w = sg_text_get_warnings (m->text); *w; w++) {
+    warn (m, "%s", *w);
+    g_ptr_array_add (m->content_warnings, g_strdup (*w));
+  }
+  if (from != NULL)
+    domain = strchr (from->address, '@') ? strchr (from->address, '@') + 1 : NULL;
+  /* A signature is the sender's only in a message of their own: not in a forward's text
+   * (kept apart by sg-text), not from a list robot or a no-reply sender, and not when the
+   * mail addresses it names are all at another organisation (someone else's signature
+   * pasted in, or a message sent on another's behalf). */
+  if (from != NULL && from->kind == SG_ADDRESS_PERSONAL &&
+      !signature_names_others (sg_text_get_signature (m->text), from->address))
+    m->facts = sg_signature_parse (sg_text_get_signature (m->text), from->name, domain);
+  else
+    m->facts = sg_signature_parse (NULL, NULL, NULL);
+  for (const char *const *v = sg_text_get_vcards (m->text); *v; v++) {
+    g_autofree char *warning = NULL;
+    g_autoptr (GPtrArray) card = sg_vcard_parse (*v, strlen (*v), domain, &warning);
+
+    if (warning != NULL) {
+      warn (m, "%s", warning);
+      if (m->content_warnings->len < 16)
+        g_ptr_array_add (m->content_warnings, g_strdup (warning));
+    }
+    /* The vCard's facts come first: they were typed in, not guessed. */
+    g_ptr_array_set_free_func (card, NULL);
+    for (guint i = 0; i < card->len; i++)
+      g_ptr_array_insert (m->facts, (gint) i, card->pdata[i]);
+  }
+  m->topics = sg_topics_extract (m->subject, sg_text_get_body (m->text));
+}
+
 SgMessage *
 sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdentity *identity,
                           gint64 fallback_date, GError **error)
+{
+  return _sg_message_new_from_mime_flags (mime, headers_size, identity, fallback_date,
+                                          SG_MESSAGE_PARSE_CONTENT, error);
+}
+
+SgMessage *
+_sg_message_new_from_mime_flags (GMimeMessage *mime, gsize headers_size, const SgIdentity *identity,
+                                 gint64 fallback_date, guint flags, GError **error)
 {
   static const struct {
     GMimeAddressType type;
@@ -574,12 +677,22 @@ sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdenti
   }
   m->direction = from_self ? SG_DIRECTION_OUT : SG_DIRECTION_IN;
   m->internal = m->participants->len > 0 && !any_external;
+  if (flags & SG_MESSAGE_PARSE_CONTENT)
+    extract_content (m, mime);
   return m;
 }
 
 SgMessage *
 sg_message_parse_stream (GMimeStream *stream, const SgIdentity *identity, gint64 fallback_date,
                          GError **error)
+{
+  return _sg_message_parse_stream_flags (stream, identity, fallback_date, SG_MESSAGE_PARSE_CONTENT,
+                                         error);
+}
+
+SgMessage *
+_sg_message_parse_stream_flags (GMimeStream *stream, const SgIdentity *identity, gint64 fallback_date,
+                                guint flags, GError **error)
 {
   g_autoptr (GMimeParser) parser = NULL;
   g_autoptr (GMimeMessage) mime = NULL;
@@ -597,8 +710,8 @@ sg_message_parse_stream (GMimeStream *stream, const SgIdentity *identity, gint64
                          "not a mail message (GMime found no header block)");
     return NULL;
   }
-  return sg_message_new_from_mime (mime, headers_end > 0 ? (gsize) headers_end : 0, identity,
-                                   fallback_date, error);
+  return _sg_message_new_from_mime_flags (mime, headers_end > 0 ? (gsize) headers_end : 0, identity,
+                                          fallback_date, flags, error);
 }
 
 SgMessage *
@@ -744,4 +857,47 @@ void
 _sg_message_set_direction (SgMessage *message, int direction)
 {
   message->direction = direction == SG_DIRECTION_OUT ? SG_DIRECTION_OUT : SG_DIRECTION_IN;
+}
+
+/* --- content getters (issue 9) ----------------------------------------------------------- */
+
+const SgText *
+sg_message_get_text (const SgMessage *message)
+{
+  return message->text;
+}
+
+guint
+sg_message_get_n_facts (const SgMessage *message)
+{
+  return message->facts ? message->facts->len : 0;
+}
+
+const SgFact *
+sg_message_get_fact (const SgMessage *message, guint index)
+{
+  g_return_val_if_fail (message->facts != NULL && index < message->facts->len, NULL);
+  return message->facts->pdata[index];
+}
+
+guint
+sg_message_get_n_topics (const SgMessage *message)
+{
+  return message->topics ? message->topics->len : 0;
+}
+
+const SgTopic *
+sg_message_get_topic (const SgMessage *message, guint index)
+{
+  g_return_val_if_fail (message->topics != NULL && index < message->topics->len, NULL);
+  return message->topics->pdata[index];
+}
+
+const char *const *
+_sg_message_get_content_warnings (const SgMessage *message)
+{
+  static const char *const empty[] = { NULL };
+
+  return message->content_warnings && message->content_warnings->pdata
+             ? (const char *const *) message->content_warnings->pdata : empty;
 }

@@ -10,6 +10,9 @@
 #include <glib.h>
 #include <gmime/gmime.h>
 #include "sg-identity.h"
+#include "sg-signature.h"
+#include "sg-text.h"
+#include "sg-topics.h"
 
 G_BEGIN_DECLS
 
@@ -109,5 +112,17 @@ SG_API const char *sg_header_role_to_string (SgHeaderRole role);
 /* Warnings about parts of the message that were dropped (an unparsable address, a cap hit).
  * Returns: (transfer none): NULL-terminated. */
 SG_API const char *const *sg_message_get_warnings (const SgMessage *message);
+
+/* --- What the message says (issue 9): filled by every sg_message_parse*() ------------- */
+
+/* Returns: (nullable): the readable text (body, signature, forwarded text, vCards); NULL
+ * when the importer parsed without content (sg_importer_set_extract_content()). */
+SG_API const SgText *sg_message_get_text (const SgMessage *message);
+/* Facts about the sender (From) from their signature and attached vCards. */
+SG_API guint sg_message_get_n_facts (const SgMessage *message);
+SG_API const SgFact *sg_message_get_fact (const SgMessage *message, guint index);
+/* Key phrases of the subject and own text, heaviest first. */
+SG_API guint sg_message_get_n_topics (const SgMessage *message);
+SG_API const SgTopic *sg_message_get_topic (const SgMessage *message, guint index);
 
 G_END_DECLS

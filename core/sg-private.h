@@ -27,7 +27,8 @@ GMimeParserOptions *_sg_parser_options (void);
 /* The store's SQLite handle, for the modules of the library. */
 sqlite3 *_sg_store_get_db (SgStore *store);
 
-/* A prepared statement cached on the store by its SQL text (reset, bindings cleared).
+/* A prepared statement cached on the store by its SQL text (reset, bindings cleared); @sql
+ * may be built at run time (the cache keeps its own copy).
  * Returns: (transfer none): valid until the store is closed; NULL with @error set. */
 sqlite3_stmt *_sg_store_prepare (SgStore *store, const char *sql, GError **error);
 
@@ -40,6 +41,25 @@ gboolean _sg_store_log_change (SgStore *store, const char *entity, const char *n
 
 /* Steps a statement that returns no rows, then resets it. */
 gboolean _sg_store_exec_stmt (SgStore *store, sqlite3_stmt *stmt, GError **error);
+
+/* Parsing with or without content (sg-message.c); the public sg_message_parse*() pass
+ * SG_MESSAGE_PARSE_CONTENT. */
+#define SG_MESSAGE_PARSE_CONTENT 1u
+typedef struct _SgMessage SgMessage;
+typedef struct _SgIdentity SgIdentity;
+SgMessage *_sg_message_parse_stream_flags (GMimeStream *stream, const SgIdentity *identity,
+                                           gint64 fallback_date, guint flags, GError **error);
+SgMessage *_sg_message_new_from_mime_flags (GMimeMessage *mime, gsize headers_size,
+                                            const SgIdentity *identity, gint64 fallback_date,
+                                            guint flags, GError **error);
+
+/* The warnings of a message about its content (text cut, charset, vCard), NULL-terminated. */
+const char *const *_sg_message_get_content_warnings (const SgMessage *message);
+
+/* Stores what the text of @m says (sg-import-text.c): its own text, topics, and the facts
+ * about its sender @person_id (0: none), inside the importer's open transaction. */
+gboolean _sg_import_store_content (SgStore *store, const SgMessage *m, gint64 interaction_id,
+                                   gint64 person_id, GError **error);
 
 G_END_DECLS
 

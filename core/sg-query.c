@@ -323,3 +323,120 @@ sg_query_describe (SgStore *store, const char *who, GError **error)
   sqlite3_reset (stmt);
   return g_string_free (out, FALSE);
 }
+
+/* --- What the text says (issue 9) ---------------------------------------------------------- */
+
+SgTable *
+sg_query_person_facts (SgStore *store, const char *who, gboolean history, GError **error)
+{
+  /* The value of a kind (and phone detail) observed last is current; unlabelled phones
+   * are all current. */
+  static const char *sql =
+    "WITH f AS (SELECT p.*, (p.kind = 'phone' AND p.detail = 'phone') OR p.id = "
+    "    (SELECT g.id FROM person_facts g WHERE g.person_id = p.person_id AND g.kind = p.kind "
+    "       AND g.detail = p.detail ORDER BY g.observed DESC, g.id DESC LIMIT 1) AS current "
+    "  FROM person_facts p WHERE p.person_id = ?1) "
+    "SELECT f.kind, nullif(f.detail, ''), f.value, f.confidence, f.origin, f.observed, "
+    "  f.current, i.message_id, f.first_seen, f.times "
+    "FROM f LEFT JOIN interactions i ON i.id = f.interaction_id "
+    "WHERE ?2 OR f.current "
+    "ORDER BY f.current DESC, CASE f.kind WHEN 'title' THEN 0 WHEN 'organisation' THEN 1 "
+    "  WHEN 'phone' THEN 2 WHEN 'address' THEN 3 ELSE 4 END, f.detail, f.observed DESC, f.id DESC";
+  WhoKind kind;
+  gint64 id;
+  sqlite3_stmt *stmt;
+  SgTable *t;
+
+  g_return_val_if_fail (who != NULL, NULL);
+  if (!resolve_who (store, who, &kind, &id, error))
+    return NULL;
+  t = sg_table_new ();
+  sg_table_add_column (t, "kind", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "detail", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "value", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "confidence", SG_COLUMN_REAL, 0);
+  sg_table_add_column (t, "origin", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "observed", SG_COLUMN_TIME, 0);
+  sg_table_add_column (t, "current", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "message_id", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "first_seen", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "times", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
+  /* Only people have facts; an address that is no person has none. */
+  if (kind != WHO_PERSON)
+    return t;
+  stmt = _sg_store_prepare (store, sql, error);
+  if (stmt == NULL) {
+    sg_table_free (t);
+    return NULL;
+  }
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int (stmt, 2, history);
+  if (!fill (store, t, stmt, error)) {
+    sg_table_free (t);
+    return NULL;
+  }
+  return t;
+}
+
+SgTable *
+sg_query_topics (SgStore *store, const char *who, guint limit, GError **error)
+{
+  /* TF-IDF: a topic's weight for @who is the sum of its counts in their messages times
+   * ln(1 + N / df), N the messages with topics in the store and df those that have this one
+   * (smoothed: in a small store every topic would otherwise weigh 0). String literals: the
+   * store caches statements by their SQL text and keeps the pointer. */
+#define TOPICS_SQL(MINE) \
+    "WITH mine AS (" MINE "), " \
+    "n AS (SELECT max(1, count(DISTINCT interaction_id)) AS n FROM interaction_topics), " \
+    "mt AS (SELECT it.stem, sum(it.count) AS tf, count(DISTINCT it.interaction_id) AS msgs, " \
+    "         min(it.phrase) AS phrase FROM interaction_topics it " \
+    "       WHERE it.interaction_id IN (SELECT * FROM mine) GROUP BY it.stem), " \
+    "df AS (SELECT stem, count(*) AS df FROM interaction_topics " \
+    "       WHERE stem IN (SELECT stem FROM mt) GROUP BY stem) " \
+    "SELECT mt.phrase, round(mt.tf * ln(1.0 + (SELECT n FROM n) * 1.0 / " \
+    "         (SELECT df FROM df WHERE df.stem = mt.stem)), 3) AS w, " \
+    "  mt.msgs, " \
+    "  (SELECT group_concat(DISTINCT tg.name) FROM taxonomy_map tm JOIN tags tg ON tg.id = tm.tag_id " \
+    "     WHERE tm.stem = mt.stem), " \
+    "  mt.stem, " \
+    "  (SELECT group_concat(message_id, ' ') FROM (SELECT i.message_id FROM interaction_topics x " \
+    "     JOIN interactions i ON i.id = x.interaction_id WHERE x.stem = mt.stem " \
+    "       AND x.interaction_id IN (SELECT * FROM mine) ORDER BY i.date_utc DESC LIMIT 10)) " \
+    "FROM mt ORDER BY w DESC, mt.msgs DESC, mt.stem LIMIT ?2"
+  static const char *const sqls[] = {
+    [WHO_PERSON] = TOPICS_SQL ("SELECT pa.interaction_id FROM addresses a JOIN participants pa "
+                               "ON pa.address_id = a.id WHERE a.person_id = ?1"),
+    [WHO_ADDRESS] = TOPICS_SQL ("SELECT interaction_id FROM participants WHERE address_id = ?1"),
+    [WHO_ORG] = TOPICS_SQL ("SELECT pa.interaction_id FROM org_domains d JOIN addresses a "
+                            "ON a.org_domain = d.domain JOIN participants pa ON pa.address_id = a.id "
+                            "WHERE d.org_id = ?1"),
+  };
+  static const char *const all_sql = TOPICS_SQL ("SELECT interaction_id FROM interaction_topics WHERE ?1 = 0");
+#undef TOPICS_SQL
+  const char *sql;
+  WhoKind kind = WHO_PERSON;
+  gint64 id = 0;
+  sqlite3_stmt *stmt;
+  SgTable *t;
+
+  if (who != NULL && !resolve_who (store, who, &kind, &id, error))
+    return NULL;
+  sql = who != NULL ? sqls[kind] : all_sql;
+  stmt = _sg_store_prepare (store, sql, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, limit ? (gint64) limit : -1);
+  t = sg_table_new ();
+  sg_table_add_column (t, "topic", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "weight", SG_COLUMN_REAL, 0);
+  sg_table_add_column (t, "messages", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "tags", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "stem", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "message_ids", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  if (!fill (store, t, stmt, error)) {
+    sg_table_free (t);
+    return NULL;
+  }
+  return t;
+}

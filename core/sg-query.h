@@ -45,4 +45,19 @@ SG_API SgTable *sg_query_timeline (SgStore *store, const char *who, guint limit,
  * Returns: (transfer full) (nullable). */
 SG_API char *sg_query_describe (SgStore *store, const char *who, GError **error);
 
+/* --- What the text says (issue 9) ------------------------------------------------------ */
+
+/* The facts known about a person (@who: any of their addresses) from signatures and
+ * vCards: kind, detail, value, confidence, origin, observed, current; detail: message_id.
+ * Current facts first, each kind's newest first; with @history also the superseded ones.
+ * Returns: (transfer full): NULL with SG_STORE_ERROR_NOT_FOUND naming @who. */
+SG_API SgTable *sg_query_person_facts (SgStore *store, const char *who, gboolean history,
+                                       GError **error);
+
+/* The topics of @who (an address, a person by any address, or a domain; NULL: the whole
+ * store) weighted by TF-IDF over the store, heaviest first, at most @limit (0: all):
+ * topic, weight, messages, tags; detail: stem, message_ids (at most 10).
+ * Returns: (transfer full): NULL with @error. */
+SG_API SgTable *sg_query_topics (SgStore *store, const char *who, guint limit, GError **error);
+
 G_END_DECLS

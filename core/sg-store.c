@@ -80,8 +80,10 @@ _sg_store_prepare (SgStore *store, const char *sql, GError **error)
     _sg_store_set_error (store, error, "prepare");
     return NULL;
   }
-  /* Keys are the caller's string literals; they outlive the store. */
-  g_hash_table_insert (store->stmts, (gpointer) sql, stmt);
+  /* The key is the statement's own copy of its SQL (it lives as long as the statement), so
+   * SQL built at run time may be freed by the caller. Replace, not insert: an equal key
+   * must not stay behind pointing into a finalised statement. */
+  g_hash_table_replace (store->stmts, (gpointer) sqlite3_sql (stmt), stmt);
   return stmt;
 }
 

@@ -13,4 +13,7 @@
 #include "sg-process.h"
 #include "sg-roles.h"
 #include "sg-leads.h"
+#include "sg-signature.h"
+#include "sg-text.h"
+#include "sg-topics.h"
 #include "sg-autocleanups.h"

@@ -286,6 +286,12 @@ sg_maildir_source_new (const char *root, const char *store_path, SgIdentity *ide
 }
 
 void
+sg_maildir_source_set_extract_content (SgMaildirSource *self, gboolean extract)
+{
+  sg_importer_set_extract_content (self->importer, extract);
+}
+
+void
 sg_maildir_source_start (SgMaildirSource *self)
 {
   /* Watches first, then the rescan: a message landing in between is seen by both, and the

@@ -19,7 +19,51 @@ typedef struct {
   gboolean once;
   guint once_id;
   gboolean stopping;  /* main() is tearing down: handlers do nothing */
+  guint taxonomy_id;  /* issue 9: topic tags refreshed from the taxonomy */
+  gint64 taxonomy_seen; /* interactions in the store when they were last refreshed */
 } Daemon;
+
+/* Seconds between two refreshes of topic tags (each a pass over the stored topics). */
+#define TAXONOMY_INTERVAL_S 300
+
+/* Refreshes the topic tags with [topics] taxonomy when mail was stored since the last time
+ * (issue 9). A pass over the stored topics, on the main loop: the sources keep their own
+ * connections, and wait for the lock as for each other. Errors are logged. */
+static void
+apply_taxonomy (Daemon *d)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgTaxonomy) taxonomy = NULL;
+  g_autoptr (SgStore) store = NULL;
+  gint64 seen = -1;
+
+  if (d->config->taxonomy_path == NULL)
+    return;
+  store = sg_store_open (d->store_path, SG_STORE_OPEN_DEFAULT, &error);
+  if (store != NULL)
+    seen = sg_store_count_interactions (store, &error);
+  if (store == NULL || seen < 0 || seen == d->taxonomy_seen) {
+    if (error != NULL)
+      g_warning ("topic tags not refreshed: %s", error->message);
+    return;
+  }
+  taxonomy = sg_taxonomy_load (d->config->taxonomy_path, &error);
+  if (taxonomy == NULL || !sg_topics_apply_taxonomy (store, taxonomy, NULL, &error)) {
+    g_warning ("topic tags not refreshed: %s", error->message);
+    return;
+  }
+  d->taxonomy_seen = seen;
+}
+
+static gboolean
+on_taxonomy_timer (gpointer data)
+{
+  Daemon *d = data;
+
+  if (!d->stopping)
+    apply_taxonomy (d);
+  return G_SOURCE_CONTINUE;
+}
 
 static gboolean
 load_config (Daemon *d, GError **error)
@@ -66,6 +110,7 @@ start_sources (Daemon *d)
       continue;
     }
     g_message ("watching Maildir %s", d->config->maildirs[i]);
+    sg_maildir_source_set_extract_content (src, d->config->extract_content);
     sg_maildir_source_start (src);
     g_ptr_array_add (d->sources, src);
   }
@@ -137,6 +182,7 @@ check_done (gpointer data)
     if (!sg_imap_source_is_done (d->imap->pdata[i]))
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
+  apply_taxonomy (d);
   g_main_loop_quit (d->loop);
   return G_SOURCE_REMOVE;
 }
@@ -150,6 +196,7 @@ daemon_clear (Daemon *d)
    * process with the default action instead of letting it finish its clean exit. */
   d->stopping = TRUE;
   g_clear_handle_id (&d->once_id, g_source_remove);
+  g_clear_handle_id (&d->taxonomy_id, g_source_remove);
   if (d->sources != NULL)
     stop_sources (d);
   g_clear_pointer (&d->sources, g_ptr_array_unref);
@@ -244,6 +291,8 @@ main (int argc, char **argv)
   start_sources (&d);
   if (d.once)
     d.once_id = g_timeout_add (50, check_done, &d);
+  else
+    d.taxonomy_id = g_timeout_add_seconds (TAXONOMY_INTERVAL_S, on_taxonomy_timer, &d);
 
   /* 7. Run. */
   g_main_loop_run (d.loop);

@@ -18,6 +18,10 @@ SgMaildirSource *sg_maildir_source_new (const char *root, const char *store_path
                                         SgIdentity *identity, GError **error);
 void sg_maildir_source_free (SgMaildirSource *source);
 
+/* Whether message text is read (facts, vCards, topics; issue 9). Default TRUE; call before
+ * sg_maildir_source_start(). */
+void sg_maildir_source_set_extract_content (SgMaildirSource *source, gboolean extract);
+
 /* Adds the watches, then rescans (in a worker thread; events that arrive meanwhile are
  * handled after it). */
 void sg_maildir_source_start (SgMaildirSource *source);

@@ -1,0 +1,795 @@
+/* sg-topics.c: key phrases of a message, and tags from a taxonomy. See sg-topics.h. */
+#include "config.h"
+
+#include "sg-topics.h"
+#include "sg-private.h"
+
+#include <json-glib/json-glib.h>
+#include <libstemmer.h>
+#include <string.h>
+
+G_DEFINE_QUARK (sg-topics-error-quark, sg_topics_error)
+
+/* --- languages ------------------------------------------------------------------------ */
+
+typedef enum { LANG_EN, LANG_DE, LANG_FR, LANG_ES, N_LANGS } Lang;
+
+static const char *const lang_codes[N_LANGS] = { "en", "de", "fr", "es" };
+static const char *const lang_algorithms[N_LANGS] = { "english", "german", "french", "spanish" };
+
+/* The most frequent function words of each language, and the words every mail has
+ * ("regards", "thanks", "hi") which say nothing about its topic. */
+static const char *const stop_en[] = {
+  "the", "and", "for", "that", "this", "with", "you", "are", "not", "have", "was", "but", "they",
+  "his", "her", "from", "she", "him", "which", "will", "would", "there", "their", "what", "about",
+  "can", "all", "were", "when", "been", "has", "had", "more", "one", "our", "out", "your", "into",
+  "than", "them", "then", "some", "could", "these", "also", "its", "only", "other", "any", "just",
+  "like", "how", "may", "should", "who", "did", "does", "doing", "here", "where", "why", "very",
+  "much", "many", "such", "each", "over", "after", "before", "because", "being", "both", "same",
+  "own", "too", "off", "again", "once", "those", "while", "between", "through", "during", "let",
+  "get", "got", "see", "know", "think", "want", "need", "make", "use", "used", "using", "way",
+  "well", "yes", "now", "new", "still", "even", "there", "thanks", "thank", "regards", "best",
+  "hi", "hello", "dear", "please", "wrote", "sent", "message", "email", "mail", "cheers", "kind",
+  "sure", "look", "let's", "i'm", "it's", "don't", "can't", "i've", "we're", "you're", "that's",
+  "if", "is", "it", "in", "on", "of", "to", "a", "an", "as", "at", "be", "by", "do", "he", "i",
+  "me", "my", "no", "or", "so", "up", "we", "us", "am", "go", "re", "fw", "fwd", "etc", "via",
+  "per", "might", "must", "shall", "since", "until", "though", "whether", "yet", "already", "yours",
+  NULL,
+};
+static const char *const stop_de[] = {
+  "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "einen", "einem", "einer", "mit",
+  "sich", "auf", "für", "den", "dem", "des", "von", "sie", "ich", "wir", "ihr", "ihnen", "auch",
+  "als", "noch", "wie", "bei", "aus", "aber", "oder", "wenn", "nach", "nur", "schon", "dass",
+  "daß", "hat", "haben", "wird", "werden", "wurde", "sind", "war", "kann", "können", "uns",
+  "unser", "unsere", "mir", "mich", "dich", "dir", "sein", "seine", "zum", "zur", "vom", "über",
+  "unter", "durch", "gegen", "ohne", "sehr", "hier", "dort", "diese", "dieser", "dieses", "man",
+  "mal", "gibt", "gerne", "bitte", "danke", "vielen", "dank", "grüße", "gruß", "hallo", "liebe",
+  "lieber", "sehr", "geehrte", "geehrter", "freundlichen", "beste", "viele", "schrieb", "da",
+  "es", "zu", "im", "in", "an", "am", "so", "ja", "nein", "was", "wo", "um", "ob", "ab", "bis",
+  "doch", "denn", "etwas", "alle", "also", "jetzt", "heute", "morgen", "sollte", "würde", "habe",
+  NULL,
+};
+static const char *const stop_fr[] = {
+  "le", "la", "les", "des", "une", "est", "pas", "pour", "que", "qui", "dans", "sur", "avec",
+  "par", "plus", "son", "sont", "ses", "aux", "nous", "vous", "ils", "elle", "elles", "mais", "ou",
+  "où", "donc", "car", "cette", "ces", "cet", "leur", "leurs", "été", "être", "avoir", "fait",
+  "faire", "comme", "tout", "tous", "toute", "toutes", "aussi", "bien", "très", "peut", "sans",
+  "sous", "entre", "encore", "notre", "nos", "votre", "vos", "même", "du", "de", "un", "et", "en",
+  "au", "ce", "il", "je", "ne", "se", "sa", "si", "on", "me", "te", "ma", "mon", "ton", "ta",
+  "bonjour", "merci", "cordialement", "salutations", "madame", "monsieur", "écrit", "ai", "as",
+  "avons", "avez", "ont", "suis", "sommes", "êtes", "était", "qu", "c'est", "j'ai", "n'est",
+  NULL,
+};
+static const char *const stop_es[] = {
+  "el", "la", "los", "las", "de", "del", "que", "en", "un", "una", "unos", "unas", "por", "con",
+  "para", "es", "son", "se", "lo", "al", "como", "más", "pero", "sus", "su", "le", "les", "ya",
+  "o", "y", "este", "esta", "estos", "estas", "ese", "esa", "sí", "no", "porque", "muy", "sin",
+  "sobre", "también", "me", "hasta", "hay", "donde", "quien", "desde", "todo", "todos", "nos",
+  "durante", "uno", "ni", "contra", "ese", "eso", "mi", "mis", "tu", "te", "ti", "vosotros",
+  "ha", "han", "he", "hemos", "fue", "ser", "estar", "está", "están", "tiene", "tienen", "hola",
+  "gracias", "saludos", "atentamente", "cordial", "saludo", "escribió", "usted", "ustedes",
+  "nuestro", "nuestra", "cuando", "entre", "otro", "otra", "bien", "puede", "pueden", "hacer",
+  NULL,
+};
+static const char *const *const stop_lists[N_LANGS] = { stop_en, stop_de, stop_fr, stop_es };
+
+/* All stop words of all languages, built once: mail mixes languages (a German reply to an
+ * English thread), and a stop word of any of them is no topic. */
+static GHashTable *
+stop_words (void)
+{
+  static GHashTable *table;
+
+  if (g_once_init_enter (&table)) {
+    GHashTable *t = g_hash_table_new (g_str_hash, g_str_equal);
+
+    for (guint l = 0; l < N_LANGS; l++)
+      for (const char *const *w = stop_lists[l]; *w; w++) {
+        guint mask = GPOINTER_TO_UINT (g_hash_table_lookup (t, *w));
+
+        g_hash_table_insert (t, (gpointer) *w, GUINT_TO_POINTER (mask | (1u << l)));
+      }
+    g_once_init_leave (&table, t);
+  }
+  return table;
+}
+
+/* Stemmers are not thread-safe; each thread keeps its own set. */
+typedef struct {
+  struct sb_stemmer *stemmers[N_LANGS];
+  GHashTable *cache[N_LANGS]; /* word -> stem: mail repeats its words */
+} Stemmers;
+
+/* Entries a thread's stem cache holds before it starts again (about 1.5 MB): the daemon runs
+ * up to 8 parse threads and must stay under 64 MB. */
+#define STEM_CACHE_MAX 20000
+
+static void
+stemmers_free (gpointer p)
+{
+  Stemmers *s = p;
+
+  for (guint l = 0; l < N_LANGS; l++) {
+    if (s->stemmers[l])
+      sb_stemmer_delete (s->stemmers[l]);
+    if (s->cache[l])
+      g_hash_table_unref (s->cache[l]);
+  }
+  g_free (s);
+}
+
+static GPrivate stemmers_key = G_PRIVATE_INIT (stemmers_free);
+
+static Stemmers *
+stemmers_get (void)
+{
+  Stemmers *s = g_private_get (&stemmers_key);
+
+  if (s == NULL) {
+    s = g_new0 (Stemmers, 1);
+    g_private_set (&stemmers_key, s);
+  }
+  return s;
+}
+
+static struct sb_stemmer *
+stemmer_for (Lang lang)
+{
+  Stemmers *s = stemmers_get ();
+
+  if (s->stemmers[lang] == NULL)
+    s->stemmers[lang] = sb_stemmer_new (lang_algorithms[lang], "UTF_8");
+  return s->stemmers[lang];
+}
+
+/* The stem of @word from the thread's cache. Returns: (transfer none): valid until the next
+ * stem_cache_trim() on this thread. */
+static const char *stem_cached (const char *word, Lang lang);
+
+/* Called at the start of each extraction, never during one. */
+static void
+stem_cache_trim (void)
+{
+  Stemmers *s = stemmers_get ();
+
+  for (guint l = 0; l < N_LANGS; l++)
+    if (s->cache[l] && g_hash_table_size (s->cache[l]) > STEM_CACHE_MAX)
+      g_hash_table_remove_all (s->cache[l]);
+}
+
+static Lang
+lang_from_code (const char *code)
+{
+  for (guint l = 0; l < N_LANGS; l++)
+    if (g_strcmp0 (code, lang_codes[l]) == 0)
+      return (Lang) l;
+  return LANG_EN;
+}
+
+static char *
+stem_word (const char *word, Lang lang)
+{
+  struct sb_stemmer *st = stemmer_for (lang);
+  const sb_symbol *out;
+
+  if (st == NULL)
+    return g_strdup (word);
+  out = sb_stemmer_stem (st, (const sb_symbol *) word, (int) strlen (word));
+  if (out == NULL)
+    return g_strdup (word);
+  return g_strndup ((const char *) out, sb_stemmer_length (st));
+}
+
+static const char *
+stem_cached (const char *word, Lang lang)
+{
+  Stemmers *s = stemmers_get ();
+  char *stem;
+
+  if (s->cache[lang] == NULL)
+    s->cache[lang] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  stem = g_hash_table_lookup (s->cache[lang], word);
+  if (stem == NULL) {
+    stem = stem_word (word, lang);
+    g_hash_table_insert (s->cache[lang], g_strdup (word), stem);
+  }
+  return stem;
+}
+
+char *
+sg_topics_stem (const char *word, const char *lang)
+{
+  g_autofree char *low = NULL;
+
+  g_return_val_if_fail (word != NULL, NULL);
+  low = g_utf8_strdown (word, -1);
+  return stem_word (low, lang_from_code (lang));
+}
+
+/* --- tokens ----------------------------------------------------------------------------- */
+
+/* A token: a lower-cased word, or NULL for a phrase break (punctuation, a line end). */
+static GPtrArray *
+tokenize (const char *text, gsize max_bytes)
+{
+  GPtrArray *tokens = g_ptr_array_new_with_free_func (g_free);
+  const char *p = text, *end = text + strnlen (text, max_bytes);
+  GString *word = g_string_new (NULL);
+  gboolean skip_word = FALSE;
+
+  while (p < end) {
+    gunichar c;
+    const char *next;
+
+    /* ASCII letters, the bulk of most mail, without the Unicode tables. */
+    if (g_ascii_isalpha (*p)) {
+      g_string_append_c (word, g_ascii_tolower (*p));
+      p++;
+      continue;
+    }
+    c = g_utf8_get_char_validated (p, end - p);
+    if (c == (gunichar) -1 || c == (gunichar) -2) {
+      p++;
+      continue;
+    }
+    next = g_utf8_next_char (p);
+    if (g_unichar_isalpha (c) || g_unichar_isdigit (c) ||
+        ((c == '-' || c == '\'' || c == 0x2019) && word->len > 0 && next < end &&
+         g_unichar_isalpha (g_utf8_get_char_validated (next, end - next)))) {
+      if (g_unichar_isdigit (c))
+        skip_word = TRUE;
+      g_string_append_unichar (word, c == 0x2019 ? '\'' : g_unichar_tolower (c));
+    } else {
+      /* "www.acme.com", "a@b.c", "http://": parts of addresses are no words. */
+      if ((c == '.' || c == '@' || c == '/' || c == ':' || c == '_') && next < end &&
+          g_unichar_isalnum (g_utf8_get_char_validated (next, end - next)) && word->len > 0)
+        skip_word = TRUE;
+      if (word->len > 0) {
+        if (!skip_word && word->len >= 3 && word->len <= 40)
+          g_ptr_array_add (tokens, g_strdup (word->str));
+        else
+          g_ptr_array_add (tokens, NULL);
+        g_string_truncate (word, 0);
+      }
+      if (!(c == '.' || c == '@' || c == '/' || c == ':' || c == '_') ||
+          !(next < end && g_unichar_isalnum (g_utf8_get_char_validated (next, end - next))))
+        skip_word = FALSE;
+      if (!g_unichar_isspace (c) || c == '\n')
+        g_ptr_array_add (tokens, NULL);
+    }
+    p = next;
+  }
+  if (word->len > 0 && !skip_word && word->len >= 3)
+    g_ptr_array_add (tokens, g_strdup (word->str));
+  g_string_free (word, TRUE);
+  return tokens;
+}
+
+static Lang
+detect (GPtrArray *tokens)
+{
+  GHashTable *stops = stop_words ();
+  guint hits[N_LANGS] = { 0 };
+  Lang best = LANG_EN;
+
+  for (guint i = 0; i < tokens->len && i < 3000; i++) {
+    guint mask;
+
+    if (tokens->pdata[i] == NULL)
+      continue;
+    mask = GPOINTER_TO_UINT (g_hash_table_lookup (stops, tokens->pdata[i]));
+    for (guint l = 0; l < N_LANGS; l++)
+      if (mask & (1u << l))
+        hits[l]++;
+  }
+  for (guint l = 1; l < N_LANGS; l++)
+    if (hits[l] > hits[best])
+      best = (Lang) l;
+  return best;
+}
+
+const char *
+sg_topics_detect_language (const char *text)
+{
+  g_autoptr (GPtrArray) tokens = NULL;
+  GHashTable *stops = stop_words ();
+  guint hits[N_LANGS] = { 0 };
+  Lang best = LANG_EN;
+
+  g_return_val_if_fail (text != NULL, "en");
+  /* Short words count here ("la", "el", "de"); tokenize() drops them for topics. */
+  {
+    g_auto (GStrv) words = g_strsplit_set (text, " \t\n\r.,;:!?()\"", -1);
+
+    for (guint i = 0; words[i] && i < 5000; i++) {
+      g_autofree char *low = g_utf8_strdown (words[i], -1);
+      guint mask = GPOINTER_TO_UINT (g_hash_table_lookup (stops, low));
+
+      for (guint l = 0; l < N_LANGS; l++)
+        if (mask & (1u << l))
+          hits[l]++;
+    }
+  }
+  for (guint l = 1; l < N_LANGS; l++)
+    if (hits[l] > hits[best])
+      best = (Lang) l;
+  (void) tokens;
+  return lang_codes[best];
+}
+
+static void
+topic_free (gpointer p)
+{
+  SgTopic *t = p;
+
+  g_free (t->stem);
+  g_free (t->phrase);
+  g_free (t->lang);
+  g_free (t);
+}
+
+static int
+compare_topics (gconstpointer a, gconstpointer b)
+{
+  const SgTopic *ta = *(SgTopic *const *) a, *tb = *(SgTopic *const *) b;
+  gboolean pa = strchr (ta->stem, ' ') != NULL, pb = strchr (tb->stem, ' ') != NULL;
+
+  if (ta->count != tb->count)
+    return ta->count < tb->count ? 1 : -1;
+  /* A phrase says more than one of its words. */
+  if (pa != pb)
+    return pa ? -1 : 1;
+  return strcmp (ta->stem, tb->stem);
+}
+
+/* Counts the words and two-word phrases of @tokens into @counts (stem -> SgTopic). */
+static void
+count_tokens (GHashTable *counts, GPtrArray *tokens, Lang lang, guint weight, const char *code)
+{
+  GHashTable *stops = stop_words ();
+  const char *prev_stem = NULL, *prev_word = NULL;
+  char key[200];
+
+  for (guint i = 0; i < tokens->len; i++) {
+    const char *w = tokens->pdata[i];
+    const char *stem;
+
+    if (w == NULL || g_hash_table_contains (stops, w)) {
+      prev_stem = prev_word = NULL;
+      continue;
+    }
+    stem = stem_cached (w, lang);
+    for (guint k = 0; k < 2; k++) {
+      SgTopic *t;
+
+      if (k == 1 && prev_stem == NULL)
+        break;
+      /* Tokens are at most 40 bytes, so a two-word key fits. */
+      if (k == 0)
+        g_strlcpy (key, stem, sizeof key);
+      else
+        g_snprintf (key, sizeof key, "%s %s", prev_stem, stem);
+      t = g_hash_table_lookup (counts, key);
+      if (t == NULL) {
+        t = g_new0 (SgTopic, 1);
+        t->stem = g_strdup (key);
+        t->phrase = k == 0 ? g_strdup (w) : g_strconcat (prev_word, " ", w, NULL);
+        t->lang = g_strdup (code);
+        g_hash_table_insert (counts, t->stem, t);
+      }
+      t->count += weight;
+    }
+    prev_stem = stem;
+    prev_word = w;
+  }
+}
+
+GPtrArray *
+sg_topics_extract (const char *subject, const char *body)
+{
+  g_autoptr (GPtrArray) subject_tokens = NULL;
+  g_autoptr (GPtrArray) body_tokens = NULL;
+  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, topic_free);
+  GPtrArray *out = g_ptr_array_new_with_free_func (topic_free);
+  GHashTableIter iter;
+  gpointer value;
+  Lang lang;
+
+  stem_cache_trim ();
+  /* "Re: [sqlite-dev] ...": a list's tag names the list, not the topic. */
+  if (subject != NULL) {
+    g_autofree char *clean = g_strdup (subject);
+    char *open;
+
+    while ((open = strchr (clean, '[')) != NULL && strchr (open, ']') != NULL) {
+      char *close = strchr (open, ']');
+
+      memmove (open, close + 1, strlen (close + 1) + 1);
+    }
+    subject_tokens = tokenize (clean, 1000);
+  } else {
+    subject_tokens = tokenize ("", 0);
+  }
+  /* The greeting ("Hi Bob,", "Dear Ms Smith,") names a person, not a topic. */
+  if (body != NULL) {
+    const char *nl = strchr (body, '\n');
+    gsize first = nl ? (gsize) (nl - body) : strlen (body);
+
+    if (first > 0 && first < 60 && (body[first - 1] == ',' || body[first - 1] == '!' ||
+                                    body[first - 1] == ':'))
+      body += first;
+  }
+  body_tokens = tokenize (body ? body : "", SG_TOPICS_MAX_TEXT_BYTES);
+  lang = detect (body_tokens->len > 0 ? body_tokens : subject_tokens);
+  count_tokens (counts, subject_tokens, lang, 3, lang_codes[lang]);
+  count_tokens (counts, body_tokens, lang, 1, lang_codes[lang]);
+
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    SgTopic *t = value;
+
+    /* A two-word phrase seen once is no key phrase unless it is in the subject. */
+    if (strchr (t->stem, ' ') != NULL && t->count < 2)
+      continue;
+    g_hash_table_iter_steal (&iter);
+    g_ptr_array_add (out, t);
+  }
+  g_ptr_array_sort (out, compare_topics);
+  if (out->len > SG_TOPICS_MAX_PER_MESSAGE)
+    g_ptr_array_set_size (out, SG_TOPICS_MAX_PER_MESSAGE);
+  return out;
+}
+
+/* --- taxonomy ------------------------------------------------------------------------- */
+
+typedef struct {
+  char *tag;
+  char *kind;
+  guint min_messages;
+  GPtrArray *stems;    /* char*: phrase keys in every language */
+  GPtrArray *phrases;  /* char*: as written, parallel to stems */
+} TaxTag;
+
+struct _SgTaxonomy {
+  GPtrArray *tags; /* TaxTag */
+};
+
+static void
+tax_tag_free (gpointer p)
+{
+  TaxTag *t = p;
+
+  g_free (t->tag);
+  g_free (t->kind);
+  g_ptr_array_unref (t->stems);
+  g_ptr_array_unref (t->phrases);
+  g_free (t);
+}
+
+void
+sg_taxonomy_free (SgTaxonomy *taxonomy)
+{
+  if (taxonomy == NULL)
+    return;
+  g_ptr_array_unref (taxonomy->tags);
+  g_free (taxonomy);
+}
+
+guint
+sg_taxonomy_get_n_tags (const SgTaxonomy *taxonomy)
+{
+  return taxonomy->tags->len;
+}
+
+/* The key of @phrase in @lang, as sg_topics_extract() would make it; NULL if the phrase has
+ * no word that could be a topic, or more than two. */
+static char *
+phrase_key (const char *phrase, Lang lang)
+{
+  g_autoptr (GPtrArray) tokens = tokenize (phrase, 200);
+  GString *key = g_string_new (NULL);
+  guint words = 0;
+
+  for (guint i = 0; i < tokens->len; i++) {
+    g_autofree char *stem = NULL;
+
+    if (tokens->pdata[i] == NULL)
+      continue;
+    stem = stem_word (tokens->pdata[i], lang);
+    if (key->len)
+      g_string_append_c (key, ' ');
+    g_string_append (key, stem);
+    words++;
+  }
+  if (words == 0 || words > 2) {
+    g_string_free (key, TRUE);
+    return NULL;
+  }
+  return g_string_free (key, FALSE);
+}
+
+SgTaxonomy *
+sg_taxonomy_load (const char *path, GError **error)
+{
+  static const char *const kinds[] = { "topic", "interest", "industry", "product", "meeting-kind",
+                                       "other", NULL };
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) groups = NULL;
+  SgTaxonomy *tax;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local)) {
+    g_set_error (error, SG_TOPICS_ERROR, SG_TOPICS_ERROR_TAXONOMY, "%s: %s", path, local->message);
+    return NULL;
+  }
+  tax = g_new0 (SgTaxonomy, 1);
+  tax->tags = g_ptr_array_new_with_free_func (tax_tag_free);
+  groups = g_key_file_get_groups (kf, NULL);
+  for (guint g = 0; groups[g]; g++) {
+    g_auto (GStrv) keys = g_key_file_get_keys (kf, groups[g], NULL, NULL);
+    g_auto (GStrv) phrases = NULL;
+    TaxTag *t = g_new0 (TaxTag, 1);
+
+    t->tag = g_strstrip (g_strdup (groups[g]));
+    t->kind = g_strdup ("topic");
+    t->min_messages = 1;
+    t->stems = g_ptr_array_new_with_free_func (g_free);
+    t->phrases = g_ptr_array_new_with_free_func (g_free);
+    g_ptr_array_add (tax->tags, t);
+    for (guint k = 0; keys && keys[k]; k++) {
+      if (strcmp (keys[k], "kind") == 0) {
+        g_free (t->kind);
+        t->kind = g_key_file_get_string (kf, groups[g], "kind", NULL);
+        g_strstrip (t->kind);
+        if (!g_strv_contains (kinds, t->kind)) {
+          g_set_error (error, SG_TOPICS_ERROR, SG_TOPICS_ERROR_TAXONOMY,
+                       "%s: [%s] kind: “%s” is not one of topic, interest, industry, product, "
+                       "meeting-kind, other", path, groups[g], t->kind);
+          sg_taxonomy_free (tax);
+          return NULL;
+        }
+      } else if (strcmp (keys[k], "min-messages") == 0) {
+        gint n = g_key_file_get_integer (kf, groups[g], "min-messages", &local);
+
+        if (local != NULL || n < 1) {
+          g_set_error (error, SG_TOPICS_ERROR, SG_TOPICS_ERROR_TAXONOMY,
+                       "%s: [%s] min-messages: a number of at least 1 is expected", path, groups[g]);
+          sg_taxonomy_free (tax);
+          return NULL;
+        }
+        t->min_messages = (guint) n;
+      } else if (strcmp (keys[k], "phrases") != 0) {
+        g_set_error (error, SG_TOPICS_ERROR, SG_TOPICS_ERROR_TAXONOMY,
+                     "%s: [%s] unknown key “%s” (known: phrases, kind, min-messages)", path,
+                     groups[g], keys[k]);
+        sg_taxonomy_free (tax);
+        return NULL;
+      }
+    }
+    phrases = g_key_file_get_string_list (kf, groups[g], "phrases", NULL, NULL);
+    if (phrases == NULL || phrases[0] == NULL) {
+      g_set_error (error, SG_TOPICS_ERROR, SG_TOPICS_ERROR_TAXONOMY,
+                   "%s: [%s] has no phrases (phrases = word; two words; ...)", path, groups[g]);
+      sg_taxonomy_free (tax);
+      return NULL;
+    }
+    for (guint p = 0; phrases[p]; p++) {
+      g_strstrip (phrases[p]);
+      if (*phrases[p] == '\0')
+        continue;
+      for (guint l = 0; l < N_LANGS; l++) {
+        char *key = phrase_key (phrases[p], (Lang) l);
+
+        if (key == NULL) {
+          g_set_error (error, SG_TOPICS_ERROR, SG_TOPICS_ERROR_TAXONOMY,
+                       "%s: [%s] phrase “%s”: one or two words of at least three letters are "
+                       "expected", path, groups[g], phrases[p]);
+          sg_taxonomy_free (tax);
+          return NULL;
+        }
+        if (g_ptr_array_find_with_equal_func (t->stems, key, g_str_equal, NULL)) {
+          g_free (key);
+          continue;
+        }
+        g_ptr_array_add (t->stems, key);
+        g_ptr_array_add (t->phrases, g_strdup (phrases[p]));
+      }
+    }
+  }
+  return tax;
+}
+
+/* --- applying the taxonomy ------------------------------------------------------------- */
+
+static gboolean
+exec_sql (SgStore *store, const char *sql, GError **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (_sg_store_get_db (store), sql, NULL, NULL, &msg) != SQLITE_OK) {
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_SQL, "topics: %s", msg ? msg : "error");
+    sqlite3_free (msg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Logs the topic tag changes of one kind ("add" or "remove") for the rows @sql selects:
+ * entity_type, natural key, tag, evidence. */
+static gboolean
+log_changes (SgStore *store, const char *sql, const char *op, guint *n, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  /* Collected first: the change log is written to while no statement is reading. */
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    char **row = g_new0 (char *, 5);
+
+    for (int c = 0; c < 4; c++)
+      row[c] = g_strdup ((const char *) sqlite3_column_text (stmt, c));
+    g_ptr_array_add (rows, row);
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "topics");
+    return FALSE;
+  }
+  for (guint i = 0; i < rows->len; i++) {
+    char **row = rows->pdata[i];
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) node = NULL;
+    g_autofree char *fields = NULL;
+    g_autofree char *key = NULL;
+
+    if (row[1] == NULL || row[2] == NULL)
+      continue;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "entity_type");
+    json_builder_add_string_value (b, row[0]);
+    json_builder_set_member_name (b, "tag");
+    json_builder_add_string_value (b, row[2]);
+    json_builder_set_member_name (b, "origin");
+    json_builder_add_string_value (b, "topic");
+    if (row[3] != NULL) {
+      json_builder_set_member_name (b, "evidence");
+      json_builder_add_string_value (b, row[3]);
+    }
+    json_builder_end_object (b);
+    node = json_builder_get_root (b);
+    fields = json_to_string (node, FALSE);
+    key = g_strdup_printf ("%s:%s#%s", row[0], row[1], row[2]);
+    if (!_sg_store_log_change (store, "tag_assignment", key, op, fields, error))
+      return FALSE;
+    if (n)
+      (*n)++;
+  }
+  return TRUE;
+}
+
+#define NATURAL_KEY(alias) \
+  "CASE " alias ".entity_type " \
+  "  WHEN 'person' THEN (SELECT address FROM addresses WHERE person_id = " alias ".entity_id ORDER BY id LIMIT 1) " \
+  "  WHEN 'organisation' THEN (SELECT domain FROM organisations WHERE id = " alias ".entity_id) " \
+  "  ELSE (SELECT message_id FROM interactions WHERE id = " alias ".entity_id) END"
+
+gboolean
+sg_topics_apply_taxonomy (SgStore *store, const SgTaxonomy *taxonomy, guint *n_assigned,
+                          GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint added = 0;
+
+  g_return_val_if_fail (store != NULL && taxonomy != NULL, FALSE);
+  if (n_assigned)
+    *n_assigned = 0;
+  if (!exec_sql (store, "SAVEPOINT topics_taxonomy; "
+                        "CREATE TEMP TABLE IF NOT EXISTS topic_tags "
+                        "  (tag_id INTEGER, entity_type TEXT, entity_id INTEGER, evidence TEXT, "
+                        "   PRIMARY KEY (tag_id, entity_type, entity_id)); "
+                        "DELETE FROM taxonomy_map; DELETE FROM temp.topic_tags;", error))
+    return FALSE;
+
+  for (guint i = 0; i < taxonomy->tags->len; i++) {
+    TaxTag *t = taxonomy->tags->pdata[i];
+    gint64 tag_id = 0;
+
+    stmt = _sg_store_prepare (store,
+        "INSERT INTO tags (name, kind, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", error);
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_text (stmt, 1, t->tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, t->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, now);
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      goto fail;
+    stmt = _sg_store_prepare (store, "SELECT id FROM tags WHERE name = ?", error);
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_text (stmt, 1, t->tag, -1, SQLITE_STATIC);
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+      tag_id = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    for (guint s = 0; s < t->stems->len; s++) {
+      stmt = _sg_store_prepare (store, "INSERT INTO taxonomy_map VALUES (?, ?, ?, ?)", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, tag_id);
+      sqlite3_bind_text (stmt, 2, t->stems->pdata[s], -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, t->phrases->pdata[s], -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 4, (int) t->min_messages);
+      if (!_sg_store_exec_stmt (store, stmt, error))
+        goto fail;
+    }
+  }
+
+  /* What the taxonomy says now: interactions, and the contacts and external organisations
+   * taking part in them, when enough messages name the topic. */
+  if (!exec_sql (store,
+        "INSERT OR IGNORE INTO temp.topic_tags "
+        "SELECT m.tag_id, 'interaction', it.interaction_id, group_concat(DISTINCT m.phrase) "
+        "FROM interaction_topics it JOIN taxonomy_map m ON m.stem = it.stem "
+        "GROUP BY m.tag_id, it.interaction_id; "
+        "INSERT OR IGNORE INTO temp.topic_tags "
+        "SELECT m.tag_id, 'person', p.id, "
+        "  group_concat(DISTINCT m.phrase) || ' in ' || count(DISTINCT it.interaction_id) || ' message(s)' "
+        "FROM interaction_topics it JOIN taxonomy_map m ON m.stem = it.stem "
+        "JOIN participants pa ON pa.interaction_id = it.interaction_id "
+        "JOIN addresses a ON a.id = pa.address_id JOIN people p ON p.id = a.person_id "
+        "WHERE p.kind = 'contact' GROUP BY m.tag_id, p.id "
+        "HAVING count(DISTINCT it.interaction_id) >= min(m.min_messages); "
+        "INSERT OR IGNORE INTO temp.topic_tags "
+        "SELECT m.tag_id, 'organisation', d.org_id, "
+        "  group_concat(DISTINCT m.phrase) || ' in ' || count(DISTINCT it.interaction_id) || ' message(s)' "
+        "FROM interaction_topics it JOIN taxonomy_map m ON m.stem = it.stem "
+        "JOIN participants pa ON pa.interaction_id = it.interaction_id "
+        "JOIN addresses a ON a.id = pa.address_id JOIN org_domains d ON d.domain = a.org_domain "
+        "JOIN organisations o ON o.id = d.org_id "
+        "WHERE o.kind = 'external' GROUP BY m.tag_id, d.org_id "
+        "HAVING count(DISTINCT it.interaction_id) >= min(m.min_messages);", error))
+    goto fail;
+
+  /* Topic tags no longer justified go (a person's removal stays: removed = 1 rows). */
+  if (!log_changes (store,
+        "SELECT ta.entity_type, " NATURAL_KEY ("ta") ", (SELECT name FROM tags WHERE id = ta.tag_id), ta.evidence "
+        "FROM tag_assignments ta WHERE ta.origin = 'topic' AND ta.removed = 0 AND NOT EXISTS "
+        "(SELECT 1 FROM temp.topic_tags n WHERE n.tag_id = ta.tag_id AND n.entity_type = ta.entity_type "
+        " AND n.entity_id = ta.entity_id)", "remove", NULL, error) ||
+      !exec_sql (store,
+        "DELETE FROM tag_assignments WHERE origin = 'topic' AND removed = 0 AND NOT EXISTS "
+        "(SELECT 1 FROM temp.topic_tags n WHERE n.tag_id = tag_assignments.tag_id "
+        " AND n.entity_type = tag_assignments.entity_type AND n.entity_id = tag_assignments.entity_id)", error))
+    goto fail;
+  /* New ones come; kept ones get the new evidence. */
+  if (!log_changes (store,
+        "SELECT n.entity_type, " NATURAL_KEY ("n") ", (SELECT name FROM tags WHERE id = n.tag_id), n.evidence "
+        "FROM temp.topic_tags n WHERE NOT EXISTS (SELECT 1 FROM tag_assignments ta WHERE "
+        " ta.tag_id = n.tag_id AND ta.entity_type = n.entity_type AND ta.entity_id = n.entity_id)",
+        "add", &added, error))
+    goto fail;
+  stmt = _sg_store_prepare (store,
+      "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, rule, evidence, created_at) "
+      "SELECT tag_id, entity_type, entity_id, 'topic', 'taxonomy', evidence, ? FROM temp.topic_tags WHERE true "
+      "ON CONFLICT (tag_id, entity_type, entity_id) DO UPDATE SET evidence = excluded.evidence "
+      "WHERE tag_assignments.origin = 'topic' AND tag_assignments.removed = 0", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, now);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    goto fail;
+  /* taxonomy_map stays: topic listings name the tags a phrase maps to. */
+  if (!exec_sql (store, "DELETE FROM temp.topic_tags; RELEASE topics_taxonomy;", error))
+    goto fail;
+  if (n_assigned)
+    *n_assigned = added;
+  return TRUE;
+
+fail:
+  exec_sql (store, "ROLLBACK TO topics_taxonomy; RELEASE topics_taxonomy;", NULL);
+  return FALSE;
+}

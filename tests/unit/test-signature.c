@@ -1,0 +1,233 @@
+/* test-signature.c: facts from signature blocks and vCards (sg-signature.h). */
+#include "config.h"
+
+#include <locale.h>
+
+#include "sg.h"
+#include "test-util.h"
+
+/* The value of the fact of @kind (and @detail), or NULL. */
+static const char *
+fact (GPtrArray *facts, SgFactKind kind, const char *detail)
+{
+  for (guint i = 0; i < facts->len; i++) {
+    const SgFact *f = facts->pdata[i];
+
+    if (f->kind == kind && (detail == NULL || g_strcmp0 (f->detail, detail) == 0))
+      return f->value;
+  }
+  return NULL;
+}
+
+static guint
+count_kind (GPtrArray *facts, SgFactKind kind)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < facts->len; i++)
+    n += ((const SgFact *) facts->pdata[i])->kind == kind;
+  return n;
+}
+
+static void
+test_phone_normalize (void)
+{
+  static const struct { const char *in, *cc, *out; } cases[] = {
+    { "+49 (0)30 123-45 67", NULL, "+4930123456" "7" },
+    { "0049 30 1234567", NULL, "+49301234567" },
+    { "030 1234567", "49", "+49301234567" },
+    { "030 1234567", NULL, "0301234567" },
+    { "(555) 010-1234", "1", "+15550101234" },
+    { "+1 (555) 010-1234", NULL, "+15550101234" },
+    { "49 89 1234567", "49", "+49891234567" },
+    { "12345", NULL, NULL },
+    { "+12345678901234567", NULL, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *got = sg_phone_normalize (cases[i].in, cases[i].cc);
+
+    g_assert_cmpstr (got, ==, cases[i].out);
+  }
+}
+
+static void
+test_classic (void)
+{
+  g_autoptr (GPtrArray) f = sg_signature_parse (
+      "Best regards,\n"
+      "Ann Smith\n"
+      "Head of Procurement\n"
+      "Acme Research GmbH\n"
+      "Hauptstraße 5\n"
+      "10115 Berlin\n"
+      "Germany\n"
+      "Mobile: +49 (0)170 1234567\n"
+      "Tel.: 030 1234 5678 | Fax: 030 1234 5679\n"
+      "www.acme-research.de | https://www.linkedin.com/in/annsmith\n",
+      "Ann Smith", "acme-research.de");
+
+  g_assert_cmpstr (fact (f, SG_FACT_TITLE, NULL), ==, "Head of Procurement");
+  g_assert_cmpstr (fact (f, SG_FACT_ORGANISATION, NULL), ==, "Acme Research GmbH");
+  g_assert_cmpstr (fact (f, SG_FACT_ADDRESS, NULL), ==, "Hauptstraße 5, 10115 Berlin, Germany");
+  g_assert_cmpstr (fact (f, SG_FACT_PHONE, "mobile"), ==, "+491701234567");
+  g_assert_cmpstr (fact (f, SG_FACT_PHONE, "office"), ==, "+493012345678");
+  g_assert_cmpstr (fact (f, SG_FACT_PHONE, "fax"), ==, "+493012345679");
+  g_assert_cmpstr (fact (f, SG_FACT_WEBSITE, NULL), ==, "acme-research.de");
+  g_assert_cmpuint (count_kind (f, SG_FACT_WEBSITE), ==, 1); /* not LinkedIn */
+}
+
+/* One-line signatures, "Title, Organisation", "Title at Organisation", US address. */
+static void
+test_compact (void)
+{
+  g_autoptr (GPtrArray) a = sg_signature_parse ("John Doe | VP Sales | Example Corp | M +1 415 555 0100",
+                                                "John Doe", "example.com");
+  g_autoptr (GPtrArray) b = sg_signature_parse ("Jane Roe\nSenior Analyst at Contoso Ltd\n"
+                                                "500 Market Street, Suite 200\nSan Francisco, CA 94105\n"
+                                                "Direct: (415) 555-0199",
+                                                "Jane Roe", "contoso.com");
+
+  g_assert_cmpstr (fact (a, SG_FACT_TITLE, NULL), ==, "VP Sales");
+  g_assert_cmpstr (fact (a, SG_FACT_ORGANISATION, NULL), ==, "Example Corp");
+  g_assert_cmpstr (fact (a, SG_FACT_PHONE, "mobile"), ==, "+14155550100");
+  g_assert_cmpstr (fact (b, SG_FACT_TITLE, NULL), ==, "Senior Analyst");
+  g_assert_cmpstr (fact (b, SG_FACT_ORGANISATION, NULL), ==, "Contoso Ltd");
+  g_assert_cmpstr (fact (b, SG_FACT_ADDRESS, NULL), ==, "500 Market Street, Suite 200, San Francisco, CA 94105");
+  g_assert_cmpstr (fact (b, SG_FACT_PHONE, "office"), ==, "4155550199");
+}
+
+/* A disclaimer ends the reading; marketing footers give nothing; a date or postcode is no
+ * phone. */
+static void
+test_noise (void)
+{
+  g_autoptr (GPtrArray) a = sg_signature_parse (
+      "Ann Smith\nAcme GmbH\n\n"
+      "CONFIDENTIALITY NOTICE: This e-mail is intended solely for the addressee. Director of Legal\n"
+      "Tel: +49 30 999999\n", "Ann Smith", "acme.de");
+  g_autoptr (GPtrArray) b = sg_signature_parse (
+      "Follow us on Twitter!\nClick here to unsubscribe\n", NULL, "news.example.com");
+  g_autoptr (GPtrArray) c = sg_signature_parse ("Ann\nMeeting on 12.03.2026\n", "Ann", "acme.de");
+
+  g_assert_cmpstr (fact (a, SG_FACT_ORGANISATION, NULL), ==, "Acme GmbH");
+  g_assert_null (fact (a, SG_FACT_PHONE, NULL));
+  g_assert_null (fact (a, SG_FACT_TITLE, NULL));
+  g_assert_cmpuint (b->len, ==, 0);
+  g_assert_null (fact (c, SG_FACT_PHONE, NULL));
+}
+
+/* A signature of 500 lines is read for SG_SIGNATURE_MAX_LINES lines only. */
+static void
+test_long (void)
+{
+  GString *s = g_string_new ("Ann\n");
+  g_autoptr (GPtrArray) f = NULL;
+
+  for (guint i = 0; i < 500; i++)
+    g_string_append_printf (s, "Tel: +49 30 %07u\n", i);
+  f = sg_signature_parse (s->str, "Ann", "acme.de");
+  g_assert_cmpuint (f->len, <=, SG_SIGNATURE_MAX_FACTS);
+  g_string_free (s, TRUE);
+}
+
+static void
+test_vcard (void)
+{
+  static const char card30[] =
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Smith\r\nN:Smith;Ann;;;\r\nTITLE:Head of Research\r\n"
+    "ORG:Acme GmbH;Research\r\nTEL;TYPE=CELL:+49 170 1234567\r\nTEL;TYPE=WORK,VOICE:030 1234\r\n"
+    "item1.TEL;type=FAX:+49 30 1235 99\r\nADR;TYPE=WORK:;;Hauptstr. 5;Berlin;;10115;Germany\r\n"
+    "URL:https://www.acme.de/about\r\nEND:VCARD\r\n";
+  static const char card21[] =
+    "BEGIN:VCARD\nVERSION:2.1\nN:Doe;John\nFN:John Doe\n"
+    "TITLE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Gesch=C3=A4ftsf=C3=BChrer\nTEL;CELL;VOICE:0170 5551234\nEND:VCARD\n"
+    "BEGIN:VCARD\nVERSION:4.0\nFN:X\nTEL;VALUE=uri;TYPE=\"voice,cell\":tel:+1-555-555-5555\nEND:VCARD\n";
+  g_autofree char *warning = NULL;
+  g_autoptr (GPtrArray) a = sg_vcard_parse (card30, strlen (card30), "acme.de", &warning);
+  g_autoptr (GPtrArray) b = NULL;
+
+  g_assert_null (warning);
+  g_assert_cmpstr (fact (a, SG_FACT_TITLE, NULL), ==, "Head of Research");
+  g_assert_cmpstr (fact (a, SG_FACT_ORGANISATION, NULL), ==, "Acme GmbH");
+  g_assert_cmpstr (fact (a, SG_FACT_PHONE, "mobile"), ==, "+491701234567");
+  g_assert_cmpstr (fact (a, SG_FACT_PHONE, "office"), ==, "+49301234");
+  g_assert_cmpstr (fact (a, SG_FACT_PHONE, "fax"), ==, "+4930123599");
+  g_assert_cmpstr (fact (a, SG_FACT_ADDRESS, NULL), ==, "Hauptstr. 5, 10115 Berlin, Germany");
+  g_assert_cmpstr (fact (a, SG_FACT_WEBSITE, NULL), ==, "acme.de");
+  g_assert_cmpint (((const SgFact *) a->pdata[0])->origin, ==, SG_FACT_FROM_VCARD);
+
+  b = sg_vcard_parse (card21, strlen (card21), "acme.de", NULL);
+  g_assert_cmpstr (fact (b, SG_FACT_TITLE, NULL), ==, "Geschäftsführer");
+  g_assert_cmpstr (fact (b, SG_FACT_PHONE, "mobile"), ==, "+491705551234");
+  g_assert_nonnull (strstr ("+15555555555 +491705551234", fact (b, SG_FACT_PHONE, "mobile")));
+}
+
+/* A broken vCard: what can be read is kept, a warning says so, nothing crashes. */
+static void
+test_vcard_broken (void)
+{
+  static const char *const broken[] = {
+    "garbage, no vCard at all",
+    "BEGIN:VCARD\nVERSION:3.0\nTITLE:Boss\nTEL;TYPE=CELL\n:::;;\nBEGIN:VCARD\n",
+    "BEGIN:VCARD\nTEL;ENCODING=BASE64:!!!!\nEND:VCARD",
+    "",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (broken); i++) {
+    g_autofree char *warning = NULL;
+    g_autoptr (GPtrArray) f = sg_vcard_parse (broken[i], strlen (broken[i]), NULL, &warning);
+
+    g_assert_nonnull (f);
+    if (i == 0 || i == 3)
+      g_assert_nonnull (warning);
+  }
+}
+
+/* Through a message: facts from the signature and the vCard, not from the quoted part. */
+static void
+test_message (void)
+{
+  static const char msg[] =
+    "From: Ann Smith <ann@acme.de>\r\nTo: me@mycorp.com\r\nSubject: Re: offer\r\n"
+    "Message-ID: <s1@acme.de>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Fine.\r\n\r\nRegards,\r\nAnn Smith\r\nCFO\r\n\r\n"
+    "On Mon, Bob <me@mycorp.com> wrote:\r\n> offer\r\n> --\r\n> Bob\r\n> Sales Director, MyCorp Inc\r\n"
+    "--b\r\nContent-Type: text/vcard\r\n\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nORG:Acme AG\r\nEND:VCARD\r\n"
+    "--b--\r\n";
+  g_autoptr (SgIdentity) id = sg_identity_new ();
+  g_autoptr (SgMessage) m = sg_message_parse (msg, strlen (msg), id, 0, NULL);
+  gboolean title = FALSE, org = FALSE;
+
+  g_assert_nonnull (m);
+  for (guint i = 0; i < sg_message_get_n_facts (m); i++) {
+    const SgFact *f = sg_message_get_fact (m, i);
+
+    g_assert_cmpstr (f->value, !=, "Sales Director");
+    if (f->kind == SG_FACT_TITLE)
+      title = g_strcmp0 (f->value, "CFO") == 0;
+    if (f->kind == SG_FACT_ORGANISATION && f->origin == SG_FACT_FROM_VCARD)
+      org = g_strcmp0 (f->value, "Acme AG") == 0;
+  }
+  g_assert_true (title);
+  g_assert_true (org);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+
+  g_test_add_func ("/signature/phone-normalize", test_phone_normalize);
+  g_test_add_func ("/signature/classic", test_classic);
+  g_test_add_func ("/signature/compact", test_compact);
+  g_test_add_func ("/signature/noise", test_noise);
+  g_test_add_func ("/signature/long", test_long);
+  g_test_add_func ("/signature/message", test_message);
+  g_test_add_func ("/vcard/versions", test_vcard);
+  g_test_add_func ("/vcard/broken", test_vcard_broken);
+  return g_test_run ();
+}
