@@ -47,11 +47,6 @@ int sg_cmd_note (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_request (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals);
 
-/* Credits the contacts made after @after_person_id to the analyst or manager whose mail they
- * came from ([team] analysts/managers, and the user per [identity] role). Prints the error
- * and returns FALSE. */
-gboolean sg_cli_credit_captured (SgConfig *config, SgStore *store, gint64 after_person_id, guint *n_credited);
-
 /* The exit status for a failed operation: SG_EXIT_NOT_FOUND, SG_EXIT_REFUSED, SG_EXIT_USAGE
  * (a bad value) or SG_EXIT_FAILED. */
 int sg_cli_exit_for (const GError *error);

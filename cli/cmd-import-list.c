@@ -137,32 +137,3 @@ sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals)
   }
   return stats.rejected > 0 ? SG_EXIT_FAILED : SG_EXIT_OK;
 }
-
-gboolean
-sg_cli_credit_captured (SgConfig *config, SgStore *store, gint64 after_person_id, guint *n_credited)
-{
-  g_autoptr (GPtrArray) analysts = g_ptr_array_new_null_terminated (4, NULL, TRUE);
-  g_autoptr (GPtrArray) managers = g_ptr_array_new_null_terminated (4, NULL, TRUE);
-  g_autoptr (GError) error = NULL;
-  const char *const *self = sg_identity_get_addresses (config->identity);
-  SgUserRole role = sg_identity_get_role (config->identity);
-
-  for (guint i = 0; config->team_analysts && config->team_analysts[i]; i++)
-    g_ptr_array_add (analysts, config->team_analysts[i]);
-  for (guint i = 0; config->team_managers && config->team_managers[i]; i++)
-    g_ptr_array_add (managers, config->team_managers[i]);
-  /* The user's own mail: an analyst's or a manager's contacts are credited to them; an
-   * account manager's are not (they are the sales staff). */
-  for (guint i = 0; self && self[i]; i++) {
-    if (role == SG_USER_ROLE_ANALYST)
-      g_ptr_array_add (analysts, (gpointer) self[i]);
-    else if (role == SG_USER_ROLE_MANAGER)
-      g_ptr_array_add (managers, (gpointer) self[i]);
-  }
-  if (!sg_leads_credit_captured (store, (const char *const *) analysts->pdata, (const char *const *) managers->pdata,
-                                 after_person_id, n_credited, &error)) {
-    sg_cli_error ("crediting contacts to colleagues failed: %s", error->message);
-    return FALSE;
-  }
-  return TRUE;
-}

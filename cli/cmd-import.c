@@ -416,9 +416,13 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       printf ("Sales processes: %u interaction%s linked, %u stage suggestion%s\n", linked, linked == 1 ? "" : "s",
               suggested, suggested == 1 ? "" : "s");
     }
-    /* Lead sources: new contacts from an analyst's or manager's mail are credited to them. */
-    if (!sg_cli_credit_captured (config, store, person_mark, NULL))
+    /* Lead sources: new contacts from an analyst's or manager's mail are credited to them;
+     * buying-process roles follow what is now known. */
+    g_clear_error (&link_error);
+    if (!sg_config_after_capture (config, store, person_mark, NULL, NULL, &link_error)) {
+      sg_cli_error ("import: %s", link_error->message);
       status = SG_EXIT_FAILED;
+    }
   }
   if (interrupted || job.failed_paths > 0)
     status = SG_EXIT_FAILED;

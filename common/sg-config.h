@@ -87,3 +87,11 @@ gboolean sg_config_ensure_store_dir (const char *store_path, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgConfig, sg_config_free)
 
 G_END_DECLS
+
+/* What follows a capture, for every front end that stores mail (salesgetter import and the
+ * daemon): the contacts made after @after_person_id are credited to the analyst or manager
+ * whose mail they came from ([team] analysts/managers, and the user by [identity] role), and
+ * the buying-process roles are derived again (sg_roles_derive(): rules never override a
+ * person's choice). The counts are optional. */
+gboolean sg_config_after_capture (const SgConfig *config, SgStore *store, gint64 after_person_id,
+                                  guint *n_credited, guint *n_roles_added, GError **error);

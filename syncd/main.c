@@ -19,49 +19,68 @@ typedef struct {
   gboolean once;
   guint once_id;
   gboolean stopping;  /* main() is tearing down: handlers do nothing */
-  guint taxonomy_id;  /* issue 9: topic tags refreshed from the taxonomy */
-  gint64 taxonomy_seen; /* interactions in the store when they were last refreshed */
+  guint housekeeping_id; /* what follows capture, every HOUSEKEEPING_INTERVAL_S */
+  gint64 housekeeping_seen; /* interactions in the store at the last pass */
+  gint64 link_mark;   /* interactions up to this row id were offered to sales processes */
+  gint64 person_mark; /* people up to this row id were offered for lead-source credit */
 } Daemon;
 
-/* Seconds between two refreshes of topic tags (each a pass over the stored topics). */
-#define TAXONOMY_INTERVAL_S 300
+/* Seconds between two passes of what follows capture (each may read the whole store). */
+#define HOUSEKEEPING_INTERVAL_S 300
 
-/* Refreshes the topic tags with [topics] taxonomy when mail was stored since the last time
- * (issue 9). A pass over the stored topics, on the main loop: the sources keep their own
- * connections, and wait for the lock as for each other. Errors are logged. */
+/* What follows capture, when mail was stored since the last pass: new interactions of every
+ * source are linked to sales processes (the Maildir source links its own at once; nothing
+ * is linked twice), new contacts are credited to the analyst or manager whose mail they
+ * came from, buying-process roles are derived again, and topic tags are refreshed with
+ * [topics] taxonomy. On the main loop, with a connection of its own: the sources keep
+ * theirs, and wait for the lock as for each other. Errors are logged. */
 static void
-apply_taxonomy (Daemon *d)
+housekeeping (Daemon *d)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (SgTaxonomy) taxonomy = NULL;
   g_autoptr (SgStore) store = NULL;
-  gint64 seen = -1;
+  gint64 seen = -1, link_mark, person_mark;
 
-  if (d->config->taxonomy_path == NULL)
-    return;
   store = sg_store_open (d->store_path, SG_STORE_OPEN_DEFAULT, &error);
   if (store != NULL)
     seen = sg_store_count_interactions (store, &error);
-  if (store == NULL || seen < 0 || seen == d->taxonomy_seen) {
+  if (store == NULL || seen < 0 || seen == d->housekeeping_seen) {
     if (error != NULL)
+      g_warning ("store %s: %s", d->store_path, error->message);
+    return;
+  }
+  link_mark = sg_process_link_watermark (store);
+  person_mark = sg_leads_person_watermark (store);
+  if (!sg_process_link_auto (store, d->link_mark, NULL, NULL, &error)) {
+    g_warning ("linking to sales processes failed: %s", error->message);
+    g_clear_error (&error);
+  } else {
+    d->link_mark = link_mark;
+  }
+  if (!sg_config_after_capture (d->config, store, d->person_mark, NULL, NULL, &error)) {
+    g_warning ("%s", error->message);
+    g_clear_error (&error);
+  } else {
+    d->person_mark = person_mark;
+  }
+  if (d->config->taxonomy_path != NULL) {
+    g_autoptr (SgTaxonomy) taxonomy = sg_taxonomy_load (d->config->taxonomy_path, &error);
+
+    if (taxonomy == NULL || !sg_topics_apply_taxonomy (store, taxonomy, NULL, &error)) {
       g_warning ("topic tags not refreshed: %s", error->message);
-    return;
+      return;
+    }
   }
-  taxonomy = sg_taxonomy_load (d->config->taxonomy_path, &error);
-  if (taxonomy == NULL || !sg_topics_apply_taxonomy (store, taxonomy, NULL, &error)) {
-    g_warning ("topic tags not refreshed: %s", error->message);
-    return;
-  }
-  d->taxonomy_seen = seen;
+  d->housekeeping_seen = seen;
 }
 
 static gboolean
-on_taxonomy_timer (gpointer data)
+on_housekeeping_timer (gpointer data)
 {
   Daemon *d = data;
 
   if (!d->stopping)
-    apply_taxonomy (d);
+    housekeeping (d);
   return G_SOURCE_CONTINUE;
 }
 
@@ -182,7 +201,7 @@ check_done (gpointer data)
     if (!sg_imap_source_is_done (d->imap->pdata[i]))
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
-  apply_taxonomy (d);
+  housekeeping (d);
   g_main_loop_quit (d->loop);
   return G_SOURCE_REMOVE;
 }
@@ -196,7 +215,7 @@ daemon_clear (Daemon *d)
    * process with the default action instead of letting it finish its clean exit. */
   d->stopping = TRUE;
   g_clear_handle_id (&d->once_id, g_source_remove);
-  g_clear_handle_id (&d->taxonomy_id, g_source_remove);
+  g_clear_handle_id (&d->housekeeping_id, g_source_remove);
   if (d->sources != NULL)
     stop_sources (d);
   g_clear_pointer (&d->sources, g_ptr_array_unref);
@@ -276,6 +295,9 @@ main (int argc, char **argv)
     fprintf (stderr, "salesgetter-syncd: %s\n", error->message);
     return 1;
   }
+  /* What was stored before now was linked and credited by whoever stored it. */
+  d.link_mark = sg_process_link_watermark (store);
+  d.person_mark = sg_leads_person_watermark (store);
   g_clear_pointer (&store, sg_store_close);
 
   /* 5. Signals through the main loop, before any source runs: a SIGTERM must never meet
@@ -292,7 +314,7 @@ main (int argc, char **argv)
   if (d.once)
     d.once_id = g_timeout_add (50, check_done, &d);
   else
-    d.taxonomy_id = g_timeout_add_seconds (TAXONOMY_INTERVAL_S, on_taxonomy_timer, &d);
+    d.housekeeping_id = g_timeout_add_seconds (HOUSEKEEPING_INTERVAL_S, on_housekeeping_timer, &d);
 
   /* 7. Run. */
   g_main_loop_run (d.loop);

@@ -91,6 +91,14 @@ tap.eq((sources.get('referral:julia@ourco.example', {}).get('kind'),
 tap.eq((sources.get('management:max@ourco.example', {}).get('kind'),
         sources.get('management:max@ourco.example', {}).get('people')), ('management', 1),
        'Kate is credited to the manager who introduced her')
+# The import derived the buying-process roles too, with no 'role derive'. No organisation has a
+# sales process yet: Jane, Bob and Hans wrote and were written to (prospects); Peter only wrote
+# and Kate was only introduced (suspects).
+tap.eq(sorted((row['email'], row['role'], row['origin']) for row in js(sgc('role', 'list', '--format', 'json'))),
+       [('bob@acme.com', 'prospect', 'rule'), ('hans@globex.de', 'prospect', 'rule'),
+        ('jane@acme.com', 'prospect', 'rule'), ('kate@wayne.com', 'suspect', 'rule'),
+        ('peter@initech.de', 'suspect', 'rule')],
+       'the import derived roles: three prospects (two-way mail), two suspects')
 
 # --- processes -----------------------------------------------------------------------------
 r = sgc('process', 'new', '--org', 'acme.com', '--deliverable', 'Demand forecast', '--type', 'forecasting',
@@ -326,13 +334,23 @@ MD2 = sg.path('Maildir2')
 sg.make_maildir(MD2)
 sg.put(MD2, sg.make_message('w2@wayne.com', 'Kate Kane <kate@wayne.com>', to=[ME],
                             subject='Please send a quote for the scenario study', date=D['04-01']))
+# And a new correspondent at Wayne: the daemon credits him to the user (an analyst) and, Wayne
+# having an open process, derives that he is a lead.
+sg.put(MD2, sg.make_message('w3@wayne.com', 'Lucius Fox <lucius@wayne.com>', to=[ME],
+                            subject='Data for the scenario study', date=D['04-01'] + 60))
 CONF2 = sg.write_config(sg.path('daemon.conf'), name='Julia Hoffmann', addresses=('julia@ourco.example',),
                         internal_domains=('ourco.example',), maildirs=(MD2,))
 r = sg.run([sg.SYNCD, '--config', CONF2, '--store', STORE, '--once'], timeout=60)
 ok(r, 'salesgetter-syncd --once')
 wayne = js(sgc('process', 'list', '--org', 'wayne.com', '--format', 'json'))
-tap.eq((wayne[0]['links'], wayne[0]['open_suggestions']) if wayne else None, (1, 1),
-       'the daemon linked the new message to Wayne\'s process and suggested a stage ("quote": proposal)')
+tap.eq((wayne[0]['links'], wayne[0]['open_suggestions']) if wayne else None, (2, 1),
+       'the daemon linked both new messages to Wayne\'s process and suggested a stage once ("quote": proposal)')
+sources = {s['name']: s for s in js(sgc('import-list', '--sources', '--format', 'json'))}
+tap.eq(sources.get('referral:julia@ourco.example', {}).get('people'), 5,
+       'the daemon credited the new contact to the analyst (4 before, 5 now)')
+tap.eq([(row['role'], row['origin']) for row in js(sgc('role', 'list', '--format', 'json'))
+        if row['email'] == 'lucius@wayne.com'], [('lead', 'rule')],
+       'the daemon derived the new contact\'s role: a lead, Wayne having an open process')
 
 # --- the change log ------------------------------------------------------------------------
 tap.eq(sg.scalar(STORE, "SELECT count(*) FROM changes WHERE entity = 'stage_history' AND natural_key = ?", (F,)),
