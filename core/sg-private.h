@@ -41,4 +41,9 @@ gboolean _sg_store_log_change (SgStore *store, const char *entity, const char *n
 /* Steps a statement that returns no rows, then resets it. */
 gboolean _sg_store_exec_stmt (SgStore *store, sqlite3_stmt *stmt, GError **error);
 
+/* The text/calendar parts and .ics attachments of a message, decoded (transfer-encoding
+ * removed), at most a few. Returns: (transfer none) (nullable): GBytes, NULL when none. */
+struct _SgMessage;
+GPtrArray *_sg_message_get_calendars (const struct _SgMessage *message);
+
 G_END_DECLS

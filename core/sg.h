@@ -8,4 +8,5 @@
 #include "sg-message.h"
 #include "sg-import.h"
 #include "sg-query.h"
+#include "sg-ical.h"
 #include "sg-autocleanups.h"
