@@ -144,6 +144,9 @@ print_summary (SgStore *store, SgImporter *importer, gboolean interrupted, gint6
   printf ("People: %" G_GINT64_FORMAT " new (%" G_GINT64_FORMAT " in the store); organisations: %"
           G_GINT64_FORMAT " new (%" G_GINT64_FORMAT " in the store)\n",
           MAX (0, people - people_before), people, MAX (0, orgs - orgs_before), orgs);
+  if (s->meetings > 0 || s->meetings_stale > 0)
+    printf ("Meetings: %u stored or changed, %u older invitations or answers not applied\n", s->meetings,
+            s->meetings_stale);
   if (sg_table_get_n_rows (reasons) > 0) {
     printf ("Skipped:");
     for (guint r = 0; r < sg_table_get_n_rows (reasons); r++)
@@ -208,6 +211,13 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   job.start = g_get_monotonic_time ();
   sg_importer_set_progress_func (importer, on_progress, &job, 100);
   sg_importer_set_problem_func (importer, on_problem, &job);
+  {
+    /* Floating iCalendar times ("09:00", no zone) are read in the user's own zone. */
+    g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+    g_autofree char *olson = sg_ical_resolve_tzid (g_time_zone_get_identifier (local));
+
+    sg_importer_set_floating_timezone (importer, olson);
+  }
 
   /* The import runs in a worker so that Ctrl-C is handled in the main loop: it stops the
    * import after the current message and keeps everything read so far. */
@@ -234,6 +244,17 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
     /* What is still pending is committed; if that fails, it is said, whatever went before. */
     if (!sg_importer_flush (importer, &flush_error)) {
       sg_cli_error ("import: the last batch was not stored: %s", flush_error->message);
+      status = SG_EXIT_FAILED;
+    }
+  }
+  /* meetings branch: new or changed meetings are tagged by the rules. */
+  if (status == SG_EXIT_OK && sg_importer_get_stats (importer)->meetings > 0) {
+    g_autoptr (GError) rules_error = NULL;
+    g_autoptr (SgRules) rules = sg_cli_load_rules (config);
+
+    if (rules == NULL || !sg_rules_apply (rules, store, config->identity, NULL, &rules_error)) {
+      if (rules_error)
+        sg_cli_error ("import: tagging: %s", rules_error->message);
       status = SG_EXIT_FAILED;
     }
   }

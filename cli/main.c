@@ -12,6 +12,9 @@ static const SgCommand commands[] = {
   { "people", sg_cmd_people, "List the people you are in contact with" },
   { "orgs", sg_cmd_orgs, "List the organisations you are in contact with" },
   { "show", sg_cmd_show, "Show a person's or an organisation's timeline of interactions" },
+  /* meetings branch */
+  { "meetings", sg_cmd_meetings, "List meetings in a window, recurrences expanded" },
+  { "tags", sg_cmd_tags, "List, add, remove and explain tags; re-run the tagging rules" },
 };
 
 static void

@@ -17,6 +17,8 @@ static const struct {
   { "identity", { "name", "addresses", "internal-domains", "role", NULL } },
   { "store", { "path", NULL } },
   { "maildir", { "paths", NULL } },
+  /* meetings branch: the tagging rules file */
+  { "rules", { "path", NULL } },
 };
 
 char *
@@ -34,6 +36,7 @@ sg_config_free (SgConfig *config)
   sg_identity_unref (config->identity);
   g_free (config->store_path);
   g_strfreev (config->maildirs);
+  g_free (config->rules_path);
   g_free (config);
 }
 
@@ -136,6 +139,13 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
       g_ptr_array_add (dirs, expand_path (maildirs[i], path));
   }
   config->maildirs = (char **) g_ptr_array_free (dirs, FALSE);
+
+  {
+    g_autofree char *rules = g_key_file_get_string (kf, "rules", "path", NULL);
+
+    if (rules != NULL && *g_strstrip (rules))
+      config->rules_path = expand_path (rules, path);
+  }
   return TRUE;
 }
 

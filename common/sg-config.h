@@ -4,6 +4,7 @@
  *   [identity] name, addresses (list), internal-domains (list), role
  *   [store]    path
  *   [maildir]  paths (list): Maildirs the daemon watches
+ *   [rules]    path: the tagging rules file (sg-rules.h); none: the built-in rules
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -26,6 +27,7 @@ typedef struct {
   SgIdentity *identity;
   char *store_path;    /* nullable: from [store] path */
   char **maildirs;     /* NULL-terminated, expanded (~ and relative to the file) */
+  char *rules_path;    /* nullable: from [rules] path, expanded */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an

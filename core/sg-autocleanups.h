@@ -4,6 +4,7 @@
 #include "sg-identity.h"
 #include "sg-import.h"
 #include "sg-message.h"
+#include "sg-rules.h"
 #include "sg-store.h"
 #include "sg-table.h"
 
@@ -12,3 +13,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgStore, sg_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgTable, sg_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgMessage, sg_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgImporter, sg_importer_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgRules, sg_rules_free)

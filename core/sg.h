@@ -9,4 +9,5 @@
 #include "sg-import.h"
 #include "sg-query.h"
 #include "sg-ical.h"
+#include "sg-rules.h"
 #include "sg-autocleanups.h"

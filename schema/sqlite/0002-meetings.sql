@@ -36,6 +36,7 @@ CREATE TABLE meetings (
   UNIQUE (uid, recurrence_id)
 );
 CREATE INDEX meetings_start ON meetings(start_utc);
+CREATE INDEX meetings_interaction ON meetings(interaction_id);
 
 -- Organizer and attendees of a meeting row, linked to addresses (and so to people and
 -- organisations) by the same identity rules as mail participants.
