@@ -27,6 +27,10 @@ gint64 _sg_importer_ensure_source (SgImporter *importer, const char *kind, const
 /* Reports a problem with @location (counted, stored in import_problems, passed on). */
 void _sg_importer_problem (SgImporter *importer, gint64 source_id, const char *location,
                            const GError *problem);
+/* The same for something kept with a flaw (an unknown zone, a dropped property): not
+ * counted as skipped. */
+void _sg_importer_warning (SgImporter *importer, gint64 source_id, const char *location,
+                           const GError *problem);
 SgImportStats *_sg_importer_stats (SgImporter *importer);
 /* Resolves a mail address seen in a meeting (organizer, attendee) into an address row, and
  * through it a person and an organisation, by the identity rules of mail participants.

@@ -482,6 +482,18 @@ read_event (icalcomponent *cal, icalcomponent *ev, const char *floating_tz, GPtr
     read_who (prop, v, &w);
     g_array_append_val (e->attendees, w);
   }
+  /* What libical could not parse it dropped, leaving an X-LIC-ERROR in its place. */
+  {
+    guint n = 0;
+
+    for (prop = icalcomponent_get_first_property (ev, ICAL_XLICERROR_PROPERTY); prop && n < 5;
+         prop = icalcomponent_get_next_property (ev, ICAL_XLICERROR_PROPERTY), n++) {
+      g_autofree char *what = text_value (icalproperty_get_xlicerror (prop), TRUE);
+
+      g_ptr_array_add (warnings, g_strdup_printf ("VEVENT %s: dropped a property libical could not read: %s",
+                                                  e->uid, what ? what : "?"));
+    }
+  }
   if (e->attendees_dropped > 0)
     g_ptr_array_add (warnings, g_strdup_printf ("VEVENT %s: %u attendees over the cap of %d were left out",
                                                 e->uid, e->attendees_dropped, SG_ICAL_MAX_ATTENDEES));
@@ -1078,8 +1090,13 @@ _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 sourc
     }
   }
   icalcomponent_free (root);
-  for (guint i = 0; i < warnings->len; i++)
-    report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_UNKNOWN_TZ, "%s", (char *) warnings->pdata[i]);
+  for (guint i = 0; i < warnings->len; i++) {
+    const char *w = warnings->pdata[i];
+    g_autoptr (GError) err = g_error_new_literal (SG_ICAL_ERROR, strstr (w, "time zone") ? SG_ICAL_ERROR_UNKNOWN_TZ
+                                                                                        : SG_ICAL_ERROR_BAD_EVENT, w);
+
+    _sg_importer_warning (imp, source_id, location, err);
+  }
   if (events == 0)
     return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_PARSE, "no VEVENT in the calendar");
   return _sg_importer_done_one (imp, error);

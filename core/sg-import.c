@@ -5,6 +5,7 @@
 #include "sg-message.h"
 #include "sg-private.h"
 #include "sg-autocleanups.h"
+#include "sg-ical.h"
 #include "sg-ical-private.h"
 
 #include <errno.h>
@@ -184,21 +185,19 @@ reason_for (const GError *error)
     default: break;
     }
   }
+  if (error->domain == SG_ICAL_ERROR)
+    return error->code == SG_ICAL_ERROR_TOO_LARGE ? "calendar too large" : "bad iCalendar";
   if (error->domain == SG_IMPORT_ERROR || error->domain == G_FILE_ERROR || error->domain == G_IO_ERROR)
     return "unreadable file";
   return "other error";
 }
 
-/* Counts a skipped message, tells the front end and remembers it in the store. */
+/* Tells the front end and remembers it in the store. */
 static void
-problem (SgImporter *imp, gint64 source_id, const char *location, const GError *error)
+note (SgImporter *imp, gint64 source_id, const char *location, const GError *error)
 {
-  const char *reason = reason_for (error);
-  gpointer n = g_hash_table_lookup (imp->skip_reasons, reason);
   sqlite3_stmt *stmt;
 
-  imp->stats.skipped++;
-  g_hash_table_replace (imp->skip_reasons, g_strdup (reason), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
   if (imp->problem_func)
     imp->problem_func (location, error, imp->problem_data);
   stmt = _sg_store_prepare (imp->store,
@@ -213,6 +212,18 @@ problem (SgImporter *imp, gint64 source_id, const char *location, const GError *
     sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
     _sg_store_exec_stmt (imp->store, stmt, NULL);
   }
+}
+
+/* Counts a skipped message, tells the front end and remembers it in the store. */
+static void
+problem (SgImporter *imp, gint64 source_id, const char *location, const GError *error)
+{
+  const char *reason = reason_for (error);
+  gpointer n = g_hash_table_lookup (imp->skip_reasons, reason);
+
+  imp->stats.skipped++;
+  g_hash_table_replace (imp->skip_reasons, g_strdup (reason), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
+  note (imp, source_id, location, error);
 }
 
 /* --- caches ------------------------------------------------------------------------- */
@@ -1515,6 +1526,12 @@ void
 _sg_importer_problem (SgImporter *importer, gint64 source_id, const char *location, const GError *err)
 {
   problem (importer, source_id, location, err);
+}
+
+void
+_sg_importer_warning (SgImporter *importer, gint64 source_id, const char *location, const GError *err)
+{
+  note (importer, source_id, location, err);
 }
 
 SgImportStats *
