@@ -393,6 +393,29 @@ has_word (const char *text, const char *word)
   return FALSE;
 }
 
+/* The folder of a mail from its location in a Maildir ("Sent/cur/1.x:2,S", Maildir++
+ * ".Projects.Acme/new/2.y" -> "Projects/Acme"); "" for the root; NULL for no Maildir. */
+static char *
+mail_folder (const char *location)
+{
+  g_autofree char *sub = NULL;
+  char *folder;
+
+  if (location == NULL || (strstr (location, "cur/") == NULL && strstr (location, "new/") == NULL))
+    return NULL;
+  sub = g_path_get_dirname (location);
+  folder = g_path_get_dirname (sub);
+  if (strcmp (folder, ".") == 0) {
+    g_free (folder);
+    return g_strdup ("");
+  }
+  if (folder[0] == '.') {
+    memmove (folder, folder + 1, strlen (folder));
+    g_strdelimit (folder, ".", '/');
+  }
+  return folder;
+}
+
 /* TRUE when an earlier (not cancelled) meeting, or earlier mail, involved @domain. */
 static gboolean
 seen_before (SgStore *store, const Facts *f, const char *domain, gboolean *out, GError **error)
@@ -467,9 +490,10 @@ rule_matches (SgStore *store, const Rule *r, const Facts *f, gboolean *match, ch
     g_string_append (why, f->recurring ? "recurring; " : "not recurring; ");
   }
   if (r->folder != NULL) {
+    g_autofree char *folder = mail_folder (f->location);
     gsize n = strlen (r->folder);
 
-    if (f->location == NULL || strncmp (f->location, r->folder, n) != 0 || (f->location[n] != '/' && f->location[n]))
+    if (folder == NULL || g_ascii_strncasecmp (folder, r->folder, n) != 0 || (folder[n] != '/' && folder[n]))
       return TRUE;
     g_string_append_printf (why, "in folder %s; ", r->folder);
   }
@@ -858,8 +882,8 @@ set_by_hand (SgStore *store, const char *entity, const char *tag, gboolean remov
   stmt = _sg_store_prepare (store,
       "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, evidence, assigned_by, removed, "
       "created_at) VALUES (?1, ?2, ?3, 'person', ?4, ?5, ?6, ?7) ON CONFLICT (tag_id, entity_type, entity_id) "
-      "DO UPDATE SET origin = 'person', removed = ?6, assigned_by = ?5, "
-      "evidence = CASE WHEN ?6 THEN coalesce(evidence, '') || ' (removed by hand)' ELSE ?4 END", error);
+      "DO UPDATE SET origin = 'person', removed = ?6, assigned_by = ?5, rule = CASE WHEN ?6 THEN rule END, "
+      "evidence = CASE WHEN ?6 THEN coalesce(evidence || ' (removed by hand)', ?4) ELSE ?4 END", error);
   if (stmt == NULL)
     goto out;
   sqlite3_bind_int64 (stmt, 1, tag_id);
