@@ -178,7 +178,8 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
 
   if (!sg_cli_parse ("import", "[PATH...]",
                      "Imports mail into the store: a Maildir (with its subfolders), an mbox file,\n"
-                     "or a single message file. Without PATH, imports the Maildirs in the config\n"
+                     "or a single message file; and meetings: an .ics file or a folder of them\n"
+                     "(invitations inside mail are imported with the mail). Without PATH, imports the Maildirs in the config\n"
                      "([maildir] paths), else ~/Maildir. Importing again adds only what is new.",
                      entries, FALSE, &argc, &argv, globals))
     return SG_EXIT_USAGE;

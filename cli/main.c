@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const SgCommand commands[] = {
-  { "import", sg_cmd_import, "Import a Maildir, an mbox file or a message into the store" },
+  { "import", sg_cmd_import, "Import a Maildir, an mbox file, a message or .ics files into the store" },
   { "people", sg_cmd_people, "List the people you are in contact with" },
   { "orgs", sg_cmd_orgs, "List the organisations you are in contact with" },
   { "show", sg_cmd_show, "Show a person's or an organisation's timeline of interactions" },
@@ -27,9 +27,9 @@ usage (FILE *out)
            "\n"
            "Commands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
   fprintf (out,
-           "  %-8s %s\n"
+           "  %-9s %s\n"
            "\n"
            "Global options:\n"
            "  --store FILE    the store to use (default $SALESGETTER_STORE, [store] path in the\n"
