@@ -620,7 +620,7 @@ sync_interaction (SgImporter *imp, gint64 meeting_id, GError **error)
   sqlite3_stmt *stmt;
   g_autofree char *uid = NULL, *rid = NULL, *summary = NULL, *key = NULL, *where = NULL;
   gint64 start = 0, source_id = 0, interaction_id = 0;
-  gboolean out = FALSE, internal = TRUE, any = FALSE;
+  gboolean out = FALSE, internal = TRUE, any = FALSE, created;
 
   stmt = _sg_store_prepare (store,
       "SELECT m.uid, m.recurrence_id, m.summary, m.start_utc, coalesce(m.source_id, 0), m.location_ref, "
@@ -659,6 +659,14 @@ sync_interaction (SgImporter *imp, gint64 meeting_id, GError **error)
    * starts so, having no ':' before its '@'... and if one did, it would still be unique
    * among meetings). */
   key = g_strdup_printf ("ical:%s%s%s", uid, *rid ? "/" : "", rid);
+  stmt = _sg_store_prepare (store, "SELECT id FROM interactions WHERE message_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    interaction_id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  created = interaction_id == 0;
   stmt = _sg_store_prepare (store,
       "INSERT INTO interactions (message_id, kind, direction, internal, bulk, date_utc, tz_offset, subject, "
       "source_id, location, created_at) VALUES (?1, 'meeting', ?2, ?3, 0, ?4, 0, ?5, ?6, ?7, ?8) "
@@ -676,14 +684,8 @@ sync_interaction (SgImporter *imp, gint64 meeting_id, GError **error)
   sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (store, "SELECT id FROM interactions WHERE message_id = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    interaction_id = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  (void) db;
+  if (created)
+    interaction_id = sqlite3_last_insert_rowid (db);
 
   stmt = _sg_store_prepare (store, "DELETE FROM participants WHERE interaction_id = ?", error);
   if (stmt == NULL)
@@ -707,7 +709,9 @@ sync_interaction (SgImporter *imp, gint64 meeting_id, GError **error)
   sqlite3_bind_int64 (stmt, 2, meeting_id);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  return _sg_store_log_change (store, "interaction", key, "upsert", "{}", error);
+  /* The interaction is logged once, when made: like mail, it is serialised from its rows
+   * at push time, and every change of the meeting is in the meeting's own ops. */
+  return !created || _sg_store_log_change (store, "interaction", key, "upsert", "{}", error);
 }
 
 /* The date a meeting counts as contact with its people: its start, unless that is still
