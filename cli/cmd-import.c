@@ -77,7 +77,11 @@ on_problem (const char *location, const GError *error, gpointer user_data)
   if (job->problems++ < MAX_PROBLEMS_SHOWN) {
     if (job->tty)
       fputs ("\r\033[K", stderr);
-    sg_cli_error ("skipped %s: %s", location, error->message);
+    /* A meeting stored with a flaw (an unknown zone ...) is a warning, not a skip. */
+    if (g_error_matches (error, SG_ICAL_ERROR, SG_ICAL_ERROR_FLAWED))
+      sg_cli_error ("warning: %s: %s", location, error->message);
+    else
+      sg_cli_error ("skipped %s: %s", location, error->message);
   } else if (job->problems == MAX_PROBLEMS_SHOWN + 1) {
     sg_cli_error ("more messages skipped; the summary counts them");
   }

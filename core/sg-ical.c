@@ -236,6 +236,7 @@ typedef struct {
   Who organizer;
   GArray *attendees; /* Who */
   guint attendees_dropped;
+  gboolean no_start; /* an iTIP message without DTSTART: start/end are stand-ins */
 } Event;
 
 static void
@@ -299,10 +300,14 @@ read_who (icalproperty *prop, const char *value, Who *w)
   free (ps);
 }
 
-/* Reads one VEVENT. Returns NULL with SG_ICAL_ERROR_* when it cannot be a meeting. */
+static void read_people (icalcomponent *ev, Event *e, GPtrArray *warnings);
+
+/* Reads one VEVENT. @needs_start: the method is one that defines a meeting (REQUEST,
+ * PUBLISH, ADD, or none), which DTSTART is required for.
+ * Returns NULL with SG_ICAL_ERROR_* when it cannot be a meeting. */
 static Event *
-read_event (icalcomponent *cal, icalcomponent *ev, const char *floating_tz, GPtrArray *warnings,
-            GError **error)
+read_event (icalcomponent *cal, icalcomponent *ev, gboolean needs_start, const char *floating_tz,
+            GPtrArray *warnings, GError **error)
 {
   g_autoptr (Event) e = g_new0 (Event, 1);
   icalproperty *prop;
@@ -313,11 +318,30 @@ read_event (icalcomponent *cal, icalcomponent *ev, const char *floating_tz, GPtr
   e->rdates = g_string_new (NULL);
   e->exdates = g_string_new (NULL);
   e->attendees = g_array_new (FALSE, TRUE, sizeof (Who));
-  if (uid == NULL || *uid == '\0' || strlen (uid) > 1000) {
-    g_set_error_literal (error, SG_ICAL_ERROR, SG_ICAL_ERROR_BAD_EVENT, "VEVENT without a usable UID");
+  if (uid != NULL && strlen (uid) > 1000) {
+    g_set_error_literal (error, SG_ICAL_ERROR, SG_ICAL_ERROR_BAD_EVENT, "VEVENT with a UID over 1000 bytes");
     return NULL;
   }
-  e->uid = g_utf8_make_valid (uid, -1);
+  if (uid == NULL || *uid == '\0') {
+    /* RFC 5545 requires a UID; files made by hand or by some exporters have none. As for
+     * mail without a Message-ID, a hash of the content stands in, so that importing the
+     * file again finds the same meeting. An iTIP message without one refers to nothing. */
+    char *text;
+
+    if (!needs_start) {
+      g_set_error_literal (error, SG_ICAL_ERROR, SG_ICAL_ERROR_BAD_EVENT, "iTIP VEVENT without a UID");
+      return NULL;
+    }
+    text = icalcomponent_as_ical_string_r (ev);
+    {
+      g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text ? text : "", -1);
+
+      e->uid = g_strconcat ("sha256:", hex, NULL);
+    }
+    free (text);
+  } else {
+    e->uid = g_utf8_make_valid (uid, -1);
+  }
   e->summary = text_value (icalcomponent_get_summary (ev), TRUE);
   e->description = text_value (icalcomponent_get_description (ev), FALSE);
   e->location = text_value (icalcomponent_get_location (ev), TRUE);
@@ -333,6 +357,24 @@ read_event (icalcomponent *cal, icalcomponent *ev, const char *floating_tz, GPtr
 
   /* DTSTART, in its zone. */
   prop = icalcomponent_get_first_property (ev, ICAL_DTSTART_PROPERTY);
+  if (prop == NULL && !needs_start) {
+    /* A REPLY, CANCEL, REFRESH or COUNTER may leave DTSTART out (RFC 5546 3.2): it
+     * refers to a meeting by UID (and RECURRENCE-ID). */
+    e->no_start = TRUE;
+    prop = icalcomponent_get_first_property (ev, ICAL_RECURRENCEID_PROPERTY);
+    if (prop != NULL) {
+      struct icaltimetype t = icalproperty_get_recurrenceid (prop);
+
+      e->rid_utc = prop_time_utc (cal, prop, t, NULL);
+      e->rid = utc_key (e->rid_utc, t.is_date);
+      e->start = e->end = e->rid_utc;
+    } else {
+      e->rid = g_strdup ("");
+      e->start = e->end = e->dtstamp;
+    }
+    read_people (ev, e, warnings);
+    return g_steal_pointer (&e);
+  }
   if (prop == NULL) {
     g_set_error (error, SG_ICAL_ERROR, SG_ICAL_ERROR_BAD_EVENT, "VEVENT %s has no DTSTART", e->uid);
     return NULL;
@@ -461,7 +503,16 @@ read_event (icalcomponent *cal, icalcomponent *ev, const char *floating_tz, GPtr
     g_string_append_printf (e->exdates, "%s%s", e->exdates->len ? " " : "", k);
   }
 
-  /* Organizer and attendees. */
+  read_people (ev, e, warnings);
+  return g_steal_pointer (&e);
+}
+
+/* Organizer and attendees, and what libical dropped. */
+static void
+read_people (icalcomponent *ev, Event *e, GPtrArray *warnings)
+{
+  icalproperty *prop;
+
   prop = icalcomponent_get_first_property (ev, ICAL_ORGANIZER_PROPERTY);
   if (prop != NULL && icalproperty_get_organizer (prop) != NULL) {
     read_who (prop, icalproperty_get_organizer (prop), &e->organizer);
@@ -497,7 +548,6 @@ read_event (icalcomponent *cal, icalcomponent *ev, const char *floating_tz, GPtr
   if (e->attendees_dropped > 0)
     g_ptr_array_add (warnings, g_strdup_printf ("VEVENT %s: %u attendees over the cap of %d were left out",
                                                 e->uid, e->attendees_dropped, SG_ICAL_MAX_ATTENDEES));
-  return g_steal_pointer (&e);
 }
 
 /* --- the store ------------------------------------------------------------------------- */
@@ -1051,9 +1101,26 @@ _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 sourc
   /* libical reads a NUL-terminated string: a NUL inside ends the text there. */
   text = g_strndup (data, len);
   len = strlen (text);
+  /* A bare VEVENT (some tools export one without its VCALENDAR) is wrapped in one. */
+  if (g_ascii_strncasecmp (text + strspn (text, " \t\r\n"), "BEGIN:VEVENT", 12) == 0) {
+    char *wrapped = g_strconcat ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", text + strspn (text, " \t\r\n"),
+                                 "\r\nEND:VCALENDAR\r\n", NULL);
+    gsize end = len;
+
+    while (end > 0 && g_ascii_isspace (text[end - 1]))
+      end--;
+    if (end < 10 || g_ascii_strncasecmp (text + end - 10, "END:VEVENT", 10) != 0) {
+      g_free (wrapped);
+      return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_TRUNCATED,
+                     "truncated iCalendar (no END:VEVENT at the end); nothing of it was stored");
+    }
+    g_free (text);
+    text = wrapped;
+    len = strlen (text);
+  }
   if (g_ascii_strncasecmp (text + strspn (text, " \t\r\n"), "BEGIN:VCALENDAR", 15) != 0)
     return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_PARSE,
-                   "not iCalendar (does not begin with BEGIN:VCALENDAR)");
+                   "not iCalendar (does not begin with BEGIN:VCALENDAR or BEGIN:VEVENT)");
   if (!ends_properly (text, len))
     return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_TRUNCATED,
                    "truncated iCalendar (no END:VCALENDAR at the end); nothing of it was stored");
@@ -1080,7 +1147,11 @@ _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 sourc
       g_ptr_array_add (evs, ev);
     for (guint i = 0; i < evs->len; i++) {
       g_autoptr (GError) bad = NULL;
-      g_autoptr (Event) e = read_event (cal, evs->pdata[i], _sg_importer_get_floating_tz (imp), warnings, &bad);
+      gboolean needs_start = method != ICAL_METHOD_REPLY && method != ICAL_METHOD_CANCEL &&
+                             method != ICAL_METHOD_REFRESH && method != ICAL_METHOD_COUNTER &&
+                             method != ICAL_METHOD_DECLINECOUNTER;
+      g_autoptr (Event) e = read_event (cal, evs->pdata[i], needs_start, _sg_importer_get_floating_tz (imp),
+                                        warnings, &bad);
 
       events++;
       if (e == NULL) {
@@ -1096,13 +1167,13 @@ _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 sourc
   icalcomponent_free (root);
   for (guint i = 0; i < warnings->len; i++) {
     const char *w = warnings->pdata[i];
-    g_autoptr (GError) err = g_error_new_literal (SG_ICAL_ERROR, strstr (w, "time zone") ? SG_ICAL_ERROR_UNKNOWN_TZ
-                                                                                        : SG_ICAL_ERROR_BAD_EVENT, w);
+    g_autoptr (GError) err = g_error_new_literal (SG_ICAL_ERROR, SG_ICAL_ERROR_FLAWED, w);
 
     _sg_importer_warning (imp, source_id, location, err);
   }
   if (events == 0)
-    return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_PARSE, "no VEVENT in the calendar");
+    return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_NO_EVENTS,
+                   "no VEVENT in the calendar (nothing that is a meeting)");
   return _sg_importer_done_one (imp, error);
 }
 

@@ -31,8 +31,11 @@ typedef enum {
   SG_ICAL_ERROR_PARSE,       /* not iCalendar, or no VCALENDAR in it */
   SG_ICAL_ERROR_TOO_LARGE,   /* over SG_ICAL_MAX_SIZE */
   SG_ICAL_ERROR_TRUNCATED,   /* ends before END:VCALENDAR */
-  SG_ICAL_ERROR_BAD_EVENT,   /* a VEVENT without UID or DTSTART, or with a bad RRULE */
-  SG_ICAL_ERROR_UNKNOWN_TZ,  /* a TZID neither Olson, Windows nor defined in the file */
+  SG_ICAL_ERROR_BAD_EVENT,   /* a VEVENT without UID, or without DTSTART where it needs one */
+  SG_ICAL_ERROR_NO_EVENTS,   /* a calendar with no VEVENT (only VTODO, VJOURNAL ...) */
+  SG_ICAL_ERROR_FLAWED,      /* stored, with a flaw: a TZID neither Olson, Windows nor defined
+                              * in the file, a property libical could not read, attendees
+                              * over the cap (a warning, not a skip) */
 } SgIcalError;
 
 /* Caps on untrusted input. */

@@ -186,7 +186,9 @@ reason_for (const GError *error)
     }
   }
   if (error->domain == SG_ICAL_ERROR)
-    return error->code == SG_ICAL_ERROR_TOO_LARGE ? "calendar too large" : "bad iCalendar";
+    return error->code == SG_ICAL_ERROR_TOO_LARGE   ? "calendar too large"
+         : error->code == SG_ICAL_ERROR_NO_EVENTS ? "calendar without meetings"
+                                                  : "bad iCalendar";
   if (error->domain == SG_IMPORT_ERROR || error->domain == G_FILE_ERROR || error->domain == G_IO_ERROR)
     return "unreadable file";
   return "other error";
