@@ -20,6 +20,8 @@ SgIdentity *_sg_importer_get_identity (SgImporter *importer);
 const char *_sg_importer_get_floating_tz (SgImporter *importer);
 /* Opens a batch (transaction) if none is open. */
 gboolean _sg_importer_begin (SgImporter *importer, GError **error);
+/* Rolls the open batch back and forgets what it cached (after a store failure). */
+void _sg_importer_abandon (SgImporter *importer);
 /* Counts one unit of work in the batch and commits when the batch is full. */
 gboolean _sg_importer_done_one (SgImporter *importer, GError **error);
 gint64 _sg_importer_ensure_source (SgImporter *importer, const char *kind, const char *uri,

@@ -1291,3 +1291,17 @@ _sg_ical_import_dir (SgImporter *imp, const char *path, GCancellable *cancellabl
   }
   return sg_importer_flush (imp, error);
 }
+
+gboolean
+sg_importer_import_calendar (SgImporter *importer, const char *data, gsize len, const char *location,
+                             GError **error)
+{
+  g_return_val_if_fail (importer != NULL && (data != NULL || len == 0) && location != NULL, FALSE);
+  if (!_sg_importer_begin (importer, error))
+    return FALSE;
+  if (!_sg_ical_import_data (importer, data ? data : "", len, 0, location, error)) {
+    _sg_importer_abandon (importer);
+    return FALSE;
+  }
+  return sg_importer_flush (importer, error);
+}

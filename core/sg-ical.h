@@ -47,6 +47,16 @@ typedef enum {
 #define SG_MEETINGS_MAX_INSTANCES 5000
 #define SG_MEETINGS_MAX_ITERATIONS 200000
 
+typedef struct _SgImporter SgImporter;
+
+/* Imports the iCalendar text @data (a VCALENDAR, iTIP or not, or a bare VEVENT) with
+ * @importer, as a .ics file would be: problems with it go to the importer's problem
+ * callback, naming @location. Commits. For invitations received some other way (an
+ * Evolution plugin, a CalDAV server).
+ * Returns: FALSE with SG_STORE_ERROR only when the store failed. */
+SG_API gboolean sg_importer_import_calendar (SgImporter *importer, const char *data, gsize len,
+                                             const char *location, GError **error);
+
 /* The Olson name for a TZID: an Olson name as is, "UTC" for UTC/GMT spellings, an Olson
  * name behind a vendor prefix, or a Windows zone name mapped with ICU.
  * Returns: (transfer full) (nullable): NULL when the TZID is none of these. */

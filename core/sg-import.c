@@ -1511,6 +1511,12 @@ _sg_importer_begin (SgImporter *importer, GError **error)
   return ensure_batch (importer, error);
 }
 
+void
+_sg_importer_abandon (SgImporter *importer)
+{
+  abandon_batch (importer);
+}
+
 gboolean
 _sg_importer_done_one (SgImporter *importer, GError **error)
 {

@@ -177,6 +177,15 @@ expand_series (Ctx *ctx, sqlite3_stmt *stmt, guint row, const Row *r, gint64 fro
       if (!utc && !dt.is_date && zone != NULL)
         dt = icaltime_set_timezone (&dt, zone);
       it = icalrecur_iterator_new (rule, dt);
+      /* A rule without COUNT can start at the window rather than at DTSTART: a daily
+       * meeting begun ten years ago (or a FREQ=SECONDLY one) costs what its window holds.
+       * With COUNT every instance from DTSTART counts, and COUNT bounds the walk. */
+      if (it != NULL && rule.count == 0 && from - duration > start) {
+        icaltimezone *z = (utc || dt.is_date || zone == NULL) ? icaltimezone_get_utc_timezone () : zone;
+        struct icaltimetype from_t = icaltime_from_timet_with_zone ((time_t) (from - duration), dt.is_date, z);
+
+        icalrecur_iterator_set_start (it, from_t);
+      }
       for (guint n = 0; it != NULL && n < SG_MEETINGS_MAX_ITERATIONS && added < SG_MEETINGS_MAX_INSTANCES; n++) {
         struct icaltimetype t = icalrecur_iterator_next (it);
         gint64 s;

@@ -338,6 +338,29 @@ test_recurrence_dst_exceptions (Fixture *f, gconstpointer data)
   g_assert_cmpstr (end, ==, "2026-04-09T07:30:00Z");
 }
 
+/* A series begun years before the window: expansion starts at the window (the rule has no
+ * COUNT), and lands on the same local times as walking from DTSTART would. */
+static void
+test_recurrence_long_running (Fixture *f, gconstpointer data)
+{
+  const char *ics = CAL_BEGIN ("")
+    "BEGIN:VEVENT\r\nUID:old-weekly@acme.com\r\nDTSTAMP:20200101T100000Z\r\n"
+    "DTSTART;TZID=Europe/Berlin:20200102T090000\r\nDURATION:PT1H\r\n"
+    "RRULE:FREQ=WEEKLY;BYDAY=TH\r\nSUMMARY:Old weekly\r\nEND:VEVENT\r\n"
+    "BEGIN:VEVENT\r\nUID:old-monthly@acme.com\r\nDTSTAMP:20200101T100000Z\r\n"
+    "DTSTART;TZID=America/New_York:20191231T170000\r\nDURATION:PT1H\r\n"
+    "RRULE:FREQ=MONTHLY;BYDAY=-1TU\r\nSUMMARY:Last Tuesday\r\nEND:VEVENT\r\n" CAL_END;
+  g_autoptr (SgTable) t = NULL;
+  g_autofree char *s = NULL;
+
+  import_ics (f, ics);
+  t = list (f, "2026-03-20T00:00:00Z", "2026-04-10T00:00:00Z", FALSE);
+  s = starts (t);
+  /* Berlin: CET until 29 March, CEST after; New York: EDT since 8 March (last Tuesday of
+   * March 2026 is the 31st, 17:00 EDT = 21:00Z). */
+  g_assert_cmpstr (s, ==, "2026-03-26T08:00:00Z 2026-03-31T21:00:00Z 2026-04-02T07:00:00Z 2026-04-09T07:00:00Z");
+}
+
 static void
 test_windows_tzid (Fixture *f, gconstpointer data)
 {
@@ -561,6 +584,7 @@ main (int argc, char **argv)
   ADD ("/ical/itip/counter-refresh", test_itip_counter_refresh);
   ADD ("/ical/identity-and-timeline", test_identity_and_timeline);
   ADD ("/ical/recurrence/dst-exceptions", test_recurrence_dst_exceptions);
+  ADD ("/ical/recurrence/long-running", test_recurrence_long_running);
   ADD ("/ical/tz/windows", test_windows_tzid);
   ADD ("/ical/tz/custom-vtimezone", test_custom_vtimezone);
   ADD ("/ical/tz/unknown", test_unknown_tz);
