@@ -778,7 +778,7 @@ contact_date (const Event *e)
 
 static gboolean
 add_attendee (SgImporter *imp, gint64 meeting_id, const Who *w, const char *role, gint64 date,
-              gint64 stamp, GError **error)
+              gint64 stamp, gboolean *changed, GError **error)
 {
   SgStore *store = _sg_importer_get_store (imp);
   sqlite3_stmt *stmt;
@@ -788,6 +788,26 @@ add_attendee (SgImporter *imp, gint64 meeting_id, const Who *w, const char *role
     return FALSE;
   if (address_id == 0)
     return TRUE; /* not a mail address (a URN, a phone number): nobody to link */
+  if (changed != NULL) {
+    /* An answer (REPLY) changes something only when it is newer than the one stored, or
+     * says something else at the same time: the same REPLY read twice is no change. */
+    stmt = _sg_store_prepare (store,
+        "SELECT partstat, partstat_stamp FROM meeting_attendees WHERE meeting_id = ? AND address_id = ?", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, meeting_id);
+    sqlite3_bind_int64 (stmt, 2, address_id);
+    *changed = TRUE;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+      gint64 old = sqlite3_column_int64 (stmt, 1);
+
+      *changed = stamp > old || (stamp == old && g_strcmp0 ((const char *) sqlite3_column_text (stmt, 0),
+                                                            w->partstat) != 0);
+    }
+    sqlite3_reset (stmt);
+    if (!*changed)
+      return TRUE;
+  }
   /* The organizer listed again as an attendee stays the organizer. */
   stmt = _sg_store_prepare (store,
       "INSERT INTO meeting_attendees (meeting_id, address_id, role, partstat, partstat_stamp, display_name) "
@@ -875,14 +895,14 @@ store_event (SgImporter *imp, const Event *e, const char *status, const char *me
   sqlite3_bind_int64 (stmt, 2, e->dtstamp);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  if (e->organizer.address != NULL && !add_attendee (imp, id, &e->organizer, "organizer", date, 0, error))
+  if (e->organizer.address != NULL && !add_attendee (imp, id, &e->organizer, "organizer", date, e->dtstamp, NULL, error))
     return FALSE;
   for (guint i = 0; i < e->attendees->len; i++) {
     const Who *w = &g_array_index (e->attendees, Who, i);
 
     if (e->organizer.address && g_ascii_strcasecmp (w->address, e->organizer.address) == 0)
       continue;
-    if (!add_attendee (imp, id, w, "attendee", date, 0, error))
+    if (!add_attendee (imp, id, w, "attendee", date, e->dtstamp, NULL, error))
       return FALSE;
   }
   *out_id = id;
@@ -966,6 +986,7 @@ apply_reply (SgImporter *imp, const Event *e, const Existing *ex, GError **error
   SgStore *store = _sg_importer_get_store (imp);
   gint64 id = ex->id;
   Existing series = { 0 };
+  gboolean any = FALSE;
 
   if (id == 0 && *e->rid) {
     /* An answer for one instance of a series we hold only as a series: it goes to the series. */
@@ -980,10 +1001,17 @@ apply_reply (SgImporter *imp, const Event *e, const Existing *ex, GError **error
   }
   for (guint i = 0; i < e->attendees->len; i++) {
     const Who *w = &g_array_index (e->attendees, Who, i);
+    gboolean one = FALSE;
 
-    if (!add_attendee (imp, id, w, "attendee", contact_date (e), MAX (e->dtstamp, 1), error))
+    if (!add_attendee (imp, id, w, "attendee", contact_date (e), MAX (e->dtstamp, 1), &one, error))
       return FALSE;
+    any |= one;
   }
+  if (!any) {
+    _sg_importer_stats (imp)->meetings_stale++;
+    return TRUE;
+  }
+  _sg_importer_stats (imp)->meetings++;
   return finish_row (imp, id, error);
 }
 
@@ -1003,8 +1031,6 @@ apply_event (SgImporter *imp, icalproperty_method method, const Event *e, gint64
   switch (method) {
   case ICAL_METHOD_REPLY:
     ok = apply_reply (imp, e, &ex, error);
-    if (ok)
-      stats->meetings++;
     break;
   case ICAL_METHOD_CANCEL:
     if (order < 0 || (order == 0 && g_strcmp0 (ex.status, "cancelled") == 0)) {
