@@ -78,13 +78,46 @@ windows_to_olson (const char *tzid)
   return g_strndup (utf8, (gsize) len);
 }
 
+static char *resolve_tzid (const char *tzid);
+
+/* Resolved TZIDs, for the life of the process: a calendar names a handful of zones and
+ * repeats them on every VEVENT, and ICU's Windows lookup reads a resource bundle each time.
+ * Bounded: past this many entries the cache is not grown. */
+#define TZID_CACHE_MAX 1024
+G_LOCK_DEFINE_STATIC (tzid_cache);
+static GHashTable *tzid_cache; /* TZID -> Olson name, or "" for none */
+
 char *
 sg_ical_resolve_tzid (const char *tzid)
+{
+  const char *hit;
+  char *result;
+
+  g_return_val_if_fail (tzid != NULL, NULL);
+  G_LOCK (tzid_cache);
+  if (tzid_cache == NULL)
+    tzid_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  hit = g_hash_table_lookup (tzid_cache, tzid);
+  if (hit != NULL) {
+    result = *hit ? g_strdup (hit) : NULL;
+    G_UNLOCK (tzid_cache);
+    return result;
+  }
+  G_UNLOCK (tzid_cache);
+  result = resolve_tzid (tzid);
+  G_LOCK (tzid_cache);
+  if (g_hash_table_size (tzid_cache) < TZID_CACHE_MAX)
+    g_hash_table_replace (tzid_cache, g_strdup (tzid), g_strdup (result ? result : ""));
+  G_UNLOCK (tzid_cache);
+  return result;
+}
+
+static char *
+resolve_tzid (const char *tzid)
 {
   g_autofree char *t = NULL;
   char *win;
 
-  g_return_val_if_fail (tzid != NULL, NULL);
   ical_init ();
   t = g_strstrip (g_strdup (tzid));
   if (*t == '"' && strlen (t) >= 2 && t[strlen (t) - 1] == '"') {
