@@ -268,6 +268,23 @@ test_bad_rules (Fixture *f, gconstpointer data)
   }
 }
 
+/* The example shipped in data/ is a valid rules file, and keeps the built-in rules. */
+static void
+test_example_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("SG_SRCDIR") ? g_getenv ("SG_SRCDIR") : ".", "data",
+                                            "salesgetter-rules.example", NULL);
+  g_autoptr (SgRules) rules = sg_rules_new_from_file (path, &error);
+  g_autoptr (SgRules) defaults = sg_rules_new_default ();
+
+  g_assert_no_error (error);
+  g_assert_nonnull (rules);
+  /* Seven built-in rules, one of them replaced, and five more. */
+  g_assert_cmpuint (sg_rules_get_n_rules (defaults), ==, 7);
+  g_assert_cmpuint (sg_rules_get_n_rules (rules), ==, 12);
+}
+
 /* Mail is tagged by the same engine: subject words, sender organisation, folder. */
 static void
 test_mail (Fixture *f, gconstpointer data)
@@ -315,6 +332,7 @@ main (int argc, char **argv)
   ADD ("/rules/person-wins", test_person_wins);
   ADD ("/rules/bad-rules", test_bad_rules);
   ADD ("/rules/mail", test_mail);
+  ADD ("/rules/example-file", test_example_file);
 #undef ADD
 
   return g_test_run ();
