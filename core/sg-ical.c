@@ -492,6 +492,7 @@ read_event (icalcomponent *cal, icalcomponent *ev, gboolean needs_start, const c
 
     icalerror_clear_errno ();
     r = icalrecurrencetype_from_string (s ? s : "");
+    free (r.rscale); /* libical 3.0 leaves the RSCALE string to the caller */
     if (s == NULL || r.freq == ICAL_NO_RECURRENCE) {
       g_ptr_array_add (warnings, g_strdup_printf ("VEVENT %s: unreadable RRULE “%s” ignored", e->uid,
                                                   s ? s : ""));

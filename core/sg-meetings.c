@@ -203,6 +203,9 @@ expand_series (Ctx *ctx, sqlite3_stmt *stmt, guint row, const Row *r, gint64 fro
     } else {
       CONSIDER (start);
     }
+    /* libical 3.0 strdup()s an RSCALE and leaves it to the caller (the iterator does not
+     * own it). */
+    free (rule.rscale);
   } else {
     CONSIDER (start);
   }
