@@ -19,6 +19,7 @@ static const struct {
   { "maildir", { "paths", NULL } },
   /* meetings branch: the tagging rules file */
   { "rules", { "path", NULL } },
+  { "calendar", { "paths", NULL } },
 };
 
 char *
@@ -37,6 +38,7 @@ sg_config_free (SgConfig *config)
   g_free (config->store_path);
   g_strfreev (config->maildirs);
   g_free (config->rules_path);
+  g_strfreev (config->calendars);
   g_free (config);
 }
 
@@ -142,9 +144,17 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
 
   {
     g_autofree char *rules = g_key_file_get_string (kf, "rules", "path", NULL);
+    g_auto (GStrv) calendars = g_key_file_get_string_list (kf, "calendar", "paths", NULL, NULL);
+    GPtrArray *cals = g_ptr_array_new_null_terminated (2, g_free, TRUE);
 
     if (rules != NULL && *g_strstrip (rules))
       config->rules_path = expand_path (rules, path);
+    for (guint i = 0; calendars && calendars[i]; i++) {
+      g_strstrip (calendars[i]);
+      if (*calendars[i])
+        g_ptr_array_add (cals, expand_path (calendars[i], path));
+    }
+    config->calendars = (char **) g_ptr_array_free (cals, FALSE);
   }
   return TRUE;
 }
@@ -161,6 +171,7 @@ sg_config_load (const char *path, GError **error)
   if (!g_key_file_load_from_file (kf, file, G_KEY_FILE_NONE, &local)) {
     if (path == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
       config->maildirs = g_new0 (char *, 1);
+      config->calendars = g_new0 (char *, 1);
       return g_steal_pointer (&config);
     }
     if (local->domain == G_KEY_FILE_ERROR)

@@ -5,6 +5,7 @@
  *   [store]    path
  *   [maildir]  paths (list): Maildirs the daemon watches
  *   [rules]    path: the tagging rules file (sg-rules.h); none: the built-in rules
+ *   [calendar] paths (list): folders of .ics files the daemon watches
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -28,6 +29,7 @@ typedef struct {
   char *store_path;    /* nullable: from [store] path */
   char **maildirs;     /* NULL-terminated, expanded (~ and relative to the file) */
   char *rules_path;    /* nullable: from [rules] path, expanded */
+  char **calendars;    /* NULL-terminated: [calendar] paths, folders of .ics the daemon watches */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an

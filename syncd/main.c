@@ -15,6 +15,7 @@ typedef struct {
   char *store_override;
   SgConfig *config;
   GPtrArray *sources; /* SgMaildirSource */
+  GPtrArray *ics_sources; /* SgIcsSource (meetings branch) */
   gboolean once;
   guint once_id;
   gboolean stopping;  /* main() is tearing down: handlers do nothing */
@@ -44,6 +45,14 @@ stop_sources (Daemon *d)
   d->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
   for (guint i = 0; i < old->len; i++)
     sg_maildir_source_cancel (old->pdata[i]);
+  /* meetings branch: the .ics folders, the same way. */
+  if (d->ics_sources != NULL) {
+    g_autoptr (GPtrArray) old_ics = g_steal_pointer (&d->ics_sources);
+
+    d->ics_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_ics_source_free);
+    for (guint i = 0; i < old_ics->len; i++)
+      sg_ics_source_cancel (old_ics->pdata[i]);
+  }
 }
 
 /* Starts one source per configured Maildir; one that cannot start is reported and the
@@ -67,6 +76,20 @@ start_sources (Daemon *d)
   if (d->sources->len == 0)
     g_message ("no Maildir to watch: add [maildir] paths to %s",
                d->config->path ? d->config->path : "the config");
+  /* meetings branch: folders of .ics files. */
+  for (guint i = 0; d->config->calendars[i]; i++) {
+    g_autoptr (GError) error = NULL;
+    SgIcsSource *src = sg_ics_source_new (d->config->calendars[i], d->store_path, d->config->identity,
+                                          d->config->rules_path, &error);
+
+    if (src == NULL) {
+      g_warning ("%s", error->message);
+      continue;
+    }
+    g_message ("watching calendar folder %s", d->config->calendars[i]);
+    sg_ics_source_start (src);
+    g_ptr_array_add (d->ics_sources, src);
+  }
 }
 
 static gboolean
@@ -97,6 +120,8 @@ on_term (gpointer data)
   g_message ("stopping");
   for (guint i = 0; i < d->sources->len; i++)
     sg_maildir_source_cancel (d->sources->pdata[i]);
+  for (guint i = 0; i < d->ics_sources->len; i++)
+    sg_ics_source_cancel (d->ics_sources->pdata[i]);
   g_main_loop_quit (d->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -111,6 +136,9 @@ check_done (gpointer data)
     return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->sources->len; i++)
     if (sg_maildir_source_is_scanning (d->sources->pdata[i]))
+      return G_SOURCE_CONTINUE;
+  for (guint i = 0; i < d->ics_sources->len; i++)
+    if (sg_ics_source_is_scanning (d->ics_sources->pdata[i]))
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
   g_main_loop_quit (d->loop);
@@ -129,6 +157,7 @@ daemon_clear (Daemon *d)
   if (d->sources != NULL)
     stop_sources (d);
   g_clear_pointer (&d->sources, g_ptr_array_unref);
+  g_clear_pointer (&d->ics_sources, g_ptr_array_unref);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_clear_pointer (&d->config, sg_config_free);
   g_clear_pointer (&d->store_path, g_free);
@@ -159,7 +188,8 @@ main (int argc, char **argv)
   /* 1. Arguments. */
   g_option_context_set_summary (ctx,
       "Captures mail into the SalesGetter store: watches the Maildirs in the config\n"
-      "([maildir] paths), stores each new message as it lands, rescans at start-up.\n"
+      "([maildir] paths), stores each new message as it lands, rescans at start-up;\n"
+      "and meetings from the folders of .ics files in [calendar] paths.\n"
       "SIGHUP reloads the config; SIGTERM stops cleanly.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc > 1) {
@@ -207,6 +237,7 @@ main (int argc, char **argv)
    * the default action once work has begun. */
   d.loop = g_main_loop_new (NULL, FALSE);
   d.sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
+  d.ics_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_ics_source_free);
   g_unix_signal_add (SIGHUP, on_hup, &d);
   g_unix_signal_add (SIGTERM, on_term, &d);
   g_unix_signal_add (SIGINT, on_term, &d);

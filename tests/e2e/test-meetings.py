@@ -197,10 +197,44 @@ def check_mail_invitation():
            'the invitation is listed, tagged by the built-in rules')
 
 
+def check_daemon():
+    cal_dir = sg.path('daemon-calendar')
+    os.makedirs(cal_dir)
+    dstore = sg.path('daemon.db')
+    dconf = sg.write_config(sg.path('daemon.conf'), addresses=('me@ourco.example',),
+                            extra='\n[calendar]\npaths=%s\n' % cal_dir)
+    with open(os.path.join(cal_dir, 'first.ics'), 'w', newline='') as f:
+        f.write(cal('REQUEST', vevent('d1@acme.com', 'DTSTART:20260501T100000Z', 'Kick-off')))
+    once = sg.run([sg.SYNCD, '--config', dconf, '--store', dstore, '--once'], timeout=60)
+    tap.eq(once.rc, 0, 'syncd --once with a [calendar] folder exits 0')
+    tap.eq(sg.scalar(dstore, "SELECT summary FROM meetings WHERE uid = 'd1@acme.com'"), 'Kick-off',
+           'syncd --once imports the calendar folder')
+    tap.eq(sg.scalar(dstore, "SELECT count(*) FROM tag_assignments"), 1, 'and tags it (introduction)')
+    d = sg.Daemon(dconf, dstore).start()
+    try:
+        # A calendar client saves a new file, then the organizer cancels the first meeting.
+        with open(os.path.join(cal_dir, 'second.ics.tmp'), 'w', newline='') as f:
+            f.write(cal('REQUEST', vevent('d2@acme.com', 'DTSTART:20260502T100000Z', 'Follow-up')))
+        os.rename(os.path.join(cal_dir, 'second.ics.tmp'), os.path.join(cal_dir, 'second.ics'))
+        ok, _ = sg.wait_for(lambda: sg.scalar(dstore, "SELECT count(*) FROM meetings WHERE uid = 'd2@acme.com'")
+                            == 1, 30, 0.05)
+        tap.ok(ok, 'the running daemon imports a new .ics file in the folder', d.log())
+        with open(os.path.join(cal_dir, 'first.ics'), 'w', newline='') as f:
+            f.write(cal('CANCEL', vevent('d1@acme.com', 'DTSTART:20260501T100000Z', 'Kick-off', seq=1,
+                                         stamp='20260310T100000Z')))
+        ok, _ = sg.wait_for(lambda: sg.scalar(dstore, "SELECT status FROM meetings WHERE uid = 'd1@acme.com'")
+                            == 'cancelled', 30, 0.05)
+        tap.ok(ok, 'a changed file (a CANCEL) is applied', d.log())
+    finally:
+        rc, _ = d.stop()
+    tap.eq(rc, 0, 'the daemon stops cleanly on SIGTERM')
+
+
 tap.run('import', check_import)
 tap.run('meetings', check_meetings)
 tap.run('usage', check_usage)
 tap.run('show', check_show)
 tap.run('tags', check_tags)
 tap.run('mail invitation', check_mail_invitation)
+tap.run('daemon', check_daemon)
 tap.done()
