@@ -65,7 +65,8 @@ SG_API void sg_importer_set_problem_func (SgImporter *importer, SgImportProblemF
                                           gpointer user_data);
 
 /* Imports @path: a Maildir (with all its subfolders, Maildir++ or nested), an mbox file,
- * one message file, an iCalendar (.ics) file, or a folder of .ics files (see sg-ical.h). Folders named Trash, Junk, Spam or Drafts are left out.
+ * one message file, an iCalendar (.ics) file, or a folder of .ics files (see sg-ical.h).
+ * Folders named Trash, Junk, Spam or Drafts are left out.
  * Returns: FALSE with SG_IMPORT_ERROR or SG_STORE_ERROR when the import could not go on;
  * what was imported before that is committed. */
 SG_API gboolean sg_importer_import_path (SgImporter *importer, const char *path,
