@@ -47,7 +47,8 @@ gboolean _sg_importer_resolve_address (SgImporter *importer, const char *address
 /* --- provided by sg-ical.c ----------------------------------------------------------- */
 
 /* Imports the iCalendar text @data (VCALENDAR with VEVENTs, iTIP or not) in the importer's
- * open batch. Problems with the text are reported with @location and the rest goes on.
+ * open batch, which it never commits (a mail message's import is still under way).
+ * Problems with the text are reported with @location and the rest goes on.
  * Returns: FALSE only on a store failure. */
 gboolean _sg_ical_import_data (SgImporter *importer, const char *data, gsize len, gint64 source_id,
                                const char *location, GError **error);

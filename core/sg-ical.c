@@ -1234,7 +1234,9 @@ _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 sourc
   if (events == 0)
     return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_NO_EVENTS,
                    "no VEVENT in the calendar (nothing that is a meeting)");
-  return _sg_importer_done_one (imp, error);
+  /* No commit here: inside a mail message's import the batch must stay open until the
+   * whole message (and its maildir_seen row) is written. Callers count and commit. */
+  return TRUE;
 }
 
 /* --- files and folders ----------------------------------------------------------------- */
@@ -1289,7 +1291,7 @@ _sg_ical_import_file (SgImporter *imp, const char *path, GError **error)
     _sg_importer_problem (imp, source_id, canon, local);
     return TRUE;
   }
-  return _sg_ical_import_data (imp, data, len, source_id, canon, error);
+  return _sg_ical_import_data (imp, data, len, source_id, canon, error) && _sg_importer_done_one (imp, error);
 }
 
 static int
