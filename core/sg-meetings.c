@@ -8,6 +8,7 @@
 #include <libical/ical.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   gint64 start, end;
@@ -50,12 +51,20 @@ col_dup (sqlite3_stmt *stmt, int i)
   return g_strdup ((const char *) sqlite3_column_text (stmt, i));
 }
 
+/* "20260402T070000Z" (or "20260402"): one per occurrence, so gmtime_r rather than a
+ * GDateTime. */
 static char *
 utc_key (gint64 t, gboolean is_date)
 {
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
+  time_t tt = (time_t) t;
+  struct tm tm;
 
-  return dt ? g_date_time_format (dt, is_date ? "%Y%m%d" : "%Y%m%dT%H%M%SZ") : g_strdup ("0");
+  if (gmtime_r (&tt, &tm) == NULL)
+    return g_strdup ("0");
+  if (is_date)
+    return g_strdup_printf ("%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return g_strdup_printf ("%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                          tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static gint64
@@ -86,7 +95,7 @@ time_set (const char *list)
 
 typedef struct {
   GHashTable *zones;     /* VTIMEZONE text -> icaltimezone (owned) */
-  GHashTable *overrides; /* "uid\x1f<utc>" -> 1 */
+  GHashTable *overrides; /* uid -> set of the UTC times of its overridden instances */
 } Ctx;
 
 static void
@@ -121,13 +130,6 @@ zone_of (Ctx *ctx, const char *tz, const char *vtimezone)
   return z;
 }
 
-static gboolean
-is_overridden (Ctx *ctx, const char *uid, gint64 t)
-{
-  g_autofree char *k = g_strdup_printf ("%s\x1f%" G_GINT64_FORMAT, uid, t);
-
-  return g_hash_table_contains (ctx->overrides, k);
-}
 
 static void
 add_occurrence (GArray *out, guint row, gint64 start, gint64 end, gboolean all_day)
@@ -150,6 +152,7 @@ expand_series (Ctx *ctx, sqlite3_stmt *stmt, guint row, const Row *r, gint64 fro
   icaltimezone *zone = zone_of (ctx, (const char *) sqlite3_column_text (stmt, 8),
                                 (const char *) sqlite3_column_text (stmt, 9));
   g_autoptr (GHashTable) ex = time_set (exdates);
+  GHashTable *overridden = g_hash_table_lookup (ctx->overrides, r->uid); /* nullable */
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   guint added = 0;
 
@@ -157,7 +160,7 @@ expand_series (Ctx *ctx, sqlite3_stmt *stmt, guint row, const Row *r, gint64 fro
   do {                                                                                           \
     gint64 s_ = (s);                                                                             \
     if (s_ < to && s_ + duration > from - (duration == 0 ? 1 : 0) && !g_hash_table_contains (ex, &s_) && \
-        !g_hash_table_contains (seen, &s_) && !is_overridden (ctx, r->uid, s_)) {                \
+        !g_hash_table_contains (seen, &s_) && !(overridden && g_hash_table_contains (overridden, &s_))) { \
       gint64 *k_ = g_new (gint64, 1);                                                            \
       *k_ = s_;                                                                                  \
       g_hash_table_add (seen, k_);                                                               \
@@ -298,13 +301,22 @@ sg_meetings_list (SgStore *store, const SgMeetingFilter *filter, GError **error)
     return NULL;
 
   ctx.zones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, zone_free);
-  ctx.overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ctx.overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
   stmt = _sg_store_prepare (store, "SELECT uid, recurrence_utc FROM meetings WHERE recurrence_id != ''", error);
   if (stmt == NULL)
     goto fail;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_hash_table_add (ctx.overrides, g_strdup_printf ("%s\x1f%" G_GINT64_FORMAT, sqlite3_column_text (stmt, 0),
-                                                      (gint64) sqlite3_column_int64 (stmt, 1)));
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    const char *uid = (const char *) sqlite3_column_text (stmt, 0);
+    GHashTable *set = g_hash_table_lookup (ctx.overrides, uid);
+    gint64 *when = g_new (gint64, 1);
+
+    if (set == NULL) {
+      set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+      g_hash_table_insert (ctx.overrides, g_strdup (uid), set);
+    }
+    *when = sqlite3_column_int64 (stmt, 1);
+    g_hash_table_add (set, when);
+  }
   sqlite3_reset (stmt);
 
   stmt = _sg_store_prepare (store, sql, error);
