@@ -60,6 +60,8 @@ JsonNode *sg_output_table_to_json (const SgTable *table);
 void sg_output_json_node (JsonNode *node);
 int sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_topics (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_meetings (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_tags (int argc, char **argv, SgGlobalOptions *globals);
 
 /* Parses a subcommand's options (its own @entries plus --store, --config and, when
  * @with_format, --format). Prints the error and returns FALSE on a usage error. */
@@ -79,6 +81,10 @@ gboolean sg_cli_get_format (SgGlobalOptions *globals, SgFormat *format);
 
 /* Writes @table to stdout as a text table, a JSON array of objects, or CSV. */
 void sg_output_table (const SgTable *table, SgFormat format);
+
+/* The tagging rules the config names ([rules] path), else the built-in ones.
+ * Prints the error and returns NULL. (cmd-tags.c) */
+SgRules *sg_cli_load_rules (SgConfig *config);
 
 /* Prints "salesgetter: MESSAGE" to stderr. */
 void sg_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);

@@ -81,7 +81,11 @@ on_problem (const char *location, const GError *error, gpointer user_data)
   if (job->problems++ < MAX_PROBLEMS_SHOWN) {
     if (job->tty)
       fputs ("\r\033[K", stderr);
-    sg_cli_error ("skipped %s: %s", location, error->message);
+    /* A meeting stored with a flaw (an unknown zone ...) is a warning, not a skip. */
+    if (g_error_matches (error, SG_ICAL_ERROR, SG_ICAL_ERROR_FLAWED))
+      sg_cli_error ("warning: %s: %s", location, error->message);
+    else
+      sg_cli_error ("skipped %s: %s", location, error->message);
   } else if (job->problems == MAX_PROBLEMS_SHOWN + 1) {
     sg_cli_error ("more messages skipped; the summary counts them");
   }
@@ -166,6 +170,9 @@ print_summary (SgStore *store, SgImporter *importer, gboolean interrupted, gint6
   printf ("People: %" G_GINT64_FORMAT " new (%" G_GINT64_FORMAT " in the store); organisations: %"
           G_GINT64_FORMAT " new (%" G_GINT64_FORMAT " in the store)\n",
           MAX (0, people - people_before), people, MAX (0, orgs - orgs_before), orgs);
+  if (s->meetings > 0 || s->meetings_stale > 0)
+    printf ("Meetings: %u stored or changed, %u older invitations or answers not applied\n", s->meetings,
+            s->meetings_stale);
   if (sg_table_get_n_rows (reasons) > 0) {
     printf ("Skipped:");
     for (guint r = 0; r < sg_table_get_n_rows (reasons); r++)
@@ -271,15 +278,16 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   guint sigint, sigterm;
   gboolean interrupted;
   gint64 people_before, orgs_before;
-  gint64 link_mark, person_mark;
   int status = SG_EXIT_OK;
 
   if (!sg_cli_parse ("import", "[PATH|URL...]",
                      "Imports mail into the store: a Maildir (with its subfolders), an mbox file,\n"
-                     "a single message file, or an IMAP account (imaps://user@host[:port]/, or\n"
-                     "imap://... with STARTTLS). Without PATH, imports the Maildirs ([maildir] paths)\n"
-                     "and IMAP accounts ([imap NAME]) of the config, else ~/Maildir. Importing again\n"
-                     "adds only what is new; IMAP messages are never marked read.",
+                     "a single message file, an IMAP account (imaps://user@host[:port]/, or\n"
+                     "imap://... with STARTTLS), or meetings: an .ics file or a folder of them\n"
+                     "(invitations inside mail are imported with the mail). Without PATH, imports\n"
+                     "the Maildirs ([maildir] paths) and IMAP accounts ([imap NAME]) of the config,\n"
+                     "else ~/Maildir. Importing again adds only what is new; IMAP messages are never\n"
+                     "marked read.",
                      entries, FALSE, &argc, &argv, globals))
     return SG_EXIT_USAGE;
   if (jobs < 0 || jobs > 8) {
@@ -349,8 +357,6 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
 
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);
-  link_mark = sg_process_link_watermark (store);
-  person_mark = sg_leads_person_watermark (store);
   importer = sg_importer_new (store, config->identity);
   sg_importer_set_parse_threads (importer, (guint) jobs);
   sg_importer_set_extract_content (importer, config->extract_content && !no_content);
@@ -363,6 +369,13 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   job.start = g_get_monotonic_time ();
   sg_importer_set_progress_func (importer, on_progress, &job, 100);
   sg_importer_set_problem_func (importer, on_problem, &job);
+  {
+    /* Floating iCalendar times ("09:00", no zone) are read in the user's own zone. */
+    g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+    g_autofree char *olson = sg_ical_resolve_tzid (g_time_zone_get_identifier (local));
+
+    sg_importer_set_floating_timezone (importer, olson);
+  }
 
   /* The import runs in a worker so that Ctrl-C is handled in the main loop: it stops the
    * import after the current message and keeps everything read so far. */
@@ -402,26 +415,30 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       status = SG_EXIT_FAILED;
     }
   }
+  /* meetings branch: new or changed meetings are tagged by the rules. */
+  if (status == SG_EXIT_OK && sg_importer_get_stats (importer)->meetings > 0) {
+    g_autoptr (GError) rules_error = NULL;
+    g_autoptr (SgRules) rules = sg_cli_load_rules (config);
+
+    if (rules == NULL || !sg_rules_apply (rules, store, config->identity, NULL, &rules_error)) {
+      if (rules_error)
+        sg_cli_error ("import: tagging: %s", rules_error->message);
+      status = SG_EXIT_FAILED;
+    }
+  }
   if (!quiet)
     print_summary (store, importer, interrupted, people_before, orgs_before);
   {
-    /* Sales processes: the new interactions go to their organisation's open process. */
-    g_autoptr (GError) link_error = NULL;
-    guint linked = 0, suggested = 0;
+    /* What follows a capture: linking to sales processes, lead-source credit, roles. */
+    g_autoptr (GError) after_error = NULL;
+    SgAfterCapture after = { 0 };
 
-    if (!sg_process_link_auto (store, link_mark, &linked, &suggested, &link_error)) {
-      sg_cli_error ("import: linking to sales processes failed: %s", link_error->message);
+    if (!sg_config_after_capture (config, store, &after, &after_error)) {
+      sg_cli_error ("import: %s", after_error->message);
       status = SG_EXIT_FAILED;
-    } else if (!quiet && linked > 0) {
-      printf ("Sales processes: %u interaction%s linked, %u stage suggestion%s\n", linked, linked == 1 ? "" : "s",
-              suggested, suggested == 1 ? "" : "s");
-    }
-    /* Lead sources: new contacts from an analyst's or manager's mail are credited to them;
-     * buying-process roles follow what is now known. */
-    g_clear_error (&link_error);
-    if (!sg_config_after_capture (config, store, person_mark, NULL, NULL, &link_error)) {
-      sg_cli_error ("import: %s", link_error->message);
-      status = SG_EXIT_FAILED;
+    } else if (!quiet && after.linked > 0) {
+      printf ("Sales processes: %u interaction%s linked, %u stage suggestion%s\n", after.linked,
+              after.linked == 1 ? "" : "s", after.suggested, after.suggested == 1 ? "" : "s");
     }
   }
   if (interrupted || job.failed_paths > 0)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const SgCommand commands[] = {
-  { "import", sg_cmd_import, "Import a Maildir, an mbox file or a message into the store" },
+  { "import", sg_cmd_import, "Import a Maildir, an mbox file, a message or .ics files into the store" },
   { "people", sg_cmd_people, "List the people you are in contact with" },
   { "orgs", sg_cmd_orgs, "List the organisations you are in contact with" },
   { "show", sg_cmd_show, "Show a person's or an organisation's timeline of interactions" },
@@ -20,6 +20,9 @@ static const SgCommand commands[] = {
   { "import-list", sg_cmd_import_list, "Import a prospect list (CSV) as a lead source" },
   { "sync", sg_cmd_sync, "Show how the capture of each IMAP account stands (--status)" },
   { "topics", sg_cmd_topics, "List the topics discussed with a person or an organisation" },
+  /* meetings branch */
+  { "meetings", sg_cmd_meetings, "List meetings in a window, recurrences expanded" },
+  { "tags", sg_cmd_tags, "List, add, remove and explain tags; re-run the tagging rules" },
 };
 
 static void

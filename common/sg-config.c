@@ -23,6 +23,9 @@ static const struct {
   { "imap", { "url", "user", "password", "password-command", "oauth2-token-command", "ca-file",
               "folders-include", "folders-exclude", "sent-folder", "poll-interval", NULL } },
   { "topics", { "taxonomy", "extract", NULL } }, /* issue 9 */
+  /* meetings branch: the tagging rules file */
+  { "rules", { "path", NULL } },
+  { "calendar", { "paths", NULL } },
 };
 
 char *
@@ -47,6 +50,8 @@ sg_config_free (SgConfig *config)
     g_ptr_array_unref (config->imap);
   g_strfreev (config->warnings);
   g_free (config->taxonomy_path);
+  g_free (config->rules_path);
+  g_strfreev (config->calendars);
   g_free (config);
 }
 
@@ -407,6 +412,22 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
         return invalid (error, path, "topics", "extract", local);
     }
   }
+
+  /* [rules] path and [calendar] paths (meetings). */
+  {
+    g_autofree char *rules = g_key_file_get_string (kf, "rules", "path", NULL);
+    g_auto (GStrv) calendars = g_key_file_get_string_list (kf, "calendar", "paths", NULL, NULL);
+    GPtrArray *cals = g_ptr_array_new_null_terminated (2, g_free, TRUE);
+
+    if (rules != NULL && *g_strstrip (rules))
+      config->rules_path = expand_path (rules, path);
+    for (guint i = 0; calendars && calendars[i]; i++) {
+      g_strstrip (calendars[i]);
+      if (*calendars[i])
+        g_ptr_array_add (cals, expand_path (calendars[i], path));
+    }
+    config->calendars = (char **) g_ptr_array_free (cals, FALSE);
+  }
   return TRUE;
 }
 
@@ -425,6 +446,7 @@ sg_config_load (const char *path, GError **error)
     if (path == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
       config->maildirs = g_new0 (char *, 1);
       config->extract_content = TRUE;
+      config->calendars = g_new0 (char *, 1);
       return g_steal_pointer (&config);
     }
     if (local->domain == G_KEY_FILE_ERROR)
@@ -470,15 +492,29 @@ sg_config_store_path (const SgConfig *config, const char *override)
   return g_build_filename (dir, "store.db", NULL);
 }
 
+/* store_meta keys: the last interaction and person followed up. */
+#define LINKED_UP_TO "after-capture.linked-up-to"
+#define CREDITED_UP_TO "after-capture.credited-up-to"
+
 gboolean
-sg_config_after_capture (const SgConfig *config, SgStore *store, gint64 after_person_id,
-                         guint *n_credited, guint *n_roles_added, GError **error)
+sg_config_after_capture (const SgConfig *config, SgStore *store, SgAfterCapture *out, GError **error)
 {
   g_autoptr (GPtrArray) analysts = g_ptr_array_new_null_terminated (4, NULL, TRUE);
   g_autoptr (GPtrArray) managers = g_ptr_array_new_null_terminated (4, NULL, TRUE);
   const char *const *self = sg_identity_get_addresses (config->identity);
   SgUserRole role = sg_identity_get_role (config->identity);
+  SgAfterCapture counts = { 0 };
+  gint64 link_to = sg_process_link_watermark (store);
+  gint64 person_to = sg_leads_person_watermark (store);
 
+  if (out != NULL)
+    *out = counts;
+  if (!sg_process_link_auto (store, sg_store_get_meta_int (store, LINKED_UP_TO, 0), &counts.linked,
+                             &counts.suggested, error) ||
+      !sg_store_set_meta_int (store, LINKED_UP_TO, link_to, error)) {
+    g_prefix_error (error, "linking to sales processes: ");
+    return FALSE;
+  }
   for (guint i = 0; config->team_analysts && config->team_analysts[i]; i++)
     g_ptr_array_add (analysts, config->team_analysts[i]);
   for (guint i = 0; config->team_managers && config->team_managers[i]; i++)
@@ -492,13 +528,16 @@ sg_config_after_capture (const SgConfig *config, SgStore *store, gint64 after_pe
       g_ptr_array_add (managers, (gpointer) self[i]);
   }
   if (!sg_leads_credit_captured (store, (const char *const *) analysts->pdata, (const char *const *) managers->pdata,
-                                 after_person_id, n_credited, error)) {
+                                 sg_store_get_meta_int (store, CREDITED_UP_TO, 0), &counts.credited, error) ||
+      !sg_store_set_meta_int (store, CREDITED_UP_TO, person_to, error)) {
     g_prefix_error (error, "crediting contacts to colleagues: ");
     return FALSE;
   }
-  if (!sg_roles_derive (store, n_roles_added, NULL, error)) {
+  if (!sg_roles_derive (store, &counts.roles_added, NULL, error)) {
     g_prefix_error (error, "deriving buying-process roles: ");
     return FALSE;
   }
+  if (out != NULL)
+    *out = counts;
   return TRUE;
 }

@@ -11,6 +11,8 @@
  *   [imap NAME] url, user, password, password-command, oauth2-token-command, ca-file,
  *              folders-include (list), folders-exclude (list), sent-folder (list),
  *              poll-interval (seconds): one IMAP account per group
+ *   [rules]    path: the tagging rules file (sg-rules.h); none: the built-in rules
+ *   [calendar] paths (list): folders of .ics files the daemon watches
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -57,6 +59,8 @@ typedef struct {
   char **warnings;     /* NULL-terminated: things the front end should tell the user */
   char *taxonomy_path; /* nullable: [topics] taxonomy (issue 9) */
   gboolean extract_content; /* [topics] extract, default TRUE: read message text */
+  char *rules_path;    /* nullable: from [rules] path, expanded */
+  char **calendars;    /* NULL-terminated: [calendar] paths, folders of .ics the daemon watches */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an
@@ -88,10 +92,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgConfig, sg_config_free)
 
 G_END_DECLS
 
+/* What follows a capture, counted. */
+typedef struct {
+  guint linked;      /* interactions linked to sales processes */
+  guint suggested;   /* stage suggestions made */
+  guint credited;    /* contacts credited to a colleague as lead source */
+  guint roles_added; /* buying-process roles added by the rules */
+} SgAfterCapture;
+
 /* What follows a capture, for every front end that stores mail (salesgetter import and the
- * daemon): the contacts made after @after_person_id are credited to the analyst or manager
- * whose mail they came from ([team] analysts/managers, and the user by [identity] role), and
- * the buying-process roles are derived again (sg_roles_derive(): rules never override a
- * person's choice). The counts are optional. */
-gboolean sg_config_after_capture (const SgConfig *config, SgStore *store, gint64 after_person_id,
-                                  guint *n_credited, guint *n_roles_added, GError **error);
+ * daemon), whatever source stored it: the interactions stored since the last run are linked
+ * to open sales processes (with stage suggestions); the contacts made since then are
+ * credited to the analyst or manager whose mail they came from ([team] analysts/managers,
+ * and the user by [identity] role); and the buying-process roles are derived again (rules
+ * never override a person's choice). How far it got is kept in the store (store_meta), and
+ * only moved on when a step succeeds: a capture killed before this ran is followed up by
+ * the next run. @out: (optional). */
+gboolean sg_config_after_capture (const SgConfig *config, SgStore *store, SgAfterCapture *out, GError **error);

@@ -5,6 +5,7 @@
 #include "sg-import.h"
 #include "sg-message.h"
 #include "sg-pipeline.h"
+#include "sg-rules.h"
 #include "sg-store.h"
 #include "sg-table.h"
 #include "sg-text.h"
@@ -18,3 +19,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgImporter, sg_importer_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgPipelines, sg_pipelines_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgText, sg_text_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgTaxonomy, sg_taxonomy_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgRules, sg_rules_free)

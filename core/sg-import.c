@@ -5,6 +5,8 @@
 #include "sg-message.h"
 #include "sg-private.h"
 #include "sg-autocleanups.h"
+#include "sg-ical.h"
+#include "sg-ical-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +79,7 @@ struct _SgImporter {
   guint parse_flags;     /* SG_MESSAGE_PARSE_CONTENT, or 0 */
   SgImportProblemFunc warning_func;
   gpointer warning_data;
+  char *floating_tz;     /* meetings: the zone of floating times (sg-ical.c), nullable */
 
   guint pending;         /* messages in the open transaction */
   SgImportStats batch_stats; /* the counts when it began */
@@ -124,6 +127,7 @@ sg_importer_free (SgImporter *importer)
   g_hash_table_unref (importer->people);
   g_hash_table_unref (importer->org_by_id);
   g_hash_table_unref (importer->orgs);
+  g_free (importer->floating_tz);
   g_free (importer);
 }
 
@@ -214,21 +218,21 @@ reason_for (const GError *error)
     default: break;
     }
   }
+  if (error->domain == SG_ICAL_ERROR)
+    return error->code == SG_ICAL_ERROR_TOO_LARGE   ? "calendar too large"
+         : error->code == SG_ICAL_ERROR_NO_EVENTS ? "calendar without meetings"
+                                                  : "bad iCalendar";
   if (error->domain == SG_IMPORT_ERROR || error->domain == G_FILE_ERROR || error->domain == G_IO_ERROR)
     return "unreadable file";
   return "other error";
 }
 
-/* Counts a skipped message, tells the front end and remembers it in the store. */
+/* Tells the front end and remembers it in the store. */
 static void
-problem (SgImporter *imp, gint64 source_id, const char *location, const GError *error)
+note (SgImporter *imp, gint64 source_id, const char *location, const GError *error)
 {
-  const char *reason = reason_for (error);
-  gpointer n = g_hash_table_lookup (imp->skip_reasons, reason);
   sqlite3_stmt *stmt;
 
-  imp->stats.skipped++;
-  g_hash_table_replace (imp->skip_reasons, g_strdup (reason), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
   if (imp->problem_func)
     imp->problem_func (location, error, imp->problem_data);
   stmt = _sg_store_prepare (imp->store,
@@ -243,6 +247,18 @@ problem (SgImporter *imp, gint64 source_id, const char *location, const GError *
     sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
     _sg_store_exec_stmt (imp->store, stmt, NULL);
   }
+}
+
+/* Counts a skipped message, tells the front end and remembers it in the store. */
+static void
+problem (SgImporter *imp, gint64 source_id, const char *location, const GError *error)
+{
+  const char *reason = reason_for (error);
+  gpointer n = g_hash_table_lookup (imp->skip_reasons, reason);
+
+  imp->stats.skipped++;
+  g_hash_table_replace (imp->skip_reasons, g_strdup (reason), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
+  note (imp, source_id, location, error);
 }
 
 /* --- caches ------------------------------------------------------------------------- */
@@ -755,6 +771,25 @@ ensure_thread (SgImporter *imp, const SgMessage *m, GError **error)
   return sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
 }
 
+/* The calendar parts of a new message, as meetings. */
+static gboolean
+import_calendars (SgImporter *imp, const SgMessage *m, gint64 source_id, const char *location,
+                  GError **error)
+{
+  GPtrArray *parts = _sg_message_get_calendars (m);
+  g_autofree char *where = g_strdup_printf ("%s (Message-ID %s)", location ? location : "message",
+                                            sg_message_get_id (m));
+
+  for (guint i = 0; i < parts->len; i++) {
+    gsize len;
+    const char *data = g_bytes_get_data (parts->pdata[i], &len);
+
+    if (!_sg_ical_import_data (imp, data, len, source_id, where, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* Stores @m unless its Message-ID is known. Sets *@out_id to the interaction. */
 static gboolean
 store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char *location,
@@ -834,6 +869,9 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
     return FALSE;
   imp->stats.imported++;
   *out_id = id;
+  /* Invitations (text/calendar parts, .ics attachments) become meetings (sg-ical.c). */
+  if (_sg_message_get_calendars (m) != NULL && !import_calendars (imp, m, source_id, location, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -1647,8 +1685,21 @@ sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *c
                  "%s: %s", path, g_strerror (saved));
     return FALSE;
   }
-  if (S_ISDIR (st.st_mode))
+  if (S_ISDIR (st.st_mode)) {
+    /* A folder with no Maildir in it may be a folder of .ics files (sg-ical.c). */
+    if (!is_maildir_folder (path)) {
+      g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (folder_free);
+      SgImportProgress saved = importer->progress;
+
+      collect_folders (importer, path, "", 0, folders);
+      importer->progress = saved;
+      if (folders->len == 0)
+        return finish (importer, _sg_ical_import_dir (importer, path, cancellable, error));
+    }
     return finish (importer, scan_maildir (importer, path, TRUE, cancellable, error));
+  }
+  if (S_ISREG (st.st_mode) && _sg_ical_is_ics_file (path))
+    return finish (importer, _sg_ical_import_file (importer, path, error) && sg_importer_flush (importer, error));
   if (!S_ISREG (st.st_mode)) {
     g_set_error (error, SG_IMPORT_ERROR, SG_IMPORT_ERROR_UNSUPPORTED,
                  "%s: neither a folder nor a file", path);
@@ -1669,6 +1720,14 @@ sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *c
 }
 
 /* --- entry points for other sources (sg-imap.c) ------------------------------------------ */
+/* --- for sg-ical.c (sg-ical-private.h) ------------------------------------------------- */
+
+void
+sg_importer_set_floating_timezone (SgImporter *importer, const char *olson)
+{
+  g_free (importer->floating_tz);
+  importer->floating_tz = g_strdup (olson);
+}
 
 SgStore *
 _sg_importer_get_store (SgImporter *importer)
@@ -1684,6 +1743,18 @@ _sg_importer_source (SgImporter *importer, const char *kind, const char *uri, GE
   if (id == 0)
     finish (importer, FALSE);
   return id;
+}
+
+SgIdentity *
+_sg_importer_get_identity (SgImporter *importer)
+{
+  return importer->identity;
+}
+
+const char *
+_sg_importer_get_floating_tz (SgImporter *importer)
+{
+  return importer->floating_tz;
 }
 
 gboolean
@@ -1749,4 +1820,68 @@ _sg_importer_add_expected (SgImporter *importer, guint64 messages)
 {
   importer->progress.files_total += messages;
   report_progress (importer, TRUE);
+}
+
+gboolean
+_sg_importer_done_one (SgImporter *importer, GError **error)
+{
+  importer->pending++;
+  return maybe_commit (importer, error);
+}
+
+gint64
+_sg_importer_ensure_source (SgImporter *importer, const char *kind, const char *uri, GError **error)
+{
+  return ensure_source (importer, kind, uri, error);
+}
+
+void
+_sg_importer_problem (SgImporter *importer, gint64 source_id, const char *location, const GError *err)
+{
+  problem (importer, source_id, location, err);
+}
+
+void
+_sg_importer_warning (SgImporter *importer, gint64 source_id, const char *location, const GError *err)
+{
+  note (importer, source_id, location, err);
+}
+
+SgImportStats *
+_sg_importer_stats (SgImporter *importer)
+{
+  return &importer->stats;
+}
+
+gboolean
+_sg_importer_resolve_address (SgImporter *importer, const char *address, const char *name, gint64 date,
+                              gint64 *address_id, gboolean *internal, gboolean *self, GError **error)
+{
+  g_autofree char *norm = NULL;
+  g_autofree char *clean = NULL;
+  SgParticipant part = { 0 };
+  AddressEntry *a;
+
+  *address_id = 0;
+  if (g_ascii_strncasecmp (address, "mailto:", 7) == 0)
+    address += 7;
+  norm = sg_address_normalize (address, NULL);
+  if (norm == NULL)
+    return TRUE;
+  clean = name ? sg_name_clean (name) : NULL;
+  part.address = norm;
+  part.name = clean;
+  part.role = SG_HEADER_TO;
+  part.kind = sg_address_classify (norm);
+  part.self = sg_identity_is_self (importer->identity, norm);
+  part.internal = part.self || sg_identity_is_internal (importer->identity, norm);
+  a = resolve_address (importer, &part, FALSE, date, error);
+  if (a == NULL)
+    return FALSE;
+  *address_id = a->id;
+  if (internal)
+    *internal = part.internal;
+  if (self)
+    *self = part.self;
+  return TRUE;
 }

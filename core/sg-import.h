@@ -45,6 +45,8 @@ typedef struct {
   guint skipped;    /* not imported; see sg_importer_get_skip_reasons() */
   guint people_new;
   guint orgs_new;
+  guint meetings;         /* meetings (VEVENTs) stored or changed, from .ics files and mail */
+  guint meetings_stale;   /* iTIP messages older than what the store holds, not applied */
 } SgImportStats;
 
 typedef void (*SgImportProgressFunc) (const SgImportProgress *progress, gpointer user_data);
@@ -78,7 +80,8 @@ SG_API void sg_importer_set_warning_func (SgImporter *importer, SgImportProblemF
 SG_API void sg_importer_set_parse_threads (SgImporter *importer, guint n_threads);
 
 /* Imports @path: a Maildir (with all its subfolders, Maildir++ or nested), an mbox file,
- * or one message file. Folders named Trash, Junk, Spam or Drafts are left out.
+ * one message file, an iCalendar (.ics) file, or a folder of .ics files (see sg-ical.h).
+ * Folders named Trash, Junk, Spam or Drafts are left out.
  * Returns: FALSE with SG_IMPORT_ERROR or SG_STORE_ERROR when the import could not go on;
  * what was imported before that is committed. */
 SG_API gboolean sg_importer_import_path (SgImporter *importer, const char *path,
@@ -93,6 +96,10 @@ SG_API gboolean sg_importer_scan_maildir (SgImporter *importer, const char *root
  * to the problem callback. Returns: FALSE only when the store failed. */
 SG_API gboolean sg_importer_add_maildir_file (SgImporter *importer, const char *root,
                                               const char *path, GError **error);
+
+/* The Olson zone (e.g. "Europe/Berlin") in which floating iCalendar times (no TZID, no Z)
+ * are read; NULL (the default) reads them as UTC. */
+SG_API void sg_importer_set_floating_timezone (SgImporter *importer, const char *olson);
 
 /* Commits pending work. */
 SG_API gboolean sg_importer_flush (SgImporter *importer, GError **error);

@@ -30,6 +30,7 @@ struct _SgMessage {
   GPtrArray *facts;        /* SgFact about the sender */
   GPtrArray *topics;       /* SgTopic */
   GPtrArray *content_warnings; /* char*, NULL-terminated */
+  GPtrArray *calendars;    /* GBytes: text/calendar parts and .ics attachments (sg-ical.c) */
 };
 
 G_DEFINE_QUARK (sg-message-error-quark, sg_message_error)
@@ -96,6 +97,8 @@ sg_message_free (SgMessage *message)
   g_clear_pointer (&message->facts, g_ptr_array_unref);
   g_clear_pointer (&message->topics, g_ptr_array_unref);
   g_clear_pointer (&message->content_warnings, g_ptr_array_unref);
+  if (message->calendars)
+    g_ptr_array_unref (message->calendars);
   g_free (message);
 }
 
@@ -521,6 +524,66 @@ extract_content (SgMessage *m, GMimeMessage *mime)
   m->topics = sg_topics_extract (m->subject, sg_text_get_body (m->text));
 }
 
+/* --- calendar parts (meetings, sg-ical.c) ------------------------------------------ */
+
+/* Calendar parts taken from one message: more is an attack or an archive, not an invite. */
+#define MAX_CALENDAR_PARTS 8
+
+static gboolean
+is_calendar_part (GMimePart *part)
+{
+  GMimeContentType *ct = g_mime_object_get_content_type (GMIME_OBJECT (part));
+  const char *name;
+
+  /* The content type is checked first: it is already parsed, and nearly every part fails
+   * it, so the mail import's hot path pays two string compares per part. */
+  if (ct != NULL && (g_mime_content_type_is_type (ct, "text", "calendar") ||
+                     g_mime_content_type_is_type (ct, "application", "ics")))
+    return TRUE;
+  name = g_mime_part_get_filename (part);
+  return name != NULL && g_str_has_suffix (name, ".ics");
+}
+
+static void
+calendar_part_cb (GMimeObject *parent, GMimeObject *part, gpointer user_data)
+{
+  SgMessage *m = user_data;
+  g_autoptr (GMimeStream) mem = NULL;
+  GMimeDataWrapper *content;
+  GByteArray *bytes;
+
+  if (!GMIME_IS_PART (part) || !is_calendar_part (GMIME_PART (part)))
+    return;
+  if (m->calendars == NULL)
+    m->calendars = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  if (m->calendars->len >= MAX_CALENDAR_PARTS) {
+    warn (m, "more than %d calendar parts; the rest were ignored", MAX_CALENDAR_PARTS);
+    return;
+  }
+  content = g_mime_part_get_content (GMIME_PART (part));
+  if (content == NULL)
+    return;
+  mem = g_mime_stream_mem_new ();
+  if (g_mime_data_wrapper_write_to_stream (content, mem) < 0)
+    return;
+  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (mem));
+  if (bytes->len == 0)
+    return;
+  g_ptr_array_add (m->calendars, g_bytes_new (bytes->data, bytes->len));
+}
+
+static void
+collect_calendars (SgMessage *m, GMimeMessage *mime)
+{
+  g_mime_message_foreach (mime, calendar_part_cb, m);
+}
+
+GPtrArray *
+_sg_message_get_calendars (const SgMessage *message)
+{
+  return message->calendars;
+}
+
 SgMessage *
 sg_message_new_from_mime (GMimeMessage *mime, gsize headers_size, const SgIdentity *identity,
                           gint64 fallback_date, GError **error)
@@ -679,6 +742,7 @@ _sg_message_new_from_mime_flags (GMimeMessage *mime, gsize headers_size, const S
   m->internal = m->participants->len > 0 && !any_external;
   if (flags & SG_MESSAGE_PARSE_CONTENT)
     extract_content (m, mime);
+  collect_calendars (m, mime);
   return m;
 }
 

@@ -60,6 +60,10 @@ const char *const *_sg_message_get_content_warnings (const SgMessage *message);
  * about its sender @person_id (0: none), inside the importer's open transaction. */
 gboolean _sg_import_store_content (SgStore *store, const SgMessage *m, gint64 interaction_id,
                                    gint64 person_id, GError **error);
+/* The text/calendar parts and .ics attachments of a message, decoded (transfer-encoding
+ * removed), at most a few. Returns: (transfer none) (nullable): GBytes, NULL when none. */
+struct _SgMessage;
+GPtrArray *_sg_message_get_calendars (const struct _SgMessage *message);
 
 G_END_DECLS
 

@@ -225,12 +225,12 @@ sg_query_timeline (SgStore *store, const char *who, guint limit, GError **error)
   "SELECT i.date_utc, i.direction, " \
   "  (SELECT coalesce(p.name, pa.display_name, a.address) FROM participants pa " \
   "     JOIN addresses a ON a.id = pa.address_id LEFT JOIN people p ON p.id = a.person_id " \
-  "     WHERE pa.interaction_id = i.id AND pa.role = 'from' LIMIT 1), " \
+  "     WHERE pa.interaction_id = i.id AND pa.role IN ('from', 'organizer') LIMIT 1), " \
   "  i.subject, " \
   "  (SELECT count(DISTINCT address_id) FROM participants WHERE interaction_id = i.id), " \
   "  i.message_id, " \
   "  (SELECT a.address FROM participants pa JOIN addresses a ON a.id = pa.address_id " \
-  "     WHERE pa.interaction_id = i.id AND pa.role = 'from' LIMIT 1), " \
+  "     WHERE pa.interaction_id = i.id AND pa.role IN ('from', 'organizer') LIMIT 1), " \
   "  i.tz_offset, t.root_key, i.kind, i.bulk, i.location " \
   "FROM interactions i LEFT JOIN threads t ON t.id = i.thread_id WHERE i.id IN "
 #define TIMELINE_ORDER " ORDER BY i.date_utc DESC, i.id DESC LIMIT ?2"

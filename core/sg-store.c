@@ -233,6 +233,37 @@ load_device_id (SgStore *store, GError **error)
   return _sg_store_exec_stmt (store, stmt, error);
 }
 
+gint64
+sg_store_get_meta_int (SgStore *store, const char *key, gint64 fallback)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT value FROM store_meta WHERE key = ?", NULL);
+  gint64 value = fallback;
+
+  if (stmt == NULL)
+    return fallback;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = g_ascii_strtoll ((const char *) sqlite3_column_text (stmt, 0), NULL, 10);
+  sqlite3_reset (stmt);
+  return value;
+}
+
+gboolean
+sg_store_set_meta_int (SgStore *store, const char *key, gint64 value, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      error);
+  char buf[32];
+
+  if (stmt == NULL)
+    return FALSE;
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, buf, -1, SQLITE_TRANSIENT);
+  return _sg_store_exec_stmt (store, stmt, error);
+}
+
 SgStore *
 sg_store_open (const char *path, SgStoreOpenFlags flags, GError **error)
 {

@@ -56,6 +56,11 @@ SG_API gboolean sg_store_commit (SgStore *store, GError **error);
 SG_API void sg_store_rollback (SgStore *store);
 SG_API gboolean sg_store_in_transaction (SgStore *store);
 
+/* Integer facts about the store kept in it (store_meta), such as how far a follow-up step
+ * got: @key's value, or @fallback when it has none. */
+SG_API gint64 sg_store_get_meta_int (SgStore *store, const char *key, gint64 fallback);
+SG_API gboolean sg_store_set_meta_int (SgStore *store, const char *key, gint64 value, GError **error);
+
 /* Counts, for summaries and tests. */
 SG_API gint64 sg_store_count_people (SgStore *store, GError **error);
 SG_API gint64 sg_store_count_organisations (SgStore *store, GError **error);

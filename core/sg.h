@@ -16,4 +16,6 @@
 #include "sg-signature.h"
 #include "sg-text.h"
 #include "sg-topics.h"
+#include "sg-ical.h"
+#include "sg-rules.h"
 #include "sg-autocleanups.h"

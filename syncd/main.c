@@ -16,13 +16,12 @@ typedef struct {
   SgConfig *config;
   GPtrArray *sources; /* SgMaildirSource */
   GPtrArray *imap;    /* SgImapSource */
+  GPtrArray *ics_sources; /* SgIcsSource (meetings branch) */
   gboolean once;
   guint once_id;
   gboolean stopping;  /* main() is tearing down: handlers do nothing */
   guint housekeeping_id; /* what follows capture, every HOUSEKEEPING_INTERVAL_S */
   gint64 housekeeping_seen; /* interactions in the store at the last pass */
-  gint64 link_mark;   /* interactions up to this row id were offered to sales processes */
-  gint64 person_mark; /* people up to this row id were offered for lead-source credit */
 } Daemon;
 
 /* Seconds between two passes of what follows capture (each may read the whole store). */
@@ -39,7 +38,7 @@ housekeeping (Daemon *d)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SgStore) store = NULL;
-  gint64 seen = -1, link_mark, person_mark;
+  gint64 seen = -1;
 
   store = sg_store_open (d->store_path, SG_STORE_OPEN_DEFAULT, &error);
   if (store != NULL)
@@ -49,19 +48,9 @@ housekeeping (Daemon *d)
       g_warning ("store %s: %s", d->store_path, error->message);
     return;
   }
-  link_mark = sg_process_link_watermark (store);
-  person_mark = sg_leads_person_watermark (store);
-  if (!sg_process_link_auto (store, d->link_mark, NULL, NULL, &error)) {
-    g_warning ("linking to sales processes failed: %s", error->message);
+  if (!sg_config_after_capture (d->config, store, NULL, &error)) {
+    g_warning ("store %s: %s", d->store_path, error->message);
     g_clear_error (&error);
-  } else {
-    d->link_mark = link_mark;
-  }
-  if (!sg_config_after_capture (d->config, store, d->person_mark, NULL, NULL, &error)) {
-    g_warning ("%s", error->message);
-    g_clear_error (&error);
-  } else {
-    d->person_mark = person_mark;
   }
   if (d->config->taxonomy_path != NULL) {
     g_autoptr (SgTaxonomy) taxonomy = sg_taxonomy_load (d->config->taxonomy_path, &error);
@@ -112,6 +101,14 @@ stop_sources (Daemon *d)
     sg_maildir_source_cancel (old->pdata[i]);
   for (guint i = 0; old_imap && i < old_imap->len; i++)
     sg_imap_source_cancel (old_imap->pdata[i]);
+  /* meetings branch: the .ics folders, the same way. */
+  if (d->ics_sources != NULL) {
+    g_autoptr (GPtrArray) old_ics = g_steal_pointer (&d->ics_sources);
+
+    d->ics_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_ics_source_free);
+    for (guint i = 0; i < old_ics->len; i++)
+      sg_ics_source_cancel (old_ics->pdata[i]);
+  }
 }
 
 /* Starts one source per configured Maildir; one that cannot start is reported and the
@@ -150,6 +147,20 @@ start_sources (Daemon *d)
   if (d->sources->len == 0 && d->imap->len == 0)
     g_message ("no Maildir to watch and no IMAP account: add [maildir] paths or [imap NAME] to %s",
                d->config->path ? d->config->path : "the config");
+  /* meetings branch: folders of .ics files. */
+  for (guint i = 0; d->config->calendars[i]; i++) {
+    g_autoptr (GError) error = NULL;
+    SgIcsSource *src = sg_ics_source_new (d->config->calendars[i], d->store_path, d->config->identity,
+                                          d->config->rules_path, &error);
+
+    if (src == NULL) {
+      g_warning ("%s", error->message);
+      continue;
+    }
+    g_message ("watching calendar folder %s", d->config->calendars[i]);
+    sg_ics_source_start (src);
+    g_ptr_array_add (d->ics_sources, src);
+  }
 }
 
 static gboolean
@@ -182,6 +193,8 @@ on_term (gpointer data)
     sg_maildir_source_cancel (d->sources->pdata[i]);
   for (guint i = 0; i < d->imap->len; i++)
     sg_imap_source_cancel (d->imap->pdata[i]);
+  for (guint i = 0; i < d->ics_sources->len; i++)
+    sg_ics_source_cancel (d->ics_sources->pdata[i]);
   g_main_loop_quit (d->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -199,6 +212,9 @@ check_done (gpointer data)
       return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->imap->len; i++)
     if (!sg_imap_source_is_done (d->imap->pdata[i]))
+      return G_SOURCE_CONTINUE;
+  for (guint i = 0; i < d->ics_sources->len; i++)
+    if (sg_ics_source_is_scanning (d->ics_sources->pdata[i]))
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
   housekeeping (d);
@@ -220,6 +236,7 @@ daemon_clear (Daemon *d)
     stop_sources (d);
   g_clear_pointer (&d->sources, g_ptr_array_unref);
   g_clear_pointer (&d->imap, g_ptr_array_unref);
+  g_clear_pointer (&d->ics_sources, g_ptr_array_unref);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_clear_pointer (&d->config, sg_config_free);
   g_clear_pointer (&d->store_path, g_free);
@@ -251,7 +268,8 @@ main (int argc, char **argv)
   g_option_context_set_summary (ctx,
       "Captures mail into the SalesGetter store: watches the Maildirs in the config\n"
       "([maildir] paths), stores each new message as it lands, rescans at start-up;\n"
-      "polls the IMAP accounts ([imap NAME]) every poll-interval seconds.\n"
+      "polls the IMAP accounts ([imap NAME]) every poll-interval seconds; imports\n"
+      "meetings from the folders of .ics files in [calendar] paths.\n"
       "SIGHUP reloads the config; SIGTERM stops cleanly.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc > 1) {
@@ -295,9 +313,6 @@ main (int argc, char **argv)
     fprintf (stderr, "salesgetter-syncd: %s\n", error->message);
     return 1;
   }
-  /* What was stored before now was linked and credited by whoever stored it. */
-  d.link_mark = sg_process_link_watermark (store);
-  d.person_mark = sg_leads_person_watermark (store);
   g_clear_pointer (&store, sg_store_close);
 
   /* 5. Signals through the main loop, before any source runs: a SIGTERM must never meet
@@ -305,6 +320,7 @@ main (int argc, char **argv)
   d.loop = g_main_loop_new (NULL, FALSE);
   d.sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
   d.imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_source_free);
+  d.ics_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_ics_source_free);
   g_unix_signal_add (SIGHUP, on_hup, &d);
   g_unix_signal_add (SIGTERM, on_term, &d);
   g_unix_signal_add (SIGINT, on_term, &d);

@@ -50,4 +50,19 @@ void sg_imap_source_cancel (SgImapSource *source);
 /* TRUE once a sync has ended and none runs. */
 gboolean sg_imap_source_is_done (SgImapSource *source);
 
+/* meetings branch: a watched folder of .ics files ([calendar] paths), imported at start,
+ * after changes (debounced) and every five minutes, then tagged (ics.c). */
+typedef struct _SgIcsSource SgIcsSource;
+
+/* @rules_path: (nullable): the rules file, NULL for the built-in rules.
+ * Returns: (transfer full): NULL with @error when @root is not a folder or the store cannot
+ * be opened. */
+SgIcsSource *sg_ics_source_new (const char *root, const char *store_path, SgIdentity *identity,
+                                const char *rules_path, GError **error);
+void sg_ics_source_start (SgIcsSource *source);
+void sg_ics_source_cancel (SgIcsSource *source);
+/* TRUE while an import runs or is about to. */
+gboolean sg_ics_source_is_scanning (SgIcsSource *source);
+void sg_ics_source_free (SgIcsSource *source);
+
 G_END_DECLS

@@ -124,8 +124,13 @@ def facts_without_location(store):
     d['interactions'] = sorted(r[:2] + r[3:-2] for r in d['interactions'])
     d['people'] = sorted(r[:5] + r[5:6] for r in d['people'])
     # (An address that turns out to be a list may have been a person for a while first.)
-    d['changes'] = sorted(((e, k, op), n) for (e, k, op, fields), n in d['changes']
-                          if not (e == 'person' and k in LIST_ADDRESSES(store)))
+    # (A meeting is logged once per version applied: an older invitation read after a newer
+    # one is not applied, so the number of its ops depends on the order; its final state is
+    # compared in 'interactions'. Its tags' ops follow it.)
+    versioned = {((e, k, op), 1) for (e, k, op, fields), n in d['changes'] if e in ('meeting', 'tag_assignment')}
+    d['changes'] = sorted([((e, k, op), n) for (e, k, op, fields), n in d['changes']
+                           if e not in ('meeting', 'tag_assignment')
+                           and not (e == 'person' and k in LIST_ADDRESSES(store))] + list(versioned))
     for k in ('sources', 'maildir_seen', 'import_problems'):
         d.pop(k, None)
     return d
@@ -195,6 +200,11 @@ def first_sync():
     tap.eq(summary and summary[:2], ms and ms[:2],
            'IMAP reads and stores as many messages as the Maildir import (Trash/Junk/Drafts left out by both)')
     a, b = facts_without_location(STORE), facts_without_location(sg.path('maildir.db'))
+    if a != b:
+        import collections
+        ca, cb = collections.Counter(a.get('changes', [])), collections.Counter(b.get('changes', []))
+        tap.diag('changes only in IMAP: %r' % list((ca - cb).items())[:8])
+        tap.diag('changes only in Maildir: %r' % list((cb - ca).items())[:8])
     tap.ok(a == b, 'IMAP gives the facts of the Maildir import (people, organisations, addresses, '
            'interactions, participants, threads, change log)', sg.diff_dumps(a, b))
     da = directions(STORE, "WHERE location NOT LIKE '%/Sent;UIDVALIDITY%'")
@@ -329,7 +339,7 @@ def changes_on_server():
 
     # UIDVALIDITY changed (a server restore, a rebuilt index): INBOX is read again, nothing doubles.
     inbox_total = count(STORE, "SELECT count(*) FROM interactions i JOIN sources s ON s.id = i.source_id "
-                        "WHERE i.location LIKE '%/INBOX;UIDVALIDITY=%'")
+                        "WHERE i.kind = 'mail' AND i.location LIKE '%/INBOX;UIDVALIDITY=%'")
     old_validity = count(STORE, "SELECT uidvalidity FROM imap_folders WHERE name = 'INBOX'")
     up = dv.doveadm('mailbox', 'update', '-u', sgdovecot.USER, '--uid-validity', str(old_validity + 1000), 'INBOX')
     tap.ok(up.returncode == 0, 'doveadm changed the UIDVALIDITY of INBOX', up.stderr)
@@ -350,7 +360,8 @@ def changes_on_server():
         typ, _ = c.rename('Prospects', 'Prospects-2025')
     finally:
         c.logout()
-    n = count(STORE, "SELECT count(*) FROM interactions WHERE location LIKE '%/Prospects;UIDVALIDITY=%'")
+    n = count(STORE, "SELECT count(*) FROM interactions WHERE kind = 'mail' AND "
+                     "location LIKE '%/Prospects;UIDVALIDITY=%'")
     r = sync(STORE)
     tap.ok(typ == 'OK' and sg.parse_summary(r.out) == (n, 0, n, 0),
            'a renamed folder is read again (%d messages), all already known' % n, repr(r))
