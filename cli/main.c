@@ -18,6 +18,8 @@ static const SgCommand commands[] = {
   { "note", sg_cmd_note, "Customer-experience notes: add, list" },
   { "request", sg_cmd_request, "Requests the company could not fulfil: add, list" },
   { "import-list", sg_cmd_import_list, "Import a prospect list (CSV) as a lead source" },
+  /* Insight and selections (issue 5). */
+  { "insight", sg_cmd_insight, "What the store knows about the people of a message" },
 };
 
 static void

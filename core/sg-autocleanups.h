@@ -3,6 +3,7 @@
 
 #include "sg-identity.h"
 #include "sg-import.h"
+#include "sg-insight.h"
 #include "sg-message.h"
 #include "sg-pipeline.h"
 #include "sg-store.h"
@@ -14,3 +15,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgTable, sg_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgMessage, sg_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgImporter, sg_importer_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgPipelines, sg_pipelines_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgInsight, sg_insight_free)

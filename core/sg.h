@@ -12,4 +12,5 @@
 #include "sg-process.h"
 #include "sg-roles.h"
 #include "sg-leads.h"
+#include "sg-insight.h"
 #include "sg-autocleanups.h"
