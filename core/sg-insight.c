@@ -309,45 +309,63 @@ add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, const char *add
   return TRUE;
 }
 
-/* The person's interactions: counts for the strength, and the last @limit. The subquery
- * walks addresses(person_id) and participants(address_id): one person's rows only. */
-#define PERSON_INTERACTIONS                                                                   \
-  "SELECT DISTINCT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id " \
-  "WHERE a.person_id = ?1"
+/* The person's interactions: counts for the strength, and the last @limit. The work is
+ * bounded: only the person's SG_INSIGHT_MAX_HISTORY most recently recorded participations
+ * are read (addresses(person_id), then participants(address_id, interaction_id) newest
+ * first, then each interaction by row id), so a person with 10,000 messages costs the
+ * same as one with 250; the counts then say "capped". */
+typedef struct {
+  gint64 id, date;
+} Recent;
+
+static int
+cmp_recent (gconstpointer a, gconstpointer b)
+{
+  const Recent *x = a, *y = b;
+
+  if (x->date != y->date)
+    return x->date < y->date ? 1 : -1;
+  return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+}
 
 static gboolean
 add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, guint limit, GError **error)
 {
   sqlite3_stmt *stmt;
   gint64 n_all = 0, n_year = 0, n_in = 0, n_out = 0, n_meet = 0, last = 0, first = 0;
+  g_autoptr (GArray) recent = g_array_new (FALSE, FALSE, sizeof (Recent));
   g_auto (GStrv) reasons = NULL;
   const char *label = NULL;
+  guint n_read = 0;
   int rc, score;
 
   stmt = prep (store,
-    "SELECT i.kind, i.direction, count(*), sum(i.date_utc >= ?2), max(i.date_utc), min(i.date_utc) "
-    "FROM interactions i WHERE i.id IN (" PERSON_INTERACTIONS ") AND i.bulk = 0 "
-    "GROUP BY i.kind, i.direction", error);
+    "SELECT i.id, i.kind, i.direction, i.date_utc, i.bulk FROM interactions i WHERE i.id IN ("
+    "  SELECT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id "
+    "  WHERE a.person_id = ?1 ORDER BY p.interaction_id DESC LIMIT ?2)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_int64 (stmt, 2, now - 365 * DAY);
+  sqlite3_bind_int64 (stmt, 2, SG_INSIGHT_MAX_HISTORY);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    const char *kind = _SG_COL_TEXT (stmt, 0);
-    const char *dir = _SG_COL_TEXT (stmt, 1);
-    gint64 n = sqlite3_column_int64 (stmt, 2);
-    gint64 mx = sqlite3_column_int64 (stmt, 4), mn = sqlite3_column_int64 (stmt, 5);
+    const char *kind = _SG_COL_TEXT (stmt, 1);
+    const char *dir = _SG_COL_TEXT (stmt, 2);
+    Recent r = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 3) };
 
-    n_all += n;
-    n_year += sqlite3_column_int64 (stmt, 3);
+    n_read++;
+    if (sqlite3_column_int (stmt, 4) != 0) /* list and bulk mail say nothing of a relationship */
+      continue;
+    n_all++;
+    n_year += r.date >= now - 365 * DAY;
     if (g_strcmp0 (kind, "meeting") == 0)
-      n_meet += n;
+      n_meet++;
     else if (g_strcmp0 (dir, "in") == 0)
-      n_in += n;
+      n_in++;
     else
-      n_out += n;
-    last = MAX (last, mx);
-    first = first == 0 ? mn : MIN (first, mn);
+      n_out++;
+    last = MAX (last, r.date);
+    first = first == 0 ? r.date : MIN (first, r.date);
+    g_array_append_val (recent, r);
   }
   if (!step_done (store, stmt, rc, error))
     return FALSE;
@@ -361,6 +379,10 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
   add_int (b, "meetings", n_meet);
   add_time (b, "first", first);
   add_time (b, "last", last);
+  /* Several participations of one interaction (To and Cc) count once, so a full read may
+   * hold fewer interactions than the cap: only a read that hit the cap is capped. */
+  json_builder_set_member_name (b, "capped");
+  json_builder_add_boolean_value (b, n_read >= SG_INSIGHT_MAX_HISTORY);
   json_builder_end_object (b);
 
   score = sg_strength_compute (n_year, n_in, n_out, n_meet, last, now, &label, &reasons);
@@ -375,26 +397,29 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
   json_builder_end_array (b);
   json_builder_end_object (b);
 
-  stmt = prep (store,
-    "SELECT i.date_utc, i.kind, i.direction, i.subject, i.message_id FROM interactions i "
-    "WHERE i.id IN (" PERSON_INTERACTIONS ") AND i.bulk = 0 ORDER BY i.date_utc DESC, i.id DESC LIMIT ?2", error);
+  g_array_sort (recent, cmp_recent);
+  stmt = prep (store, "SELECT date_utc, kind, direction, subject, message_id FROM interactions WHERE id = ?", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_int64 (stmt, 2, limit);
   json_builder_set_member_name (b, "last_interactions");
   json_builder_begin_array (b);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    json_builder_begin_object (b);
-    add_time (b, "date", sqlite3_column_int64 (stmt, 0));
-    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
-    add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
-    add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
-    add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
-    json_builder_end_object (b);
+  for (guint k = 0; k < recent->len && k < limit; k++) {
+    sqlite3_bind_int64 (stmt, 1, g_array_index (recent, Recent, k).id);
+    if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      json_builder_begin_object (b);
+      add_time (b, "date", sqlite3_column_int64 (stmt, 0));
+      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+      add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
+      add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
+      add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
+      json_builder_end_object (b);
+      rc = SQLITE_DONE;
+    }
+    if (!step_done (store, stmt, rc, error))
+      return FALSE;
   }
   json_builder_end_array (b);
-  return step_done (store, stmt, rc, error);
+  return TRUE;
 }
 
 static gboolean
@@ -498,8 +523,31 @@ typedef struct {
   const char *name;
 } Who;
 
+static SgInsight *build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *message,
+                                     const SgInsightOptions *options, GError **error);
+
+/* One read transaction around the whole insight: a consistent snapshot (a sync committing
+ * meanwhile does not show half), and one lock instead of one per statement. */
 static SgInsight *
 build (SgStore *store, const Who *who, guint n, const SgMessage *message, const SgInsightOptions *options,
+       GError **error)
+{
+  sqlite3 *db = _sg_store_get_db (store);
+  gboolean own = sqlite3_get_autocommit (db) != 0;
+  SgInsight *insight;
+
+  if (own && sqlite3_exec (db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK) {
+    _sg_store_set_error (store, error, "insight");
+    return NULL;
+  }
+  insight = build_in_snapshot (store, who, n, message, options, error);
+  if (own)
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  return insight;
+}
+
+static SgInsight *
+build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *message, const SgInsightOptions *options,
        GError **error)
 {
   SgInsightOptions defaults = { 0 };

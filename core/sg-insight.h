@@ -33,6 +33,10 @@ typedef enum {
   SG_INSIGHT_ERROR_INVALID, /* no addresses, or too many */
 } SgInsightError;
 
+/* The interactions read per person: the most recently recorded ones. Counts of a person
+ * with more are lower bounds ("capped": true in the JSON), which keeps the call bounded. */
+#define SG_INSIGHT_MAX_HISTORY 250
+
 /* At most this many correspondents are looked at (the first ones of the message). */
 #define SG_INSIGHT_MAX_CORRESPONDENTS 50
 
