@@ -20,6 +20,7 @@ static const SgCommand commands[] = {
   { "import-list", sg_cmd_import_list, "Import a prospect list (CSV) as a lead source" },
   /* Insight and selections (issue 5). */
   { "insight", sg_cmd_insight, "What the store knows about the people of a message" },
+  { "select", sg_cmd_select, "Select people by tags, roles, stages, contact...; save selections" },
 };
 
 static void

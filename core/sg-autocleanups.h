@@ -4,6 +4,7 @@
 #include "sg-identity.h"
 #include "sg-import.h"
 #include "sg-insight.h"
+#include "sg-select.h"
 #include "sg-message.h"
 #include "sg-pipeline.h"
 #include "sg-store.h"
@@ -16,3 +17,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgMessage, sg_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgImporter, sg_importer_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgPipelines, sg_pipelines_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgInsight, sg_insight_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgSelection, sg_selection_free)

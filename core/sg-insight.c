@@ -328,17 +328,20 @@ cmp_recent (gconstpointer a, gconstpointer b)
   return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
 }
 
+typedef struct {
+  gint64 n_all, n_year, n_in, n_out, n_meet, last, first;
+  guint n_read;
+  GArray *recent; /* Recent, not sorted */
+} Stats;
+
 static gboolean
-add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, guint limit, GError **error)
+person_stats (SgStore *store, gint64 person_id, gint64 now, Stats *st, GError **error)
 {
   sqlite3_stmt *stmt;
-  gint64 n_all = 0, n_year = 0, n_in = 0, n_out = 0, n_meet = 0, last = 0, first = 0;
-  g_autoptr (GArray) recent = g_array_new (FALSE, FALSE, sizeof (Recent));
-  g_auto (GStrv) reasons = NULL;
-  const char *label = NULL;
-  guint n_read = 0;
-  int rc, score;
+  int rc;
 
+  memset (st, 0, sizeof *st);
+  st->recent = g_array_new (FALSE, FALSE, sizeof (Recent));
   stmt = prep (store,
     "SELECT i.id, i.kind, i.direction, i.date_utc, i.bulk FROM interactions i WHERE i.id IN ("
     "  SELECT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id "
@@ -352,22 +355,56 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
     const char *dir = _SG_COL_TEXT (stmt, 2);
     Recent r = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 3) };
 
-    n_read++;
+    st->n_read++;
     if (sqlite3_column_int (stmt, 4) != 0) /* list and bulk mail say nothing of a relationship */
       continue;
-    n_all++;
-    n_year += r.date >= now - 365 * DAY;
+    st->n_all++;
+    st->n_year += r.date >= now - 365 * DAY;
     if (g_strcmp0 (kind, "meeting") == 0)
-      n_meet++;
+      st->n_meet++;
     else if (g_strcmp0 (dir, "in") == 0)
-      n_in++;
+      st->n_in++;
     else
-      n_out++;
-    last = MAX (last, r.date);
-    first = first == 0 ? r.date : MIN (first, r.date);
-    g_array_append_val (recent, r);
+      st->n_out++;
+    st->last = MAX (st->last, r.date);
+    st->first = st->first == 0 ? r.date : MIN (st->first, r.date);
+    g_array_append_val (st->recent, r);
   }
-  if (!step_done (store, stmt, rc, error))
+  return step_done (store, stmt, rc, error);
+}
+
+gboolean
+_sg_person_strength (SgStore *store, gint64 person_id, gint64 now, int *score, const char **label, char ***reasons,
+                     gint64 *n_interactions, GError **error)
+{
+  Stats st;
+  gboolean ok = person_stats (store, person_id, now, &st, error);
+
+  if (ok) {
+    *score = sg_strength_compute (st.n_year, st.n_in, st.n_out, st.n_meet, st.last, now, label, reasons);
+    if (n_interactions != NULL)
+      *n_interactions = st.n_all;
+  }
+  g_array_unref (st.recent);
+  return ok;
+}
+
+static gboolean
+add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, guint limit, GError **error)
+{
+  sqlite3_stmt *stmt;
+  g_auto (GStrv) reasons = NULL;
+  const char *label = NULL;
+  g_autoptr (GArray) recent = NULL;
+  Stats st;
+  int rc, score;
+  gboolean ok = person_stats (store, person_id, now, &st, error);
+  gint64 n_all = st.n_all, n_year = st.n_year, n_in = st.n_in, n_out = st.n_out, n_meet = st.n_meet;
+  gint64 last = st.last, first = st.first;
+  guint n_read = st.n_read;
+
+  recent = st.recent;
+  if (!ok)
     return FALSE;
 
   json_builder_set_member_name (b, "interactions");
@@ -423,9 +460,9 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
 }
 
 static gboolean
-add_selections (SgStore *store, JsonBuilder *b, gint64 person_id, GError **error)
+add_selections (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, GError **error)
 {
-  g_auto (GStrv) names = _sg_selection_matching (store, person_id, error);
+  g_auto (GStrv) names = _sg_selection_matching (store, person_id, now, error);
 
   if (names == NULL)
     return FALSE;
@@ -511,7 +548,7 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
     return FALSE;
   if (*known) {
     if (!add_interactions (store, b, person_id, now, o->n_interactions ? o->n_interactions : 5, error) ||
-        !add_selections (store, b, person_id, error))
+        !add_selections (store, b, person_id, now, error))
       return FALSE;
   }
   json_builder_end_object (b);

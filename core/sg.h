@@ -13,4 +13,5 @@
 #include "sg-roles.h"
 #include "sg-leads.h"
 #include "sg-insight.h"
+#include "sg-select.h"
 #include "sg-autocleanups.h"
