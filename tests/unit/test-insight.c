@@ -310,6 +310,221 @@ test_strength_compute (void)
   g_assert_cmpstr (label, ==, "medium");
 }
 
+
+/* --- selections ----------------------------------------------------------------------- */
+
+static void
+test_parse_errors (void)
+{
+  static const struct {
+    const char *expr;
+    guint column;
+    const char *message;
+  } cases[] = {
+    { "tag:x and", 10, "column 10: expected a criterion" },
+    { "", 1, "column 1: expected a criterion" },
+    { "   ", 4, "column 4: expected a criterion" },
+    { "tag:x tag:y", 7, "column 7: expected and, or or the end, found “tag:y”" },
+    { "forecasting", 1, "column 1: expected a criterion such as tag:NAME, found “forecasting”" },
+    { "colour:red", 1, "column 1: unknown criterion “colour”" },
+    { "tag:", 5, "column 5: expected a value after “tag:”" },
+    { "role:king", 6, "column 6: unknown role “king”" },
+    { "(tag:x or tag:y", 16, "column 16: expected “)” to close the “(” at column 1, found the end" },
+    { "tag:x)", 6, "column 6: “)” without a matching “(”" },
+    { "()", 2, "column 2: expected a criterion before “)”" },
+    { "contacted:90d", 11, "column 11: expected < or > before the duration" },
+    { "contacted:<90", 14, "column 14: expected a unit" },
+    { "contacted:<d", 12, "column 12: expected a number" },
+    { "interactions:>=five", 16, "column 16: expected a number" },
+    { "tag:\"open", 5, "column 5: unterminated quoted value" },
+    /* Columns count characters, not bytes. */
+    { "tag:café and", 13, "column 13: expected a criterion" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    guint column = 99;
+    g_autoptr (SgSelection) sel = sg_selection_parse (cases[i].expr, &column, &error);
+
+    g_test_message ("%s", cases[i].expr);
+    g_assert_null (sel);
+    g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_PARSE);
+    g_assert_true (g_str_has_prefix (error->message, cases[i].message));
+    g_assert_cmpuint (column, ==, cases[i].column);
+  }
+  {
+    g_autofree char *deep = g_strnfill (100, '(');
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (sg_selection_parse (deep, NULL, &error));
+    g_assert_true (sg_test_contains (error->message, "nested too deeply"));
+  }
+  {
+    g_autoptr (SgSelection) sel = sg_selection_parse (
+      "NOT (tag:\"machine learning\" Or role:customer) AND contacted:>=2w and interactions:3", NULL, NULL);
+
+    g_assert_nonnull (sel);
+    g_assert_cmpuint (sg_selection_get_n_criteria (sel), ==, 4);
+  }
+}
+
+/* The addresses a selection returns, in rank order, comma-separated. */
+static char *
+select_addresses (Fixture *f, const char *expr)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgSelection) sel = sg_selection_parse (expr, NULL, &error);
+  g_autoptr (SgTable) t = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  t = sg_selection_run (f->store, sel, date ("2026-03-10"), 0, &error);
+  g_assert_no_error (error);
+  for (guint r = 0; r < sg_table_get_n_rows (t); r++)
+    g_string_append_printf (out, "%s%s", r ? "," : "", sg_table_get_text (t, r, 1));
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_criteria (Fixture *f, gconstpointer data)
+{
+  /* Kim (initech.de) came in through the website; initech is in retail. */
+  sql (f, "UPDATE organisations SET industry = 'Retail' WHERE domain = 'initech.de';"
+          "INSERT INTO person_lead_sources (person_id, lead_source_id, added_at) VALUES ("
+          "(SELECT person_id FROM addresses WHERE address = 'kim@initech.de'), "
+          "(SELECT id FROM lead_sources WHERE name = 'inbound'), 0);");
+  static const struct {
+    const char *expr;
+    const char *expect;
+  } cases[] = {
+    /* Jane before Bob whenever both match: same relevance, she is the stronger relationship. */
+    { "tag:forecasting", "jane@acme.com,bob@acme.com" },  /* the organisation's tag */
+    { "tag:Analytics", "jane@acme.com" },                 /* her own, any case */
+    { "tag:dropped", "" },                                /* removed */
+    { "role:customer", "jane@acme.com" },
+    { "org:ACME.com", "jane@acme.com,bob@acme.com" },
+    { "industry:retail", "kim@initech.de" },
+    { "source:inbound", "kim@initech.de" },
+    { "contacted:<30d", "jane@acme.com,bob@acme.com" },  /* 3 and 5 March, now is 10 March */
+    { "contacted:>30d", "kim@initech.de" },              /* December */
+    { "interactions:>=2", "jane@acme.com,bob@acme.com" }, /* Jane 3 (with the meeting), Bob 2 */
+    { "interactions:>2", "jane@acme.com" },
+    { "interactions:1", "kim@initech.de" },
+    { "stage:proposal", "jane@acme.com,bob@acme.com" },
+    { "stage:negotiation", "" },
+    { "owner:me@ourco.example", "jane@acme.com,bob@acme.com" },
+    { "bought:study", "jane@acme.com,bob@acme.com" },    /* the won "Market study 2025" */
+    { "bought:forecast", "" },                           /* open, not won */
+    { "bought:%", "" },                                  /* LIKE wildcards are literal */
+    /* Never the user or a colleague. */
+    { "not org:acme.com", "kim@initech.de" },
+    { "not (org:acme.com or industry:retail)", "" },
+    { "role:customer or org:initech.de", "jane@acme.com,kim@initech.de" },
+    { "tag:forecasting and not role:customer", "bob@acme.com" },
+    /* Values are bound, never pasted into the SQL. */
+    { "tag:\"x' OR 1=1 --\"", "" },
+    { "org:\"acme.com') OR ('1'='1\"", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *got = select_addresses (f, cases[i].expr);
+
+    g_test_message ("%s", cases[i].expr);
+    g_assert_cmpstr (got, ==, cases[i].expect);
+  }
+}
+
+/* Relevance counts the criteria matched: Jane matches three of the four alternatives,
+ * Bob two, Kim one; so they come in that order although Kim's is the only one "or"ed. */
+static void
+test_relevance (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgSelection) sel = sg_selection_parse (
+    "role:customer or tag:forecasting or stage:proposal or org:initech.de", NULL, &error);
+  g_autoptr (SgTable) t = sg_selection_run (f->store, sel, date ("2026-03-10"), 0, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 3);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "jane@acme.com");
+  g_assert_cmpint (sg_table_get_int (t, 0, 3), ==, 3);
+  g_assert_cmpstr (sg_table_get_text (t, 1, 1), ==, "bob@acme.com");
+  g_assert_cmpint (sg_table_get_int (t, 1, 3), ==, 2);
+  g_assert_cmpstr (sg_table_get_text (t, 2, 1), ==, "kim@initech.de");
+  g_assert_cmpint (sg_table_get_int (t, 2, 3), ==, 1);
+  /* --limit keeps the best ranked. */
+  g_clear_pointer (&t, sg_table_free);
+  t = sg_selection_run (f->store, sel, date ("2026-03-10"), 1, &error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 1);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "jane@acme.com");
+}
+
+static void
+test_saved (Fixture *f, gconstpointer data)
+{
+  const char *const who[] = { "jane@acme.com", "kim@initech.de", NULL };
+  SgInsightOptions o = { .now = date ("2026-03-10") };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgTable) list = NULL;
+  g_autoptr (SgInsight) in = NULL;
+  g_autofree char *expr = NULL;
+  JsonArray *a;
+
+  g_assert_true (sg_selection_save (f->store, "customers", "role:customer", "me@ourco.example", &error));
+  g_assert_true (sg_selection_save (f->store, "acme", "org:acme.com", NULL, &error));
+  g_assert_true (sg_selection_save (f->store, "quiet", "contacted:>30d", NULL, &error));
+  /* Saving again replaces. */
+  g_assert_true (sg_selection_save (f->store, "acme", "org:acme.com and tag:analytics", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (sg_selection_save (f->store, "broken", "tag:x and", NULL, &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_PARSE);
+  g_clear_error (&error);
+  g_assert_false (sg_selection_save (f->store, "no spaces", "tag:x", NULL, &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_INVALID);
+  g_clear_error (&error);
+
+  list = sg_selection_list (f->store, &error);
+  g_assert_cmpuint (sg_table_get_n_rows (list), ==, 3);
+  g_assert_cmpstr (sg_table_get_text (list, 0, 0), ==, "acme");
+  g_assert_cmpstr (sg_table_get_text (list, 0, 1), ==, "org:acme.com and tag:analytics");
+  expr = sg_selection_lookup (f->store, "customers", &error);
+  g_assert_cmpstr (expr, ==, "role:customer");
+
+  /* The insight names the saved selections each correspondent matches. */
+  in = sg_insight_for_addresses (f->store, who, &o, &error);
+  g_assert_no_error (error);
+  a = json_object_get_array_member (correspondent (in, 0), "selections");
+  g_assert_cmpuint (json_array_get_length (a), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (a, 0), ==, "acme");
+  g_assert_cmpstr (json_array_get_string_element (a, 1), ==, "customers");
+  a = json_object_get_array_member (correspondent (in, 1), "selections");
+  g_assert_cmpuint (json_array_get_length (a), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (a, 0), ==, "quiet");
+
+  g_assert_true (sg_selection_delete (f->store, "quiet", &error));
+  g_assert_false (sg_selection_delete (f->store, "quiet", &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (sg_selection_lookup (f->store, "quiet", &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* Every change is in the change log for sync. */
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open (f->db, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat(natural_key || ':' || op, ' ') FROM "
+                                             "(SELECT * FROM changes WHERE entity = 'selection' ORDER BY seq)",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==,
+                     "customers:upsert acme:upsert quiet:upsert acme:upsert quiet:delete");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -320,5 +535,9 @@ main (int argc, char **argv)
   ADD ("/insight/strength-order", test_strength_order);
   ADD ("/insight/addresses-errors", test_addresses_errors);
   g_test_add_func ("/insight/strength-compute", test_strength_compute);
+  g_test_add_func ("/select/parse-errors", test_parse_errors);
+  ADD ("/select/criteria", test_criteria);
+  ADD ("/select/relevance", test_relevance);
+  ADD ("/select/saved", test_saved);
   return g_test_run ();
 }
