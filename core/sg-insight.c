@@ -652,7 +652,7 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
 SgInsight *
 sg_insight_for_message (SgStore *store, const SgMessage *message, const SgInsightOptions *options, GError **error)
 {
-  guint n;
+  guint n, n_who = 0;
   g_autofree Who *who = NULL;
 
   g_return_val_if_fail (store != NULL && message != NULL, NULL);
@@ -661,10 +661,15 @@ sg_insight_for_message (SgStore *store, const SgMessage *message, const SgInsigh
   for (guint i = 0; i < n; i++) {
     const SgParticipant *p = sg_message_get_participant (message, i);
 
-    who[i].address = p->address;
-    who[i].name = p->name;
+    /* A list's own address and machine senders (bounces, no-reply) are nobody to know
+     * about beside a message. */
+    if (p->kind == SG_ADDRESS_LIST || p->kind == SG_ADDRESS_NOREPLY)
+      continue;
+    who[n_who].address = p->address;
+    who[n_who].name = p->name;
+    n_who++;
   }
-  return build (store, who, n, message, options, error);
+  return build (store, who, n_who, message, options, error);
 }
 
 SgInsight *

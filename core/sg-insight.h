@@ -50,7 +50,8 @@ typedef struct {
 typedef struct _SgInsight SgInsight;
 
 /* The insight for @message's participants (From, To, Cc, ...), in header order, each
- * address once. @options: nullable. Returns: (transfer full), or NULL with an error
+ * address once; a mailing list's own address and machine senders (no-reply, bounces)
+ * are left out. @options: nullable. Returns: (transfer full), or NULL with an error
  * (SG_STORE_ERROR on a database failure). */
 SG_API SgInsight *sg_insight_for_message (SgStore *store, const SgMessage *message,
                                           const SgInsightOptions *options, GError **error);
