@@ -14,4 +14,5 @@
 #include "sg-leads.h"
 #include "sg-insight.h"
 #include "sg-select.h"
+#include "sg-report.h"
 #include "sg-autocleanups.h"

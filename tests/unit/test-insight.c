@@ -525,6 +525,137 @@ test_saved (Fixture *f, gconstpointer data)
   }
 }
 
+
+/* --- reports ----------------------------------------------------------------------------- */
+
+static char *
+new_process (Fixture *f, const char *org, const char *deliverable, const char *owner, gint64 value,
+             const char *currency, gint64 cost, const char *source, const char *opened)
+{
+  g_autoptr (GError) error = NULL;
+  SgProcessNew spec = { .organisation = org, .deliverable = deliverable, .account_manager = owner,
+                        .has_value = TRUE, .value_minor = value, .currency = currency, .cost_minor = cost,
+                        .lead_source = source, .opened_at = opened ? date (opened) : 0 };
+  char *uuid = sg_process_create (f->store, &spec, NULL, &error);
+
+  g_assert_no_error (error);
+  return uuid;
+}
+
+/* A cell as text ("n/a", "50.0%", "7000.00 EUR"), or "null". */
+static char *
+text_of (const SgTable *t, guint row, guint col)
+{
+  char *s = sg_table_format_cell (t, row, col);
+
+  return s ? s : g_strdup ("null");
+}
+
+static char *
+row_text (const SgTable *t, guint row, guint n_cols)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint c = 0; c < n_cols; c++) {
+    g_autofree char *cell = text_of (t, row, c);
+
+    g_string_append_printf (out, "%s%s", c ? "|" : "", cell);
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* Anna's three processes, figures worked out by hand:
+ *   Licence A  initech  5000 EUR  cost 300  inbound  identified -> qualified -> lost
+ *   Licence B  initech  7000 EUR  cost 100  inbound  identified -> won
+ *   Workshop   acme     1000 USD  cost 0    -        identified (open)
+ * managers, EUR: 2 processes, 1 won, 1 lost: 50.0%; won 7000.00 EUR; cost (300+100)/2 = 200.00.
+ * managers, USD: 1 open, nothing closed: n/a, never a division by zero.
+ * stages: identified entered 3 times (all opened there), 1 still in it, none lost from it;
+ *   qualified entered once and lost from once: 100% drop-off; proposal never entered: n/a.
+ * sources: inbound/EUR: 2 processes, 1 won, 1 lost, 50.0%, 7000.00 EUR revenue. */
+static void
+test_reports (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = new_process (f, "initech.de", "Licence A", "anna@ourco.example", 500000, "EUR", 30000,
+                                    "inbound", "2026-02-01");
+  g_autofree char *b = new_process (f, "initech.de", "Licence B", "Anna@OurCo.example", 700000, "EUR", 10000,
+                                    "inbound", "2026-02-02");
+  g_autofree char *w = new_process (f, "acme.com", "Workshop", "anna@ourco.example", 100000, "USD", 0, NULL,
+                                    "2026-02-03");
+  SgReportFilter anna = { .owner = "ANNA@ourco.example" };
+  g_autoptr (SgTable) t = NULL;
+
+  g_assert_true (sg_process_move (f->store, a, "qualified", NULL, NULL, &error));
+  g_assert_true (sg_process_close (f->store, a, FALSE, "too expensive", NULL, &error));
+  g_assert_true (sg_process_close (f->store, b, TRUE, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  t = sg_report_run (f->store, "managers", &anna, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+  {
+    g_autofree char *r0 = row_text (t, 0, 9);
+    g_autofree char *r1 = row_text (t, 1, 9);
+
+    g_assert_cmpstr (r0, ==, "anna@ourco.example|EUR|2|0|1|1|50.0%|7000.00 EUR|200.00 EUR");
+    g_assert_cmpstr (r1, ==, "anna@ourco.example|USD|1|1|0|0|n/a|0.00 USD|0.00 USD");
+    g_assert_true (sg_table_is_null (t, 1, 9)); /* the ratio's value is null, not NaN */
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  t = sg_report_run (f->store, "stages", &anna, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 8);
+  {
+    static const char *const want[] = {
+      "identified|1|open|3|1|0|0.0%", "qualified|2|open|1|0|1|100.0%", "needs analysed|3|open|0|0|0|n/a",
+      "proposal|4|open|0|0|0|n/a",    "negotiation|5|open|0|0|0|n/a",  "closed won|6|won|1|0|0|0.0%",
+      "closed lost|7|lost|1|0|0|0.0%", "follow-up|8|post|0|0|0|n/a",
+    };
+
+    for (guint r = 0; r < G_N_ELEMENTS (want); r++) {
+      g_autofree char *got = row_text (t, r, 7);
+
+      g_assert_cmpstr (got, ==, want[r]);
+    }
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  t = sg_report_run (f->store, "sources", &anna, &error);
+  g_assert_no_error (error);
+  for (guint r = 0; r < sg_table_get_n_rows (t); r++) {
+    g_autofree char *row = row_text (t, r, 9);
+
+    if (g_str_has_prefix (row, "inbound|"))
+      g_assert_cmpstr (row, ==, "inbound|inbound|EUR|0|2|1|1|50.0%|7000.00 EUR");
+    else /* the other sources brought Anna nothing: honest zeros and n/a */
+      g_assert_true (g_str_has_suffix (row, "|null|0|0|0|0|n/a|0.00"));
+  }
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 6); /* the six built-in sources */
+  g_clear_pointer (&t, sg_table_free);
+
+  /* A period with no data: empty, not an error. */
+  {
+    SgReportFilter later = { .from = date ("2030-01-01") };
+
+    t = sg_report_run (f->store, "managers", &later, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 0);
+    g_clear_pointer (&t, sg_table_free);
+  }
+  {
+    SgReportFilter backwards = { .from = date ("2026-03-01"), .to = date ("2026-01-01") };
+
+    g_assert_null (sg_report_run (f->store, "managers", &backwards, &error));
+    g_assert_error (error, SG_REPORT_ERROR, SG_REPORT_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  g_assert_null (sg_report_run (f->store, "funnel", NULL, &error));
+  g_assert_error (error, SG_REPORT_ERROR, SG_REPORT_ERROR_UNKNOWN);
+  (void) w;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -539,5 +670,6 @@ main (int argc, char **argv)
   ADD ("/select/criteria", test_criteria);
   ADD ("/select/relevance", test_relevance);
   ADD ("/select/saved", test_saved);
+  ADD ("/report/figures", test_reports);
   return g_test_run ();
 }
