@@ -152,6 +152,37 @@ ok(sgc('select', '--delete', 'quiet'), 'select --delete')
 tap.eq(sg.scalar(STORE, "SELECT count(*) FROM changes WHERE entity = 'selection'"), 3,
        'saves and deletes are in the change log')
 
+# --- reports --------------------------------------------------------------------------------
+# Julia owns the Acme process (open, 48,000 EUR, no cost). Max gets two at Globex: one lost
+# (cost 600) and one won (20,000 EUR, cost 200), both from the event lead source.
+r = sgc('process', 'new', '--org', 'globex.de', '--deliverable', 'Studie', '--value', '10000', '--currency', 'EUR',
+        '--owner', 'max@ourco.example', '--cost', '600', '--source', 'event')
+G1 = r.out.strip()
+r = sgc('process', 'new', '--org', 'globex.de', '--deliverable', 'Lizenz', '--value', '20000', '--currency', 'EUR',
+        '--owner', 'max@ourco.example', '--cost', '200', '--source', 'event')
+G2 = r.out.strip()
+ok(sgc('process', 'close', G1, '--lost', '--reason', 'budget'), 'close one lost')
+ok(sgc('process', 'close', G2, '--won'), 'close one won')
+r = sgc('report', 'managers', '--format', 'json')
+ok(r, 'report managers --format json')
+got = [(x['account_manager'], x['processes'], x['won'], x['lost'], x['closing_ratio'], x['won_value'], x['avg_cost'])
+       for x in js(r) or []]
+tap.eq(got, [('julia@ourco.example', 1, 0, 0, 'n/a', '0.00 EUR', '0.00 EUR'),
+             ('max@ourco.example', 2, 1, 1, '50.0%', '20000.00 EUR', '400.00 EUR')],
+       'managers: Julia has nothing closed (n/a); Max won 1 of 2, 20000 EUR, cost (600+200)/2')
+r = sgc('report', 'sources', '--format', 'csv')
+rows = {row['source']: row for row in csv.DictReader(io.StringIO(r.out))}
+tap.eq({k: rows.get('event', {}).get(k) for k in ('processes', 'won', 'closing_ratio', 'revenue')},
+       {'processes': '2', 'won': '1', 'closing_ratio': '50.0%', 'revenue': '20000.00 EUR'}, 'sources: the event')
+r = sgc('report', 'stages', '--owner', 'max@ourco.example', '--format', 'json')
+st = {x['stage']: x for x in js(r) or []}
+tap.eq((st.get('identified', {}).get('entered'), st.get('identified', {}).get('lost_here'),
+        st.get('identified', {}).get('drop_off')), (2, 1, '50.0%'),
+       'stages: both entered identified, one was lost from it')
+r = sgc('report', 'managers', '--from', '2099-01-01')
+tap.ok(r.rc == 0 and 'max@' not in r.out, 'a period with no processes: an empty report', repr(r))
+fails(sgc('report', 'funnel'), 2, 'no report “funnel”', 'an unknown report: usage error')
+
 # --- a real message of the notmuch corpus ------------------------------------------------------
 corpora = os.environ.get('SG_CORPORA', '')
 NM = os.path.join(corpora, 'mail', 'notmuch', 'test', 'corpora', 'default')
