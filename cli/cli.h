@@ -50,6 +50,7 @@ int sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_insight (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_select (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_report (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_similar (int argc, char **argv, SgGlobalOptions *globals);
 
 /* Credits the contacts made after @after_person_id to the analyst or manager whose mail they
  * came from ([team] analysts/managers, and the user per [identity] role). Prints the error

@@ -15,4 +15,5 @@
 #include "sg-insight.h"
 #include "sg-select.h"
 #include "sg-report.h"
+#include "sg-similar.h"
 #include "sg-autocleanups.h"

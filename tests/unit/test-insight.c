@@ -656,6 +656,58 @@ test_reports (Fixture *f, gconstpointer data)
   (void) w;
 }
 
+
+/* --- similarity -------------------------------------------------------------------------- */
+
+/* Tags: acme {forecasting (its own), analytics (Jane's)}, initech {forecasting},
+ * umbrella {forecasting, analytics, retail}, globex {retail}. N = 4 tagged organisations;
+ * df: forecasting 3, analytics 2, retail 2; idf = 1 + ln(5/(1+df)): 1.223, 1.511, 1.511.
+ *   cos(acme, umbrella) = (1.223² + 1.511²) / (1.944 × 2.462) = 0.790: both of acme's tags,
+ *     the rarer analytics weighing more, but umbrella has retail too;
+ *   cos(acme, initech)  = 1.223² / (1.944 × 1.223) = 0.629: only the common tag;
+ *   globex shares nothing with acme and is not listed.
+ * From initech: acme 0.629 (and what acme bought), umbrella 1.223²/(1.223 × 2.462) = 0.497. */
+static void
+test_similar (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgTable) t = NULL;
+
+  sql (f, "INSERT INTO organisations (id, domain, name, created_at) VALUES (100, 'umbrella.com', 'Umbrella', 0), "
+          "  (101, 'globex.de', 'Globex', 0);"
+          "INSERT INTO org_domains VALUES ('umbrella.com', 100), ('globex.de', 101);"
+          "INSERT INTO tags (id, name, kind, created_at) VALUES (4, 'retail', 'industry', 0);"
+          "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, created_at) VALUES "
+          "  (1, 'organisation', (SELECT id FROM organisations WHERE domain = 'initech.de'), 'rule', 0), "
+          "  (1, 'organisation', 100, 'rule', 0), (2, 'organisation', 100, 'rule', 0), "
+          "  (4, 'organisation', 100, 'rule', 0), (4, 'organisation', 101, 'rule', 0);");
+  t = sg_similar_organisations (f->store, "acme.com", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "umbrella.com");
+  g_assert_cmpfloat_with_epsilon (sg_table_get_real (t, 0, 2), 0.790, 0.0015);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 3), ==, "analytics, forecasting");
+  g_assert_cmpstr (sg_table_get_text (t, 1, 1), ==, "initech.de");
+  g_assert_cmpfloat_with_epsilon (sg_table_get_real (t, 1, 2), 0.629, 0.0015);
+  g_clear_pointer (&t, sg_table_free);
+
+  t = sg_similar_organisations (f->store, "www.initech.de", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "acme.com");
+  g_assert_cmpstr (sg_table_get_text (t, 0, 4), ==, "Market study 2025");
+  g_assert_cmpfloat_with_epsilon (sg_table_get_real (t, 1, 2), 0.497, 0.0015);
+  g_clear_pointer (&t, sg_table_free);
+
+  /* No tags: nobody is similar; an unknown domain is an error. */
+  t = sg_similar_organisations (f->store, "ourco.example", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 0);
+  g_clear_pointer (&t, sg_table_free);
+  g_assert_null (sg_similar_organisations (f->store, "nowhere.example", 0, &error));
+  g_assert_error (error, SG_SIMILAR_ERROR, SG_SIMILAR_ERROR_NOT_FOUND);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -671,5 +723,6 @@ main (int argc, char **argv)
   ADD ("/select/relevance", test_relevance);
   ADD ("/select/saved", test_saved);
   ADD ("/report/figures", test_reports);
+  ADD ("/similar/organisations", test_similar);
   return g_test_run ();
 }
