@@ -337,6 +337,19 @@ main (int argc, char **argv)
             (double) (g_get_monotonic_time () - t0) / 1000.0);
   }
 
+  /* Similar organisations: reads every tag assignment once. */
+  {
+    gint64 t0 = g_get_monotonic_time ();
+    g_autoptr (SgTable) t = sg_similar_organisations (store, "org0.example", 10, &error);
+
+    if (t == NULL) {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+    printf ("similar org0.example                             %6u rows   in %8.1f ms\n", sg_table_get_n_rows (t),
+            (double) (g_get_monotonic_time () - t0) / 1000.0);
+  }
+
   /* Selections: one run each (they are batch work, not per message). */
   {
     static const char *const exprs[] = {

@@ -183,6 +183,29 @@ r = sgc('report', 'managers', '--from', '2099-01-01')
 tap.ok(r.rc == 0 and 'max@' not in r.out, 'a period with no processes: an empty report', repr(r))
 fails(sgc('report', 'funnel'), 2, 'no report “funnel”', 'an unknown report: usage error')
 
+# --- similar organisations ----------------------------------------------------------------------
+# Tags come from other modules (rules, topics); here they are written straight into the store.
+# acme {forecasting, analytics}, globex {forecasting}: globex is like acme, sharing one tag, and
+# what it bought (Lizenz, won above) is listed.
+import sqlite3  # noqa: E402
+con = sqlite3.connect(STORE)
+con.executescript("""
+INSERT INTO tags (id, name, kind, created_at) VALUES (1, 'forecasting', 'interest', 0), (2, 'analytics', 'topic', 0);
+INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, created_at) VALUES
+  (1, 'organisation', (SELECT id FROM organisations WHERE domain = 'acme.com'), 'rule', 0),
+  (2, 'person', (SELECT person_id FROM addresses WHERE address = 'jane@acme.com'), 'rule', 0),
+  (1, 'organisation', (SELECT id FROM organisations WHERE domain = 'globex.de'), 'rule', 0);
+""")
+con.commit()
+con.close()
+r = sgc('similar', 'acme.com', '--format', 'json')
+ok(r, 'similar --format json')
+tap.eq([(x['domain'], x['shared_tags'], x['bought']) for x in js(r) or []], [('globex.de', 'forecasting', 'Lizenz')],
+       'globex is like acme (forecasting) and bought Lizenz')
+fails(sgc('similar', 'nowhere.example'), 3, 'no organisation “nowhere.example”', 'similar: an unknown domain')
+r = sgc('select', 'tag:forecasting and not org:acme.com', '--format', 'json')
+tap.eq([x['address'] for x in js(r) or []], ['hans@globex.de'], "tag: matches the organisation's tag")
+
 # --- a real message of the notmuch corpus ------------------------------------------------------
 corpora = os.environ.get('SG_CORPORA', '')
 NM = os.path.join(corpora, 'mail', 'notmuch', 'test', 'corpora', 'default')
