@@ -46,12 +46,15 @@ sg_cmd_report (int argc, char **argv, SgGlobalOptions *globals)
                      "  managers  per account manager: processes, won, lost, closing ratio, won value,\n"
                      "            average cost of a sales process\n"
                      "  stages    stage drop-off: processes that entered each stage and were lost from it\n"
-                     "  sources   lead-source effectiveness: leads, processes, won, closing ratio, revenue",
+                     "  sources   lead-source effectiveness: leads, processes, won, closing ratio, revenue\n"
+                     "  closing   closing ratios per deliverable kind, deliverable type and industry\n"
+                     "  requests  unfulfilled requests by category and organisation\n"
+                     "  notes     customer-experience notes per organisation, by sentiment",
                      entries, TRUE, &argc, &argv, globals) ||
       !sg_cli_get_format (globals, &format))
     return SG_EXIT_USAGE;
   if (argc != 2) {
-    sg_cli_error ("report: give one report NAME: managers, stages or sources (see 'salesgetter report --help')");
+    sg_cli_error ("report: give one report NAME: managers, stages, sources, closing, requests or notes (see 'salesgetter report --help')");
     return SG_EXIT_USAGE;
   }
   if ((from != NULL && !parse_day (from, &filter.from)) || (to != NULL && !parse_day (to, &filter.to))) {

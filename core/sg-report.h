@@ -8,7 +8,11 @@
  *             it now, and were lost from it (their last open stage), and the drop-off rate
  *             (lost from it / entered it);
  *   sources   lead-source effectiveness, per lead source and currency: leads (people),
- *             processes, won, lost, closing ratio, revenue (won value).
+ *             processes, won, lost, closing ratio, revenue (won value);
+ *   closing   closing ratios per deliverable kind, deliverable type and industry;
+ *   requests  unfulfilled requests by category and organisation (period only);
+ *   notes     customer-experience notes per organisation by sentiment (period only).
+ * "stages" also gives the time in stage: the average of the stays that are over.
  * Money is summed per currency, never across currencies. Ratios are text ("66.7%", or
  * "n/a" when the denominator is 0) with the exact value in a detail column (null for n/a).
  */

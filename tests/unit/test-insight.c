@@ -635,6 +635,74 @@ test_reports (Fixture *f, gconstpointer data)
   g_assert_cmpuint (sg_table_get_n_rows (t), ==, 6); /* the six built-in sources */
   g_clear_pointer (&t, sg_table_free);
 
+  /* Stages never left have no time in stage: n/a. */
+  t = sg_report_run (f->store, "stages", &anna, &error);
+  {
+    g_autofree char *proposal = text_of (t, 3, 8);
+
+    g_assert_cmpstr (proposal, ==, "n/a");
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  /* Closing ratios by deliverable kind, type and customer type (initech is in retail). */
+  sql (f, "UPDATE organisations SET industry = 'Retail' WHERE domain = 'initech.de'");
+  t = sg_report_run (f->store, "closing", &anna, &error);
+  g_assert_no_error (error);
+  {
+    static const char *const want[] = {
+      "deliverable_kind|service|EUR|2|1|1|50.0%|7000.00 EUR", "deliverable_kind|service|USD|1|0|0|n/a|0.00 USD",
+      "deliverable_type|(none)|EUR|2|1|1|50.0%|7000.00 EUR",  "deliverable_type|(none)|USD|1|0|0|n/a|0.00 USD",
+      "industry|Retail|EUR|2|1|1|50.0%|7000.00 EUR",          "industry|(none)|USD|1|0|0|n/a|0.00 USD",
+    };
+
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, G_N_ELEMENTS (want));
+    for (guint r = 0; r < G_N_ELEMENTS (want); r++) {
+      g_autofree char *got = row_text (t, r, 8);
+
+      g_assert_cmpstr (got, ==, want[r]);
+    }
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  /* Requests by category and organisation; notes by organisation, the most negative first. */
+  {
+    SgRequestNew r1 = { .organisation = "initech.de", .what = "Brazil", .category = "region", .at = date ("2026-02-01") };
+    SgRequestNew r2 = { .organisation = "initech.de", .what = "Chile", .category = "region", .at = date ("2026-02-05") };
+    SgRequestNew r3 = { .organisation = "acme.com", .what = "Excel export", .category = "format", .at = date ("2026-02-02") };
+    SgNoteNew n1 = { .organisation = "acme.com", .text = "Great kick-off", .sentiment = "positive", .at = date ("2026-02-01") };
+    SgNoteNew n2 = { .organisation = "acme.com", .text = "Late delivery", .sentiment = "negative", .at = date ("2026-02-10") };
+    SgNoteNew n3 = { .organisation = "initech.de", .text = "Fine", .at = date ("2026-02-03") };
+    g_autofree char *u1 = sg_request_add (f->store, &r1, NULL, &error);
+    g_autofree char *u2 = sg_request_add (f->store, &r2, NULL, &error);
+    g_autofree char *u3 = sg_request_add (f->store, &r3, NULL, &error);
+    g_autofree char *v1 = sg_note_add (f->store, &n1, NULL, &error);
+    g_autofree char *v2 = sg_note_add (f->store, &n2, NULL, &error);
+    g_autofree char *v3 = sg_note_add (f->store, &n3, NULL, &error);
+    g_autofree char *row0 = NULL;
+    g_autofree char *row1 = NULL;
+
+    g_assert_no_error (error);
+    t = sg_report_run (f->store, "requests", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+    row0 = row_text (t, 0, 6);
+    row1 = row_text (t, 1, 6);
+    g_assert_cmpstr (row0, ==, "format|Acme|acme.com|1|2026-02-02T00:00:00Z|Excel export");
+    g_assert_cmpstr (row1, ==, "region|Initech|initech.de|2|2026-02-05T00:00:00Z|Chile");
+    g_clear_pointer (&t, sg_table_free);
+    g_clear_pointer (&row0, g_free);
+    g_clear_pointer (&row1, g_free);
+
+    t = sg_report_run (f->store, "notes", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+    row0 = row_text (t, 0, 8);
+    row1 = row_text (t, 1, 8);
+    g_assert_cmpstr (row0, ==, "Acme|acme.com|2|1|0|1|2026-02-10T00:00:00Z|Late delivery");
+    g_assert_cmpstr (row1, ==, "Initech|initech.de|1|0|1|0|2026-02-03T00:00:00Z|Fine");
+    g_clear_pointer (&t, sg_table_free);
+  }
+
   /* A period with no data: empty, not an error. */
   {
     SgReportFilter later = { .from = date ("2030-01-01") };
