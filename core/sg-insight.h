@@ -49,9 +49,10 @@ typedef struct {
 
 typedef struct _SgInsight SgInsight;
 
-/* The insight for @message's participants (From, To, Cc, ...), in header order, each
- * address once; a mailing list's own address and machine senders (no-reply, bounces)
- * are left out. @options: nullable. Returns: (transfer full), or NULL with an error
+/* The insight for @message's participants (From, To, Cc...), in header order, each address
+ * once; a mailing list's own address and machine senders (no-reply, bounces) are left out.
+ * @message comes from sg_message_parse(), or from a GMimeMessage the client has already
+ * parsed, by sg_message_new_from_mime(). @options: nullable. Returns: (transfer full), or NULL with an error
  * (SG_STORE_ERROR on a database failure). */
 SG_API SgInsight *sg_insight_for_message (SgStore *store, const SgMessage *message,
                                           const SgInsightOptions *options, GError **error);
