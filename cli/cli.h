@@ -51,6 +51,9 @@ int sg_cmd_insight (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_select (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_report (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_similar (int argc, char **argv, SgGlobalOptions *globals);
+/* Writes the chart of @report (a table from sg_report_run()) as SVG on stdout (report-svg.c,
+ * built with cairo only). Prints the error and returns FALSE. */
+gboolean sg_output_report_svg (const SgTable *table, const char *report);
 
 /* Credits the contacts made after @after_person_id to the analyst or manager whose mail they
  * came from ([team] analysts/managers, and the user per [identity] role). Prints the error

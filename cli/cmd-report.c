@@ -41,6 +41,9 @@ sg_cmd_report (int argc, char **argv, SgGlobalOptions *globals)
   SgReportFilter filter = { 0 };
   SgFormat format;
 
+  /* --format svg is this command's own (a chart); the others go to sg_cli_get_format(). */
+  gboolean svg = FALSE;
+
   if (!sg_cli_parse ("report", "NAME",
                      "Reports for sales management:\n"
                      "  managers  per account manager: processes, won, lost, closing ratio, won value,\n"
@@ -49,10 +52,21 @@ sg_cmd_report (int argc, char **argv, SgGlobalOptions *globals)
                      "  sources   lead-source effectiveness: leads, processes, won, closing ratio, revenue\n"
                      "  closing   closing ratios per deliverable kind, deliverable type and industry\n"
                      "  requests  unfulfilled requests by category and organisation\n"
-                     "  notes     customer-experience notes per organisation, by sentiment",
-                     entries, TRUE, &argc, &argv, globals) ||
-      !sg_cli_get_format (globals, &format))
+                     "  notes     customer-experience notes per organisation, by sentiment\n"
+                     "--format table|json|csv|svg (svg: a bar chart, or a funnel for stages).",
+                     entries, TRUE, &argc, &argv, globals))
     return SG_EXIT_USAGE;
+  if (g_strcmp0 (globals->format, "svg") == 0) {
+#ifdef HAVE_CAIRO
+    svg = TRUE;
+    format = SG_FORMAT_TABLE;
+#else
+    sg_cli_error ("report: --format svg needs a salesgetter built with cairo");
+    return SG_EXIT_USAGE;
+#endif
+  } else if (!sg_cli_get_format (globals, &format)) {
+    return SG_EXIT_USAGE;
+  }
   if (argc != 2) {
     sg_cli_error ("report: give one report NAME: managers, stages, sources, closing, requests or notes (see 'salesgetter report --help')");
     return SG_EXIT_USAGE;
@@ -71,6 +85,11 @@ sg_cmd_report (int argc, char **argv, SgGlobalOptions *globals)
     sg_cli_error ("report: %s", error->message);
     return error->domain == SG_REPORT_ERROR ? SG_EXIT_USAGE : SG_EXIT_FAILED;
   }
+#ifdef HAVE_CAIRO
+  if (svg)
+    return sg_output_report_svg (table, argv[1]) ? SG_EXIT_OK : SG_EXIT_FAILED;
+#endif
+  (void) svg;
   sg_output_table (table, format);
   return SG_EXIT_OK;
 }

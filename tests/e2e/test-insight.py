@@ -182,6 +182,25 @@ tap.eq((st.get('identified', {}).get('entered'), st.get('identified', {}).get('l
 r = sgc('report', 'managers', '--from', '2099-01-01')
 tap.ok(r.rc == 0 and 'max@' not in r.out, 'a period with no processes: an empty report', repr(r))
 fails(sgc('report', 'funnel'), 2, 'no report “funnel”', 'an unknown report: usage error')
+r = sgc('report', 'stages', '--owner', 'max@ourco.example', '--format', 'svg')
+if r.rc == 2 and 'built with cairo' in r.err:
+    tap.skip('report --format svg', 'built without cairo')
+else:
+    import xml.etree.ElementTree as ET  # noqa: E402
+    try:
+        root = ET.fromstring(r.out)
+    except ET.ParseError as e:
+        root = None
+        tap.diag('not XML: %s' % e)
+    tap.ok(root is not None and root.tag == '{http://www.w3.org/2000/svg}svg', 'report --format svg is an SVG document',
+           r.out[:300])
+    # One row per stage of the default pipeline (8): 56 + 8 x 26 + 24 points high. Max's
+    # processes entered identified (2), closed won (1) and closed lost (1): three bars drawn in
+    # the bar colour, the other five stages have none.
+    tap.eq(root.get('height') if root is not None else None, '288pt', 'the funnel has a row per stage')
+    bars = [p for p in (root.iter('{http://www.w3.org/2000/svg}path') if root is not None else [])
+            if 'fill:rgb(20%,45' in (p.get('style') or '') and (p.get('d') or '').strip()]
+    tap.eq(len(bars), 3, 'three stages were entered: three bars')
 
 # --- similar organisations ----------------------------------------------------------------------
 # Tags come from other modules (rules, topics); here they are written straight into the store.
