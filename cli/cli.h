@@ -46,6 +46,14 @@ int sg_cmd_role (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_note (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_request (int argc, char **argv, SgGlobalOptions *globals);
 int sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals);
+/* Insight, selections (issue 5): cmd-insight.c, cmd-select.c. */
+int sg_cmd_insight (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_select (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_report (int argc, char **argv, SgGlobalOptions *globals);
+int sg_cmd_similar (int argc, char **argv, SgGlobalOptions *globals);
+/* Writes the chart of @report (a table from sg_report_run()) as SVG on stdout (report-svg.c,
+ * built with cairo only). Prints the error and returns FALSE. */
+gboolean sg_output_report_svg (const SgTable *table, const char *report);
 
 /* The exit status for a failed operation: SG_EXIT_NOT_FOUND, SG_EXIT_REFUSED, SG_EXIT_USAGE
  * (a bad value) or SG_EXIT_FAILED. */

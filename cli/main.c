@@ -23,6 +23,11 @@ static const SgCommand commands[] = {
   /* meetings branch */
   { "meetings", sg_cmd_meetings, "List meetings in a window, recurrences expanded" },
   { "tags", sg_cmd_tags, "List, add, remove and explain tags; re-run the tagging rules" },
+  /* Insight and selections (issue 5). */
+  { "insight", sg_cmd_insight, "What the store knows about the people of a message" },
+  { "select", sg_cmd_select, "Select people by tags, roles, stages, contact...; save selections" },
+  { "similar", sg_cmd_similar, "Organisations like this one (shared tags) and what they bought" },
+  { "report", sg_cmd_report, "Reports: closing ratios per manager, stage drop-off, lead sources" },
 };
 
 static void

@@ -3,6 +3,8 @@
 
 #include "sg-identity.h"
 #include "sg-import.h"
+#include "sg-insight.h"
+#include "sg-select.h"
 #include "sg-message.h"
 #include "sg-pipeline.h"
 #include "sg-rules.h"
@@ -20,3 +22,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgPipelines, sg_pipelines_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgText, sg_text_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgTaxonomy, sg_taxonomy_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgRules, sg_rules_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgInsight, sg_insight_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgSelection, sg_selection_free)

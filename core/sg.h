@@ -18,4 +18,8 @@
 #include "sg-topics.h"
 #include "sg-ical.h"
 #include "sg-rules.h"
+#include "sg-insight.h"
+#include "sg-select.h"
+#include "sg-report.h"
+#include "sg-similar.h"
 #include "sg-autocleanups.h"

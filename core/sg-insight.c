@@ -1,0 +1,947 @@
+/* sg-insight.c: the insight beside a message (see sg-insight.h). Read-only; every
+ * statement is an indexed look-up by a person, an organisation or a process. */
+#include "config.h"
+
+#include "sg-insight.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sg-process.h"
+#include "sg-autocleanups.h"
+#include "sg-process-private.h"
+#include "sg-select-private.h"
+
+G_DEFINE_QUARK (sg-insight-error-quark, sg_insight_error)
+
+struct _SgInsight {
+  JsonNode *root;      /* { "generated_at", "message"?, "correspondents": [...] } */
+  GPtrArray *addresses; /* char*, one per correspondent */
+  GArray *known;        /* gboolean */
+};
+
+#define DAY ((gint64) 86400)
+
+/* --- relationship strength ----------------------------------------------------------- */
+
+int
+sg_strength_compute (gint64 n_year, gint64 n_in, gint64 n_out, gint64 n_meetings, gint64 last, gint64 now,
+                     const char **label, char ***reasons)
+{
+  g_autoptr (GPtrArray) why = g_ptr_array_new_with_free_func (g_free);
+  double score = 0;
+  int result;
+
+  /* Frequency: up to 35 points, logarithmic (50 interactions a year is as close as it gets). */
+  if (n_year > 0)
+    score += 35.0 * MIN (1.0, log1p ((double) n_year) / log1p (50.0));
+  g_ptr_array_add (why, g_strdup_printf ("%" G_GINT64_FORMAT " interaction%s in the last year", n_year,
+                                         n_year == 1 ? "" : "s"));
+
+  /* Recency: up to 25 points, halving every 45 days. */
+  if (last > 0) {
+    gint64 days = MAX (0, (now - last) / DAY);
+
+    score += 25.0 * exp2 (-(double) days / 45.0);
+    if (days == 0)
+      g_ptr_array_add (why, g_strdup ("last contact today"));
+    else
+      g_ptr_array_add (why, g_strdup_printf ("last contact %" G_GINT64_FORMAT " day%s ago", days, days == 1 ? "" : "s"));
+  } else {
+    g_ptr_array_add (why, g_strdup ("no contact yet"));
+  }
+
+  /* Reciprocity: up to 25 points when mail goes both ways in equal measure. */
+  if (n_in > 0 && n_out > 0) {
+    score += 25.0 * (double) MIN (n_in, n_out) / (double) MAX (n_in, n_out);
+    g_ptr_array_add (why, g_strdup_printf ("two-way: %" G_GINT64_FORMAT " received, %" G_GINT64_FORMAT " sent",
+                                           n_in, n_out));
+  } else if (n_in > 0 || n_out > 0) {
+    g_ptr_array_add (why, g_strdup_printf ("one-way: %" G_GINT64_FORMAT " received, %" G_GINT64_FORMAT " sent",
+                                           n_in, n_out));
+  }
+
+  /* Meetings: 5 points each, up to 15. */
+  if (n_meetings > 0) {
+    score += (double) MIN (15, 5 * n_meetings);
+    g_ptr_array_add (why, g_strdup_printf ("%" G_GINT64_FORMAT " meeting%s", n_meetings, n_meetings == 1 ? "" : "s"));
+  }
+
+  result = (int) lround (MIN (100.0, score));
+  if (label != NULL)
+    *label = result >= 60 ? "strong" : result >= 30 ? "medium" : result > 0 ? "weak" : "none";
+  if (reasons != NULL) {
+    g_ptr_array_add (why, NULL);
+    *reasons = (char **) g_ptr_array_steal (why, NULL);
+  }
+  return result;
+}
+
+/* --- building -------------------------------------------------------------------------- */
+
+static void
+add_str (JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name (b, key);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_int (JsonBuilder *b, const char *key, gint64 value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_int_value (b, value);
+}
+
+static char *
+iso_time (gint64 t)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
+
+  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+}
+
+static void
+add_time (JsonBuilder *b, const char *key, gint64 t)
+{
+  g_autofree char *iso = t > 0 ? iso_time (t) : NULL;
+
+  add_str (b, key, iso);
+}
+
+static sqlite3_stmt *
+prep (SgStore *store, const char *sql, GError **error)
+{
+  return _sg_store_prepare (store, sql, error);
+}
+
+static gboolean
+step_done (SgStore *store, sqlite3_stmt *stmt, int rc, GError **error)
+{
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "insight");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The organisation object (or null) for @org_id. */
+static gboolean
+add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  json_builder_set_member_name (b, "organisation");
+  if (org_id <= 0) {
+    json_builder_add_null_value (b);
+    return TRUE;
+  }
+  stmt = prep (store, "SELECT domain, name, kind, industry FROM organisations WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, org_id);
+  if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    json_builder_begin_object (b);
+    add_str (b, "domain", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "name", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 2));
+    add_str (b, "industry", _SG_COL_TEXT (stmt, 3));
+    json_builder_end_object (b);
+    rc = SQLITE_DONE;
+  } else {
+    json_builder_add_null_value (b);
+  }
+  return step_done (store, stmt, rc, error);
+}
+
+/* Tags of a person and of their organisation, not removed: [{name, kind, on}]. */
+static gboolean
+add_tags (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, GError **error)
+{
+  sqlite3_stmt *stmt = prep (store,
+    "SELECT t.name, t.kind, ta.entity_type FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+    "WHERE ta.entity_type = 'person' AND ta.entity_id = ?1 AND ta.removed = 0 "
+    "UNION ALL "
+    "SELECT t.name, t.kind, ta.entity_type FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+    "WHERE ta.entity_type = 'organisation' AND ta.entity_id = ?2 AND ta.removed = 0 "
+    "ORDER BY 3 DESC, 1", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person_id);
+  sqlite3_bind_int64 (stmt, 2, org_id);
+  json_builder_set_member_name (b, "tags");
+  json_builder_begin_array (b);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    json_builder_begin_object (b);
+    add_str (b, "name", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "on", _SG_COL_TEXT (stmt, 2));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  return step_done (store, stmt, rc, error);
+}
+
+static gboolean
+add_roles (SgStore *store, JsonBuilder *b, gint64 person_id, GError **error)
+{
+  sqlite3_stmt *stmt = prep (store,
+    "SELECT role, origin, reason, since FROM person_roles WHERE person_id = ? AND removed = 0 "
+    "ORDER BY CASE role WHEN 'customer' THEN 0 WHEN 'buyer' THEN 1 WHEN 'consumer' THEN 2 WHEN 'lead' THEN 3 "
+    "  WHEN 'prospect' THEN 4 ELSE 5 END", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person_id);
+  json_builder_set_member_name (b, "roles");
+  json_builder_begin_array (b);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    json_builder_begin_object (b);
+    add_str (b, "role", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "origin", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "reason", _SG_COL_TEXT (stmt, 2));
+    add_time (b, "since", sqlite3_column_int64 (stmt, 3));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  return step_done (store, stmt, rc, error);
+}
+
+static const char *
+table_text (const SgTable *t, guint row, const char *column)
+{
+  for (guint c = 0; c < sg_table_get_n_columns (t); c++)
+    if (strcmp (sg_table_get_column_name (t, c), column) == 0)
+      return sg_table_get_text (t, row, c);
+  return NULL;
+}
+
+static gint64
+table_int (const SgTable *t, guint row, const char *column, gint64 fallback)
+{
+  for (guint c = 0; c < sg_table_get_n_columns (t); c++)
+    if (strcmp (sg_table_get_column_name (t, c), column) == 0)
+      return sg_table_is_null (t, row, c) ? fallback : sg_table_get_int (t, row, c);
+  return fallback;
+}
+
+/* Open processes of the person (as a contact, or of their organisation) or, for an
+ * unknown person, of the organisation; each with the person's parts and its open stage
+ * suggestions. */
+static gboolean
+add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, const char *address, const char *org_domain,
+               GError **error)
+{
+  SgProcessQuery q = { .status = "open", .person = person_id > 0 ? address : NULL,
+                       .organisation = person_id > 0 ? NULL : org_domain, .limit = 20 };
+  g_autoptr (SgTable) t = NULL;
+  sqlite3_stmt *parts, *sugg;
+  guint n;
+
+  json_builder_set_member_name (b, "processes");
+  json_builder_begin_array (b);
+  if (q.person == NULL && q.organisation == NULL) {
+    json_builder_end_array (b);
+    return TRUE;
+  }
+  if ((t = sg_process_query (store, &q, error)) == NULL)
+    return FALSE;
+  parts = prep (store, "SELECT part FROM process_contacts WHERE process_id = ? AND person_id = ? ORDER BY part", error);
+  if (parts == NULL)
+    return FALSE;
+  n = sg_table_get_n_rows (t);
+  for (guint r = 0; r < n; r++) {
+    gint64 local = table_int (t, r, "local_id", 0);
+    int rc;
+
+    json_builder_begin_object (b);
+    add_str (b, "id", table_text (t, r, "id"));
+    add_str (b, "title", table_text (t, r, "title"));
+    add_str (b, "organisation", table_text (t, r, "organisation"));
+    add_str (b, "deliverable", table_text (t, r, "deliverable"));
+    add_str (b, "stage", table_text (t, r, "stage"));
+    add_int (b, "probability", table_int (t, r, "probability", 0));
+    add_str (b, "value", table_text (t, r, "value"));
+    add_str (b, "currency", table_text (t, r, "currency"));
+    add_str (b, "owner", table_text (t, r, "owner"));
+    add_time (b, "last_activity", table_int (t, r, "last_activity", 0));
+    json_builder_set_member_name (b, "parts");
+    json_builder_begin_array (b);
+    sqlite3_bind_int64 (parts, 1, local);
+    sqlite3_bind_int64 (parts, 2, person_id);
+    while ((rc = sqlite3_step (parts)) == SQLITE_ROW)
+      json_builder_add_string_value (b, _SG_COL_TEXT (parts, 0));
+    json_builder_end_array (b);
+    if (!step_done (store, parts, rc, error))
+      return FALSE;
+
+    sugg = prep (store,
+      "SELECT ss.stage, ss.reason, ss.created_at, i.message_id FROM stage_suggestions ss "
+      "LEFT JOIN interactions i ON i.id = ss.interaction_id "
+      "WHERE ss.process_id = ? AND ss.status = 'open' ORDER BY ss.id DESC LIMIT 5", error);
+    if (sugg == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (sugg, 1, local);
+    json_builder_set_member_name (b, "suggestions");
+    json_builder_begin_array (b);
+    while ((rc = sqlite3_step (sugg)) == SQLITE_ROW) {
+      json_builder_begin_object (b);
+      add_str (b, "stage", _SG_COL_TEXT (sugg, 0));
+      add_str (b, "reason", _SG_COL_TEXT (sugg, 1));
+      add_time (b, "date", sqlite3_column_int64 (sugg, 2));
+      add_str (b, "message_id", _SG_COL_TEXT (sugg, 3));
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    if (!step_done (store, sugg, rc, error))
+      return FALSE;
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+/* The person's interactions: counts for the strength, and the last @limit. The work is
+ * bounded: only the person's SG_INSIGHT_MAX_HISTORY most recently recorded participations
+ * are read (addresses(person_id), then participants(address_id, interaction_id) newest
+ * first, then each interaction by row id), so a person with 10,000 messages costs the
+ * same as one with 250; the counts then say "capped". */
+typedef struct {
+  gint64 id, date;
+} Recent;
+
+static int
+cmp_recent (gconstpointer a, gconstpointer b)
+{
+  const Recent *x = a, *y = b;
+
+  if (x->date != y->date)
+    return x->date < y->date ? 1 : -1;
+  return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+}
+
+typedef struct {
+  gint64 n_all, n_year, n_in, n_out, n_meet, last, first;
+  guint n_read;
+  GArray *recent; /* Recent, not sorted */
+} Stats;
+
+static gboolean
+person_stats (SgStore *store, gint64 person_id, gint64 now, Stats *st, GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  memset (st, 0, sizeof *st);
+  st->recent = g_array_new (FALSE, FALSE, sizeof (Recent));
+  stmt = prep (store,
+    "SELECT i.id, i.kind, i.direction, i.date_utc, i.bulk FROM interactions i WHERE i.id IN ("
+    "  SELECT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id "
+    "  WHERE a.person_id = ?1 ORDER BY p.interaction_id DESC LIMIT ?2)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person_id);
+  sqlite3_bind_int64 (stmt, 2, SG_INSIGHT_MAX_HISTORY);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    const char *kind = _SG_COL_TEXT (stmt, 1);
+    const char *dir = _SG_COL_TEXT (stmt, 2);
+    Recent r = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 3) };
+
+    st->n_read++;
+    if (sqlite3_column_int (stmt, 4) != 0) /* list and bulk mail say nothing of a relationship */
+      continue;
+    st->n_all++;
+    st->n_year += r.date >= now - 365 * DAY;
+    if (g_strcmp0 (kind, "meeting") == 0)
+      st->n_meet++;
+    else if (g_strcmp0 (dir, "in") == 0)
+      st->n_in++;
+    else
+      st->n_out++;
+    st->last = MAX (st->last, r.date);
+    st->first = st->first == 0 ? r.date : MIN (st->first, r.date);
+    g_array_append_val (st->recent, r);
+  }
+  return step_done (store, stmt, rc, error);
+}
+
+gboolean
+_sg_person_strength (SgStore *store, gint64 person_id, gint64 now, int *score, const char **label, char ***reasons,
+                     gint64 *n_interactions, GError **error)
+{
+  Stats st;
+  gboolean ok = person_stats (store, person_id, now, &st, error);
+
+  if (ok) {
+    *score = sg_strength_compute (st.n_year, st.n_in, st.n_out, st.n_meet, st.last, now, label, reasons);
+    if (n_interactions != NULL)
+      *n_interactions = st.n_all;
+  }
+  g_array_unref (st.recent);
+  return ok;
+}
+
+static gboolean
+add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, guint limit, GError **error)
+{
+  sqlite3_stmt *stmt;
+  g_auto (GStrv) reasons = NULL;
+  const char *label = NULL;
+  g_autoptr (GArray) recent = NULL;
+  Stats st;
+  int rc, score;
+  gboolean ok = person_stats (store, person_id, now, &st, error);
+  gint64 n_all = st.n_all, n_year = st.n_year, n_in = st.n_in, n_out = st.n_out, n_meet = st.n_meet;
+  gint64 last = st.last, first = st.first;
+  guint n_read = st.n_read;
+
+  recent = st.recent;
+  if (!ok)
+    return FALSE;
+
+  json_builder_set_member_name (b, "interactions");
+  json_builder_begin_object (b);
+  add_int (b, "total", n_all);
+  add_int (b, "last_year", n_year);
+  add_int (b, "received", n_in);
+  add_int (b, "sent", n_out);
+  add_int (b, "meetings", n_meet);
+  add_time (b, "first", first);
+  add_time (b, "last", last);
+  /* Several participations of one interaction (To and Cc) count once, so a full read may
+   * hold fewer interactions than the cap: only a read that hit the cap is capped. */
+  json_builder_set_member_name (b, "capped");
+  json_builder_add_boolean_value (b, n_read >= SG_INSIGHT_MAX_HISTORY);
+  json_builder_end_object (b);
+
+  score = sg_strength_compute (n_year, n_in, n_out, n_meet, last, now, &label, &reasons);
+  json_builder_set_member_name (b, "strength");
+  json_builder_begin_object (b);
+  add_int (b, "score", score);
+  add_str (b, "label", label);
+  json_builder_set_member_name (b, "reasons");
+  json_builder_begin_array (b);
+  for (guint i = 0; reasons[i] != NULL; i++)
+    json_builder_add_string_value (b, reasons[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  g_array_sort (recent, cmp_recent);
+  stmt = prep (store, "SELECT date_utc, kind, direction, subject, message_id FROM interactions WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  json_builder_set_member_name (b, "last_interactions");
+  json_builder_begin_array (b);
+  for (guint k = 0; k < recent->len && k < limit; k++) {
+    sqlite3_bind_int64 (stmt, 1, g_array_index (recent, Recent, k).id);
+    if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      json_builder_begin_object (b);
+      add_time (b, "date", sqlite3_column_int64 (stmt, 0));
+      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+      add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
+      add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
+      add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
+      json_builder_end_object (b);
+      rc = SQLITE_DONE;
+    }
+    if (!step_done (store, stmt, rc, error))
+      return FALSE;
+  }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+static gboolean
+add_selections (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, GError **error)
+{
+  g_auto (GStrv) names = _sg_selection_matching (store, person_id, now, error);
+
+  if (names == NULL)
+    return FALSE;
+  json_builder_set_member_name (b, "selections");
+  json_builder_begin_array (b);
+  for (guint i = 0; names[i] != NULL; i++)
+    json_builder_add_string_value (b, names[i]);
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+/* One correspondent. Returns: FALSE on a store error; *@skip when it is the user or a
+ * colleague; *@known whether the person is in the store. */
+static gboolean
+add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const char *display_name,
+                   const SgInsightOptions *o, gint64 now, gboolean *skip, gboolean *known, GError **error)
+{
+  g_autofree char *org_domain = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *kind = NULL;
+  g_autofree char *address_kind = NULL;
+  gint64 person_id = 0, org_id = 0;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  *skip = *known = FALSE;
+  if (o->identity != NULL &&
+      (sg_identity_is_self (o->identity, address) || sg_identity_is_internal (o->identity, address))) {
+    *skip = TRUE;
+    return TRUE;
+  }
+  stmt = prep (store,
+    "SELECT a.kind, a.org_domain, p.id, p.name, p.kind, p.org_id FROM addresses a "
+    "LEFT JOIN people p ON p.id = a.person_id WHERE a.address = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, address, -1, SQLITE_STATIC);
+  if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    address_kind = g_strdup (_SG_COL_TEXT (stmt, 0));
+    org_domain = g_strdup (_SG_COL_TEXT (stmt, 1));
+    person_id = sqlite3_column_int64 (stmt, 2);
+    name = g_strdup (_SG_COL_TEXT (stmt, 3));
+    kind = g_strdup (_SG_COL_TEXT (stmt, 4));
+    org_id = sqlite3_column_int64 (stmt, 5);
+    rc = SQLITE_DONE;
+  }
+  if (!step_done (store, stmt, rc, error))
+    return FALSE;
+  if (g_strcmp0 (kind, "self") == 0 || g_strcmp0 (kind, "colleague") == 0) {
+    *skip = TRUE;
+    return TRUE;
+  }
+  if (org_id == 0) {
+    /* An unknown person (or one without an organisation): the organisation of the domain. */
+    org_id = _sg_org_lookup (store, address, error);
+    if (org_id < 0)
+      return FALSE;
+  }
+  if (org_id > 0) {
+    g_free (org_domain);
+    org_domain = _sg_org_domain (store, org_id);
+  }
+  *known = person_id > 0;
+
+  json_builder_begin_object (b);
+  add_str (b, "address", address);
+  json_builder_set_member_name (b, "known");
+  json_builder_add_boolean_value (b, *known);
+  if (!*known)
+    add_str (b, "note", "not in the CRM");
+  add_str (b, "name", name ? name : display_name);
+  add_str (b, "kind", kind);
+  add_str (b, "address_kind", address_kind ? address_kind : sg_address_kind_to_string (sg_address_classify (address)));
+  if (!add_org (store, b, org_id, error))
+    return FALSE;
+  if (*known) {
+    if (!add_roles (store, b, person_id, error) || !add_tags (store, b, person_id, org_id, error))
+      return FALSE;
+  } else if (!add_tags (store, b, 0, org_id, error)) {
+    return FALSE;
+  }
+  if (!add_processes (store, b, person_id, address, org_id > 0 ? org_domain : NULL, error))
+    return FALSE;
+  if (*known) {
+    if (!add_interactions (store, b, person_id, now, o->n_interactions ? o->n_interactions : 5, error) ||
+        !add_selections (store, b, person_id, now, error))
+      return FALSE;
+  }
+  json_builder_end_object (b);
+  return TRUE;
+}
+
+typedef struct {
+  const char *address;
+  const char *name;
+} Who;
+
+static SgInsight *build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *message,
+                                     const SgInsightOptions *options, GError **error);
+
+/* One read transaction around the whole insight: a consistent snapshot (a sync committing
+ * meanwhile does not show half), and one lock instead of one per statement. */
+static SgInsight *
+build (SgStore *store, const Who *who, guint n, const SgMessage *message, const SgInsightOptions *options,
+       GError **error)
+{
+  sqlite3 *db = _sg_store_get_db (store);
+  gboolean own = sqlite3_get_autocommit (db) != 0;
+  SgInsight *insight;
+
+  if (own && sqlite3_exec (db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK) {
+    _sg_store_set_error (store, error, "insight");
+    return NULL;
+  }
+  insight = build_in_snapshot (store, who, n, message, options, error);
+  if (own)
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  return insight;
+}
+
+static SgInsight *
+build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *message, const SgInsightOptions *options,
+       GError **error)
+{
+  SgInsightOptions defaults = { 0 };
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) addresses = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) known = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  const SgInsightOptions *o = options ? options : &defaults;
+  gint64 now = o->now ? o->now : _sg_now ();
+  SgInsight *insight;
+  guint n_done = 0;
+
+  json_builder_begin_object (b);
+  add_time (b, "generated_at", now);
+  if (message != NULL) {
+    json_builder_set_member_name (b, "message");
+    json_builder_begin_object (b);
+    add_str (b, "id", sg_message_get_id (message));
+    add_str (b, "subject", sg_message_get_subject (message));
+    add_time (b, "date", sg_message_get_date (message));
+    json_builder_end_object (b);
+  }
+  json_builder_set_member_name (b, "correspondents");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n && n_done < SG_INSIGHT_MAX_CORRESPONDENTS; i++) {
+    g_autofree char *norm = NULL;
+    g_autoptr (GError) bad = NULL;
+    gboolean skip, is_known;
+
+    norm = sg_address_normalize (who[i].address, &bad);
+    if (norm == NULL) {
+      json_builder_begin_object (b);
+      add_str (b, "address", who[i].address);
+      json_builder_set_member_name (b, "known");
+      json_builder_add_boolean_value (b, FALSE);
+      add_str (b, "error", bad ? bad->message : "not an address");
+      json_builder_end_object (b);
+      g_ptr_array_add (addresses, g_strdup (who[i].address));
+      is_known = FALSE;
+      g_array_append_val (known, is_known);
+      n_done++;
+      continue;
+    }
+    if (g_hash_table_contains (seen, norm))
+      continue;
+    if (!add_correspondent (store, b, norm, who[i].name, o, now, &skip, &is_known, error))
+      return NULL;
+    g_hash_table_add (seen, g_strdup (norm));
+    if (skip)
+      continue;
+    g_array_append_val (known, is_known);
+    g_ptr_array_add (addresses, g_steal_pointer (&norm));
+    n_done++;
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  insight = g_new0 (SgInsight, 1);
+  insight->root = json_builder_get_root (b);
+  insight->addresses = g_steal_pointer (&addresses);
+  insight->known = g_steal_pointer (&known);
+  return insight;
+}
+
+SgInsight *
+sg_insight_for_message (SgStore *store, const SgMessage *message, const SgInsightOptions *options, GError **error)
+{
+  guint n, n_who = 0;
+  g_autofree Who *who = NULL;
+
+  g_return_val_if_fail (store != NULL && message != NULL, NULL);
+  n = sg_message_get_n_participants (message);
+  who = g_new0 (Who, MAX (n, 1));
+  for (guint i = 0; i < n; i++) {
+    const SgParticipant *p = sg_message_get_participant (message, i);
+
+    /* A list's own address and machine senders (bounces, no-reply) are nobody to know
+     * about beside a message. */
+    if (p->kind == SG_ADDRESS_LIST || p->kind == SG_ADDRESS_NOREPLY)
+      continue;
+    who[n_who].address = p->address;
+    who[n_who].name = p->name;
+    n_who++;
+  }
+  return build (store, who, n_who, message, options, error);
+}
+
+SgInsight *
+sg_insight_for_addresses (SgStore *store, const char *const *addresses, const SgInsightOptions *options,
+                          GError **error)
+{
+  guint n = addresses ? g_strv_length ((char **) addresses) : 0;
+  g_autofree Who *who = NULL;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (n == 0) {
+    g_set_error (error, SG_INSIGHT_ERROR, SG_INSIGHT_ERROR_INVALID, "no addresses given");
+    return NULL;
+  }
+  who = g_new0 (Who, n);
+  for (guint i = 0; i < n; i++)
+    who[i].address = addresses[i];
+  return build (store, who, n, NULL, options, error);
+}
+
+void
+sg_insight_free (SgInsight *insight)
+{
+  if (insight == NULL)
+    return;
+  json_node_unref (insight->root);
+  g_ptr_array_unref (insight->addresses);
+  g_array_unref (insight->known);
+  g_free (insight);
+}
+
+JsonNode *
+sg_insight_get_json (const SgInsight *insight)
+{
+  g_return_val_if_fail (insight != NULL, NULL);
+  return insight->root;
+}
+
+char *
+sg_insight_to_json_string (const SgInsight *insight, gboolean pretty)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+
+  g_return_val_if_fail (insight != NULL, NULL);
+  json_generator_set_pretty (gen, pretty);
+  json_generator_set_root (gen, insight->root);
+  return json_generator_to_data (gen, NULL);
+}
+
+guint
+sg_insight_get_n_correspondents (const SgInsight *insight)
+{
+  g_return_val_if_fail (insight != NULL, 0);
+  return insight->addresses->len;
+}
+
+const char *
+sg_insight_get_address (const SgInsight *insight, guint index)
+{
+  g_return_val_if_fail (insight != NULL && index < insight->addresses->len, NULL);
+  return g_ptr_array_index (insight->addresses, index);
+}
+
+gboolean
+sg_insight_is_known (const SgInsight *insight, guint index)
+{
+  g_return_val_if_fail (insight != NULL && index < insight->known->len, FALSE);
+  return g_array_index (insight->known, gboolean, index);
+}
+
+/* --- text -------------------------------------------------------------------------------- */
+
+/* Text from the store or the message, with control characters replaced (no terminal
+ * escapes or bidi overrides reach a mail client's pager). */
+static void
+put (GString *out, const char *text)
+{
+  if (text == NULL)
+    return;
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char_validated (p, -1);
+
+    if (c == (gunichar) -1 || c == (gunichar) -2) {
+      g_string_append_c (out, '?');
+      if (c == (gunichar) -2)
+        break;
+      continue;
+    }
+    if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
+      g_string_append_c (out, ' ');
+    else
+      g_string_append_unichar (out, c);
+  }
+}
+
+static const char *
+member_str (JsonObject *o, const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_string (n) : NULL;
+}
+
+static JsonArray *
+member_array (JsonObject *o, const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+static JsonObject *
+member_object (JsonObject *o, const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+/* "2026-03-05" from an ISO time. */
+static void
+put_day (GString *out, const char *iso)
+{
+  if (iso != NULL)
+    g_string_append_len (out, iso, MIN ((gssize) strlen (iso), 10));
+}
+
+char *
+sg_insight_to_text (const SgInsight *insight)
+{
+  GString *out = g_string_new (NULL);
+  JsonObject *root;
+  JsonArray *cs;
+
+  g_return_val_if_fail (insight != NULL, NULL);
+  root = json_node_get_object (insight->root);
+  cs = member_array (root, "correspondents");
+  if (cs == NULL || json_array_get_length (cs) == 0) {
+    g_string_append (out, "No correspondents besides you and your colleagues.\n");
+    return g_string_free (out, FALSE);
+  }
+  for (guint i = 0; i < json_array_get_length (cs); i++) {
+    JsonObject *c = json_array_get_object_element (cs, i);
+    JsonObject *org = member_object (c, "organisation");
+    JsonObject *st = member_object (c, "strength");
+    JsonObject *ia = member_object (c, "interactions");
+    JsonArray *a;
+
+    if (i > 0)
+      g_string_append_c (out, '\n');
+    if (member_str (c, "name") != NULL) {
+      put (out, member_str (c, "name"));
+      g_string_append (out, " <");
+      put (out, member_str (c, "address"));
+      g_string_append (out, ">");
+    } else {
+      put (out, member_str (c, "address"));
+    }
+    if (member_str (c, "error") != NULL) {
+      g_string_append (out, ": ");
+      put (out, member_str (c, "error"));
+      g_string_append_c (out, '\n');
+      continue;
+    }
+    if (!json_object_get_boolean_member_with_default (c, "known", FALSE))
+      g_string_append (out, "  (not in the CRM)");
+    g_string_append_c (out, '\n');
+    if (org != NULL) {
+      g_string_append (out, "  Organisation: ");
+      put (out, member_str (org, "name") ? member_str (org, "name") : member_str (org, "domain"));
+      g_string_append (out, " (");
+      put (out, member_str (org, "domain"));
+      if (member_str (org, "industry") != NULL) {
+        g_string_append (out, ", ");
+        put (out, member_str (org, "industry"));
+      }
+      g_string_append (out, ")\n");
+    }
+    if ((a = member_array (c, "roles")) != NULL && json_array_get_length (a) > 0) {
+      g_string_append (out, "  Roles: ");
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        if (j > 0)
+          g_string_append (out, ", ");
+        put (out, member_str (json_array_get_object_element (a, j), "role"));
+      }
+      g_string_append_c (out, '\n');
+    }
+    if (st != NULL) {
+      JsonArray *why = member_array (st, "reasons");
+
+      g_string_append_printf (out, "  Relationship: %s (%" G_GINT64_FORMAT "/100)",
+                              member_str (st, "label"), json_object_get_int_member (st, "score"));
+      for (guint j = 0; why != NULL && j < json_array_get_length (why); j++) {
+        g_string_append (out, j == 0 ? ": " : "; ");
+        put (out, json_array_get_string_element (why, j));
+      }
+      g_string_append_c (out, '\n');
+    }
+    if ((a = member_array (c, "tags")) != NULL && json_array_get_length (a) > 0) {
+      g_string_append (out, "  Tags: ");
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        if (j > 0)
+          g_string_append (out, ", ");
+        put (out, member_str (json_array_get_object_element (a, j), "name"));
+      }
+      g_string_append_c (out, '\n');
+    }
+    if ((a = member_array (c, "selections")) != NULL && json_array_get_length (a) > 0) {
+      g_string_append (out, "  Selections: ");
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        if (j > 0)
+          g_string_append (out, ", ");
+        put (out, json_array_get_string_element (a, j));
+      }
+      g_string_append_c (out, '\n');
+    }
+    if ((a = member_array (c, "processes")) != NULL) {
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        JsonObject *p = json_array_get_object_element (a, j);
+        JsonArray *parts = member_array (p, "parts");
+        JsonArray *sugg = member_array (p, "suggestions");
+        const char *id = member_str (p, "id");
+
+        g_string_append (out, "  Open process ");
+        g_string_append_len (out, id ? id : "", id ? MIN ((gssize) strlen (id), 8) : 0);
+        g_string_append (out, ": ");
+        put (out, member_str (p, "deliverable"));
+        g_string_append (out, ", stage ");
+        put (out, member_str (p, "stage"));
+        if (member_str (p, "value") != NULL) {
+          g_string_append (out, ", ");
+          put (out, member_str (p, "value"));
+          g_string_append_c (out, ' ');
+          put (out, member_str (p, "currency"));
+        }
+        if (member_str (p, "owner") != NULL) {
+          g_string_append (out, ", owner ");
+          put (out, member_str (p, "owner"));
+        }
+        for (guint k = 0; parts != NULL && k < json_array_get_length (parts); k++) {
+          g_string_append (out, k == 0 ? "; their part: " : ", ");
+          put (out, json_array_get_string_element (parts, k));
+        }
+        g_string_append_c (out, '\n');
+        for (guint k = 0; sugg != NULL && k < json_array_get_length (sugg); k++) {
+          JsonObject *s = json_array_get_object_element (sugg, k);
+
+          g_string_append (out, "    Suggested stage: ");
+          put (out, member_str (s, "stage"));
+          g_string_append (out, " (");
+          put (out, member_str (s, "reason"));
+          g_string_append (out, ")\n");
+        }
+      }
+    }
+    if (ia != NULL && (a = member_array (c, "last_interactions")) != NULL && json_array_get_length (a) > 0) {
+      g_string_append_printf (out, "  Interactions: %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " received, %"
+                              G_GINT64_FORMAT " sent, %" G_GINT64_FORMAT " meetings); latest:\n",
+                              json_object_get_int_member (ia, "total"), json_object_get_int_member (ia, "received"),
+                              json_object_get_int_member (ia, "sent"), json_object_get_int_member (ia, "meetings"));
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        JsonObject *x = json_array_get_object_element (a, j);
+        const char *kind = member_str (x, "kind");
+
+        g_string_append (out, "    ");
+        put_day (out, member_str (x, "date"));
+        g_string_append_printf (out, " %-7s ", g_strcmp0 (kind, "meeting") == 0 ? "meeting"
+                                : g_strcmp0 (member_str (x, "direction"), "in") == 0 ? "from" : "to");
+        put (out, member_str (x, "subject") ? member_str (x, "subject") : "(no subject)");
+        g_string_append_c (out, '\n');
+      }
+    }
+  }
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,796 @@
+/* test-insight.c: the insight beside a message (sg-insight.h) and relationship strength,
+ * on a store filled by the real importer from a small hand-written mailbox, with sales
+ * processes, roles, a meeting, tags and a stage suggestion added on top. */
+#include "config.h"
+
+#include <locale.h>
+#include <sqlite3.h>
+
+#include "sg.h"
+#include "test-util.h"
+
+static const struct {
+  const char *name;
+  const char *text;
+} mails[] = {
+  { "a1", "From: Jane Doe <jane@acme.com>\nTo: Me <me@ourco.example>\nDate: Mon, 02 Mar 2026 10:00:00 +0000\n"
+          "Subject: Demand forecast 2027\nMessage-ID: <a1@acme.com>\n\nCan you help?\n" },
+  { "a2", "From: Me <me@ourco.example>\nTo: Jane Doe <jane@acme.com>, Bob Smith <bob@acme.com>\n"
+          "Cc: Anna Colleague <anna@ourco.example>\n"
+          "Date: Tue, 03 Mar 2026 10:00:00 +0000\nSubject: Our proposal for the demand forecast\n"
+          "Message-ID: <a2@ourco.example>\n\nAttached.\n" },
+  { "a3", "From: Bob Smith <bob@acme.com>\nTo: Me <me@ourco.example>\nDate: Thu, 05 Mar 2026 10:00:00 +0000\n"
+          "Subject: A question\nMessage-ID: <a3@acme.com>\n\nHi.\n" },
+  { "k1", "From: Kim Lee <kim@initech.de>\nTo: Me <me@ourco.example>\nDate: Fri, 06 Dec 2025 10:00:00 +0000\n"
+          "Subject: Hello\nMessage-ID: <k1@initech.de>\n\nHello.\n" },
+};
+
+typedef struct {
+  char *dir;
+  char *db;
+  SgStore *store;
+  SgIdentity *identity;
+  char *process;
+} Fixture;
+
+static gint64
+date (const char *ymd)
+{
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autofree char *iso = g_strdup_printf ("%sT00:00:00Z", ymd);
+  g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (iso, utc);
+
+  return g_date_time_to_unix (dt);
+}
+
+/* Runs SQL on the store file through a connection of its own (tags and meetings have no
+ * write API in this module: they come from other parts of SalesGetter). */
+static void
+sql (Fixture *f, const char *text)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  g_assert_cmpint (sqlite3_open (f->db, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, text, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s: %s", text, msg);
+  sqlite3_close (db);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *md = NULL;
+  g_autoptr (SgImporter) imp = NULL;
+
+  f->dir = sg_test_make_tmpdir ();
+  md = g_build_filename (f->dir, "Maildir", NULL);
+  sg_test_make_maildir (md);
+  for (guint i = 0; i < G_N_ELEMENTS (mails); i++) {
+    g_autofree char *name = g_strdup_printf ("Maildir/cur/%u.%s:2,S", i, mails[i].name);
+    g_autofree char *p = sg_test_write_file (f->dir, name, mails[i].text, -1);
+  }
+  f->identity = sg_identity_new ();
+  g_assert_true (sg_identity_add_address (f->identity, "me@ourco.example", NULL));
+  g_assert_true (sg_identity_add_internal_domain (f->identity, "ourco.example", NULL));
+  f->db = g_build_filename (f->dir, "store.db", NULL);
+  f->store = sg_store_open (f->db, SG_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  imp = sg_importer_new (f->store, f->identity);
+  g_assert_true (sg_importer_import_path (imp, md, NULL, &error));
+  g_assert_true (sg_importer_flush (imp, &error));
+  g_assert_no_error (error);
+
+  /* An open process at Acme with Jane as decision-maker, and a won one (never shown). */
+  {
+    SgProcessNew spec = { .organisation = "acme.com", .deliverable = "Demand forecast 2027", .stage = "proposal",
+                          .account_manager = "me@ourco.example", .opened_at = date ("2026-03-01"),
+                          .has_value = TRUE, .value_minor = 1200000, .currency = "EUR" };
+    SgProcessNew old = { .organisation = "acme.com", .deliverable = "Market study 2025",
+                         .opened_at = date ("2025-01-01") };
+    g_autofree char *won = NULL;
+
+    f->process = sg_process_create (f->store, &spec, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (sg_process_add_contact (f->store, f->process, "jane@acme.com", "decision-maker", NULL, &error));
+    g_assert_true (sg_process_add_contact (f->store, f->process, "jane@acme.com", "champion", NULL, &error));
+    won = sg_process_create (f->store, &old, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (sg_process_close (f->store, won, TRUE, NULL, NULL, &error));
+    g_assert_true (sg_role_set (f->store, "jane@acme.com", "customer", "bought the 2025 study", NULL, &error));
+    g_assert_no_error (error);
+  }
+  sql (f,
+       "INSERT INTO tags (id, name, kind, created_at) VALUES (1, 'forecasting', 'interest', 0), "
+       "  (2, 'analytics', 'topic', 0), (3, 'dropped', 'topic', 0);"
+       "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, removed, created_at) VALUES "
+       "  (1, 'organisation', (SELECT id FROM organisations WHERE domain = 'acme.com'), 'person', 0, 0), "
+       "  (2, 'person', (SELECT person_id FROM addresses WHERE address = 'jane@acme.com'), 'rule', 0, 0), "
+       "  (3, 'person', (SELECT person_id FROM addresses WHERE address = 'jane@acme.com'), 'rule', 1, 0);"
+       /* A meeting with Jane on 6 March 2026 (as the meetings module stores them). */
+       "INSERT INTO interactions (message_id, kind, direction, date_utc, subject, created_at) "
+       "  VALUES ('meeting-1', 'meeting', 'out', 1772791200, 'Workshop at Acme', 0);"
+       "INSERT INTO participants (interaction_id, address_id, role) VALUES ((SELECT id FROM interactions "
+       "  WHERE message_id = 'meeting-1'), (SELECT id FROM addresses WHERE address = 'jane@acme.com'), 'attendee');");
+  {
+    g_autofree char *s = g_strdup_printf (
+      "INSERT INTO stage_suggestions (process_id, stage, interaction_id, reason, created_at) VALUES "
+      "((SELECT id FROM processes WHERE uuid = '%s'), 'negotiation', "
+      " (SELECT id FROM interactions WHERE message_id = 'a3@acme.com'), 'the subject mentions pricing', 0)",
+      f->process);
+
+    sql (f, s);
+  }
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  sg_store_close (f->store);
+  sg_identity_unref (f->identity);
+  sg_test_rm_rf (f->dir);
+  g_free (f->dir);
+  g_free (f->db);
+  g_free (f->process);
+}
+
+static JsonObject *
+correspondent (SgInsight *insight, guint i)
+{
+  JsonObject *root = json_node_get_object (sg_insight_get_json (insight));
+
+  return json_array_get_object_element (json_object_get_array_member (root, "correspondents"), i);
+}
+
+static void
+test_message (Fixture *f, gconstpointer data)
+{
+  static const char msg[] =
+    "From: Jane Doe <jane@acme.com>\nTo: Me <me@ourco.example>, Carl New <carl@acme.com>, zed@nowhere.example\n"
+    "Cc: Anna Colleague <anna@ourco.example>, JANE@acme.com\nSubject: Re: pricing\nMessage-ID: <x1@acme.com>\n"
+    "Date: Mon, 09 Mar 2026 09:00:00 +0000\n\nLet's talk.\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgMessage) m = sg_message_parse (msg, sizeof msg - 1, f->identity, 0, &error);
+  SgInsightOptions o = { .identity = f->identity, .now = date ("2026-03-10"), .n_interactions = 2 };
+  g_autoptr (SgInsight) in = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *jane, *carl, *zed, *p, *st;
+  JsonArray *a;
+
+  g_assert_no_error (error);
+  in = sg_insight_for_message (f->store, m, &o, &error);
+  g_assert_no_error (error);
+  /* The user and the colleague are left out, Jane is listed once (From and Cc). */
+  g_assert_cmpuint (sg_insight_get_n_correspondents (in), ==, 3);
+  g_assert_cmpstr (sg_insight_get_address (in, 0), ==, "jane@acme.com");
+  g_assert_cmpstr (sg_insight_get_address (in, 1), ==, "carl@acme.com");
+  g_assert_cmpstr (sg_insight_get_address (in, 2), ==, "zed@nowhere.example");
+  g_assert_true (sg_insight_is_known (in, 0));
+  g_assert_false (sg_insight_is_known (in, 1));
+
+  jane = correspondent (in, 0);
+  g_assert_cmpstr (json_object_get_string_member (jane, "name"), ==, "Jane Doe");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (jane, "organisation"), "domain"),
+                   ==, "acme.com");
+  a = json_object_get_array_member (jane, "roles");
+  g_assert_cmpuint (json_array_get_length (a), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 0), "role"), ==, "customer");
+  /* Her own tag first, then her organisation's; the removed one is not there. */
+  a = json_object_get_array_member (jane, "tags");
+  g_assert_cmpuint (json_array_get_length (a), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 0), "name"), ==, "analytics");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 1), "name"), ==, "forecasting");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 1), "on"), ==, "organisation");
+  /* Only the open process, with stage, value, her parts and the open suggestion. */
+  a = json_object_get_array_member (jane, "processes");
+  g_assert_cmpuint (json_array_get_length (a), ==, 1);
+  p = json_array_get_object_element (a, 0);
+  g_assert_cmpstr (json_object_get_string_member (p, "id"), ==, f->process);
+  g_assert_cmpstr (json_object_get_string_member (p, "stage"), ==, "proposal");
+  g_assert_cmpstr (json_object_get_string_member (p, "value"), ==, "12000.00");
+  g_assert_cmpstr (json_object_get_string_member (p, "currency"), ==, "EUR");
+  a = json_object_get_array_member (p, "parts");
+  g_assert_cmpuint (json_array_get_length (a), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (a, 0), ==, "champion");
+  g_assert_cmpstr (json_array_get_string_element (a, 1), ==, "decision-maker");
+  a = json_object_get_array_member (p, "suggestions");
+  g_assert_cmpuint (json_array_get_length (a), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 0), "stage"), ==, "negotiation");
+  /* Interactions: a1 received, a2 sent, the meeting; the last two, newest first. */
+  {
+    JsonObject *ia = json_object_get_object_member (jane, "interactions");
+
+    g_assert_cmpint (json_object_get_int_member (ia, "total"), ==, 3);
+    g_assert_cmpint (json_object_get_int_member (ia, "received"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (ia, "sent"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (ia, "meetings"), ==, 1);
+  }
+  a = json_object_get_array_member (jane, "last_interactions");
+  g_assert_cmpuint (json_array_get_length (a), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 0), "kind"), ==, "meeting");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 1), "subject"), ==,
+                   "Our proposal for the demand forecast");
+  st = json_object_get_object_member (jane, "strength");
+  g_assert_cmpint (json_object_get_int_member (st, "score"), >, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (st, "reasons")), ==, 4);
+
+  /* Carl is not in the CRM, but his organisation and its open process are shown. */
+  carl = correspondent (in, 1);
+  g_assert_false (json_object_get_boolean_member (carl, "known"));
+  g_assert_cmpstr (json_object_get_string_member (carl, "note"), ==, "not in the CRM");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (carl, "organisation"), "name"),
+                   ==, "Acme");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (carl, "processes")), ==, 1);
+  g_assert_false (json_object_has_member (carl, "strength"));
+  /* Zed: nothing known at all. */
+  zed = correspondent (in, 2);
+  g_assert_true (json_object_get_null_member (zed, "organisation"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (zed, "processes")), ==, 0);
+
+  text = sg_insight_to_text (in);
+  g_assert_true (sg_test_contains (text, "Jane Doe <jane@acme.com>"));
+  g_assert_true (sg_test_contains (text, "Roles: customer"));
+  g_assert_true (sg_test_contains (text, "stage proposal, 12000.00 EUR"));
+  g_assert_true (sg_test_contains (text, "Suggested stage: negotiation"));
+  g_assert_true (sg_test_contains (text, "carl@acme.com>  (not in the CRM)"));
+  g_assert_true (sg_test_contains (text, "owner me@ourco.example"));
+  g_assert_false (sg_test_contains (text, "<me@ourco.example>"));
+  g_assert_false (sg_test_contains (text, "anna@ourco.example"));
+}
+
+/* Jane (two-way mail and a meeting this month) is a stronger relationship than Kim (one
+ * message from him three months ago, never answered). Bob is in between: two-way mail,
+ * recent, no meeting. */
+static void
+test_strength_order (Fixture *f, gconstpointer data)
+{
+  const char *const who[] = { "kim@initech.de", "bob@acme.com", "jane@acme.com", NULL };
+  SgInsightOptions o = { .now = date ("2026-03-10") };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgInsight) in = sg_insight_for_addresses (f->store, who, &o, &error);
+  gint64 s[3];
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_insight_get_n_correspondents (in), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    s[i] = json_object_get_int_member (json_object_get_object_member (correspondent (in, i), "strength"), "score");
+  g_assert_cmpint (s[0], <, s[1]);
+  g_assert_cmpint (s[1], <, s[2]);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (correspondent (in, 0), "strength"),
+                                                  "label"), ==, "weak");
+}
+
+static void
+test_addresses_errors (Fixture *f, gconstpointer data)
+{
+  const char *const none[] = { NULL };
+  const char *const bad[] = { "not an address", "JANE@ACME.COM", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgInsight) in = sg_insight_for_addresses (f->store, none, NULL, &error);
+
+  g_assert_null (in);
+  g_assert_error (error, SG_INSIGHT_ERROR, SG_INSIGHT_ERROR_INVALID);
+  g_clear_error (&error);
+  /* A bad address is reported, the rest is still looked up (case-insensitively). */
+  in = sg_insight_for_addresses (f->store, bad, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_insight_get_n_correspondents (in), ==, 2);
+  g_assert_true (json_object_has_member (correspondent (in, 0), "error"));
+  g_assert_true (sg_insight_is_known (in, 1));
+  g_assert_cmpstr (sg_insight_get_address (in, 1), ==, "jane@acme.com");
+}
+
+/* Hand-computed scores (see sg_strength_compute): frequency 35*ln(1+n)/ln(51) capped at 35,
+ * recency 25*2^(-days/45), reciprocity 25*min/max, meetings 5 each up to 15. */
+static void
+test_strength_compute (void)
+{
+  gint64 now = 1000 * 86400;
+  const char *label;
+  g_auto (GStrv) why = NULL;
+
+  g_assert_cmpint (sg_strength_compute (0, 0, 0, 0, 0, now, &label, &why), ==, 0);
+  g_assert_cmpstr (label, ==, "none");
+  g_assert_cmpstr (why[1], ==, "no contact yet");
+  g_clear_pointer (&why, g_strfreev);
+  /* 50 a year, today, 25/25, 3 meetings: 35 + 25 + 25 + 15 = 100. */
+  g_assert_cmpint (sg_strength_compute (50, 25, 25, 3, now, now, &label, &why), ==, 100);
+  g_assert_cmpstr (label, ==, "strong");
+  g_assert_cmpstr (why[2], ==, "two-way: 25 received, 25 sent");
+  g_assert_cmpstr (why[3], ==, "3 meetings");
+  g_clear_pointer (&why, g_strfreev);
+  /* One message received 90 days ago: 35*ln2/ln51 = 6.17, 25/4 = 6.25: 12, weak, one-way. */
+  g_assert_cmpint (sg_strength_compute (1, 1, 0, 0, now - 90 * 86400, now, &label, &why), ==, 12);
+  g_assert_cmpstr (label, ==, "weak");
+  g_assert_cmpstr (why[1], ==, "last contact 90 days ago");
+  g_assert_cmpstr (why[2], ==, "one-way: 1 received, 0 sent");
+  /* 10 a year, 45 days ago, 4 in / 6 out: 35*ln11/ln51 = 21.34, 12.5, 16.67: 50.5 -> 51 medium. */
+  g_assert_cmpint (sg_strength_compute (10, 4, 6, 0, now - 45 * 86400, now, &label, NULL), ==, 51);
+  g_assert_cmpstr (label, ==, "medium");
+}
+
+
+/* --- selections ----------------------------------------------------------------------- */
+
+static void
+test_parse_errors (void)
+{
+  static const struct {
+    const char *expr;
+    guint column;
+    const char *message;
+  } cases[] = {
+    { "tag:x and", 10, "column 10: expected a criterion" },
+    { "", 1, "column 1: expected a criterion" },
+    { "   ", 4, "column 4: expected a criterion" },
+    { "tag:x tag:y", 7, "column 7: expected and, or or the end, found “tag:y”" },
+    { "forecasting", 1, "column 1: expected a criterion such as tag:NAME, found “forecasting”" },
+    { "colour:red", 1, "column 1: unknown criterion “colour”" },
+    { "tag:", 5, "column 5: expected a value after “tag:”" },
+    { "role:king", 6, "column 6: unknown role “king”" },
+    { "(tag:x or tag:y", 16, "column 16: expected “)” to close the “(” at column 1, found the end" },
+    { "tag:x)", 6, "column 6: “)” without a matching “(”" },
+    { "()", 2, "column 2: expected a criterion before “)”" },
+    { "contacted:90d", 11, "column 11: expected < or > before the duration" },
+    { "contacted:<90", 14, "column 14: expected a unit" },
+    { "contacted:<d", 12, "column 12: expected a number" },
+    { "interactions:>=five", 16, "column 16: expected a number" },
+    { "tag:\"open", 5, "column 5: unterminated quoted value" },
+    /* Columns count characters, not bytes. */
+    { "tag:café and", 13, "column 13: expected a criterion" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    guint column = 99;
+    g_autoptr (SgSelection) sel = sg_selection_parse (cases[i].expr, &column, &error);
+
+    g_test_message ("%s", cases[i].expr);
+    g_assert_null (sel);
+    g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_PARSE);
+    g_assert_true (g_str_has_prefix (error->message, cases[i].message));
+    g_assert_cmpuint (column, ==, cases[i].column);
+  }
+  {
+    g_autofree char *deep = g_strnfill (100, '(');
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (sg_selection_parse (deep, NULL, &error));
+    g_assert_true (sg_test_contains (error->message, "nested too deeply"));
+  }
+  {
+    g_autoptr (SgSelection) sel = sg_selection_parse (
+      "NOT (tag:\"machine learning\" Or role:customer) AND contacted:>=2w and interactions:3", NULL, NULL);
+
+    g_assert_nonnull (sel);
+    g_assert_cmpuint (sg_selection_get_n_criteria (sel), ==, 4);
+  }
+}
+
+/* The addresses a selection returns, in rank order, comma-separated. */
+static char *
+select_addresses (Fixture *f, const char *expr)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgSelection) sel = sg_selection_parse (expr, NULL, &error);
+  g_autoptr (SgTable) t = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  t = sg_selection_run (f->store, sel, date ("2026-03-10"), 0, &error);
+  g_assert_no_error (error);
+  for (guint r = 0; r < sg_table_get_n_rows (t); r++)
+    g_string_append_printf (out, "%s%s", r ? "," : "", sg_table_get_text (t, r, 1));
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_criteria (Fixture *f, gconstpointer data)
+{
+  /* Kim (initech.de) came in through the website; initech is in retail. */
+  sql (f, "UPDATE organisations SET industry = 'Retail' WHERE domain = 'initech.de';"
+          "INSERT INTO person_lead_sources (person_id, lead_source_id, added_at) VALUES ("
+          "(SELECT person_id FROM addresses WHERE address = 'kim@initech.de'), "
+          "(SELECT id FROM lead_sources WHERE name = 'inbound'), 0);");
+  static const struct {
+    const char *expr;
+    const char *expect;
+  } cases[] = {
+    /* Jane before Bob whenever both match: same relevance, she is the stronger relationship. */
+    { "tag:forecasting", "jane@acme.com,bob@acme.com" },  /* the organisation's tag */
+    { "tag:Analytics", "jane@acme.com" },                 /* her own, any case */
+    { "tag:dropped", "" },                                /* removed */
+    { "role:customer", "jane@acme.com" },
+    { "org:ACME.com", "jane@acme.com,bob@acme.com" },
+    { "industry:retail", "kim@initech.de" },
+    { "source:inbound", "kim@initech.de" },
+    { "contacted:<30d", "jane@acme.com,bob@acme.com" },  /* 3 and 5 March, now is 10 March */
+    { "contacted:>30d", "kim@initech.de" },              /* December */
+    { "interactions:>=2", "jane@acme.com,bob@acme.com" }, /* Jane 3 (with the meeting), Bob 2 */
+    { "interactions:>2", "jane@acme.com" },
+    { "interactions:1", "kim@initech.de" },
+    { "stage:proposal", "jane@acme.com,bob@acme.com" },
+    { "stage:negotiation", "" },
+    { "owner:me@ourco.example", "jane@acme.com,bob@acme.com" },
+    { "bought:study", "jane@acme.com,bob@acme.com" },    /* the won "Market study 2025" */
+    { "bought:forecast", "" },                           /* open, not won */
+    { "bought:%", "" },                                  /* LIKE wildcards are literal */
+    /* Never the user or a colleague. */
+    { "not org:acme.com", "kim@initech.de" },
+    { "not (org:acme.com or industry:retail)", "" },
+    { "role:customer or org:initech.de", "jane@acme.com,kim@initech.de" },
+    { "tag:forecasting and not role:customer", "bob@acme.com" },
+    /* Values are bound, never pasted into the SQL. */
+    { "tag:\"x' OR 1=1 --\"", "" },
+    { "org:\"acme.com') OR ('1'='1\"", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *got = select_addresses (f, cases[i].expr);
+
+    g_test_message ("%s", cases[i].expr);
+    g_assert_cmpstr (got, ==, cases[i].expect);
+  }
+}
+
+/* Relevance counts the criteria matched: Jane matches three of the four alternatives,
+ * Bob two, Kim one; so they come in that order although Kim's is the only one "or"ed. */
+static void
+test_relevance (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgSelection) sel = sg_selection_parse (
+    "role:customer or tag:forecasting or stage:proposal or org:initech.de", NULL, &error);
+  g_autoptr (SgTable) t = sg_selection_run (f->store, sel, date ("2026-03-10"), 0, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 3);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "jane@acme.com");
+  g_assert_cmpint (sg_table_get_int (t, 0, 3), ==, 3);
+  g_assert_cmpstr (sg_table_get_text (t, 1, 1), ==, "bob@acme.com");
+  g_assert_cmpint (sg_table_get_int (t, 1, 3), ==, 2);
+  g_assert_cmpstr (sg_table_get_text (t, 2, 1), ==, "kim@initech.de");
+  g_assert_cmpint (sg_table_get_int (t, 2, 3), ==, 1);
+  /* --limit keeps the best ranked. */
+  g_clear_pointer (&t, sg_table_free);
+  t = sg_selection_run (f->store, sel, date ("2026-03-10"), 1, &error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 1);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "jane@acme.com");
+}
+
+static void
+test_saved (Fixture *f, gconstpointer data)
+{
+  const char *const who[] = { "jane@acme.com", "kim@initech.de", NULL };
+  SgInsightOptions o = { .now = date ("2026-03-10") };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgTable) list = NULL;
+  g_autoptr (SgInsight) in = NULL;
+  g_autofree char *expr = NULL;
+  JsonArray *a;
+
+  g_assert_true (sg_selection_save (f->store, "customers", "role:customer", "me@ourco.example", &error));
+  g_assert_true (sg_selection_save (f->store, "acme", "org:acme.com", NULL, &error));
+  g_assert_true (sg_selection_save (f->store, "quiet", "contacted:>30d", NULL, &error));
+  /* Saving again replaces. */
+  g_assert_true (sg_selection_save (f->store, "acme", "org:acme.com and tag:analytics", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (sg_selection_save (f->store, "broken", "tag:x and", NULL, &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_PARSE);
+  g_clear_error (&error);
+  g_assert_false (sg_selection_save (f->store, "no spaces", "tag:x", NULL, &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_INVALID);
+  g_clear_error (&error);
+
+  list = sg_selection_list (f->store, &error);
+  g_assert_cmpuint (sg_table_get_n_rows (list), ==, 3);
+  g_assert_cmpstr (sg_table_get_text (list, 0, 0), ==, "acme");
+  g_assert_cmpstr (sg_table_get_text (list, 0, 1), ==, "org:acme.com and tag:analytics");
+  expr = sg_selection_lookup (f->store, "customers", &error);
+  g_assert_cmpstr (expr, ==, "role:customer");
+
+  /* The insight names the saved selections each correspondent matches. */
+  in = sg_insight_for_addresses (f->store, who, &o, &error);
+  g_assert_no_error (error);
+  a = json_object_get_array_member (correspondent (in, 0), "selections");
+  g_assert_cmpuint (json_array_get_length (a), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (a, 0), ==, "acme");
+  g_assert_cmpstr (json_array_get_string_element (a, 1), ==, "customers");
+  a = json_object_get_array_member (correspondent (in, 1), "selections");
+  g_assert_cmpuint (json_array_get_length (a), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (a, 0), ==, "quiet");
+
+  g_assert_true (sg_selection_delete (f->store, "quiet", &error));
+  g_assert_false (sg_selection_delete (f->store, "quiet", &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (sg_selection_lookup (f->store, "quiet", &error));
+  g_assert_error (error, SG_SELECT_ERROR, SG_SELECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* Every change is in the change log for sync. */
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open (f->db, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat(natural_key || ':' || op, ' ') FROM "
+                                             "(SELECT * FROM changes WHERE entity = 'selection' ORDER BY seq)",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==,
+                     "customers:upsert acme:upsert quiet:upsert acme:upsert quiet:delete");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+}
+
+
+/* --- reports ----------------------------------------------------------------------------- */
+
+static char *
+new_process (Fixture *f, const char *org, const char *deliverable, const char *owner, gint64 value,
+             const char *currency, gint64 cost, const char *source, const char *opened)
+{
+  g_autoptr (GError) error = NULL;
+  SgProcessNew spec = { .organisation = org, .deliverable = deliverable, .account_manager = owner,
+                        .has_value = TRUE, .value_minor = value, .currency = currency, .cost_minor = cost,
+                        .lead_source = source, .opened_at = opened ? date (opened) : 0 };
+  char *uuid = sg_process_create (f->store, &spec, NULL, &error);
+
+  g_assert_no_error (error);
+  return uuid;
+}
+
+/* A cell as text ("n/a", "50.0%", "7000.00 EUR"), or "null". */
+static char *
+text_of (const SgTable *t, guint row, guint col)
+{
+  char *s = sg_table_format_cell (t, row, col);
+
+  return s ? s : g_strdup ("null");
+}
+
+static char *
+row_text (const SgTable *t, guint row, guint n_cols)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint c = 0; c < n_cols; c++) {
+    g_autofree char *cell = text_of (t, row, c);
+
+    g_string_append_printf (out, "%s%s", c ? "|" : "", cell);
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* Anna's three processes, figures worked out by hand:
+ *   Licence A  initech  5000 EUR  cost 300  inbound  identified -> qualified -> lost
+ *   Licence B  initech  7000 EUR  cost 100  inbound  identified -> won
+ *   Workshop   acme     1000 USD  cost 0    -        identified (open)
+ * managers, EUR: 2 processes, 1 won, 1 lost: 50.0%; won 7000.00 EUR; cost (300+100)/2 = 200.00.
+ * managers, USD: 1 open, nothing closed: n/a, never a division by zero.
+ * stages: identified entered 3 times (all opened there), 1 still in it, none lost from it;
+ *   qualified entered once and lost from once: 100% drop-off; proposal never entered: n/a.
+ * sources: inbound/EUR: 2 processes, 1 won, 1 lost, 50.0%, 7000.00 EUR revenue. */
+static void
+test_reports (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = new_process (f, "initech.de", "Licence A", "anna@ourco.example", 500000, "EUR", 30000,
+                                    "inbound", "2026-02-01");
+  g_autofree char *b = new_process (f, "initech.de", "Licence B", "Anna@OurCo.example", 700000, "EUR", 10000,
+                                    "inbound", "2026-02-02");
+  g_autofree char *w = new_process (f, "acme.com", "Workshop", "anna@ourco.example", 100000, "USD", 0, NULL,
+                                    "2026-02-03");
+  SgReportFilter anna = { .owner = "ANNA@ourco.example" };
+  g_autoptr (SgTable) t = NULL;
+
+  g_assert_true (sg_process_move (f->store, a, "qualified", NULL, NULL, &error));
+  g_assert_true (sg_process_close (f->store, a, FALSE, "too expensive", NULL, &error));
+  g_assert_true (sg_process_close (f->store, b, TRUE, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  t = sg_report_run (f->store, "managers", &anna, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+  {
+    g_autofree char *r0 = row_text (t, 0, 9);
+    g_autofree char *r1 = row_text (t, 1, 9);
+
+    g_assert_cmpstr (r0, ==, "anna@ourco.example|EUR|2|0|1|1|50.0%|7000.00 EUR|200.00 EUR");
+    g_assert_cmpstr (r1, ==, "anna@ourco.example|USD|1|1|0|0|n/a|0.00 USD|0.00 USD");
+    g_assert_true (sg_table_is_null (t, 1, 9)); /* the ratio's value is null, not NaN */
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  t = sg_report_run (f->store, "stages", &anna, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 8);
+  {
+    static const char *const want[] = {
+      "identified|1|open|3|1|0|0.0%", "qualified|2|open|1|0|1|100.0%", "needs analysed|3|open|0|0|0|n/a",
+      "proposal|4|open|0|0|0|n/a",    "negotiation|5|open|0|0|0|n/a",  "closed won|6|won|1|0|0|0.0%",
+      "closed lost|7|lost|1|0|0|0.0%", "follow-up|8|post|0|0|0|n/a",
+    };
+
+    for (guint r = 0; r < G_N_ELEMENTS (want); r++) {
+      g_autofree char *got = row_text (t, r, 7);
+
+      g_assert_cmpstr (got, ==, want[r]);
+    }
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  t = sg_report_run (f->store, "sources", &anna, &error);
+  g_assert_no_error (error);
+  for (guint r = 0; r < sg_table_get_n_rows (t); r++) {
+    g_autofree char *row = row_text (t, r, 9);
+
+    if (g_str_has_prefix (row, "inbound|"))
+      g_assert_cmpstr (row, ==, "inbound|inbound|EUR|0|2|1|1|50.0%|7000.00 EUR");
+    else /* the other sources brought Anna nothing: honest zeros and n/a */
+      g_assert_true (g_str_has_suffix (row, "|null|0|0|0|0|n/a|0.00"));
+  }
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 6); /* the six built-in sources */
+  g_clear_pointer (&t, sg_table_free);
+
+  /* Stages never left have no time in stage: n/a. */
+  t = sg_report_run (f->store, "stages", &anna, &error);
+  {
+    g_autofree char *proposal = text_of (t, 3, 8);
+
+    g_assert_cmpstr (proposal, ==, "n/a");
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  /* Closing ratios by deliverable kind, type and customer type (initech is in retail). */
+  sql (f, "UPDATE organisations SET industry = 'Retail' WHERE domain = 'initech.de'");
+  t = sg_report_run (f->store, "closing", &anna, &error);
+  g_assert_no_error (error);
+  {
+    static const char *const want[] = {
+      "deliverable_kind|service|EUR|2|1|1|50.0%|7000.00 EUR", "deliverable_kind|service|USD|1|0|0|n/a|0.00 USD",
+      "deliverable_type|(none)|EUR|2|1|1|50.0%|7000.00 EUR",  "deliverable_type|(none)|USD|1|0|0|n/a|0.00 USD",
+      "industry|Retail|EUR|2|1|1|50.0%|7000.00 EUR",          "industry|(none)|USD|1|0|0|n/a|0.00 USD",
+    };
+
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, G_N_ELEMENTS (want));
+    for (guint r = 0; r < G_N_ELEMENTS (want); r++) {
+      g_autofree char *got = row_text (t, r, 8);
+
+      g_assert_cmpstr (got, ==, want[r]);
+    }
+  }
+  g_clear_pointer (&t, sg_table_free);
+
+  /* Requests by category and organisation; notes by organisation, the most negative first. */
+  {
+    SgRequestNew r1 = { .organisation = "initech.de", .what = "Brazil", .category = "region", .at = date ("2026-02-01") };
+    SgRequestNew r2 = { .organisation = "initech.de", .what = "Chile", .category = "region", .at = date ("2026-02-05") };
+    SgRequestNew r3 = { .organisation = "acme.com", .what = "Excel export", .category = "format", .at = date ("2026-02-02") };
+    SgNoteNew n1 = { .organisation = "acme.com", .text = "Great kick-off", .sentiment = "positive", .at = date ("2026-02-01") };
+    SgNoteNew n2 = { .organisation = "acme.com", .text = "Late delivery", .sentiment = "negative", .at = date ("2026-02-10") };
+    SgNoteNew n3 = { .organisation = "initech.de", .text = "Fine", .at = date ("2026-02-03") };
+    g_autofree char *u1 = sg_request_add (f->store, &r1, NULL, &error);
+    g_autofree char *u2 = sg_request_add (f->store, &r2, NULL, &error);
+    g_autofree char *u3 = sg_request_add (f->store, &r3, NULL, &error);
+    g_autofree char *v1 = sg_note_add (f->store, &n1, NULL, &error);
+    g_autofree char *v2 = sg_note_add (f->store, &n2, NULL, &error);
+    g_autofree char *v3 = sg_note_add (f->store, &n3, NULL, &error);
+    g_autofree char *row0 = NULL;
+    g_autofree char *row1 = NULL;
+
+    g_assert_no_error (error);
+    t = sg_report_run (f->store, "requests", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+    row0 = row_text (t, 0, 6);
+    row1 = row_text (t, 1, 6);
+    g_assert_cmpstr (row0, ==, "format|Acme|acme.com|1|2026-02-02T00:00:00Z|Excel export");
+    g_assert_cmpstr (row1, ==, "region|Initech|initech.de|2|2026-02-05T00:00:00Z|Chile");
+    g_clear_pointer (&t, sg_table_free);
+    g_clear_pointer (&row0, g_free);
+    g_clear_pointer (&row1, g_free);
+
+    t = sg_report_run (f->store, "notes", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+    row0 = row_text (t, 0, 8);
+    row1 = row_text (t, 1, 8);
+    g_assert_cmpstr (row0, ==, "Acme|acme.com|2|1|0|1|2026-02-10T00:00:00Z|Late delivery");
+    g_assert_cmpstr (row1, ==, "Initech|initech.de|1|0|1|0|2026-02-03T00:00:00Z|Fine");
+    g_clear_pointer (&t, sg_table_free);
+  }
+
+  /* A period with no data: empty, not an error. */
+  {
+    SgReportFilter later = { .from = date ("2030-01-01") };
+
+    t = sg_report_run (f->store, "managers", &later, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 0);
+    g_clear_pointer (&t, sg_table_free);
+  }
+  {
+    SgReportFilter backwards = { .from = date ("2026-03-01"), .to = date ("2026-01-01") };
+
+    g_assert_null (sg_report_run (f->store, "managers", &backwards, &error));
+    g_assert_error (error, SG_REPORT_ERROR, SG_REPORT_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  g_assert_null (sg_report_run (f->store, "funnel", NULL, &error));
+  g_assert_error (error, SG_REPORT_ERROR, SG_REPORT_ERROR_UNKNOWN);
+  (void) w;
+}
+
+
+/* --- similarity -------------------------------------------------------------------------- */
+
+/* Tags: acme {forecasting (its own), analytics (Jane's)}, initech {forecasting},
+ * umbrella {forecasting, analytics, retail}, globex {retail}. N = 4 tagged organisations;
+ * df: forecasting 3, analytics 2, retail 2; idf = 1 + ln(5/(1+df)): 1.223, 1.511, 1.511.
+ *   cos(acme, umbrella) = (1.223² + 1.511²) / (1.944 × 2.462) = 0.790: both of acme's tags,
+ *     the rarer analytics weighing more, but umbrella has retail too;
+ *   cos(acme, initech)  = 1.223² / (1.944 × 1.223) = 0.629: only the common tag;
+ *   globex shares nothing with acme and is not listed.
+ * From initech: acme 0.629 (and what acme bought), umbrella 1.223²/(1.223 × 2.462) = 0.497. */
+static void
+test_similar (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgTable) t = NULL;
+
+  sql (f, "INSERT INTO organisations (id, domain, name, created_at) VALUES (100, 'umbrella.com', 'Umbrella', 0), "
+          "  (101, 'globex.de', 'Globex', 0);"
+          "INSERT INTO org_domains VALUES ('umbrella.com', 100), ('globex.de', 101);"
+          "INSERT INTO tags (id, name, kind, created_at) VALUES (4, 'retail', 'industry', 0);"
+          "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, created_at) VALUES "
+          "  (1, 'organisation', (SELECT id FROM organisations WHERE domain = 'initech.de'), 'rule', 0), "
+          "  (1, 'organisation', 100, 'rule', 0), (2, 'organisation', 100, 'rule', 0), "
+          "  (4, 'organisation', 100, 'rule', 0), (4, 'organisation', 101, 'rule', 0);");
+  t = sg_similar_organisations (f->store, "acme.com", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "umbrella.com");
+  g_assert_cmpfloat_with_epsilon (sg_table_get_real (t, 0, 2), 0.790, 0.0015);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 3), ==, "analytics, forecasting");
+  g_assert_cmpstr (sg_table_get_text (t, 1, 1), ==, "initech.de");
+  g_assert_cmpfloat_with_epsilon (sg_table_get_real (t, 1, 2), 0.629, 0.0015);
+  g_clear_pointer (&t, sg_table_free);
+
+  t = sg_similar_organisations (f->store, "www.initech.de", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 2);
+  g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "acme.com");
+  g_assert_cmpstr (sg_table_get_text (t, 0, 4), ==, "Market study 2025");
+  g_assert_cmpfloat_with_epsilon (sg_table_get_real (t, 1, 2), 0.497, 0.0015);
+  g_clear_pointer (&t, sg_table_free);
+
+  /* No tags: nobody is similar; an unknown domain is an error. */
+  t = sg_similar_organisations (f->store, "ourco.example", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_table_get_n_rows (t), ==, 0);
+  g_clear_pointer (&t, sg_table_free);
+  g_assert_null (sg_similar_organisations (f->store, "nowhere.example", 0, &error));
+  g_assert_error (error, SG_SIMILAR_ERROR, SG_SIMILAR_ERROR_NOT_FOUND);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/insight/message", test_message);
+  ADD ("/insight/strength-order", test_strength_order);
+  ADD ("/insight/addresses-errors", test_addresses_errors);
+  g_test_add_func ("/insight/strength-compute", test_strength_compute);
+  g_test_add_func ("/select/parse-errors", test_parse_errors);
+  ADD ("/select/criteria", test_criteria);
+  ADD ("/select/relevance", test_relevance);
+  ADD ("/select/saved", test_saved);
+  ADD ("/report/figures", test_reports);
+  ADD ("/similar/organisations", test_similar);
+  return g_test_run ();
+}
