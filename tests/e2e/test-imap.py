@@ -282,7 +282,9 @@ def special_folders():
         in_trash = int(c.select('Trash', readonly=True)[1][0])
     finally:
         c.logout()
-    locations = [row[0] for row in sg.query(sg.path('trash.db'), 'SELECT location FROM interactions')]
+    # Mail only: an invitation in Trash also makes a meeting (an interaction of kind 'meeting').
+    locations = [row[0] for row in sg.query(sg.path('trash.db'),
+                                            "SELECT location FROM interactions WHERE kind = 'mail'")]
     umlaut = conf(sg.path('umlaut.conf'), {'work': account(**{'folders-include': 'Partner/Jörg'})})
     ru = sync(sg.path('umlaut.db'), umlaut)
     names = [row[0] for row in sg.query(sg.path('umlaut.db'), 'SELECT name FROM imap_folders')]
