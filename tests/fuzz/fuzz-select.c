@@ -53,7 +53,11 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   sel = sg_selection_parse (text, &column, &error);
   if (sel == NULL) {
     /* A refusal always names a column inside the text (or just past its end). */
-    if (error == NULL || column == 0 || column > g_utf8_strlen (text, -1) + 1 + (g_utf8_validate (text, -1, NULL) ? 0 : 1))
+    /* (g_utf8_strlen() reads past the end of a truncated sequence: invalid text is
+     * measured in bytes.) */
+    glong chars = g_utf8_validate (text, -1, NULL) ? g_utf8_strlen (text, -1) : (glong) strlen (text) + 1;
+
+    if (error == NULL || column == 0 || column > (guint) chars + 1)
       abort ();
     return 0;
   }
