@@ -521,6 +521,26 @@ extract_content (SgMessage *m, GMimeMessage *mime)
     for (guint i = 0; i < card->len; i++)
       g_ptr_array_insert (m->facts, (gint) i, card->pdata[i]);
   }
+  /* One number once: a vCard's untyped TEL and the signature's "Office:" line (or the same
+   * line read twice) are the same phone; the most specific kind stays. */
+  for (guint i = 0; i < m->facts->len; i++) {
+    const SgFact *f = m->facts->pdata[i];
+    gboolean drop = FALSE;
+
+    if (f->kind != SG_FACT_PHONE)
+      continue;
+    for (guint j = 0; j < m->facts->len && !drop; j++) {
+      const SgFact *g = m->facts->pdata[j];
+
+      if (j == i || g->kind != SG_FACT_PHONE || g_strcmp0 (f->value, g->value) != 0)
+        continue;
+      /* @f goes if @g says more, or says the same and comes first. */
+      drop = (g_strcmp0 (f->detail, "phone") == 0 && g_strcmp0 (g->detail, "phone") != 0) ||
+             (g_strcmp0 (f->detail, g->detail) == 0 && j < i);
+    }
+    if (drop)
+      g_ptr_array_remove_index (m->facts, i--);
+  }
   m->topics = sg_topics_extract (m->subject, sg_text_get_body (m->text));
 }
 

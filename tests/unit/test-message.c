@@ -757,6 +757,54 @@ test_parse_stream (void)
   g_assert_cmpint (sg_message_get_date (m), ==, MARCH_19_1400);
 }
 
+/* A phone in the sender's vCard (no TYPE) and in the signature ("Office:") is one number:
+ * the message carries it once, with the more specific kind. */
+static void
+test_phone_once (void)
+{
+  g_autoptr (SgMessage) m = parse_ok (
+      "From: Murat Yildiz <m.yildiz@fjordtech.co.uk>\r\n"
+      "To: Me <me@ourco.example>\r\n"
+      "Subject: Recording of the demo\r\n"
+      "Date: Sat, 01 Nov 2025 09:30:00 +0000\r\n"
+      "Message-ID: <phone-once@fjordtech.co.uk>\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+      "\r\n"
+      "--b\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "\r\n"
+      "Here is the recording of today's demo.\r\n"
+      "\r\n"
+      "Best regards,\r\n"
+      "Murat Yildiz\r\n"
+      "Software Architect\r\n"
+      "Office: +44 20 3600 111\r\n"
+      "--b\r\n"
+      "Content-Type: text/vcard; charset=utf-8\r\n"
+      "Content-Disposition: attachment; filename=\"murat.vcf\"\r\n"
+      "\r\n"
+      "BEGIN:VCARD\r\n"
+      "VERSION:3.0\r\n"
+      "FN:Murat Yildiz\r\n"
+      "TEL:+44 20 3600 111\r\n"
+      "END:VCARD\r\n"
+      "--b--\r\n");
+  guint phones = 0;
+  const char *detail = NULL;
+
+  for (guint i = 0; i < sg_message_get_n_facts (m); i++) {
+    const SgFact *f = sg_message_get_fact (m, i);
+
+    if (f->kind == SG_FACT_PHONE) {
+      phones++;
+      detail = f->detail;
+    }
+  }
+  g_assert_cmpuint (phones, ==, 1);
+  g_assert_cmpstr (detail, ==, "office");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -798,6 +846,7 @@ main (int argc, char **argv)
   g_test_add_func ("/message/refuse/headers-too-large", test_headers_too_large);
   g_test_add_func ("/message/refuse/too-large", test_too_large);
   g_test_add_func ("/message/parse-stream", test_parse_stream);
+  g_test_add_func ("/message/content/phone-once", test_phone_once);
 
   ret = g_test_run ();
   sg_identity_unref (identity);
