@@ -942,10 +942,9 @@ _sg_selection_matching (SgStore *store, gint64 person_id, gint64 now, GError **e
     where = compile_where (sel, now, &c);
     sql = g_strdup_printf ("SELECT 1 FROM people p LEFT JOIN organisations o ON o.id = p.org_id "
                            "WHERE p.id = ?1 AND %s", where);
-    /* Cached: the saved selections are few and the insight runs them on every message. The
-     * cache keeps its key pointer (it expects literals), so the text is interned: it lives
-     * as long as the process, one copy per distinct saved expression. */
-    stmt = _sg_store_prepare (store, g_intern_string (sql), error);
+    /* Cached: the saved selections are few and the insight runs them on every message (the
+     * store's cache keeps its own copy of the SQL). */
+    stmt = _sg_store_prepare (store, sql, error);
     if (stmt == NULL) {
       compiler_clear (&c);
       return NULL;
