@@ -78,14 +78,21 @@ class Postgres:
         self.data = os.path.join(self.dir, 'data')
         self._run([os.path.join(self.bindir, 'initdb'), '-D', self.data, '-U', 'postgres', '-A', 'trust',
                    '-E', 'UTF8', '--no-locale', '-N'])
-        opts = "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='%s' -c fsync=off " \
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200" % (self.port, self.dir)
-        self._run([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-o', opts, '-l',
-                   os.path.join(self.dir, 'log'), '-w', '-t', '60', 'start'])
-        self.running = True
+        self.opts = "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='%s' -c fsync=off " \
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200" % (self.port, self.dir)
+        self.pg_start()
         self.psql('postgres', 'CREATE DATABASE %s' % dbname)
         self.url = 'postgresql://postgres@127.0.0.1:%d/%s' % (self.port, dbname)
         return self
+
+    def pg_start(self):
+        self._run([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-o', self.opts, '-l',
+                   os.path.join(self.dir, 'log'), '-w', '-t', '60', 'start'])
+        self.running = True
+
+    def pg_stop(self, mode='fast'):
+        self._run([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-m', mode, '-w', 'stop'])
+        self.running = False
 
     def _run(self, argv, timeout=120):
         if self.as_user:
@@ -259,12 +266,12 @@ class Device:
     def __init__(self, device_id=None):
         import uuid
         self.id = device_id or str(uuid.uuid4())
-        self.ms = int(time.time() * 1000)
-        self.counter = 0
+        self.last = 0
 
     def op(self, entity, key, op='upsert', fields=None, hlc=None):
         if hlc is None:
-            self.counter += 1
-            hlc = '%016x' % ((self.ms << 16) | self.counter)
+            # The store's clock: now << 16, or the last value + 1 (never backwards).
+            self.last = max(int(time.time() * 1000) << 16, self.last + 1)
+            hlc = '%016x' % self.last
         return {'op_id': '%s:%s' % (self.id, hlc), 'hlc': hlc, 'entity': entity, 'key': key, 'op': op,
                 'fields': fields if fields is not None else {}}
