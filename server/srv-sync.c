@@ -216,6 +216,10 @@ parse_op (JsonNode *node, guint index, const char *device, GError **error)
 SrvSyncRequest *
 srv_sync_parse (const char *body, gsize len, GError **error)
 {
+  if (len == 0) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "body is empty: expected a JSON object");
+    return NULL;
+  }
   if (!srv_json_guard (body, len, SRV_SYNC_MAX_DEPTH, error))
     return NULL;
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
