@@ -579,6 +579,53 @@ def test_db_down():
 
 tap.run('database down', test_db_down)
 
+# --- TLS -------------------------------------------------------------------------------------
+
+
+def test_tls():
+    import ssl
+    cert, key = sg.path('tls.crt'), sg.path('tls.key')
+    r = sg.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+                '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert])
+    if r.rc != 0:
+        tap.skip('TLS', 'openssl cannot make a certificate: %s' % r.err[-200:])
+        return
+    os.chmod(key, 0o600)
+    srv = sgserver.Server.start(PG, tap, tls=(cert, key))
+    st, _ = request(srv.url + '/v1/health', method='GET', context=srv.ssl_context)
+    tap.eq(st, 200, 'with tls-cert and tls-key the server speaks HTTPS (certificate verified)')
+    d = Device()
+    st, a = sync(srv.url, T['max'], d.id, [d.op('person', 'tls@acme.com', fields={'name': 'T'})],
+                 context=srv.ssl_context)
+    tap.ok(st == 200 and len(a['acked']) == 1, 'a sync over HTTPS', repr(a))
+    try:
+        request(srv.url + '/v1/health', method='GET', context=ssl.create_default_context())
+        tap.ok(False, 'a client that does not trust the certificate is refused by its own verification')
+    except OSError as e:
+        tap.ok('CERTIFICATE_VERIFY_FAILED' in str(e), 'a client that does not trust the certificate fails to verify',
+               str(e))
+    out = b''
+    try:
+        out = raw_to(srv.port, b'GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n')
+    except OSError:
+        pass
+    tap.ok(not out.startswith(b'HTTP/1.1 200'), 'plain HTTP to the TLS port gets no answer', out[:80])
+    tap.eq(srv.stop(), 0, 'the TLS server stops cleanly')
+
+
+def raw_to(port, data):
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    try:
+        s.sendall(data)
+        return s.recv(1000)
+    except socket.timeout:
+        return b''
+    finally:
+        s.close()
+
+
+tap.run('TLS', test_tls)
+
 # --- migrations -------------------------------------------------------------------------------
 
 
