@@ -458,6 +458,10 @@ def test_bad_http():
     rej = [r['error'].split(':')[0] for r in a['rejected']]
     tap.ok(st == 200 and rej == ['hlc', 'op', 'fields', 'entity', 'key'] and a['acked'] == [bad[5]['op_id']],
            'bad ops are rejected one by one, naming the field; the good one is stored', repr(a))
+    far = '%016x' % ((int(time.time() * 1000) + 30 * 86400000) << 16)
+    st, a = post(json.dumps({'protocol': 1, 'device': dev, 'ops': [d.op('person', 'future@x.com', hlc=far)]}).encode())
+    tap.ok(st == 200 and a['rejected'] and 'clock' in a['rejected'][0]['error'],
+           'an op 30 days ahead of the server clock is rejected (it would win every merge)', repr(a))
     st, a = post(b'{"protocol": 1, "device": "' + dev.encode() + b'", "x": "\xff\xfe"}')
     tap.ok(st == 400 and 'UTF-8' in a['error'], 'invalid UTF-8: 400', repr(a))
     st, a = post(b'{"protocol": 1, "device": "' + dev.encode() + b'", "x": "a\\u0000b"}')

@@ -205,6 +205,23 @@ test_parse (void)
   g_assert_cmpstr (o->fields, ==, "{}");
   g_assert_cmpstr (o->scope, ==, "shared");
 
+  /* A clock more than a day ahead is rejected; an hour ahead is fine. */
+  guint64 now_ms = (guint64) (g_get_real_time () / 1000);
+  g_autofree char *future = g_strdup_printf (
+    "{\"protocol\": 1, \"device\": \"d\", \"ops\": ["
+    "{\"op_id\": \"d:%016" G_GINT64_MODIFIER "x\", \"hlc\": \"%016" G_GINT64_MODIFIER "x\", \"entity\": \"person\", \"key\": \"k\", \"op\": \"upsert\"},"
+    "{\"op_id\": \"d:%016" G_GINT64_MODIFIER "x\", \"hlc\": \"%016" G_GINT64_MODIFIER "x\", \"entity\": \"person\", \"key\": \"k\", \"op\": \"upsert\"}]}",
+    (guint64) ((now_ms + 2 * G_GUINT64_CONSTANT (86400000)) << 16),
+    (guint64) ((now_ms + 2 * G_GUINT64_CONSTANT (86400000)) << 16),
+    (guint64) ((now_ms + G_GUINT64_CONSTANT (3600000)) << 16),
+    (guint64) ((now_ms + G_GUINT64_CONSTANT (3600000)) << 16));
+  g_autoptr (SrvSyncRequest) fr = parse (future, &e);
+  g_assert_no_error (e);
+  SrvOp *f0 = g_ptr_array_index (fr->ops, 0), *f1 = g_ptr_array_index (fr->ops, 1);
+  g_assert_nonnull (f0->error);
+  g_assert_nonnull (strstr (f0->error, "clock"));
+  g_assert_null (f1->error);
+
   /* Limits and whole-request errors. */
   g_autoptr (SrvSyncRequest) big = parse ("{\"protocol\": 1, \"device\": \"d\", \"limit\": 1000000}", &e);
   g_assert_no_error (e);
