@@ -498,6 +498,13 @@ def test_bad_http():
     tap.ok(st == 405 and b'POST' in data, 'GET /v1/sync: 405 (allowed: POST)', data)
     st, data = request(URL + '/v1/nothing', method='GET')
     tap.ok(st == 404 and json.loads(data)['error'].startswith('no such path'), 'an unknown path: 404 in JSON', data)
+    st, data = request(URL + '/v1/nothing', b'x' * 50000)
+    tap.ok(st == 404, 'a POST with a body to an unknown path: 404', data[:200])
+    st, data = request(URL + '/v1/health', b'x' * 50000)
+    tap.ok(st == 405, 'a POST with a body to /v1/health: 405', data[:200])
+    out = raw(b'POST /v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n0123456789'
+              b'0123456789GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    tap.ok(out.startswith(b'HTTP/1.1 404'), 'a body after an early answer is not taken for a request', out[:200])
     st, data = request(URL + '/v1/health', method='DELETE')
     tap.eq(st, 405, 'DELETE /v1/health: 405')
     out = raw(b'GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ' + b'a' * (200 << 10) + b'\r\n\r\n')
