@@ -66,26 +66,40 @@ bad_param (GError **error, const char *name, const char *value, const char *why)
 gboolean
 _sg_dashboard_parse_filter (const char *query, SgDashboardFilter *f, GError **error)
 {
-  g_autoptr (GHashTable) params = NULL;
-  g_autoptr (GError) local = NULL;
-  GHashTableIter it;
-  gpointer k, v;
+  g_auto (GStrv) pieces = NULL;
 
   memset (f, 0, sizeof *f);
   if (query == NULL || *query == '\0')
     return TRUE;
-  params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_WWW_FORM, &local);
-  if (params == NULL) {
-    g_set_error (error, SG_DASHBOARD_ERROR, SG_DASHBOARD_ERROR_PARAMETER, "the query string: %s", local->message);
-    return FALSE;
-  }
-  g_hash_table_iter_init (&it, params);
-  while (g_hash_table_iter_next (&it, &k, &v)) {
-    const char *name = k, *value = v;
+  /* Parsed by hand rather than with g_uri_parse_params() so that each error names its
+   * parameter. */
+  pieces = g_strsplit (query, "&", -1);
+  for (guint i = 0; pieces[i] != NULL; i++) {
+    char *eq = strchr (pieces[i], '=');
+    g_autofree char *name = NULL;
+    g_autofree char *value = NULL;
 
-    if (!g_utf8_validate (name, -1, NULL) || !g_utf8_validate (value, -1, NULL)) {
-      g_set_error (error, SG_DASHBOARD_ERROR, SG_DASHBOARD_ERROR_PARAMETER, "parameter “%s”: not UTF-8",
-                   g_utf8_validate (name, -1, NULL) ? name : "?");
+    if (*pieces[i] == '\0')
+      continue;
+    if (eq != NULL)
+      *eq = '\0';
+    g_strdelimit (pieces[i], "+", ' ');
+    if (eq != NULL)
+      g_strdelimit (eq + 1, "+", ' ');
+    name = g_uri_unescape_string (pieces[i], NULL);
+    value = g_uri_unescape_string (eq ? eq + 1 : "", NULL);
+    if (name == NULL || !g_utf8_validate (name, -1, NULL)) {
+      g_autofree char *raw = g_utf8_make_valid (pieces[i], MIN (strlen (pieces[i]), 40));
+
+      g_set_error (error, SG_DASHBOARD_ERROR, SG_DASHBOARD_ERROR_PARAMETER,
+                   "parameter “%s”: a bad %%-escape or not UTF-8", raw);
+      goto fail;
+    }
+    if (value == NULL || !g_utf8_validate (value, -1, NULL)) {
+      g_autofree char *shown = g_utf8_substring (name, 0, MIN (g_utf8_strlen (name, -1), 40));
+
+      g_set_error (error, SG_DASHBOARD_ERROR, SG_DASHBOARD_ERROR_PARAMETER,
+                   "parameter “%s”: its value has a bad %%-escape or is not UTF-8", shown);
       goto fail;
     }
     if (strcmp (name, "from") != 0 && strcmp (name, "to") != 0 && strcmp (name, "owner") != 0 &&
@@ -98,6 +112,8 @@ _sg_dashboard_parse_filter (const char *query, SgDashboardFilter *f, GError **er
     }
     if (*value == '\0')
       continue;
+    g_clear_pointer (name[0] == 'f' ? &f->from_day : name[0] == 't' ? &f->to_day : name[0] == 'o' ? &f->owner
+                                                                                   : &f->pipeline, g_free);
     if (strlen (value) > MAX_PARAM) {
       bad_param (error, name, value, "is too long");
       goto fail;
