@@ -21,7 +21,7 @@
 
 /* The processes passing the filter: id (uuid) and f (fields). */
 #define FILTERED                                                                                   \
-  "SELECT natural_key AS id, fields AS f FROM entity_state WHERE entity = 'process' "              \
+  "SELECT natural_key AS id, fields AS f FROM entity_state WHERE entity = 'process' AND NOT deleted "\
   "AND ($1::text IS NULL OR fields->>'account_manager' = $1) "                                     \
   "AND ($2::text IS NULL OR fields->>'pipeline' = $2) "                                            \
   "AND ($3::bigint = 0 OR (CASE WHEN jsonb_typeof(fields->'opened_at') = 'number' "                \
@@ -54,20 +54,20 @@ static const char *const stages_sql =
   "defined AS (SELECT s.value->>'name' AS name, s.ord AS position, s.value->>'kind' AS kind "
   "  FROM entity_state e, jsonb_array_elements(CASE WHEN jsonb_typeof(e.fields->'stages') = 'array' "
   "    THEN e.fields->'stages' ELSE '[]'::jsonb END) WITH ORDINALITY AS s(value, ord) "
-  "  WHERE e.entity = 'pipeline' AND e.natural_key = $2), "
+  "  WHERE e.entity = 'pipeline' AND e.natural_key = $2 AND NOT e.deleted), "
   "stg AS (SELECT name, position, kind FROM defined UNION ALL "
   "  SELECT name, position, kind FROM " DEFAULT_STAGES
   "  WHERE $2 = 'default' AND NOT EXISTS (SELECT 1 FROM defined)), "
-  "h AS (SELECT h.natural_key AS pid, h.hlc, h.fields AS f FROM entity_history h JOIN ps ON ps.id = h.natural_key "
+  "h AS (SELECT h.natural_key AS pid, h.hlc, h.id, h.fields AS f FROM entity_history h JOIN ps ON ps.id = h.natural_key "
   "  WHERE h.entity = 'stage_history'), "
   "reached AS (SELECT f->>'to_stage' AS stage, count(DISTINCT pid) AS n FROM h GROUP BY 1), "
   "lost AS (SELECT lc.stage, count(*) AS n FROM ps JOIN LATERAL (SELECT h.f->>'from_stage' AS stage FROM h "
-  "  WHERE h.pid = ps.id AND h.f->>'event' = 'close' ORDER BY h.hlc DESC LIMIT 1) lc ON true "
+  "  WHERE h.pid = ps.id AND h.f->>'event' = 'close' ORDER BY h.hlc DESC, h.id DESC LIMIT 1) lc ON true "
   "  WHERE ps.f->>'status' = 'lost' GROUP BY lc.stage), "
   /* Time in stage: each stay from its entry to the process's next one; stays not over yet
    * are left out, as in the CLI. */
   "stays AS (SELECT f->>'to_stage' AS stage, "
-  "  (lead(" NUM ("moved_at") ") OVER (PARTITION BY pid ORDER BY hlc) - " NUM ("moved_at") ")::float8 AS secs FROM h), "
+  "  (lead(" NUM ("moved_at") ") OVER (PARTITION BY pid ORDER BY hlc, id) - " NUM ("moved_at") ")::float8 AS secs FROM h), "
   "timed AS (SELECT stage, avg(secs) AS secs, count(secs) AS n FROM stays WHERE secs IS NOT NULL GROUP BY stage) "
   "SELECT s.name, s.position, s.kind, coalesce(r.n, 0), "
   "  (SELECT count(*) FROM ps WHERE ps.f->>'stage' = s.name AND ps.f->>'status' = 'open'), coalesce(l.n, 0), "
@@ -78,13 +78,15 @@ static const char *const stages_sql =
 static const char *const sources_sql =
   "WITH ps AS (" FILTERED "), "
   "ls AS (SELECT natural_key AS name, fields->>'kind' AS kind FROM entity_state WHERE entity = 'lead_source' "
+  "    AND NOT deleted "
   "  UNION ALL SELECT b, b FROM unnest(" BUILTIN_SOURCES ") AS b "
-  "  WHERE NOT EXISTS (SELECT 1 FROM entity_state WHERE entity = 'lead_source' AND natural_key = b)), "
-  /* A credit's period is when it was added: the hlc of its add (ms << 16). */
+  "  WHERE NOT EXISTS (SELECT 1 FROM entity_state WHERE entity = 'lead_source' AND natural_key = b AND NOT deleted)), "
+  /* A credit's period is when it was added: the hlc of its add (16 hex digits, ms << 16). */
+  "credits AS (SELECT natural_key, CASE WHEN added_hlc ~ '^[0-7][0-9a-f]{15}$' "
+  "    THEN (('x' || added_hlc)::bit(64)::bigint >> 16) / 1000 END AS at "
+  "  FROM set_members WHERE entity = 'person_lead_source' AND present), "
   "leads AS (SELECT substr(natural_key, strpos(natural_key, '|') + 1) AS source, count(DISTINCT natural_key) AS n "
-  "  FROM set_members WHERE entity = 'person_lead_source' AND (removed_hlc IS NULL OR removed_hlc < added_hlc) "
-  "  AND ($3::bigint = 0 OR (added_hlc >> 16) / 1000 >= $3::bigint) "
-  "  AND ($4::bigint = 0 OR (added_hlc >> 16) / 1000 < $4::bigint) GROUP BY 1) "
+  "  FROM credits WHERE ($3::bigint = 0 OR at >= $3::bigint) AND ($4::bigint = 0 OR at < $4::bigint) GROUP BY 1) "
   "SELECT ls.name, ls.kind, ps.f->>'currency' AS cur, coalesce(max(leads.n), 0), count(ps.id), "
   "  count(ps.id) FILTER (WHERE ps.f->>'status' = 'won'), count(ps.id) FILTER (WHERE ps.f->>'status' = 'lost'), "
   "  coalesce(sum(CASE WHEN jsonb_typeof(ps.f->'value_minor') = 'number' THEN (ps.f->>'value_minor')::numeric END) "
@@ -97,14 +99,14 @@ static const char *const sources_sql =
 static const char *const requests_sql =
   "WITH allr AS (SELECT natural_key AS id, f->>'organisation' AS domain, f->>'category' AS category, "
   "    f->>'what' AS what, " NUM ("requested_at") " AS at "
-  "  FROM (SELECT natural_key, fields AS f FROM entity_state WHERE entity = 'request') e "
+  "  FROM (SELECT natural_key, fields AS f FROM entity_state WHERE entity = 'request' AND NOT deleted) e "
   "  WHERE f->>'organisation' IS NOT NULL), "
   "r AS (SELECT * FROM allr WHERE ($1::bigint = 0 OR at >= $1::bigint) AND ($2::bigint = 0 OR at < $2::bigint)) "
   "SELECT r.category, coalesce(o.fields->>'name', r.domain), r.domain, count(*), max(r.at), "
   /* The latest request's text, over all periods, as the CLI. */
   "  (SELECT a.what FROM allr a WHERE a.category IS NOT DISTINCT FROM r.category AND a.domain = r.domain "
   "   ORDER BY a.at DESC NULLS LAST, a.id COLLATE \"C\" DESC LIMIT 1) "
-  "FROM r LEFT JOIN entity_state o ON o.entity = 'organisation' AND o.natural_key = r.domain "
+  "FROM r LEFT JOIN entity_state o ON o.entity = 'organisation' AND o.natural_key = r.domain AND NOT o.deleted "
   "GROUP BY r.category, r.domain, o.fields->>'name' "
   "ORDER BY r.category COLLATE \"C\" NULLS FIRST, count(*) DESC, r.domain COLLATE \"C\"";
 

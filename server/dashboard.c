@@ -179,7 +179,7 @@ _sg_dashboard_filter_query (const SgDashboardFilter *f)
 void
 sg_dashboard_response_clear (SgDashboardResponse *resp)
 {
-  g_clear_pointer (&resp->content_type, g_free);
+  resp->content_type = NULL;
   g_clear_pointer (&resp->body, g_bytes_unref);
   g_clear_pointer (&resp->headers, g_ptr_array_unref);
   resp->status = 0;
@@ -196,7 +196,7 @@ static void
 respond (SgDashboardResponse *resp, guint status, const char *type, char *body)
 {
   resp->status = status;
-  resp->content_type = g_strdup (type);
+  resp->content_type = type;
   resp->body = g_bytes_new_take (body, strlen (body));
 }
 
@@ -481,7 +481,7 @@ handle_chart (const SgDashboardRequest *req, PGconn *db, const char *name, SgDas
     return;
   }
   resp->status = 200;
-  resp->content_type = g_strdup ("image/svg+xml");
+  resp->content_type = "image/svg+xml";
   resp->body = svg;
 #else
   respond_error (resp, 404, "This server was built without cairo: no charts.");

@@ -39,7 +39,7 @@ typedef struct {
 
 typedef struct {
   guint status;          /* HTTP status */
-  char *content_type;    /* (transfer full) */
+  const char *content_type; /* a static string */
   GBytes *body;          /* (transfer full) */
   /* (transfer full): header names and values, alternating ("Set-Cookie", "sg_session=...",
    * "Location", "/dashboard/login", "Content-Security-Policy", ...). */

@@ -1,6 +1,6 @@
 -- The managers' dashboard's sessions (server/dashboard.c). The cookie holds a random id;
 -- only its SHA-256 (hex) is stored, so a copy of the database opens no session.
--- To be numbered among the server's PostgreSQL migrations at merge.
+-- (Listed in schema/postgres.gresource.xml; renumber if another migration took 0002.)
 CREATE TABLE IF NOT EXISTS dashboard_sessions (
   id_hash    text PRIMARY KEY,
   user_id    bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
