@@ -47,7 +47,9 @@ static const char *const managers_sql =
   "  count(*) FILTER (WHERE f->>'status' = 'lost'), "
   "  coalesce(sum(" NUM ("value_minor") ") FILTER (WHERE f->>'status' = 'won'), 0), "
   "  coalesce(sum(" NUM ("cost_minor") "), 0) "
-  "FROM ps GROUP BY 1, 2 ORDER BY am IS NULL, am COLLATE \"C\", cur COLLATE \"C\" NULLS FIRST";
+  "FROM ps GROUP BY 1, 2 "
+  "ORDER BY (f->>'account_manager') IS NULL, (f->>'account_manager') COLLATE \"C\", "
+  "  (f->>'currency') COLLATE \"C\" NULLS FIRST";
 
 static const char *const stages_sql =
   "WITH ps AS (" FILTERED "), "
@@ -92,7 +94,7 @@ static const char *const sources_sql =
   "  coalesce(sum(CASE WHEN jsonb_typeof(ps.f->'value_minor') = 'number' THEN (ps.f->>'value_minor')::numeric END) "
   "    FILTER (WHERE ps.f->>'status' = 'won'), 0) "
   "FROM ls LEFT JOIN ps ON ps.f->>'lead_source' = ls.name LEFT JOIN leads ON leads.source = ls.name "
-  "GROUP BY ls.name, ls.kind, cur ORDER BY ls.name COLLATE \"C\", cur COLLATE \"C\" NULLS FIRST";
+  "GROUP BY ls.name, ls.kind, cur ORDER BY ls.name COLLATE \"C\", (ps.f->>'currency') COLLATE \"C\" NULLS FIRST";
 
 /* Unfulfilled requests: the period filters requested_at; owner and pipeline do not apply
  * (a request needs no process), as in the CLI. */

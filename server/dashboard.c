@@ -474,8 +474,9 @@ handle_chart (const SgDashboardRequest *req, PGconn *db, const char *name, SgDas
     respond_error (resp, 503, "The report could not be computed; try again.");
     return;
   }
+  /* No cairo_debug_reset_static_data () here: other threads may be drawing (see
+   * sg_dashboard_shutdown ()). */
   svg = sg_chart_svg (table, name, &error);
-  cairo_debug_reset_static_data ();
   if (svg == NULL) {
     respond_error (resp, 500, error->message);
     return;
@@ -485,6 +486,14 @@ handle_chart (const SgDashboardRequest *req, PGconn *db, const char *name, SgDas
   resp->body = svg;
 #else
   respond_error (resp, 404, "This server was built without cairo: no charts.");
+#endif
+}
+
+void
+sg_dashboard_shutdown (void)
+{
+#ifdef HAVE_CAIRO
+  cairo_debug_reset_static_data ();
 #endif
 }
 

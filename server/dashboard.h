@@ -54,4 +54,9 @@ gboolean sg_dashboard_handle (const SgDashboardRequest *req, PGconn *db, SgDashb
 
 void sg_dashboard_response_clear (SgDashboardResponse *resp);
 
+/* Frees the process-wide caches the charts filled (cairo's fonts), so that leak checkers
+ * see none. Call once, when no request is running any more (cairo's reset is not safe
+ * while another thread draws). */
+void sg_dashboard_shutdown (void);
+
 G_END_DECLS
