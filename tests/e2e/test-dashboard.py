@@ -430,6 +430,26 @@ else:
             ok = f.read(8) == b'\x89PNG\r\n\x1a\n'
     tap.ok(ok, 'headless Chromium renders the dashboard: %s' % shot, out[-2000:])
 
+# --- what a hostile client could have stored --------------------------------------------------
+# The server keeps fields as the ops carried them: numbers that are not numbers must count as
+# missing, not fail the page.
+pg.psql(pg.dbname, """INSERT INTO entity_state (entity, natural_key, fields) VALUES ('process', 'x-1',
+  '{"account_manager": "mallory@ourco.example", "status": "won", "value_minor": "lots", "cost_minor": [1],
+    "opened_at": "soon", "currency": "EUR", "stage": 5, "pipeline": "default"}')""")
+pg.psql(pg.dbname, """INSERT INTO entity_history (op_id, entity, natural_key, hlc, fields, user_id) VALUES
+  ('x:1', 'stage_history', 'x-1', '0000000000000001', '{"event": "open", "to_stage": "identified", "moved_at": "never"}',
+   (SELECT id FROM users WHERE login = 'max'))""")
+st, _, body = http('GET', '/dashboard', cookie=COOKIE)
+page = Page(body.decode())
+mal = [r for r in page.tables.get('report-managers', []) if r['account_manager'] == 'mallory@ourco.example']
+stg = {r['stage']: r for r in page.tables.get('report-stages', [])}
+tap.ok(st == 200 and [(r['processes'], r['won'], r['won_value'], r['avg_cost']) for r in mal]
+       == [('1', '1', '0.00 EUR', '0.00 EUR')] and stg.get('identified', {}).get('entered') == '7',
+       'fields that are not numbers count as missing; the page still renders', repr((st, mal)))
+st, _, body = http('GET', '/dashboard?from=2026-01-01', cookie=COOKIE)
+tap.ok(st == 200 and 'mallory' not in body.decode(), 'a process with no opening date is outside any period')
+pg.psql(pg.dbname, "DELETE FROM entity_state WHERE natural_key = 'x-1'; DELETE FROM entity_history WHERE op_id = 'x:1'")
+
 # --- sessions end ----------------------------------------------------------------------------
 pg.psql(pg.dbname, "UPDATE users SET role = 'account-manager' WHERE login = 'boss'")
 st, _, body = http('GET', '/dashboard', cookie=COOKIE)
