@@ -13,7 +13,7 @@ gboolean
 sg_output_report_svg (const SgTable *t, const char *report)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) svg = sg_chart_svg (t, report, &error);
+  g_autoptr (GBytes) svg = sg_chart_svg (t, report, 0, &error);
   gsize len = 0;
   const char *data;
 

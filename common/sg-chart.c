@@ -96,12 +96,12 @@ cell_value (const SgTable *t, guint r, int col)
 }
 
 GBytes *
-sg_chart_svg (const SgTable *t, const char *report, GError **error)
+sg_chart_svg (const SgTable *t, const char *report, guint max_rows, GError **error)
 {
   const Chart *ch = find_chart (report);
   const double width = 860, left = 320, bar_area = 420, row_h = 26, top = 56;
   GByteArray *out;
-  guint n;
+  guint n, all;
   double height, max = 0;
   cairo_surface_t *surface;
   cairo_status_t status;
@@ -113,8 +113,10 @@ sg_chart_svg (const SgTable *t, const char *report, GError **error)
     g_set_error (error, SG_CHART_ERROR, SG_CHART_ERROR_UNKNOWN, "no chart for “%s”", report ? report : "");
     return NULL;
   }
-  n = sg_table_get_n_rows (t);
-  height = top + row_h * MAX (n, 1) + 24;
+  all = n = sg_table_get_n_rows (t);
+  if (max_rows > 0 && n > max_rows)
+    n = max_rows;
+  height = top + row_h * (MAX (n, 1) + (n < all)) + 24;
   vcol = column (t, ch->value);
   tcol = column (t, ch->value_text);
   for (guint r = 0; r < n; r++)
@@ -182,6 +184,13 @@ sg_chart_svg (const SgTable *t, const char *report, GError **error)
     cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
     cairo_move_to (cr, left + bar_area + 8, y + 17);
     cairo_show_text (cr, value_label ? value_label : "");
+  }
+  if (n < all) {
+    g_autofree char *more = g_strdup_printf ("… and %u more rows: see the table.", all - n);
+
+    cairo_set_source_rgb (cr, 0.35, 0.35, 0.35);
+    cairo_move_to (cr, 16, top + row_h * n + 17);
+    cairo_show_text (cr, more);
   }
   cairo_destroy (cr);
   cairo_surface_finish (surface);

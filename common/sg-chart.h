@@ -21,9 +21,10 @@ typedef enum {
 gboolean sg_chart_has (const char *report);
 
 /* Draws the chart of @report from @table (the columns sg_report_run() gives) as an SVG
- * document. Labels have control characters and bidirectional overrides replaced and are
- * cut at 40 characters; cairo escapes what it writes. Returns: (transfer full): the SVG,
- * or NULL with SG_CHART_ERROR. */
-GBytes *sg_chart_svg (const SgTable *table, const char *report, GError **error);
+ * document: the first @max_rows rows (0: all), then a line saying how many more the table
+ * has. Labels have control characters and bidirectional overrides replaced and are cut at
+ * 40 characters; cairo escapes what it writes. Returns: (transfer full): the SVG, or NULL
+ * with SG_CHART_ERROR. */
+GBytes *sg_chart_svg (const SgTable *table, const char *report, guint max_rows, GError **error);
 
 G_END_DECLS

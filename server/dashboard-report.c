@@ -60,22 +60,26 @@ static const char *const stages_sql =
   "stg AS (SELECT name, position, kind FROM defined UNION ALL "
   "  SELECT name, position, kind FROM " DEFAULT_STAGES
   "  WHERE $2 = 'default' AND NOT EXISTS (SELECT 1 FROM defined)), "
-  "h AS (SELECT h.natural_key AS pid, h.hlc, h.id, h.fields AS f FROM entity_history h JOIN ps ON ps.id = h.natural_key "
-  "  WHERE h.entity = 'stage_history'), "
-  "reached AS (SELECT f->>'to_stage' AS stage, count(DISTINCT pid) AS n FROM h GROUP BY 1), "
-  "lost AS (SELECT lc.stage, count(*) AS n FROM ps JOIN LATERAL (SELECT h.f->>'from_stage' AS stage FROM h "
-  "  WHERE h.pid = ps.id AND h.f->>'event' = 'close' ORDER BY h.hlc DESC, h.id DESC LIMIT 1) lc ON true "
-  "  WHERE ps.f->>'status' = 'lost' GROUP BY lc.stage), "
+  /* The history of those processes, each field read from jsonb once. */
+  "h AS (SELECT h.natural_key AS pid, h.hlc, h.id, h.fields->>'event' AS event, h.fields->>'from_stage' AS from_stage, "
+  "    h.fields->>'to_stage' AS to_stage, ps.f->>'status' AS status, "
+  "    CASE WHEN jsonb_typeof(h.fields->'moved_at') = 'number' AND abs((h.fields->>'moved_at')::numeric) < 1e15 "
+  "      THEN (h.fields->>'moved_at')::float8 END AS moved_at "
+  "  FROM entity_history h JOIN ps ON ps.id = h.natural_key WHERE h.entity = 'stage_history'), "
+  "reached AS (SELECT to_stage AS stage, count(DISTINCT pid) AS n FROM h GROUP BY 1), "
+  /* Lost from: the from_stage of a lost process's last close (one pass, not one per process). */
+  "lost AS (SELECT stage, count(*) AS n FROM (SELECT DISTINCT ON (pid) pid, from_stage AS stage FROM h "
+  "  WHERE status = 'lost' AND event = 'close' ORDER BY pid, hlc DESC, id DESC) lc GROUP BY stage), "
   /* Time in stage: each stay from its entry to the process's next one; stays not over yet
    * are left out, as in the CLI. */
-  "stays AS (SELECT f->>'to_stage' AS stage, "
-  "  (lead(" NUM ("moved_at") ") OVER (PARTITION BY pid ORDER BY hlc, id) - " NUM ("moved_at") ")::float8 AS secs FROM h), "
-  "timed AS (SELECT stage, avg(secs) AS secs, count(secs) AS n FROM stays WHERE secs IS NOT NULL GROUP BY stage) "
-  "SELECT s.name, s.position, s.kind, coalesce(r.n, 0), "
-  "  (SELECT count(*) FROM ps WHERE ps.f->>'stage' = s.name AND ps.f->>'status' = 'open'), coalesce(l.n, 0), "
+  "stays AS (SELECT to_stage AS stage, lead(moved_at) OVER (PARTITION BY pid ORDER BY hlc, id) - moved_at AS secs "
+  "  FROM h), "
+  "timed AS (SELECT stage, avg(secs) AS secs, count(secs) AS n FROM stays WHERE secs IS NOT NULL GROUP BY stage), "
+  "now_in AS (SELECT f->>'stage' AS stage, count(*) AS n FROM ps WHERE f->>'status' = 'open' GROUP BY 1) "
+  "SELECT s.name, s.position, s.kind, coalesce(r.n, 0), coalesce(ni.n, 0), coalesce(l.n, 0), "
   "  tm.secs / 86400.0, coalesce(tm.n, 0) "
   "FROM stg s LEFT JOIN reached r ON r.stage = s.name LEFT JOIN lost l ON l.stage = s.name "
-  "LEFT JOIN timed tm ON tm.stage = s.name ORDER BY s.position";
+  "LEFT JOIN timed tm ON tm.stage = s.name LEFT JOIN now_in ni ON ni.stage = s.name ORDER BY s.position";
 
 static const char *const sources_sql =
   "WITH ps AS (" FILTERED "), "
@@ -103,12 +107,13 @@ static const char *const requests_sql =
   "    f->>'what' AS what, " NUM ("requested_at") " AS at "
   "  FROM (SELECT natural_key, fields AS f FROM entity_state WHERE entity = 'request' AND NOT deleted) e "
   "  WHERE f->>'organisation' IS NOT NULL), "
-  "r AS (SELECT * FROM allr WHERE ($1::bigint = 0 OR at >= $1::bigint) AND ($2::bigint = 0 OR at < $2::bigint)) "
-  "SELECT r.category, coalesce(o.fields->>'name', r.domain), r.domain, count(*), max(r.at), "
-  /* The latest request's text, over all periods, as the CLI. */
-  "  (SELECT a.what FROM allr a WHERE a.category IS NOT DISTINCT FROM r.category AND a.domain = r.domain "
-  "   ORDER BY a.at DESC NULLS LAST, a.id COLLATE \"C\" DESC LIMIT 1) "
+  "r AS (SELECT * FROM allr WHERE ($1::bigint = 0 OR at >= $1::bigint) AND ($2::bigint = 0 OR at < $2::bigint)), "
+  /* The latest request's text per category and organisation, over all periods, as the CLI. */
+  "latest AS (SELECT DISTINCT ON (category, domain) category, domain, what FROM allr "
+  "  ORDER BY category, domain, at DESC NULLS LAST, id COLLATE \"C\" DESC) "
+  "SELECT r.category, coalesce(o.fields->>'name', r.domain), r.domain, count(*), max(r.at), max(lt.what) "
   "FROM r LEFT JOIN entity_state o ON o.entity = 'organisation' AND o.natural_key = r.domain AND NOT o.deleted "
+  "LEFT JOIN latest lt ON lt.category IS NOT DISTINCT FROM r.category AND lt.domain = r.domain "
   "GROUP BY r.category, r.domain, o.fields->>'name' "
   "ORDER BY r.category COLLATE \"C\" NULLS FIRST, count(*) DESC, r.domain COLLATE \"C\"";
 

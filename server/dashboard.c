@@ -16,6 +16,7 @@
 G_DEFINE_QUARK (sg-dashboard-error-quark, _sg_dashboard_error)
 
 #define COOKIE_NAME "sg_session"
+#define CHART_ROWS 40 /* more bars say nothing; the table has them all */
 #define MAX_PARAM 320 /* an address is at most 254; a pipeline name is far shorter */
 
 static const char style_css[] =
@@ -476,7 +477,7 @@ handle_chart (const SgDashboardRequest *req, PGconn *db, const char *name, SgDas
   }
   /* No cairo_debug_reset_static_data () here: other threads may be drawing (see
    * sg_dashboard_shutdown ()). */
-  svg = sg_chart_svg (table, name, &error);
+  svg = sg_chart_svg (table, name, CHART_ROWS, &error);
   if (svg == NULL) {
     respond_error (resp, 500, error->message);
     return;

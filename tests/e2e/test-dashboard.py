@@ -438,6 +438,8 @@ pg.psql(pg.dbname, """INSERT INTO entity_state (entity, natural_key, fields) VAL
     "opened_at": "soon", "currency": "EUR", "stage": 5, "pipeline": "default"}')""")
 pg.psql(pg.dbname, """INSERT INTO entity_history (op_id, entity, natural_key, hlc, fields, user_id) VALUES
   ('x:1', 'stage_history', 'x-1', '0000000000000001', '{"event": "open", "to_stage": "identified", "moved_at": "never"}',
+   (SELECT id FROM users WHERE login = 'max')),
+  ('x:2', 'stage_history', 'x-1', '0000000000000002', '{"event": "move", "to_stage": "qualified", "moved_at": 1e400}',
    (SELECT id FROM users WHERE login = 'max'))""")
 st, _, body = http('GET', '/dashboard', cookie=COOKIE)
 page = Page(body.decode())
@@ -448,7 +450,7 @@ tap.ok(st == 200 and [(r['processes'], r['won'], r['won_value'], r['avg_cost']) 
        'fields that are not numbers count as missing; the page still renders', repr((st, mal)))
 st, _, body = http('GET', '/dashboard?from=2026-01-01', cookie=COOKIE)
 tap.ok(st == 200 and 'mallory' not in body.decode(), 'a process with no opening date is outside any period')
-pg.psql(pg.dbname, "DELETE FROM entity_state WHERE natural_key = 'x-1'; DELETE FROM entity_history WHERE op_id = 'x:1'")
+pg.psql(pg.dbname, "DELETE FROM entity_state WHERE natural_key = 'x-1'; DELETE FROM entity_history WHERE op_id IN ('x:1', 'x:2')")
 
 # --- sessions end ----------------------------------------------------------------------------
 pg.psql(pg.dbname, "UPDATE users SET role = 'account-manager' WHERE login = 'boss'")

@@ -274,7 +274,7 @@ test_chart_hostile (void)
   for (guint i = 0; i < G_N_ELEMENTS (reports); i++) {
     g_autoptr (SgTable) t = i == 0 ? managers_table () : one_column_table (i == 1 ? "stage" : "category", SG_COLUMN_INT);
     g_autoptr (GError) error = NULL;
-    g_autoptr (GBytes) svg = sg_chart_svg (t, reports[i], &error);
+    g_autoptr (GBytes) svg = sg_chart_svg (t, reports[i], 0, &error);
     g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     GMarkupParser parser = { count_element, NULL, NULL, NULL, NULL };
     g_autoptr (GMarkupParseContext) ctx = g_markup_parse_context_new (&parser, 0, counts, NULL);
@@ -293,10 +293,30 @@ test_chart_hostile (void)
     g_assert_null (g_strstr_len (data, (gssize) len, "alert("));
   }
   {
+    /* 50 rows, 10 drawn: 56 + 26 x (10 + the "more" line) + 24 points high. */
+    g_autoptr (SgTable) t = sg_table_new ();
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GBytes) all = NULL;
+    g_autoptr (GBytes) ten = NULL;
+
+    sg_table_add_column (t, "category", SG_COLUMN_TEXT, 0);
+    sg_table_add_column (t, "requests", SG_COLUMN_INT, 0);
+    for (guint i = 0; i < 50; i++) {
+      sg_table_append_row (t);
+      sg_table_take_text (t, 0, g_strdup_printf ("c%u", i));
+      sg_table_set_int (t, 1, 50 - i);
+    }
+    ten = sg_chart_svg (t, "requests", 10, &error);
+    all = sg_chart_svg (t, "requests", 0, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (ten, NULL), 400, "height=\"366pt\""));
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (all, NULL), 400, "height=\"1380pt\""));
+  }
+  {
     g_autoptr (SgTable) t = managers_table ();
     g_autoptr (GError) error = NULL;
 
-    g_assert_null (sg_chart_svg (t, "funnel", &error));
+    g_assert_null (sg_chart_svg (t, "funnel", 0, &error));
     g_assert_error (error, SG_CHART_ERROR, SG_CHART_ERROR_UNKNOWN);
   }
   cairo_debug_reset_static_data ();
