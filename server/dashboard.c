@@ -57,8 +57,16 @@ static gboolean
 bad_param (GError **error, const char *name, const char *value, const char *why)
 {
   g_autofree char *valid = g_utf8_make_valid (value, -1);
-  g_autofree char *shown = g_utf8_strlen (valid, -1) > 60 ? g_strconcat (g_utf8_substring (valid, 0, 57), "...", NULL)
-                                                          : g_strdup (valid);
+  g_autofree char *shown = NULL;
+
+  /* g_utf8_substring() must not be asked past the end. */
+  if (g_utf8_strlen (valid, -1) > 60) {
+    g_autofree char *cut = g_utf8_substring (valid, 0, 57);
+
+    shown = g_strconcat (cut, "...", NULL);
+  } else {
+    shown = g_strdup (valid);
+  }
 
   g_set_error (error, SG_DASHBOARD_ERROR, SG_DASHBOARD_ERROR_PARAMETER, "parameter “%s”: “%s” %s", name, shown, why);
   return FALSE;
