@@ -9,14 +9,12 @@ headless Chromium saves a screenshot (build/tests/e2e/dashboard-screenshot.png).
 
 import html.parser
 import http.client as httpclient
-import http.server as httpserver
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
 
@@ -388,47 +386,65 @@ tap.eq(st, 401, 'a chart without a session: 401')
 st, _, _ = http('GET', '/dashboard/chart/nope.svg', cookie=COOKIE)
 tap.eq(st, 404, 'an unknown chart: 404')
 
-# --- screenshot in headless Chromium ---------------------------------------------------------
+# --- headless Chromium: a manager logs in as a user does ------------------------------------------
 chromium = shutil.which('chromium') or shutil.which('chromium-browser')
 shot = os.path.join(sg.BUILDDIR, 'tests', 'e2e', 'dashboard-screenshot.png')
 if chromium is None:
-    tap.skip('screenshot', 'chromium is not installed (Debian chromium)')
+    tap.skip('Chromium', 'chromium is not installed (Debian chromium)')
 else:
-    # Chromium has no command-line cookie: a loopback proxy plays its cookie jar, adding the
-    # manager's session cookie to what it forwards (pages and chart images alike).
-    class Proxy(httpserver.BaseHTTPRequestHandler):
-        def do_GET(self):
-            st, hdrs, body = http('GET', self.path, cookie=COOKIE)
-            self.send_response(st)
-            for k, v in hdrs:
-                if k.lower() not in ('content-length', 'connection', 'transfer-encoding', 'content-encoding'):
-                    self.send_header(k, v)
-            self.send_header('Content-Length', str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a):
-            pass
-
-    proxy = httpserver.ThreadingHTTPServer(('127.0.0.1', 0), Proxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    if os.path.exists(shot):
-        os.unlink(shot)
-    url = 'http://127.0.0.1:%d/dashboard' % proxy.server_address[1]
-    argv = [chromium, '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars',
-            '--user-data-dir=' + sg.path('chromium'), '--window-size=1200,3000', '--screenshot=' + shot, url]
+    import sgchromium  # noqa: E402
+    base = 'http://127.0.0.1:%d' % PORT
+    browser = None
     try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120,
-                           env=sg.child_env())
-        out = p.stdout.decode(errors='replace')
-    except subprocess.TimeoutExpired:
-        out = 'timed out'
-    proxy.shutdown()
-    ok = os.path.exists(shot) and os.path.getsize(shot) > 20000
-    if ok:
+        browser = sgchromium.Browser.start(chromium, sg.path('chromium'), sg.path('chromium.log'), env=sg.child_env())
+        tab = browser.new_tab()
+        tab.navigate(base + '/dashboard')
+        tap.eq(tab.url(), base + '/dashboard/login', 'Chromium: /dashboard sends a stranger to the login form')
+        tab.type_into('input[name=login]', 'boss')
+        tab.type_into('input[name=token]', TOKENS['boss'])
+        tab.press_enter()
+        tap.ok(tab.url() == base + '/dashboard' and 'boss' in (tab.text('#user') or ''),
+               'Chromium: the manager types login and token, presses Enter, and is on the dashboard', tab.url())
+        jar = [c for c in tab.cookies() if c['name'] == 'sg_session']
+        tap.ok(len(jar) == 1 and jar[0]['httpOnly'] and jar[0]['sameSite'] == 'Strict'
+               and jar[0]['path'] == '/dashboard', "Chromium's cookie jar: sg_session, HttpOnly, SameSite=Strict", repr(jar))
+        try:
+            tap.eq(tab.evaluate('document.cookie'), '', 'no script can read the session cookie (HttpOnly)')
+            tap.ok(tab.evaluate('Array.from(document.images).length === 4 && Array.from(document.images).every('
+                                'i => i.complete && i.naturalWidth > 0)'), 'Chromium: the four charts load as images')
+            tap.eq(tab.evaluate('document.querySelectorAll("#report-managers tbody tr").length'),
+                   len(cli_report('managers', {})), 'Chromium: the managers table has the report\'s rows')
+        except sgchromium.Error as e:
+            tap.ok(False, 'Chromium evaluates read-only checks', str(e))
+        if os.path.exists(shot):
+            os.unlink(shot)
+        tab.screenshot(shot)
         with open(shot, 'rb') as f:
-            ok = f.read(8) == b'\x89PNG\r\n\x1a\n'
-    tap.ok(ok, 'headless Chromium renders the dashboard: %s' % shot, out[-2000:])
+            head = f.read(8)
+        tap.ok(head == b'\x89PNG\r\n\x1a\n' and os.path.getsize(shot) > 20000,
+               'Chromium: screenshot of the whole page saved: %s' % shot)
+        # An account manager, in a fresh cookie jar: refused.
+        tab2 = browser.new_tab()
+        tab2.navigate(base + '/dashboard/login')
+        tab2.type_into('input[name=login]', 'max')
+        tab2.type_into('input[name=token]', TOKENS['max'])
+        tab2.press_enter()
+        tap.ok('for managers only' in (tab2.text('#message') or '')
+               and not [c for c in tab2.cookies() if c['name'] == 'sg_session'],
+               'Chromium: an account manager who logs in is refused, with no session cookie', tab2.text('body'))
+        tab2.navigate(base + '/dashboard')
+        tap.eq(tab2.url(), base + '/dashboard/login', 'Chromium: and the dashboard still sends them to the login')
+    except (sgchromium.Error, OSError) as e:
+        log = ''
+        try:
+            with open(sg.path('chromium.log'), errors='replace') as f:
+                log = f.read()[-3000:]
+        except OSError:
+            pass
+        tap.ok(False, 'Chromium drives the dashboard', '%s\n%s' % (e, log))
+    finally:
+        if browser is not None:
+            browser.stop()
 
 # --- what a hostile client could have stored --------------------------------------------------
 # The server keeps fields as the ops carried them: numbers that are not numbers must count as
@@ -460,7 +476,8 @@ pg.psql(pg.dbname, "UPDATE users SET role = 'manager' WHERE login = 'boss'")
 st, hdrs, _ = http('POST', '/dashboard/logout', body='', cookie=COOKIE)
 tap.ok(st == 303 and header(hdrs, 'Location') == '/dashboard/login' and 'Max-Age=0' in (header(hdrs, 'Set-Cookie') or ''),
        'logout: the cookie is cleared')
-tap.eq(pg.scalar('SELECT count(*) FROM dashboard_sessions'), 0, 'logout: the session is gone from the database')
+tap.eq(pg.scalar("SELECT count(*) FROM dashboard_sessions WHERE id_hash = '%s'" % hashlib.sha256(session_id.encode()).hexdigest()),
+       0, 'logout: the session is gone from the database')
 st, hdrs, _ = http('GET', '/dashboard', cookie=COOKIE)
 tap.eq(st, 303, 'the old cookie opens nothing')
 st, hdrs, _ = login('boss', TOKENS['boss'])
