@@ -16,12 +16,19 @@ G_DEFINE_QUARK (srv-db-error-quark, srv_db_error)
 
 typedef struct {
   PGconn *pg; /* NULL until made, or after it broke */
+  int epoch;  /* the pool's epoch when pg was made */
 } Slot;
 
 struct _SrvPool {
   char *url;
   guint size;
   GAsyncQueue *free; /* of Slot* */
+  /* Bumped whenever a connection is found broken: the database went away, so every
+   * connection made before is suspect and is remade on its next use, instead of failing
+   * one request each. */
+  int epoch;
+  GMutex lock;
+  GHashTable *epochs; /* PGconn* handed out -> its epoch */
 };
 
 SrvPool *
@@ -31,6 +38,8 @@ srv_pool_new (const char *url, guint size)
   p->url = g_strdup (url);
   p->size = size;
   p->free = g_async_queue_new ();
+  g_mutex_init (&p->lock);
+  p->epochs = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < size; i++)
     g_async_queue_push (p->free, g_new0 (Slot, 1));
   return p;
@@ -48,6 +57,8 @@ srv_pool_free (SrvPool *pool)
     g_free (s);
   }
   g_async_queue_unref (pool->free);
+  g_hash_table_unref (pool->epochs);
+  g_mutex_clear (&pool->lock);
   memset (pool->url, 0, strlen (pool->url));
   g_free (pool->url);
   g_free (pool);
@@ -83,18 +94,24 @@ srv_pool_acquire (SrvPool *pool, GError **error)
                  "database busy: no free connection in 10 s (pool-size %u)", pool->size);
     return NULL;
   }
-  if (s->pg && PQstatus (s->pg) != CONNECTION_OK) {
+  int epoch = g_atomic_int_get (&pool->epoch);
+  if (s->pg && (PQstatus (s->pg) != CONNECTION_OK || s->epoch != epoch)) {
     PQfinish (s->pg);
     s->pg = NULL;
   }
-  if (s->pg == NULL)
+  if (s->pg == NULL) {
     s->pg = srv_db_connect (pool->url, error);
+    s->epoch = epoch;
+  }
   PGconn *c = s->pg;
   s->pg = NULL;
   if (c == NULL) {
     g_async_queue_push (pool->free, s);
     return NULL;
   }
+  g_mutex_lock (&pool->lock);
+  g_hash_table_insert (pool->epochs, c, GINT_TO_POINTER (s->epoch));
+  g_mutex_unlock (&pool->lock);
   g_free (s);
   return c;
 }
@@ -103,6 +120,14 @@ void
 srv_pool_release (SrvPool *pool, PGconn *conn)
 {
   Slot *s = g_new0 (Slot, 1);
+  if (conn) {
+    g_mutex_lock (&pool->lock);
+    s->epoch = GPOINTER_TO_INT (g_hash_table_lookup (pool->epochs, conn));
+    g_hash_table_remove (pool->epochs, conn);
+    g_mutex_unlock (&pool->lock);
+  }
+  if (conn && PQstatus (conn) != CONNECTION_OK)
+    g_atomic_int_inc (&pool->epoch);
   if (conn && (PQstatus (conn) != CONNECTION_OK || PQtransactionStatus (conn) != PQTRANS_IDLE)) {
     PQfinish (conn);
     conn = NULL;

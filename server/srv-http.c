@@ -36,6 +36,7 @@ typedef struct {
   gboolean too_large;
   SrvUser user;
   gboolean has_user;
+  gboolean answered; /* a response was queued with the headers (404, 405, 413, 401...) */
 } Ctx;
 
 void
@@ -139,18 +140,24 @@ authenticate (SrvServer *srv, struct MHD_Connection *conn, Ctx *ctx, char **why)
   }
   g_autofree char *hash = srv_token_hash (token);
   g_autoptr (GError) e = NULL;
-  PGconn *pg = srv_pool_acquire (srv->pool, &e);
-  if (pg == NULL) {
-    g_warning ("auth: %s", e->message);
-    *why = g_strdup ("database unavailable; try again later");
-    return 503;
-  }
   const char *params[] = { hash };
-  g_autoptr (PGresult) r = srv_db_exec (pg, "auth",
-    "UPDATE tokens t SET last_used_at = now() FROM users u "
-    "WHERE t.hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id "
-    "RETURNING t.id, u.id, u.login, u.role", 1, params, &e);
-  srv_pool_release (srv->pool, pg);
+  PGresult *res = NULL;
+  /* A second try when the connection turns out broken (the database restarted): the pool
+   * then remakes its connections. */
+  for (int attempt = 0; attempt < 2 && res == NULL; attempt++) {
+    g_clear_error (&e);
+    PGconn *pg = srv_pool_acquire (srv->pool, &e);
+    if (pg == NULL)
+      break;
+    res = srv_db_exec (pg, "auth",
+      "UPDATE tokens t SET last_used_at = now() FROM users u "
+      "WHERE t.hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id "
+      "RETURNING t.id, u.id, u.login, u.role", 1, params, &e);
+    srv_pool_release (srv->pool, pg);
+    if (res == NULL && e->code != SRV_DB_ERROR_UNAVAILABLE)
+      break;
+  }
+  g_autoptr (PGresult) r = res;
   if (r == NULL) {
     g_warning ("auth: %s", e->message);
     *why = g_strdup ("database unavailable; try again later");
@@ -198,6 +205,8 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
     ctx = g_new0 (Ctx, 1);
     ctx->route = route;
     *con_cls = ctx;
+    /* Every return below but the last queues an answer now, before any body. */
+    ctx->answered = TRUE;
     if (route < 0 && allow->len == 0)
       return send_error (conn, 404, "no such path: %s", url);
     if (route < 0) {
@@ -227,6 +236,13 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
         return r;
       }
     }
+    ctx->answered = FALSE;
+    return MHD_YES;
+  }
+
+  if (ctx->answered) {
+    /* Answered with the headers: whatever body still comes is dropped. */
+    *upload_data_size = 0;
     return MHD_YES;
   }
 
@@ -304,10 +320,16 @@ static void
 handle_health (SrvRequest *req, SrvResponse *resp)
 {
   g_autoptr (GError) e = NULL;
-  PGconn *pg = srv_pool_acquire (req->server->pool, &e);
-  g_autoptr (PGresult) r = pg ? srv_db_exec (pg, "health", "SELECT 1", 0, NULL, &e) : NULL;
-  if (pg)
+  PGresult *res = NULL;
+  for (int attempt = 0; attempt < 2 && res == NULL; attempt++) {
+    g_clear_error (&e);
+    PGconn *pg = srv_pool_acquire (req->server->pool, &e);
+    if (pg == NULL)
+      break;
+    res = srv_db_exec (pg, "health", "SELECT 1", 0, NULL, &e);
     srv_pool_release (req->server->pool, pg);
+  }
+  g_autoptr (PGresult) r = res;
   if (r == NULL) {
     srv_response_error (resp, 503, "database unavailable: %s", e->message);
     return;
@@ -329,15 +351,21 @@ handle_sync (SrvRequest *req, SrvResponse *resp)
     srv_response_error (resp, e->code == SRV_ERROR_TOO_LARGE ? 413 : 400, "%s", e->message);
     return;
   }
-  PGconn *pg = srv_pool_acquire (req->server->pool, &e);
-  if (pg == NULL) {
-    g_warning ("sync: %s", e->message);
-    srv_response_error (resp, 503, "database unavailable; try again later");
-    return;
+  guint status = 503;
+  GString *out = NULL;
+  for (int attempt = 0; attempt < 2 && out == NULL; attempt++) {
+    g_clear_error (&e);
+    PGconn *pg = srv_pool_acquire (req->server->pool, &e);
+    if (pg == NULL) {
+      status = 503;
+      break;
+    }
+    /* Retried only when the connection broke: the push is one transaction and idempotent. */
+    out = srv_sync_run (pg, req->user, sync, &status, &e);
+    srv_pool_release (req->server->pool, pg);
+    if (out == NULL && status != 503)
+      break;
   }
-  guint status = 500;
-  GString *out = srv_sync_run (pg, req->user, sync, &status, &e);
-  srv_pool_release (req->server->pool, pg);
   if (out == NULL) {
     if (status >= 500) {
       g_warning ("sync for %s: %s", req->user->login, e->message);
