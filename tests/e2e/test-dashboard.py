@@ -229,6 +229,9 @@ tap.ok(st == 403 and 'for managers only' in Page(body.decode()).message and head
        'an account manager is refused (403, no session)', repr((st, body[:300])))
 tap.eq(pg.scalar('SELECT count(*) FROM dashboard_sessions'), 0, 'no session stored for a refused login')
 
+st, hdrs, _ = login('boss', TOKENS['boss'], login_name='')
+tap.ok(st == 303 and (header(hdrs, 'Set-Cookie') or '').startswith('sg_session='), 'the token alone logs in too')
+pg.psql(pg.dbname, 'DELETE FROM dashboard_sessions')
 st, hdrs, _ = login('boss', TOKENS['boss'])
 set_cookie = header(hdrs, 'Set-Cookie') or ''
 tap.eq((st, header(hdrs, 'Location')), (303, '/dashboard'), 'the manager logs in: 303 to the dashboard')
