@@ -8,6 +8,7 @@
 #include "srv-http.h"
 #include "srv-sync.h"
 #include "srv-util.h"
+#include "dashboard.h"
 
 #include <glib-unix.h>
 #include <locale.h>
@@ -86,6 +87,7 @@ cmd_serve (SrvConfig *config)
   }
   g_message ("stopping");
   srv_server_stop (&srv);
+  sg_dashboard_shutdown (); /* the HTTP threads are done: cairo's caches can go */
   srv_pool_free (srv.pool);
   return 0;
 }

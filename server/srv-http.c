@@ -4,12 +4,14 @@
 
 #include "srv-http.h"
 #include "srv-util.h"
+#include "dashboard.h"
 
 #include <gio/gio.h>
 #include <string.h>
 
 static void handle_health (SrvRequest *req, SrvResponse *resp);
 static void handle_sync (SrvRequest *req, SrvResponse *resp);
+static void handle_dashboard (SrvRequest *req, SrvResponse *resp);
 
 /* The routes. The dashboard's pages are added here (SRV_AUTH_NONE: they check their own
  * session). A path matches exactly, or as a prefix when it ends in '/'. */
@@ -21,6 +23,10 @@ static const struct {
 } routes[] = {
   { "GET", "/v1/health", SRV_AUTH_NONE, handle_health },
   { "POST", "/v1/sync", SRV_AUTH_TOKEN, handle_sync },
+  /* The managers' dashboard (dashboard.h): its own login and session cookie. */
+  { "GET", "/dashboard", SRV_AUTH_NONE, handle_dashboard },
+  { "GET", "/dashboard/", SRV_AUTH_NONE, handle_dashboard },
+  { "POST", "/dashboard/", SRV_AUTH_NONE, handle_dashboard },
 };
 
 /* Per request (MHD's con_cls). */
@@ -373,6 +379,70 @@ handle_sync (SrvRequest *req, SrvResponse *resp)
   g_debug ("sync %s %s: %u ops pushed", req->user->login, sync->device, sync->ops->len);
   resp->status = 200;
   resp->body = out;
+}
+
+static enum MHD_Result
+append_query_arg (void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  GString *q = cls;
+  g_autofree char *k = g_uri_escape_string (key, NULL, FALSE);
+  g_autofree char *v = value ? g_uri_escape_string (value, NULL, FALSE) : NULL;
+
+  g_string_append_printf (q, "%s%s%s%s", q->len ? "&" : "", k, v ? "=" : "", v ? v : "");
+  return MHD_YES;
+}
+
+/* The dashboard: the request as dashboard.h wants it (the query string rebuilt from what
+ * libmicrohttpd decoded), one pooled connection for the call. */
+static void
+handle_dashboard (SrvRequest *req, SrvResponse *resp)
+{
+  struct MHD_Connection *conn = req->connection;
+  g_autoptr (GString) query = g_string_new (NULL);
+  g_autoptr (GError) e = NULL;
+  const char *proto = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+  SgDashboardRequest dreq = { 0 };
+  SgDashboardResponse dresp = { 0 };
+  gsize len = 0;
+  PGconn *pg;
+
+  MHD_get_connection_values (conn, MHD_GET_ARGUMENT_KIND, append_query_arg, query);
+  dreq.method = req->method;
+  dreq.path = req->url;
+  dreq.query = query->str;
+  dreq.cookie = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+  dreq.body = req->body ? g_bytes_get_data (req->body, &len) : NULL;
+  dreq.body_len = len;
+  /* Secure cookies over TLS, or behind a proxy that says the client came over https. */
+  dreq.https = !req->server->config->behind_proxy || (proto != NULL && g_ascii_strcasecmp (proto, "https") == 0);
+  if ((pg = srv_pool_acquire (req->server->pool, &e)) == NULL) {
+    g_warning ("dashboard: %s", e->message);
+    resp->status = 503;
+    resp->content_type = "text/plain; charset=utf-8";
+    resp->body = g_string_new ("The database is not available; try again.\n");
+    return;
+  }
+  if (!sg_dashboard_handle (&dreq, pg, &dresp)) {
+    srv_pool_release (req->server->pool, pg);
+    srv_response_error (resp, 404, "no such path: %s", req->url);
+    return;
+  }
+  srv_pool_release (req->server->pool, pg);
+  resp->status = dresp.status;
+  resp->content_type = dresp.content_type;
+  {
+    gconstpointer data = g_bytes_get_data (dresp.body, &len);
+
+    resp->body = g_string_new_len (data, (gssize) len);
+  }
+  /* send_response() adds Cache-Control and X-Content-Type-Options itself. */
+  for (guint i = 0; i + 1 < dresp.headers->len; i += 2) {
+    const char *name = g_ptr_array_index (dresp.headers, i);
+
+    if (g_ascii_strcasecmp (name, "Cache-Control") != 0 && g_ascii_strcasecmp (name, "X-Content-Type-Options") != 0)
+      srv_response_header (resp, name, g_ptr_array_index (dresp.headers, i + 1));
+  }
+  sg_dashboard_response_clear (&dresp);
 }
 
 gboolean
