@@ -23,9 +23,18 @@ typedef struct {
   char *message_id;
   gboolean composing;
   gboolean destroyed;
+  char *notice; /* what the last action did, shown with the next panel */
 } View;
 
 static guint n_views;
+/* Lookups and actions whose callback has not run yet (all on the UI thread). */
+static guint n_pending;
+
+guint
+sg_panel_view_get_n_pending (void)
+{
+  return n_pending;
+}
 
 static const char *
 kind_name (SgPanelActionKind kind)
@@ -97,6 +106,7 @@ view_free (View *v)
   g_strfreev (v->addresses);
   g_free (v->message_id);
   g_free (v->name);
+  g_free (v->notice);
   g_free (v);
 }
 
@@ -176,6 +186,64 @@ on_button_allocate (GtkWidget *button, GdkRectangle *alloc, gpointer data)
   json_builder_set_member_name (b, "height");
   json_builder_add_int_value (b, alloc->height);
   debug_log (b);
+}
+
+/* Logs @widget's screen rectangle as {"event": "widget", "name", "x", "y", "width", "height"}. */
+static void
+log_widget (GtkWidget *widget, const char *name)
+{
+  GtkWidget *top = gtk_widget_get_toplevel (widget);
+  GdkWindow *win = gtk_widget_is_toplevel (top) ? gtk_widget_get_window (top) : NULL;
+  GtkAllocation alloc;
+  int x = 0, y = 0, ox = 0, oy = 0;
+  JsonBuilder *b;
+
+  if (!debug_enabled () || win == NULL || !gtk_widget_get_mapped (widget) ||
+      !gtk_widget_translate_coordinates (widget, top, 0, 0, &x, &y))
+    return;
+  gtk_widget_get_allocation (widget, &alloc);
+  gdk_window_get_origin (win, &ox, &oy);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, "widget");
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "x");
+  json_builder_add_int_value (b, ox + x);
+  json_builder_set_member_name (b, "y");
+  json_builder_add_int_value (b, oy + y);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, alloc.width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, alloc.height);
+  debug_log (b);
+}
+
+static void
+on_watched_allocate (GtkWidget *widget, GdkRectangle *alloc, gpointer data)
+{
+  log_widget (widget, data);
+}
+
+static void
+on_watched_map (GtkWidget *widget, gpointer data)
+{
+  log_widget (widget, data);
+}
+
+void
+sg_panel_debug_watch_widget (GtkWidget *widget, const char *name)
+{
+  g_return_if_fail (GTK_IS_WIDGET (widget) && name != NULL);
+  if (!debug_enabled () || g_object_get_data (G_OBJECT (widget), "sg-debug-watched") != NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (widget), "sg-debug-watched", g_strdup (name), g_free);
+  g_signal_connect_data (widget, "size-allocate", G_CALLBACK (on_watched_allocate), g_strdup (name),
+                         (GClosureNotify) (void (*) (void)) g_free, 0);
+  g_signal_connect_data (widget, "map", G_CALLBACK (on_watched_map), g_strdup (name),
+                         (GClosureNotify) (void (*) (void)) g_free, 0);
+  log_widget (widget, name);
 }
 
 static void
@@ -283,6 +351,7 @@ line_row (View *v, const char *text, GPtrArray *actions, gboolean bold, int inde
   GtkWidget *label = plain_label (text, bold);
 
   gtk_widget_set_margin_start (label, indent);
+  gtk_widget_set_tooltip_text (label, text); /* plain text (not markup): the whole line when cut */
   gtk_box_pack_start (GTK_BOX (row), label, TRUE, TRUE, 0);
   for (guint k = 0; actions != NULL && k < actions->len; k++)
     gtk_box_pack_start (GTK_BOX (row), action_button (v, actions->pdata[k]), FALSE, FALSE, 0);
@@ -333,7 +402,8 @@ sg_panel_view_show (GtkWidget *view, SgPanel *panel)
   sg_panel_ref (panel);
   g_clear_pointer (&v->panel, sg_panel_unref);
   v->panel = panel;
-  set_status (v, sg_panel_get_status (panel));
+  set_status (v, sg_panel_get_status (panel) ? sg_panel_get_status (panel) : v->notice);
+  g_clear_pointer (&v->notice, g_free);
   render (v);
 }
 
@@ -367,6 +437,7 @@ lookup_done (GObject *object, GAsyncResult *result, gpointer data)
   if (v != NULL && !v->destroyed && panel != NULL)
     sg_panel_view_show (box, panel);
   g_object_unref (box);
+  n_pending--;
 }
 
 static void
@@ -375,6 +446,7 @@ start_lookup (View *v)
   g_cancellable_cancel (v->cancellable);
   g_object_unref (v->cancellable);
   v->cancellable = g_cancellable_new ();
+  n_pending++;
   sg_panel_lookup_async (v->source, (const char *const *) v->addresses, v->message_id, v->composing,
                          v->cancellable, lookup_done, g_object_ref (v->box));
 }
@@ -423,12 +495,16 @@ action_done (GObject *object, GAsyncResult *result, gpointer data)
       json_builder_add_string_value (b, message);
       debug_log (b);
     }
-    if (ok && v->addresses != NULL)
+    if (ok && v->addresses != NULL) {
+      g_free (v->notice);
+      v->notice = g_strdup (message);
       start_lookup (v);
+    }
   }
   g_object_unref (call->box);
   sg_panel_action_free (call->action);
   g_free (call);
+  n_pending--;
 }
 
 static void
@@ -447,6 +523,7 @@ run_action (View *v, const SgPanelAction *action)
   call->box = g_object_ref (v->box);
   call->action = sg_panel_action_copy (action);
   /* Not cancelled with the lookups: a write the user asked for runs to its end. */
+  n_pending++;
   sg_panel_run_action_async (v->source, action, NULL, action_done, call);
 }
 

@@ -44,4 +44,14 @@ SgPanel *sg_panel_view_get_panel (GtkWidget *view);
 /* The text of the status line ("" when none). */
 const char *sg_panel_view_get_status (GtkWidget *view);
 
+/* The lookups and actions of all views whose callbacks have not run yet. A client that
+ * unloads the plugin's code (Claws Mail's plugin_done) destroys its views, then iterates
+ * the main context until this is 0, so no callback runs into unloaded code. */
+guint sg_panel_view_get_n_pending (void);
+
+/* Tests: when $SALESGETTER_PANEL_LOG is set, logs @widget's screen rectangle now and at each
+ * allocation as {"event": "widget", "name": @name, "x", "y", "width", "height"} (a client's
+ * own button a test must click, such as Claws' Reply). Does nothing otherwise. */
+void sg_panel_debug_watch_widget (GtkWidget *widget, const char *name);
+
 G_END_DECLS

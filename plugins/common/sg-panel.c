@@ -857,6 +857,13 @@ sg_panel_source_new (const char *config_path, const char *store_path)
   g_autoptr (GError) error = NULL;
   g_autoptr (SgConfig) config = sg_config_load (config_path, &error);
 
+  static gsize gmime_ready;
+
+  /* Display names are parsed with GMime, which the client may not have started. */
+  if (g_once_init_enter (&gmime_ready)) {
+    g_mime_init ();
+    g_once_init_leave (&gmime_ready, 1);
+  }
   g_atomic_ref_count_init (&s->ref);
   g_mutex_init (&s->lock);
   s->width = SG_PANEL_WIDTH_DEFAULT;
