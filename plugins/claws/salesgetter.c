@@ -231,12 +231,18 @@ on_compose_created (gpointer hook_source, gpointer data)
 
 /* --- the plugin ------------------------------------------------------------------------------ */
 
+static const char *
+nonempty (const char *s)
+{
+  return s != NULL && *s != '\0' ? s : NULL;
+}
+
 gint
 plugin_init (gchar **error)
 {
   if (!check_plugin_version (MAKE_NUMERIC_VERSION (4, 0, 0, 0), VERSION_NUMERIC, "SalesGetter", error))
     return -1;
-  source = sg_panel_source_new (g_getenv ("SALESGETTER_CONFIG"), g_getenv ("SALESGETTER_STORE"));
+  source = sg_panel_source_new (nonempty (g_getenv ("SALESGETTER_CONFIG")), nonempty (g_getenv ("SALESGETTER_STORE")));
   views = g_ptr_array_new ();
   message_hook = hooks_register_hook (MESSAGE_VIEW_SHOW_DONE_HOOKLIST, on_message_shown, NULL);
   if (message_hook == 0) {

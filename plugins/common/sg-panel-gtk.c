@@ -359,6 +359,20 @@ line_row (View *v, const char *text, GPtrArray *actions, gboolean bold, int inde
 }
 
 static void
+collect_labels (GtkWidget *widget, JsonBuilder *b)
+{
+  if (GTK_IS_LABEL (widget)) {
+    json_builder_add_string_value (b, gtk_label_get_text (GTK_LABEL (widget)));
+  } else if (GTK_IS_CONTAINER (widget)) {
+    GList *children = gtk_container_get_children (GTK_CONTAINER (widget));
+
+    for (GList *l = children; l != NULL; l = l->next)
+      collect_labels (l->data, b);
+    g_list_free (children);
+  }
+}
+
+static void
 render (View *v)
 {
   GList *children = gtk_container_get_children (GTK_CONTAINER (v->content));
@@ -389,6 +403,11 @@ render (View *v)
     json_builder_add_string_value (b, gtk_label_get_text (GTK_LABEL (v->status)));
     json_builder_set_member_name (b, "text");
     json_builder_add_string_value (b, text);
+    /* What the labels hold, read back from the widgets (a markup tag would be gone). */
+    json_builder_set_member_name (b, "labels");
+    json_builder_begin_array (b);
+    collect_labels (v->content, b);
+    json_builder_end_array (b);
     debug_log (b);
   }
 }
