@@ -507,6 +507,39 @@ test_status (Fixture *f, gconstpointer data)
   }
 }
 
+/* A store another program holds locked: a quiet status once the busy timeout is over, and
+ * the next lookup works again. (Takes the store's busy timeout, 10 s.) */
+static void
+test_busy (Fixture *f, gconstpointer data)
+{
+  const char *const addrs[] = { "jane@acme.com", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgPanel) busy = NULL;
+  g_autoptr (SgPanel) after = NULL;
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  sg_panel_source_close_store (f->source);
+  g_assert_cmpint (sqlite3_open (f->db, &db), ==, SQLITE_OK);
+  /* Exclusive locking mode keeps even WAL readers out. */
+  if (sqlite3_exec (db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
+                        "UPDATE store_meta SET value = value WHERE 0;", NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s", msg);
+  busy = sg_panel_lookup_sync (f->source, addrs, NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sg_panel_get_n_entries (busy), ==, 0);
+  g_assert_nonnull (sg_panel_get_status (busy));
+  g_test_message ("status: %s", sg_panel_get_status (busy));
+  g_assert_true (sg_test_contains (sg_panel_get_status (busy), "busy") ||
+                 sg_test_contains (sg_panel_get_status (busy), "locked"));
+  sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  sqlite3_close (db);
+  after = sg_panel_lookup_sync (f->source, addrs, NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (sg_panel_get_status (after));
+  g_assert_cmpuint (sg_panel_get_n_entries (after), ==, 1);
+}
+
 typedef struct {
   GMainLoop *loop;
   SgPanel *panel;
@@ -668,6 +701,7 @@ main (int argc, char **argv)
   ADD ("/panel/hostile", test_hostile);
   ADD ("/panel/status", test_status);
   ADD ("/panel/async", test_async);
+  ADD ("/panel/busy", test_busy);
   ADD ("/panel/corpus/notmuch", test_corpus_notmuch);
   ADD ("/panel/corpus/spamassassin", test_corpus_spamassassin);
   return g_test_run ();
