@@ -24,6 +24,7 @@ typedef struct {
   gboolean composing;
   gboolean destroyed;
   char *notice; /* what the last action did, shown with the next panel */
+  gboolean warmed; /* similar organisations were fetched for the current addresses */
 } View;
 
 static guint n_views;
@@ -444,6 +445,22 @@ sg_panel_view_get_status (GtkWidget *view)
   return gtk_label_get_text (GTK_LABEL (v->status));
 }
 
+static void start_lookup (View *v);
+
+static void
+warm_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  GtkWidget *box = data;
+  View *v = view_get (box);
+  g_autoptr (GError) error = NULL;
+
+  (void) object;
+  if (v != NULL && !v->destroyed && sg_panel_source_warm_similar_finish (v->source, result, &error))
+    start_lookup (v); /* now from the cache */
+  g_object_unref (box);
+  n_pending--;
+}
+
 static void
 lookup_done (GObject *object, GAsyncResult *result, gpointer data)
 {
@@ -453,8 +470,16 @@ lookup_done (GObject *object, GAsyncResult *result, gpointer data)
   g_autoptr (SgPanel) panel = v ? sg_panel_lookup_finish (v->source, result, &error) : NULL;
 
   (void) object;
-  if (v != NULL && !v->destroyed && panel != NULL)
+  if (v != NULL && !v->destroyed && panel != NULL) {
     sg_panel_view_show (box, panel);
+    /* Similar organisations not known yet: fetched in the background, shown after. */
+    if (sg_panel_get_missing_similar (panel) != NULL && !v->warmed) {
+      v->warmed = TRUE;
+      n_pending++;
+      sg_panel_source_warm_similar_async (v->source, sg_panel_get_missing_similar (panel), v->cancellable,
+                                          warm_done, g_object_ref (box));
+    }
+  }
   g_object_unref (box);
   n_pending--;
 }
@@ -481,6 +506,7 @@ sg_panel_view_lookup (GtkWidget *view, const char *const *addresses, const char 
   v->addresses = g_strdupv ((char **) addresses);
   v->message_id = g_strdup (message_id);
   v->composing = composing;
+  v->warmed = FALSE;
   start_lookup (v);
 }
 
@@ -565,6 +591,7 @@ sg_panel_view_new (SgPanelSource *source, const char *name)
   v->status = plain_label ("", FALSE);
   v->content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   v->source = sg_panel_source_ref (source);
+  sg_panel_source_set_similar_deferred (source, TRUE); /* never wait for them: see warm_done */
   v->cancellable = g_cancellable_new ();
   v->id = ++n_views;
   v->name = g_strdup (name ? name : "panel");

@@ -10,6 +10,8 @@
 G_DEFINE_QUARK (sg-panel-error-quark, sg_panel_error)
 
 #define SIMILAR_LIMIT 3
+/* Organisations whose similar ones are kept; the cache starts afresh past this. */
+#define SIMILAR_CACHE_MAX 2000
 
 struct _SgPanel {
   gatomicrefcount ref;
@@ -17,6 +19,7 @@ struct _SgPanel {
   char *message_id;
   gboolean composing;
   GPtrArray *entries; /* SgPanelEntry* */
+  char **missing_similar; /* nullable: organisations not in the similar cache (deferred) */
 };
 
 struct _SgPanelSource {
@@ -31,6 +34,7 @@ struct _SgPanelSource {
   guint width;
   guint n_interactions;
   gboolean with_similar;
+  gboolean similar_deferred;
 };
 
 /* --- text ---------------------------------------------------------------------------------- */
@@ -221,6 +225,7 @@ sg_panel_unref (SgPanel *panel)
     return;
   g_free (panel->status);
   g_free (panel->message_id);
+  g_strfreev (panel->missing_similar);
   g_ptr_array_unref (panel->entries);
   g_free (panel);
 }
@@ -251,6 +256,13 @@ sg_panel_is_composing (const SgPanel *panel)
 {
   g_return_val_if_fail (panel != NULL, FALSE);
   return panel->composing;
+}
+
+const char *const *
+sg_panel_get_missing_similar (const SgPanel *panel)
+{
+  g_return_val_if_fail (panel != NULL, NULL);
+  return (const char *const *) panel->missing_similar;
 }
 
 const char *
@@ -345,6 +357,8 @@ typedef struct {
   gboolean composing;
   guint width;
   gboolean similar;
+  gboolean deferred;         /* cache only: misses go to @missing */
+  GPtrArray *missing;        /* nullable: domains (char*) */
   GHashTable *similar_cache; /* nullable: domain -> line text */
   GHashTable *stages;        /* pipeline -> Stages* */
 } Build;
@@ -618,6 +632,11 @@ similar_text (Build *b, const char *domain)
 
   if (b->similar_cache != NULL && (cached = g_hash_table_lookup (b->similar_cache, domain)) != NULL)
     return g_strdup (cached);
+  if (b->deferred) {
+    if (b->missing != NULL && !g_ptr_array_find_with_equal_func (b->missing, domain, g_str_equal, NULL))
+      g_ptr_array_add (b->missing, g_strdup (domain));
+    return g_strdup ("");
+  }
   if (b->store == NULL || (t = sg_similar_organisations (b->store, domain, SIMILAR_LIMIT, NULL)) == NULL)
     return g_strdup ("");
   s = g_string_new (NULL);
@@ -634,8 +653,11 @@ similar_text (Build *b, const char *domain)
       g_string_append_printf (s, ", bought %s", bought);
     g_string_append_c (s, ')');
   }
-  if (b->similar_cache != NULL)
+  if (b->similar_cache != NULL) {
+    if (g_hash_table_size (b->similar_cache) >= SIMILAR_CACHE_MAX)
+      g_hash_table_remove_all (b->similar_cache);
     g_hash_table_insert (b->similar_cache, g_strdup (domain), g_strdup (s->str));
+  }
   return g_string_free (s, FALSE);
 }
 
@@ -795,6 +817,11 @@ build_panel (const SgInsight *insight, Build *b, GHashTable *display_names)
       g_ptr_array_add (p->entries, build_entry (b, json_node_get_object (n), display_names));
   }
   g_clear_pointer (&b->stages, g_hash_table_unref);
+  if (b->missing != NULL && b->missing->len > 0) {
+    g_ptr_array_add (b->missing, NULL);
+    p->missing_similar = (char **) g_ptr_array_free (g_steal_pointer (&b->missing), FALSE);
+  }
+  g_clear_pointer (&b->missing, g_ptr_array_unref);
   if (p->entries->len == 0)
     p->status = g_strdup (b->composing ? "No recipients outside your company." : "No correspondents outside your company.");
   return p;
@@ -941,6 +968,15 @@ sg_panel_source_set_similar (SgPanelSource *source, gboolean enabled)
 }
 
 void
+sg_panel_source_set_similar_deferred (SgPanelSource *source, gboolean deferred)
+{
+  g_return_if_fail (source != NULL);
+  g_mutex_lock (&source->lock);
+  source->similar_deferred = deferred;
+  g_mutex_unlock (&source->lock);
+}
+
+void
 sg_panel_source_set_n_interactions (SgPanelSource *source, guint n)
 {
   g_return_if_fail (source != NULL);
@@ -1028,7 +1064,8 @@ lookup_locked (SgPanelSource *source, const char *const *addresses, const char *
   g_autofree char *mid = strip_message_id (message_id);
   SgInsightOptions options = { .identity = source->identity, .n_interactions = source->n_interactions };
   Build b = { .message_id = mid, .composing = composing, .width = source->width,
-              .similar = source->with_similar, .similar_cache = source->similar };
+              .similar = source->with_similar, .similar_cache = source->similar,
+              .deferred = source->similar_deferred };
   SgPanel *panel;
 
   if (addrs->len == 0) {
@@ -1061,6 +1098,8 @@ lookup_locked (SgPanelSource *source, const char *const *addresses, const char *
     return panel;
   }
   b.store = source->store;
+  if (b.deferred && b.similar)
+    b.missing = g_ptr_array_new_with_free_func (g_free);
   panel = build_panel (insight, &b, names);
   if (source->config_problem != NULL && panel->status == NULL)
     panel->status = sg_panel_sanitize (source->config_problem, SG_PANEL_WIDTH_MAX);
@@ -1159,6 +1198,65 @@ sg_panel_lookup_finish (SgPanelSource *source, GAsyncResult *result, GError **er
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sg_panel_lookup_async, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* --- similar organisations, in the background ---------------------------------------------- */
+
+static void
+warm_thread (GTask *task, gpointer object, gpointer data, GCancellable *cancellable)
+{
+  TaskData *d = data;
+  SgPanelSource *source = g_object_get_data (G_OBJECT (task), "sg-source");
+  g_autoptr (GError) error = NULL;
+  SgStore *store;
+
+  (void) object;
+  /* A connection of its own: a look at every tag assignment takes a while, and the
+   * lookups (which hold the source's connection) must not wait for it. */
+  if (!g_file_test (source->store_path, G_FILE_TEST_EXISTS) ||
+      (store = sg_store_open (source->store_path, SG_STORE_OPEN_READ_ONLY, &error)) == NULL) {
+    g_task_return_new_error (task, SG_PANEL_ERROR, SG_PANEL_ERROR_STORE, "%s",
+                             error ? error->message : "no store");
+    return;
+  }
+  for (guint i = 0; d->addresses != NULL && d->addresses[i] != NULL; i++) {
+    g_autoptr (GHashTable) one = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    Build b = { .store = store, .similar = TRUE, .similar_cache = one };
+    g_autofree char *text = NULL;
+
+    if (g_cancellable_is_cancelled (cancellable))
+      break;
+    text = similar_text (&b, d->addresses[i]);
+    g_mutex_lock (&source->lock);
+    if (g_hash_table_size (source->similar) >= SIMILAR_CACHE_MAX)
+      g_hash_table_remove_all (source->similar);
+    g_hash_table_insert (source->similar, g_strdup (d->addresses[i]), g_steal_pointer (&text));
+    g_mutex_unlock (&source->lock);
+  }
+  sg_store_close (store);
+  if (!g_task_return_error_if_cancelled (task))
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+sg_panel_source_warm_similar_async (SgPanelSource *source, const char *const *domains, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  TaskData *d = g_new0 (TaskData, 1);
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (source != NULL);
+  d->addresses = g_strdupv ((char **) domains);
+  task = task_new (source, d, cancellable, callback, user_data, sg_panel_source_warm_similar_async);
+  g_task_run_in_thread (task, warm_thread);
+}
+
+gboolean
+sg_panel_source_warm_similar_finish (SgPanelSource *source, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sg_panel_source_warm_similar_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* --- actions ------------------------------------------------------------------------------ */

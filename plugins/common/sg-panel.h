@@ -137,6 +137,18 @@ void sg_panel_source_set_width (SgPanelSource *source, guint columns);
 /* Whether to look up similar organisations (reads every tag assignment; cached per
  * organisation for the source's life). Default TRUE. */
 void sg_panel_source_set_similar (SgPanelSource *source, gboolean enabled);
+/* Deferred similar organisations (what the GTK view sets): lookups take them from the cache
+ * only, and list the organisations missing from it (sg_panel_get_missing_similar()); the
+ * client shows the panel at once, warms the cache with sg_panel_source_warm_similar_async()
+ * and looks up again. A look at similar organisations reads every tag assignment (about a
+ * second on a store of 100k people: bench/README.md), which must not delay the panel. */
+void sg_panel_source_set_similar_deferred (SgPanelSource *source, gboolean deferred);
+/* Computes the similar organisations of @domains into the source's cache, in a worker with a
+ * store connection of its own (lookups do not wait for it). */
+void sg_panel_source_warm_similar_async (SgPanelSource *source, const char *const *domains,
+                                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                                         gpointer user_data);
+gboolean sg_panel_source_warm_similar_finish (SgPanelSource *source, GAsyncResult *result, GError **error);
 /* The number of last interactions per correspondent (0..20; default 3). */
 void sg_panel_source_set_n_interactions (SgPanelSource *source, guint n);
 /* Closes the cached store connection (the next lookup reopens it): call when the client
@@ -180,6 +192,9 @@ guint sg_panel_get_n_entries (const SgPanel *panel);
 const SgPanelEntry *sg_panel_get_entry (const SgPanel *panel, guint index);
 /* Whether the lookup was for a composer. */
 gboolean sg_panel_is_composing (const SgPanel *panel);
+/* Returns: (transfer none) (nullable): with deferred similar organisations, the domains
+ * whose similar organisations were not in the cache yet (NULL-terminated), else NULL. */
+const char *const *sg_panel_get_missing_similar (const SgPanel *panel);
 /* Returns: (transfer none) (nullable): the message's Message-ID, without <>. */
 const char *sg_panel_get_message_id (const SgPanel *panel);
 

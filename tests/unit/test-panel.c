@@ -507,6 +507,68 @@ test_status (Fixture *f, gconstpointer data)
   }
 }
 
+static void
+on_warm (GObject *o, GAsyncResult *r, gpointer data)
+{
+  gboolean *done = data;
+
+  g_assert_true (sg_panel_source_warm_similar_finish (NULL, r, NULL));
+  *done = TRUE;
+}
+
+/* Similar organisations: inline (the filter), or deferred (the GTK view): the panel comes
+ * at once with the organisations to fetch, and after a warm-up they are in the next one. */
+static void
+test_similar (Fixture *f, gconstpointer data)
+{
+  const char *const addrs[] = { "jane@acme.com", NULL };
+  g_autofree char *md = g_build_filename (f->dir, "More", NULL);
+  g_autofree char *p = NULL;
+  g_autoptr (SgPanel) inline_panel = NULL;
+  g_autoptr (SgPanel) first = NULL;
+  g_autoptr (SgPanel) second = NULL;
+  const SgPanelLine *l;
+  gboolean done = FALSE;
+
+  sg_test_make_maildir (md);
+  p = sg_test_write_file (f->dir, "More/cur/1.k:2,S",
+                          "From: Kim Lee <kim@initech.de>\nTo: me@ourco.example\nSubject: Hi\n"
+                          "Date: Mon, 02 Mar 2026 10:00:00 +0000\nMessage-ID: <k1@initech.de>\n\nHi\n", -1);
+  import_dir (f, md);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SgStore) store = sg_store_open (f->db, SG_STORE_OPEN_DEFAULT, &error);
+
+    g_assert_true (sg_tags_add (store, "initech.de", "retail", &error));
+    g_assert_no_error (error);
+  }
+  inline_panel = lookup (f, addrs, NULL);
+  l = find_line (sg_panel_get_entry (inline_panel, 0), SG_PANEL_LINE_SIMILAR);
+  g_assert_nonnull (l);
+  g_assert_true (g_str_has_prefix (l->text, "Similar: Initech (initech.de, "));
+  g_assert_null (sg_panel_get_missing_similar (inline_panel));
+
+  /* Deferred, with a fresh cache (an action empties it). */
+  {
+    SgPanelAction a = { .kind = SG_PANEL_ACTION_ADD_TAG, .label = "t", .entity = "jane@acme.com", .tag = "x" };
+
+    g_assert_true (sg_panel_run_action_sync (f->source, &a, NULL, NULL));
+  }
+  sg_panel_source_set_similar_deferred (f->source, TRUE);
+  first = lookup (f, addrs, NULL);
+  g_assert_null (find_line (sg_panel_get_entry (first, 0), SG_PANEL_LINE_SIMILAR));
+  g_assert_nonnull (sg_panel_get_missing_similar (first));
+  g_assert_cmpstr (sg_panel_get_missing_similar (first)[0], ==, "acme.com");
+  sg_panel_source_warm_similar_async (f->source, sg_panel_get_missing_similar (first), NULL, on_warm, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  second = lookup (f, addrs, NULL);
+  g_assert_null (sg_panel_get_missing_similar (second));
+  l = find_line (sg_panel_get_entry (second, 0), SG_PANEL_LINE_SIMILAR);
+  g_assert_nonnull (l);
+  g_assert_true (g_str_has_prefix (l->text, "Similar: Initech (initech.de, "));
+}
+
 /* A store another program holds locked: a quiet status once the busy timeout is over, and
  * the next lookup works again. (Takes the store's busy timeout, 10 s.) */
 static void
@@ -702,6 +764,7 @@ main (int argc, char **argv)
   ADD ("/panel/status", test_status);
   ADD ("/panel/async", test_async);
   ADD ("/panel/busy", test_busy);
+  ADD ("/panel/similar", test_similar);
   ADD ("/panel/corpus/notmuch", test_corpus_notmuch);
   ADD ("/panel/corpus/spamassassin", test_corpus_spamassassin);
   return g_test_run ();
