@@ -10,8 +10,11 @@ opens a reply to check the composer's panel. Screenshots go to
 $SG_BUILDDIR/tests/artifacts/claws-*.png; look at them.
 
 Skipped when claws-mail, Xvfb, xdotool, ImageMagick's import or dbus-run-session are
-missing, when the plugin was not built (-Dplugins=disabled), and in sanitizer builds (an
-ASan module cannot be loaded into an uninstrumented Claws Mail)."""
+missing, when the plugin was not built (-Dplugins=disabled), and in sanitizer builds: an
+instrumented module cannot load into an uninstrumented Claws, and Claws Mail 4.1.1 started with
+libasan and libubsan preloaded prints nothing and shows no window within a minute (tried; the
+Evolution test does run that way). The shared layer runs under ASan in tests/unit/test-panel.c
+and the mutt filter's e2e test."""
 
 import json
 import os
@@ -33,8 +36,10 @@ TOOLS = ['claws-mail', 'Xvfb', 'xdotool', 'import', 'dbus-run-session']
 missing = [t for t in TOOLS if shutil.which(t) is None]
 if missing or not os.path.exists(PLUGIN) or sg.is_sanitized_build():
     tap.skip('Claws Mail end to end', 'missing: %s' % ', '.join(missing) if missing else
-             'plugin not built (%s)' % PLUGIN if not os.path.exists(PLUGIN) else 'sanitizer build')
+             'plugin not built (%s)' % PLUGIN if not os.path.exists(PLUGIN) else
+             'sanitizer build (Claws does not start with the sanitizer runtimes preloaded)')
     tap.done()
+PRELOAD = []
 
 ME = 'Julia Hoffmann <julia@ourco.example>'
 STORE = sg.path('store.db')
@@ -148,7 +153,12 @@ ENV = sg.child_env({'DISPLAY': DISPLAY, 'NO_AT_BRIDGE': '1', 'SALESGETTER_CONFIG
 def claws(*args, background=False):
     argv = ['claws-mail', '--alternate-config-dir', CFG] + list(args)
     if background:
-        p = subprocess.Popen(['dbus-run-session', '--'] + argv + ['--geometry', '1200x850+0+0'], env=ENV,
+        pre = []
+        if PRELOAD:  # only Claws, not the D-Bus daemon
+            pre = ['env', 'LD_PRELOAD=' + ' '.join(PRELOAD),
+                   'ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1:print_summary=1',
+                   'UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1']
+        p = subprocess.Popen(['dbus-run-session', '--'] + pre + argv + ['--geometry', '1200x850+0+0'], env=ENV,
                              stdout=open(sg.path('claws.out'), 'ab'), stderr=subprocess.STDOUT,
                              start_new_session=True)
         procs.append(p)
@@ -305,6 +315,8 @@ try:
 except subprocess.TimeoutExpired:
     tap.ok(False, 'Claws Mail exits (the plugin unloads)')
 out = open(sg.path('claws.out'), 'rb').read().decode('utf-8', 'replace')
-tap.ok('salesgetter' not in out.lower() or 'CRITICAL' not in out, 'no criticals from the plugin',
+tap.ok(not any('CRITICAL' in l and 'salesgetter' in l for l in out.splitlines()), 'no criticals from the plugin',
        '\n'.join(l for l in out.splitlines() if 'CRITICAL' in l)[:2000])
+tap.ok(not any(m in out for m in sg.SANITIZER_MARKERS), 'no sanitizer report from Claws with the plugin',
+       out[-4000:])
 tap.done()
