@@ -21,8 +21,8 @@
 #include "common/plugin.h"
 #include "common/version.h"
 #include "compose.h"
-#include "messageview.h"
 #include "mainwindow.h"
+#include "messageview.h"
 #include "procmsg.h"
 #include "toolbar.h"
 
@@ -110,8 +110,8 @@ static gboolean
 is_recipient_header (const char *header)
 {
   /* Claws translates header names; To, Cc and Bcc are the ones not about news or replies. */
-  return header != NULL && strstr (header, "News") == NULL && strstr (header, "Followup") == NULL &&
-         strstr (header, "Reply") == NULL;
+  return header != NULL && strstr (header, "News") == NULL && strstr (header, "Followup") == NULL
+         && strstr (header, "Reply") == NULL;
 }
 
 static void schedule_lookup (Watch *w);
@@ -172,7 +172,7 @@ lookup_now (gpointer data)
   if (w->compose == NULL)
     return G_SOURCE_REMOVE;
   recipients = scan_recipients (w);
-  sg_panel_view_lookup (w->view, (const char *const *) recipients->pdata, NULL, TRUE);
+  sg_panel_view_lookup (w->view, (const char *const *)recipients->pdata, NULL, TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -221,7 +221,7 @@ on_compose_created (gpointer hook_source, gpointer data)
   w = g_new0 (Watch, 1);
   w->compose = compose;
   w->view = view;
-  g_object_set_data_full (G_OBJECT (view), WATCH_KEY, w, (GDestroyNotify) watch_free);
+  g_object_set_data_full (G_OBJECT (view), WATCH_KEY, w, (GDestroyNotify)watch_free);
   g_signal_connect (view, "destroy", G_CALLBACK (on_view_destroy), w);
   if (compose->window != NULL && GTK_IS_WINDOW (compose->window))
     g_signal_connect_object (compose->window, "set-focus", G_CALLBACK (on_focus_moved), view, 0);
@@ -242,7 +242,8 @@ plugin_init (gchar **error)
 {
   if (!check_plugin_version (MAKE_NUMERIC_VERSION (4, 0, 0, 0), VERSION_NUMERIC, "SalesGetter", error))
     return -1;
-  source = sg_panel_source_new (nonempty (g_getenv ("SALESGETTER_CONFIG")), nonempty (g_getenv ("SALESGETTER_STORE")));
+  source = sg_panel_source_new (nonempty (g_getenv ("SALESGETTER_CONFIG")),
+                                nonempty (g_getenv ("SALESGETTER_STORE")));
   views = g_ptr_array_new ();
   message_hook = hooks_register_hook (MESSAGE_VIEW_SHOW_DONE_HOOKLIST, on_message_shown, NULL);
   if (message_hook == 0) {

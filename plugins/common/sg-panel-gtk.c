@@ -10,9 +10,9 @@
 #define VIEW_KEY "sg-panel-view"
 
 typedef struct {
-  GtkWidget *box;       /* the view (not referenced: it owns this) */
-  GtkWidget *status;    /* GtkLabel */
-  GtkWidget *content;   /* GtkBox with the entries */
+  GtkWidget *box;     /* the view (not referenced: it owns this) */
+  GtkWidget *status;  /* GtkLabel */
+  GtkWidget *content; /* GtkBox with the entries */
   SgPanelSource *source;
   SgPanel *panel;
   GCancellable *cancellable;
@@ -23,7 +23,7 @@ typedef struct {
   char *message_id;
   gboolean composing;
   gboolean destroyed;
-  char *notice; /* what the last action did, shown with the next panel */
+  char *notice;    /* what the last action did, shown with the next panel */
   gboolean warmed; /* similar organisations were fetched for the current addresses */
 } View;
 
@@ -41,13 +41,20 @@ static const char *
 kind_name (SgPanelActionKind kind)
 {
   switch (kind) {
-  case SG_PANEL_ACTION_NEXT_STAGE: return "next-stage";
-  case SG_PANEL_ACTION_SET_STAGE: return "set-stage";
-  case SG_PANEL_ACTION_ADD_TAG: return "add-tag";
-  case SG_PANEL_ACTION_REMOVE_TAG: return "remove-tag";
-  case SG_PANEL_ACTION_LINK_MESSAGE: return "link-message";
-  case SG_PANEL_ACTION_ADD_NOTE: return "add-note";
-  case SG_PANEL_ACTION_ADD_PERSON: return "add-person";
+  case SG_PANEL_ACTION_NEXT_STAGE:
+    return "next-stage";
+  case SG_PANEL_ACTION_SET_STAGE:
+    return "set-stage";
+  case SG_PANEL_ACTION_ADD_TAG:
+    return "add-tag";
+  case SG_PANEL_ACTION_REMOVE_TAG:
+    return "remove-tag";
+  case SG_PANEL_ACTION_LINK_MESSAGE:
+    return "link-message";
+  case SG_PANEL_ACTION_ADD_NOTE:
+    return "add-note";
+  case SG_PANEL_ACTION_ADD_PERSON:
+    return "add-person";
   }
   return "?";
 }
@@ -199,8 +206,8 @@ log_widget (GtkWidget *widget, const char *name)
   int x = 0, y = 0, ox = 0, oy = 0;
   JsonBuilder *b;
 
-  if (!debug_enabled () || win == NULL || !gtk_widget_get_mapped (widget) ||
-      !gtk_widget_translate_coordinates (widget, top, 0, 0, &x, &y))
+  if (!debug_enabled () || win == NULL || !gtk_widget_get_mapped (widget)
+      || !gtk_widget_translate_coordinates (widget, top, 0, 0, &x, &y))
     return;
   gtk_widget_get_allocation (widget, &alloc);
   gdk_window_get_origin (win, &ox, &oy);
@@ -241,9 +248,9 @@ sg_panel_debug_watch_widget (GtkWidget *widget, const char *name)
     return;
   g_object_set_data_full (G_OBJECT (widget), "sg-debug-watched", g_strdup (name), g_free);
   g_signal_connect_data (widget, "size-allocate", G_CALLBACK (on_watched_allocate), g_strdup (name),
-                         (GClosureNotify) (void (*) (void)) g_free, 0);
+                         (GClosureNotify)(void (*) (void))g_free, 0);
   g_signal_connect_data (widget, "map", G_CALLBACK (on_watched_map), g_strdup (name),
-                         (GClosureNotify) (void (*) (void)) g_free, 0);
+                         (GClosureNotify)(void (*) (void))g_free, 0);
   log_widget (widget, name);
 }
 
@@ -300,7 +307,7 @@ action_button (View *v, const SgPanelAction *a)
     for (guint i = 0; a->choices != NULL && a->choices[i] != NULL; i++) {
       GtkWidget *item = gtk_menu_item_new_with_label (a->choice_labels ? a->choice_labels[i] : a->choices[i]);
 
-      g_object_set_data (G_OBJECT (item), "sg-action", (gpointer) a);
+      g_object_set_data (G_OBJECT (item), "sg-action", (gpointer)a);
       g_object_set_data (G_OBJECT (item), "sg-value", a->choices[i]);
       g_signal_connect (item, "activate", G_CALLBACK (on_choice_activated), v);
       gtk_menu_shell_append (GTK_MENU_SHELL (menu), item);
@@ -317,9 +324,9 @@ action_button (View *v, const SgPanelAction *a)
     popover = gtk_popover_new (button);
     entry = gtk_entry_new ();
     gtk_entry_set_max_length (GTK_ENTRY (entry), a->kind == SG_PANEL_ACTION_ADD_NOTE ? 2000 : 100);
-    gtk_entry_set_placeholder_text (GTK_ENTRY (entry),
-                                    a->kind == SG_PANEL_ACTION_ADD_NOTE ? "Note, then Enter" : "Tag, then Enter");
-    g_object_set_data (G_OBJECT (entry), "sg-action", (gpointer) a);
+    gtk_entry_set_placeholder_text (
+        GTK_ENTRY (entry), a->kind == SG_PANEL_ACTION_ADD_NOTE ? "Note, then Enter" : "Tag, then Enter");
+    g_object_set_data (G_OBJECT (entry), "sg-action", (gpointer)a);
     g_signal_connect (entry, "activate", G_CALLBACK (on_entry_activate), v);
     gtk_container_add (GTK_CONTAINER (popover), entry);
     gtk_container_set_border_width (GTK_CONTAINER (popover), 6);
@@ -340,7 +347,7 @@ action_button (View *v, const SgPanelAction *a)
   }
   gtk_button_set_relief (GTK_BUTTON (button), GTK_RELIEF_NONE);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  g_object_set_data (G_OBJECT (button), "sg-action", (gpointer) a);
+  g_object_set_data (G_OBJECT (button), "sg-action", (gpointer)a);
   g_signal_connect (button, "size-allocate", G_CALLBACK (on_button_allocate), v);
   return button;
 }
@@ -390,7 +397,8 @@ render (View *v)
     for (guint j = 0; j < e->lines->len; j++) {
       const SgPanelLine *line = e->lines->pdata[j];
 
-      gtk_box_pack_start (GTK_BOX (v->content), line_row (v, line->text, line->actions, FALSE, 12), FALSE, FALSE, 0);
+      gtk_box_pack_start (GTK_BOX (v->content), line_row (v, line->text, line->actions, FALSE, 12), FALSE,
+                          FALSE, 0);
     }
   }
   gtk_widget_show_all (v->content);
@@ -454,7 +462,7 @@ warm_done (GObject *object, GAsyncResult *result, gpointer data)
   View *v = view_get (box);
   g_autoptr (GError) error = NULL;
 
-  (void) object;
+  (void)object;
   if (v != NULL && !v->destroyed && sg_panel_source_warm_similar_finish (v->source, result, &error))
     start_lookup (v); /* now from the cache */
   g_object_unref (box);
@@ -469,7 +477,7 @@ lookup_done (GObject *object, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (SgPanel) panel = v ? sg_panel_lookup_finish (v->source, result, &error) : NULL;
 
-  (void) object;
+  (void)object;
   if (v != NULL && !v->destroyed && panel != NULL) {
     sg_panel_view_show (box, panel);
     /* Similar organisations not known yet: fetched in the background, shown after. */
@@ -491,19 +499,20 @@ start_lookup (View *v)
   g_object_unref (v->cancellable);
   v->cancellable = g_cancellable_new ();
   n_pending++;
-  sg_panel_lookup_async (v->source, (const char *const *) v->addresses, v->message_id, v->composing,
+  sg_panel_lookup_async (v->source, (const char *const *)v->addresses, v->message_id, v->composing,
                          v->cancellable, lookup_done, g_object_ref (v->box));
 }
 
 void
-sg_panel_view_lookup (GtkWidget *view, const char *const *addresses, const char *message_id, gboolean composing)
+sg_panel_view_lookup (GtkWidget *view, const char *const *addresses, const char *message_id,
+                      gboolean composing)
 {
   View *v = view_get (view);
 
   g_return_if_fail (v != NULL);
   g_strfreev (v->addresses);
   g_free (v->message_id);
-  v->addresses = g_strdupv ((char **) addresses);
+  v->addresses = g_strdupv ((char **)addresses);
   v->message_id = g_strdup (message_id);
   v->composing = composing;
   v->warmed = FALSE;
@@ -524,7 +533,7 @@ action_done (GObject *object, GAsyncResult *result, gpointer data)
   g_autofree char *message = NULL;
   gboolean ok = FALSE;
 
-  (void) object;
+  (void)object;
   if (v != NULL && !v->destroyed) {
     ok = sg_panel_run_action_finish (v->source, result, &error);
     message = ok ? sg_panel_action_describe (call->action) : g_strdup (error->message);
@@ -602,7 +611,7 @@ sg_panel_view_new (SgPanelSource *source, const char *name)
   gtk_widget_set_margin_top (v->box, 2);
   gtk_widget_set_margin_bottom (v->box, 2);
   gtk_widget_set_name (v->box, "salesgetter-panel");
-  g_object_set_data_full (G_OBJECT (v->box), VIEW_KEY, v, (GDestroyNotify) view_free);
+  g_object_set_data_full (G_OBJECT (v->box), VIEW_KEY, v, (GDestroyNotify)view_free);
   g_signal_connect (v->box, "destroy", G_CALLBACK (on_destroy), v);
   gtk_widget_show (v->content);
   gtk_widget_show (v->box);

@@ -7,7 +7,7 @@
 
 #include "sg-config.h"
 
-G_DEFINE_QUARK (sg-panel-error-quark, sg_panel_error)
+G_DEFINE_QUARK (sg - panel - error - quark, sg_panel_error)
 
 #define SIMILAR_LIMIT 3
 /* Organisations whose similar ones are kept; the cache starts afresh past this. */
@@ -18,19 +18,19 @@ struct _SgPanel {
   char *status;
   char *message_id;
   gboolean composing;
-  GPtrArray *entries; /* SgPanelEntry* */
+  GPtrArray *entries;     /* SgPanelEntry* */
   char **missing_similar; /* nullable: organisations not in the similar cache (deferred) */
 };
 
 struct _SgPanelSource {
   gatomicrefcount ref;
   char *store_path;
-  char *config_problem;  /* nullable: why the config did not load */
-  SgIdentity *identity;  /* never NULL */
-  char *actor;           /* nullable: the user's first address */
-  GMutex lock;           /* guards everything below, and the store's use */
-  SgStore *store;        /* the cached read-only connection, or NULL */
-  GHashTable *similar;   /* organisation domain -> line text ("" for none) */
+  char *config_problem; /* nullable: why the config did not load */
+  SgIdentity *identity; /* never NULL */
+  char *actor;          /* nullable: the user's first address */
+  GMutex lock;          /* guards everything below, and the store's use */
+  SgStore *store;       /* the cached read-only connection, or NULL */
+  GHashTable *similar;  /* organisation domain -> line text ("" for none) */
   guint width;
   guint n_interactions;
   gboolean with_similar;
@@ -42,8 +42,8 @@ struct _SgPanelSource {
 static gboolean
 is_bidi_control (gunichar c)
 {
-  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F ||
-         c == 0x061C;
+  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F
+         || c == 0x061C;
 }
 
 static guint
@@ -107,7 +107,7 @@ sg_panel_sanitize (const char *text, guint columns)
       width += w;
       p = g_utf8_next_char (p);
     }
-    g_string_truncate (out, (gsize) (p - out->str));
+    g_string_truncate (out, (gsize)(p - out->str));
     while (out->len > 0 && out->str[out->len - 1] == ' ')
       g_string_truncate (out, out->len - 1);
     g_string_append (out, "…");
@@ -197,7 +197,7 @@ panel_new (void)
   SgPanel *p = g_new0 (SgPanel, 1);
 
   g_atomic_ref_count_init (&p->ref);
-  p->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+  p->entries = g_ptr_array_new_with_free_func ((GDestroyNotify)entry_free);
   return p;
 }
 
@@ -262,7 +262,7 @@ const char *const *
 sg_panel_get_missing_similar (const SgPanel *panel)
 {
   g_return_val_if_fail (panel != NULL, NULL);
-  return (const char *const *) panel->missing_similar;
+  return (const char *const *)panel->missing_similar;
 }
 
 const char *
@@ -294,7 +294,7 @@ member_int (JsonObject *o, const char *name, gint64 *out)
   if (json_node_get_value_type (n) == G_TYPE_INT64)
     *out = json_node_get_int (n);
   else if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
-    *out = (gint64) json_node_get_double (n);
+    *out = (gint64)json_node_get_double (n);
   else
     return FALSE;
   return TRUE;
@@ -321,7 +321,7 @@ column_index (const SgTable *t, const char *name)
 {
   for (guint i = 0; i < sg_table_get_n_columns (t); i++)
     if (strcmp (sg_table_get_column_name (t, i), name) == 0)
-      return (int) i;
+      return (int)i;
   return -1;
 }
 
@@ -330,14 +330,14 @@ cell (const SgTable *t, guint row, const char *name)
 {
   int c = column_index (t, name);
 
-  return c < 0 || sg_table_is_null (t, row, (guint) c) ? NULL : sg_table_get_text (t, row, (guint) c);
+  return c < 0 || sg_table_is_null (t, row, (guint)c) ? NULL : sg_table_get_text (t, row, (guint)c);
 }
 
 /* The stages a process can be moved to: its pipeline's stages in order (not retired). */
 typedef struct {
   char *pipeline;
-  GPtrArray *names; /* char* */
-  GPtrArray *kinds; /* char* */
+  GPtrArray *names;         /* char* */
+  GPtrArray *kinds;         /* char* */
   GPtrArray *probabilities; /* char* ("60%") */
 } Stages;
 
@@ -374,8 +374,8 @@ stages_for (Build *b, const char *process)
 
   if (b->store == NULL)
     return NULL;
-  if ((q = sg_process_query (b->store, &query, NULL)) == NULL || sg_table_get_n_rows (q) == 0 ||
-      (pipeline = cell (q, 0, "pipeline")) == NULL)
+  if ((q = sg_process_query (b->store, &query, NULL)) == NULL || sg_table_get_n_rows (q) == 0
+      || (pipeline = cell (q, 0, "pipeline")) == NULL)
     return NULL;
   if ((s = g_hash_table_lookup (b->stages, pipeline)) != NULL)
     return s;
@@ -390,16 +390,15 @@ stages_for (Build *b, const char *process)
     int rc = column_index (st, "retired");
     int pc = column_index (st, "probability");
 
-    if (rc >= 0 && !sg_table_is_null (st, i, (guint) rc) && sg_table_get_int (st, i, (guint) rc) != 0)
+    if (rc >= 0 && !sg_table_is_null (st, i, (guint)rc) && sg_table_get_int (st, i, (guint)rc) != 0)
       continue;
     if (cell (st, i, "stage") == NULL)
       continue;
     g_ptr_array_add (s->names, g_strdup (cell (st, i, "stage")));
     g_ptr_array_add (s->kinds, g_strdup (cell (st, i, "kind") ? cell (st, i, "kind") : "open"));
-    g_ptr_array_add (s->probabilities,
-                     pc >= 0 && !sg_table_is_null (st, i, (guint) pc)
-                         ? g_strdup_printf ("%" G_GINT64_FORMAT "%%", sg_table_get_int (st, i, (guint) pc))
-                         : g_strdup (""));
+    g_ptr_array_add (s->probabilities, pc >= 0 && !sg_table_is_null (st, i, (guint)pc) ? g_strdup_printf (
+                                           "%" G_GINT64_FORMAT "%%", sg_table_get_int (st, i, (guint)pc))
+                                                                                       : g_strdup (""));
   }
   g_hash_table_insert (b->stages, s->pipeline, s);
   return s;
@@ -412,7 +411,7 @@ add_line (SgPanelEntry *e, SgPanelLineKind kind, const char *raw, guint width)
 
   line->kind = kind;
   line->text = sg_panel_sanitize (raw, width);
-  line->actions = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_panel_action_free);
+  line->actions = g_ptr_array_new_with_free_func ((GDestroyNotify)sg_panel_action_free);
   g_ptr_array_add (e->lines, line);
   return line;
 }
@@ -430,8 +429,9 @@ join_names (GString *s, JsonArray *a, const char *key)
     } else {
       JsonNode *n = json_array_get_element (a, j);
 
-      v = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING ? json_node_get_string (n)
-                                                                                      : NULL;
+      v = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+              ? json_node_get_string (n)
+              : NULL;
     }
     if (v == NULL)
       continue;
@@ -495,7 +495,7 @@ add_process_lines (Build *b, SgPanelEntry *e, JsonObject *p)
       if (strcmp (stages->kinds->pdata[cur], "open") != 0 && strcmp (stages->kinds->pdata[i], "post") != 0)
         break;
       {
-        g_autofree char *label = g_strdup_printf ("Next stage: %s", (char *) stages->names->pdata[i]);
+        g_autofree char *label = g_strdup_printf ("Next stage: %s", (char *)stages->names->pdata[i]);
 
         a = action_new (SG_PANEL_ACTION_NEXT_STAGE, SG_PANEL_INPUT_NONE, label, b->width);
       }
@@ -511,7 +511,8 @@ add_process_lines (Build *b, SgPanelEntry *e, JsonObject *p)
 
       if (i == cur)
         continue;
-      t = *pr ? g_strdup_printf ("%s (%s)", (char *) stages->names->pdata[i], pr) : g_strdup (stages->names->pdata[i]);
+      t = *pr ? g_strdup_printf ("%s (%s)", (char *)stages->names->pdata[i], pr)
+              : g_strdup (stages->names->pdata[i]);
       g_ptr_array_add (values, g_strdup (stages->names->pdata[i]));
       g_ptr_array_add (labels, sg_panel_sanitize (t, 60));
     }
@@ -521,8 +522,8 @@ add_process_lines (Build *b, SgPanelEntry *e, JsonObject *p)
       a = action_new (SG_PANEL_ACTION_SET_STAGE, SG_PANEL_INPUT_CHOICE, "Stage…", b->width);
       a->process = g_strdup (id);
       a->name = g_strdup (title);
-      a->choices = (char **) g_ptr_array_free (values, FALSE);
-      a->choice_labels = (char **) g_ptr_array_free (labels, FALSE);
+      a->choices = (char **)g_ptr_array_free (values, FALSE);
+      a->choice_labels = (char **)g_ptr_array_free (labels, FALSE);
       g_ptr_array_add (line->actions, a);
     } else {
       g_ptr_array_free (values, TRUE);
@@ -530,7 +531,8 @@ add_process_lines (Build *b, SgPanelEntry *e, JsonObject *p)
     }
   }
   if (b->message_id != NULL && !b->composing) {
-    SgPanelAction *a = action_new (SG_PANEL_ACTION_LINK_MESSAGE, SG_PANEL_INPUT_NONE, "Link message", b->width);
+    SgPanelAction *a
+        = action_new (SG_PANEL_ACTION_LINK_MESSAGE, SG_PANEL_INPUT_NONE, "Link message", b->width);
 
     a->process = g_strdup (id);
     a->message_id = g_strdup (b->message_id);
@@ -576,20 +578,20 @@ add_tag_lines (Build *b, SgPanelEntry *e, JsonArray *tags)
     if (name == NULL)
       continue;
     if (g_strcmp0 (member_str (t, "on"), "organisation") == 0)
-      g_ptr_array_add (org, (gpointer) name);
+      g_ptr_array_add (org, (gpointer)name);
     else
-      g_ptr_array_add (mine, (gpointer) name);
+      g_ptr_array_add (mine, (gpointer)name);
   }
   if (mine->len == 0 && org->len == 0 && !e->known)
     return;
   for (guint j = 0; j < mine->len; j++)
-    g_string_append_printf (s, "%s%s", j ? ", " : "", (char *) mine->pdata[j]);
+    g_string_append_printf (s, "%s%s", j ? ", " : "", (char *)mine->pdata[j]);
   if (mine->len == 0 && org->len == 0)
     g_string_append (s, "none");
   if (org->len > 0) {
     g_string_append (s, mine->len ? " · organisation: " : "organisation: ");
     for (guint j = 0; j < org->len; j++)
-      g_string_append_printf (s, "%s%s", j ? ", " : "", (char *) org->pdata[j]);
+      g_string_append_printf (s, "%s%s", j ? ", " : "", (char *)org->pdata[j]);
   }
   line = add_line (e, SG_PANEL_LINE_TAGS, s->str, b->width);
   if (!e->known)
@@ -616,8 +618,8 @@ add_tag_lines (Build *b, SgPanelEntry *e, JsonArray *tags)
                     pass == 0 ? "Remove tag…" : "Remove organisation tag…", b->width);
     a->entity = g_strdup (pass == 0 ? e->address : e->organisation);
     a->address = g_strdup (e->address);
-    a->choices = (char **) g_ptr_array_free (values, FALSE);
-    a->choice_labels = (char **) g_ptr_array_free (labels, FALSE);
+    a->choices = (char **)g_ptr_array_free (values, FALSE);
+    a->choice_labels = (char **)g_ptr_array_free (labels, FALSE);
     g_ptr_array_add (line->actions, a);
   }
 }
@@ -645,10 +647,14 @@ similar_text (Build *b, const char *domain)
     const char *d = cell (t, i, "domain");
     const char *bought = cell (t, i, "bought");
     int sc = column_index (t, "similarity");
-    double sim = sc >= 0 && !sg_table_is_null (t, i, (guint) sc) ? sg_table_get_real (t, i, (guint) sc) : 0;
+    double sim = sc >= 0 && !sg_table_is_null (t, i, (guint)sc) ? sg_table_get_real (t, i, (guint)sc) : 0;
 
     g_string_append (s, s->len ? "; " : "Similar: ");
-    g_string_append_printf (s, "%s (%s, %d%%", name ? name : d ? d : "?", d ? d : "?", (int) (sim * 100 + 0.5));
+    g_string_append_printf (s, "%s (%s, %d%%",
+                            name ? name
+                            : d  ? d
+                                 : "?",
+                            d ? d : "?", (int)(sim * 100 + 0.5));
     if (bought != NULL && *bought)
       g_string_append_printf (s, ", bought %s", bought);
     g_string_append_c (s, ')');
@@ -672,8 +678,8 @@ build_entry (Build *b, JsonObject *c, GHashTable *display_names)
   g_autoptr (GString) h = g_string_new (NULL);
   JsonArray *a;
 
-  e->lines = g_ptr_array_new_with_free_func ((GDestroyNotify) line_free);
-  e->actions = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_panel_action_free);
+  e->lines = g_ptr_array_new_with_free_func ((GDestroyNotify)line_free);
+  e->actions = g_ptr_array_new_with_free_func ((GDestroyNotify)sg_panel_action_free);
   e->address = g_strdup (address ? address : "");
   e->known = json_object_get_boolean_member_with_default (c, "known", FALSE);
   if (name == NULL && display_names != NULL && address != NULL)
@@ -700,12 +706,14 @@ build_entry (Build *b, JsonObject *c, GHashTable *display_names)
     return e;
   }
   if (!e->known) {
-    SgPanelLine *line = add_line (e, SG_PANEL_LINE_NOTICE,
-                                  member_str (c, "note") ? member_str (c, "note") : "not in the CRM", b->width);
+    SgPanelLine *line
+        = add_line (e, SG_PANEL_LINE_NOTICE,
+                    member_str (c, "note") ? member_str (c, "note") : "not in the CRM", b->width);
     const char *kind = member_str (c, "address_kind");
 
     if (kind == NULL || strcmp (kind, "personal") == 0) {
-      SgPanelAction *act = action_new (SG_PANEL_ACTION_ADD_PERSON, SG_PANEL_INPUT_NONE, "Add to the CRM", b->width);
+      SgPanelAction *act
+          = action_new (SG_PANEL_ACTION_ADD_PERSON, SG_PANEL_INPUT_NONE, "Add to the CRM", b->width);
 
       act->address = g_strdup (e->address);
       act->name = g_strdup (name);
@@ -731,10 +739,11 @@ build_entry (Build *b, JsonObject *c, GHashTable *display_names)
       const char *dir = member_str (i, "direction");
       const char *subject = member_str (i, "subject");
       g_autofree char *day = g_strndup (date ? date : "(no date)", date ? 10 : 9);
-      g_autofree char *t = g_strdup_printf (
-          "%s %s: %s", day,
-          g_strcmp0 (kind, "meeting") == 0 ? "meeting" : g_strcmp0 (dir, "out") == 0 ? "sent" : "received",
-          subject && *subject ? subject : "(no subject)");
+      g_autofree char *t = g_strdup_printf ("%s %s: %s", day,
+                                            g_strcmp0 (kind, "meeting") == 0 ? "meeting"
+                                            : g_strcmp0 (dir, "out") == 0    ? "sent"
+                                                                             : "received",
+                                            subject && *subject ? subject : "(no subject)");
 
       add_line (e, SG_PANEL_LINE_INTERACTION, t, b->width);
     }
@@ -744,7 +753,8 @@ build_entry (Build *b, JsonObject *c, GHashTable *display_names)
     join_names (s, a, NULL);
     add_line (e, SG_PANEL_LINE_SELECTIONS, s->str, b->width);
   }
-  if (b->similar && e->organisation != NULL && org != NULL && g_strcmp0 (member_str (org, "kind"), "internal") != 0) {
+  if (b->similar && e->organisation != NULL && org != NULL
+      && g_strcmp0 (member_str (org, "kind"), "internal") != 0) {
     g_autofree char *t = similar_text (b, e->organisation);
 
     if (*t)
@@ -776,7 +786,7 @@ build_entry (Build *b, JsonObject *c, GHashTable *display_names)
       SgPanelLine *l = e->lines->pdata[j];
 
       for (guint k = 0; l->kind == SG_PANEL_LINE_PROCESS && act->process == NULL && k < l->actions->len; k++)
-        act->process = g_strdup (((SgPanelAction *) l->actions->pdata[k])->process);
+        act->process = g_strdup (((SgPanelAction *)l->actions->pdata[k])->process);
     }
     g_ptr_array_add (e->actions, act);
   }
@@ -805,11 +815,12 @@ build_panel (const SgInsight *insight, Build *b, GHashTable *display_names)
 {
   SgPanel *p = panel_new ();
   JsonNode *root = sg_insight_get_json (insight);
-  JsonArray *cs = JSON_NODE_HOLDS_OBJECT (root) ? member_array (json_node_get_object (root), "correspondents") : NULL;
+  JsonArray *cs
+      = JSON_NODE_HOLDS_OBJECT (root) ? member_array (json_node_get_object (root), "correspondents") : NULL;
 
   p->composing = b->composing;
   p->message_id = g_strdup (b->message_id);
-  b->stages = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) stages_free);
+  b->stages = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)stages_free);
   for (guint i = 0; cs != NULL && i < json_array_get_length (cs); i++) {
     JsonNode *n = json_array_get_element (cs, i);
 
@@ -819,20 +830,23 @@ build_panel (const SgInsight *insight, Build *b, GHashTable *display_names)
   g_clear_pointer (&b->stages, g_hash_table_unref);
   if (b->missing != NULL && b->missing->len > 0) {
     g_ptr_array_add (b->missing, NULL);
-    p->missing_similar = (char **) g_ptr_array_free (g_steal_pointer (&b->missing), FALSE);
+    p->missing_similar = (char **)g_ptr_array_free (g_steal_pointer (&b->missing), FALSE);
   }
   g_clear_pointer (&b->missing, g_ptr_array_unref);
   if (p->entries->len == 0)
-    p->status = g_strdup (b->composing ? "No recipients outside your company." : "No correspondents outside your company.");
+    p->status = g_strdup (b->composing ? "No recipients outside your company."
+                                       : "No correspondents outside your company.");
   return p;
 }
 
 SgPanel *
-sg_panel_new_from_insight (const SgInsight *insight, SgStore *store, const char *message_id, gboolean composing,
-                           guint width, gboolean similar)
+sg_panel_new_from_insight (const SgInsight *insight, SgStore *store, const char *message_id,
+                           gboolean composing, guint width, gboolean similar)
 {
   g_autofree char *mid = strip_message_id (message_id);
-  Build b = { .store = store, .message_id = mid, .composing = composing,
+  Build b = { .store = store,
+              .message_id = mid,
+              .composing = composing,
               .width = CLAMP (width ? width : SG_PANEL_WIDTH_DEFAULT, SG_PANEL_WIDTH_MIN, SG_PANEL_WIDTH_MAX),
               .similar = similar && store != NULL };
 
@@ -861,14 +875,14 @@ sg_panel_to_text (const SgPanel *panel, gboolean with_actions)
       if (with_actions && l->actions->len > 0) {
         g_string_append (out, "   ");
         for (guint k = 0; k < l->actions->len; k++)
-          g_string_append_printf (out, " [%s]", ((SgPanelAction *) l->actions->pdata[k])->label);
+          g_string_append_printf (out, " [%s]", ((SgPanelAction *)l->actions->pdata[k])->label);
         g_string_append_c (out, '\n');
       }
     }
     if (with_actions && e->actions->len > 0) {
       g_string_append (out, "   ");
       for (guint k = 0; k < e->actions->len; k++)
-        g_string_append_printf (out, " [%s]", ((SgPanelAction *) e->actions->pdata[k])->label);
+        g_string_append_printf (out, " [%s]", ((SgPanelAction *)e->actions->pdata[k])->label);
       g_string_append_c (out, '\n');
     }
   }
@@ -912,8 +926,9 @@ sg_panel_source_new (const char *config_path, const char *store_path)
       /* The default store path needs no config. */
       g_autoptr (SgConfig) empty = sg_config_load ("/dev/null", NULL);
 
-      s->store_path = empty != NULL ? sg_config_store_path (empty, NULL)
-                                    : g_build_filename (g_get_user_data_dir (), "salesgetter", "store.db", NULL);
+      s->store_path = empty != NULL
+                          ? sg_config_store_path (empty, NULL)
+                          : g_build_filename (g_get_user_data_dir (), "salesgetter", "store.db", NULL);
     }
   }
   return s;
@@ -1030,7 +1045,8 @@ parse_addresses (const char *const *given, GHashTable *names)
       norm = sg_address_normalize (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (ia)), NULL);
       if (norm == NULL)
         norm = g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (ia)));
-      if (norm == NULL || g_hash_table_contains (seen, norm) || g_ptr_array_find_with_equal_func (out, norm, g_str_equal, NULL))
+      if (norm == NULL || g_hash_table_contains (seen, norm)
+          || g_ptr_array_find_with_equal_func (out, norm, g_str_equal, NULL))
         continue;
       if (internet_address_get_name (ia) != NULL && *internet_address_get_name (ia))
         g_hash_table_insert (names, g_strdup (norm), g_strdup (internet_address_get_name (ia)));
@@ -1055,7 +1071,8 @@ parse_addresses (const char *const *given, GHashTable *names)
 
 /* The lookup itself; runs with @source->lock held. */
 static SgPanel *
-lookup_locked (SgPanelSource *source, const char *const *addresses, const char *message_id, gboolean composing)
+lookup_locked (SgPanelSource *source, const char *const *addresses, const char *message_id,
+               gboolean composing)
 {
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GPtrArray) addrs = parse_addresses (addresses, names);
@@ -1063,8 +1080,11 @@ lookup_locked (SgPanelSource *source, const char *const *addresses, const char *
   g_autoptr (SgInsight) insight = NULL;
   g_autofree char *mid = strip_message_id (message_id);
   SgInsightOptions options = { .identity = source->identity, .n_interactions = source->n_interactions };
-  Build b = { .message_id = mid, .composing = composing, .width = source->width,
-              .similar = source->with_similar, .similar_cache = source->similar,
+  Build b = { .message_id = mid,
+              .composing = composing,
+              .width = source->width,
+              .similar = source->with_similar,
+              .similar_cache = source->similar,
               .deferred = source->similar_deferred };
   SgPanel *panel;
 
@@ -1087,7 +1107,7 @@ lookup_locked (SgPanelSource *source, const char *const *addresses, const char *
     }
   }
   g_ptr_array_add (addrs, NULL);
-  insight = sg_insight_for_addresses (source->store, (const char *const *) addrs->pdata, &options, &error);
+  insight = sg_insight_for_addresses (source->store, (const char *const *)addrs->pdata, &options, &error);
   if (insight == NULL) {
     g_autofree char *status = store_status (source->store_path, error);
 
@@ -1154,13 +1174,13 @@ lookup_thread (GTask *task, gpointer object, gpointer data, GCancellable *cancel
   GError *error = NULL;
   SgPanel *panel;
 
-  (void) object;
-  panel = sg_panel_lookup_sync (source, (const char *const *) d->addresses, d->message_id, d->composing,
+  (void)object;
+  panel = sg_panel_lookup_sync (source, (const char *const *)d->addresses, d->message_id, d->composing,
                                 cancellable, &error);
   if (panel == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, panel, (GDestroyNotify) sg_panel_unref);
+    g_task_return_pointer (task, panel, (GDestroyNotify)sg_panel_unref);
 }
 
 static GTask *
@@ -1170,9 +1190,9 @@ task_new (SgPanelSource *source, TaskData *d, GCancellable *cancellable, GAsyncR
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, tag);
-  g_task_set_task_data (task, d, (GDestroyNotify) task_data_free);
+  g_task_set_task_data (task, d, (GDestroyNotify)task_data_free);
   g_object_set_data_full (G_OBJECT (task), "sg-source", sg_panel_source_ref (source),
-                          (GDestroyNotify) sg_panel_source_unref);
+                          (GDestroyNotify)sg_panel_source_unref);
   return task;
 }
 
@@ -1185,7 +1205,7 @@ sg_panel_lookup_async (SgPanelSource *source, const char *const *addresses, cons
   g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (source != NULL);
-  d->addresses = g_strdupv ((char **) addresses);
+  d->addresses = g_strdupv ((char **)addresses);
   d->message_id = g_strdup (message_id);
   d->composing = composing;
   task = task_new (source, d, cancellable, callback, user_data, sg_panel_lookup_async);
@@ -1210,11 +1230,11 @@ warm_thread (GTask *task, gpointer object, gpointer data, GCancellable *cancella
   g_autoptr (GError) error = NULL;
   SgStore *store;
 
-  (void) object;
+  (void)object;
   /* A connection of its own: a look at every tag assignment takes a while, and the
    * lookups (which hold the source's connection) must not wait for it. */
-  if (!g_file_test (source->store_path, G_FILE_TEST_EXISTS) ||
-      (store = sg_store_open (source->store_path, SG_STORE_OPEN_READ_ONLY, &error)) == NULL) {
+  if (!g_file_test (source->store_path, G_FILE_TEST_EXISTS)
+      || (store = sg_store_open (source->store_path, SG_STORE_OPEN_READ_ONLY, &error)) == NULL) {
     g_task_return_new_error (task, SG_PANEL_ERROR, SG_PANEL_ERROR_STORE, "%s",
                              error ? error->message : "no store");
     return;
@@ -1239,14 +1259,15 @@ warm_thread (GTask *task, gpointer object, gpointer data, GCancellable *cancella
 }
 
 void
-sg_panel_source_warm_similar_async (SgPanelSource *source, const char *const *domains, GCancellable *cancellable,
-                                    GAsyncReadyCallback callback, gpointer user_data)
+sg_panel_source_warm_similar_async (SgPanelSource *source, const char *const *domains,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data)
 {
   TaskData *d = g_new0 (TaskData, 1);
   g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (source != NULL);
-  d->addresses = g_strdupv ((char **) domains);
+  d->addresses = g_strdupv ((char **)domains);
   task = task_new (source, d, cancellable, callback, user_data, sg_panel_source_warm_similar_async);
   g_task_run_in_thread (task, warm_thread);
 }
@@ -1372,7 +1393,8 @@ run_action (SgPanelSource *source, SgStore *store, const SgPanelAction *a, GErro
     if (a->entity == NULL || a->tag == NULL)
       break;
     if (g_utf8_strlen (a->tag, -1) > MAX_TAG_LEN) {
-      g_set_error (error, SG_PANEL_ERROR, SG_PANEL_ERROR_INVALID, "a tag is at most %d characters", MAX_TAG_LEN);
+      g_set_error (error, SG_PANEL_ERROR, SG_PANEL_ERROR_INVALID, "a tag is at most %d characters",
+                   MAX_TAG_LEN);
       return FALSE;
     }
     return a->kind == SG_PANEL_ACTION_ADD_TAG ? sg_tags_add (store, a->entity, a->tag, error)
@@ -1382,8 +1404,8 @@ run_action (SgPanelSource *source, SgStore *store, const SgPanelAction *a, GErro
       break;
     return sg_process_link (store, a->process, a->message_id, source->actor, error);
   case SG_PANEL_ACTION_ADD_NOTE: {
-    SgNoteNew spec = { .organisation = a->organisation, .process = a->process, .person = a->address,
-                       .text = a->text };
+    SgNoteNew spec
+        = { .organisation = a->organisation, .process = a->process, .person = a->address, .text = a->text };
     g_autofree char *uuid = NULL;
 
     if (a->text == NULL || (a->organisation == NULL && a->process == NULL && a->address == NULL))
@@ -1446,7 +1468,7 @@ action_thread (GTask *task, gpointer object, gpointer data, GCancellable *cancel
   SgPanelSource *source = g_object_get_data (G_OBJECT (task), "sg-source");
   GError *error = NULL;
 
-  (void) object;
+  (void)object;
   if (sg_panel_run_action_sync (source, d->action, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else

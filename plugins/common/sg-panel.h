@@ -55,15 +55,16 @@ typedef enum {
 
 /* What a line says. Lines come in this order. */
 typedef enum {
-  SG_PANEL_LINE_NOTICE,       /* "not in the CRM" or why an address does not parse */
-  SG_PANEL_LINE_ROLES,        /* "Roles: customer, lead" */
-  SG_PANEL_LINE_PROCESS,      /* one per open process: "Forecast 2027 · proposal (60%) · 48000.00 EUR · their part: ..." */
-  SG_PANEL_LINE_SUGGESTION,   /* "Suggested stage: negotiation (subject mentions ...)" */
-  SG_PANEL_LINE_TAGS,         /* "Tags: forecasting, retail" */
-  SG_PANEL_LINE_INTERACTION,  /* one per recent interaction: "2026-03-05 in mail: subject" */
-  SG_PANEL_LINE_SELECTIONS,   /* "Matches: key accounts, retail leads" */
-  SG_PANEL_LINE_SIMILAR,      /* "Similar: Initech (0.82; bought forecast)" */
-  SG_PANEL_LINE_STRENGTH,     /* "Relationship: strong (81/100): ..." */
+  SG_PANEL_LINE_NOTICE, /* "not in the CRM" or why an address does not parse */
+  SG_PANEL_LINE_ROLES,  /* "Roles: customer, lead" */
+  SG_PANEL_LINE_PROCESS, /* one per open process: "Forecast 2027 · proposal (60%) · 48000.00 EUR · their part:
+                            ..." */
+  SG_PANEL_LINE_SUGGESTION,  /* "Suggested stage: negotiation (subject mentions ...)" */
+  SG_PANEL_LINE_TAGS,        /* "Tags: forecasting, retail" */
+  SG_PANEL_LINE_INTERACTION, /* one per recent interaction: "2026-03-05 in mail: subject" */
+  SG_PANEL_LINE_SELECTIONS,  /* "Matches: key accounts, retail leads" */
+  SG_PANEL_LINE_SIMILAR,     /* "Similar: Initech (0.82; bought forecast)" */
+  SG_PANEL_LINE_STRENGTH,    /* "Relationship: strong (81/100): ..." */
 } SgPanelLineKind;
 
 typedef enum {
@@ -104,7 +105,7 @@ typedef struct {
 /* One line: its kind, text, and the actions that belong to it (buttons beside it). */
 typedef struct {
   SgPanelLineKind kind;
-  char *text;        /* plain text, at most the panel's width in columns */
+  char *text;         /* plain text, at most the panel's width in columns */
   GPtrArray *actions; /* SgPanelAction*; never NULL, maybe empty */
 } SgPanelLine;
 
@@ -231,8 +232,8 @@ void sg_panel_run_action_async (SgPanelSource *source, const SgPanelAction *acti
  * SG_PANEL_ERROR_INVALID for an action still missing its value, or SG_PANEL_ERROR_STORE
  * when there is no store to write. The message is one plain sentence for a status line. */
 gboolean sg_panel_run_action_finish (SgPanelSource *source, GAsyncResult *result, GError **error);
-gboolean sg_panel_run_action_sync (SgPanelSource *source, const SgPanelAction *action, GCancellable *cancellable,
-                                   GError **error);
+gboolean sg_panel_run_action_sync (SgPanelSource *source, const SgPanelAction *action,
+                                   GCancellable *cancellable, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgPanel, sg_panel_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgPanelSource, sg_panel_source_unref)

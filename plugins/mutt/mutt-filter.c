@@ -21,7 +21,7 @@
 #include "sg-panel.h"
 
 /* Only the header block is parsed; a header block larger than this is not looked at. */
-#define HEADER_CAP ((gsize) 256 * 1024)
+#define HEADER_CAP ((gsize)256 * 1024)
 
 static gboolean
 write_all (int fd, const char *data, gsize len)
@@ -35,7 +35,7 @@ write_all (int fd, const char *data, gsize len)
       return FALSE;
     }
     data += n;
-    len -= (gsize) n;
+    len -= (gsize)n;
   }
   return TRUE;
 }
@@ -82,8 +82,9 @@ insight_block (SgPanelSource *source, const char *data, gsize len, const SgIdent
   if (addrs->len == 0)
     return NULL;
   g_ptr_array_add (addrs, NULL);
-  panel = sg_panel_lookup_sync (source, (const char *const *) addrs->pdata,
-                                sg_message_id_is_hash (m) ? NULL : sg_message_get_id (m), FALSE, NULL, &error);
+  panel
+      = sg_panel_lookup_sync (source, (const char *const *)addrs->pdata,
+                              sg_message_id_is_hash (m) ? NULL : sg_message_get_id (m), FALSE, NULL, &error);
   if (panel == NULL)
     return NULL;
   text = sg_panel_to_text (panel, FALSE);
@@ -99,11 +100,15 @@ main (int argc, char **argv)
   int width = 0, n_interactions = 2;
   gboolean similar = FALSE;
   const GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "The config file (default: the usual one)", "FILE" },
-    { "store", 's', 0, G_OPTION_ARG_FILENAME, &store_path, "The store (default: as salesgetter finds it)", "FILE" },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "The config file (default: the usual one)",
+      "FILE" },
+    { "store", 's', 0, G_OPTION_ARG_FILENAME, &store_path, "The store (default: as salesgetter finds it)",
+      "FILE" },
     { "width", 'w', 0, G_OPTION_ARG_INT, &width, "Columns of a line (default: $COLUMNS, else 80)", "N" },
-    { "interactions", 'n', 0, G_OPTION_ARG_INT, &n_interactions, "Last interactions per person (default 2)", "N" },
-    { "similar", 0, 0, G_OPTION_ARG_NONE, &similar, "Also show similar organisations (reads all tags: slower)", NULL },
+    { "interactions", 'n', 0, G_OPTION_ARG_INT, &n_interactions, "Last interactions per person (default 2)",
+      "N" },
+    { "similar", 0, 0, G_OPTION_ARG_NONE, &similar,
+      "Also show similar organisations (reads all tags: slower)", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("< MESSAGE");
@@ -117,17 +122,19 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_summary (ctx,
-      "A display_filter for mutt and neomutt: prints what SalesGetter knows about the people\n"
-      "of the message on standard input (organisation, roles, open sales processes and their\n"
-      "stage, tags, last interactions, relationship), then the message unchanged.\n\n"
-      "In ~/.muttrc or ~/.neomuttrc:  set display_filter=\"salesgetter-mutt-filter\"");
+  g_option_context_set_summary (
+      ctx, "A display_filter for mutt and neomutt: prints what SalesGetter knows about the people\n"
+           "of the message on standard input (organisation, roles, open sales processes and their\n"
+           "stage, tags, last interactions, relationship), then the message unchanged.\n\n"
+           "In ~/.muttrc or ~/.neomuttrc:  set display_filter=\"salesgetter-mutt-filter\"");
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc > 1) {
-    fprintf (stderr, "salesgetter-mutt-filter: %s\n", error ? error->message : "unexpected argument (the message comes on standard input)");
+    fprintf (stderr, "salesgetter-mutt-filter: %s\n",
+             error ? error->message : "unexpected argument (the message comes on standard input)");
     return 2;
   }
   if (n_interactions < 0 || n_interactions > 20 || width < 0 || width > SG_PANEL_WIDTH_MAX) {
-    fprintf (stderr, "salesgetter-mutt-filter: --interactions must be 0..20 and --width 0..%d\n", SG_PANEL_WIDTH_MAX);
+    fprintf (stderr, "salesgetter-mutt-filter: --interactions must be 0..20 and --width 0..%d\n",
+             SG_PANEL_WIDTH_MAX);
     return 2;
   }
   for (;;) {
@@ -141,7 +148,7 @@ main (int argc, char **argv)
     }
     if (n == 0)
       break;
-    g_byte_array_append (buf, chunk, (guint) n);
+    g_byte_array_append (buf, chunk, (guint)n);
     if (buf->len > SG_MESSAGE_MAX_SIZE)
       too_large = TRUE; /* still read and printed whole; only not looked at */
   }
@@ -149,17 +156,18 @@ main (int argc, char **argv)
     const char *cols = g_getenv ("COLUMNS");
     guint64 v = 0;
 
-    width = cols != NULL && g_ascii_string_to_unsigned (cols, 10, SG_PANEL_WIDTH_MIN, SG_PANEL_WIDTH_MAX, &v, NULL)
-                ? (int) v
+    width = cols != NULL
+                    && g_ascii_string_to_unsigned (cols, 10, SG_PANEL_WIDTH_MIN, SG_PANEL_WIDTH_MAX, &v, NULL)
+                ? (int)v
                 : 80;
   }
   if (!too_large && buf->len > 0) {
     config = sg_config_load (config_path, NULL);
     source = sg_panel_source_new (config_path, store_path);
-    sg_panel_source_set_width (source, (guint) width - 2);
+    sg_panel_source_set_width (source, (guint)width - 2);
     sg_panel_source_set_similar (source, similar);
-    sg_panel_source_set_n_interactions (source, (guint) n_interactions);
-    block = insight_block (source, (const char *) buf->data, buf->len, config ? config->identity : NULL);
+    sg_panel_source_set_n_interactions (source, (guint)n_interactions);
+    block = insight_block (source, (const char *)buf->data, buf->len, config ? config->identity : NULL);
   }
   if (block != NULL) {
     const char *charset = NULL;
@@ -183,5 +191,5 @@ main (int argc, char **argv)
     if (!write_all (1, block, strlen (block)) || !write_all (1, rule->str, rule->len))
       return 1;
   }
-  return write_all (1, (const char *) buf->data, buf->len) ? 0 : 1;
+  return write_all (1, (const char *)buf->data, buf->len) ? 0 : 1;
 }

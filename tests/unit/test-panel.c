@@ -10,8 +10,8 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "sg.h"
 #include "sg-panel.h"
+#include "sg.h"
 #include "test-util.h"
 
 static const struct {
@@ -41,7 +41,8 @@ static void
 write_config (Fixture *f, const char *store)
 {
   g_autofree char *text = g_strdup_printf ("[identity]\nname=Me\naddresses=me@ourco.example;\n"
-                                           "internal-domains=ourco.example;\n[store]\npath=%s\n", store);
+                                           "internal-domains=ourco.example;\n[store]\npath=%s\n",
+                                           store);
   g_free (f->conf);
   f->conf = sg_test_write_file (f->dir, "salesgetter.conf", text, -1);
 }
@@ -66,8 +67,12 @@ setup (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *md = NULL;
   g_autoptr (SgStore) store = NULL;
-  SgProcessNew spec = { .organisation = "acme.com", .deliverable = "Demand forecast 2027", .stage = "proposal",
-                        .account_manager = "me@ourco.example", .has_value = TRUE, .value_minor = 4800000,
+  SgProcessNew spec = { .organisation = "acme.com",
+                        .deliverable = "Demand forecast 2027",
+                        .stage = "proposal",
+                        .account_manager = "me@ourco.example",
+                        .has_value = TRUE,
+                        .value_minor = 4800000,
                         .currency = "EUR" };
 
   f->dir = sg_test_make_tmpdir ();
@@ -111,7 +116,7 @@ static const SgPanelLine *
 find_line (const SgPanelEntry *e, SgPanelLineKind kind)
 {
   for (guint i = 0; i < e->lines->len; i++)
-    if (((SgPanelLine *) e->lines->pdata[i])->kind == kind)
+    if (((SgPanelLine *)e->lines->pdata[i])->kind == kind)
       return e->lines->pdata[i];
   return NULL;
 }
@@ -120,7 +125,7 @@ static const SgPanelAction *
 find_action (GPtrArray *actions, SgPanelActionKind kind)
 {
   for (guint i = 0; actions != NULL && i < actions->len; i++)
-    if (((SgPanelAction *) actions->pdata[i])->kind == kind)
+    if (((SgPanelAction *)actions->pdata[i])->kind == kind)
       return actions->pdata[i];
   return NULL;
 }
@@ -146,7 +151,8 @@ assert_safe (const char *text, guint width)
     gunichar c = g_utf8_get_char (p);
 
     g_assert_false (g_unichar_iscntrl (c));
-    g_assert_false ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F);
+    g_assert_false ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E
+                    || c == 0x200F);
   }
 }
 
@@ -165,9 +171,9 @@ assert_panel_safe (const SgPanel *panel, guint width)
 
       assert_safe (l->text, width);
       if (j > 0) /* lines come in their documented order */
-        g_assert_cmpint (((SgPanelLine *) e->lines->pdata[j - 1])->kind, <=, l->kind);
+        g_assert_cmpint (((SgPanelLine *)e->lines->pdata[j - 1])->kind, <=, l->kind);
       for (guint k = 0; k < l->actions->len; k++)
-        assert_safe (((SgPanelAction *) l->actions->pdata[k])->label, 40);
+        assert_safe (((SgPanelAction *)l->actions->pdata[k])->label, 40);
     }
   }
 }
@@ -185,12 +191,12 @@ test_sanitize (void)
     { "plain", 20, "plain" },
     { "  two\n\tlines \r\n", 20, "two lines" },
     { "esc\x1b[31mred\x07", 20, "esc [31mred" },
-    { "<b>bold</b> &amp;", 30, "<b>bold</b> &amp;" },                 /* markup stays text */
-    { "abc\u202Egnp.exe", 20, "abcgnp.exe" },                           /* override removed */
+    { "<b>bold</b> &amp;", 30, "<b>bold</b> &amp;" },                                 /* markup stays text */
+    { "abc\u202Egnp.exe", 20, "abcgnp.exe" },                                         /* override removed */
     { "\u2067\u05E9\u05DC\u05D5\u05DD\u2069 ok", 20, "\u05E9\u05DC\u05D5\u05DD ok" }, /* isolates too */
     { "0123456789abcdef", 10, "012345678…" },
-    { "日本語のテキスト", 7, "日本語…" },                               /* wide: 2 columns each */
-    { "e\u0301e\u0301e\u0301", 3, "e\u0301e\u0301e\u0301" },          /* combining marks: 0 */
+    { "日本語のテキスト", 7, "日本語…" },                    /* wide: 2 columns each */
+    { "e\u0301e\u0301e\u0301", 3, "e\u0301e\u0301e\u0301" }, /* combining marks: 0 */
     { "bad \xff\xfe utf8", 30, "bad \uFFFD\uFFFD utf8" },
     { NULL, 10, "" },
   };
@@ -251,8 +257,8 @@ test_known (Fixture *f, gconstpointer data)
   a = find_action (l->actions, SG_PANEL_ACTION_SET_STAGE);
   g_assert_nonnull (a);
   g_assert_cmpint (a->input, ==, SG_PANEL_INPUT_CHOICE);
-  g_assert_true (g_strv_contains ((const char *const *) a->choices, "qualified"));
-  g_assert_false (g_strv_contains ((const char *const *) a->choices, "proposal"));
+  g_assert_true (g_strv_contains ((const char *const *)a->choices, "qualified"));
+  g_assert_false (g_strv_contains ((const char *const *)a->choices, "proposal"));
   a = find_action (l->actions, SG_PANEL_ACTION_LINK_MESSAGE);
   g_assert_nonnull (a);
   g_assert_cmpstr (a->message_id, ==, "a1@acme.com");
@@ -272,8 +278,10 @@ count_ops (Fixture *f, const char *entity, const char *key_prefix)
   int n;
 
   g_assert_cmpint (sqlite3_open_v2 (f->db, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM changes WHERE entity = ? AND natural_key LIKE ? || '%'",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db, "SELECT count(*) FROM changes WHERE entity = ? AND natural_key LIKE ? || '%'",
+                          -1, &stmt, NULL),
+      ==, SQLITE_OK);
   sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, key_prefix, -1, SQLITE_STATIC);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
@@ -318,7 +326,8 @@ test_actions (Fixture *f, gconstpointer data)
   int ops = count_ops (f, "stage_history", f->process);
 
   /* Next stage: the store and its change log get the move. */
-  g_assert_true (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_NEXT_STAGE), NULL, &error));
+  g_assert_true (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_NEXT_STAGE),
+                                           NULL, &error));
   g_assert_no_error (error);
   now = process_stage (f);
   g_assert_cmpstr (now, ==, "negotiation");
@@ -326,18 +335,22 @@ test_actions (Fixture *f, gconstpointer data)
   desc = sg_panel_action_describe (find_action (pl->actions, SG_PANEL_ACTION_NEXT_STAGE));
   g_assert_cmpstr (desc, ==, "Demand forecast 2027 moved to negotiation");
   /* The same move again is refused by the stage rules, with the core's reason. */
-  g_assert_false (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_NEXT_STAGE), NULL, &error));
+  g_assert_false (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_NEXT_STAGE),
+                                            NULL, &error));
   g_assert_error (error, SG_PROCESS_ERROR, SG_PROCESS_ERROR_INVALID_MOVE);
   g_clear_error (&error);
 
   /* Set stage: a value must be one of the choices. */
-  g_assert_null (sg_panel_action_with_value (find_action (pl->actions, SG_PANEL_ACTION_SET_STAGE), "nonsense", &error));
+  g_assert_null (
+      sg_panel_action_with_value (find_action (pl->actions, SG_PANEL_ACTION_SET_STAGE), "nonsense", &error));
   g_assert_error (error, SG_PANEL_ERROR, SG_PANEL_ERROR_INVALID);
   g_clear_error (&error);
-  g_assert_false (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_SET_STAGE), NULL, &error));
+  g_assert_false (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_SET_STAGE),
+                                            NULL, &error));
   g_assert_error (error, SG_PANEL_ERROR, SG_PANEL_ERROR_INVALID);
   g_clear_error (&error);
-  stage = sg_panel_action_with_value (find_action (pl->actions, SG_PANEL_ACTION_SET_STAGE), "qualified", &error);
+  stage = sg_panel_action_with_value (find_action (pl->actions, SG_PANEL_ACTION_SET_STAGE), "qualified",
+                                      &error);
   g_assert_no_error (error);
   g_assert_true (sg_panel_run_action_sync (f->source, stage, NULL, &error));
   g_assert_no_error (error);
@@ -346,18 +359,21 @@ test_actions (Fixture *f, gconstpointer data)
   g_assert_cmpstr (now, ==, "qualified");
 
   /* Tags: added and removed, logged. */
-  tag = sg_panel_action_with_value (find_action (tl->actions, SG_PANEL_ACTION_ADD_TAG), " <i>key account</i> ", &error);
+  tag = sg_panel_action_with_value (find_action (tl->actions, SG_PANEL_ACTION_ADD_TAG),
+                                    " <i>key account</i> ", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (tag->tag, ==, "<i>key account</i>");
   g_assert_true (sg_panel_run_action_sync (f->source, tag, NULL, &error));
   g_assert_no_error (error);
-  untag = sg_panel_action_with_value (find_action (tl->actions, SG_PANEL_ACTION_REMOVE_TAG), "forecasting", &error);
+  untag = sg_panel_action_with_value (find_action (tl->actions, SG_PANEL_ACTION_REMOVE_TAG), "forecasting",
+                                      &error);
   g_assert_no_error (error);
   g_assert_true (sg_panel_run_action_sync (f->source, untag, NULL, &error));
   g_assert_no_error (error);
 
   /* A note about the organisation and its process. */
-  note = sg_panel_action_with_value (find_action (e->actions, SG_PANEL_ACTION_ADD_NOTE), "Happy with the demo", &error);
+  note = sg_panel_action_with_value (find_action (e->actions, SG_PANEL_ACTION_ADD_NOTE),
+                                     "Happy with the demo", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (note->process, ==, f->process);
   g_assert_true (sg_panel_run_action_sync (f->source, note, NULL, &error));
@@ -365,7 +381,8 @@ test_actions (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_ops (f, "cx_note", ""), ==, 1);
 
   /* Link the message (it is in the store) to the process. */
-  g_assert_true (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_LINK_MESSAGE), NULL, &error));
+  g_assert_true (sg_panel_run_action_sync (f->source, find_action (pl->actions, SG_PANEL_ACTION_LINK_MESSAGE),
+                                           NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (count_ops (f, "interaction_link", ""), >=, 1);
 
@@ -405,10 +422,10 @@ test_unknown (Fixture *f, gconstpointer data)
   g_assert_cmpstr (add->name, ==, "Kim Lee");
   /* A role address is not a person: no action to add it. */
   e = sg_panel_get_entry (panel, 1);
-  g_assert_null (find_action (((SgPanelLine *) e->lines->pdata[0])->actions, SG_PANEL_ACTION_ADD_PERSON));
+  g_assert_null (find_action (((SgPanelLine *)e->lines->pdata[0])->actions, SG_PANEL_ACTION_ADD_PERSON));
   /* What does not parse says so. */
   e = sg_panel_get_entry (panel, 2);
-  g_assert_true (g_str_has_prefix (((SgPanelLine *) e->lines->pdata[0])->text, "Not an address"));
+  g_assert_true (g_str_has_prefix (((SgPanelLine *)e->lines->pdata[0])->text, "Not an address"));
 
   g_assert_true (sg_panel_run_action_sync (f->source, add, NULL, &error));
   g_assert_no_error (error);
@@ -430,9 +447,9 @@ test_hostile (Fixture *f, gconstpointer data)
   const char *names[] = {
     "<span foreground='red'>Boss</span> &lt;",
     "Evil \u202Egnp.exe\u202C Person",
-    "\u05D3\u05E0\u05D4 \u05DB\u05D4\u05DF",   /* right-to-left (Hebrew) */
-    "=?UTF-8?B?QmVsbAdCZWxsG1szMW1SZWQ=?=", /* RFC 2047: BEL, ESC inside */
-    NULL,                                   /* the long one */
+    "\u05D3\u05E0\u05D4 \u05DB\u05D4\u05DF", /* right-to-left (Hebrew) */
+    "=?UTF-8?B?QmVsbAdCZWxsG1szMW1SZWQ=?=",  /* RFC 2047: BEL, ESC inside */
+    NULL,                                    /* the long one */
   };
   g_autoptr (GPtrArray) addrs = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (SgPanel) panel = NULL;
@@ -445,20 +462,22 @@ test_hostile (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     g_autofree char *file = g_strdup_printf ("Hostile/cur/%u.h:2,S", i);
     g_autofree char *from = g_strdup_printf ("p%u@hostile%u.example", i, i);
-    g_autofree char *text = g_strdup_printf ("From: \"%s\" <%s>\nTo: me@ourco.example\nSubject: <b>x</b>\x1b[2J %u\n"
-                                             "Date: Mon, 02 Mar 2026 10:00:00 +0000\nMessage-ID: <h%u@x>\n\nHi\n",
-                                             names[i], from, i, i);
+    g_autofree char *text
+        = g_strdup_printf ("From: \"%s\" <%s>\nTo: me@ourco.example\nSubject: <b>x</b>\x1b[2J %u\n"
+                           "Date: Mon, 02 Mar 2026 10:00:00 +0000\nMessage-ID: <h%u@x>\n\nHi\n",
+                           names[i], from, i, i);
     g_autofree char *p = sg_test_write_file (f->dir, file, text, -1);
 
     g_ptr_array_add (addrs, g_steal_pointer (&from));
   }
   import_dir (f, md);
   g_ptr_array_add (addrs, NULL);
-  panel = lookup (f, (const char *const *) addrs->pdata, NULL);
+  panel = lookup (f, (const char *const *)addrs->pdata, NULL);
   g_assert_cmpuint (sg_panel_get_n_entries (panel), ==, G_N_ELEMENTS (names));
   assert_panel_safe (panel, SG_PANEL_WIDTH_DEFAULT);
   /* Markup is shown as the characters it is made of. */
-  g_assert_true (sg_test_contains (sg_panel_get_entry (panel, 0)->heading, "<span foreground='red'>Boss</span>"));
+  g_assert_true (
+      sg_test_contains (sg_panel_get_entry (panel, 0)->heading, "<span foreground='red'>Boss</span>"));
   g_assert_true (sg_test_contains (sg_panel_get_entry (panel, 1)->heading, "Evil gnp.exe Person"));
   g_assert_true (sg_test_contains (sg_panel_get_entry (panel, 2)->heading, "\u05D3\u05E0\u05D4"));
   g_assert_true (sg_test_contains (sg_panel_get_entry (panel, 3)->heading, "Bell"));
@@ -468,7 +487,7 @@ test_hostile (Fixture *f, gconstpointer data)
                                    "<b>x</b> [2J 0"));
   /* A narrow terminal: every line shortened to its width. */
   sg_panel_source_set_width (f->source, 30);
-  narrow = lookup (f, (const char *const *) addrs->pdata, NULL);
+  narrow = lookup (f, (const char *const *)addrs->pdata, NULL);
   assert_panel_safe (narrow, 30);
 }
 
@@ -477,7 +496,8 @@ test_status (Fixture *f, gconstpointer data)
 {
   const char *const addrs[] = { "jane@acme.com", NULL };
   g_autofree char *missing = g_build_filename (f->dir, "nowhere", "store.db", NULL);
-  g_autofree char *junk = sg_test_write_file (f->dir, "junk.db", "this is not a database, at all, nothing like one", -1);
+  g_autofree char *junk
+      = sg_test_write_file (f->dir, "junk.db", "this is not a database, at all, nothing like one", -1);
   g_autoptr (SgPanelSource) none = sg_panel_source_new (f->conf, missing);
   g_autoptr (SgPanelSource) bad = sg_panel_source_new (f->conf, junk);
   g_autoptr (GError) error = NULL;
@@ -499,7 +519,8 @@ test_status (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (sg_panel_get_status (p4), "config not read"));
   /* Writing with no store: a clear error, no store made. */
   {
-    SgPanelAction a = { .kind = SG_PANEL_ACTION_ADD_TAG, .label = "Add tag", .entity = "jane@acme.com", .tag = "x" };
+    SgPanelAction a
+        = { .kind = SG_PANEL_ACTION_ADD_TAG, .label = "Add tag", .entity = "jane@acme.com", .tag = "x" };
 
     g_assert_false (sg_panel_run_action_sync (none, &a, NULL, &error));
     g_assert_error (error, SG_PANEL_ERROR, SG_PANEL_ERROR_STORE);
@@ -533,7 +554,8 @@ test_similar (Fixture *f, gconstpointer data)
   sg_test_make_maildir (md);
   p = sg_test_write_file (f->dir, "More/cur/1.k:2,S",
                           "From: Kim Lee <kim@initech.de>\nTo: me@ourco.example\nSubject: Hi\n"
-                          "Date: Mon, 02 Mar 2026 10:00:00 +0000\nMessage-ID: <k1@initech.de>\n\nHi\n", -1);
+                          "Date: Mon, 02 Mar 2026 10:00:00 +0000\nMessage-ID: <k1@initech.de>\n\nHi\n",
+                          -1);
   import_dir (f, md);
   {
     g_autoptr (GError) error = NULL;
@@ -550,7 +572,8 @@ test_similar (Fixture *f, gconstpointer data)
 
   /* Deferred, with a fresh cache (an action empties it). */
   {
-    SgPanelAction a = { .kind = SG_PANEL_ACTION_ADD_TAG, .label = "t", .entity = "jane@acme.com", .tag = "x" };
+    SgPanelAction a
+        = { .kind = SG_PANEL_ACTION_ADD_TAG, .label = "t", .entity = "jane@acme.com", .tag = "x" };
 
     g_assert_true (sg_panel_run_action_sync (f->source, &a, NULL, NULL));
   }
@@ -584,16 +607,19 @@ test_busy (Fixture *f, gconstpointer data)
   sg_panel_source_close_store (f->source);
   g_assert_cmpint (sqlite3_open (f->db, &db), ==, SQLITE_OK);
   /* Exclusive locking mode keeps even WAL readers out. */
-  if (sqlite3_exec (db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
-                        "UPDATE store_meta SET value = value WHERE 0;", NULL, NULL, &msg) != SQLITE_OK)
+  if (sqlite3_exec (db,
+                    "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
+                    "UPDATE store_meta SET value = value WHERE 0;",
+                    NULL, NULL, &msg)
+      != SQLITE_OK)
     g_error ("%s", msg);
   busy = sg_panel_lookup_sync (f->source, addrs, NULL, FALSE, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (sg_panel_get_n_entries (busy), ==, 0);
   g_assert_nonnull (sg_panel_get_status (busy));
   g_test_message ("status: %s", sg_panel_get_status (busy));
-  g_assert_true (sg_test_contains (sg_panel_get_status (busy), "busy") ||
-                 sg_test_contains (sg_panel_get_status (busy), "locked"));
+  g_assert_true (sg_test_contains (sg_panel_get_status (busy), "busy")
+                 || sg_test_contains (sg_panel_get_status (busy), "locked"));
   sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
   sqlite3_close (db);
   after = sg_panel_lookup_sync (f->source, addrs, NULL, FALSE, NULL, &error);
@@ -645,7 +671,8 @@ test_async (Fixture *f, gconstpointer data)
   g_assert_nonnull (w.panel);
   g_assert_cmpuint (sg_panel_get_n_entries (w.panel), ==, 1);
   l = find_line (sg_panel_get_entry (w.panel, 0), SG_PANEL_LINE_PROCESS);
-  sg_panel_run_action_async (f->source, find_action (l->actions, SG_PANEL_ACTION_NEXT_STAGE), NULL, on_action, &w);
+  sg_panel_run_action_async (f->source, find_action (l->actions, SG_PANEL_ACTION_NEXT_STAGE), NULL, on_action,
+                             &w);
   g_main_loop_run (w.loop);
   g_assert_no_error (w.error);
   g_assert_true (w.ok);
@@ -707,16 +734,17 @@ corpus_case (Fixture *f, const char *sub, guint max)
     g_autoptr (GPtrArray) addrs = g_ptr_array_new_with_free_func (g_free);
     g_autoptr (SgPanel) panel = NULL;
 
-    if (!g_file_get_contents (files->pdata[i], &data, &len, NULL) ||
-        (m = sg_message_parse (data, len, f->identity, 0, NULL)) == NULL)
+    if (!g_file_get_contents (files->pdata[i], &data, &len, NULL)
+        || (m = sg_message_parse (data, len, f->identity, 0, NULL)) == NULL)
       continue;
     for (guint j = 0; j < sg_message_get_n_participants (m); j++) {
       const SgParticipant *p = sg_message_get_participant (m, j);
 
-      g_ptr_array_add (addrs, p->name ? g_strdup_printf ("\"%s\" <%s>", p->name, p->address) : g_strdup (p->address));
+      g_ptr_array_add (addrs, p->name ? g_strdup_printf ("\"%s\" <%s>", p->name, p->address)
+                                      : g_strdup (p->address));
     }
     g_ptr_array_add (addrs, NULL);
-    panel = lookup (f, (const char *const *) addrs->pdata, sg_message_get_id (m));
+    panel = lookup (f, (const char *const *)addrs->pdata, sg_message_get_id (m));
     assert_panel_safe (panel, SG_PANEL_WIDTH_DEFAULT);
     for (guint j = 0; j < sg_panel_get_n_entries (panel); j++) {
       const SgPanelEntry *e = sg_panel_get_entry (panel, j);
@@ -728,12 +756,13 @@ corpus_case (Fixture *f, const char *sub, guint max)
         g_assert_nonnull (find_line (e, SG_PANEL_LINE_INTERACTION));
       } else {
         unknown++;
-        g_assert_cmpint (((SgPanelLine *) e->lines->pdata[0])->kind, ==, SG_PANEL_LINE_NOTICE);
+        g_assert_cmpint (((SgPanelLine *)e->lines->pdata[0])->kind, ==, SG_PANEL_LINE_NOTICE);
       }
     }
     shown++;
   }
-  g_test_message ("%s: %u messages shown, %u known and %u unknown correspondents", sub, shown, known, unknown);
+  g_test_message ("%s: %u messages shown, %u known and %u unknown correspondents", sub, shown, known,
+                  unknown);
   g_assert_cmpuint (shown, >, files->len / 2);
   g_assert_cmpuint (known, >, 0);
 }
