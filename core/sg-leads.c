@@ -305,6 +305,8 @@ store_row (Reader *r, const char *address, const char *name, const char *org_nam
       return FALSE;
     r->stats->new_people++;
   }
+  if (r->source_id == 0) /* a person added by hand (sg_leads_add_person()) */
+    return TRUE;
   stmt = _sg_store_prepare (r->store,
       "INSERT INTO person_lead_sources (person_id, lead_source_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
       error);
@@ -747,4 +749,66 @@ sg_leads_credit_captured (SgStore *store, const char *const *analysts, const cha
 fail:
   sg_store_rollback (store);
   return FALSE;
+}
+
+gboolean
+sg_leads_add_person (SgStore *store, SgIdentity *identity, const char *address, const char *name,
+                     gboolean *added, GError **error)
+{
+  g_autofree char *norm = NULL;
+  g_autofree char *clean = NULL;
+  SgListOptions opts = { 0 };
+  SgListStats stats = { 0 };
+  Reader r = { 0 };
+  gint64 known;
+
+  g_return_val_if_fail (store != NULL && address != NULL, FALSE);
+  if (added != NULL)
+    *added = FALSE;
+  if ((norm = sg_address_normalize (address, NULL)) == NULL) {
+    g_set_error (error, SG_LIST_ERROR, SG_LIST_ERROR_INVALID, "“%s” is not an email address", address);
+    return FALSE;
+  }
+  if (identity != NULL && (sg_identity_is_self (identity, norm) || sg_identity_is_internal (identity, norm))) {
+    g_set_error (error, SG_LIST_ERROR, SG_LIST_ERROR_INVALID, "%s is your own or a colleague's address", norm);
+    return FALSE;
+  }
+  if (sg_address_classify (norm) != SG_ADDRESS_PERSONAL) {
+    g_set_error (error, SG_LIST_ERROR, SG_LIST_ERROR_INVALID, "%s is a %s address, not a person's", norm,
+                 sg_address_kind_to_string (sg_address_classify (norm)));
+    return FALSE;
+  }
+  if ((known = _sg_person_lookup (store, norm, error)) < 0)
+    return FALSE;
+  if (known > 0)
+    return TRUE;
+  if (name != NULL && *name != '\0')
+    clean = sg_name_clean (name);
+  r.store = store;
+  r.identity = identity;
+  r.opts = &opts;
+  r.stats = &stats;
+  r.rejected = sg_table_new ();
+  sg_table_add_column (r.rejected, "row", SG_COLUMN_INT, 0);
+  sg_table_add_column (r.rejected, "reason", SG_COLUMN_TEXT, 0);
+  if (!sg_store_begin (store, error)) {
+    sg_table_free (r.rejected);
+    return FALSE;
+  }
+  if (!store_row (&r, norm, clean && *clean ? clean : NULL, NULL, NULL) || stats.rejected > 0) {
+    sg_store_rollback (store);
+    if (r.error != NULL)
+      g_propagate_error (error, r.error);
+    else
+      g_set_error (error, SG_LIST_ERROR, SG_LIST_ERROR_INVALID, "%s: %s", norm,
+                   sg_table_get_n_rows (r.rejected) > 0 ? sg_table_get_text (r.rejected, 0, 1) : "refused");
+    sg_table_free (r.rejected);
+    return FALSE;
+  }
+  sg_table_free (r.rejected);
+  if (!sg_store_commit (store, error))
+    return FALSE;
+  if (added != NULL)
+    *added = stats.new_people > 0;
+  return TRUE;
 }

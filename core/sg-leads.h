@@ -82,6 +82,17 @@ SG_API gboolean sg_leads_credit_captured (SgStore *store, const char *const *ana
                                           const char *const *managers, gint64 after_person_id,
                                           guint *n_credited, GError **error);
 
+/* A person (the user, from a mail client) adds @address as a contact, named @name
+ * (nullable; cleaned like a header's display name), with the organisation of its
+ * registrable domain (made when new; none for a freemail domain), in one transaction,
+ * logged ('person', 'organisation'). An address already known is left as it is.
+ * @identity: nullable; the user's and colleagues' addresses are refused.
+ * @added: (out) (optional): whether a person was made.
+ * Returns: FALSE with SG_LIST_ERROR_INVALID naming a bad, role, list or internal
+ * address, or SG_STORE_ERROR. */
+SG_API gboolean sg_leads_add_person (SgStore *store, SgIdentity *identity, const char *address,
+                                     const char *name, gboolean *added, GError **error);
+
 /* Lead sources: name, kind, detail, credited_to, people; detail: builtin. */
 SG_API SgTable *sg_lead_source_list (SgStore *store, GError **error);
 

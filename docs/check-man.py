@@ -112,7 +112,7 @@ def main():
     # No page for a command that no longer exists.
     for name in sorted(os.listdir(man_dir)):
         m = re.match(r'^salesgetter-(.+)\.1\.scd$', name)
-        if m and m.group(1) != 'syncd' and m.group(1) not in commands:
+        if m and m.group(1) not in ('syncd', 'mutt-filter') and m.group(1) not in commands:
             fail('%s documents a command that salesgetter --help does not list' % name)
 
     # Global options: the part of 'salesgetter --help' after the command list.
@@ -123,6 +123,14 @@ def main():
     if syncd_help is not None:
         check_options_in_page('salesgetter-syncd', long_options(syncd_help),
                               os.path.join(man_dir, 'salesgetter-syncd.1.scd'))
+
+    # The mutt/neomutt display filter (a program of its own, beside the CLI's build dir).
+    mutt_filter = os.path.join(os.path.dirname(os.path.dirname(cli)), 'plugins', 'mutt', 'salesgetter-mutt-filter')
+    if os.path.exists(mutt_filter):
+        filter_help = run([mutt_filter, '--help'])
+        if filter_help is not None:
+            check_options_in_page('salesgetter-mutt-filter', long_options(filter_help),
+                                  os.path.join(man_dir, 'salesgetter-mutt-filter.1.scd'))
 
     if failures:
         print('%d problem(s)' % len(failures))

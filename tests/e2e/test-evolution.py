@@ -40,8 +40,9 @@ def skip_all(reason):
     sys.exit(0)
 
 
-MODULE = os.environ.get('SG_EVOLUTION_MODULE', '')
-SEED = os.environ.get('SG_EVOLUTION_SEED', '')
+MODULE = os.environ.get('SG_EVOLUTION_MODULE') or os.path.join(sg.BUILDDIR, 'plugins', 'evolution',
+                                                                'module-salesgetter.so')
+SEED = os.environ.get('SG_EVOLUTION_SEED') or os.path.join(sg.BUILDDIR, 'tests', 'e2e', 'evolution-seed')
 TOOLS = ('evolution', 'Xvfb', 'dbus-run-session', 'xdotool', 'import', 'pkg-config')
 missing = [t for t in TOOLS if shutil.which(t) is None]
 if not MODULE or not os.path.isfile(MODULE) or not os.path.isfile(SEED):
