@@ -9,6 +9,8 @@
  *
  *   evolution-seed LOCAL-STORE-DIR SCRATCH-DIR
  *
+ * LOCAL-STORE-DIR is $XDG_DATA_HOME/evolution/mail/local (its name must be "local").
+ *
  * Prints the number of messages in the Inbox. */
 #include <camel/camel.h>
 #include <stdio.h>
@@ -23,7 +25,11 @@ main (int argc, char **argv)
   }
   camel_init (argv[2], FALSE);
   camel_provider_init ();
-  CamelSession *session = g_object_new (CAMEL_TYPE_SESSION, "user-data-dir", argv[2], "user-cache-dir", argv[2],
+  /* As Evolution does: the store "local" of a session whose data folder is the store's
+   * parent, so that the store opens its summary database (folders.db) where Evolution will
+   * look for it, before the path setting below is read. */
+  g_autofree char *parent = g_path_get_dirname (argv[1]);
+  CamelSession *session = g_object_new (CAMEL_TYPE_SESSION, "user-data-dir", parent, "user-cache-dir", parent,
                                         NULL);
   CamelService *store = camel_session_add_service (session, "local", "maildir", CAMEL_PROVIDER_STORE, &error);
   if (store == NULL) {
