@@ -39,11 +39,21 @@ void e_module_unload (GTypeModule *type_module);
 /* One source (config and store connection) for every view of this Evolution process. */
 static SgPanelSource *evo_source;
 
+/* An environment variable's value, NULL when unset or empty. */
+static const char *
+nonempty_env (const char *name)
+{
+  const char *value = g_getenv (name);
+  return value != NULL && *value != '\0' ? value : NULL;
+}
+
+/* The usual salesgetter.conf and store; $SALESGETTER_CONFIG and $SALESGETTER_STORE in
+ * Evolution's environment override them (as for the CLI). */
 static SgPanelSource *
 sg_evo_source (void)
 {
   if (evo_source == NULL)
-    evo_source = sg_panel_source_new (NULL, NULL);
+    evo_source = sg_panel_source_new (nonempty_env ("SALESGETTER_CONFIG"), nonempty_env ("SALESGETTER_STORE"));
   return evo_source;
 }
 
