@@ -21,11 +21,11 @@
  */
 #include <string.h>
 
+#include <composer/e-composer-header-table.h>
+#include <composer/e-msg-composer.h>
 #include <libebackend/libebackend.h>
 #include <libebook/libebook.h>
 #include <mail/e-mail-reader.h>
-#include <composer/e-msg-composer.h>
-#include <composer/e-composer-header-table.h>
 
 #include "sg-panel-gtk.h"
 
@@ -53,7 +53,8 @@ static SgPanelSource *
 sg_evo_source (void)
 {
   if (evo_source == NULL)
-    evo_source = sg_panel_source_new (nonempty_env ("SALESGETTER_CONFIG"), nonempty_env ("SALESGETTER_STORE"));
+    evo_source
+        = sg_panel_source_new (nonempty_env ("SALESGETTER_CONFIG"), nonempty_env ("SALESGETTER_STORE"));
   return evo_source;
 }
 
@@ -86,7 +87,7 @@ message_addresses (CamelMimeMessage *message)
   add_camel_addresses (out, camel_mime_message_get_recipients (message, CAMEL_RECIPIENT_TYPE_TO));
   add_camel_addresses (out, camel_mime_message_get_recipients (message, CAMEL_RECIPIENT_TYPE_CC));
   g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
+  return (char **)g_ptr_array_free (out, FALSE);
 }
 
 /* Appends the addresses of @dests (NULL-terminated; contact lists expanded) to @out. */
@@ -100,7 +101,8 @@ add_destinations (GPtrArray *out, EDestination **dests)
         EDestination *member = l->data;
         const char *email = e_destination_get_email (member);
         if (email != NULL && *email != '\0')
-          g_ptr_array_add (out, camel_internet_address_format_address (e_destination_get_name (member), email));
+          g_ptr_array_add (out,
+                           camel_internet_address_format_address (e_destination_get_name (member), email));
       }
       continue;
     }
@@ -135,7 +137,7 @@ reader_view (SgEvoReader *self, EMailReader *reader)
   if (pane == NULL || !GTK_IS_BOX (pane))
     return NULL;
   self->view = sg_panel_view_new (sg_evo_source (), "evolution-reader");
-  g_object_add_weak_pointer (G_OBJECT (self->view), (gpointer *) &self->view);
+  g_object_add_weak_pointer (G_OBJECT (self->view), (gpointer *)&self->view);
   gtk_widget_set_margin_start (self->view, 6);
   gtk_widget_set_margin_end (self->view, 6);
   gtk_box_pack_start (GTK_BOX (pane), self->view, FALSE, FALSE, 0);
@@ -159,7 +161,7 @@ reader_message_loaded_cb (EMailReader *reader, const char *message_uid, CamelMim
     sg_panel_view_show (view, empty);
     return;
   }
-  sg_panel_view_lookup (view, (const char *const *) addresses, camel_mime_message_get_message_id (message),
+  sg_panel_view_lookup (view, (const char *const *)addresses, camel_mime_message_get_message_id (message),
                         FALSE);
 }
 
@@ -174,9 +176,9 @@ sg_evo_reader_constructed (GObject *object)
 static void
 sg_evo_reader_dispose (GObject *object)
 {
-  SgEvoReader *self = (SgEvoReader *) object;
+  SgEvoReader *self = (SgEvoReader *)object;
   if (self->view != NULL) {
-    g_object_remove_weak_pointer (G_OBJECT (self->view), (gpointer *) &self->view);
+    g_object_remove_weak_pointer (G_OBJECT (self->view), (gpointer *)&self->view);
     self->view = NULL;
   }
   G_OBJECT_CLASS (sg_evo_reader_parent_class)->dispose (object);
@@ -236,7 +238,7 @@ composer_view (SgEvoComposer *self)
   int position = 0;
   gtk_container_child_get (GTK_CONTAINER (box), GTK_WIDGET (table), "position", &position, NULL);
   self->view = sg_panel_view_new (sg_evo_source (), "evolution-composer");
-  g_object_add_weak_pointer (G_OBJECT (self->view), (gpointer *) &self->view);
+  g_object_add_weak_pointer (G_OBJECT (self->view), (gpointer *)&self->view);
   gtk_widget_set_margin_start (self->view, 6);
   gtk_widget_set_margin_end (self->view, 6);
   gtk_box_pack_start (GTK_BOX (box), self->view, FALSE, FALSE, 0);
@@ -267,12 +269,12 @@ composer_lookup_cb (gpointer data)
 
   /* Header "changed" signals also come for edits that leave the recipients as they were
    * (typing in the subject, a new signature): look up only when they differ. */
-  g_autofree char *joined = g_strjoinv ("\n", (char **) addresses->pdata);
+  g_autofree char *joined = g_strjoinv ("\n", (char **)addresses->pdata);
   if (g_strcmp0 (joined, self->last) != 0) {
     GtkWidget *view = composer_view (self);
     if (view != NULL) {
       if (addresses->len > 1) {
-        sg_panel_view_lookup (view, (const char *const *) addresses->pdata, NULL, TRUE);
+        sg_panel_view_lookup (view, (const char *const *)addresses->pdata, NULL, TRUE);
       } else {
         g_autoptr (SgPanel) empty = sg_panel_new_status ("No recipients yet.");
         sg_panel_view_show (view, empty);
@@ -302,13 +304,13 @@ composer_header_changed_cb (EComposerHeader *header, SgEvoComposer *self)
 static void
 sg_evo_composer_constructed (GObject *object)
 {
-  SgEvoComposer *self = (SgEvoComposer *) object;
+  SgEvoComposer *self = (SgEvoComposer *)object;
   G_OBJECT_CLASS (sg_evo_composer_parent_class)->constructed (object);
   EComposerHeaderTable *table = composer_table (self);
   if (table == NULL)
     return;
-  static const EComposerHeaderType watched[] = { E_COMPOSER_HEADER_TO, E_COMPOSER_HEADER_CC,
-                                                 E_COMPOSER_HEADER_BCC };
+  static const EComposerHeaderType watched[]
+      = { E_COMPOSER_HEADER_TO, E_COMPOSER_HEADER_CC, E_COMPOSER_HEADER_BCC };
   for (guint i = 0; i < G_N_ELEMENTS (watched); i++) {
     EComposerHeader *header = e_composer_header_table_get_header (table, watched[i]);
     if (header != NULL)
@@ -321,13 +323,13 @@ sg_evo_composer_constructed (GObject *object)
 static void
 sg_evo_composer_dispose (GObject *object)
 {
-  SgEvoComposer *self = (SgEvoComposer *) object;
+  SgEvoComposer *self = (SgEvoComposer *)object;
   if (self->timeout_id != 0) {
     g_source_remove (self->timeout_id);
     self->timeout_id = 0;
   }
   if (self->view != NULL) {
-    g_object_remove_weak_pointer (G_OBJECT (self->view), (gpointer *) &self->view);
+    g_object_remove_weak_pointer (G_OBJECT (self->view), (gpointer *)&self->view);
     self->view = NULL;
   }
   g_clear_pointer (&self->last, g_free);

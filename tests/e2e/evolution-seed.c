@@ -29,8 +29,8 @@ main (int argc, char **argv)
    * parent, so that the store opens its summary database (folders.db) where Evolution will
    * look for it, before the path setting below is read. */
   g_autofree char *parent = g_path_get_dirname (argv[1]);
-  CamelSession *session = g_object_new (CAMEL_TYPE_SESSION, "user-data-dir", parent, "user-cache-dir", parent,
-                                        NULL);
+  CamelSession *session
+      = g_object_new (CAMEL_TYPE_SESSION, "user-data-dir", parent, "user-cache-dir", parent, NULL);
   CamelService *store = camel_session_add_service (session, "local", "maildir", CAMEL_PROVIDER_STORE, &error);
   if (store == NULL) {
     fprintf (stderr, "evolution-seed: the maildir store: %s\n", error->message);
