@@ -507,6 +507,18 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   }
   if (!quiet)
     print_summary (store, importer, interrupted, people_before, orgs_before);
+  /* caldav branch: what each CalDAV account's sync did. */
+  for (guint i = 0; !quiet && i < caldav->len; i++) {
+    const SgCaldavAccount *a = caldav->pdata[i];
+    const SgCaldavStats *cs = a ? sg_caldav_account_get_stats (a) : NULL;
+
+    if (cs == NULL || cs->calendars == 0)
+      continue;
+    printf ("CalDAV %s: %u calendar%s (%u unchanged), %u object%s fetched, %u removed from the server%s\n",
+            sg_caldav_account_get_name (a), cs->calendars, cs->calendars == 1 ? "" : "s", cs->unchanged,
+            cs->fetched, cs->fetched == 1 ? "" : "s", cs->removed,
+            cs->resyncs ? "; the server no longer accepted the sync-token: resynchronised in full" : "");
+  }
   {
     /* What follows a capture: linking to sales processes, lead-source credit, roles. */
     g_autoptr (GError) after_error = NULL;

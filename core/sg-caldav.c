@@ -27,6 +27,7 @@ struct _SgCaldavAccount {
   char *ca_file;
   guint timeout;
   gsize max_response;
+  SgCaldavStats stats;
 };
 
 /* --- the account -------------------------------------------------------------------------- */
@@ -124,6 +125,12 @@ sg_caldav_account_get_uri (const SgCaldavAccount *a)
   return a->uri;
 }
 
+const SgCaldavStats *
+sg_caldav_account_get_stats (const SgCaldavAccount *a)
+{
+  return &a->stats;
+}
+
 void
 sg_caldav_account_set_user (SgCaldavAccount *a, const char *user)
 {
@@ -173,7 +180,6 @@ typedef struct {
   long status;
   char *effective;   /* the URL that answered, after redirects */
   char errbuf[CURL_ERROR_SIZE];
-  guint fetched, deleted, resyncs;
 } Sync;
 
 static size_t
@@ -636,7 +642,7 @@ delete_object (Sync *s, const char *href, GError **error)
   sqlite3_bind_text (stmt, 2, href, -1, SQLITE_STATIC);
   if (!_sg_store_exec_stmt (s->store, stmt, error) || !delete_uids (s, uids, href, NULL, error))
     return FALSE;
-  s->deleted++;
+  s->account->stats.removed++;
   return _sg_importer_done_one (s->importer, error);
 }
 
@@ -676,7 +682,7 @@ store_object (Sync *s, const Calendar *cal, const char *href, const char *url, c
   sqlite3_bind_text (stmt, 5, joined, -1, SQLITE_STATIC);
   if (!_sg_store_exec_stmt (s->store, stmt, error))
     return FALSE;
-  s->fetched++;
+  s->account->stats.fetched++;
   return _sg_importer_done_one (s->importer, error);
 }
 
@@ -863,18 +869,14 @@ sync_calendar (Sync *s, const Calendar *cal, GError **error)
       g_strcmp0 (st.token, cal->token) == 0) {
     /* Nothing changed since the last sync. */
     done = TRUE;
+    s->account->stats.unchanged++;
     token = g_strdup (st.token);
   } else if (st.known && st.token != NULL) {
     if (!incremental_sync (s, cal, st.token, &invalid, &token, error))
       goto fail;
     done = !invalid;
-    if (invalid) {
-      g_autoptr (GError) note = g_error_new (SG_CALDAV_ERROR, SG_CALDAV_ERROR_HTTP,
-          "the server no longer accepts the stored sync-token; resynchronising the whole calendar");
-
-      _sg_importer_warning (s->importer, s->source_id, cal->url, note);
-      s->resyncs++;
-    }
+    if (invalid)
+      s->account->stats.resyncs++;
   }
   if (!done) {
     if (!full_sync (s, cal, error))
@@ -949,6 +951,7 @@ run_sync (Sync *s, GError **error)
                  s->account->url);
     return FALSE;
   }
+  s->account->stats.calendars = calendars->len;
   for (guint i = 0; i < calendars->len; i++)
     if (!sync_calendar (s, calendars->pdata[i], error))
       return FALSE;
@@ -1011,6 +1014,7 @@ sg_caldav_account_sync (SgCaldavAccount *account, SgImporter *importer, GCancell
   s.importer = importer;
   s.cancellable = cancellable;
   s.store = _sg_importer_get_store (importer);
+  memset (&account->stats, 0, sizeof account->stats);
   if (!sg_importer_flush (importer, error))
     return FALSE;
   s.source_id = ensure_source (s.store, account->uri, error);

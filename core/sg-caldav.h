@@ -74,6 +74,18 @@ SG_API void sg_caldav_account_set_timeout (SgCaldavAccount *account, guint secon
 /* Bytes of one answer at most (default SG_CALDAV_DEFAULT_MAX_RESPONSE). */
 SG_API void sg_caldav_account_set_max_response (SgCaldavAccount *account, gsize bytes);
 
+/* What the last sync of an account did. */
+typedef struct {
+  guint calendars;  /* calendars found */
+  guint unchanged;  /* ... of which had not changed (one PROPFIND each) */
+  guint fetched;    /* calendar objects fetched and stored */
+  guint removed;    /* calendar objects gone from the server, their meetings removed */
+  guint resyncs;    /* full resyncs because the server no longer accepted the sync-token */
+} SgCaldavStats;
+
+/* Returns: (transfer none): the figures of the last sg_caldav_account_sync(). */
+SG_API const SgCaldavStats *sg_caldav_account_get_stats (const SgCaldavAccount *account);
+
 /* Brings the store up to date with the account's calendars (see above), through
  * @importer (whose problem callback hears about objects that are not iCalendar). Records
  * the outcome in the store (sg_caldav_get_status()).
