@@ -216,6 +216,13 @@ http (Sync *s, const char *method, const char *url, const char *depth, const cha
   if (g_cancellable_set_error_if_cancelled (s->cancellable, error))
     return FALSE;
   if (s->curl == NULL) {
+    static gsize done;
+
+    /* curl_global_init() is not thread-safe: once, whatever thread comes first. */
+    if (g_once_init_enter (&done)) {
+      curl_global_init (CURL_GLOBAL_DEFAULT);
+      g_once_init_leave (&done, 1);
+    }
     s->curl = curl_easy_init ();
     if (s->curl == NULL) {
       g_set_error (error, SG_CALDAV_ERROR, SG_CALDAV_ERROR_CONNECT, "libcurl could not start");

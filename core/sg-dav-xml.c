@@ -143,6 +143,13 @@ read_prop (SgDavResponse *r, const xmlNode *prop)
 static xmlDoc *
 read_xml (const char *data, gsize len)
 {
+  static gsize done;
+
+  if (g_once_init_enter (&done)) {
+    /* Once, before threads parse at the same time (the daemon syncs accounts in workers). */
+    xmlInitParser ();
+    g_once_init_leave (&done, 1);
+  }
   if (len > G_MAXINT)
     return NULL;
   /* No network, no entity substitution (entities stay references), no DTD loading. */
