@@ -494,8 +494,11 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       status = SG_EXIT_FAILED;
     }
   }
-  /* meetings branch: new or changed meetings are tagged by the rules. */
-  if (status == SG_EXIT_OK && sg_importer_get_stats (importer)->meetings > 0) {
+  /* meetings branch: new or changed meetings are tagged by the rules; caldav branch: so is
+   * new mail when a rules file is configured (it may hold applies-to = mail rules; the
+   * built-in rules are meeting rules only). */
+  if (status == SG_EXIT_OK && (sg_importer_get_stats (importer)->meetings > 0 ||
+                               (config->rules_path != NULL && sg_importer_get_stats (importer)->imported > 0))) {
     g_autoptr (GError) rules_error = NULL;
     g_autoptr (SgRules) rules = sg_cli_load_rules (config);
 

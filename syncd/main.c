@@ -61,6 +61,16 @@ housekeeping (Daemon *d)
       return;
     }
   }
+  /* caldav branch: the rules file's mail rules tag the mail stored since (meetings are
+   * tagged by their own sources right away). */
+  if (d->config->rules_path != NULL) {
+    g_autoptr (SgRules) rules = sg_rules_new_from_file (d->config->rules_path, &error);
+
+    if (rules == NULL || !sg_rules_apply (rules, store, d->config->identity, NULL, &error)) {
+      g_warning ("tagging rules not applied: %s", error->message);
+      return;
+    }
+  }
   d->housekeeping_seen = seen;
 }
 
