@@ -122,7 +122,7 @@ def main():
         conf = os.path.join(work, 'sg.conf')
         with open(conf, 'w') as f:
             f.write('[identity]\naddresses=me@ourco.example\ninternal-domains=ourco.example\n\n'
-                    '[caldav bench]\nurl=%s/\nuser=%s\npassword-file=%s\n' % (rad.base, USER, pw))
+                    '[caldav bench]\nurl=%s/\nuser=%s\npassword-file=%s\ntimeout=900\n' % (rad.base, USER, pw))
         os.chmod(conf, 0o600)
         env = dict(os.environ, HOME=work, XDG_CONFIG_HOME=os.path.join(work, 'cfg'),
                    XDG_DATA_HOME=os.path.join(work, 'data'), SALESGETTER_STORE='')
