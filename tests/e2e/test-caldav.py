@@ -148,9 +148,11 @@ tap.ok(r.rc == 0 and '1 calendar (1 unchanged), 0 objects fetched, 0 removed' in
 changes_before = count(STORE, 'SELECT count(*) FROM changes')
 tap.ok(True, 'changes logged so far: %d' % changes_before)
 
-# --- a calendar URL, and a principal URL, work as the account's URL ------------------------------------
+# --- a calendar URL, a principal URL and /.well-known/caldav work as the account's URL ------------------------------------
 
-for what, url in (('calendar', rad.base + '/%s/work/' % USER), ('principal', rad.base + '/%s/' % USER)):
+for what, url in (('calendar', rad.base + '/%s/work/' % USER), ('principal', rad.base + '/%s/' % USER),
+                  # Radicale answers 301 to / here: the redirect is followed with the PROPFIND.
+                  ('well-known', rad.base + '/.well-known/caldav')):
     cfg = conf(sg.path('%s.conf' % what), {'one': account(url)})
     st = sg.path('%s.db' % what)
     r = sg.cli('import', store=st, config=cfg)
