@@ -762,6 +762,10 @@ fetch_objects (Sync *s, const Calendar *cal, GPtrArray *hrefs, GError **error)
         _sg_importer_problem (s->importer, s->source_id, url, bad);
       }
     }
+    /* Each batch is committed: a sync that fails or is killed later keeps it, and the next
+     * one skips its objects by their ETags. */
+    if (!sg_importer_flush (s->importer, error))
+      return FALSE;
   }
   return TRUE;
 }

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import socketserver
+import subprocess
 import sys
 import threading
 import time
@@ -145,8 +146,6 @@ tap.eq(count(STORE, "SELECT count(*) FROM interactions WHERE kind = 'meeting' AN
 r = sg.cli('import', store=STORE, config=CFG)
 tap.ok(r.rc == 0 and '1 calendar (1 unchanged), 0 objects fetched, 0 removed' in r.out,
        'a second import of an unchanged calendar fetches nothing', repr(r))
-changes_before = count(STORE, 'SELECT count(*) FROM changes')
-tap.ok(True, 'changes logged so far: %d' % changes_before)
 
 # --- a calendar URL, a principal URL and /.well-known/caldav work as the account's URL ------------------------------------
 
@@ -270,7 +269,10 @@ class Fault(http.server.BaseHTTPRequestHandler):
         self.send_header('Content-Type', ctype)
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except OSError:  # the client gave up (the slow case)
+            pass
 
     def handle_any(self):
         n = int(self.headers.get('Content-Length') or 0)
@@ -382,6 +384,64 @@ r = sg.cli('import', store=STORE, config=cfg)
 tap.ok(r.rc == 1 and 'HTTP 401' in r.err and 'password is wrong' in r.err and 'CalDAV account work' in r.err,
        'a wrong password against Radicale: HTTP 401, said plainly', repr(r))
 tap.eq(len(summaries(STORE, CFG) or []), 7, '... and the stored meetings are all still there')
+
+# --- a sync killed with SIGKILL half-way resumes where the store stands -----------------------------
+
+BIG = 400
+
+
+def fill(root):
+    cal = os.path.join(root, USER, 'big')
+    os.makedirs(cal, exist_ok=True)
+    with open(os.path.join(root, USER, '.Radicale.props'), 'w') as f:
+        f.write('{}')
+    with open(os.path.join(cal, '.Radicale.props'), 'w') as f:
+        f.write('{"tag": "VCALENDAR", "C:supported-calendar-component-set": "VEVENT"}')
+    for i in range(BIG):
+        with open(os.path.join(cal, 'b%04d.ics' % i), 'w', newline='') as f:
+            f.write(calendar(event('big-%d@ourco.example' % i, 'Meeting %d' % i, '202612%02dT10%02d00Z' % (
+                1 + i % 28, i % 60), '202612%02dT11%02d00Z' % (1 + i % 28, i % 60), ACME)))
+
+
+big = Radicale(sg.path('radicale-big'), prepare=fill)
+atexit.register(big.stop)
+kcfg = conf(sg.path('kill.conf'), {'big': account(big.base + '/', timeout='300')})
+clean = sg.path('kill-clean.db')
+r = sg.cli('import', store=clean, config=kcfg, timeout=300)
+tap.ok(r.rc == 0 and '%d objects fetched' % BIG in r.out, 'a clean first sync of %d events' % BIG, repr(r))
+killed = sg.path('kill.db')
+p = subprocess.Popen([sg.CLI, '--store', killed, '--config', kcfg, 'import', '-q'], env=sg.child_env(),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+stored_at_kill = None
+deadline = time.monotonic() + 240
+while time.monotonic() < deadline and p.poll() is None:
+    try:
+        n = sg.scalar(killed, 'SELECT count(*) FROM caldav_objects') if os.path.exists(killed) else 0
+    except Exception:  # the schema is not there yet
+        n = 0
+    if n and n < BIG:
+        p.kill()
+        stored_at_kill = n
+        break
+    time.sleep(0.05)
+p.wait(30)
+if stored_at_kill is None:
+    tap.skip('kill half-way', 'the sync ended before it could be killed half-way')
+else:
+    tap.ok(sg.scalar(killed, 'SELECT sync_token FROM caldav_calendars') is None,
+           'killed after %d of %d objects: no sync-token stored yet' % (stored_at_kill, BIG))
+    r = sg.cli('import', store=killed, config=kcfg, timeout=300)
+    stored = sg.scalar(killed, 'SELECT count(*) FROM caldav_objects')
+    tap.ok(r.rc == 0 and '%d objects fetched' % (BIG - stored_at_kill) in r.out.replace('1 object fetched',
+                                                                                        '1 objects fetched'),
+           'the next sync fetches only the %d objects not stored' % (BIG - stored_at_kill), repr(r))
+    q = 'SELECT uid, summary, start_utc, end_utc FROM meetings ORDER BY uid'
+    tap.ok(stored == BIG and sg.query(killed, q) == sg.query(clean, q),
+           'after the resume the meetings are those of a clean run')
+    q = "SELECT natural_key, count(*) FROM changes WHERE entity = 'meeting' GROUP BY 1 HAVING count(*) > 1"
+    tap.eq(sg.query(killed, q), [], 'no meeting was written twice')
+    tap.eq(sg.integrity(killed), 'ok', 'the killed-and-resumed store passes integrity_check')
+big.stop()
 
 tap.eq(sg.integrity(STORE), 'ok', 'the store passes SQLite integrity_check')
 rad.stop()
