@@ -88,8 +88,8 @@ def run(argv, env):
     return elapsed, p.stdout.decode()
 
 
-def callgrind(argv, env, work):
-    out = os.path.join(work, 'callgrind.out')
+def callgrind(argv, env, work, name):
+    out = os.path.join(work, 'callgrind.%s.out' % name)
     subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=' + out] + argv, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     with open(out) as f:
@@ -175,15 +175,18 @@ def main():
 
         if args.callgrind:
             store = os.path.join(work, 'cg-first.db')
-            ir = callgrind(sync(store), env, work)
+            ir = callgrind(sync(store), env, work, 'first')
             print('first sync, client instructions (callgrind): %s' % format(ir, ','))
             store = os.path.join(work, 'cg-incr.db')
             shutil.copy(base, store)
-            ir = callgrind(sync(store), env, work)
+            ir = callgrind(sync(store), env, work, 'incremental')
             print('incremental sync, client instructions (callgrind): %s' % format(ir, ','))
         rad.stop()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get('SG_BENCH_KEEP'):
+            print('kept %s (callgrind.*.out for callgrind_annotate)' % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':
