@@ -27,18 +27,20 @@ def free_port():
 
 
 class Radicale:
-    def __init__(self, folder, prepare=None):
+    def __init__(self, folder, prepare=None, tls=None):
         """Starts Radicale with its storage in @folder; @prepare(collections_root) may
-        write collections into the storage before it starts (the benchmark does)."""
+        write collections into the storage before it starts (the benchmark does); @tls:
+        (certificate, key) files to serve https:// with."""
         self.dir = folder
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         with open(os.path.join(self.dir, 'users'), 'w') as f:
             f.write('%s:%s\n' % (USER, PASSWORD))
         with open(os.path.join(self.dir, 'config'), 'w') as f:
-            f.write('[server]\nhosts = 127.0.0.1:%d\n[auth]\ntype = htpasswd\nhtpasswd_filename = %s\n'
+            f.write('[server]\nhosts = 127.0.0.1:%d\n%s[auth]\ntype = htpasswd\nhtpasswd_filename = %s\n'
                     'htpasswd_encryption = plain\n[storage]\nfilesystem_folder = %s\n[logging]\nlevel = warning\n'
-                    % (self.port, os.path.join(self.dir, 'users'), os.path.join(self.dir, 'collections')))
+                    % (self.port, 'ssl = True\ncertificate = %s\nkey = %s\n' % tls if tls else '',
+                       os.path.join(self.dir, 'users'), os.path.join(self.dir, 'collections')))
         if prepare is not None:
             prepare(os.path.join(self.dir, 'collections', 'collection-root'))
         self.log = open(os.path.join(self.dir, 'log'), 'wb')
@@ -53,7 +55,7 @@ class Radicale:
                 break
             except OSError:
                 time.sleep(0.1)
-        self.base = 'http://127.0.0.1:%d' % self.port
+        self.base = '%s://127.0.0.1:%d' % ('https' if tls else 'http', self.port)
 
     def request(self, method, path, body=None, ctype='text/calendar; charset=utf-8', depth=None):
         req = urllib.request.Request(self.base + path, data=body.encode() if body is not None else None,

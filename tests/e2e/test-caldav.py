@@ -443,6 +443,43 @@ else:
     tap.eq(sg.integrity(killed), 'ok', 'the killed-and-resumed store passes integrity_check')
 big.stop()
 
+# --- TLS: https:// verified against the account's ca-file, refused without it ----------------------
+
+if shutil.which('openssl') is None:
+    tap.skip('TLS', 'openssl is not installed')
+else:
+    cert, key = sg.path('radicale-tls.pem'), sg.path('radicale-tls.key')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+                    '-days', '2', '-subj', '/CN=salesgetter caldav test',
+                    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def one_event(root):
+        cal = os.path.join(root, USER, 'secure')
+        os.makedirs(cal, exist_ok=True)
+        with open(os.path.join(root, USER, '.Radicale.props'), 'w') as f:
+            f.write('{}')
+        with open(os.path.join(cal, '.Radicale.props'), 'w') as f:
+            f.write('{"tag": "VCALENDAR"}')
+        with open(os.path.join(cal, 's.ics'), 'w', newline='') as f:
+            f.write(calendar(event('tls-1@ourco.example', 'Secure demo', '20261211T100000Z', '20261211T110000Z',
+                                   ACME)))
+
+    secure = Radicale(sg.path('radicale-tls'), prepare=one_event, tls=(cert, key))
+    atexit.register(secure.stop)
+    tstore = sg.path('tls.db')
+    cfg = conf(sg.path('tls-ok.conf'), {'secure': account(secure.base + '/', **{'ca-file': cert})})
+    r = sg.cli('import', store=tstore, config=cfg)
+    tap.ok(r.rc == 0 and '1 object fetched' in r.out and summaries(tstore, cfg) == ['Secure demo'],
+           'https:// with the server certificate verified against ca-file', repr(r))
+    cfg = conf(sg.path('tls-no-ca.conf'), {'secure': account(secure.base + '/')})
+    r = sg.cli('import', store=tstore, config=cfg)
+    tap.ok(r.rc == 1 and 'CalDAV account secure' in r.err and secure.base in r.err and
+           re.search(r'certificate|SSL', r.err) is not None,
+           'without the CA the self-signed certificate is refused (verification is on), named', repr(r))
+    tap.eq(summaries(tstore, cfg), ['Secure demo'], '... and what was stored stays')
+    secure.stop()
+
 tap.eq(sg.integrity(STORE), 'ok', 'the store passes SQLite integrity_check')
 rad.stop()
 fault.shutdown()
