@@ -16,6 +16,7 @@ typedef struct {
   SgImporter *importer;
   char **paths;
   SgImapAccount **accounts; /* parallel to paths: the IMAP account, or NULL for a path */
+  SgCaldavAccount **caldav; /* parallel to paths: the CalDAV account, or NULL (caldav branch) */
   GCancellable *cancellable;
   GError *error;
   gboolean done;
@@ -115,14 +116,17 @@ import_thread (gpointer data)
     g_autoptr (GError) error = NULL;
 
     job->current = job->paths[i];
-    if (job->accounts[i] != NULL
+    if (job->caldav[i] != NULL
+          ? sg_caldav_account_sync (job->caldav[i], job->importer, job->cancellable, &error)
+          : job->accounts[i] != NULL
           ? sg_imap_account_sync (job->accounts[i], job->importer, job->cancellable, &error)
           : sg_importer_import_path (job->importer, job->paths[i], job->cancellable, &error))
       continue;
     /* A PATH that is missing or not mail, or an account that fails, is reported, and the
      * others are imported; a store failure or Ctrl-C stops everything. */
     if ((error->domain == SG_IMPORT_ERROR && error->code != SG_IMPORT_ERROR_CANCELLED) ||
-        error->domain == SG_IMAP_ERROR) {
+        error->domain == SG_IMAP_ERROR || error->domain == SG_CALDAV_ERROR ||
+        error->domain == SG_CONFIG_ERROR) {
       if (job->tty)
         fputs ("\r\033[K", stderr);
       sg_cli_error ("import: %s", error->message);
@@ -180,6 +184,39 @@ print_summary (SgStore *store, SgImporter *importer, gboolean interrupted, gint6
               sg_table_get_text (reasons, r, 0));
     printf ("\n");
   }
+}
+
+/* caldav branch: "caldav:NAME" names a [caldav NAME] account; an http(s):// URL is the
+ * configured CalDAV account with that URL. */
+static SgCaldavAccount *
+caldav_account_for_arg (const SgConfig *config, const char *arg, GError **error)
+{
+  if (g_str_has_prefix (arg, "caldav:")) {
+    const SgConfigCaldav *c = sg_config_find_caldav (config, arg + 7);
+
+    if (c == NULL) {
+      g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: no [caldav %s] account in %s", arg, arg + 7,
+                   config->path ? config->path : "the config");
+      return NULL;
+    }
+    return sg_config_caldav_account (c, error);
+  }
+  for (guint i = 0; i < config->caldav->len; i++) {
+    const SgConfigCaldav *c = config->caldav->pdata[i];
+
+    if (strcmp (c->url, arg) == 0)
+      return sg_config_caldav_account (c, error);
+  }
+  g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID,
+               "%s: no [caldav NAME] account with this URL in %s (CalDAV accounts need their user and "
+               "password-file there)", arg, config->path ? config->path : "the config");
+  return NULL;
+}
+
+static gboolean
+is_caldav_arg (const char *arg)
+{
+  return g_str_has_prefix (arg, "caldav:") || g_str_has_prefix (arg, "https://") || g_str_has_prefix (arg, "http://");
 }
 
 static gboolean
@@ -271,6 +308,9 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   g_autoptr (GPtrArray) paths = g_ptr_array_new_null_terminated (4, g_free, TRUE);
   g_autoptr (GPtrArray) accounts = g_ptr_array_new_null_terminated (4, (GDestroyNotify) sg_imap_account_free, TRUE);
   g_autoptr (GPtrArray) unstarted = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_account_free);
+  g_autoptr (GPtrArray) caldav = g_ptr_array_new_null_terminated (4, (GDestroyNotify) sg_caldav_account_free, TRUE);
+  g_autoptr (GPtrArray) caldav_unstarted = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_caldav_account_free);
+  g_autoptr (GPtrArray) caldav_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_autoptr (GPtrArray) unstarted_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GThread) thread = NULL;
@@ -284,9 +324,10 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
                      "Imports mail into the store: a Maildir (with its subfolders), an mbox file,\n"
                      "a single message file, an IMAP account (imaps://user@host[:port]/, or\n"
                      "imap://... with STARTTLS), or meetings: an .ics file or a folder of them\n"
-                     "(invitations inside mail are imported with the mail). Without PATH, imports\n"
-                     "the Maildirs ([maildir] paths) and IMAP accounts ([imap NAME]) of the config,\n"
-                     "else ~/Maildir. Importing again adds only what is new; IMAP messages are never\n"
+                     "(invitations inside mail are imported with the mail), or a CalDAV account of\n"
+                     "the config (caldav:NAME, or its https:// URL). Without PATH, imports the\n"
+                     "Maildirs ([maildir] paths), IMAP accounts ([imap NAME]) and CalDAV accounts\n"
+                     "([caldav NAME]) of the config, else ~/Maildir. Importing again adds only what is new; IMAP messages are never\n"
                      "marked read.",
                      entries, FALSE, &argc, &argv, globals))
     return SG_EXIT_USAGE;
@@ -299,6 +340,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   for (int i = 1; i < argc; i++) {
     g_ptr_array_add (paths, g_strdup (argv[i]));
     g_ptr_array_add (accounts, NULL);
+    g_ptr_array_add (caldav, NULL);
   }
   if (paths->len == 0) {
     g_autofree char *home_maildir = g_build_filename (g_get_home_dir (), "Maildir", NULL);
@@ -306,6 +348,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
     for (guint i = 0; config->maildirs[i]; i++) {
       g_ptr_array_add (paths, g_strdup (config->maildirs[i]));
       g_ptr_array_add (accounts, NULL);
+      g_ptr_array_add (caldav, NULL);
     }
     for (guint i = 0; i < config->imap->len; i++) {
       const SgConfigImap *c = config->imap->pdata[i];
@@ -328,10 +371,35 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       }
       g_ptr_array_add (paths, g_strdup (sg_imap_account_get_uri (account)));
       g_ptr_array_add (accounts, account);
+      g_ptr_array_add (caldav, NULL);
+    }
+    /* caldav branch: the CalDAV accounts of the config. */
+    for (guint i = 0; i < config->caldav->len; i++) {
+      const SgConfigCaldav *c = config->caldav->pdata[i];
+      g_autoptr (GError) error = NULL;
+      SgCaldavAccount *account = sg_config_caldav_account (c, &error);
+
+      if (account == NULL) {
+        g_autoptr (SgCaldavAccount) bare = sg_caldav_account_new (c->name, c->url, NULL);
+
+        sg_cli_error ("import: %s", error->message);
+        job.failed_paths++;
+        if (bare != NULL) {
+          if (c->user)
+            sg_caldav_account_set_user (bare, c->user);
+          g_ptr_array_add (caldav_unstarted, g_steal_pointer (&bare));
+          g_ptr_array_add (caldav_errors, g_steal_pointer (&error));
+        }
+        continue;
+      }
+      g_ptr_array_add (paths, g_strdup (sg_caldav_account_get_uri (account)));
+      g_ptr_array_add (accounts, NULL);
+      g_ptr_array_add (caldav, account);
     }
     if (paths->len == 0 && job.failed_paths == 0 && g_file_test (home_maildir, G_FILE_TEST_IS_DIR)) {
       g_ptr_array_add (paths, g_steal_pointer (&home_maildir));
       g_ptr_array_add (accounts, NULL);
+      g_ptr_array_add (caldav, NULL);
     }
     if (paths->len == 0 && job.failed_paths == 0) {
       sg_cli_error ("import: no PATH given, no [maildir] paths or [imap] accounts in the config and no ~/Maildir");
@@ -341,6 +409,14 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
     for (guint i = 0; i < paths->len; i++) {
       g_autoptr (GError) error = NULL;
 
+      if (is_caldav_arg (paths->pdata[i])) {
+        caldav->pdata[i] = caldav_account_for_arg (config, paths->pdata[i], &error);
+        if (caldav->pdata[i] == NULL) {
+          sg_cli_error ("import: %s", error->message);
+          return SG_EXIT_FAILED;
+        }
+        continue;
+      }
       if (!is_imap_url (paths->pdata[i]))
         continue;
       accounts->pdata[i] = account_for_url (config, paths->pdata[i], &error);
@@ -354,6 +430,8 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
     return SG_EXIT_FAILED;
   for (guint i = 0; i < unstarted->len; i++)
     sg_imap_record_failure (store, unstarted->pdata[i], unstarted_errors->pdata[i], NULL);
+  for (guint i = 0; i < caldav_unstarted->len; i++)
+    sg_caldav_record_failure (store, caldav_unstarted->pdata[i], caldav_errors->pdata[i], NULL);
 
   people_before = sg_store_count_people (store, NULL);
   orgs_before = count_orgs (store);
@@ -364,6 +442,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   job.importer = importer;
   job.paths = (char **) paths->pdata;
   job.accounts = (SgImapAccount **) accounts->pdata;
+  job.caldav = (SgCaldavAccount **) caldav->pdata;
   job.cancellable = g_cancellable_new ();
   job.tty = !quiet && isatty (STDERR_FILENO);
   job.start = g_get_monotonic_time ();
@@ -415,8 +494,11 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       status = SG_EXIT_FAILED;
     }
   }
-  /* meetings branch: new or changed meetings are tagged by the rules. */
-  if (status == SG_EXIT_OK && sg_importer_get_stats (importer)->meetings > 0) {
+  /* meetings branch: new or changed meetings are tagged by the rules; caldav branch: so is
+   * new mail when a rules file is configured (it may hold applies-to = mail rules; the
+   * built-in rules are meeting rules only). */
+  if (status == SG_EXIT_OK && (sg_importer_get_stats (importer)->meetings > 0 ||
+                               (config->rules_path != NULL && sg_importer_get_stats (importer)->imported > 0))) {
     g_autoptr (GError) rules_error = NULL;
     g_autoptr (SgRules) rules = sg_cli_load_rules (config);
 
@@ -428,6 +510,18 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   }
   if (!quiet)
     print_summary (store, importer, interrupted, people_before, orgs_before);
+  /* caldav branch: what each CalDAV account's sync did. */
+  for (guint i = 0; !quiet && i < caldav->len; i++) {
+    const SgCaldavAccount *a = caldav->pdata[i];
+    const SgCaldavStats *cs = a ? sg_caldav_account_get_stats (a) : NULL;
+
+    if (cs == NULL || cs->calendars == 0)
+      continue;
+    printf ("CalDAV %s: %u calendar%s (%u unchanged), %u object%s fetched, %u removed from the server%s\n",
+            sg_caldav_account_get_name (a), cs->calendars, cs->calendars == 1 ? "" : "s", cs->unchanged,
+            cs->fetched, cs->fetched == 1 ? "" : "s", cs->removed,
+            cs->resyncs ? "; the server no longer accepted the sync-token: resynchronised in full" : "");
+  }
   {
     /* What follows a capture: linking to sales processes, lead-source credit, roles. */
     g_autoptr (GError) after_error = NULL;

@@ -26,6 +26,9 @@ static const struct {
   /* meetings branch: the tagging rules file */
   { "rules", { "path", NULL } },
   { "calendar", { "paths", NULL } },
+  /* caldav branch: [caldav NAME], one group per CalDAV account. */
+  { "caldav", { "url", "user", "password-file", "password-command", "ca-file", "poll-interval", "timeout",
+                NULL } },
 };
 
 char *
@@ -52,6 +55,8 @@ sg_config_free (SgConfig *config)
   g_free (config->taxonomy_path);
   g_free (config->rules_path);
   g_strfreev (config->calendars);
+  if (config->caldav)
+    g_ptr_array_unref (config->caldav);
   g_free (config);
 }
 
@@ -166,6 +171,184 @@ load_imap (SgConfig *config, GKeyFile *kf, const char *group, GPtrArray *warning
   return TRUE;
 }
 
+static void
+caldav_free (gpointer p)
+{
+  SgConfigCaldav *a = p;
+
+  g_free (a->name);
+  g_free (a->url);
+  g_free (a->user);
+  g_free (a->password_file);
+  g_free (a->password_command);
+  g_free (a->ca_file);
+  g_free (a);
+}
+
+/* A password file must be a regular file only its owner can read (0600 or stricter). */
+static gboolean
+check_secret_file (const char *file, const char *path, const char *group, GError **error)
+{
+  GStatBuf st;
+
+  if (g_stat (file, &st) != 0) {
+    int e = errno;
+
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] password-file: %s: %s", path, group,
+                 file, g_strerror (e));
+    return FALSE;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] password-file: %s: not a regular file",
+                 path, group, file);
+    return FALSE;
+  }
+  if ((st.st_mode & 077) != 0) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID,
+                 "%s: [%s] password-file: %s can be read by others (mode %03o): chmod 600 it", path, group, file,
+                 (unsigned) (st.st_mode & 0777));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+seconds_value (GKeyFile *kf, const char *path, const char *group, const char *key, guint64 max, guint *out,
+               GError **error)
+{
+  g_autofree char *v = string_value (kf, group, key);
+  g_autoptr (GError) local = NULL;
+  guint64 n = 0;
+
+  if (v == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (v, 10, 1, max, &n, &local))
+    return invalid (error, path, group, key, local);
+  *out = (guint) n;
+  return TRUE;
+}
+
+static gboolean
+load_caldav (SgConfig *config, GKeyFile *kf, const char *group, GError **error)
+{
+  const char *path = config->path;
+  SgConfigCaldav *a = g_new0 (SgConfigCaldav, 1);
+  g_autofree char *ca = NULL, *pwfile = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (SgCaldavAccount) probe = NULL;
+
+  g_ptr_array_add (config->caldav, a);
+  a->name = g_strdup (group + 7);
+  a->url = string_value (kf, group, "url");
+  a->user = string_value (kf, group, "user");
+  a->password_command = string_value (kf, group, "password-command");
+  pwfile = string_value (kf, group, "password-file");
+  if (pwfile)
+    a->password_file = expand_path (pwfile, path);
+  ca = string_value (kf, group, "ca-file");
+  if (ca)
+    a->ca_file = expand_path (ca, path);
+  a->poll_interval = SG_CONFIG_DEFAULT_POLL_INTERVAL;
+  a->timeout = SG_CALDAV_DEFAULT_TIMEOUT;
+  if (a->url == NULL) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] url: missing", path, group);
+    return FALSE;
+  }
+  probe = sg_caldav_account_new (a->name, a->url, &local);
+  if (probe == NULL)
+    return invalid (error, path, group, "url", local);
+  if (a->user)
+    sg_caldav_account_set_user (probe, a->user);
+  for (guint i = 0; i + 1 < config->caldav->len; i++) {
+    const SgConfigCaldav *other = config->caldav->pdata[i];
+    g_autoptr (SgCaldavAccount) o = sg_caldav_account_new (other->name, other->url, NULL);
+
+    if (o && other->user)
+      sg_caldav_account_set_user (o, other->user);
+    if (o && strcmp (sg_caldav_account_get_uri (o), sg_caldav_account_get_uri (probe)) == 0) {
+      g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] is the same account (%s) as [caldav %s]",
+                   path, group, sg_caldav_account_get_uri (probe), other->name);
+      return FALSE;
+    }
+  }
+  if (a->password_file != NULL && a->password_command != NULL) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID,
+                 "%s: [%s]: give one of password-file and password-command", path, group);
+    return FALSE;
+  }
+  if ((a->password_file != NULL || a->password_command != NULL) && a->user == NULL &&
+      strchr (a->url, '@') == NULL) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] user: missing (a password needs a user)",
+                 path, group);
+    return FALSE;
+  }
+  if (a->password_file != NULL && !check_secret_file (a->password_file, path, group, error))
+    return FALSE;
+  if (a->ca_file != NULL && !g_file_test (a->ca_file, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [%s] ca-file: %s: no such file", path, group,
+                 a->ca_file);
+    return FALSE;
+  }
+  return seconds_value (kf, path, group, "poll-interval", 7 * 24 * 3600, &a->poll_interval, error) &&
+         seconds_value (kf, path, group, "timeout", 3600, &a->timeout, error);
+}
+
+const SgConfigCaldav *
+sg_config_find_caldav (const SgConfig *config, const char *name)
+{
+  for (guint i = 0; config->caldav && i < config->caldav->len; i++) {
+    const SgConfigCaldav *a = config->caldav->pdata[i];
+
+    if (strcmp (a->name, name) == 0)
+      return a;
+  }
+  return NULL;
+}
+
+static char *run_secret_command (const SgConfigImap *a, const char *key, const char *command, GError **error);
+
+SgCaldavAccount *
+sg_config_caldav_account (const SgConfigCaldav *c, GError **error)
+{
+  g_autoptr (SgCaldavAccount) account = sg_caldav_account_new (c->name, c->url, error);
+
+  if (account == NULL)
+    return NULL;
+  if (c->user)
+    sg_caldav_account_set_user (account, c->user);
+  if (c->password_file) {
+    g_autofree char *secret = NULL;
+    g_autoptr (GError) local = NULL;
+    char *nl;
+
+    /* Checked again: the file may have changed since the config was read. */
+    if (!check_secret_file (c->password_file, "config", c->name, error))
+      return NULL;
+    if (!g_file_get_contents (c->password_file, &secret, NULL, &local)) {
+      g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "account %s: password-file: %s", c->name,
+                   local->message);
+      return NULL;
+    }
+    nl = strpbrk (secret, "\r\n");
+    if (nl)
+      *nl = '\0';
+    sg_caldav_account_set_password (account, secret);
+    memset (secret, 0, strlen (secret));
+  } else if (c->password_command) {
+    SgConfigImap shim = { .name = c->name };
+    g_autofree char *secret = run_secret_command (&shim, "password-command", c->password_command, error);
+
+    if (secret == NULL)
+      return NULL;
+    sg_caldav_account_set_password (account, secret);
+    memset (secret, 0, strlen (secret));
+  }
+  if (c->ca_file)
+    sg_caldav_account_set_ca_file (account, c->ca_file);
+  sg_caldav_account_set_timeout (account, c->timeout);
+  return g_steal_pointer (&account);
+}
+
 const SgConfigImap *
 sg_config_find_imap (const SgConfig *config, const char *name)
 {
@@ -266,7 +449,8 @@ check_known (GKeyFile *kf, const char *path, GError **error)
 
     for (k = 0; k < G_N_ELEMENTS (known); k++)
       if (strcmp (groups[g], known[k].group) == 0 ||
-          (strcmp (known[k].group, "imap") == 0 && g_str_has_prefix (groups[g], "imap ") && groups[g][5]))
+          (strcmp (known[k].group, "imap") == 0 && g_str_has_prefix (groups[g], "imap ") && groups[g][5]) ||
+          (strcmp (known[k].group, "caldav") == 0 && g_str_has_prefix (groups[g], "caldav ") && groups[g][7]))
         break;
     if (k == G_N_ELEMENTS (known)) {
       g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_UNKNOWN, "%s: unknown group [%s]", path,
@@ -383,6 +567,9 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
     for (guint g = 0; groups[g]; g++)
       if (g_str_has_prefix (groups[g], "imap ") && !load_imap (config, kf, groups[g], secrets, error))
         return FALSE;
+    for (guint g = 0; groups[g]; g++)
+      if (g_str_has_prefix (groups[g], "caldav ") && !load_caldav (config, kf, groups[g], error))
+        return FALSE;
     /* A password in a file others can read is a password others have. */
     if (secrets->len > 0) {
       GStatBuf st;
@@ -441,6 +628,7 @@ sg_config_load (const char *path, GError **error)
 
   config->identity = sg_identity_new ();
   config->imap = g_ptr_array_new_with_free_func (imap_free);
+  config->caldav = g_ptr_array_new_with_free_func (caldav_free);
   config->warnings = g_new0 (char *, 1);
   if (!g_key_file_load_from_file (kf, file, G_KEY_FILE_NONE, &local)) {
     if (path == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {

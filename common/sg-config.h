@@ -13,6 +13,8 @@
  *              poll-interval (seconds): one IMAP account per group
  *   [rules]    path: the tagging rules file (sg-rules.h); none: the built-in rules
  *   [calendar] paths (list): folders of .ics files the daemon watches
+ *   [caldav NAME] url, user, password-file (mode 0600), password-command, ca-file,
+ *              poll-interval, timeout (seconds): one CalDAV account per group
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -47,6 +49,18 @@ typedef struct {
 
 #define SG_CONFIG_DEFAULT_POLL_INTERVAL 300
 
+/* One [caldav NAME] group. */
+typedef struct {
+  char *name;
+  char *url;
+  char *user;             /* nullable */
+  char *password_file;    /* nullable, expanded; checked to be 0600 when the config is read */
+  char *password_command; /* nullable */
+  char *ca_file;          /* nullable, expanded */
+  guint poll_interval;    /* seconds */
+  guint timeout;          /* seconds */
+} SgConfigCaldav;
+
 typedef struct {
   char *path;          /* the file read, or NULL when none existed */
   SgIdentity *identity;
@@ -61,6 +75,7 @@ typedef struct {
   gboolean extract_content; /* [topics] extract, default TRUE: read message text */
   char *rules_path;    /* nullable: from [rules] path, expanded */
   char **calendars;    /* NULL-terminated: [calendar] paths, folders of .ics the daemon watches */
+  GPtrArray *caldav;   /* SgConfigCaldav, in file order (caldav branch) */
 } SgConfig;
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an
@@ -76,6 +91,14 @@ const SgConfigImap *sg_config_find_imap (const SgConfig *config, const char *nam
  * config, or from its command (which must exit 0 and print a non-empty first line).
  * Returns: (transfer full): NULL with an error naming the account. */
 SgImapAccount *sg_config_imap_account (const SgConfigImap *imap, GError **error);
+
+/* The CalDAV account @name ([caldav NAME]), or NULL. (transfer none) */
+const SgConfigCaldav *sg_config_find_caldav (const SgConfig *config, const char *name);
+
+/* The library's account for @caldav, with its password (read from its password-file, which
+ * must still be 0600, or its command). Returns: (transfer full): NULL with an error naming
+ * the account. */
+SgCaldavAccount *sg_config_caldav_account (const SgConfigCaldav *caldav, GError **error);
 
 /* Returns: (transfer full): $XDG_CONFIG_HOME/salesgetter/salesgetter.conf. */
 char *sg_config_default_path (void);

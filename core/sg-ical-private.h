@@ -53,6 +53,18 @@ gboolean _sg_importer_resolve_address (SgImporter *importer, const char *address
 gboolean _sg_ical_import_data (SgImporter *importer, const char *data, gsize len, gint64 source_id,
                                const char *location, GError **error);
 
+/* The same for an object of a calendar server (CalDAV), which is authoritative: each
+ * VEVENT replaces its row whatever its SEQUENCE/DTSTAMP, and rows of its UIDs that it no
+ * longer holds (a removed overridden instance) are deleted. The UIDs it held are appended
+ * to @uids (strings, owned by the array). Returns: FALSE only on a store failure. */
+gboolean _sg_ical_import_object (SgImporter *importer, const char *data, gsize len, gint64 source_id,
+                                 const char *location, GPtrArray *uids, GError **error);
+
+/* Removes every row of @uid (series and instances), their interactions and those
+ * interactions' tags, logging a `delete` op for each meeting and interaction, in the
+ * importer's open batch (opened if needed). *@deleted (nullable) counts the rows. */
+gboolean _sg_ical_delete_uid (SgImporter *importer, const char *uid, guint *deleted, GError **error);
+
 /* TRUE when @path looks like an iCalendar file (named *.ics, or starting BEGIN:VCALENDAR). */
 gboolean _sg_ical_is_ics_file (const char *path);
 

@@ -1051,7 +1051,7 @@ apply_reply (SgImporter *imp, const Event *e, const Existing *ex, GError **error
 
 static gboolean
 apply_event (SgImporter *imp, icalproperty_method method, const Event *e, gint64 source_id, const char *location,
-             GError **error)
+             gboolean authoritative, GError **error)
 {
   SgStore *store = _sg_importer_get_store (imp);
   SgImportStats *stats = _sg_importer_stats (imp);
@@ -1062,6 +1062,13 @@ apply_event (SgImporter *imp, icalproperty_method method, const Event *e, gint64
   if (!find_meeting (store, e->uid, e->rid, &ex, error))
     return FALSE;
   order = ex.id ? compare_order (e->sequence, e->dtstamp, &ex) : 1;
+  /* A calendar server's copy is the meeting as it stands now, whatever its SEQUENCE and
+   * DTSTAMP (a client may edit without raising either): it replaces the row. The caller
+   * imports only objects whose ETag changed. */
+  if (authoritative) {
+    order = 1;
+    method = ICAL_METHOD_NONE;
+  }
   switch (method) {
   case ICAL_METHOD_REPLY:
     ok = apply_reply (imp, e, &ex, error);
@@ -1141,6 +1148,91 @@ gboolean
 _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 source_id, const char *location,
                       GError **error)
 {
+  return _sg_ical_import_object (imp, data, len, source_id, location, NULL, error);
+}
+
+/* Deletes the meeting row @id: its interaction (and that interaction's tags), its
+ * attendees, the row, each with a logged delete op. */
+static gboolean
+delete_row (SgStore *store, gint64 id, const char *uid, const char *rid, GError **error)
+{
+  g_autofree char *key = natural_key (uid, rid);
+  g_autofree char *ikey = g_strdup_printf ("ical:%s", key);
+  gint64 interaction_id = 0;
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT id FROM interactions WHERE message_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, ikey, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    interaction_id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  stmt = _sg_store_prepare (store, "DELETE FROM meetings WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!_sg_store_exec_stmt (store, stmt, error) || !_sg_store_log_change (store, "meeting", key, "delete", "{}", error))
+    return FALSE;
+  if (interaction_id == 0)
+    return TRUE;
+  stmt = _sg_store_prepare (store,
+      "DELETE FROM tag_assignments WHERE entity_type = 'interaction' AND entity_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, interaction_id);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  stmt = _sg_store_prepare (store, "DELETE FROM interactions WHERE id = ? AND kind = 'meeting'", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, interaction_id);
+  return _sg_store_exec_stmt (store, stmt, error) &&
+         _sg_store_log_change (store, "interaction", ikey, "delete", "{}", error);
+}
+
+/* Deletes the rows of @uid whose natural key is not in @keep (NULL: every row). */
+static gboolean
+delete_uid_rows (SgStore *store, const char *uid, GHashTable *keep, guint *deleted, GError **error)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT id, recurrence_id FROM meetings WHERE uid = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, uid, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    const char *rid = (const char *) sqlite3_column_text (stmt, 1);
+    g_autofree char *key = natural_key (uid, rid);
+    gint64 id = sqlite3_column_int64 (stmt, 0);
+
+    if (keep != NULL && g_hash_table_contains (keep, key))
+      continue;
+    g_array_append_val (ids, id);
+    g_ptr_array_add (rows, g_strdup (rid));
+  }
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < ids->len; i++)
+    if (!delete_row (store, g_array_index (ids, gint64, i), uid, rows->pdata[i], error))
+      return FALSE;
+  if (deleted)
+    *deleted += ids->len;
+  return TRUE;
+}
+
+gboolean
+_sg_ical_delete_uid (SgImporter *imp, const char *uid, guint *deleted, GError **error)
+{
+  if (!_sg_importer_begin (imp, error))
+    return FALSE;
+  return delete_uid_rows (_sg_importer_get_store (imp), uid, NULL, deleted, error);
+}
+
+gboolean
+_sg_ical_import_object (SgImporter *imp, const char *data, gsize len, gint64 source_id, const char *location,
+                        GPtrArray *uids, GError **error)
+{
+  g_autoptr (GHashTable) seen = uids ? g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) : NULL;
   g_autofree char *text = NULL;
   g_autoptr (GPtrArray) cals = g_ptr_array_new ();
   g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
@@ -1218,9 +1310,14 @@ _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 sourc
         report (imp, source_id, location, bad->domain, bad->code, "%s", bad->message);
         continue;
       }
-      if (!apply_event (imp, method, e, source_id, location, error)) {
+      if (!apply_event (imp, method, e, source_id, location, uids != NULL, error)) {
         icalcomponent_free (root);
         return FALSE;
+      }
+      if (seen != NULL) {
+        if (!g_ptr_array_find_with_equal_func (uids, e->uid, g_str_equal, NULL))
+          g_ptr_array_add (uids, g_strdup (e->uid));
+        g_hash_table_add (seen, natural_key (e->uid, e->rid));
       }
     }
   }
@@ -1234,6 +1331,11 @@ _sg_ical_import_data (SgImporter *imp, const char *data, gsize len, gint64 sourc
   if (events == 0)
     return report (imp, source_id, location, SG_ICAL_ERROR, SG_ICAL_ERROR_NO_EVENTS,
                    "no VEVENT in the calendar (nothing that is a meeting)");
+  /* The object is the whole of each UID it holds: an overridden instance no longer in it
+   * is gone from the server. */
+  for (guint i = 0; uids != NULL && i < uids->len; i++)
+    if (!delete_uid_rows (_sg_importer_get_store (imp), uids->pdata[i], seen, NULL, error))
+      return FALSE;
   /* No commit here: inside a mail message's import the batch must stay open until the
    * whole message (and its maildir_seen row) is written. Callers count and commit. */
   return TRUE;

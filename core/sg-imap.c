@@ -1610,6 +1610,17 @@ fail:
   return FALSE;
 }
 
+/* For the other polled sources (sg-caldav.c): the same source_status bookkeeping. */
+gboolean _sg_source_write_status (SgStore *store, gint64 source_id, const char *name, const GError *failure,
+                                  gboolean started, gint64 pending, GError **error);
+
+gboolean
+_sg_source_write_status (SgStore *store, gint64 source_id, const char *name, const GError *failure,
+                         gboolean started, gint64 pending, GError **error)
+{
+  return write_status (store, source_id, name, failure, started, pending, error);
+}
+
 static gint64
 ensure_imap_source (SgStore *store, const char *uri, GError **error)
 {

@@ -41,9 +41,10 @@ def check_described(known, example, page):
     for group, keys in known.items():
         # [imap NAME] is a family of groups: any of them may hold a key, and a key that
         # excludes another (password, password-command) may be shown commented out.
-        family = group == 'imap'
-        heading = '# [imap NAME]' if family else '# [%s]' % group
-        sections = [s for s in parser.sections() if s.startswith('imap ')] if family else [group]
+        # [caldav NAME] (caldav branch) likewise.
+        family = group in ('imap', 'caldav')
+        heading = '# [%s NAME]' % group if family else '# [%s]' % group
+        sections = [s for s in parser.sections() if s.startswith(group + ' ')] if family else [group]
         if heading not in page_text:
             problems.append('group [%s] has no section in %s' % (group, os.path.basename(page)))
         for key in keys:

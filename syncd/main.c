@@ -17,6 +17,7 @@ typedef struct {
   GPtrArray *sources; /* SgMaildirSource */
   GPtrArray *imap;    /* SgImapSource */
   GPtrArray *ics_sources; /* SgIcsSource (meetings branch) */
+  GPtrArray *caldav;  /* SgCaldavSource (caldav branch) */
   gboolean once;
   guint once_id;
   gboolean stopping;  /* main() is tearing down: handlers do nothing */
@@ -57,6 +58,16 @@ housekeeping (Daemon *d)
 
     if (taxonomy == NULL || !sg_topics_apply_taxonomy (store, taxonomy, NULL, &error)) {
       g_warning ("topic tags not refreshed: %s", error->message);
+      return;
+    }
+  }
+  /* caldav branch: the rules file's mail rules tag the mail stored since (meetings are
+   * tagged by their own sources right away). */
+  if (d->config->rules_path != NULL) {
+    g_autoptr (SgRules) rules = sg_rules_new_from_file (d->config->rules_path, &error);
+
+    if (rules == NULL || !sg_rules_apply (rules, store, d->config->identity, NULL, &error)) {
+      g_warning ("tagging rules not applied: %s", error->message);
       return;
     }
   }
@@ -101,6 +112,14 @@ stop_sources (Daemon *d)
     sg_maildir_source_cancel (old->pdata[i]);
   for (guint i = 0; old_imap && i < old_imap->len; i++)
     sg_imap_source_cancel (old_imap->pdata[i]);
+  /* caldav branch: CalDAV accounts, the same way. */
+  if (d->caldav != NULL) {
+    g_autoptr (GPtrArray) old_caldav = g_steal_pointer (&d->caldav);
+
+    d->caldav = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_caldav_source_free);
+    for (guint i = 0; i < old_caldav->len; i++)
+      sg_caldav_source_cancel (old_caldav->pdata[i]);
+  }
   /* meetings branch: the .ics folders, the same way. */
   if (d->ics_sources != NULL) {
     g_autoptr (GPtrArray) old_ics = g_steal_pointer (&d->ics_sources);
@@ -161,6 +180,21 @@ start_sources (Daemon *d)
     sg_ics_source_start (src);
     g_ptr_array_add (d->ics_sources, src);
   }
+  /* caldav branch: one source per CalDAV account. */
+  for (guint i = 0; i < d->config->caldav->len; i++) {
+    const SgConfigCaldav *conf = d->config->caldav->pdata[i];
+    g_autoptr (GError) error = NULL;
+    SgCaldavSource *src = sg_caldav_source_new (conf, d->store_path, d->config->identity, d->config->rules_path,
+                                                d->once, &error);
+
+    if (src == NULL) {
+      g_warning ("CalDAV account %s: %s", conf->name, error->message);
+      continue;
+    }
+    g_message ("polling CalDAV account %s (%s) every %u s", conf->name, conf->url, conf->poll_interval);
+    sg_caldav_source_start (src);
+    g_ptr_array_add (d->caldav, src);
+  }
 }
 
 static gboolean
@@ -195,6 +229,8 @@ on_term (gpointer data)
     sg_imap_source_cancel (d->imap->pdata[i]);
   for (guint i = 0; i < d->ics_sources->len; i++)
     sg_ics_source_cancel (d->ics_sources->pdata[i]);
+  for (guint i = 0; i < d->caldav->len; i++)
+    sg_caldav_source_cancel (d->caldav->pdata[i]);
   g_main_loop_quit (d->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -215,6 +251,9 @@ check_done (gpointer data)
       return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->ics_sources->len; i++)
     if (sg_ics_source_is_scanning (d->ics_sources->pdata[i]))
+      return G_SOURCE_CONTINUE;
+  for (guint i = 0; i < d->caldav->len; i++)
+    if (!sg_caldav_source_is_done (d->caldav->pdata[i]))
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
   housekeeping (d);
@@ -237,6 +276,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->sources, g_ptr_array_unref);
   g_clear_pointer (&d->imap, g_ptr_array_unref);
   g_clear_pointer (&d->ics_sources, g_ptr_array_unref);
+  g_clear_pointer (&d->caldav, g_ptr_array_unref);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_clear_pointer (&d->config, sg_config_free);
   g_clear_pointer (&d->store_path, g_free);
@@ -299,9 +339,9 @@ main (int argc, char **argv)
 
   /* 3. --check-config prints OK. */
   if (check_config) {
-    printf ("OK: %s: %u Maildir(s), %u IMAP account(s), %u own address(es), store %s\n",
+    printf ("OK: %s: %u Maildir(s), %u IMAP account(s), %u CalDAV account(s), %u own address(es), store %s\n",
             d.config->path ? d.config->path : "(no config file; defaults)",
-            g_strv_length (d.config->maildirs), d.config->imap->len,
+            g_strv_length (d.config->maildirs), d.config->imap->len, d.config->caldav->len,
             g_strv_length ((char **) sg_identity_get_addresses (d.config->identity)), d.store_path);
     return 0;
   }
@@ -321,6 +361,7 @@ main (int argc, char **argv)
   d.sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
   d.imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_source_free);
   d.ics_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_ics_source_free);
+  d.caldav = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_caldav_source_free);
   g_unix_signal_add (SIGHUP, on_hup, &d);
   g_unix_signal_add (SIGTERM, on_term, &d);
   g_unix_signal_add (SIGINT, on_term, &d);

@@ -65,4 +65,19 @@ void sg_ics_source_cancel (SgIcsSource *source);
 gboolean sg_ics_source_is_scanning (SgIcsSource *source);
 void sg_ics_source_free (SgIcsSource *source);
 
+/* caldav branch: a CalDAV account ([caldav NAME]): synced at start, then every
+ * poll-interval seconds (a failed sync is retried sooner, backing off), in a worker thread
+ * with its own store connection; meetings that changed are tagged by the rules. */
+typedef struct _SgCaldavSource SgCaldavSource;
+
+/* @rules_path: (nullable): the rules file, NULL for the built-in rules. @once: sync once.
+ * Returns: (transfer full): NULL when the store cannot be opened. */
+SgCaldavSource *sg_caldav_source_new (const SgConfigCaldav *conf, const char *store_path, SgIdentity *identity,
+                                      const char *rules_path, gboolean once, GError **error);
+void sg_caldav_source_free (SgCaldavSource *source);
+void sg_caldav_source_start (SgCaldavSource *source);
+void sg_caldav_source_cancel (SgCaldavSource *source);
+/* TRUE once a sync has ended and none runs. */
+gboolean sg_caldav_source_is_done (SgCaldavSource *source);
+
 G_END_DECLS

@@ -197,6 +197,40 @@ def check_mail_invitation():
            'the invitation is listed, tagged by the built-in rules')
 
 
+def check_mail_tagging():
+    """Mail is tagged at import by the rules file's mail rules, without 'tags apply'; a tag a
+    person removed stays removed at the next import (caldav branch, issue 3)."""
+    md = sg.make_maildir(sg.path('Maildir-rfp'))
+    with open(RULES, 'w') as f:
+        f.write('[rule rfp]\ntag = rfp\nkind = topic\napplies-to = mail\nwords = request for proposal\n')
+
+    def mail(n, subject):
+        return ('From: Buyer <buyer@initrode.example>\r\nTo: me@ourco.example\r\n'
+                'Date: Wed, 0%d Apr 2026 10:00:00 +0000\r\nSubject: %s\r\n'
+                'Message-ID: <rfp-%d@initrode.example>\r\n\r\nHello\r\n' % (n, subject, n)).encode()
+
+    sg.put(md, mail(1, 'Request for proposal: CRM licences'))
+    sg.put(md, mail(2, 'Lunch next week'))
+    r = sg.cli('import', md, store=STORE, config=CONF)
+    tap.ok(r.rc == 0, 'import of mail with a rules file', r.out + r.err)
+
+    def tags(msgid):
+        r = sg.cli('tags', 'explain', msgid, '--format', 'json', store=STORE, config=CONF)
+        return sorted((x['tag'], x['rule'], x['removed']) for x in json.loads(r.out)) if r.rc == 0 else None
+
+    tap.eq(tags('rfp-1@initrode.example'), [('rfp', 'rfp', 0)], 'mail is tagged by a mail rule at import')
+    tap.eq(tags('rfp-2@initrode.example'), [], 'mail the rule does not match is not tagged')
+    r = sg.cli('tags', 'remove', 'rfp-1@initrode.example', 'rfp', store=STORE, config=CONF)
+    tap.eq(r.rc, 0, 'tags remove on a mail')
+    sg.put(md, mail(3, 'Another request for proposal'))
+    r = sg.cli('import', md, store=STORE, config=CONF)
+    tap.eq((tags('rfp-1@initrode.example') or [[None, None, None]])[0][2], 1,
+           'the next import does not put back a tag the person removed')
+    tap.eq(tags('rfp-3@initrode.example'), [('rfp', 'rfp', 0)], 'the new mail is tagged')
+    with open(RULES, 'w') as f:
+        f.write('')
+
+
 def check_daemon():
     cal_dir = sg.path('daemon-calendar')
     os.makedirs(cal_dir)
@@ -236,5 +270,6 @@ tap.run('usage', check_usage)
 tap.run('show', check_show)
 tap.run('tags', check_tags)
 tap.run('mail invitation', check_mail_invitation)
+tap.run('mail tagging', check_mail_tagging)
 tap.run('daemon', check_daemon)
 tap.done()
