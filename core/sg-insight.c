@@ -11,6 +11,7 @@
 #include "sg-autocleanups.h"
 #include "sg-process-private.h"
 #include "sg-select-private.h"
+#include "sg-summary-private.h"
 
 G_DEFINE_QUARK (sg-insight-error-quark, sg_insight_error)
 
@@ -141,7 +142,9 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
     json_builder_add_null_value (b);
     return TRUE;
   }
-  stmt = prep (store, "SELECT domain, name, kind, industry FROM organisations WHERE id = ?", error);
+  stmt = prep (store, "SELECT o.domain, o.name, o.kind, o.industry, coalesce(s.n_total, 0), coalesce(s.n_in, 0), "
+                     "coalesce(s.n_out, 0), coalesce(s.n_meetings, 0), s.first_at, s.last_at "
+                     "FROM organisations o LEFT JOIN org_summary s ON s.org_id = o.id WHERE o.id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, org_id);
@@ -151,11 +154,77 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
     add_str (b, "name", _SG_COL_TEXT (stmt, 1));
     add_str (b, "kind", _SG_COL_TEXT (stmt, 2));
     add_str (b, "industry", _SG_COL_TEXT (stmt, 3));
+    /* Its activity: org_summary, kept at every commit (sg-summary.c). */
+    json_builder_set_member_name (b, "activity");
+    json_builder_begin_object (b);
+    add_int (b, "total", sqlite3_column_int64 (stmt, 4));
+    add_int (b, "received", sqlite3_column_int64 (stmt, 5));
+    add_int (b, "sent", sqlite3_column_int64 (stmt, 6));
+    add_int (b, "meetings", sqlite3_column_int64 (stmt, 7));
+    add_time (b, "first", sqlite3_column_int64 (stmt, 8));
+    add_time (b, "last", sqlite3_column_int64 (stmt, 9));
+    json_builder_end_object (b);
     json_builder_end_object (b);
     rc = SQLITE_DONE;
   } else {
     json_builder_add_null_value (b);
   }
+  return step_done (store, stmt, rc, error);
+}
+
+/* The organisations most like @org_id, as sg_similar_refresh() last computed them
+ * (org_similar): null when never computed or @org_id is 0, else {current, computed_at,
+ * organisations: [{domain, name, similarity, shared_tags, bought}]}. "current" is false
+ * when tags changed since: the list is still the best one known, and says so. */
+static gboolean
+add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
+{
+  sqlite3_stmt *state, *stmt;
+  gint64 computed_at = 0;
+  gboolean current = FALSE;
+  int rc;
+
+  json_builder_set_member_name (b, "similar_organisations");
+  state = prep (store, "SELECT computed_at, computed_from = tags_version FROM similar_state "
+                       "WHERE id = 1 AND computed_from IS NOT NULL", error);
+  if (state == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (state)) == SQLITE_ROW) {
+    computed_at = sqlite3_column_int64 (state, 0);
+    current = sqlite3_column_int (state, 1) != 0;
+    rc = SQLITE_DONE;
+  }
+  if (!step_done (store, state, rc, error))
+    return FALSE;
+  if (org_id <= 0 || computed_at == 0) {
+    json_builder_add_null_value (b);
+    return TRUE;
+  }
+  stmt = prep (store,
+    "SELECT o.domain, o.name, s.score, s.shared_tags, (SELECT group_concat(deliverable, ', ') FROM "
+    "  (SELECT DISTINCT deliverable FROM processes WHERE org_id = o.id AND status = 'won' ORDER BY deliverable)) "
+    "FROM org_similar s JOIN organisations o ON o.id = s.similar_id WHERE s.org_id = ? ORDER BY s.rank", error);
+  if (stmt == NULL)
+    return FALSE;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "current");
+  json_builder_add_boolean_value (b, current);
+  add_time (b, "computed_at", computed_at);
+  json_builder_set_member_name (b, "organisations");
+  json_builder_begin_array (b);
+  sqlite3_bind_int64 (stmt, 1, org_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    json_builder_begin_object (b);
+    add_str (b, "domain", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "name", _SG_COL_TEXT (stmt, 1));
+    json_builder_set_member_name (b, "similarity");
+    json_builder_add_double_value (b, sqlite3_column_double (stmt, 2));
+    add_str (b, "shared_tags", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "bought", _SG_COL_TEXT (stmt, 4));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
   return step_done (store, stmt, rc, error);
 }
 
@@ -309,120 +378,71 @@ add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, const char *add
   return TRUE;
 }
 
-/* The person's interactions: counts for the strength, and the last @limit. The work is
- * bounded: only the person's SG_INSIGHT_MAX_HISTORY most recently recorded participations
- * are read (addresses(person_id), then participants(address_id, interaction_id) newest
- * first, then each interaction by row id), so a person with 10,000 messages costs the
- * same as one with 250; the counts then say "capped". */
-typedef struct {
-  gint64 id, date;
-} Recent;
-
-static int
-cmp_recent (gconstpointer a, gconstpointer b)
-{
-  const Recent *x = a, *y = b;
-
-  if (x->date != y->date)
-    return x->date < y->date ? 1 : -1;
-  return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
-}
-
-typedef struct {
-  gint64 n_all, n_year, n_in, n_out, n_meet, last, first;
-  guint n_read;
-  GArray *recent; /* Recent, not sorted */
-} Stats;
-
-static gboolean
-person_stats (SgStore *store, gint64 person_id, gint64 now, Stats *st, GError **error)
-{
-  sqlite3_stmt *stmt;
-  int rc;
-
-  memset (st, 0, sizeof *st);
-  st->recent = g_array_new (FALSE, FALSE, sizeof (Recent));
-  stmt = prep (store,
-    "SELECT i.id, i.kind, i.direction, i.date_utc, i.bulk FROM interactions i WHERE i.id IN ("
-    "  SELECT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id "
-    "  WHERE a.person_id = ?1 ORDER BY p.interaction_id DESC LIMIT ?2)", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_int64 (stmt, 2, SG_INSIGHT_MAX_HISTORY);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    const char *kind = _SG_COL_TEXT (stmt, 1);
-    const char *dir = _SG_COL_TEXT (stmt, 2);
-    Recent r = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 3) };
-
-    st->n_read++;
-    if (sqlite3_column_int (stmt, 4) != 0) /* list and bulk mail say nothing of a relationship */
-      continue;
-    st->n_all++;
-    st->n_year += r.date >= now - 365 * DAY;
-    if (g_strcmp0 (kind, "meeting") == 0)
-      st->n_meet++;
-    else if (g_strcmp0 (dir, "in") == 0)
-      st->n_in++;
-    else
-      st->n_out++;
-    st->last = MAX (st->last, r.date);
-    st->first = st->first == 0 ? r.date : MIN (st->first, r.date);
-    g_array_append_val (st->recent, r);
-  }
-  return step_done (store, stmt, rc, error);
-}
-
+/* The person's interactions: counts for the strength, and the last @limit. Everything
+ * comes from the person's activity summary (person_summary, kept at every commit by
+ * sg-summary.c): one primary-key look-up whatever the person's history, exact counts.
+ * Only a caller asking for more than the SG_SUMMARY_RECENT newest interactions makes the
+ * history be read. */
 gboolean
 _sg_person_strength (SgStore *store, gint64 person_id, gint64 now, int *score, const char **label, char ***reasons,
                      gint64 *n_interactions, GError **error)
 {
-  Stats st;
-  gboolean ok = person_stats (store, person_id, now, &st, error);
+  SgActivity act;
 
-  if (ok) {
-    *score = sg_strength_compute (st.n_year, st.n_in, st.n_out, st.n_meet, st.last, now, label, reasons);
-    if (n_interactions != NULL)
-      *n_interactions = st.n_all;
+  if (!_sg_summary_person (store, person_id, now, &act, error))
+    return FALSE;
+  *score = sg_strength_compute (act.n_year, act.n_in, act.n_out, act.n_meetings, act.last, now, label, reasons);
+  if (n_interactions != NULL)
+    *n_interactions = act.n_total;
+  return TRUE;
+}
+
+static gboolean
+add_interaction_row (SgStore *store, JsonBuilder *b, gint64 id, GError **error)
+{
+  sqlite3_stmt *stmt = prep (store, "SELECT date_utc, kind, direction, subject, message_id FROM interactions WHERE id = ?",
+                             error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    json_builder_begin_object (b);
+    add_time (b, "date", sqlite3_column_int64 (stmt, 0));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
+    add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
+    json_builder_end_object (b);
+    rc = SQLITE_DONE;
   }
-  g_array_unref (st.recent);
-  return ok;
+  return step_done (store, stmt, rc, error);
 }
 
 static gboolean
 add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, guint limit, GError **error)
 {
-  sqlite3_stmt *stmt;
   g_auto (GStrv) reasons = NULL;
   const char *label = NULL;
-  g_autoptr (GArray) recent = NULL;
-  Stats st;
-  int rc, score;
-  gboolean ok = person_stats (store, person_id, now, &st, error);
-  gint64 n_all = st.n_all, n_year = st.n_year, n_in = st.n_in, n_out = st.n_out, n_meet = st.n_meet;
-  gint64 last = st.last, first = st.first;
-  guint n_read = st.n_read;
+  SgActivity act;
+  int score;
 
-  recent = st.recent;
-  if (!ok)
+  if (!_sg_summary_person (store, person_id, now, &act, error))
     return FALSE;
-
   json_builder_set_member_name (b, "interactions");
   json_builder_begin_object (b);
-  add_int (b, "total", n_all);
-  add_int (b, "last_year", n_year);
-  add_int (b, "received", n_in);
-  add_int (b, "sent", n_out);
-  add_int (b, "meetings", n_meet);
-  add_time (b, "first", first);
-  add_time (b, "last", last);
-  /* Several participations of one interaction (To and Cc) count once, so a full read may
-   * hold fewer interactions than the cap: only a read that hit the cap is capped. */
-  json_builder_set_member_name (b, "capped");
-  json_builder_add_boolean_value (b, n_read >= SG_INSIGHT_MAX_HISTORY);
+  add_int (b, "total", act.n_total);
+  add_int (b, "last_year", act.n_year);
+  add_int (b, "received", act.n_in);
+  add_int (b, "sent", act.n_out);
+  add_int (b, "meetings", act.n_meetings);
+  add_time (b, "first", act.n_total > 0 ? act.first : 0);
+  add_time (b, "last", act.n_total > 0 ? act.last : 0);
   json_builder_end_object (b);
 
-  score = sg_strength_compute (n_year, n_in, n_out, n_meet, last, now, &label, &reasons);
+  score = sg_strength_compute (act.n_year, act.n_in, act.n_out, act.n_meetings, act.n_total > 0 ? act.last : 0, now,
+                               &label, &reasons);
   json_builder_set_member_name (b, "strength");
   json_builder_begin_object (b);
   add_int (b, "score", score);
@@ -434,26 +454,35 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
   json_builder_end_array (b);
   json_builder_end_object (b);
 
-  g_array_sort (recent, cmp_recent);
-  stmt = prep (store, "SELECT date_utc, kind, direction, subject, message_id FROM interactions WHERE id = ?", error);
-  if (stmt == NULL)
-    return FALSE;
   json_builder_set_member_name (b, "last_interactions");
   json_builder_begin_array (b);
-  for (guint k = 0; k < recent->len && k < limit; k++) {
-    sqlite3_bind_int64 (stmt, 1, g_array_index (recent, Recent, k).id);
-    if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-      json_builder_begin_object (b);
-      add_time (b, "date", sqlite3_column_int64 (stmt, 0));
-      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
-      add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
-      add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
-      add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
-      json_builder_end_object (b);
-      rc = SQLITE_DONE;
+  if (limit <= act.n_recent || act.n_recent == act.n_total) {
+    for (guint k = 0; k < act.n_recent && k < limit; k++)
+      if (!add_interaction_row (store, b, act.recent_id[k], error))
+        return FALSE;
+  } else {
+    /* More than the summary keeps: the person's history, newest first. */
+    sqlite3_stmt *stmt = prep (store,
+      "SELECT i.id FROM interactions i WHERE i.bulk = 0 AND i.id IN ("
+      "  SELECT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id WHERE a.person_id = ?1) "
+      "ORDER BY i.date_utc DESC, i.id DESC LIMIT ?2", error);
+    g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+    int rc;
+
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, person_id);
+    sqlite3_bind_int64 (stmt, 2, limit);
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (ids, id);
     }
     if (!step_done (store, stmt, rc, error))
       return FALSE;
+    for (guint k = 0; k < ids->len; k++)
+      if (!add_interaction_row (store, b, g_array_index (ids, gint64, k), error))
+        return FALSE;
   }
   json_builder_end_array (b);
   return TRUE;
@@ -545,6 +574,8 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
     return FALSE;
   }
   if (!add_processes (store, b, person_id, address, org_id > 0 ? org_domain : NULL, error))
+    return FALSE;
+  if (!add_similar (store, b, org_id, error))
     return FALSE;
   if (*known) {
     if (!add_interactions (store, b, person_id, now, o->n_interactions ? o->n_interactions : 5, error) ||

@@ -31,7 +31,6 @@ CREATE TABLE org_summary (
   n_in        INTEGER NOT NULL,
   n_out       INTEGER NOT NULL,
   n_meetings  INTEGER NOT NULL,
-  n_people    INTEGER NOT NULL,  -- its people with at least one interaction
   first_at    INTEGER,
   last_at     INTEGER
 );
