@@ -469,7 +469,7 @@ _sg_summary_update (SgStore *store, GError **error)
   if (any_dirty (store)) {
     g_autoptr (GArray) kinds = g_array_new (FALSE, FALSE, sizeof (gboolean));
     g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-    sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT kind = 'person', id FROM summary_dirty", error);
+    sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT DISTINCT kind = 'person', id FROM summary_dirty", error);
     int rc;
 
     if (stmt == NULL)

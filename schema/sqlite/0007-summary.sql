@@ -39,16 +39,17 @@ CREATE TABLE org_summary (
 -- commit, because rows they were folded from changed (a meeting moved or its attendees
 -- changed, an address moved to another person, a person to another organisation). New
 -- interactions do not come here: they are folded in by id.
+-- No unique key: an ON CONFLICT clause of the statement that fires a trigger (the
+-- meetings path's upsert) overrides the trigger's own OR IGNORE; the reader takes DISTINCT.
 CREATE TABLE summary_dirty (
   kind        TEXT NOT NULL,     -- 'person' or 'org'
-  id          INTEGER NOT NULL,
-  PRIMARY KEY (kind, id)
-) WITHOUT ROWID;
+  id          INTEGER NOT NULL
+);
 
 CREATE TRIGGER summary_participant_deleted AFTER DELETE ON participants BEGIN
-  INSERT OR IGNORE INTO summary_dirty (kind, id)
+  INSERT INTO summary_dirty (kind, id)
     SELECT 'person', a.person_id FROM addresses a WHERE a.id = OLD.address_id AND a.person_id IS NOT NULL;
-  INSERT OR IGNORE INTO summary_dirty (kind, id)
+  INSERT INTO summary_dirty (kind, id)
     SELECT 'org', p.org_id FROM addresses a JOIN people p ON p.id = a.person_id
     WHERE a.id = OLD.address_id AND p.org_id IS NOT NULL;
 END;
@@ -58,10 +59,10 @@ END;
 CREATE TRIGGER summary_interaction_changed AFTER UPDATE OF kind, direction, bulk, date_utc ON interactions
 WHEN OLD.kind IS NOT NEW.kind OR OLD.direction IS NOT NEW.direction OR OLD.bulk IS NOT NEW.bulk
   OR OLD.date_utc IS NOT NEW.date_utc BEGIN
-  INSERT OR IGNORE INTO summary_dirty (kind, id)
+  INSERT INTO summary_dirty (kind, id)
     SELECT 'person', a.person_id FROM participants pa JOIN addresses a ON a.id = pa.address_id
     WHERE pa.interaction_id = NEW.id AND a.person_id IS NOT NULL;
-  INSERT OR IGNORE INTO summary_dirty (kind, id)
+  INSERT INTO summary_dirty (kind, id)
     SELECT 'org', p.org_id FROM participants pa JOIN addresses a ON a.id = pa.address_id
     JOIN people p ON p.id = a.person_id WHERE pa.interaction_id = NEW.id AND p.org_id IS NOT NULL;
 END;
@@ -70,10 +71,10 @@ END;
 -- participant: that costs one index probe and marks nothing.
 CREATE TRIGGER summary_address_moved AFTER UPDATE OF person_id ON addresses
 WHEN OLD.person_id IS NOT NEW.person_id AND EXISTS (SELECT 1 FROM participants WHERE address_id = NEW.id) BEGIN
-  INSERT OR IGNORE INTO summary_dirty (kind, id)
+  INSERT INTO summary_dirty (kind, id)
     SELECT 'person', OLD.person_id WHERE OLD.person_id IS NOT NULL
     UNION ALL SELECT 'person', NEW.person_id WHERE NEW.person_id IS NOT NULL;
-  INSERT OR IGNORE INTO summary_dirty (kind, id)
+  INSERT INTO summary_dirty (kind, id)
     SELECT 'org', org_id FROM people WHERE id IN (OLD.person_id, NEW.person_id) AND org_id IS NOT NULL;
 END;
 
@@ -81,18 +82,18 @@ END;
 -- colleagues are in every interaction; nobody asks for their summary).
 CREATE TRIGGER summary_person_moved AFTER UPDATE OF org_id, kind ON people
 WHEN OLD.org_id IS NOT NEW.org_id OR OLD.kind IS NOT NEW.kind BEGIN
-  INSERT OR IGNORE INTO summary_dirty (kind, id)
+  INSERT INTO summary_dirty (kind, id)
     SELECT 'person', NEW.id
     UNION ALL SELECT 'org', OLD.org_id WHERE OLD.org_id IS NOT NULL
     UNION ALL SELECT 'org', NEW.org_id WHERE NEW.org_id IS NOT NULL;
 END;
 
 CREATE TRIGGER summary_org_changed AFTER UPDATE OF kind ON organisations WHEN OLD.kind IS NOT NEW.kind BEGIN
-  INSERT OR IGNORE INTO summary_dirty (kind, id) VALUES ('org', NEW.id);
+  INSERT INTO summary_dirty (kind, id) VALUES ('org', NEW.id);
 END;
 
 CREATE TRIGGER summary_person_deleted AFTER DELETE ON people WHEN OLD.org_id IS NOT NULL BEGIN
-  INSERT OR IGNORE INTO summary_dirty (kind, id) VALUES ('org', OLD.org_id);
+  INSERT INTO summary_dirty (kind, id) VALUES ('org', OLD.org_id);
 END;
 
 -- The similar organisations of each organisation (sg_similar_refresh(); the insight reads
