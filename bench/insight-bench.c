@@ -270,10 +270,18 @@ main (int argc, char **argv)
   sg_identity_add_address (id, "me@ourco.example", NULL);
   if (!g_file_test (argv[1], G_FILE_TEST_EXISTS))
     generate (argv[1], n_people, n_inter);
-  store = sg_store_open (argv[1], SG_STORE_OPEN_DEFAULT, &error); /* migrates an older store */
-  if (store == NULL) {
-    fprintf (stderr, "%s\n", error->message);
-    return 1;
+  {
+    gint64 t0 = g_get_monotonic_time ();
+
+    /* Migrates an older store, and folds every interaction into the activity summaries
+     * when they are behind (always after generate(): its SQL bypasses the store). */
+    store = sg_store_open (argv[1], SG_STORE_OPEN_DEFAULT, &error);
+    if (store == NULL) {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+    printf ("store opened (migrations, summaries caught up) in %.1f ms\n",
+            (double) (g_get_monotonic_time () - t0) / 1000.0);
   }
   n_people = sg_store_count_people (store, NULL); /* contacts: the user is not counted */
   printf ("store: %" G_GINT64_FORMAT " interactions, %" G_GINT64_FORMAT " people, %" G_GINT64_FORMAT
