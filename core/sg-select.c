@@ -530,10 +530,13 @@ compile_leaf (Compiler *c, const Node *n)
   switch (n->crit) {
   case CRIT_TAG:
     k = add_text (c, n->value);
+    /* Two primary-key probes per person (tag, entity type, entity); one EXISTS with an OR of
+     * the two entities walked every assignment of the tag for every person. */
     return g_strdup_printf (
-      "EXISTS (SELECT 1 FROM tags t JOIN tag_assignments ta ON ta.tag_id = t.id WHERE t.name = ?%d COLLATE NOCASE "
-      "AND ta.removed = 0 AND ((ta.entity_type = 'person' AND ta.entity_id = p.id) OR "
-      "(ta.entity_type = 'organisation' AND ta.entity_id = p.org_id)))", k);
+      "(EXISTS (SELECT 1 FROM tag_assignments ta WHERE ta.tag_id IN (SELECT id FROM tags WHERE name = ?%d "
+      "COLLATE NOCASE) AND ta.entity_type = 'person' AND ta.entity_id = p.id AND ta.removed = 0) OR "
+      "EXISTS (SELECT 1 FROM tag_assignments ta WHERE ta.tag_id IN (SELECT id FROM tags WHERE name = ?%d "
+      "COLLATE NOCASE) AND ta.entity_type = 'organisation' AND ta.entity_id = p.org_id AND ta.removed = 0))", k, k);
   case CRIT_ROLE:
     k = add_text (c, n->value);
     return g_strdup_printf (
