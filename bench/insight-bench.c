@@ -262,6 +262,8 @@ main (int argc, char **argv)
   gint64 n_people = argc > 2 ? g_ascii_strtoll (argv[2], NULL, 10) : 100000;
   gint64 n_inter = argc > 3 ? g_ascii_strtoll (argv[3], NULL, 10) : 1000000;
   SgInsightOptions o = { .identity = id };
+  /* INSIGHT_BENCH_N: fewer insights (for callgrind); the first 100 are not timed. */
+  int n_loops = g_getenv ("INSIGHT_BENCH_N") ? MAX (101, atoi (g_getenv ("INSIGHT_BENCH_N"))) : 2100;
 
   if (argc < 2 || n_people < 10 || n_inter < 1) {
     fprintf (stderr, "usage: insight-bench STORE [N_PEOPLE [N_INTERACTIONS]]\n");
@@ -302,7 +304,7 @@ main (int argc, char **argv)
   }
   /* For callgrind: INSIGHT_BENCH_ONLY=1 stops after the insights (the selections of
    * everyone take minutes under valgrind). */
-  for (int i = 0; i < 2100; i++) {
+  for (int i = 0; i < n_loops; i++) {
     gint32 p1 = g_rand_int_range (r, 0, (gint32) n_people), p2 = g_rand_int_range (r, 0, (gint32) n_people);
     gint64 n_orgs = MAX (1, n_people / 5);
     g_autofree char *a1 = g_strdup_printf ("p%d@org%" G_GINT64_FORMAT ".example", p1, p1 % n_orgs);

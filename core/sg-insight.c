@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "sg-process.h"
 #include "sg-autocleanups.h"
@@ -97,19 +98,20 @@ add_int (JsonBuilder *b, const char *key, gint64 value)
   json_builder_add_int_value (b, value);
 }
 
-static char *
-iso_time (gint64 t)
-{
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
-
-  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : NULL;
-}
-
+/* ISO 8601 UTC by hand: g_date_time_format() was a tenth of the insight's instructions. */
 static void
 add_time (JsonBuilder *b, const char *key, gint64 t)
 {
-  g_autofree char *iso = t > 0 ? iso_time (t) : NULL;
+  char iso[32];
+  time_t tt = (time_t) t;
+  struct tm tm;
 
+  if (t <= 0 || t > G_GINT64_CONSTANT (253402300799) || gmtime_r (&tt, &tm) == NULL) {
+    add_str (b, key, NULL);
+    return;
+  }
+  g_snprintf (iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+              tm.tm_hour, tm.tm_min, tm.tm_sec);
   add_str (b, key, iso);
 }
 
@@ -284,84 +286,77 @@ add_roles (SgStore *store, JsonBuilder *b, gint64 person_id, GError **error)
   return step_done (store, stmt, rc, error);
 }
 
-static const char *
-table_text (const SgTable *t, guint row, const char *column)
-{
-  for (guint c = 0; c < sg_table_get_n_columns (t); c++)
-    if (strcmp (sg_table_get_column_name (t, c), column) == 0)
-      return sg_table_get_text (t, row, c);
-  return NULL;
-}
-
-static gint64
-table_int (const SgTable *t, guint row, const char *column, gint64 fallback)
-{
-  for (guint c = 0; c < sg_table_get_n_columns (t); c++)
-    if (strcmp (sg_table_get_column_name (t, c), column) == 0)
-      return sg_table_is_null (t, row, c) ? fallback : sg_table_get_int (t, row, c);
-  return fallback;
-}
-
-/* Open processes of the person (as a contact, or of their organisation) or, for an
+/* Open processes of the person (as a contact, or of their organisation @org_id) or, for an
  * unknown person, of the organisation; each with the person's parts and its open stage
- * suggestions. */
+ * suggestions. One lean statement of its own (not sg_process_query(), whose listing
+ * columns count every link of a process): the organisation's open processes by the
+ * processes_org_status index, the person's by process_contacts_person. */
 static gboolean
-add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, const char *address, const char *org_domain,
-               GError **error)
+add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, GError **error)
 {
-  SgProcessQuery q = { .status = "open", .person = person_id > 0 ? address : NULL,
-                       .organisation = person_id > 0 ? NULL : org_domain, .limit = 20 };
-  g_autoptr (SgTable) t = NULL;
-  sqlite3_stmt *parts, *sugg;
-  guint n;
+  sqlite3_stmt *stmt, *parts, *sugg;
+  int rc;
 
   json_builder_set_member_name (b, "processes");
   json_builder_begin_array (b);
-  if (q.person == NULL && q.organisation == NULL) {
+  if (person_id <= 0 && org_id <= 0) {
     json_builder_end_array (b);
     return TRUE;
   }
-  if ((t = sg_process_query (store, &q, error)) == NULL)
-    return FALSE;
+  stmt = prep (store,
+    "SELECT p.uuid, p.title, coalesce(o.name, o.domain), p.deliverable, s.name, s.probability, p.value_minor, "
+    "  p.currency, p.account_manager, p.last_activity, p.id FROM processes p "
+    "JOIN organisations o ON o.id = p.org_id JOIN stages s ON s.id = p.stage_id "
+    "WHERE p.id IN (SELECT id FROM processes WHERE org_id = ?1 AND status = 'open' UNION "
+    "  SELECT pc.process_id FROM process_contacts pc JOIN processes q ON q.id = pc.process_id "
+    "  WHERE pc.person_id = ?2 AND q.status = 'open') "
+    "ORDER BY coalesce(p.last_activity, p.opened_at) DESC, p.id LIMIT 20", error);
   parts = prep (store, "SELECT part FROM process_contacts WHERE process_id = ? AND person_id = ? ORDER BY part", error);
-  if (parts == NULL)
+  sugg = prep (store,
+    "SELECT ss.stage, ss.reason, ss.created_at, i.message_id FROM stage_suggestions ss "
+    "LEFT JOIN interactions i ON i.id = ss.interaction_id "
+    "WHERE ss.process_id = ? AND ss.status = 'open' ORDER BY ss.id DESC LIMIT 5", error);
+  if (stmt == NULL || parts == NULL || sugg == NULL)
     return FALSE;
-  n = sg_table_get_n_rows (t);
-  for (guint r = 0; r < n; r++) {
-    gint64 local = table_int (t, r, "local_id", 0);
-    int rc;
+  sqlite3_bind_int64 (stmt, 1, org_id);
+  sqlite3_bind_int64 (stmt, 2, person_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    gint64 local = sqlite3_column_int64 (stmt, 10);
+    int prc;
 
     json_builder_begin_object (b);
-    add_str (b, "id", table_text (t, r, "id"));
-    add_str (b, "title", table_text (t, r, "title"));
-    add_str (b, "organisation", table_text (t, r, "organisation"));
-    add_str (b, "deliverable", table_text (t, r, "deliverable"));
-    add_str (b, "stage", table_text (t, r, "stage"));
-    add_int (b, "probability", table_int (t, r, "probability", 0));
-    add_str (b, "value", table_text (t, r, "value"));
-    add_str (b, "currency", table_text (t, r, "currency"));
-    add_str (b, "owner", table_text (t, r, "owner"));
-    add_time (b, "last_activity", table_int (t, r, "last_activity", 0));
+    add_str (b, "id", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "title", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "organisation", _SG_COL_TEXT (stmt, 2));
+    add_str (b, "deliverable", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "stage", _SG_COL_TEXT (stmt, 4));
+    add_int (b, "probability", sqlite3_column_int64 (stmt, 5));
+    json_builder_set_member_name (b, "value");
+    if (sqlite3_column_type (stmt, 6) != SQLITE_NULL) {
+      g_autofree char *value = sg_money_format (sqlite3_column_int64 (stmt, 6), _SG_COL_TEXT (stmt, 7));
+
+      json_builder_add_string_value (b, value);
+    } else {
+      json_builder_add_null_value (b);
+    }
+    add_str (b, "currency", _SG_COL_TEXT (stmt, 7));
+    add_str (b, "owner", _SG_COL_TEXT (stmt, 8));
+    add_time (b, "last_activity", sqlite3_column_int64 (stmt, 9));
     json_builder_set_member_name (b, "parts");
     json_builder_begin_array (b);
     sqlite3_bind_int64 (parts, 1, local);
     sqlite3_bind_int64 (parts, 2, person_id);
-    while ((rc = sqlite3_step (parts)) == SQLITE_ROW)
+    while ((prc = sqlite3_step (parts)) == SQLITE_ROW)
       json_builder_add_string_value (b, _SG_COL_TEXT (parts, 0));
     json_builder_end_array (b);
-    if (!step_done (store, parts, rc, error))
+    if (!step_done (store, parts, prc, error)) {
+      sqlite3_reset (stmt);
       return FALSE;
-
-    sugg = prep (store,
-      "SELECT ss.stage, ss.reason, ss.created_at, i.message_id FROM stage_suggestions ss "
-      "LEFT JOIN interactions i ON i.id = ss.interaction_id "
-      "WHERE ss.process_id = ? AND ss.status = 'open' ORDER BY ss.id DESC LIMIT 5", error);
-    if (sugg == NULL)
-      return FALSE;
+    }
     sqlite3_bind_int64 (sugg, 1, local);
     json_builder_set_member_name (b, "suggestions");
     json_builder_begin_array (b);
-    while ((rc = sqlite3_step (sugg)) == SQLITE_ROW) {
+    while ((prc = sqlite3_step (sugg)) == SQLITE_ROW) {
       json_builder_begin_object (b);
       add_str (b, "stage", _SG_COL_TEXT (sugg, 0));
       add_str (b, "reason", _SG_COL_TEXT (sugg, 1));
@@ -370,12 +365,14 @@ add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, const char *add
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
-    if (!step_done (store, sugg, rc, error))
+    if (!step_done (store, sugg, prc, error)) {
+      sqlite3_reset (stmt);
       return FALSE;
+    }
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
-  return TRUE;
+  return step_done (store, stmt, rc, error);
 }
 
 /* The person's interactions: counts for the strength, and the last @limit. Everything
@@ -513,7 +510,7 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
   g_autofree char *name = NULL;
   g_autofree char *kind = NULL;
   g_autofree char *address_kind = NULL;
-  gint64 person_id = 0, org_id = 0;
+  gint64 person_id = 0, org_id = 0, person_org;
   sqlite3_stmt *stmt;
   int rc;
 
@@ -544,6 +541,7 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
     *skip = TRUE;
     return TRUE;
   }
+  person_org = org_id;
   if (org_id == 0) {
     /* An unknown person (or one without an organisation): the organisation of the domain. */
     org_id = _sg_org_lookup (store, address, error);
@@ -573,7 +571,7 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
   } else if (!add_tags (store, b, 0, org_id, error)) {
     return FALSE;
   }
-  if (!add_processes (store, b, person_id, address, org_id > 0 ? org_domain : NULL, error))
+  if (!add_processes (store, b, person_id, *known ? person_org : org_id, error))
     return FALSE;
   if (!add_similar (store, b, org_id, error))
     return FALSE;
@@ -604,13 +602,24 @@ build (SgStore *store, const Who *who, guint n, const SgMessage *message, const 
   gboolean own = sqlite3_get_autocommit (db) != 0;
   SgInsight *insight;
 
-  if (own && sqlite3_exec (db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK) {
-    _sg_store_set_error (store, error, "insight");
-    return NULL;
+  sqlite3_stmt *begin = NULL, *commit = NULL;
+
+  /* Cached statements: sqlite3_exec() parsed BEGIN and COMMIT on every call. */
+  if (own) {
+    if ((begin = prep (store, "BEGIN DEFERRED", error)) == NULL || (commit = prep (store, "COMMIT", error)) == NULL)
+      return NULL;
+    if (sqlite3_step (begin) != SQLITE_DONE) {
+      _sg_store_set_error (store, error, "insight");
+      sqlite3_reset (begin);
+      return NULL;
+    }
+    sqlite3_reset (begin);
   }
   insight = build_in_snapshot (store, who, n, message, options, error);
-  if (own)
-    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  if (own) {
+    sqlite3_step (commit);
+    sqlite3_reset (commit);
+  }
   return insight;
 }
 
