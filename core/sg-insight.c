@@ -181,7 +181,7 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
 static gboolean
 add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
 {
-  sqlite3_stmt *state, *stmt;
+  sqlite3_stmt *state, *stmt, *bought;
   gint64 computed_at = 0;
   gboolean current = FALSE;
   int rc;
@@ -202,11 +202,14 @@ add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
     json_builder_add_null_value (b);
     return TRUE;
   }
+  /* What each bought: its won processes' deliverables, each once, sorted; deduplicated
+   * here (DISTINCT in SQL builds a temporary b-tree per organisation). */
   stmt = prep (store,
-    "SELECT o.domain, o.name, s.score, s.shared_tags, (SELECT group_concat(deliverable, ', ') FROM "
-    "  (SELECT DISTINCT deliverable FROM processes WHERE org_id = o.id AND status = 'won' ORDER BY deliverable)) "
+    "SELECT o.domain, o.name, s.score, s.shared_tags, o.id "
     "FROM org_similar s JOIN organisations o ON o.id = s.similar_id WHERE s.org_id = ? ORDER BY s.rank", error);
-  if (stmt == NULL)
+  bought = prep (store, "SELECT deliverable FROM processes WHERE org_id = ? AND status = 'won' ORDER BY deliverable",
+                 error);
+  if (stmt == NULL || bought == NULL)
     return FALSE;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "current");
@@ -222,7 +225,29 @@ add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
     json_builder_set_member_name (b, "similarity");
     json_builder_add_double_value (b, sqlite3_column_double (stmt, 2));
     add_str (b, "shared_tags", _SG_COL_TEXT (stmt, 3));
-    add_str (b, "bought", _SG_COL_TEXT (stmt, 4));
+    {
+      GString *what = g_string_new (NULL);
+      g_autofree char *prev = NULL;
+      int brc;
+
+      sqlite3_bind_int64 (bought, 1, sqlite3_column_int64 (stmt, 4));
+      while ((brc = sqlite3_step (bought)) == SQLITE_ROW) {
+        const char *d = _SG_COL_TEXT (bought, 0);
+
+        if (d == NULL || g_strcmp0 (d, prev) == 0)
+          continue;
+        g_string_append_printf (what, "%s%s", what->len ? ", " : "", d);
+        g_free (prev);
+        prev = g_strdup (d);
+      }
+      if (!step_done (store, bought, brc, error)) {
+        g_string_free (what, TRUE);
+        sqlite3_reset (stmt);
+        return FALSE;
+      }
+      add_str (b, "bought", what->len ? what->str : NULL);
+      g_string_free (what, TRUE);
+    }
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -305,12 +330,17 @@ add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, 
   }
   stmt = prep (store,
     "SELECT p.uuid, p.title, coalesce(o.name, o.domain), p.deliverable, s.name, s.probability, p.value_minor, "
-    "  p.currency, p.account_manager, p.last_activity, p.id FROM processes p "
+    "  p.currency, p.account_manager, p.last_activity, p.id, coalesce(p.last_activity, p.opened_at) FROM processes p "
     "JOIN organisations o ON o.id = p.org_id JOIN stages s ON s.id = p.stage_id "
-    "WHERE p.id IN (SELECT id FROM processes WHERE org_id = ?1 AND status = 'open' UNION "
-    "  SELECT pc.process_id FROM process_contacts pc JOIN processes q ON q.id = pc.process_id "
-    "  WHERE pc.person_id = ?2 AND q.status = 'open') "
-    "ORDER BY coalesce(p.last_activity, p.opened_at) DESC, p.id LIMIT 20", error);
+    "WHERE p.org_id = ?1 AND p.status = 'open' "
+    "UNION ALL "
+    "SELECT p.uuid, p.title, coalesce(o.name, o.domain), p.deliverable, s.name, s.probability, p.value_minor, "
+    "  p.currency, p.account_manager, p.last_activity, p.id, coalesce(p.last_activity, p.opened_at) "
+    "FROM process_contacts pc "
+    "JOIN processes p ON p.id = pc.process_id JOIN organisations o ON o.id = p.org_id JOIN stages s ON s.id = p.stage_id "
+    "WHERE pc.person_id = ?2 AND p.status = 'open' AND p.org_id IS NOT ?1 "
+    "  AND pc.part = (SELECT min(part) FROM process_contacts WHERE process_id = pc.process_id AND person_id = ?2) "
+    "ORDER BY 12 DESC, 11 LIMIT 20", error);
   parts = prep (store, "SELECT part FROM process_contacts WHERE process_id = ? AND person_id = ? ORDER BY part", error);
   sugg = prep (store,
     "SELECT ss.stage, ss.reason, ss.created_at, i.message_id FROM stage_suggestions ss "
