@@ -255,34 +255,37 @@ add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
   return step_done (store, stmt, rc, error);
 }
 
-/* Tags of a person and of their organisation, not removed: [{name, kind, on}]. */
+/* Tags of a person and of their organisation, not removed: [{name, kind, on}], the
+ * person's first. Two statements, not one compound with ORDER BY (SQLite sorts each
+ * part into a temporary b-tree). */
 static gboolean
 add_tags (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, GError **error)
 {
   sqlite3_stmt *stmt = prep (store,
-    "SELECT t.name, t.kind, ta.entity_type FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
-    "WHERE ta.entity_type = 'person' AND ta.entity_id = ?1 AND ta.removed = 0 "
-    "UNION ALL "
-    "SELECT t.name, t.kind, ta.entity_type FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
-    "WHERE ta.entity_type = 'organisation' AND ta.entity_id = ?2 AND ta.removed = 0 "
-    "ORDER BY 3 DESC, 1", error);
-  int rc;
+    "SELECT t.name, t.kind FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+    "WHERE ta.entity_type = ?1 AND ta.entity_id = ?2 AND ta.removed = 0 ORDER BY t.name", error);
+  static const char *const on[] = { "person", "organisation" };
+  int rc = SQLITE_DONE;
 
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_int64 (stmt, 2, org_id);
   json_builder_set_member_name (b, "tags");
   json_builder_begin_array (b);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    json_builder_begin_object (b);
-    add_str (b, "name", _SG_COL_TEXT (stmt, 0));
-    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
-    add_str (b, "on", _SG_COL_TEXT (stmt, 2));
-    json_builder_end_object (b);
+  for (guint k = 0; k < 2; k++) {
+    sqlite3_bind_text (stmt, 1, on[k], -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, k == 0 ? person_id : org_id);
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      json_builder_begin_object (b);
+      add_str (b, "name", _SG_COL_TEXT (stmt, 0));
+      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+      add_str (b, "on", on[k]);
+      json_builder_end_object (b);
+    }
+    if (!step_done (store, stmt, rc, error))
+      return FALSE;
   }
   json_builder_end_array (b);
-  return step_done (store, stmt, rc, error);
+  return TRUE;
 }
 
 static gboolean
