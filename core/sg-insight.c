@@ -177,39 +177,51 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
 /* The organisations most like @org_id, as sg_similar_refresh() last computed them
  * (org_similar): null when never computed or @org_id is 0, else {current, computed_at,
  * organisations: [{domain, name, similarity, shared_tags, bought}]}. "current" is false
- * when tags changed since: the list is still the best one known, and says so. */
+ * when tags changed since: the list is still the best one known, and says so. Two
+ * statements: the list, and what its organisations bought (won processes' deliverables,
+ * each once, sorted; deduplicated here rather than by DISTINCT per organisation). */
 static gboolean
-add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
+add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, gint64 computed_at, gboolean current, GError **error)
 {
-  sqlite3_stmt *state, *stmt, *bought;
-  gint64 computed_at = 0;
-  gboolean current = FALSE;
+  sqlite3_stmt *stmt, *bought;
+  g_autoptr (GPtrArray) what = g_ptr_array_new_with_free_func (g_free); /* char*, by rank */
+  g_autofree char *last = NULL;
+  guint last_rank = G_MAXUINT;
   int rc;
 
   json_builder_set_member_name (b, "similar_organisations");
-  state = prep (store, "SELECT computed_at, computed_from = tags_version FROM similar_state "
-                       "WHERE id = 1 AND computed_from IS NOT NULL", error);
-  if (state == NULL)
-    return FALSE;
-  if ((rc = sqlite3_step (state)) == SQLITE_ROW) {
-    computed_at = sqlite3_column_int64 (state, 0);
-    current = sqlite3_column_int (state, 1) != 0;
-    rc = SQLITE_DONE;
-  }
-  if (!step_done (store, state, rc, error))
-    return FALSE;
   if (org_id <= 0 || computed_at == 0) {
     json_builder_add_null_value (b);
     return TRUE;
   }
-  /* What each bought: its won processes' deliverables, each once, sorted; deduplicated
-   * here (DISTINCT in SQL builds a temporary b-tree per organisation). */
+  bought = prep (store,
+    "SELECT s.rank, p.deliverable FROM org_similar s JOIN processes p ON p.org_id = s.similar_id "
+    "WHERE s.org_id = ? AND p.status = 'won' AND p.deliverable IS NOT NULL ORDER BY s.rank, p.deliverable", error);
   stmt = prep (store,
-    "SELECT o.domain, o.name, s.score, s.shared_tags, o.id "
+    "SELECT o.domain, o.name, s.score, s.shared_tags, s.rank "
     "FROM org_similar s JOIN organisations o ON o.id = s.similar_id WHERE s.org_id = ? ORDER BY s.rank", error);
-  bought = prep (store, "SELECT deliverable FROM processes WHERE org_id = ? AND status = 'won' ORDER BY deliverable",
-                 error);
   if (stmt == NULL || bought == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (bought, 1, org_id);
+  while ((rc = sqlite3_step (bought)) == SQLITE_ROW) {
+    guint rank = (guint) sqlite3_column_int (bought, 0);
+    const char *d = _SG_COL_TEXT (bought, 1);
+    char *prev;
+
+    if (rank >= 64)
+      continue;
+    if (what->len <= rank)
+      g_ptr_array_set_size (what, rank + 1);
+    if (rank == last_rank && g_strcmp0 (d, last) == 0)
+      continue; /* sorted: a repeat follows its first */
+    prev = what->pdata[rank];
+    what->pdata[rank] = prev ? g_strconcat (prev, ", ", d, NULL) : g_strdup (d);
+    g_free (prev);
+    g_free (last);
+    last = g_strdup (d);
+    last_rank = rank;
+  }
+  if (!step_done (store, bought, rc, error))
     return FALSE;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "current");
@@ -219,40 +231,41 @@ add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
   json_builder_begin_array (b);
   sqlite3_bind_int64 (stmt, 1, org_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    guint rank = (guint) sqlite3_column_int (stmt, 4);
+
     json_builder_begin_object (b);
     add_str (b, "domain", _SG_COL_TEXT (stmt, 0));
     add_str (b, "name", _SG_COL_TEXT (stmt, 1));
     json_builder_set_member_name (b, "similarity");
     json_builder_add_double_value (b, sqlite3_column_double (stmt, 2));
     add_str (b, "shared_tags", _SG_COL_TEXT (stmt, 3));
-    {
-      GString *what = g_string_new (NULL);
-      g_autofree char *prev = NULL;
-      int brc;
-
-      sqlite3_bind_int64 (bought, 1, sqlite3_column_int64 (stmt, 4));
-      while ((brc = sqlite3_step (bought)) == SQLITE_ROW) {
-        const char *d = _SG_COL_TEXT (bought, 0);
-
-        if (d == NULL || g_strcmp0 (d, prev) == 0)
-          continue;
-        g_string_append_printf (what, "%s%s", what->len ? ", " : "", d);
-        g_free (prev);
-        prev = g_strdup (d);
-      }
-      if (!step_done (store, bought, brc, error)) {
-        g_string_free (what, TRUE);
-        sqlite3_reset (stmt);
-        return FALSE;
-      }
-      add_str (b, "bought", what->len ? what->str : NULL);
-      g_string_free (what, TRUE);
-    }
+    add_str (b, "bought", rank < what->len ? what->pdata[rank] : NULL);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
   json_builder_end_object (b);
   return step_done (store, stmt, rc, error);
+}
+
+/* When the similar organisations were computed (0: never) and whether from the tags as
+ * they are: read once per insight. */
+static gboolean
+similar_state (SgStore *store, gint64 *computed_at, gboolean *current, GError **error)
+{
+  sqlite3_stmt *state = prep (store, "SELECT computed_at, computed_from = tags_version FROM similar_state "
+                                     "WHERE id = 1 AND computed_from IS NOT NULL", error);
+  int rc;
+
+  *computed_at = 0;
+  *current = FALSE;
+  if (state == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (state)) == SQLITE_ROW) {
+    *computed_at = sqlite3_column_int64 (state, 0);
+    *current = sqlite3_column_int (state, 1) != 0;
+    rc = SQLITE_DONE;
+  }
+  return step_done (store, state, rc, error);
 }
 
 /* Tags of a person and of their organisation, not removed: [{name, kind, on}], the
@@ -537,7 +550,8 @@ add_selections (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, GE
  * colleague; *@known whether the person is in the store. */
 static gboolean
 add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const char *display_name,
-                   const SgInsightOptions *o, gint64 now, gboolean *skip, gboolean *known, GError **error)
+                   const SgInsightOptions *o, gint64 now, gint64 similar_at, gboolean similar_current,
+                   gboolean *skip, gboolean *known, GError **error)
 {
   g_autofree char *org_domain = NULL;
   g_autofree char *name = NULL;
@@ -606,7 +620,7 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
   }
   if (!add_processes (store, b, person_id, *known ? person_org : org_id, error))
     return FALSE;
-  if (!add_similar (store, b, org_id, error))
+  if (!add_similar (store, b, org_id, similar_at, similar_current, error))
     return FALSE;
   if (*known) {
     if (!add_interactions (store, b, person_id, now, o->n_interactions ? o->n_interactions : 5, error) ||
@@ -669,6 +683,8 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
   gint64 now = o->now ? o->now : _sg_now ();
   SgInsight *insight;
   guint n_done = 0;
+  gint64 similar_at = 0;
+  gboolean similar_current = FALSE;
 
   json_builder_begin_object (b);
   add_time (b, "generated_at", now);
@@ -680,6 +696,8 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
     add_time (b, "date", sg_message_get_date (message));
     json_builder_end_object (b);
   }
+  if (!similar_state (store, &similar_at, &similar_current, error))
+    return NULL;
   json_builder_set_member_name (b, "correspondents");
   json_builder_begin_array (b);
   for (guint i = 0; i < n && n_done < SG_INSIGHT_MAX_CORRESPONDENTS; i++) {
@@ -703,7 +721,8 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
     }
     if (g_hash_table_contains (seen, norm))
       continue;
-    if (!add_correspondent (store, b, norm, who[i].name, o, now, &skip, &is_known, error))
+    if (!add_correspondent (store, b, norm, who[i].name, o, now, similar_at, similar_current, &skip, &is_known,
+                            error))
       return NULL;
     g_hash_table_add (seen, g_strdup (norm));
     if (skip)
