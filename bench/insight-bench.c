@@ -263,7 +263,7 @@ main (int argc, char **argv)
   gint64 n_inter = argc > 3 ? g_ascii_strtoll (argv[3], NULL, 10) : 1000000;
   SgInsightOptions o = { .identity = id };
   /* INSIGHT_BENCH_N: fewer insights (for callgrind); the first 100 are not timed. */
-  int n_loops = g_getenv ("INSIGHT_BENCH_N") ? MAX (101, atoi (g_getenv ("INSIGHT_BENCH_N"))) : 2100;
+  int n_loops = g_getenv ("INSIGHT_BENCH_N") ? (int) CLAMP (g_ascii_strtoll (g_getenv ("INSIGHT_BENCH_N"), NULL, 10), 101, 1000000) : 2100;
 
   if (argc < 2 || n_people < 10 || n_inter < 1) {
     fprintf (stderr, "usage: insight-bench STORE [N_PEOPLE [N_INTERACTIONS]]\n");

@@ -978,6 +978,24 @@ sg_insight_to_text (const SgInsight *insight)
       }
       g_string_append_c (out, '\n');
     }
+    if ((a = member_array (member_object (c, "similar_organisations"), "organisations")) != NULL &&
+        json_array_get_length (a) > 0) {
+      g_string_append (out, "  Similar organisations: ");
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        JsonObject *s = json_array_get_object_element (a, j);
+
+        if (j > 0)
+          g_string_append (out, "; ");
+        put (out, member_str (s, "domain"));
+        g_string_append_printf (out, " (%.2f", json_object_get_double_member_with_default (s, "similarity", 0));
+        if (member_str (s, "bought") != NULL) {
+          g_string_append (out, ", bought ");
+          put (out, member_str (s, "bought"));
+        }
+        g_string_append_c (out, ')');
+      }
+      g_string_append_c (out, '\n');
+    }
     if ((a = member_array (c, "processes")) != NULL) {
       for (guint j = 0; j < json_array_get_length (a); j++) {
         JsonObject *p = json_array_get_object_element (a, j);

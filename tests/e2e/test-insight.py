@@ -238,6 +238,9 @@ s = similar_in_insight() or {}
 tap.eq((s.get('current'), [(x['domain'], x['shared_tags'], x['bought']) for x in s.get('organisations', [])]),
        (True, [('globex.de', 'forecasting', 'Lizenz')]), 'insight: globex is like acme, current after --refresh')
 fails(sgc('similar', '--refresh', 'acme.com'), 2, '--refresh takes no DOMAIN', 'similar --refresh DOMAIN: usage error')
+r = sgc('insight', '--address', 'jane@acme.com')
+tap.ok('Similar organisations: globex.de (' in r.out and 'bought Lizenz)' in r.out,
+       'insight as text lists the similar organisations and what they bought', r.out)
 r = sgc('select', 'tag:forecasting and not org:acme.com', '--format', 'json')
 tap.eq([x['address'] for x in js(r) or []], ['hans@globex.de'], "tag: matches the organisation's tag")
 
