@@ -7,8 +7,11 @@ int
 sg_cmd_similar (int argc, char **argv, SgGlobalOptions *globals)
 {
   int limit = 10;
+  gboolean refresh = FALSE;
   const GOptionEntry entries[] = {
     { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N organisations (default 10)", "N" },
+    { "refresh", 0, 0, G_OPTION_ARG_NONE, &refresh,
+      "Compute the similar organisations of every organisation that the insight shows", NULL },
     { NULL },
   };
   g_autoptr (SgConfig) config = NULL;
@@ -24,9 +27,20 @@ sg_cmd_similar (int argc, char **argv, SgGlobalOptions *globals)
                      entries, TRUE, &argc, &argv, globals) ||
       !sg_cli_get_format (globals, &format))
     return SG_EXIT_USAGE;
-  if (argc != 2 || limit < 1) {
+  if (refresh && argc == 1) {
+    if ((config = sg_cli_load_config (globals)) == NULL ||
+        (store = sg_cli_open_store (globals, config, FALSE)) == NULL)
+      return SG_EXIT_FAILED;
+    if (!sg_similar_refresh (store, &error)) {
+      sg_cli_error ("similar: %s", error->message);
+      return SG_EXIT_FAILED;
+    }
+    return SG_EXIT_OK;
+  }
+  if (argc != 2 || limit < 1 || refresh) {
     sg_cli_error ("similar: %s (see 'salesgetter similar --help')",
-                  limit < 1 ? "--limit must be at least 1" : "give one DOMAIN");
+                  limit < 1 ? "--limit must be at least 1"
+                  : refresh ? "--refresh takes no DOMAIN" : "give one DOMAIN");
     return SG_EXIT_USAGE;
   }
   if ((config = sg_cli_load_config (globals)) == NULL || (store = sg_cli_open_store (globals, config, TRUE)) == NULL)

@@ -725,6 +725,12 @@ sg_config_after_capture (const SgConfig *config, SgStore *store, SgAfterCapture 
     g_prefix_error (error, "deriving buying-process roles: ");
     return FALSE;
   }
+  /* The similar organisations the insight shows, when tags changed since they were
+   * computed (one pass over the organisation x tag matrix; sg-similar.h). */
+  if (!sg_similar_is_current (store) && !sg_similar_refresh (store, error)) {
+    g_prefix_error (error, "computing similar organisations: ");
+    return FALSE;
+  }
   if (out != NULL)
     *out = counts;
   return TRUE;

@@ -6,11 +6,13 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "sg-process.h"
 #include "sg-autocleanups.h"
 #include "sg-process-private.h"
 #include "sg-select-private.h"
+#include "sg-summary-private.h"
 
 G_DEFINE_QUARK (sg-insight-error-quark, sg_insight_error)
 
@@ -96,19 +98,20 @@ add_int (JsonBuilder *b, const char *key, gint64 value)
   json_builder_add_int_value (b, value);
 }
 
-static char *
-iso_time (gint64 t)
-{
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
-
-  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : NULL;
-}
-
+/* ISO 8601 UTC by hand: g_date_time_format() was a tenth of the insight's instructions. */
 static void
 add_time (JsonBuilder *b, const char *key, gint64 t)
 {
-  g_autofree char *iso = t > 0 ? iso_time (t) : NULL;
+  char iso[32];
+  time_t tt = (time_t) t;
+  struct tm tm;
 
+  if (t <= 0 || t > G_GINT64_CONSTANT (253402300799) || gmtime_r (&tt, &tm) == NULL) {
+    add_str (b, key, NULL);
+    return;
+  }
+  g_snprintf (iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+              tm.tm_hour, tm.tm_min, tm.tm_sec);
   add_str (b, key, iso);
 }
 
@@ -141,7 +144,9 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
     json_builder_add_null_value (b);
     return TRUE;
   }
-  stmt = prep (store, "SELECT domain, name, kind, industry FROM organisations WHERE id = ?", error);
+  stmt = prep (store, "SELECT o.domain, o.name, o.kind, o.industry, coalesce(s.n_total, 0), coalesce(s.n_in, 0), "
+                     "coalesce(s.n_out, 0), coalesce(s.n_meetings, 0), s.first_at, s.last_at "
+                     "FROM organisations o LEFT JOIN org_summary s ON s.org_id = o.id WHERE o.id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, org_id);
@@ -151,6 +156,16 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
     add_str (b, "name", _SG_COL_TEXT (stmt, 1));
     add_str (b, "kind", _SG_COL_TEXT (stmt, 2));
     add_str (b, "industry", _SG_COL_TEXT (stmt, 3));
+    /* Its activity: org_summary, kept at every commit (sg-summary.c). */
+    json_builder_set_member_name (b, "activity");
+    json_builder_begin_object (b);
+    add_int (b, "total", sqlite3_column_int64 (stmt, 4));
+    add_int (b, "received", sqlite3_column_int64 (stmt, 5));
+    add_int (b, "sent", sqlite3_column_int64 (stmt, 6));
+    add_int (b, "meetings", sqlite3_column_int64 (stmt, 7));
+    add_time (b, "first", sqlite3_column_int64 (stmt, 8));
+    add_time (b, "last", sqlite3_column_int64 (stmt, 9));
+    json_builder_end_object (b);
     json_builder_end_object (b);
     rc = SQLITE_DONE;
   } else {
@@ -159,34 +174,131 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
   return step_done (store, stmt, rc, error);
 }
 
-/* Tags of a person and of their organisation, not removed: [{name, kind, on}]. */
+/* The organisations most like @org_id, as sg_similar_refresh() last computed them
+ * (org_similar): null when never computed or @org_id is 0, else {current, computed_at,
+ * organisations: [{domain, name, similarity, shared_tags, bought}]}. "current" is false
+ * when tags changed since: the list is still the best one known, and says so. Two
+ * statements: the list, and what its organisations bought (won processes' deliverables,
+ * each once, sorted; deduplicated here rather than by DISTINCT per organisation). */
+static gboolean
+add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, gint64 computed_at, gboolean current, GError **error)
+{
+  sqlite3_stmt *stmt, *bought;
+  g_autoptr (GPtrArray) what = g_ptr_array_new_with_free_func (g_free); /* char*, by rank */
+  g_autofree char *last = NULL;
+  guint last_rank = G_MAXUINT;
+  int rc;
+
+  json_builder_set_member_name (b, "similar_organisations");
+  if (org_id <= 0 || computed_at == 0) {
+    json_builder_add_null_value (b);
+    return TRUE;
+  }
+  bought = prep (store,
+    "SELECT s.rank, p.deliverable FROM org_similar s JOIN processes p ON p.org_id = s.similar_id "
+    "WHERE s.org_id = ? AND p.status = 'won' AND p.deliverable IS NOT NULL ORDER BY s.rank, p.deliverable", error);
+  stmt = prep (store,
+    "SELECT o.domain, o.name, s.score, s.shared_tags, s.rank "
+    "FROM org_similar s JOIN organisations o ON o.id = s.similar_id WHERE s.org_id = ? ORDER BY s.rank", error);
+  if (stmt == NULL || bought == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (bought, 1, org_id);
+  while ((rc = sqlite3_step (bought)) == SQLITE_ROW) {
+    guint rank = (guint) sqlite3_column_int (bought, 0);
+    const char *d = _SG_COL_TEXT (bought, 1);
+    char *prev;
+
+    if (rank >= 64)
+      continue;
+    if (what->len <= rank)
+      g_ptr_array_set_size (what, rank + 1);
+    if (rank == last_rank && g_strcmp0 (d, last) == 0)
+      continue; /* sorted: a repeat follows its first */
+    prev = what->pdata[rank];
+    what->pdata[rank] = prev ? g_strconcat (prev, ", ", d, NULL) : g_strdup (d);
+    g_free (prev);
+    g_free (last);
+    last = g_strdup (d);
+    last_rank = rank;
+  }
+  if (!step_done (store, bought, rc, error))
+    return FALSE;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "current");
+  json_builder_add_boolean_value (b, current);
+  add_time (b, "computed_at", computed_at);
+  json_builder_set_member_name (b, "organisations");
+  json_builder_begin_array (b);
+  sqlite3_bind_int64 (stmt, 1, org_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    guint rank = (guint) sqlite3_column_int (stmt, 4);
+
+    json_builder_begin_object (b);
+    add_str (b, "domain", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "name", _SG_COL_TEXT (stmt, 1));
+    json_builder_set_member_name (b, "similarity");
+    json_builder_add_double_value (b, sqlite3_column_double (stmt, 2));
+    add_str (b, "shared_tags", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "bought", rank < what->len ? what->pdata[rank] : NULL);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return step_done (store, stmt, rc, error);
+}
+
+/* When the similar organisations were computed (0: never) and whether from the tags as
+ * they are: read once per insight. */
+static gboolean
+similar_state (SgStore *store, gint64 *computed_at, gboolean *current, GError **error)
+{
+  sqlite3_stmt *state = prep (store, "SELECT computed_at, computed_from = tags_version FROM similar_state "
+                                     "WHERE id = 1 AND computed_from IS NOT NULL", error);
+  int rc;
+
+  *computed_at = 0;
+  *current = FALSE;
+  if (state == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (state)) == SQLITE_ROW) {
+    *computed_at = sqlite3_column_int64 (state, 0);
+    *current = sqlite3_column_int (state, 1) != 0;
+    rc = SQLITE_DONE;
+  }
+  return step_done (store, state, rc, error);
+}
+
+/* Tags of a person and of their organisation, not removed: [{name, kind, on}], the
+ * person's first. Two statements, not one compound with ORDER BY (SQLite sorts each
+ * part into a temporary b-tree). */
 static gboolean
 add_tags (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, GError **error)
 {
   sqlite3_stmt *stmt = prep (store,
-    "SELECT t.name, t.kind, ta.entity_type FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
-    "WHERE ta.entity_type = 'person' AND ta.entity_id = ?1 AND ta.removed = 0 "
-    "UNION ALL "
-    "SELECT t.name, t.kind, ta.entity_type FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
-    "WHERE ta.entity_type = 'organisation' AND ta.entity_id = ?2 AND ta.removed = 0 "
-    "ORDER BY 3 DESC, 1", error);
-  int rc;
+    "SELECT t.name, t.kind FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+    "WHERE ta.entity_type = ?1 AND ta.entity_id = ?2 AND ta.removed = 0 ORDER BY t.name", error);
+  static const char *const on[] = { "person", "organisation" };
+  int rc = SQLITE_DONE;
 
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_int64 (stmt, 2, org_id);
   json_builder_set_member_name (b, "tags");
   json_builder_begin_array (b);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    json_builder_begin_object (b);
-    add_str (b, "name", _SG_COL_TEXT (stmt, 0));
-    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
-    add_str (b, "on", _SG_COL_TEXT (stmt, 2));
-    json_builder_end_object (b);
+  for (guint k = 0; k < 2; k++) {
+    sqlite3_bind_text (stmt, 1, on[k], -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, k == 0 ? person_id : org_id);
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      json_builder_begin_object (b);
+      add_str (b, "name", _SG_COL_TEXT (stmt, 0));
+      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+      add_str (b, "on", on[k]);
+      json_builder_end_object (b);
+    }
+    if (!step_done (store, stmt, rc, error))
+      return FALSE;
   }
   json_builder_end_array (b);
-  return step_done (store, stmt, rc, error);
+  return TRUE;
 }
 
 static gboolean
@@ -215,84 +327,82 @@ add_roles (SgStore *store, JsonBuilder *b, gint64 person_id, GError **error)
   return step_done (store, stmt, rc, error);
 }
 
-static const char *
-table_text (const SgTable *t, guint row, const char *column)
-{
-  for (guint c = 0; c < sg_table_get_n_columns (t); c++)
-    if (strcmp (sg_table_get_column_name (t, c), column) == 0)
-      return sg_table_get_text (t, row, c);
-  return NULL;
-}
-
-static gint64
-table_int (const SgTable *t, guint row, const char *column, gint64 fallback)
-{
-  for (guint c = 0; c < sg_table_get_n_columns (t); c++)
-    if (strcmp (sg_table_get_column_name (t, c), column) == 0)
-      return sg_table_is_null (t, row, c) ? fallback : sg_table_get_int (t, row, c);
-  return fallback;
-}
-
-/* Open processes of the person (as a contact, or of their organisation) or, for an
+/* Open processes of the person (as a contact, or of their organisation @org_id) or, for an
  * unknown person, of the organisation; each with the person's parts and its open stage
- * suggestions. */
+ * suggestions. One lean statement of its own (not sg_process_query(), whose listing
+ * columns count every link of a process): the organisation's open processes by the
+ * processes_org_status index, the person's by process_contacts_person. */
 static gboolean
-add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, const char *address, const char *org_domain,
-               GError **error)
+add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, GError **error)
 {
-  SgProcessQuery q = { .status = "open", .person = person_id > 0 ? address : NULL,
-                       .organisation = person_id > 0 ? NULL : org_domain, .limit = 20 };
-  g_autoptr (SgTable) t = NULL;
-  sqlite3_stmt *parts, *sugg;
-  guint n;
+  sqlite3_stmt *stmt, *parts, *sugg;
+  int rc;
 
   json_builder_set_member_name (b, "processes");
   json_builder_begin_array (b);
-  if (q.person == NULL && q.organisation == NULL) {
+  if (person_id <= 0 && org_id <= 0) {
     json_builder_end_array (b);
     return TRUE;
   }
-  if ((t = sg_process_query (store, &q, error)) == NULL)
-    return FALSE;
+  stmt = prep (store,
+    "SELECT p.uuid, p.title, coalesce(o.name, o.domain), p.deliverable, s.name, s.probability, p.value_minor, "
+    "  p.currency, p.account_manager, p.last_activity, p.id, coalesce(p.last_activity, p.opened_at) FROM processes p "
+    "JOIN organisations o ON o.id = p.org_id JOIN stages s ON s.id = p.stage_id "
+    "WHERE p.org_id = ?1 AND p.status = 'open' "
+    "UNION ALL "
+    "SELECT p.uuid, p.title, coalesce(o.name, o.domain), p.deliverable, s.name, s.probability, p.value_minor, "
+    "  p.currency, p.account_manager, p.last_activity, p.id, coalesce(p.last_activity, p.opened_at) "
+    "FROM process_contacts pc "
+    "JOIN processes p ON p.id = pc.process_id JOIN organisations o ON o.id = p.org_id JOIN stages s ON s.id = p.stage_id "
+    "WHERE pc.person_id = ?2 AND p.status = 'open' AND p.org_id IS NOT ?1 "
+    "  AND pc.part = (SELECT min(part) FROM process_contacts WHERE process_id = pc.process_id AND person_id = ?2) "
+    "ORDER BY 12 DESC, 11 LIMIT 20", error);
   parts = prep (store, "SELECT part FROM process_contacts WHERE process_id = ? AND person_id = ? ORDER BY part", error);
-  if (parts == NULL)
+  sugg = prep (store,
+    "SELECT ss.stage, ss.reason, ss.created_at, i.message_id FROM stage_suggestions ss "
+    "LEFT JOIN interactions i ON i.id = ss.interaction_id "
+    "WHERE ss.process_id = ? AND ss.status = 'open' ORDER BY ss.id DESC LIMIT 5", error);
+  if (stmt == NULL || parts == NULL || sugg == NULL)
     return FALSE;
-  n = sg_table_get_n_rows (t);
-  for (guint r = 0; r < n; r++) {
-    gint64 local = table_int (t, r, "local_id", 0);
-    int rc;
+  sqlite3_bind_int64 (stmt, 1, org_id);
+  sqlite3_bind_int64 (stmt, 2, person_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    gint64 local = sqlite3_column_int64 (stmt, 10);
+    int prc;
 
     json_builder_begin_object (b);
-    add_str (b, "id", table_text (t, r, "id"));
-    add_str (b, "title", table_text (t, r, "title"));
-    add_str (b, "organisation", table_text (t, r, "organisation"));
-    add_str (b, "deliverable", table_text (t, r, "deliverable"));
-    add_str (b, "stage", table_text (t, r, "stage"));
-    add_int (b, "probability", table_int (t, r, "probability", 0));
-    add_str (b, "value", table_text (t, r, "value"));
-    add_str (b, "currency", table_text (t, r, "currency"));
-    add_str (b, "owner", table_text (t, r, "owner"));
-    add_time (b, "last_activity", table_int (t, r, "last_activity", 0));
+    add_str (b, "id", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "title", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "organisation", _SG_COL_TEXT (stmt, 2));
+    add_str (b, "deliverable", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "stage", _SG_COL_TEXT (stmt, 4));
+    add_int (b, "probability", sqlite3_column_int64 (stmt, 5));
+    json_builder_set_member_name (b, "value");
+    if (sqlite3_column_type (stmt, 6) != SQLITE_NULL) {
+      g_autofree char *value = sg_money_format (sqlite3_column_int64 (stmt, 6), _SG_COL_TEXT (stmt, 7));
+
+      json_builder_add_string_value (b, value);
+    } else {
+      json_builder_add_null_value (b);
+    }
+    add_str (b, "currency", _SG_COL_TEXT (stmt, 7));
+    add_str (b, "owner", _SG_COL_TEXT (stmt, 8));
+    add_time (b, "last_activity", sqlite3_column_int64 (stmt, 9));
     json_builder_set_member_name (b, "parts");
     json_builder_begin_array (b);
     sqlite3_bind_int64 (parts, 1, local);
     sqlite3_bind_int64 (parts, 2, person_id);
-    while ((rc = sqlite3_step (parts)) == SQLITE_ROW)
+    while ((prc = sqlite3_step (parts)) == SQLITE_ROW)
       json_builder_add_string_value (b, _SG_COL_TEXT (parts, 0));
     json_builder_end_array (b);
-    if (!step_done (store, parts, rc, error))
+    if (!step_done (store, parts, prc, error)) {
+      sqlite3_reset (stmt);
       return FALSE;
-
-    sugg = prep (store,
-      "SELECT ss.stage, ss.reason, ss.created_at, i.message_id FROM stage_suggestions ss "
-      "LEFT JOIN interactions i ON i.id = ss.interaction_id "
-      "WHERE ss.process_id = ? AND ss.status = 'open' ORDER BY ss.id DESC LIMIT 5", error);
-    if (sugg == NULL)
-      return FALSE;
+    }
     sqlite3_bind_int64 (sugg, 1, local);
     json_builder_set_member_name (b, "suggestions");
     json_builder_begin_array (b);
-    while ((rc = sqlite3_step (sugg)) == SQLITE_ROW) {
+    while ((prc = sqlite3_step (sugg)) == SQLITE_ROW) {
       json_builder_begin_object (b);
       add_str (b, "stage", _SG_COL_TEXT (sugg, 0));
       add_str (b, "reason", _SG_COL_TEXT (sugg, 1));
@@ -301,128 +411,81 @@ add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, const char *add
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
-    if (!step_done (store, sugg, rc, error))
+    if (!step_done (store, sugg, prc, error)) {
+      sqlite3_reset (stmt);
       return FALSE;
+    }
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
-  return TRUE;
-}
-
-/* The person's interactions: counts for the strength, and the last @limit. The work is
- * bounded: only the person's SG_INSIGHT_MAX_HISTORY most recently recorded participations
- * are read (addresses(person_id), then participants(address_id, interaction_id) newest
- * first, then each interaction by row id), so a person with 10,000 messages costs the
- * same as one with 250; the counts then say "capped". */
-typedef struct {
-  gint64 id, date;
-} Recent;
-
-static int
-cmp_recent (gconstpointer a, gconstpointer b)
-{
-  const Recent *x = a, *y = b;
-
-  if (x->date != y->date)
-    return x->date < y->date ? 1 : -1;
-  return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
-}
-
-typedef struct {
-  gint64 n_all, n_year, n_in, n_out, n_meet, last, first;
-  guint n_read;
-  GArray *recent; /* Recent, not sorted */
-} Stats;
-
-static gboolean
-person_stats (SgStore *store, gint64 person_id, gint64 now, Stats *st, GError **error)
-{
-  sqlite3_stmt *stmt;
-  int rc;
-
-  memset (st, 0, sizeof *st);
-  st->recent = g_array_new (FALSE, FALSE, sizeof (Recent));
-  stmt = prep (store,
-    "SELECT i.id, i.kind, i.direction, i.date_utc, i.bulk FROM interactions i WHERE i.id IN ("
-    "  SELECT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id "
-    "  WHERE a.person_id = ?1 ORDER BY p.interaction_id DESC LIMIT ?2)", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, person_id);
-  sqlite3_bind_int64 (stmt, 2, SG_INSIGHT_MAX_HISTORY);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    const char *kind = _SG_COL_TEXT (stmt, 1);
-    const char *dir = _SG_COL_TEXT (stmt, 2);
-    Recent r = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 3) };
-
-    st->n_read++;
-    if (sqlite3_column_int (stmt, 4) != 0) /* list and bulk mail say nothing of a relationship */
-      continue;
-    st->n_all++;
-    st->n_year += r.date >= now - 365 * DAY;
-    if (g_strcmp0 (kind, "meeting") == 0)
-      st->n_meet++;
-    else if (g_strcmp0 (dir, "in") == 0)
-      st->n_in++;
-    else
-      st->n_out++;
-    st->last = MAX (st->last, r.date);
-    st->first = st->first == 0 ? r.date : MIN (st->first, r.date);
-    g_array_append_val (st->recent, r);
-  }
   return step_done (store, stmt, rc, error);
 }
 
+/* The person's interactions: counts for the strength, and the last @limit. Everything
+ * comes from the person's activity summary (person_summary, kept at every commit by
+ * sg-summary.c): one primary-key look-up whatever the person's history, exact counts.
+ * Only a caller asking for more than the SG_SUMMARY_RECENT newest interactions makes the
+ * history be read. */
 gboolean
 _sg_person_strength (SgStore *store, gint64 person_id, gint64 now, int *score, const char **label, char ***reasons,
                      gint64 *n_interactions, GError **error)
 {
-  Stats st;
-  gboolean ok = person_stats (store, person_id, now, &st, error);
+  SgActivity act;
 
-  if (ok) {
-    *score = sg_strength_compute (st.n_year, st.n_in, st.n_out, st.n_meet, st.last, now, label, reasons);
-    if (n_interactions != NULL)
-      *n_interactions = st.n_all;
+  if (!_sg_summary_person (store, person_id, now, &act, error))
+    return FALSE;
+  *score = sg_strength_compute (act.n_year, act.n_in, act.n_out, act.n_meetings, act.last, now, label, reasons);
+  if (n_interactions != NULL)
+    *n_interactions = act.n_total;
+  return TRUE;
+}
+
+static gboolean
+add_interaction_row (SgStore *store, JsonBuilder *b, gint64 id, GError **error)
+{
+  sqlite3_stmt *stmt = prep (store, "SELECT date_utc, kind, direction, subject, message_id FROM interactions WHERE id = ?",
+                             error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    json_builder_begin_object (b);
+    add_time (b, "date", sqlite3_column_int64 (stmt, 0));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
+    add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
+    json_builder_end_object (b);
+    rc = SQLITE_DONE;
   }
-  g_array_unref (st.recent);
-  return ok;
+  return step_done (store, stmt, rc, error);
 }
 
 static gboolean
 add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, guint limit, GError **error)
 {
-  sqlite3_stmt *stmt;
   g_auto (GStrv) reasons = NULL;
   const char *label = NULL;
-  g_autoptr (GArray) recent = NULL;
-  Stats st;
-  int rc, score;
-  gboolean ok = person_stats (store, person_id, now, &st, error);
-  gint64 n_all = st.n_all, n_year = st.n_year, n_in = st.n_in, n_out = st.n_out, n_meet = st.n_meet;
-  gint64 last = st.last, first = st.first;
-  guint n_read = st.n_read;
+  SgActivity act;
+  int score;
 
-  recent = st.recent;
-  if (!ok)
+  if (!_sg_summary_person (store, person_id, now, &act, error))
     return FALSE;
-
   json_builder_set_member_name (b, "interactions");
   json_builder_begin_object (b);
-  add_int (b, "total", n_all);
-  add_int (b, "last_year", n_year);
-  add_int (b, "received", n_in);
-  add_int (b, "sent", n_out);
-  add_int (b, "meetings", n_meet);
-  add_time (b, "first", first);
-  add_time (b, "last", last);
-  /* Several participations of one interaction (To and Cc) count once, so a full read may
-   * hold fewer interactions than the cap: only a read that hit the cap is capped. */
-  json_builder_set_member_name (b, "capped");
-  json_builder_add_boolean_value (b, n_read >= SG_INSIGHT_MAX_HISTORY);
+  add_int (b, "total", act.n_total);
+  add_int (b, "last_year", act.n_year);
+  add_int (b, "received", act.n_in);
+  add_int (b, "sent", act.n_out);
+  add_int (b, "meetings", act.n_meetings);
+  add_time (b, "first", act.n_total > 0 ? act.first : 0);
+  add_time (b, "last", act.n_total > 0 ? act.last : 0);
   json_builder_end_object (b);
 
-  score = sg_strength_compute (n_year, n_in, n_out, n_meet, last, now, &label, &reasons);
+  score = sg_strength_compute (act.n_year, act.n_in, act.n_out, act.n_meetings, act.n_total > 0 ? act.last : 0, now,
+                               &label, &reasons);
   json_builder_set_member_name (b, "strength");
   json_builder_begin_object (b);
   add_int (b, "score", score);
@@ -434,26 +497,35 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
   json_builder_end_array (b);
   json_builder_end_object (b);
 
-  g_array_sort (recent, cmp_recent);
-  stmt = prep (store, "SELECT date_utc, kind, direction, subject, message_id FROM interactions WHERE id = ?", error);
-  if (stmt == NULL)
-    return FALSE;
   json_builder_set_member_name (b, "last_interactions");
   json_builder_begin_array (b);
-  for (guint k = 0; k < recent->len && k < limit; k++) {
-    sqlite3_bind_int64 (stmt, 1, g_array_index (recent, Recent, k).id);
-    if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-      json_builder_begin_object (b);
-      add_time (b, "date", sqlite3_column_int64 (stmt, 0));
-      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
-      add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
-      add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
-      add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
-      json_builder_end_object (b);
-      rc = SQLITE_DONE;
+  if (limit <= act.n_recent || act.n_recent == act.n_total) {
+    for (guint k = 0; k < act.n_recent && k < limit; k++)
+      if (!add_interaction_row (store, b, act.recent_id[k], error))
+        return FALSE;
+  } else {
+    /* More than the summary keeps: the person's history, newest first. */
+    sqlite3_stmt *stmt = prep (store,
+      "SELECT i.id FROM interactions i WHERE i.bulk = 0 AND i.id IN ("
+      "  SELECT p.interaction_id FROM addresses a JOIN participants p ON p.address_id = a.id WHERE a.person_id = ?1) "
+      "ORDER BY i.date_utc DESC, i.id DESC LIMIT ?2", error);
+    g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+    int rc;
+
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, person_id);
+    sqlite3_bind_int64 (stmt, 2, limit);
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (ids, id);
     }
     if (!step_done (store, stmt, rc, error))
       return FALSE;
+    for (guint k = 0; k < ids->len; k++)
+      if (!add_interaction_row (store, b, g_array_index (ids, gint64, k), error))
+        return FALSE;
   }
   json_builder_end_array (b);
   return TRUE;
@@ -478,13 +550,14 @@ add_selections (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, GE
  * colleague; *@known whether the person is in the store. */
 static gboolean
 add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const char *display_name,
-                   const SgInsightOptions *o, gint64 now, gboolean *skip, gboolean *known, GError **error)
+                   const SgInsightOptions *o, gint64 now, gint64 similar_at, gboolean similar_current,
+                   gboolean *skip, gboolean *known, GError **error)
 {
   g_autofree char *org_domain = NULL;
   g_autofree char *name = NULL;
   g_autofree char *kind = NULL;
   g_autofree char *address_kind = NULL;
-  gint64 person_id = 0, org_id = 0;
+  gint64 person_id = 0, org_id = 0, person_org;
   sqlite3_stmt *stmt;
   int rc;
 
@@ -515,6 +588,7 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
     *skip = TRUE;
     return TRUE;
   }
+  person_org = org_id;
   if (org_id == 0) {
     /* An unknown person (or one without an organisation): the organisation of the domain. */
     org_id = _sg_org_lookup (store, address, error);
@@ -544,7 +618,9 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
   } else if (!add_tags (store, b, 0, org_id, error)) {
     return FALSE;
   }
-  if (!add_processes (store, b, person_id, address, org_id > 0 ? org_domain : NULL, error))
+  if (!add_processes (store, b, person_id, *known ? person_org : org_id, error))
+    return FALSE;
+  if (!add_similar (store, b, org_id, similar_at, similar_current, error))
     return FALSE;
   if (*known) {
     if (!add_interactions (store, b, person_id, now, o->n_interactions ? o->n_interactions : 5, error) ||
@@ -573,13 +649,24 @@ build (SgStore *store, const Who *who, guint n, const SgMessage *message, const 
   gboolean own = sqlite3_get_autocommit (db) != 0;
   SgInsight *insight;
 
-  if (own && sqlite3_exec (db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK) {
-    _sg_store_set_error (store, error, "insight");
-    return NULL;
+  sqlite3_stmt *begin = NULL, *commit = NULL;
+
+  /* Cached statements: sqlite3_exec() parsed BEGIN and COMMIT on every call. */
+  if (own) {
+    if ((begin = prep (store, "BEGIN DEFERRED", error)) == NULL || (commit = prep (store, "COMMIT", error)) == NULL)
+      return NULL;
+    if (sqlite3_step (begin) != SQLITE_DONE) {
+      _sg_store_set_error (store, error, "insight");
+      sqlite3_reset (begin);
+      return NULL;
+    }
+    sqlite3_reset (begin);
   }
   insight = build_in_snapshot (store, who, n, message, options, error);
-  if (own)
-    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  if (own) {
+    sqlite3_step (commit);
+    sqlite3_reset (commit);
+  }
   return insight;
 }
 
@@ -596,6 +683,8 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
   gint64 now = o->now ? o->now : _sg_now ();
   SgInsight *insight;
   guint n_done = 0;
+  gint64 similar_at = 0;
+  gboolean similar_current = FALSE;
 
   json_builder_begin_object (b);
   add_time (b, "generated_at", now);
@@ -607,6 +696,8 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
     add_time (b, "date", sg_message_get_date (message));
     json_builder_end_object (b);
   }
+  if (!similar_state (store, &similar_at, &similar_current, error))
+    return NULL;
   json_builder_set_member_name (b, "correspondents");
   json_builder_begin_array (b);
   for (guint i = 0; i < n && n_done < SG_INSIGHT_MAX_CORRESPONDENTS; i++) {
@@ -630,7 +721,8 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
     }
     if (g_hash_table_contains (seen, norm))
       continue;
-    if (!add_correspondent (store, b, norm, who[i].name, o, now, &skip, &is_known, error))
+    if (!add_correspondent (store, b, norm, who[i].name, o, now, similar_at, similar_current, &skip, &is_known,
+                            error))
       return NULL;
     g_hash_table_add (seen, g_strdup (norm));
     if (skip)
@@ -883,6 +975,24 @@ sg_insight_to_text (const SgInsight *insight)
         if (j > 0)
           g_string_append (out, ", ");
         put (out, json_array_get_string_element (a, j));
+      }
+      g_string_append_c (out, '\n');
+    }
+    if ((a = member_array (member_object (c, "similar_organisations"), "organisations")) != NULL &&
+        json_array_get_length (a) > 0) {
+      g_string_append (out, "  Similar organisations: ");
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        JsonObject *s = json_array_get_object_element (a, j);
+
+        if (j > 0)
+          g_string_append (out, "; ");
+        put (out, member_str (s, "domain"));
+        g_string_append_printf (out, " (%.2f", json_object_get_double_member_with_default (s, "similarity", 0));
+        if (member_str (s, "bought") != NULL) {
+          g_string_append (out, ", bought ");
+          put (out, member_str (s, "bought"));
+        }
+        g_string_append_c (out, ')');
       }
       g_string_append_c (out, '\n');
     }

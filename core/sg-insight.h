@@ -5,13 +5,16 @@
  * buying-process roles, open sales processes (stage, value, the person's part), tags,
  * the last interactions (mail and meetings), relationship strength with its reasons
  * (metadata only: frequency, recency, reciprocity, meetings), open stage suggestions and
- * the saved selections the person matches. An address the store does not know is flagged
- * "not in the CRM"; its organisation, when known from its domain, is still reported.
+ * the saved selections the person matches, the organisation's activity and the
+ * organisations most like it (as sg_similar_refresh() last computed them). An address the
+ * store does not know is flagged "not in the CRM"; its organisation, when known from its
+ * domain, is still reported.
  *
  * This is the API the mail client plugins call, typically from a worker thread with a
  * store of their own (an SgStore is used by one thread at a time). It only reads, and
- * uses indexed look-ups only: its cost grows with the number of correspondents and their
- * own interactions, not with the size of the store (bench/insight-bench).
+ * uses indexed look-ups only: its cost grows with the number of correspondents, not with
+ * the size of the store nor with a person's history (counts come from the activity
+ * summaries the store keeps at every commit; bench/insight-bench).
  *
  * The result is an opaque SgInsight: a JSON tree (schema/json/insight.md) that a GTK
  * plugin can walk with json-glib, and a plain-text rendering for terminals and filters.
@@ -32,10 +35,6 @@ SG_API GQuark sg_insight_error_quark (void);
 typedef enum {
   SG_INSIGHT_ERROR_INVALID, /* no addresses, or too many */
 } SgInsightError;
-
-/* The interactions read per person: the most recently recorded ones. Counts of a person
- * with more are lower bounds ("capped": true in the JSON), which keeps the call bounded. */
-#define SG_INSIGHT_MAX_HISTORY 250
 
 /* At most this many correspondents are looked at (the first ones of the message). */
 #define SG_INSIGHT_MAX_CORRESPONDENTS 50

@@ -10,8 +10,7 @@ G_BEGIN_DECLS
  * none), or NULL with @error. */
 char **_sg_selection_matching (SgStore *store, gint64 person_id, gint64 now, GError **error);
 
-/* A person's relationship strength (sg_strength_compute() over their newest
- * SG_INSIGHT_MAX_HISTORY interactions). @label: (out) static; @reasons: (out) (transfer
+/* A person's relationship strength (sg_strength_compute() over their activity summary). @label: (out) static; @reasons: (out) (transfer
  * full); @n_interactions: (out) (optional). */
 gboolean _sg_person_strength (SgStore *store, gint64 person_id, gint64 now, int *score, const char **label,
                               char ***reasons, gint64 *n_interactions, GError **error);

@@ -18,6 +18,7 @@
 #include "sg-insight.h"
 #include "sg-process-private.h"
 #include "sg-select-private.h"
+#include "sg-summary-private.h"
 
 G_DEFINE_QUARK (sg-select-error-quark, sg_select_error)
 
@@ -529,10 +530,13 @@ compile_leaf (Compiler *c, const Node *n)
   switch (n->crit) {
   case CRIT_TAG:
     k = add_text (c, n->value);
+    /* Two primary-key probes per person (tag, entity type, entity); one EXISTS with an OR of
+     * the two entities walked every assignment of the tag for every person. */
     return g_strdup_printf (
-      "EXISTS (SELECT 1 FROM tags t JOIN tag_assignments ta ON ta.tag_id = t.id WHERE t.name = ?%d COLLATE NOCASE "
-      "AND ta.removed = 0 AND ((ta.entity_type = 'person' AND ta.entity_id = p.id) OR "
-      "(ta.entity_type = 'organisation' AND ta.entity_id = p.org_id)))", k);
+      "(EXISTS (SELECT 1 FROM tag_assignments ta WHERE ta.tag_id IN (SELECT id FROM tags WHERE name = ?%d "
+      "COLLATE NOCASE) AND ta.entity_type = 'person' AND ta.entity_id = p.id AND ta.removed = 0) OR "
+      "EXISTS (SELECT 1 FROM tag_assignments ta WHERE ta.tag_id IN (SELECT id FROM tags WHERE name = ?%d "
+      "COLLATE NOCASE) AND ta.entity_type = 'organisation' AND ta.entity_id = p.org_id AND ta.removed = 0))", k, k);
   case CRIT_ROLE:
     k = add_text (c, n->value);
     return g_strdup_printf (
@@ -559,8 +563,7 @@ compile_leaf (Compiler *c, const Node *n)
   case CRIT_INTERACTIONS:
     k = add_number (c, n->number);
     return g_strdup_printf (
-      "(SELECT count(DISTINCT pa.interaction_id) FROM addresses a JOIN participants pa ON pa.address_id = a.id "
-      "JOIN interactions i ON i.id = pa.interaction_id WHERE a.person_id = p.id AND i.bulk = 0) %s ?%d", n->op, k);
+      "coalesce((SELECT n_total FROM person_summary WHERE person_id = p.id), 0) %s ?%d", n->op, k);
   case CRIT_STAGE:
     k = add_text (c, n->value);
     return g_strdup_printf (
@@ -709,8 +712,8 @@ sg_selection_run (SgStore *store, const SgSelection *selection, gint64 now, guin
     g_string_append (relevance, "0");
   sql = g_strdup_printf (
     "SELECT p.id, p.name, (SELECT address FROM addresses WHERE person_id = p.id ORDER BY id LIMIT 1), "
-    "  coalesce(o.name, o.domain), o.domain, coalesce(p.last_seen, 0), %s "
-    "FROM people p LEFT JOIN organisations o ON o.id = p.org_id "
+    "  coalesce(o.name, o.domain), o.domain, coalesce(p.last_seen, 0), %s, " SG_SUMMARY_COLUMNS ("s") " "
+    "FROM people p LEFT JOIN organisations o ON o.id = p.org_id LEFT JOIN person_summary s ON s.person_id = p.id "
     "WHERE p.kind = 'contact' AND %s", relevance->str, where);
   /* Ad-hoc SQL: prepared here and finalised, not kept in the store's statement cache. */
   if (sqlite3_prepare_v2 (_sg_store_get_db (store), sql, -1, &stmt, NULL) != SQLITE_OK) {
@@ -730,20 +733,23 @@ sg_selection_run (SgStore *store, const SgSelection *selection, gint64 now, guin
     r.domain = g_strdup (_SG_COL_TEXT (stmt, 4));
     r.last_seen = sqlite3_column_int64 (stmt, 5);
     r.relevance = sqlite3_column_int64 (stmt, 6);
+    {
+      /* Strength from the person's activity summary, read in the same row. */
+      SgActivity act;
+      g_auto (GStrv) why = NULL;
+
+      _sg_activity_from_row (stmt, 7, now, &act);
+      r.strength = sg_strength_compute (act.n_year, act.n_in, act.n_out, act.n_meetings,
+                                        act.n_total > 0 ? act.last : 0, now, &r.label, &why);
+      r.reasons = g_strjoinv ("; ", why);
+      r.interactions = act.n_total;
+    }
     g_array_append_val (rows, r);
   }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE) {
     _sg_store_set_error (store, error, "selection");
     return NULL;
-  }
-  for (guint i = 0; i < rows->len; i++) {
-    Row *r = &g_array_index (rows, Row, i);
-    g_auto (GStrv) why = NULL;
-
-    if (!_sg_person_strength (store, r->person_id, now, &r->strength, &r->label, &why, &r->interactions, error))
-      return NULL;
-    r->reasons = g_strjoinv ("; ", why);
   }
   g_array_sort (rows, cmp_rows);
 

@@ -28,4 +28,18 @@ typedef enum {
  * not for the per-message insight. Returns: (transfer full), or NULL with an error. */
 SG_API SgTable *sg_similar_organisations (SgStore *store, const char *domain, guint limit, GError **error);
 
+/* The number of similar organisations kept per organisation by sg_similar_refresh(). */
+#define SG_SIMILAR_KEPT 5
+
+/* Computes the SG_SIMILAR_KEPT most similar organisations of every external organisation
+ * (the same vectors and cosine; organisations with identical vectors are computed once)
+ * and keeps them in the store (org_similar), with the version of the tags they come from,
+ * in one transaction. The insight reads them, and says whether tags changed since.
+ * Returns: FALSE with an error. */
+SG_API gboolean sg_similar_refresh (SgStore *store, GError **error);
+
+/* Whether the kept similar organisations were computed from the tags as they are now;
+ * FALSE also when they were never computed. */
+SG_API gboolean sg_similar_is_current (SgStore *store);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include "sg-store.h"
 #include "sg-private.h"
+#include "sg-summary-private.h"
 
 #include <gio/gio.h>
 #include <stdlib.h>
@@ -327,6 +328,11 @@ sg_store_open (const char *path, SgStoreOpenFlags flags, GError **error)
     goto fail;
   if (!load_device_id (store, error))
     goto fail;
+  /* A store migrated to the summaries, or written by something that bypassed the store
+   * (a bulk SQL load), is brought up to date once, here. */
+  if (!(flags & SG_STORE_OPEN_READ_ONLY) && _sg_summary_is_behind (store) &&
+      (!sg_store_begin (store, error) || !sg_store_commit (store, error)))
+    goto fail;
   return store;
 
 fail:
@@ -402,6 +408,12 @@ sg_store_commit (SgStore *store, GError **error)
     store->failed = FALSE;
     g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_SQL,
                  "store %s: transaction was rolled back", store->path);
+    return FALSE;
+  }
+  /* Derived data follows what this transaction wrote, in the same transaction: the
+   * activity summaries fold in the new interactions, aggregated (sg-summary.c). */
+  if (!_sg_summary_update (store, error)) {
+    exec (store, "ROLLBACK", NULL);
     return FALSE;
   }
   if (!exec (store, "COMMIT", error)) {

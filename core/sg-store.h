@@ -61,6 +61,12 @@ SG_API gboolean sg_store_in_transaction (SgStore *store);
 SG_API gint64 sg_store_get_meta_int (SgStore *store, const char *key, gint64 fallback);
 SG_API gboolean sg_store_set_meta_int (SgStore *store, const char *key, gint64 value, GError **error);
 
+/* Computes the per-person and per-organisation activity summaries (person_summary,
+ * org_summary) again from every interaction, in one transaction. Never needed in normal
+ * use: every commit keeps them up to date, and opening a store read-write catches up
+ * after a migration or a bulk load that bypassed the store. For tests, and for repair. */
+SG_API gboolean sg_store_rebuild_summaries (SgStore *store, GError **error);
+
 /* Counts, for summaries and tests. */
 SG_API gint64 sg_store_count_people (SgStore *store, GError **error);
 SG_API gint64 sg_store_count_organisations (SgStore *store, GError **error);

@@ -224,6 +224,23 @@ ok(r, 'similar --format json')
 tap.eq([(x['domain'], x['shared_tags'], x['bought']) for x in js(r) or []], [('globex.de', 'forecasting', 'Lizenz')],
        'globex is like acme (forecasting) and bought Lizenz')
 fails(sgc('similar', 'nowhere.example'), 3, 'no organisation “nowhere.example”', 'similar: an unknown domain')
+# The insight shows them once computed (after each capture, or similar --refresh), and says
+# whether tags changed since.
+def similar_in_insight():
+    r = sgc('insight', '--format', 'json', '--address', 'jane@acme.com')
+    c = (js(r) or {}).get('correspondents', [{}])[0]
+    return c.get('similar_organisations')
+before = similar_in_insight()
+tap.ok(before is None or before.get('current') is False, 'insight: similar organisations not current before --refresh',
+       repr(before))
+ok(sgc('similar', '--refresh'), 'similar --refresh')
+s = similar_in_insight() or {}
+tap.eq((s.get('current'), [(x['domain'], x['shared_tags'], x['bought']) for x in s.get('organisations', [])]),
+       (True, [('globex.de', 'forecasting', 'Lizenz')]), 'insight: globex is like acme, current after --refresh')
+fails(sgc('similar', '--refresh', 'acme.com'), 2, '--refresh takes no DOMAIN', 'similar --refresh DOMAIN: usage error')
+r = sgc('insight', '--address', 'jane@acme.com')
+tap.ok('Similar organisations: globex.de (' in r.out and 'bought Lizenz)' in r.out,
+       'insight as text lists the similar organisations and what they bought', r.out)
 r = sgc('select', 'tag:forecasting and not org:acme.com', '--format', 'json')
 tap.eq([x['address'] for x in js(r) or []], ['hans@globex.de'], "tag: matches the organisation's tag")
 

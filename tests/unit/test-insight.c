@@ -5,6 +5,7 @@
 
 #include <locale.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "sg.h"
 #include "test-util.h"
@@ -55,6 +56,13 @@ sql (Fixture *f, const char *text)
   if (sqlite3_exec (db, text, NULL, NULL, &msg) != SQLITE_OK)
     g_error ("%s: %s", text, msg);
   sqlite3_close (db);
+  /* What bypassed the store is folded into the activity summaries at its next commit. */
+  if (f->store != NULL) {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (sg_store_begin (f->store, &error) && sg_store_commit (f->store, &error));
+    g_assert_no_error (error);
+  }
 }
 
 static void
@@ -776,6 +784,274 @@ test_similar (Fixture *f, gconstpointer data)
   g_assert_error (error, SG_SIMILAR_ERROR, SG_SIMILAR_ERROR_NOT_FOUND);
 }
 
+/* The summaries as text, ordered: what a full recomputation must give again. */
+static char *
+dump_summaries (SgStore *store)
+{
+  sqlite3 *db = NULL;
+  const char *path = sg_store_get_path (store);
+  GString *out = g_string_new (NULL);
+  sqlite3_stmt *st = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+    "SELECT 'p', person_id, n_total, n_in, n_out, n_meetings, n_bulk, first_at, last_at, hex(days), hex(recent) "
+    "FROM person_summary UNION ALL SELECT 'o', org_id, n_total, n_in, n_out, n_meetings, 0, first_at, last_at, '', '' "
+    "FROM org_summary ORDER BY 1, 2", -1, &st, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (st) == SQLITE_ROW) {
+    for (int c = 0; c < sqlite3_column_count (st); c++)
+      g_string_append_printf (out, "%s|", (const char *) sqlite3_column_text (st, c));
+    g_string_append_c (out, '\n');
+  }
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return g_string_free (out, FALSE);
+}
+
+/* The summaries kept commit by commit equal the ones computed from scratch. */
+static void
+assert_summaries_exact (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *kept = dump_summaries (f->store);
+  g_autofree char *rebuilt = NULL;
+
+  g_assert_true (sg_store_rebuild_summaries (f->store, &error));
+  g_assert_no_error (error);
+  rebuilt = dump_summaries (f->store);
+  g_assert_cmpstr (kept, ==, rebuilt);
+  g_assert_cmpuint (strlen (kept), >, 0);
+}
+
+static JsonObject *
+jane_interactions (Fixture *f, SgInsight **keep)
+{
+  g_autoptr (GError) error = NULL;
+  const char *who[] = { "jane@acme.com", NULL };
+  SgInsightOptions o = { .identity = f->identity, .now = date ("2026-03-10") };
+
+  *keep = sg_insight_for_addresses (f->store, who, &o, &error);
+  g_assert_no_error (error);
+  return json_object_get_object_member (correspondent (*keep, 0), "interactions");
+}
+
+/* 300 more mails with Jane than the old 250-interaction cap: every count is exact, the
+ * last interactions are the newest, and the summary kept per commit equals a rebuild. */
+static void
+test_summary_exact (Fixture *f, gconstpointer data)
+{
+  SgInsight *in = NULL;
+  JsonObject *ia;
+  JsonArray *last;
+  gint64 total_before, received_before;
+
+  ia = jane_interactions (f, &in);
+  total_before = json_object_get_int_member (ia, "total");
+  received_before = json_object_get_int_member (ia, "received");
+  /* a1 (in), a2 (out), the meeting. */
+  g_assert_cmpint (total_before, ==, 3);
+  g_assert_cmpint (json_object_get_int_member (ia, "meetings"), ==, 1);
+  g_assert_false (json_object_has_member (ia, "capped"));
+  sg_insight_free (in);
+  assert_summaries_exact (f);
+
+  /* 300 mails from Jane, one a day back from 1 March 2026 (the newest 2026-03-01), and
+   * 5 bulk ones, which count nowhere. */
+  sql (f,
+       "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 305) "
+       "INSERT INTO interactions (message_id, kind, direction, bulk, date_utc, subject, created_at) "
+       "SELECT 'x' || k || '@acme.com', 'mail', 'in', k > 300, 1772323200 - (k - 1) * 86400, 'Mail ' || k, 0 FROM n;"
+       "INSERT INTO participants (interaction_id, address_id, role) SELECT i.id, a.id, 'from' FROM interactions i, "
+       "  addresses a WHERE i.message_id LIKE 'x%@acme.com' AND a.address = 'jane@acme.com';");
+  ia = jane_interactions (f, &in);
+  g_assert_cmpint (json_object_get_int_member (ia, "total"), ==, total_before + 300);
+  g_assert_cmpint (json_object_get_int_member (ia, "received"), ==, received_before + 300);
+  /* now = 10 March 2026: the year back reaches 10 March 2025, day included: mails 1..(days
+   * from 1 March 2026 back to 10 March 2025) = 357, all of the 300, plus the 3 above. */
+  g_assert_cmpint (json_object_get_int_member (ia, "last_year"), ==, 303);
+  g_assert_cmpstr (json_object_get_string_member (ia, "first"), ==, "2025-05-06T00:00:00Z");
+  last = json_object_get_array_member (correspondent (in, 0), "last_interactions");
+  g_assert_cmpuint (json_array_get_length (last), ==, 5);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (last, 0), "subject"), ==,
+                   "Workshop at Acme");
+  sg_insight_free (in);
+  assert_summaries_exact (f);
+
+  /* More last interactions than the summary keeps: read from the history, same order. */
+  {
+    g_autoptr (GError) error = NULL;
+    const char *who[] = { "jane@acme.com", NULL };
+    SgInsightOptions o = { .identity = f->identity, .now = date ("2026-03-10"), .n_interactions = 12 };
+    g_autoptr (SgInsight) many = sg_insight_for_addresses (f->store, who, &o, &error);
+
+    g_assert_no_error (error);
+    last = json_object_get_array_member (correspondent (many, 0), "last_interactions");
+    g_assert_cmpuint (json_array_get_length (last), ==, 12);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (last, 11), "subject"), ==,
+                     "Mail 9");
+  }
+
+  /* The selection counts the same. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SgSelection) sel = sg_selection_parse ("interactions:>=303", NULL, &error);
+    g_autoptr (SgTable) t = sg_selection_run (f->store, sel, date ("2026-03-10"), 0, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 1);
+    g_assert_cmpstr (sg_table_get_text (t, 0, 1), ==, "jane@acme.com");
+  }
+}
+
+static const char *ics_v0 =
+  "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//sg test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+  "UID:review-1@ourco.example\r\nSEQUENCE:0\r\nDTSTAMP:20260301T090000Z\r\n"
+  "DTSTART:20260304T140000Z\r\nDTEND:20260304T150000Z\r\nSUMMARY:Review\r\n"
+  "ORGANIZER:mailto:me@ourco.example\r\nATTENDEE:mailto:jane@acme.com\r\nATTENDEE:mailto:bob@acme.com\r\n"
+  "END:VEVENT\r\nEND:VCALENDAR\r\n";
+static const char *ics_v1 =
+  "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//sg test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+  "UID:review-1@ourco.example\r\nSEQUENCE:1\r\nDTSTAMP:20260302T090000Z\r\n"
+  "DTSTART:20260305T140000Z\r\nDTEND:20260305T150000Z\r\nSUMMARY:Review\r\n"
+  "ORGANIZER:mailto:me@ourco.example\r\nATTENDEE:mailto:bob@acme.com\r\n"
+  "END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+static gint64
+meetings_of (Fixture *f, const char *address)
+{
+  g_autoptr (GError) error = NULL;
+  const char *who[] = { address, NULL };
+  SgInsightOptions o = { .identity = f->identity, .now = date ("2026-03-10") };
+  g_autoptr (SgInsight) in = sg_insight_for_addresses (f->store, who, &o, &error);
+
+  g_assert_no_error (error);
+  return json_object_get_int_member (json_object_get_object_member (correspondent (in, 0), "interactions"),
+                                     "meetings");
+}
+
+static void
+import_file (Fixture *f, const char *name, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = sg_test_write_file (f->dir, name, text, -1);
+  g_autoptr (SgImporter) imp = sg_importer_new (f->store, f->identity);
+
+  sg_importer_import_path (imp, path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (sg_importer_flush (imp, &error));
+  g_assert_no_error (error);
+}
+
+/* The meetings path (a new meeting, then its update dropping Jane), a re-import of the same
+ * mail, and process changes keep the summaries equal to a rebuild. */
+static void
+test_summary_writers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *md = g_build_filename (f->dir, "Maildir", NULL);
+
+  g_assert_cmpint (meetings_of (f, "jane@acme.com"), ==, 1);
+  g_assert_cmpint (meetings_of (f, "bob@acme.com"), ==, 0);
+  import_file (f, "review-0.ics", ics_v0);
+  g_assert_cmpint (meetings_of (f, "jane@acme.com"), ==, 2);
+  g_assert_cmpint (meetings_of (f, "bob@acme.com"), ==, 1);
+  assert_summaries_exact (f);
+  import_file (f, "review-1.ics", ics_v1); /* moved a day, Jane no longer invited */
+  g_assert_cmpint (meetings_of (f, "jane@acme.com"), ==, 1);
+  g_assert_cmpint (meetings_of (f, "bob@acme.com"), ==, 1);
+  assert_summaries_exact (f);
+
+  /* The same mailbox again: nothing new, nothing counted twice. */
+  {
+    g_autofree char *before = dump_summaries (f->store);
+    g_autofree char *after = NULL;
+    g_autoptr (SgImporter) imp = sg_importer_new (f->store, f->identity);
+
+    g_assert_true (sg_importer_import_path (imp, md, NULL, &error));
+    g_assert_true (sg_importer_flush (imp, &error));
+    g_assert_no_error (error);
+    after = dump_summaries (f->store);
+    g_assert_cmpstr (before, ==, after);
+  }
+
+  /* Process changes touch no interaction. */
+  g_assert_true (sg_process_move (f->store, f->process, "negotiation", NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_summaries_exact (f);
+
+  /* Jane's address given to Bob (as a merge would): both recomputed. */
+  sql (f, "UPDATE addresses SET person_id = (SELECT person_id FROM addresses WHERE address = 'bob@acme.com') "
+          "WHERE address = 'jane@acme.com'");
+  assert_summaries_exact (f);
+}
+
+/* Similar organisations in the insight: computed ahead, flagged when tags changed since. */
+static void
+test_similar_insight (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *who[] = { "jane@acme.com", "someone@globex.de", NULL };
+  SgInsight *in;
+  JsonObject *sim;
+  JsonArray *orgs;
+
+  sql (f, "INSERT INTO organisations (id, domain, name, created_at) VALUES (100, 'umbrella.com', 'Umbrella', 0), "
+          "  (101, 'globex.de', 'Globex', 0);"
+          "INSERT INTO org_domains VALUES ('umbrella.com', 100), ('globex.de', 101);"
+          "INSERT INTO tags (id, name, kind, created_at) VALUES (4, 'retail', 'industry', 0);"
+          "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, created_at) VALUES "
+          "  (1, 'organisation', (SELECT id FROM organisations WHERE domain = 'initech.de'), 'rule', 0), "
+          "  (1, 'organisation', 100, 'rule', 0), (2, 'organisation', 100, 'rule', 0), "
+          "  (4, 'organisation', 100, 'rule', 0), (4, 'organisation', 101, 'rule', 0);");
+  /* Never computed: null. */
+  in = sg_insight_for_addresses (f->store, who, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_object_get_null_member (correspondent (in, 0), "similar_organisations"));
+  sg_insight_free (in);
+
+  g_assert_true (sg_similar_refresh (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_similar_is_current (f->store));
+  in = sg_insight_for_addresses (f->store, who, NULL, &error);
+  g_assert_no_error (error);
+  /* The same figures as /similar/organisations works out by hand. */
+  sim = json_object_get_object_member (correspondent (in, 0), "similar_organisations");
+  g_assert_true (json_object_get_boolean_member (sim, "current"));
+  orgs = json_object_get_array_member (sim, "organisations");
+  g_assert_cmpuint (json_array_get_length (orgs), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (orgs, 0), "domain"), ==,
+                   "umbrella.com");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (json_array_get_object_element (orgs, 0),
+                                                                 "similarity"), 0.790, 0.0015);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (orgs, 0), "shared_tags"), ==,
+                   "analytics, forecasting");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (orgs, 1), "domain"), ==,
+                   "initech.de");
+  /* A stranger at Globex: Globex's own similar organisations (Umbrella, by retail). */
+  sim = json_object_get_object_member (correspondent (in, 1), "similar_organisations");
+  orgs = json_object_get_array_member (sim, "organisations");
+  g_assert_cmpuint (json_array_get_length (orgs), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (orgs, 0), "domain"), ==,
+                   "umbrella.com");
+  sg_insight_free (in);
+
+  /* A tag removed: the kept list is no longer current until computed again. */
+  sql (f, "UPDATE tag_assignments SET removed = 1 WHERE entity_type = 'organisation' AND entity_id = 101");
+  g_assert_false (sg_similar_is_current (f->store));
+  in = sg_insight_for_addresses (f->store, who, NULL, &error);
+  g_assert_no_error (error);
+  sim = json_object_get_object_member (correspondent (in, 1), "similar_organisations");
+  g_assert_false (json_object_get_boolean_member (sim, "current"));
+  sg_insight_free (in);
+  g_assert_true (sg_similar_refresh (f->store, &error));
+  in = sg_insight_for_addresses (f->store, who, NULL, &error);
+  g_assert_no_error (error);
+  sim = json_object_get_object_member (correspondent (in, 1), "similar_organisations");
+  g_assert_true (json_object_get_boolean_member (sim, "current"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sim, "organisations")), ==, 0);
+  sg_insight_free (in);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -792,5 +1068,8 @@ main (int argc, char **argv)
   ADD ("/select/saved", test_saved);
   ADD ("/report/figures", test_reports);
   ADD ("/similar/organisations", test_similar);
+  ADD ("/summary/exact", test_summary_exact);
+  ADD ("/summary/writers", test_summary_writers);
+  ADD ("/similar/insight", test_similar_insight);
   return g_test_run ();
 }
