@@ -43,6 +43,7 @@ fact_free (gpointer p)
 void _sg_fact_add (GPtrArray *facts, SgFactKind kind, const char *detail, const char *value,
                    double confidence, SgFactOrigin origin);
 const char *_sg_country_code_for (const char *domain);
+char *_sg_strdown (const char *s, gssize len); /* sg-text.c */
 #define add_fact _sg_fact_add
 
 void
@@ -143,18 +144,25 @@ _sg_country_code_for (const char *domain)
   return NULL;
 }
 
+static const char *const mobile_words[] = { "mobile", "mob", "cell", "cellular", "handy", "mobil",
+                                            "portable", "m\xc3\xb3vil", "movil", "gsm", "m", NULL };
+static const char *const fax_words[] = { "fax", "telefax", "f", "efax", NULL };
+static const char *const office_words[] = { "tel", "t\xc3\xa9l", "phone", "w", "voice", "ofc", "office",
+                                            "direct", "dir", "t", "p", "telefon", "telephone",
+                                            "t\xc3\xa9l\xc3\xa9phone", "tel\xc3\xa9" "fono", "telefono", "fon", "work",
+                                            "b\xc3\xbcro", "zentrale", "o", "d", "ph", "main",
+                                            "switchboard", "standard", "fijo", "tfno", "landline", NULL };
+
+/* The word lists as hash sets, built once (a signature line is tested against several
+ * lists of up to 130 words). */
+typedef enum { SET_MOBILE, SET_FAX, SET_OFFICE, SET_TITLE, SET_ORG, SET_STREET, SET_COUNTRY, N_SETS } SetId;
+static GHashTable *word_set (SetId id);
+
 /* The kind a phone label names, or NULL when @label names none. */
 static const char *
 phone_kind (const char *label)
 {
-  static const char *const mobile[] = { "mobile", "mob", "cell", "cellular", "handy", "mobil",
-                                        "portable", "m\xc3\xb3vil", "movil", "gsm", "m", NULL };
-  static const char *const fax[] = { "fax", "telefax", "f", "efax", NULL };
-  static const char *const office[] = { "tel", "tél", "phone", "w", "voice", "ofc", "office", "direct", "dir", "t", "p",
-                                        "telefon", "telephone", "téléphone", "teléfono", "telefono",
-                                        "fon", "work", "büro", "zentrale", "o", "d", "ph", "main",
-                                        "switchboard", "standard", "fijo", "tfno", "landline", NULL };
-  g_autofree char *low = g_utf8_strdown (label, -1);
+  g_autofree char *low = _sg_strdown (label, -1);
   g_auto (GStrv) words = NULL;
   const char *kind = NULL;
 
@@ -166,11 +174,11 @@ phone_kind (const char *label)
   for (guint i = 0; words[i] && kind == NULL; i++) {
     if (*words[i] == '\0')
       continue;
-    if (g_strv_contains (mobile, words[i]))
+    if (g_hash_table_contains (word_set (SET_MOBILE), words[i]))
       kind = "mobile";
-    else if (g_strv_contains (fax, words[i]))
+    else if (g_hash_table_contains (word_set (SET_FAX), words[i]))
       kind = "fax";
-    else if (g_strv_contains (office, words[i]))
+    else if (g_hash_table_contains (word_set (SET_OFFICE), words[i]))
       kind = "office";
   }
   return kind;
@@ -230,7 +238,7 @@ scan_phones (GPtrArray *facts, const char *seg, const char *cc)
 static GStrv
 words_of (const char *s)
 {
-  g_autofree char *low = g_utf8_strdown (s, -1);
+  g_autofree char *low = _sg_strdown (s, -1);
   GPtrArray *out = g_ptr_array_new ();
   char *p = low;
 
@@ -251,10 +259,12 @@ words_of (const char *s)
 }
 
 static gboolean
-any_word (GStrv words, const char *const *list)
+any_word (GStrv words, SetId set)
 {
+  GHashTable *table = word_set (set);
+
   for (guint i = 0; words[i]; i++)
-    if (g_strv_contains (list, words[i]))
+    if (g_hash_table_contains (table, words[i]))
       return TRUE;
   return FALSE;
 }
@@ -313,6 +323,26 @@ static const char *const countries[] = {
   "australia", "mexico", "méxico", NULL,
 };
 
+static GHashTable *
+word_set (SetId id)
+{
+  static GHashTable *sets[N_SETS];
+  static gsize done;
+
+  if (g_once_init_enter (&done)) {
+    const char *const *const lists[N_SETS] = { mobile_words, fax_words, office_words, title_words,
+                                               org_words, street_words, countries };
+
+    for (guint i = 0; i < N_SETS; i++) {
+      sets[i] = g_hash_table_new (g_str_hash, g_str_equal);
+      for (const char *const *w = lists[i]; *w; w++)
+        g_hash_table_add (sets[i], (gpointer) *w);
+    }
+    g_once_init_leave (&done, 1);
+  }
+  return sets[id];
+}
+
 /* Lines that end the signature: legal disclaimers, marketing footers, quoted headers. */
 static gboolean
 is_disclaimer (const char *line)
@@ -329,7 +359,7 @@ is_disclaimer (const char *line)
     "sitz der gesellschaft", "pflichtangaben", "newsletter", "view in browser",
     "-----original message-----", "sponsored by", "mailing list", "listinfo", NULL,
   };
-  g_autofree char *low = g_utf8_strdown (line, -1);
+  g_autofree char *low = _sg_strdown (line, -1);
 
   for (guint i = 0; needles[i]; i++)
     if (strstr (low, needles[i]) != NULL)
@@ -396,16 +426,16 @@ looks_like_address (const char *line, GStrv words)
 {
   if (has_postal_code (line))
     return TRUE;
-  return has_digit (line) && (any_word (words, street_words) || street_compound (words));
+  return has_digit (line) && (any_word (words, SET_STREET) || street_compound (words));
 }
 
 static gboolean
 is_country (const char *line)
 {
-  g_autofree char *low = g_utf8_strdown (line, -1);
+  g_autofree char *low = _sg_strdown (line, -1);
 
   g_strstrip (low);
-  return g_strv_contains (countries, low);
+  return g_hash_table_contains (word_set (SET_COUNTRY), low);
 }
 
 /* The web site named in @seg: "www.acme.com", "https://acme.com/about". Social networks and
@@ -443,17 +473,15 @@ find_website (const char *seg)
   return g_steal_pointer (&low);
 }
 
-/* The sender's name on a line by itself (maybe with a title after a comma). @nw: the
- * words of the name (nullable). */
+/* The sender's name on a line by itself (maybe with a title after a comma). @lw: the
+ * line's words; @nw: the words of the name (nullable). */
 static gboolean
-is_name_line (const char *line, GStrv nw)
+is_name_words (GStrv lw, GStrv nw)
 {
-  g_auto (GStrv) lw = NULL;
   guint hits = 0, n = 0;
 
   if (nw == NULL || nw[0] == NULL)
     return FALSE;
-  lw = words_of (line);
   for (guint i = 0; nw[i]; i++) {
     if (strlen (nw[i]) < 2)
       continue;
@@ -492,7 +520,7 @@ mentions_label (const char *line, const char *label)
 
   if (label == NULL)
     return FALSE;
-  low = g_utf8_strdown (line, -1);
+  low = _sg_strdown (line, -1);
   squeezed = g_string_new (NULL);
   for (const char *p = low; *p; p++)
     if (g_ascii_isalnum (*p))
@@ -540,8 +568,8 @@ static LineKind
 title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label, LineKind previous)
 {
   guint nwords = g_strv_length (words);
-  gboolean title = any_word (words, title_words);
-  gboolean org = any_word (words, org_words) || mentions_label (seg, label);
+  gboolean title = any_word (words, SET_TITLE);
+  gboolean org = any_word (words, SET_ORG) || mentions_label (seg, label);
   static const char *const joins[] = { ", ", " at ", " @ ", " - ", " \xe2\x80\x93 ", " bei ",
                                        " chez ", " en ", NULL };
 
@@ -556,7 +584,7 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
         const char *b = j + strlen (joins[i]);
         g_auto (GStrv) aw = words_of (a);
 
-        if (any_word (aw, title_words)) {
+        if (any_word (aw, SET_TITLE)) {
           add_fact (facts, SG_FACT_TITLE, NULL, a, 0.8, SG_FACT_FROM_SIGNATURE);
           add_fact (facts, SG_FACT_ORGANISATION, NULL, b, 0.75, SG_FACT_FROM_SIGNATURE);
           return L_ORG;
@@ -564,13 +592,13 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
       }
     }
     /* "Solutions Consultant", "Research Analyst": a title word last is the head noun. */
-    if (g_strv_contains (title_words, words[nwords - 1]) && !mentions_label (seg, label) &&
+    if (g_hash_table_contains (word_set (SET_TITLE), words[nwords - 1]) && !mentions_label (seg, label) &&
         !has_digit (seg)) {
       add_fact (facts, SG_FACT_TITLE, NULL, seg, 0.75, SG_FACT_FROM_SIGNATURE);
       return L_TITLE;
     }
     /* "Head of Acme Research": the organisation's own words make it no title. */
-    if (!any_word (words, org_words) || mentions_label (seg, label)) {
+    if (!any_word (words, SET_ORG) || mentions_label (seg, label)) {
       if (has_digit (seg))
         return L_OTHER;
       add_fact (facts, SG_FACT_ORGANISATION, NULL, seg, mentions_label (seg, label) ? 0.85 : 0.7,
@@ -624,6 +652,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
   for (guint i = 0; lines[i] && read < SG_SIGNATURE_MAX_LINES; i++) {
     char *line = g_strstrip (lines[i]);
     g_auto (GStrv) segs = NULL;
+    g_auto (GStrv) line_words = NULL;
     LineKind kind = L_NONE;
 
     /* A separator line after the first lines ends the signature ("=====", "-----"). */
@@ -645,7 +674,8 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
     read++;
     if (is_disclaimer (line))
       break;
-    if (is_name_line (line, name_words)) {
+    line_words = words_of (line);
+    if (is_name_words (line_words, name_words)) {
       previous = L_NAME;
       continue;
     }
@@ -659,12 +689,17 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
 
       if (*seg == '\0')
         continue;
-      if (segs[1] != NULL && is_name_line (seg, name_words)) {
-        kind = L_NAME;
-        name_in_line = TRUE;
-        continue;
+      if (segs[1] == NULL && line_words != NULL && strcmp (seg, line) == 0) {
+        /* The segment is the line: its words are known. */
+        words = g_steal_pointer (&line_words);
+      } else {
+        words = words_of (seg);
+        if (segs[1] != NULL && is_name_words (words, name_words)) {
+          kind = L_NAME;
+          name_in_line = TRUE;
+          continue;
+        }
       }
-      words = words_of (seg);
       web = find_website (seg);
       if (web != NULL) {
         add_fact (facts, SG_FACT_WEBSITE, NULL, web, label && strstr (web, label) ? 0.9 : 0.8,
@@ -704,8 +739,8 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       }
       /* "Dublin 4", "Cambridge": a short place line right after a street line. */
       if (address->len > 0 && previous == L_ADDRESS && kind == L_NONE && g_strv_length (words) <= 3 &&
-          g_unichar_isupper (g_utf8_get_char (seg)) && !any_word (words, title_words) &&
-          !any_word (words, org_words) && !phone_kind (seg) && strchr (seg, '@') == NULL) {
+          g_unichar_isupper (g_utf8_get_char (seg)) && !any_word (words, SET_TITLE) &&
+          !any_word (words, SET_ORG) && !phone_kind (seg) && strchr (seg, '@') == NULL) {
         g_string_append_printf (address, ", %s", seg);
         kind = L_ADDRESS;
         continue;

@@ -53,6 +53,20 @@ warn (SgText *t, const char *format, ...)
   va_end (args);
 }
 
+char *_sg_strdown (const char *s, gssize len);
+
+/* g_utf8_strdown(), without its Unicode tables for ASCII text (most lines of most mail). */
+char *
+_sg_strdown (const char *s, gssize len)
+{
+  gsize n = len < 0 ? strlen (s) : (gsize) len;
+
+  for (gsize i = 0; i < n; i++)
+    if ((guchar) s[i] >= 0x80 || s[i] == '\0')
+      return g_utf8_strdown (s, len);
+  return g_ascii_strdown (s, (gssize) n);
+}
+
 /* Cuts @s at @max bytes on a character boundary. */
 static void
 utf8_truncate (GString *s, gsize max)
@@ -379,7 +393,7 @@ separator_kind (const char *line)
     return CUT_NONE;
   if (strlen (s) > 80)
     return CUT_NONE;
-  low = g_utf8_strdown (s, -1);
+  low = _sg_strdown (s, -1);
   for (guint i = 0; begins[i]; i++)
     if (g_str_has_prefix (low + strspn (low, "- "), begins[i]))
       return CUT_FORWARDED;
@@ -476,7 +490,7 @@ is_signoff (const char *line)
     else
       break;
   }
-  low = g_utf8_strdown (s, (gssize) n);
+  low = _sg_strdown (s, (gssize) n);
   for (guint i = 0; phrases[i]; i++)
     if (strcmp (low, phrases[i]) == 0)
       return TRUE;
