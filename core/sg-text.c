@@ -435,7 +435,13 @@ static gboolean
 outlook_header (char **lines, guint i, guint n)
 {
   gboolean sent = FALSE, subject = FALSE;
+  const char *s = skip_space (lines[i]);
 
+  /* Most lines: not "From:", "Von:", "De:", "Da:" or "Van:" (header_line's test, first letter). */
+  if (*s == '*')
+    s++;
+  if (*s != 'F' && *s != 'f' && *s != 'V' && *s != 'v' && *s != 'D' && *s != 'd')
+    return FALSE;
   if (!header_line (lines[i], from_names))
     return FALSE;
   for (guint j = i + 1; j < n && j <= i + 6; j++) {
@@ -594,12 +600,34 @@ is_sender_line (const char *line, const char *name)
 static void
 split_text (SgText *t, const char *text, const char *subject, const char *sender_name)
 {
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  guint n = g_strv_length (lines), own_end = n, sig = n, signoff = n;
+  /* The lines, cut in place in one copy of the text (as g_strsplit (text, "\n", -1) would
+   * cut them, without an allocation per line). */
+  g_autofree char *copy = g_strdup (text);
+  g_autofree char **lines = NULL;
+  guint n = 0, own_end, sig, signoff;
   gboolean forward_subject = FALSE, sig_has_line = FALSE;
   CutKind cut = CUT_NONE;
   g_autofree guint8 *dropped = NULL;
 
+  if (*copy != '\0') {
+    n = 1;
+    for (const char *p = copy; *p; p++)
+      if (*p == '\n')
+        n++;
+  }
+  lines = g_new (char *, n + 1);
+  if (n > 0) {
+    guint k = 0;
+
+    lines[k++] = copy;
+    for (char *p = copy; *p; p++)
+      if (*p == '\n') {
+        *p = '\0';
+        lines[k++] = p + 1;
+      }
+  }
+  lines[n] = NULL;
+  own_end = sig = signoff = n;
   if (subject != NULL) {
     const char *s = skip_space (subject);
 
