@@ -260,6 +260,36 @@ tokenize_each (const char *text, gsize max_bytes, TokenFunc emit, gpointer data)
       p++;
       continue;
     }
+    /* Other ASCII (spaces, punctuation, digits): the same tests as below, without the
+     * Unicode tables (g_unichar_isspace's ASCII spaces are these five; no '\v'). */
+    if ((guchar) *p < 0x80 && *p != '\0' && *p != '-' && *p != '\'') {
+      c = (guchar) *p;
+      next = p + 1;
+      if (c >= '0' && c <= '9') {
+        skip_word = TRUE;
+        g_string_append_c (word, (char) c);
+      } else {
+        gboolean addr_char = c == '.' || c == '@' || c == '/' || c == ':' || c == '_';
+        gboolean alnum_next = addr_char && next < end &&
+                              g_unichar_isalnum (g_utf8_get_char_validated (next, end - next));
+
+        if (alnum_next && word->len > 0)
+          skip_word = TRUE;
+        if (word->len > 0) {
+          if (!skip_word && word->len >= 3 && word->len <= 40)
+            emit (word->str, word->len, data);
+          else
+            emit (NULL, 0, data);
+          g_string_truncate (word, 0);
+        }
+        if (!alnum_next)
+          skip_word = FALSE;
+        if (!(c == ' ' || c == '\t' || c == '\r' || c == '\f') || c == '\n')
+          emit (NULL, 0, data);
+      }
+      p = next;
+      continue;
+    }
     c = g_utf8_get_char_validated (p, end - p);
     if (c == (gunichar) -1 || c == (gunichar) -2) {
       p++;
