@@ -479,7 +479,7 @@ signature_names_others (const char *signature, const char *sender)
 
 /* Reads what the message says. Runs on the parse threads: no store, bounded work. */
 static void
-extract_content (SgMessage *m, GMimeMessage *mime)
+extract_content (SgMessage *m, GMimeMessage *mime, guint flags)
 {
   const SgParticipant *from = NULL;
   const char *domain = NULL;
@@ -503,6 +503,8 @@ extract_content (SgMessage *m, GMimeMessage *mime)
    * mail addresses it names are all at another organisation (someone else's signature
    * pasted in, or a message sent on another's behalf). */
   if (from != NULL && from->kind == SG_ADDRESS_PERSONAL &&
+      /* The importer stores no facts from bulk mail (sg-import-text.c): not read for it. */
+      !((flags & SG_MESSAGE_PARSE_NO_BULK_FACTS) && m->bulk) &&
       !signature_names_others (sg_text_get_signature (m->text), from->address))
     m->facts = sg_signature_parse (sg_text_get_signature (m->text), from->name, domain);
   else
@@ -761,7 +763,7 @@ _sg_message_new_from_mime_flags (GMimeMessage *mime, gsize headers_size, const S
   m->direction = from_self ? SG_DIRECTION_OUT : SG_DIRECTION_IN;
   m->internal = m->participants->len > 0 && !any_external;
   if (flags & SG_MESSAGE_PARSE_CONTENT)
-    extract_content (m, mime);
+    extract_content (m, mime, flags);
   collect_calendars (m, mime);
   return m;
 }
