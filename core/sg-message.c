@@ -445,14 +445,16 @@ content_hash (GMimeMessage *mime)
 
 /* TRUE when @signature names mail addresses and none is at the sender's organisation. */
 static gboolean
-signature_names_others (const char *signature, const char *sender)
+signature_names_others (const char *signature, const char *sender, char **own_domain)
 {
   g_autofree char *own = NULL;
   gboolean any = FALSE;
   const char *at;
+  gsize local_len;
 
   if (signature == NULL || strchr (sender, '@') == NULL)
     return FALSE;
+  local_len = (gsize) (strchr (sender, '@') - sender);
   own = sg_domain_get_registrable (strchr (sender, '@') + 1);
   for (const char *p = signature; (at = strchr (p, '@')) != NULL; p = at + 1) {
     gsize n = 0;
@@ -473,6 +475,19 @@ signature_names_others (const char *signature, const char *sender)
     any = TRUE;
     if (own != NULL && strcmp (reg, own) == 0)
       return FALSE;
+    /* "garym@teledyn.com" in the signature of garym@canada.com: the sender's own mailbox
+     * at their organisation (written from another account), not someone else's. Its domain
+     * names the organisation. */
+    if ((gsize) (at - signature) >= local_len &&
+        g_ascii_strncasecmp (at - local_len, sender, local_len) == 0 &&
+        (at - local_len == signature || !(g_ascii_isalnum (at[-1 - (gssize) local_len]) ||
+                                          at[-1 - (gssize) local_len] == '.' ||
+                                          at[-1 - (gssize) local_len] == '_' ||
+                                          at[-1 - (gssize) local_len] == '-'))) {
+      if (own_domain != NULL && *own_domain == NULL)
+        *own_domain = g_steal_pointer (&domain);
+      return FALSE;
+    }
   }
   return any;
 }
@@ -483,6 +498,7 @@ extract_content (SgMessage *m, GMimeMessage *mime, guint flags)
 {
   const SgParticipant *from = NULL;
   const char *domain = NULL;
+  g_autofree char *own_domain = NULL; /* the sender's other mailbox named in the signature */
 
   for (guint i = 0; i < m->participants->len && from == NULL; i++) {
     SgParticipant *p = &g_array_index (m->participants, SgParticipant, i);
@@ -505,8 +521,9 @@ extract_content (SgMessage *m, GMimeMessage *mime, guint flags)
   if (from != NULL && from->kind == SG_ADDRESS_PERSONAL &&
       /* The importer stores no facts from bulk mail (sg-import-text.c): not read for it. */
       !((flags & SG_MESSAGE_PARSE_NO_BULK_FACTS) && m->bulk) &&
-      !signature_names_others (sg_text_get_signature (m->text), from->address))
-    m->facts = sg_signature_parse (sg_text_get_signature (m->text), from->name, domain);
+      !signature_names_others (sg_text_get_signature (m->text), from->address, &own_domain))
+    m->facts = sg_signature_parse (sg_text_get_signature (m->text), from->name,
+                                   own_domain ? own_domain : domain);
   else
     m->facts = sg_signature_parse (NULL, NULL, NULL);
   for (const char *const *v = sg_text_get_vcards (m->text); *v; v++) {

@@ -478,7 +478,7 @@ find_website (const char *seg)
 static gboolean
 is_name_words (GStrv lw, GStrv nw)
 {
-  guint hits = 0, n = 0;
+  guint hits = 0, n = 0, long_words = 0;
 
   if (nw == NULL || nw[0] == NULL)
     return FALSE;
@@ -489,7 +489,11 @@ is_name_words (GStrv lw, GStrv nw)
     if (g_strv_contains ((const char *const *) lw, nw[i]))
       hits++;
   }
-  return n > 0 && hits == n && g_strv_length (lw) <= n + 1;
+  /* Initials ("R. A. Hettinga") are left out on both sides. */
+  for (guint i = 0; lw[i]; i++)
+    if (strlen (lw[i]) >= 2)
+      long_words++;
+  return n > 0 && hits == n && long_words <= n + 1;
 }
 
 /* The label of the domain that names the organisation: "acme" for mail.acme.co.uk. */
@@ -530,6 +534,85 @@ mentions_label (const char *line, const char *label)
   return hit;
 }
 
+/* @seg without its mail addresses and links ("<mailto: ann@acme.com>", "http://acme.com/",
+ * "(www.acme.com)") and without the sender's name in front; *@named tells whether the name
+ * was there. Returns: (transfer full): what is left, trimmed of spaces and dashes. */
+static char *
+strip_links (const char *seg, const char *sender_name, gboolean *named)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = seg;
+  gsize n;
+
+  *named = FALSE;
+  while (*p) {
+    const char *end;
+    g_autofree char *token = NULL;
+
+    if (*p == ' ') {
+      if (out->len > 0 && out->str[out->len - 1] != ' ')
+        g_string_append_c (out, ' ');
+      p++;
+      continue;
+    }
+    /* A token: up to the next space, or a whole <...> span. */
+    if (*p == '<' && (end = strchr (p, '>')) != NULL)
+      end++;
+    else
+      for (end = p; *end && *end != ' '; end++)
+        ;
+    token = g_strndup (p, end - p);
+    if (strchr (token, '@') == NULL && strstr (token, "://") == NULL && strstr (token, "www.") == NULL)
+      g_string_append (out, token);
+    p = end;
+  }
+  g_strstrip (out->str);
+  out->len = strlen (out->str);
+  if (sender_name != NULL && (n = strlen (sender_name)) >= 3 && out->len >= n &&
+      g_ascii_strncasecmp (out->str, sender_name, n) == 0 && !g_ascii_isalnum (out->str[n])) {
+    g_string_erase (out, 0, (gssize) n);
+    *named = TRUE;
+  }
+  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[out->len - 1]) != NULL)
+    g_string_truncate (out, out->len - 1);
+  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[0]) != NULL)
+    g_string_erase (out, 0, 1);
+  return g_string_free (out, FALSE);
+}
+
+/* Enough letters to be read: not empty, not a bare label ("Web:", "E-mail:"). */
+static gboolean
+worth_reading (const char *s)
+{
+  guint letters = 0;
+
+  for (const char *p = s; *p; p++)
+    if (g_ascii_isalpha (*p) || (guchar) *p >= 0x80)
+      letters++;
+  return letters >= 2 && s[strlen (s) - 1] != ':';
+}
+
+/* Every longer word capitalised, as names of organisations are ("Pittsburg State University",
+ * not "PGP public keys on homepage"). */
+static gboolean
+title_case (const char *seg)
+{
+  const char *p = seg;
+
+  while (*p) {
+    const char *w = p;
+    guint n = 0;
+
+    while (*p && *p != ' ')
+      p++, n++;
+    if (n >= 4 && g_ascii_islower (*w))
+      return FALSE;
+    while (*p == ' ')
+      p++;
+  }
+  return TRUE;
+}
+
 /* Splits a one-line signature "Ann | Head of Sales | Acme" into segments. */
 static GStrv
 segments_of (const char *line)
@@ -541,7 +624,22 @@ segments_of (const char *line)
     gboolean sep = (*p == '|') || (*p == '\t') ||
                    (strncmp (p, " \xc2\xb7 ", 4) == 0) || (strncmp (p, " \xe2\x80\xa2 ", 5) == 0) ||
                    (strncmp (p, "   ", 3) == 0);
+    /* "Ann Smith - ann@acme.com - Acme": a dash between words (never inside a number). */
+    gboolean dash = !sep && (strncmp (p, " - ", 3) == 0 || strncmp (p, " \xe2\x80\x93 ", 5) == 0) &&
+                    p > line && !g_ascii_isdigit (p[-1]) &&
+                    !g_ascii_isdigit (p[p[1] == '-' ? 3 : 5]);
 
+    if (dash) {
+      g_ptr_array_add (out, g_strstrip (g_strndup (start, p - start)));
+      p += p[1] == '-' ? 3 : 5;
+      while (*p == ' ')
+        p++;
+      start = p;
+      if (*p == '\0')
+        break;
+      p--;
+      continue;
+    }
     if (sep) {
       g_ptr_array_add (out, g_strstrip (g_strndup (start, p - start)));
       while (*p && (*p == '|' || *p == ' ' || *p == '\t' || (guchar) *p >= 0x80) && !g_ascii_isalnum (*p)) {
@@ -616,7 +714,8 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
     return L_TITLE;
   }
   /* A short capitalised line right after the title is usually the organisation. */
-  if ((previous == L_TITLE || previous == L_NAME) && nwords <= 5 && !has_digit (seg) && g_unichar_isupper (g_utf8_get_char (seg)))
+  if ((previous == L_TITLE || previous == L_NAME) && nwords <= 5 && !has_digit (seg) &&
+      g_unichar_isupper (g_utf8_get_char (seg)) && title_case (seg) && seg[strlen (seg) - 1] != ':')
     return L_OTHER + 1;
   return L_OTHER;
 }
@@ -685,6 +784,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       const char *seg = segs[s];
       g_auto (GStrv) words = NULL;
       g_autofree char *web = NULL;
+      g_autofree char *rest = NULL;
       LineKind k;
 
       if (*seg == '\0')
@@ -705,10 +805,28 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
         add_fact (facts, SG_FACT_WEBSITE, NULL, web, label && strstr (web, label) ? 0.9 : 0.8,
                   SG_FACT_FROM_SIGNATURE);
         kind = L_WEB;
-        continue;
       }
       if (strchr (seg, '@') != NULL && strchr (seg, ' ') == NULL)
         continue; /* an address: known from the headers */
+      /* "Ann Smith <ann@acme.com> Acme Inc", "The Acme Corporation <http://www.acme.com/>":
+       * what is left without the addresses, the links and the name is read on. */
+      if (web != NULL && strstr (seg, " @ ") != NULL)
+        continue; /* "((ann @ acme.com)) ((www.acme.com))": an address written out beside it */
+      if ((web != NULL || strchr (seg, '@') != NULL) && strstr (seg, " @ ") == NULL) {
+        gboolean named;
+
+        rest = strip_links (seg, sender_name, &named);
+        if (named) {
+          name_in_line = TRUE;
+          if (kind == L_NONE)
+            kind = L_NAME;
+        }
+        if (!worth_reading (rest) || (web != NULL && strchr (rest, ':') != NULL))
+          continue;
+        seg = rest;
+        g_strfreev (words);
+        words = words_of (seg);
+      }
       /* "ville.skytta at iki.fi", "ann (at) acme (dot) com": an address written out. */
       {
         const char *at = strstr (seg, " at ");
