@@ -155,7 +155,8 @@ static const char *const office_words[] = { "tel", "t\xc3\xa9l", "phone", "w", "
 
 /* The word lists as hash sets, built once (a signature line is tested against several
  * lists of up to 130 words). */
-typedef enum { SET_MOBILE, SET_FAX, SET_OFFICE, SET_TITLE, SET_ORG, SET_STREET, SET_COUNTRY, N_SETS } SetId;
+typedef enum { SET_MOBILE, SET_FAX, SET_OFFICE, SET_TITLE, SET_ORG, SET_STREET, SET_COUNTRY, SET_ORG_FORM,
+               N_SETS } SetId;
 static GHashTable *word_set (SetId id);
 
 /* The kind a phone label names, or NULL when @label names none. */
@@ -285,7 +286,7 @@ static const char *const title_words[] = {
   "scientist", "assistant", "coordinator", "administrator", "owner", "chairman", "chair",
   "secretary", "advisor", "adviser", "associate", "principal", "representative", "controller",
   "accountant", "maintainer", "economist", "strategist", "buyer", "head", "intern", "editor",
-  "designer", "counsel", "attorney", "lawyer", "treasurer", "chief",
+  "designer", "counsel", "attorney", "lawyer", "treasurer", "chief", "programmer",
   "geschäftsführer", "geschäftsführerin", "leiter", "leiterin", "berater", "beraterin",
   "referent", "referentin", "sachbearbeiter", "sachbearbeiterin", "prokurist", "vorstand",
   "inhaber", "inhaberin", "einkäufer", "einkäuferin", "projektleiter", "projektleiterin",
@@ -306,13 +307,21 @@ static const char *const org_words[] = {
   "research", "partners", "bank", "agency", "gbr", "ohg", "kgaa", "se", NULL,
 };
 
+/* The org_words that are company forms or institutions. */
+static const char *const org_form_words[] = {
+  "inc", "ltd", "llc", "llp", "gmbh", "ag", "sa", "sas", "sarl", "sl", "bv", "nv", "corp",
+  "corporation", "limited", "plc", "kg", "gmbh&co", "university", "universität", "université",
+  "universidad", "institute", "institut", "instituto", "foundation", "ev", "spa", "srl", "ab", "oy",
+  "kft", "pty", "ug", "bank", "gbr", "ohg", "kgaa", "se", NULL,
+};
+
 static const char *const street_words[] = {
   "street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "boulevard",
   "blvd", "suite", "floor", "court", "square", "way", "house", "building", "park", "place",
   "straße", "strasse", "str", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee",
   "rue", "bd", "chemin", "cedex", "bp", "calle", "avenida", "avda", "plaza", "paseo", "via",
   "piazza", "postfach", "box", "po", "piso", "planta", "étage", "quay", "terrace", "crescent",
-  "hwy", "highway", "parkway", "pkwy", NULL,
+  "hwy", "highway", "parkway", "pkwy", "hall", NULL,
 };
 
 static const char *const countries[] = {
@@ -331,7 +340,7 @@ word_set (SetId id)
 
   if (g_once_init_enter (&done)) {
     const char *const *const lists[N_SETS] = { mobile_words, fax_words, office_words, title_words,
-                                               org_words, street_words, countries };
+                                               org_words, street_words, countries, org_form_words };
 
     for (guint i = 0; i < N_SETS; i++) {
       sets[i] = g_hash_table_new (g_str_hash, g_str_equal);
@@ -705,7 +714,10 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
     }
   }
   if (org && !has_digit (seg)) {
-    add_fact (facts, SG_FACT_ORGANISATION, NULL, seg, mentions_label (seg, label) ? 0.9 : 0.8,
+    /* A company form or an institution ("Inc", "University") names the organisation more
+     * surely than a word such as "Research" or "Systems" ("Research Computing Center"). */
+    add_fact (facts, SG_FACT_ORGANISATION, NULL, seg,
+              mentions_label (seg, label) ? 0.9 : any_word (words, SET_ORG_FORM) ? 0.82 : 0.8,
               SG_FACT_FROM_SIGNATURE);
     return L_ORG;
   }
