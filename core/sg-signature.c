@@ -582,9 +582,13 @@ strip_links (const char *seg, const char *sender_name, gboolean *named)
     g_string_erase (out, 0, (gssize) n);
     *named = TRUE;
   }
-  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[out->len - 1]) != NULL)
+  /* Separators and brackets left at the ends go, but not the closing one of a pair that
+   * stays ("Institut TELECOM, SudParis Evry (France)"). */
+  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[out->len - 1]) != NULL &&
+         !(out->str[out->len - 1] == ')' && memchr (out->str, '(', out->len - 1) != NULL))
     g_string_truncate (out, out->len - 1);
-  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[0]) != NULL)
+  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[0]) != NULL &&
+         !(out->str[0] == '(' && strchr (out->str, ')') != NULL))
     g_string_erase (out, 0, 1);
   return g_string_free (out, FALSE);
 }
