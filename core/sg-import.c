@@ -110,7 +110,7 @@ sg_importer_new (SgStore *store, SgIdentity *identity)
   imp->org_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   imp->data_version = -1;
   imp->parse_threads = CLAMP (g_get_num_processors (), 1, MAX_PARSE_THREADS);
-  imp->parse_flags = SG_MESSAGE_PARSE_CONTENT;
+  imp->parse_flags = SG_MESSAGE_PARSE_CONTENT | SG_MESSAGE_PARSE_NO_BULK_FACTS;
   return imp;
 }
 
@@ -151,7 +151,7 @@ void
 sg_importer_set_extract_content (SgImporter *importer, gboolean extract)
 {
   g_return_if_fail (importer != NULL);
-  importer->parse_flags = extract ? SG_MESSAGE_PARSE_CONTENT : 0;
+  importer->parse_flags = extract ? SG_MESSAGE_PARSE_CONTENT | SG_MESSAGE_PARSE_NO_BULK_FACTS : 0;
 }
 
 void

@@ -445,14 +445,16 @@ content_hash (GMimeMessage *mime)
 
 /* TRUE when @signature names mail addresses and none is at the sender's organisation. */
 static gboolean
-signature_names_others (const char *signature, const char *sender)
+signature_names_others (const char *signature, const char *sender, char **own_domain)
 {
   g_autofree char *own = NULL;
   gboolean any = FALSE;
   const char *at;
+  gsize local_len;
 
   if (signature == NULL || strchr (sender, '@') == NULL)
     return FALSE;
+  local_len = (gsize) (strchr (sender, '@') - sender);
   own = sg_domain_get_registrable (strchr (sender, '@') + 1);
   for (const char *p = signature; (at = strchr (p, '@')) != NULL; p = at + 1) {
     gsize n = 0;
@@ -473,16 +475,30 @@ signature_names_others (const char *signature, const char *sender)
     any = TRUE;
     if (own != NULL && strcmp (reg, own) == 0)
       return FALSE;
+    /* "garym@teledyn.com" in the signature of garym@canada.com: the sender's own mailbox
+     * at their organisation (written from another account), not someone else's. Its domain
+     * names the organisation. */
+    if ((gsize) (at - signature) >= local_len &&
+        g_ascii_strncasecmp (at - local_len, sender, local_len) == 0 &&
+        (at - local_len == signature || !(g_ascii_isalnum (at[-1 - (gssize) local_len]) ||
+                                          at[-1 - (gssize) local_len] == '.' ||
+                                          at[-1 - (gssize) local_len] == '_' ||
+                                          at[-1 - (gssize) local_len] == '-'))) {
+      if (own_domain != NULL && *own_domain == NULL)
+        *own_domain = g_steal_pointer (&domain);
+      return FALSE;
+    }
   }
   return any;
 }
 
 /* Reads what the message says. Runs on the parse threads: no store, bounded work. */
 static void
-extract_content (SgMessage *m, GMimeMessage *mime)
+extract_content (SgMessage *m, GMimeMessage *mime, guint flags)
 {
   const SgParticipant *from = NULL;
   const char *domain = NULL;
+  g_autofree char *own_domain = NULL; /* the sender's other mailbox named in the signature */
 
   for (guint i = 0; i < m->participants->len && from == NULL; i++) {
     SgParticipant *p = &g_array_index (m->participants, SgParticipant, i);
@@ -503,8 +519,11 @@ extract_content (SgMessage *m, GMimeMessage *mime)
    * mail addresses it names are all at another organisation (someone else's signature
    * pasted in, or a message sent on another's behalf). */
   if (from != NULL && from->kind == SG_ADDRESS_PERSONAL &&
-      !signature_names_others (sg_text_get_signature (m->text), from->address))
-    m->facts = sg_signature_parse (sg_text_get_signature (m->text), from->name, domain);
+      /* The importer stores no facts from bulk mail (sg-import-text.c): not read for it. */
+      !((flags & SG_MESSAGE_PARSE_NO_BULK_FACTS) && m->bulk) &&
+      !signature_names_others (sg_text_get_signature (m->text), from->address, &own_domain))
+    m->facts = sg_signature_parse (sg_text_get_signature (m->text), from->name,
+                                   own_domain ? own_domain : domain);
   else
     m->facts = sg_signature_parse (NULL, NULL, NULL);
   for (const char *const *v = sg_text_get_vcards (m->text); *v; v++) {
@@ -761,7 +780,7 @@ _sg_message_new_from_mime_flags (GMimeMessage *mime, gsize headers_size, const S
   m->direction = from_self ? SG_DIRECTION_OUT : SG_DIRECTION_IN;
   m->internal = m->participants->len > 0 && !any_external;
   if (flags & SG_MESSAGE_PARSE_CONTENT)
-    extract_content (m, mime);
+    extract_content (m, mime, flags);
   collect_calendars (m, mime);
   return m;
 }

@@ -45,6 +45,9 @@ gboolean _sg_store_exec_stmt (SgStore *store, sqlite3_stmt *stmt, GError **error
 /* Parsing with or without content (sg-message.c); the public sg_message_parse*() pass
  * SG_MESSAGE_PARSE_CONTENT. */
 #define SG_MESSAGE_PARSE_CONTENT 1u
+/* With SG_MESSAGE_PARSE_CONTENT: no signature facts for bulk mail, which the importer does
+ * not store (sg-import-text.c); the work is saved on the import's parse threads. */
+#define SG_MESSAGE_PARSE_NO_BULK_FACTS 2u
 typedef struct _SgMessage SgMessage;
 typedef struct _SgIdentity SgIdentity;
 SgMessage *_sg_message_parse_stream_flags (GMimeStream *stream, const SgIdentity *identity,

@@ -43,6 +43,7 @@ fact_free (gpointer p)
 void _sg_fact_add (GPtrArray *facts, SgFactKind kind, const char *detail, const char *value,
                    double confidence, SgFactOrigin origin);
 const char *_sg_country_code_for (const char *domain);
+char *_sg_strdown (const char *s, gssize len); /* sg-text.c */
 #define add_fact _sg_fact_add
 
 void
@@ -143,18 +144,26 @@ _sg_country_code_for (const char *domain)
   return NULL;
 }
 
+static const char *const mobile_words[] = { "mobile", "mob", "cell", "cellular", "handy", "mobil",
+                                            "portable", "m\xc3\xb3vil", "movil", "gsm", "m", NULL };
+static const char *const fax_words[] = { "fax", "telefax", "f", "efax", NULL };
+static const char *const office_words[] = { "tel", "t\xc3\xa9l", "phone", "w", "voice", "ofc", "office",
+                                            "direct", "dir", "t", "p", "telefon", "telephone",
+                                            "t\xc3\xa9l\xc3\xa9phone", "tel\xc3\xa9" "fono", "telefono", "fon", "work",
+                                            "b\xc3\xbcro", "zentrale", "o", "d", "ph", "main",
+                                            "switchboard", "standard", "fijo", "tfno", "landline", NULL };
+
+/* The word lists as hash sets, built once (a signature line is tested against several
+ * lists of up to 130 words). */
+typedef enum { SET_MOBILE, SET_FAX, SET_OFFICE, SET_TITLE, SET_ORG, SET_STREET, SET_COUNTRY, SET_ORG_FORM,
+               N_SETS } SetId;
+static GHashTable *word_set (SetId id);
+
 /* The kind a phone label names, or NULL when @label names none. */
 static const char *
 phone_kind (const char *label)
 {
-  static const char *const mobile[] = { "mobile", "mob", "cell", "cellular", "handy", "mobil",
-                                        "portable", "m\xc3\xb3vil", "movil", "gsm", "m", NULL };
-  static const char *const fax[] = { "fax", "telefax", "f", "efax", NULL };
-  static const char *const office[] = { "tel", "tél", "phone", "w", "voice", "ofc", "office", "direct", "dir", "t", "p",
-                                        "telefon", "telephone", "téléphone", "teléfono", "telefono",
-                                        "fon", "work", "büro", "zentrale", "o", "d", "ph", "main",
-                                        "switchboard", "standard", "fijo", "tfno", "landline", NULL };
-  g_autofree char *low = g_utf8_strdown (label, -1);
+  g_autofree char *low = _sg_strdown (label, -1);
   g_auto (GStrv) words = NULL;
   const char *kind = NULL;
 
@@ -166,11 +175,11 @@ phone_kind (const char *label)
   for (guint i = 0; words[i] && kind == NULL; i++) {
     if (*words[i] == '\0')
       continue;
-    if (g_strv_contains (mobile, words[i]))
+    if (g_hash_table_contains (word_set (SET_MOBILE), words[i]))
       kind = "mobile";
-    else if (g_strv_contains (fax, words[i]))
+    else if (g_hash_table_contains (word_set (SET_FAX), words[i]))
       kind = "fax";
-    else if (g_strv_contains (office, words[i]))
+    else if (g_hash_table_contains (word_set (SET_OFFICE), words[i]))
       kind = "office";
   }
   return kind;
@@ -230,7 +239,7 @@ scan_phones (GPtrArray *facts, const char *seg, const char *cc)
 static GStrv
 words_of (const char *s)
 {
-  g_autofree char *low = g_utf8_strdown (s, -1);
+  g_autofree char *low = _sg_strdown (s, -1);
   GPtrArray *out = g_ptr_array_new ();
   char *p = low;
 
@@ -251,10 +260,12 @@ words_of (const char *s)
 }
 
 static gboolean
-any_word (GStrv words, const char *const *list)
+any_word (GStrv words, SetId set)
 {
+  GHashTable *table = word_set (set);
+
   for (guint i = 0; words[i]; i++)
-    if (g_strv_contains (list, words[i]))
+    if (g_hash_table_contains (table, words[i]))
       return TRUE;
   return FALSE;
 }
@@ -275,7 +286,7 @@ static const char *const title_words[] = {
   "scientist", "assistant", "coordinator", "administrator", "owner", "chairman", "chair",
   "secretary", "advisor", "adviser", "associate", "principal", "representative", "controller",
   "accountant", "maintainer", "economist", "strategist", "buyer", "head", "intern", "editor",
-  "designer", "counsel", "attorney", "lawyer", "treasurer", "chief",
+  "designer", "counsel", "attorney", "lawyer", "treasurer", "chief", "programmer",
   "geschäftsführer", "geschäftsführerin", "leiter", "leiterin", "berater", "beraterin",
   "referent", "referentin", "sachbearbeiter", "sachbearbeiterin", "prokurist", "vorstand",
   "inhaber", "inhaberin", "einkäufer", "einkäuferin", "projektleiter", "projektleiterin",
@@ -296,13 +307,21 @@ static const char *const org_words[] = {
   "research", "partners", "bank", "agency", "gbr", "ohg", "kgaa", "se", NULL,
 };
 
+/* The org_words that are company forms or institutions. */
+static const char *const org_form_words[] = {
+  "inc", "ltd", "llc", "llp", "gmbh", "ag", "sa", "sas", "sarl", "sl", "bv", "nv", "corp",
+  "corporation", "limited", "plc", "kg", "gmbh&co", "university", "universität", "université",
+  "universidad", "institute", "institut", "instituto", "foundation", "ev", "spa", "srl", "ab", "oy",
+  "kft", "pty", "ug", "bank", "gbr", "ohg", "kgaa", "se", NULL,
+};
+
 static const char *const street_words[] = {
   "street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "boulevard",
   "blvd", "suite", "floor", "court", "square", "way", "house", "building", "park", "place",
   "straße", "strasse", "str", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee",
   "rue", "bd", "chemin", "cedex", "bp", "calle", "avenida", "avda", "plaza", "paseo", "via",
   "piazza", "postfach", "box", "po", "piso", "planta", "étage", "quay", "terrace", "crescent",
-  "hwy", "highway", "parkway", "pkwy", NULL,
+  "hwy", "highway", "parkway", "pkwy", "hall", NULL,
 };
 
 static const char *const countries[] = {
@@ -312,6 +331,26 @@ static const char *const countries[] = {
   "sweden", "denmark", "norway", "finland", "poland", "portugal", "luxembourg", "canada",
   "australia", "mexico", "méxico", NULL,
 };
+
+static GHashTable *
+word_set (SetId id)
+{
+  static GHashTable *sets[N_SETS];
+  static gsize done;
+
+  if (g_once_init_enter (&done)) {
+    const char *const *const lists[N_SETS] = { mobile_words, fax_words, office_words, title_words,
+                                               org_words, street_words, countries, org_form_words };
+
+    for (guint i = 0; i < N_SETS; i++) {
+      sets[i] = g_hash_table_new (g_str_hash, g_str_equal);
+      for (const char *const *w = lists[i]; *w; w++)
+        g_hash_table_add (sets[i], (gpointer) *w);
+    }
+    g_once_init_leave (&done, 1);
+  }
+  return sets[id];
+}
 
 /* Lines that end the signature: legal disclaimers, marketing footers, quoted headers. */
 static gboolean
@@ -329,7 +368,7 @@ is_disclaimer (const char *line)
     "sitz der gesellschaft", "pflichtangaben", "newsletter", "view in browser",
     "-----original message-----", "sponsored by", "mailing list", "listinfo", NULL,
   };
-  g_autofree char *low = g_utf8_strdown (line, -1);
+  g_autofree char *low = _sg_strdown (line, -1);
 
   for (guint i = 0; needles[i]; i++)
     if (strstr (low, needles[i]) != NULL)
@@ -396,16 +435,16 @@ looks_like_address (const char *line, GStrv words)
 {
   if (has_postal_code (line))
     return TRUE;
-  return has_digit (line) && (any_word (words, street_words) || street_compound (words));
+  return has_digit (line) && (any_word (words, SET_STREET) || street_compound (words));
 }
 
 static gboolean
 is_country (const char *line)
 {
-  g_autofree char *low = g_utf8_strdown (line, -1);
+  g_autofree char *low = _sg_strdown (line, -1);
 
   g_strstrip (low);
-  return g_strv_contains (countries, low);
+  return g_hash_table_contains (word_set (SET_COUNTRY), low);
 }
 
 /* The web site named in @seg: "www.acme.com", "https://acme.com/about". Social networks and
@@ -443,17 +482,15 @@ find_website (const char *seg)
   return g_steal_pointer (&low);
 }
 
-/* The sender's name on a line by itself (maybe with a title after a comma). @nw: the
- * words of the name (nullable). */
+/* The sender's name on a line by itself (maybe with a title after a comma). @lw: the
+ * line's words; @nw: the words of the name (nullable). */
 static gboolean
-is_name_line (const char *line, GStrv nw)
+is_name_words (GStrv lw, GStrv nw)
 {
-  g_auto (GStrv) lw = NULL;
-  guint hits = 0, n = 0;
+  guint hits = 0, n = 0, long_words = 0;
 
   if (nw == NULL || nw[0] == NULL)
     return FALSE;
-  lw = words_of (line);
   for (guint i = 0; nw[i]; i++) {
     if (strlen (nw[i]) < 2)
       continue;
@@ -461,7 +498,11 @@ is_name_line (const char *line, GStrv nw)
     if (g_strv_contains ((const char *const *) lw, nw[i]))
       hits++;
   }
-  return n > 0 && hits == n && g_strv_length (lw) <= n + 1;
+  /* Initials ("R. A. Hettinga") are left out on both sides. */
+  for (guint i = 0; lw[i]; i++)
+    if (strlen (lw[i]) >= 2)
+      long_words++;
+  return n > 0 && hits == n && long_words <= n + 1;
 }
 
 /* The label of the domain that names the organisation: "acme" for mail.acme.co.uk. */
@@ -492,7 +533,7 @@ mentions_label (const char *line, const char *label)
 
   if (label == NULL)
     return FALSE;
-  low = g_utf8_strdown (line, -1);
+  low = _sg_strdown (line, -1);
   squeezed = g_string_new (NULL);
   for (const char *p = low; *p; p++)
     if (g_ascii_isalnum (*p))
@@ -500,6 +541,89 @@ mentions_label (const char *line, const char *label)
   hit = strstr (squeezed->str, label) != NULL;
   g_string_free (squeezed, TRUE);
   return hit;
+}
+
+/* @seg without its mail addresses and links ("<mailto: ann@acme.com>", "http://acme.com/",
+ * "(www.acme.com)") and without the sender's name in front; *@named tells whether the name
+ * was there. Returns: (transfer full): what is left, trimmed of spaces and dashes. */
+static char *
+strip_links (const char *seg, const char *sender_name, gboolean *named)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = seg;
+  gsize n;
+
+  *named = FALSE;
+  while (*p) {
+    const char *end;
+    g_autofree char *token = NULL;
+
+    if (*p == ' ') {
+      if (out->len > 0 && out->str[out->len - 1] != ' ')
+        g_string_append_c (out, ' ');
+      p++;
+      continue;
+    }
+    /* A token: up to the next space, or a whole <...> span. */
+    if (*p == '<' && (end = strchr (p, '>')) != NULL)
+      end++;
+    else
+      for (end = p; *end && *end != ' '; end++)
+        ;
+    token = g_strndup (p, end - p);
+    if (strchr (token, '@') == NULL && strstr (token, "://") == NULL && strstr (token, "www.") == NULL)
+      g_string_append (out, token);
+    p = end;
+  }
+  g_strstrip (out->str);
+  out->len = strlen (out->str);
+  if (sender_name != NULL && (n = strlen (sender_name)) >= 3 && out->len >= n &&
+      g_ascii_strncasecmp (out->str, sender_name, n) == 0 && !g_ascii_isalnum (out->str[n])) {
+    g_string_erase (out, 0, (gssize) n);
+    *named = TRUE;
+  }
+  /* Separators and brackets left at the ends go, but not the closing one of a pair that
+   * stays ("Institut TELECOM, SudParis Evry (France)"). */
+  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[out->len - 1]) != NULL &&
+         !(out->str[out->len - 1] == ')' && memchr (out->str, '(', out->len - 1) != NULL))
+    g_string_truncate (out, out->len - 1);
+  while (out->len > 0 && strchr (" -,;|/()[]<>", out->str[0]) != NULL &&
+         !(out->str[0] == '(' && strchr (out->str, ')') != NULL))
+    g_string_erase (out, 0, 1);
+  return g_string_free (out, FALSE);
+}
+
+/* Enough letters to be read: not empty, not a bare label ("Web:", "E-mail:"). */
+static gboolean
+worth_reading (const char *s)
+{
+  guint letters = 0;
+
+  for (const char *p = s; *p; p++)
+    if (g_ascii_isalpha (*p) || (guchar) *p >= 0x80)
+      letters++;
+  return letters >= 2 && s[strlen (s) - 1] != ':';
+}
+
+/* Every longer word capitalised, as names of organisations are ("Pittsburg State University",
+ * not "PGP public keys on homepage"). */
+static gboolean
+title_case (const char *seg)
+{
+  const char *p = seg;
+
+  while (*p) {
+    const char *w = p;
+    guint n = 0;
+
+    while (*p && *p != ' ')
+      p++, n++;
+    if (n >= 4 && g_ascii_islower (*w))
+      return FALSE;
+    while (*p == ' ')
+      p++;
+  }
+  return TRUE;
 }
 
 /* Splits a one-line signature "Ann | Head of Sales | Acme" into segments. */
@@ -513,7 +637,22 @@ segments_of (const char *line)
     gboolean sep = (*p == '|') || (*p == '\t') ||
                    (strncmp (p, " \xc2\xb7 ", 4) == 0) || (strncmp (p, " \xe2\x80\xa2 ", 5) == 0) ||
                    (strncmp (p, "   ", 3) == 0);
+    /* "Ann Smith - ann@acme.com - Acme": a dash between words (never inside a number). */
+    gboolean dash = !sep && (strncmp (p, " - ", 3) == 0 || strncmp (p, " \xe2\x80\x93 ", 5) == 0) &&
+                    p > line && !g_ascii_isdigit (p[-1]) &&
+                    !g_ascii_isdigit (p[p[1] == '-' ? 3 : 5]);
 
+    if (dash) {
+      g_ptr_array_add (out, g_strstrip (g_strndup (start, p - start)));
+      p += p[1] == '-' ? 3 : 5;
+      while (*p == ' ')
+        p++;
+      start = p;
+      if (*p == '\0')
+        break;
+      p--;
+      continue;
+    }
     if (sep) {
       g_ptr_array_add (out, g_strstrip (g_strndup (start, p - start)));
       while (*p && (*p == '|' || *p == ' ' || *p == '\t' || (guchar) *p >= 0x80) && !g_ascii_isalnum (*p)) {
@@ -540,8 +679,8 @@ static LineKind
 title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label, LineKind previous)
 {
   guint nwords = g_strv_length (words);
-  gboolean title = any_word (words, title_words);
-  gboolean org = any_word (words, org_words) || mentions_label (seg, label);
+  gboolean title = any_word (words, SET_TITLE);
+  gboolean org = any_word (words, SET_ORG) || mentions_label (seg, label);
   static const char *const joins[] = { ", ", " at ", " @ ", " - ", " \xe2\x80\x93 ", " bei ",
                                        " chez ", " en ", NULL };
 
@@ -556,7 +695,7 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
         const char *b = j + strlen (joins[i]);
         g_auto (GStrv) aw = words_of (a);
 
-        if (any_word (aw, title_words)) {
+        if (any_word (aw, SET_TITLE)) {
           add_fact (facts, SG_FACT_TITLE, NULL, a, 0.8, SG_FACT_FROM_SIGNATURE);
           add_fact (facts, SG_FACT_ORGANISATION, NULL, b, 0.75, SG_FACT_FROM_SIGNATURE);
           return L_ORG;
@@ -564,13 +703,13 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
       }
     }
     /* "Solutions Consultant", "Research Analyst": a title word last is the head noun. */
-    if (g_strv_contains (title_words, words[nwords - 1]) && !mentions_label (seg, label) &&
+    if (g_hash_table_contains (word_set (SET_TITLE), words[nwords - 1]) && !mentions_label (seg, label) &&
         !has_digit (seg)) {
       add_fact (facts, SG_FACT_TITLE, NULL, seg, 0.75, SG_FACT_FROM_SIGNATURE);
       return L_TITLE;
     }
     /* "Head of Acme Research": the organisation's own words make it no title. */
-    if (!any_word (words, org_words) || mentions_label (seg, label)) {
+    if (!any_word (words, SET_ORG) || mentions_label (seg, label)) {
       if (has_digit (seg))
         return L_OTHER;
       add_fact (facts, SG_FACT_ORGANISATION, NULL, seg, mentions_label (seg, label) ? 0.85 : 0.7,
@@ -579,7 +718,10 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
     }
   }
   if (org && !has_digit (seg)) {
-    add_fact (facts, SG_FACT_ORGANISATION, NULL, seg, mentions_label (seg, label) ? 0.9 : 0.8,
+    /* A company form or an institution ("Inc", "University") names the organisation more
+     * surely than a word such as "Research" or "Systems" ("Research Computing Center"). */
+    add_fact (facts, SG_FACT_ORGANISATION, NULL, seg,
+              mentions_label (seg, label) ? 0.9 : any_word (words, SET_ORG_FORM) ? 0.82 : 0.8,
               SG_FACT_FROM_SIGNATURE);
     return L_ORG;
   }
@@ -588,7 +730,8 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
     return L_TITLE;
   }
   /* A short capitalised line right after the title is usually the organisation. */
-  if ((previous == L_TITLE || previous == L_NAME) && nwords <= 5 && !has_digit (seg) && g_unichar_isupper (g_utf8_get_char (seg)))
+  if ((previous == L_TITLE || previous == L_NAME) && nwords <= 5 && !has_digit (seg) &&
+      g_unichar_isupper (g_utf8_get_char (seg)) && title_case (seg) && seg[strlen (seg) - 1] != ':')
     return L_OTHER + 1;
   return L_OTHER;
 }
@@ -624,6 +767,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
   for (guint i = 0; lines[i] && read < SG_SIGNATURE_MAX_LINES; i++) {
     char *line = g_strstrip (lines[i]);
     g_auto (GStrv) segs = NULL;
+    g_auto (GStrv) line_words = NULL;
     LineKind kind = L_NONE;
 
     /* A separator line after the first lines ends the signature ("=====", "-----"). */
@@ -645,7 +789,8 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
     read++;
     if (is_disclaimer (line))
       break;
-    if (is_name_line (line, name_words)) {
+    line_words = words_of (line);
+    if (is_name_words (line_words, name_words)) {
       previous = L_NAME;
       continue;
     }
@@ -655,25 +800,49 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       const char *seg = segs[s];
       g_auto (GStrv) words = NULL;
       g_autofree char *web = NULL;
+      g_autofree char *rest = NULL;
       LineKind k;
 
       if (*seg == '\0')
         continue;
-      if (segs[1] != NULL && is_name_line (seg, name_words)) {
-        kind = L_NAME;
-        name_in_line = TRUE;
-        continue;
+      if (segs[1] == NULL && line_words != NULL && strcmp (seg, line) == 0) {
+        /* The segment is the line: its words are known. */
+        words = g_steal_pointer (&line_words);
+      } else {
+        words = words_of (seg);
+        if (segs[1] != NULL && is_name_words (words, name_words)) {
+          kind = L_NAME;
+          name_in_line = TRUE;
+          continue;
+        }
       }
-      words = words_of (seg);
       web = find_website (seg);
       if (web != NULL) {
         add_fact (facts, SG_FACT_WEBSITE, NULL, web, label && strstr (web, label) ? 0.9 : 0.8,
                   SG_FACT_FROM_SIGNATURE);
         kind = L_WEB;
-        continue;
       }
       if (strchr (seg, '@') != NULL && strchr (seg, ' ') == NULL)
         continue; /* an address: known from the headers */
+      /* "Ann Smith <ann@acme.com> Acme Inc", "The Acme Corporation <http://www.acme.com/>":
+       * what is left without the addresses, the links and the name is read on. */
+      if (web != NULL && strstr (seg, " @ ") != NULL)
+        continue; /* "((ann @ acme.com)) ((www.acme.com))": an address written out beside it */
+      if ((web != NULL || strchr (seg, '@') != NULL) && strstr (seg, " @ ") == NULL) {
+        gboolean named;
+
+        rest = strip_links (seg, sender_name, &named);
+        if (named) {
+          name_in_line = TRUE;
+          if (kind == L_NONE)
+            kind = L_NAME;
+        }
+        if (!worth_reading (rest) || (web != NULL && strchr (rest, ':') != NULL))
+          continue;
+        seg = rest;
+        g_strfreev (words);
+        words = words_of (seg);
+      }
       /* "ville.skytta at iki.fi", "ann (at) acme (dot) com": an address written out. */
       {
         const char *at = strstr (seg, " at ");
@@ -704,8 +873,8 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       }
       /* "Dublin 4", "Cambridge": a short place line right after a street line. */
       if (address->len > 0 && previous == L_ADDRESS && kind == L_NONE && g_strv_length (words) <= 3 &&
-          g_unichar_isupper (g_utf8_get_char (seg)) && !any_word (words, title_words) &&
-          !any_word (words, org_words) && !phone_kind (seg) && strchr (seg, '@') == NULL) {
+          g_unichar_isupper (g_utf8_get_char (seg)) && !any_word (words, SET_TITLE) &&
+          !any_word (words, SET_ORG) && !phone_kind (seg) && strchr (seg, '@') == NULL) {
         g_string_append_printf (address, ", %s", seg);
         kind = L_ADDRESS;
         continue;

@@ -53,6 +53,20 @@ warn (SgText *t, const char *format, ...)
   va_end (args);
 }
 
+char *_sg_strdown (const char *s, gssize len);
+
+/* g_utf8_strdown(), without its Unicode tables for ASCII text (most lines of most mail). */
+char *
+_sg_strdown (const char *s, gssize len)
+{
+  gsize n = len < 0 ? strlen (s) : (gsize) len;
+
+  for (gsize i = 0; i < n; i++)
+    if ((guchar) s[i] >= 0x80 || s[i] == '\0')
+      return g_utf8_strdown (s, len);
+  return g_ascii_strdown (s, (gssize) n);
+}
+
 /* Cuts @s at @max bytes on a character boundary. */
 static void
 utf8_truncate (GString *s, gsize max)
@@ -303,7 +317,29 @@ is_blank (const char *s)
 static gboolean
 is_quoted (const char *line)
 {
-  return *skip_space (line) == '>';
+  const char *s = skip_space (line), *p = s;
+
+  if (*s == '>')
+    return TRUE;
+  /* Supercite's initials: "    f> Mike says", "R> variety". */
+  while (p - s < 3 && g_ascii_isalpha (*p))
+    p++;
+  return p > s && *p == '>' && (p[1] == ' ' || p[1] == '\0' || p[1] == '\r');
+}
+
+/* A rule with a title: "------------ Yahoo! Groups Sponsor ---------~-->". */
+static gboolean
+starts_rule (const char *line)
+{
+  const char *s = skip_space (line);
+  char c = *s;
+  guint n = 0;
+
+  if (c != '-' && c != '_' && c != '=')
+    return FALSE;
+  while (s[n] == c)
+    n++;
+  return n >= 5;
 }
 
 /* Case-insensitive ASCII prefix test (the needles are ASCII or exact UTF-8). */
@@ -311,6 +347,17 @@ static gboolean
 has_prefix_ci (const char *s, const char *prefix)
 {
   return g_ascii_strncasecmp (s, prefix, strlen (prefix)) == 0;
+}
+
+/* "--- end forwarded text", "----- End forwarded message -----", "End of forwarded message". */
+static gboolean
+ends_forward (const char *line)
+{
+  const char *s = skip_space (line);
+
+  while (*s == '-' || *s == ' ')
+    s++;
+  return has_prefix_ci (s, "end forwarded") || has_prefix_ci (s, "end of forwarded");
 }
 
 /* The length of @s without trailing white space. */
@@ -379,7 +426,7 @@ separator_kind (const char *line)
     return CUT_NONE;
   if (strlen (s) > 80)
     return CUT_NONE;
-  low = g_utf8_strdown (s, -1);
+  low = _sg_strdown (s, -1);
   for (guint i = 0; begins[i]; i++)
     if (g_str_has_prefix (low + strspn (low, "- "), begins[i]))
       return CUT_FORWARDED;
@@ -421,7 +468,13 @@ static gboolean
 outlook_header (char **lines, guint i, guint n)
 {
   gboolean sent = FALSE, subject = FALSE;
+  const char *s = skip_space (lines[i]);
 
+  /* Most lines: not "From:", "Von:", "De:", "Da:" or "Van:" (header_line's test, first letter). */
+  if (*s == '*')
+    s++;
+  if (*s != 'F' && *s != 'f' && *s != 'V' && *s != 'v' && *s != 'D' && *s != 'd')
+    return FALSE;
   if (!header_line (lines[i], from_names))
     return FALSE;
   for (guint j = i + 1; j < n && j <= i + 6; j++) {
@@ -476,7 +529,7 @@ is_signoff (const char *line)
     else
       break;
   }
-  low = g_utf8_strdown (s, (gssize) n);
+  low = _sg_strdown (s, (gssize) n);
   for (guint i = 0; phrases[i]; i++)
     if (strcmp (low, phrases[i]) == 0)
       return TRUE;
@@ -580,12 +633,35 @@ is_sender_line (const char *line, const char *name)
 static void
 split_text (SgText *t, const char *text, const char *subject, const char *sender_name)
 {
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  guint n = g_strv_length (lines), own_end = n, sig = n, signoff = n;
+  /* The lines, cut in place in one copy of the text (as g_strsplit (text, "\n", -1) would
+   * cut them, without an allocation per line). */
+  g_autofree char *copy = g_strdup (text);
+  g_autofree char **lines = NULL;
+  guint n = 0, own_end, sig, signoff;
   gboolean forward_subject = FALSE, sig_has_line = FALSE;
+  char alt_quote = 0;
   CutKind cut = CUT_NONE;
   g_autofree guint8 *dropped = NULL;
 
+  if (*copy != '\0') {
+    n = 1;
+    for (const char *p = copy; *p; p++)
+      if (*p == '\n')
+        n++;
+  }
+  lines = g_new (char *, n + 1);
+  if (n > 0) {
+    guint k = 0;
+
+    lines[k++] = copy;
+    for (char *p = copy; *p; p++)
+      if (*p == '\n') {
+        *p = '\0';
+        lines[k++] = p + 1;
+      }
+  }
+  lines[n] = NULL;
+  own_end = sig = signoff = n;
   if (subject != NULL) {
     const char *s = skip_space (subject);
 
@@ -613,13 +689,30 @@ split_text (SgText *t, const char *text, const char *subject, const char *sender
         own_end = i - 1;
     }
   }
-  if (cut == CUT_FORWARDED)
-    t->forwarded = join_lines (lines, NULL, own_end, n);
   dropped = g_malloc0 (n + 1);
+  if (cut == CUT_FORWARDED) {
+    guint end = n;
 
-  /* 2. Quoted lines and their attribution go. */
+    /* A forward that says where it ends ("--- end forwarded text"): what follows is the
+     * sender's own again (their signature). */
+    for (guint j = own_end + 1; j < n && end == n; j++)
+      if (ends_forward (lines[j]))
+        end = j;
+    t->forwarded = join_lines (lines, NULL, own_end, end < n ? end + 1 : n);
+    if (end < n) {
+      memset (dropped + own_end, 1, end + 1 - own_end);
+      own_end = n;
+    }
+  }
+
+  /* 2. Quoted lines and their attribution go; a quote marked "# " or "| " is known by the
+   * line after the attribution. */
   for (guint i = 0; i < own_end; i++) {
-    if (is_quoted (lines[i])) {
+    if (dropped[i])
+      continue;
+    if (is_quoted (lines[i]) ||
+        (alt_quote != 0 && *skip_space (lines[i]) == alt_quote &&
+         (skip_space (lines[i])[1] == ' ' || skip_space (lines[i])[1] == '\0'))) {
       dropped[i] = 1;
       continue;
     }
@@ -637,6 +730,9 @@ split_text (SgText *t, const char *text, const char *subject, const char *sender
             strlen (lines[i - 1]) < 100)
           dropped[i - 1] = 1;
         dropped[i] = 1;
+        if (j < own_end && (*skip_space (lines[j]) == '#' || *skip_space (lines[j]) == '|') &&
+            skip_space (lines[j])[1] == ' ')
+          alt_quote = *skip_space (lines[j]);
       }
     }
   }
@@ -657,6 +753,26 @@ split_text (SgText *t, const char *text, const char *subject, const char *sender
     }
     if (rule == own_end || !is_list_footer (lines, dropped, rule + 1, own_end))
       break;
+    /* "-- ", a signature, then a titled rule and the list's footer: only the footer goes. */
+    if (strcmp (lines[rule], "-- ") == 0 || strcmp (lines[rule], "--") == 0) {
+      guint inner = own_end;
+      gboolean own = FALSE;
+
+      for (guint k = rule + 1; k < own_end && inner == own_end; k++) {
+        if (dropped[k] || is_blank (lines[k]))
+          continue;
+        if (own && starts_rule (lines[k]) && is_list_footer (lines, dropped, k, own_end))
+          inner = k;
+        else if (!starts_rule (lines[k]))
+          own = !is_list_footer (lines, dropped, k, k + 1);
+        if (!own)
+          break;
+      }
+      if (inner < own_end) {
+        own_end = inner;
+        break;
+      }
+    }
     own_end = rule;
   }
 

@@ -94,14 +94,27 @@ stop_words (void)
   return table;
 }
 
-/* Stemmers are not thread-safe; each thread keeps its own set. */
+/* Stemmers are not thread-safe; each thread keeps its own set, and its own table of the
+ * words it has seen: mail repeats its words, so each word is looked up once per message
+ * (one hash look-up gives its stop-word languages and, once computed, its stems), and
+ * phrases are counted by pointer, without building a string per word. */
+
+/* A word as this thread has seen it. Its stems are interned (two words of one stem share the
+ * pointer), so a stem, or a pair of them, is a key by address. */
+typedef struct {
+  guint mask;                /* stop word of these languages (bit per Lang), 0 if none */
+  const char *stem[N_LANGS]; /* in Stemmers.stems[lang]; NULL until first needed */
+  char word[];               /* lower-cased, the key of Stemmers.words */
+} Word;
+
 typedef struct {
   struct sb_stemmer *stemmers[N_LANGS];
-  GHashTable *cache[N_LANGS]; /* word -> stem: mail repeats its words */
+  GHashTable *words;          /* char* -> Word* (owned) */
+  GHashTable *stems[N_LANGS]; /* interned stems: char* (owned) -> itself */
 } Stemmers;
 
-/* Entries a thread's stem cache holds before it starts again (about 1.5 MB): the daemon runs
- * up to 8 parse threads and must stay under 64 MB. */
+/* Words a thread's table holds before it starts again (with their stems, about 2 MB): the
+ * daemon runs up to 8 parse threads and must stay under 64 MB. */
 #define STEM_CACHE_MAX 20000
 
 static void
@@ -112,9 +125,11 @@ stemmers_free (gpointer p)
   for (guint l = 0; l < N_LANGS; l++) {
     if (s->stemmers[l])
       sb_stemmer_delete (s->stemmers[l]);
-    if (s->cache[l])
-      g_hash_table_unref (s->cache[l]);
+    if (s->stems[l])
+      g_hash_table_unref (s->stems[l]);
   }
+  if (s->words)
+    g_hash_table_unref (s->words);
   g_free (s);
 }
 
@@ -127,34 +142,32 @@ stemmers_get (void)
 
   if (s == NULL) {
     s = g_new0 (Stemmers, 1);
+    s->words = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+    for (guint l = 0; l < N_LANGS; l++)
+      s->stems[l] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     g_private_set (&stemmers_key, s);
   }
   return s;
 }
 
 static struct sb_stemmer *
-stemmer_for (Lang lang)
+stemmer_for (Stemmers *s, Lang lang)
 {
-  Stemmers *s = stemmers_get ();
-
   if (s->stemmers[lang] == NULL)
     s->stemmers[lang] = sb_stemmer_new (lang_algorithms[lang], "UTF_8");
   return s->stemmers[lang];
 }
 
-/* The stem of @word from the thread's cache. Returns: (transfer none): valid until the next
- * stem_cache_trim() on this thread. */
-static const char *stem_cached (const char *word, Lang lang);
-
-/* Called at the start of each extraction, never during one. */
+/* Called at the start of each extraction, never during one: Word pointers and stems stay
+ * valid until then. */
 static void
-stem_cache_trim (void)
+stem_cache_trim (Stemmers *s)
 {
-  Stemmers *s = stemmers_get ();
-
+  if (g_hash_table_size (s->words) <= STEM_CACHE_MAX)
+    return;
+  g_hash_table_remove_all (s->words);
   for (guint l = 0; l < N_LANGS; l++)
-    if (s->cache[l] && g_hash_table_size (s->cache[l]) > STEM_CACHE_MAX)
-      g_hash_table_remove_all (s->cache[l]);
+    g_hash_table_remove_all (s->stems[l]);
 }
 
 static Lang
@@ -169,7 +182,7 @@ lang_from_code (const char *code)
 static char *
 stem_word (const char *word, Lang lang)
 {
-  struct sb_stemmer *st = stemmer_for (lang);
+  struct sb_stemmer *st = stemmer_for (stemmers_get (), lang);
   const sb_symbol *out;
 
   if (st == NULL)
@@ -180,20 +193,38 @@ stem_word (const char *word, Lang lang)
   return g_strndup ((const char *) out, sb_stemmer_length (st));
 }
 
-static const char *
-stem_cached (const char *word, Lang lang)
+/* The thread's Word for the lower-cased @w (NUL-terminated, @len bytes). */
+static Word *
+word_intern (Stemmers *s, const char *w, gsize len)
 {
-  Stemmers *s = stemmers_get ();
-  char *stem;
+  Word *word = g_hash_table_lookup (s->words, w);
 
-  if (s->cache[lang] == NULL)
-    s->cache[lang] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  stem = g_hash_table_lookup (s->cache[lang], word);
-  if (stem == NULL) {
-    stem = stem_word (word, lang);
-    g_hash_table_insert (s->cache[lang], g_strdup (word), stem);
+  if (word == NULL) {
+    word = g_malloc0 (sizeof (Word) + len + 1);
+    memcpy (word->word, w, len + 1);
+    word->mask = GPOINTER_TO_UINT (g_hash_table_lookup (stop_words (), w));
+    g_hash_table_insert (s->words, word->word, word);
   }
-  return stem;
+  return word;
+}
+
+/* The interned stem of @word in @lang. */
+static const char *
+word_stem (Stemmers *s, Word *word, Lang lang)
+{
+  if (word->stem[lang] == NULL) {
+    char *stem = stem_word (word->word, lang);
+    char *interned = g_hash_table_lookup (s->stems[lang], stem);
+
+    if (interned == NULL) {
+      g_hash_table_add (s->stems[lang], stem);
+      interned = stem;
+    } else {
+      g_free (stem);
+    }
+    word->stem[lang] = interned;
+  }
+  return word->stem[lang];
 }
 
 char *
@@ -208,13 +239,15 @@ sg_topics_stem (const char *word, const char *lang)
 
 /* --- tokens ----------------------------------------------------------------------------- */
 
-/* A token: a lower-cased word, or NULL for a phrase break (punctuation, a line end). */
-static GPtrArray *
-tokenize (const char *text, gsize max_bytes)
+/* Receives each token: a lower-cased word (@len bytes, NUL-terminated), or NULL for a phrase
+ * break (punctuation, a line end, a word that cannot be a topic). */
+typedef void (*TokenFunc) (const char *word, gsize len, gpointer data);
+
+static void
+tokenize_each (const char *text, gsize max_bytes, TokenFunc emit, gpointer data)
 {
-  GPtrArray *tokens = g_ptr_array_new_with_free_func (g_free);
   const char *p = text, *end = text + strnlen (text, max_bytes);
-  GString *word = g_string_new (NULL);
+  GString *word = g_string_sized_new (64);
   gboolean skip_word = FALSE;
 
   while (p < end) {
@@ -223,8 +256,38 @@ tokenize (const char *text, gsize max_bytes)
 
     /* ASCII letters, the bulk of most mail, without the Unicode tables. */
     if (g_ascii_isalpha (*p)) {
-      g_string_append_c (word, g_ascii_tolower (*p));
+      g_string_append_c (word, (*p >= 'A' && *p <= 'Z') ? *p + ('a' - 'A') : *p);
       p++;
+      continue;
+    }
+    /* Other ASCII (spaces, punctuation, digits): the same tests as below, without the
+     * Unicode tables (g_unichar_isspace's ASCII spaces are these five; no '\v'). */
+    if ((guchar) *p < 0x80 && *p != '\0' && *p != '-' && *p != '\'') {
+      c = (guchar) *p;
+      next = p + 1;
+      if (c >= '0' && c <= '9') {
+        skip_word = TRUE;
+        g_string_append_c (word, (char) c);
+      } else {
+        gboolean addr_char = c == '.' || c == '@' || c == '/' || c == ':' || c == '_';
+        gboolean alnum_next = addr_char && next < end &&
+                              g_unichar_isalnum (g_utf8_get_char_validated (next, end - next));
+
+        if (alnum_next && word->len > 0)
+          skip_word = TRUE;
+        if (word->len > 0) {
+          if (!skip_word && word->len >= 3 && word->len <= 40)
+            emit (word->str, word->len, data);
+          else
+            emit (NULL, 0, data);
+          g_string_truncate (word, 0);
+        }
+        if (!alnum_next)
+          skip_word = FALSE;
+        if (!(c == ' ' || c == '\t' || c == '\r' || c == '\f') || c == '\n')
+          emit (NULL, 0, data);
+      }
+      p = next;
       continue;
     }
     c = g_utf8_get_char_validated (p, end - p);
@@ -240,46 +303,84 @@ tokenize (const char *text, gsize max_bytes)
         skip_word = TRUE;
       g_string_append_unichar (word, c == 0x2019 ? '\'' : g_unichar_tolower (c));
     } else {
+      gboolean addr_char = c == '.' || c == '@' || c == '/' || c == ':' || c == '_';
+      gboolean alnum_next = addr_char && next < end &&
+                            g_unichar_isalnum (g_utf8_get_char_validated (next, end - next));
+
       /* "www.acme.com", "a@b.c", "http://": parts of addresses are no words. */
-      if ((c == '.' || c == '@' || c == '/' || c == ':' || c == '_') && next < end &&
-          g_unichar_isalnum (g_utf8_get_char_validated (next, end - next)) && word->len > 0)
+      if (alnum_next && word->len > 0)
         skip_word = TRUE;
       if (word->len > 0) {
         if (!skip_word && word->len >= 3 && word->len <= 40)
-          g_ptr_array_add (tokens, g_strdup (word->str));
+          emit (word->str, word->len, data);
         else
-          g_ptr_array_add (tokens, NULL);
+          emit (NULL, 0, data);
         g_string_truncate (word, 0);
       }
-      if (!(c == '.' || c == '@' || c == '/' || c == ':' || c == '_') ||
-          !(next < end && g_unichar_isalnum (g_utf8_get_char_validated (next, end - next))))
+      if (!alnum_next)
         skip_word = FALSE;
       if (!g_unichar_isspace (c) || c == '\n')
-        g_ptr_array_add (tokens, NULL);
+        emit (NULL, 0, data);
     }
     p = next;
   }
   if (word->len > 0 && !skip_word && word->len >= 3)
-    g_ptr_array_add (tokens, g_strdup (word->str));
+    emit (word->str, word->len, data);
   g_string_free (word, TRUE);
+}
+
+static void
+emit_string (const char *word, gsize len, gpointer data)
+{
+  g_ptr_array_add (data, word ? g_strndup (word, len) : NULL);
+}
+
+/* Tokens as strings (NULL for a break). */
+static GPtrArray *
+tokenize (const char *text, gsize max_bytes)
+{
+  GPtrArray *tokens = g_ptr_array_new_with_free_func (g_free);
+
+  tokenize_each (text, max_bytes, emit_string, tokens);
   return tokens;
+}
+
+typedef struct {
+  Stemmers *stemmers;
+  GPtrArray *tokens; /* Word* (not owned), NULL for a break */
+} WordTokens;
+
+static void
+emit_word (const char *word, gsize len, gpointer data)
+{
+  WordTokens *wt = data;
+
+  g_ptr_array_add (wt->tokens, word ? word_intern (wt->stemmers, word, len) : NULL);
+}
+
+/* Tokens as the thread's Words (NULL for a break). */
+static GPtrArray *
+tokenize_words (Stemmers *s, const char *text, gsize max_bytes)
+{
+  WordTokens wt = { s, g_ptr_array_sized_new (256) };
+
+  tokenize_each (text, max_bytes, emit_word, &wt);
+  return wt.tokens;
 }
 
 static Lang
 detect (GPtrArray *tokens)
 {
-  GHashTable *stops = stop_words ();
   guint hits[N_LANGS] = { 0 };
   Lang best = LANG_EN;
 
   for (guint i = 0; i < tokens->len && i < 3000; i++) {
-    guint mask;
+    const Word *w = tokens->pdata[i];
 
-    if (tokens->pdata[i] == NULL)
+    if (w == NULL)
       continue;
-    mask = GPOINTER_TO_UINT (g_hash_table_lookup (stops, tokens->pdata[i]));
     for (guint l = 0; l < N_LANGS; l++)
-      if (mask & (1u << l))
+      if (w->mask & (1u << l))
         hits[l]++;
   }
   for (guint l = 1; l < N_LANGS; l++)
@@ -291,7 +392,6 @@ detect (GPtrArray *tokens)
 const char *
 sg_topics_detect_language (const char *text)
 {
-  g_autoptr (GPtrArray) tokens = NULL;
   GHashTable *stops = stop_words ();
   guint hits[N_LANGS] = { 0 };
   Lang best = LANG_EN;
@@ -313,7 +413,6 @@ sg_topics_detect_language (const char *text)
   for (guint l = 1; l < N_LANGS; l++)
     if (hits[l] > hits[best])
       best = (Lang) l;
-  (void) tokens;
   return lang_codes[best];
 }
 
@@ -328,57 +427,120 @@ topic_free (gpointer p)
   g_free (t);
 }
 
-static int
-compare_topics (gconstpointer a, gconstpointer b)
+/* A word or two-word phrase being counted: interned stems, so keys compare by address. */
+typedef struct {
+  const char *a, *b;   /* stems; b NULL for a single word */
+  const Word *wa, *wb; /* the words as first written */
+  guint count;
+} Counter;
+
+/* Counters in an open-addressing table keyed by the stem pointers. */
+typedef struct {
+  GArray *items; /* Counter */
+  guint *slots;  /* index in items + 1; 0 is empty */
+  guint mask;    /* slots - 1, a power of two less one */
+} Counts;
+
+static guint
+counts_hash (const char *a, const char *b)
 {
-  const SgTopic *ta = *(SgTopic *const *) a, *tb = *(SgTopic *const *) b;
-  gboolean pa = strchr (ta->stem, ' ') != NULL, pb = strchr (tb->stem, ' ') != NULL;
+  guint64 h = (guint64) (guintptr) a * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15) ^
+              (guint64) (guintptr) b * G_GUINT64_CONSTANT (0xC2B2AE3D27D4EB4F);
+
+  return (guint) (h >> 32) ^ (guint) h;
+}
+
+static void
+counts_init (Counts *c)
+{
+  c->items = g_array_sized_new (FALSE, FALSE, sizeof (Counter), 64);
+  c->mask = 255;
+  c->slots = g_new0 (guint, c->mask + 1);
+}
+
+static void
+counts_clear (Counts *c)
+{
+  g_array_unref (c->items);
+  g_free (c->slots);
+}
+
+static void
+counts_grow (Counts *c)
+{
+  guint mask = c->mask * 2 + 1;
+  guint *slots = g_new0 (guint, mask + 1);
+
+  for (guint i = 0; i < c->items->len; i++) {
+    const Counter *k = &g_array_index (c->items, Counter, i);
+    guint h = counts_hash (k->a, k->b) & mask;
+
+    while (slots[h] != 0)
+      h = (h + 1) & mask;
+    slots[h] = i + 1;
+  }
+  g_free (c->slots);
+  c->slots = slots;
+  c->mask = mask;
+}
+
+static void
+counts_add (Counts *c, const char *a, const char *b, const Word *wa, const Word *wb, guint weight)
+{
+  guint h = counts_hash (a, b) & c->mask;
+  Counter *k;
+
+  for (; c->slots[h] != 0; h = (h + 1) & c->mask) {
+    k = &g_array_index (c->items, Counter, c->slots[h] - 1);
+    if (k->a == a && k->b == b) {
+      k->count += weight;
+      return;
+    }
+  }
+  g_array_append_vals (c->items, &(Counter) { a, b, wa, wb, weight }, 1);
+  c->slots[h] = c->items->len;
+  if (c->items->len * 2 > c->mask)
+    counts_grow (c);
+}
+
+/* Heaviest first; a phrase says more than one of its words; then by key ("a b" for a phrase:
+ * stems have no character below the space, so comparing the pair is comparing the key). */
+static int
+compare_counters (gconstpointer pa, gconstpointer pb)
+{
+  const Counter *ta = *(const Counter *const *) pa, *tb = *(const Counter *const *) pb;
+  int r;
 
   if (ta->count != tb->count)
     return ta->count < tb->count ? 1 : -1;
-  /* A phrase says more than one of its words. */
-  if (pa != pb)
-    return pa ? -1 : 1;
-  return strcmp (ta->stem, tb->stem);
+  if ((ta->b != NULL) != (tb->b != NULL))
+    return ta->b != NULL ? -1 : 1;
+  r = strcmp (ta->a, tb->a);
+  if (r != 0 || ta->b == NULL)
+    return r;
+  return strcmp (ta->b, tb->b);
 }
 
-/* Counts the words and two-word phrases of @tokens into @counts (stem -> SgTopic). */
+/* Counts the words and two-word phrases of @tokens into @counts. */
 static void
-count_tokens (GHashTable *counts, GPtrArray *tokens, Lang lang, guint weight, const char *code)
+count_tokens (Stemmers *s, Counts *counts, GPtrArray *tokens, Lang lang, guint weight)
 {
-  GHashTable *stops = stop_words ();
-  const char *prev_stem = NULL, *prev_word = NULL;
-  char key[200];
+  const char *prev_stem = NULL;
+  const Word *prev_word = NULL;
 
   for (guint i = 0; i < tokens->len; i++) {
-    const char *w = tokens->pdata[i];
+    Word *w = tokens->pdata[i];
     const char *stem;
 
-    if (w == NULL || g_hash_table_contains (stops, w)) {
-      prev_stem = prev_word = NULL;
+    if (w == NULL || w->mask != 0) {
+      prev_stem = NULL;
+      prev_word = NULL;
       continue;
     }
-    stem = stem_cached (w, lang);
-    for (guint k = 0; k < 2; k++) {
-      SgTopic *t;
-
-      if (k == 1 && prev_stem == NULL)
-        break;
-      /* Tokens are at most 40 bytes, so a two-word key fits. */
-      if (k == 0)
-        g_strlcpy (key, stem, sizeof key);
-      else
-        g_snprintf (key, sizeof key, "%s %s", prev_stem, stem);
-      t = g_hash_table_lookup (counts, key);
-      if (t == NULL) {
-        t = g_new0 (SgTopic, 1);
-        t->stem = g_strdup (key);
-        t->phrase = k == 0 ? g_strdup (w) : g_strconcat (prev_word, " ", w, NULL);
-        t->lang = g_strdup (code);
-        g_hash_table_insert (counts, t->stem, t);
-      }
-      t->count += weight;
-    }
+    stem = word_stem (s, w, lang);
+    counts_add (counts, stem, NULL, w, NULL, weight);
+    if (prev_stem != NULL)
+      counts_add (counts, prev_stem, stem, prev_word, w, weight);
     prev_stem = stem;
     prev_word = w;
   }
@@ -387,15 +549,15 @@ count_tokens (GHashTable *counts, GPtrArray *tokens, Lang lang, guint weight, co
 GPtrArray *
 sg_topics_extract (const char *subject, const char *body)
 {
+  Stemmers *s = stemmers_get ();
   g_autoptr (GPtrArray) subject_tokens = NULL;
   g_autoptr (GPtrArray) body_tokens = NULL;
-  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, topic_free);
+  g_autoptr (GPtrArray) ranked = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func (topic_free);
-  GHashTableIter iter;
-  gpointer value;
+  Counts counts;
   Lang lang;
 
-  stem_cache_trim ();
+  stem_cache_trim (s);
   /* "Re: [sqlite-dev] ...": a list's tag names the list, not the topic. */
   if (subject != NULL) {
     g_autofree char *clean = g_strdup (subject);
@@ -406,9 +568,9 @@ sg_topics_extract (const char *subject, const char *body)
 
       memmove (open, close + 1, strlen (close + 1) + 1);
     }
-    subject_tokens = tokenize (clean, 1000);
+    subject_tokens = tokenize_words (s, clean, 1000);
   } else {
-    subject_tokens = tokenize ("", 0);
+    subject_tokens = g_ptr_array_new ();
   }
   /* The greeting ("Hi Bob,", "Dear Ms Smith,") names a person, not a topic. */
   if (body != NULL) {
@@ -419,24 +581,33 @@ sg_topics_extract (const char *subject, const char *body)
                                     body[first - 1] == ':'))
       body += first;
   }
-  body_tokens = tokenize (body ? body : "", SG_TOPICS_MAX_TEXT_BYTES);
+  body_tokens = tokenize_words (s, body ? body : "", SG_TOPICS_MAX_TEXT_BYTES);
   lang = detect (body_tokens->len > 0 ? body_tokens : subject_tokens);
-  count_tokens (counts, subject_tokens, lang, 3, lang_codes[lang]);
-  count_tokens (counts, body_tokens, lang, 1, lang_codes[lang]);
+  counts_init (&counts);
+  count_tokens (s, &counts, subject_tokens, lang, 3);
+  count_tokens (s, &counts, body_tokens, lang, 1);
 
-  g_hash_table_iter_init (&iter, counts);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    SgTopic *t = value;
+  ranked = g_ptr_array_sized_new (counts.items->len);
+  for (guint i = 0; i < counts.items->len; i++) {
+    Counter *k = &g_array_index (counts.items, Counter, i);
 
     /* A two-word phrase seen once is no key phrase unless it is in the subject. */
-    if (strchr (t->stem, ' ') != NULL && t->count < 2)
+    if (k->b != NULL && k->count < 2)
       continue;
-    g_hash_table_iter_steal (&iter);
+    g_ptr_array_add (ranked, k);
+  }
+  g_ptr_array_sort (ranked, compare_counters);
+  for (guint i = 0; i < ranked->len && i < SG_TOPICS_MAX_PER_MESSAGE; i++) {
+    const Counter *k = ranked->pdata[i];
+    SgTopic *t = g_new0 (SgTopic, 1);
+
+    t->stem = k->b ? g_strconcat (k->a, " ", k->b, NULL) : g_strdup (k->a);
+    t->phrase = k->b ? g_strconcat (k->wa->word, " ", k->wb->word, NULL) : g_strdup (k->wa->word);
+    t->lang = g_strdup (lang_codes[lang]);
+    t->count = k->count;
     g_ptr_array_add (out, t);
   }
-  g_ptr_array_sort (out, compare_topics);
-  if (out->len > SG_TOPICS_MAX_PER_MESSAGE)
-    g_ptr_array_set_size (out, SG_TOPICS_MAX_PER_MESSAGE);
+  counts_clear (&counts);
   return out;
 }
 

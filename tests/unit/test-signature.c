@@ -214,6 +214,74 @@ test_message (void)
   g_assert_true (org);
 }
 
+/* textperf session: links and addresses are taken out of a line and the rest is read; the
+ * sender's name in front of it marks it as theirs; " - " separates segments. */
+static void
+test_links_and_dashes (void)
+{
+  g_autoptr (GPtrArray) a = sg_signature_parse (
+      "R. A. Hettinga <mailto: rah@ibuc.com>\n"
+      "The Internet Bearer Underwriting Corporation <http://www.ibuc.com/>\n"
+      "44 Farquhar Street, Boston, MA 02131 USA\n", "R. A. Hettinga", "ibuc.com");
+  g_autoptr (GPtrArray) b = sg_signature_parse (
+      "Gary Lawrence Murphy - garym@teledyn.com - TeleDynamics Communications\n"
+      " - blog: http://www.auracom.com/~teledyn - biz: http://teledyn.com/ -\n",
+      "Gary Lawrence Murphy", "teledyn.com");
+  g_autoptr (GPtrArray) c = sg_signature_parse (
+      "Gary Lawrence Murphy <garym@teledyn.com> TeleDynamics Communications Inc\n",
+      "Gary Lawrence Murphy", "teledyn.com");
+  /* A phone number keeps its dashes. */
+  g_autoptr (GPtrArray) d = sg_signature_parse ("Ann Smith\nTel: +1 555 - 010 1234\n", "Ann Smith", NULL);
+
+  g_assert_cmpstr (fact (a, SG_FACT_ORGANISATION, NULL), ==, "The Internet Bearer Underwriting Corporation");
+  g_assert_cmpstr (fact (a, SG_FACT_WEBSITE, NULL), ==, "ibuc.com");
+  g_assert_cmpstr (fact (a, SG_FACT_ADDRESS, NULL), ==, "44 Farquhar Street, Boston, MA 02131 USA");
+  g_assert_cmpstr (fact (b, SG_FACT_ORGANISATION, NULL), ==, "TeleDynamics Communications");
+  g_assert_cmpstr (fact (b, SG_FACT_WEBSITE, NULL), ==, "teledyn.com");
+  g_assert_cmpuint (count_kind (b, SG_FACT_WEBSITE), ==, 1);
+  g_assert_cmpstr (fact (c, SG_FACT_ORGANISATION, NULL), ==, "TeleDynamics Communications Inc");
+  g_assert_cmpstr (fact (d, SG_FACT_PHONE, "office"), ==, "+15550101234");
+}
+
+/* A guessed organisation (a short line under the name) is capitalised and no label. */
+static void
+test_no_guessed_org (void)
+{
+  g_autoptr (GPtrArray) a = sg_signature_parse (
+      "Ingo Frommholz                             PGP public keys on homepage\n"
+      "ingo@frommholz.org                           http://www.frommholz.org/\n",
+      "Ingo Frommholz", "frommholz.org");
+  g_autoptr (GPtrArray) b = sg_signature_parse (
+      "Julian Bond Email&MSM: julian.bond@voidstar.com\n"
+      "Webmaster:              http://www.ecademy.com/\n", "Julian Bond", "voidstar.com");
+
+  g_assert_cmpuint (count_kind (a, SG_FACT_ORGANISATION), ==, 0);
+  g_assert_cmpstr (fact (a, SG_FACT_WEBSITE, NULL), ==, "frommholz.org");
+  g_assert_cmpuint (count_kind (b, SG_FACT_ORGANISATION), ==, 0);
+}
+
+/* The signature of the sender's own mailbox at their company, written from another
+ * account, is theirs; a signature naming only someone else's address is not. */
+static void
+test_own_mailbox_elsewhere (void)
+{
+  static const char own[] =
+    "From: Gary Murphy <garym@freemail.example>\r\nTo: me@mycorp.com\r\nSubject: x\r\n"
+    "Message-ID: <g1@freemail.example>\r\n\r\n"
+    "Fine.\r\n\r\n-- \r\nGary Murphy - garym@teledyn.com - TeleDynamics Communications\r\n";
+  static const char other[] =
+    "From: Gary Murphy <garym@freemail.example>\r\nTo: me@mycorp.com\r\nSubject: x\r\n"
+    "Message-ID: <g2@freemail.example>\r\n\r\n"
+    "Fine.\r\n\r\n-- \r\nAnn Smith - ann@teledyn.com - TeleDynamics Communications\r\n";
+  g_autoptr (SgIdentity) id = sg_identity_new ();
+  g_autoptr (SgMessage) a = sg_message_parse (own, strlen (own), id, 0, NULL);
+  g_autoptr (SgMessage) b = sg_message_parse (other, strlen (other), id, 0, NULL);
+
+  g_assert_cmpuint (sg_message_get_n_facts (a), ==, 1);
+  g_assert_cmpstr (sg_message_get_fact (a, 0)->value, ==, "TeleDynamics Communications");
+  g_assert_cmpuint (sg_message_get_n_facts (b), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -227,6 +295,9 @@ main (int argc, char **argv)
   g_test_add_func ("/signature/noise", test_noise);
   g_test_add_func ("/signature/long", test_long);
   g_test_add_func ("/signature/message", test_message);
+  g_test_add_func ("/signature/links-and-dashes", test_links_and_dashes);
+  g_test_add_func ("/signature/no-guessed-org", test_no_guessed_org);
+  g_test_add_func ("/signature/own-mailbox-elsewhere", test_own_mailbox_elsewhere);
   g_test_add_func ("/vcard/versions", test_vcard);
   g_test_add_func ("/vcard/broken", test_vcard_broken);
   return g_test_run ();

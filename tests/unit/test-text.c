@@ -297,6 +297,58 @@ test_vcards_found (void)
   g_assert_null (cards[1]);
 }
 
+/* textperf session: quote shapes other than "> ", forwards that end, footers inside "-- ". */
+static void
+test_other_quotes (void)
+{
+  g_autoptr (SgText) a = sg_text_new_from_plain (
+      "let me put it another way ...\n\n"
+      "    f> Mike says: how are you?\n"
+      "    f> SmarterChild says: Great thx!\n\n"
+      "Out of 8 million visitors, this is the best example?\n", -1, NULL);
+  g_autoptr (SgText) b = sg_text_new_from_plain (
+      "On Mon, 23 Sep 2002 17:41:20 +0200\n"
+      "Matthias Saou <matthias@egwn.net> wrote:\n\n"
+      "# So did my build\n# and more\n\n"
+      "Oops, I did not see it.\n\n"
+      "# If I build recent packages\n\n"
+      "Oh yeah.\n"
+      "#include <stdio.h> stays: no space after the mark\n", -1, NULL);
+
+  g_assert_cmpstr (sg_text_get_body (a), ==,
+                   "let me put it another way ...\n\nOut of 8 million visitors, this is the best example?");
+  g_assert_cmpstr (sg_text_get_body (b), ==,
+                   "Oops, I did not see it.\n\nOh yeah.\n#include <stdio.h> stays: no space after the mark");
+}
+
+static void
+test_forward_ends (void)
+{
+  g_autoptr (SgText) t = sg_text_new_from_plain (
+      "--- begin forwarded text\n\n"
+      "From: someone\nSubject: x\n\nTheir words.\n\n"
+      "--- end forwarded text\n\n"
+      "-- \nR. A. Hettinga\nThe Internet Bearer Underwriting Corporation\n", -1, NULL);
+
+  g_assert_nonnull (strstr (sg_text_get_forwarded (t), "Their words."));
+  g_assert_null (strstr (sg_text_get_body (t), "Their words."));
+  g_assert_cmpstr (sg_text_get_signature (t), ==, "R. A. Hettinga\nThe Internet Bearer Underwriting Corporation");
+}
+
+static void
+test_footer_inside_signature (void)
+{
+  g_autoptr (SgText) t = sg_text_new_from_plain (
+      "See you in December.\n-- \n\nFel\nhttp://www.frogstone.net\n\n"
+      "------------------------ Yahoo! Groups Sponsor ---------------------~-->\n"
+      "Sell a Home with Ease!\n"
+      "---------------------------------------------------------------------~->\n\n"
+      "To unsubscribe from this group, send an email to:\nforteana-unsubscribe@egroups.com\n", -1, NULL);
+
+  g_assert_cmpstr (sg_text_get_body (t), ==, "See you in December.");
+  g_assert_cmpstr (sg_text_get_signature (t), ==, "Fel\nhttp://www.frogstone.net");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -317,6 +369,9 @@ main (int argc, char **argv)
   g_test_add_func ("/text/html/message", test_html_message);
   g_test_add_func ("/text/mime/alternative", test_alternative);
   g_test_add_func ("/text/mime/vcards", test_vcards_found);
+  g_test_add_func ("/text/plain/other-quotes", test_other_quotes);
+  g_test_add_func ("/text/plain/forward-ends", test_forward_ends);
+  g_test_add_func ("/text/plain/footer-inside-signature", test_footer_inside_signature);
   g_test_add_func ("/text/bad/charset", test_bad_charset);
   g_test_add_func ("/text/bad/html-bombs", test_html_bombs);
   g_test_add_func ("/text/bad/huge-part", test_huge_part);
