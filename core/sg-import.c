@@ -43,6 +43,7 @@ typedef struct {
   gint64 first_seen;
   gint64 last_seen;
   gboolean dirty;
+  char *name_key; /* the address whose better name is not logged yet (sync), or NULL */
 } PersonEntry;
 
 typedef struct {
@@ -92,6 +93,7 @@ person_entry_free (gpointer p)
   PersonEntry *e = p;
 
   g_free (e->name);
+  g_free (e->name_key);
   g_free (e);
 }
 
@@ -290,6 +292,22 @@ flush_caches (SgImporter *imp, GError **error)
     if (!_sg_store_exec_stmt (imp->store, stmt, error))
       return FALSE;
     p->dirty = FALSE;
+    /* A better name found in a later message is a shared fact: other devices get it. */
+    if (p->name_key != NULL) {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+      g_autofree char *fields = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, p->name);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      fields = json_to_string (root, FALSE);
+      if (!_sg_store_log_change (imp->store, "person", p->name_key, "upsert", fields, error))
+        return FALSE;
+      g_clear_pointer (&p->name_key, g_free);
+    }
   }
   g_hash_table_iter_init (&iter, imp->orgs);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -536,6 +554,8 @@ offer_name (PersonEntry *p, const SgParticipant *part, gint64 date)
   p->name_score = score;
   p->name_date = date;
   p->dirty = TRUE;
+  g_free (p->name_key);
+  p->name_key = g_strdup (part->address);
 }
 
 static gboolean
@@ -575,6 +595,7 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
   offer_name (p, part, date);
 
   fields = name_kind_fields (p->name, kind);
+  g_clear_pointer (&p->name_key, g_free); /* the name goes with the person's first op */
   if (!_sg_store_log_change (imp->store, "person", part->address, "upsert", fields, error))
     return FALSE;
   if (!part->internal)

@@ -22,4 +22,5 @@
 #include "sg-select.h"
 #include "sg-report.h"
 #include "sg-similar.h"
+#include "sg-sync.h"
 #include "sg-autocleanups.h"
