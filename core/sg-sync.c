@@ -356,7 +356,10 @@ interaction_withheld (Push *p, const char *message_id, gboolean *out, GError **e
     *out = GPOINTER_TO_INT (cached) == 1;
     return TRUE;
   }
-  stmt = _sg_store_prepare (p->store, "SELECT id, internal, location FROM interactions WHERE message_id = ?", error);
+  stmt = _sg_store_prepare (p->store,
+      "SELECT i.id, i.internal, CASE WHEN s.kind = 'maildir' AND substr(i.location, 1, 1) <> '/' "
+      "  THEN s.uri || '/' || i.location ELSE coalesce(i.location, s.uri) END "
+      "FROM interactions i LEFT JOIN sources s ON s.id = i.source_id WHERE i.message_id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
@@ -400,12 +403,15 @@ read_body (const char *location)
   gsize len = 0;
   SgMessage *m;
   const SgText *t;
+  SgIdentity *identity;
   char *body = NULL;
 
   if (location == NULL || !g_path_is_absolute (location) ||
       !g_file_get_contents (location, &data, &len, NULL) || len > MAX_BODY_BYTES)
     return NULL;
-  m = sg_message_parse (data, len, NULL, 0, NULL);
+  identity = sg_identity_new ();
+  m = sg_message_parse (data, len, identity, 0, NULL);
+  sg_identity_unref (identity);
   if (m == NULL)
     return NULL;
   t = sg_message_get_text (m);
@@ -420,7 +426,9 @@ static gboolean
 serialise_interaction (Push *p, const char *message_id, JsonBuilder *b, GError **error)
 {
   sqlite3_stmt *stmt = _sg_store_prepare (p->store,
-      "SELECT i.id, i.date_utc, i.direction, i.subject, t.root_key, s.kind, i.kind, i.location, i.tz_offset, "
+      "SELECT i.id, i.date_utc, i.direction, i.subject, t.root_key, s.kind, i.kind, "
+      "  CASE WHEN s.kind = 'maildir' AND substr(i.location, 1, 1) <> '/' THEN s.uri || '/' || i.location "
+      "  ELSE i.location END, i.tz_offset, "
       "  i.in_reply_to "
       "FROM interactions i LEFT JOIN threads t ON t.id = i.thread_id LEFT JOIN sources s ON s.id = i.source_id "
       "WHERE i.message_id = ?", error);
