@@ -13,6 +13,9 @@
  *              poll-interval (seconds): one IMAP account per group
  *   [rules]    path: the tagging rules file (sg-rules.h); none: the built-in rules
  *   [calendar] paths (list): folders of .ics files the daemon watches
+ *   [sync]     server (https URL), token-file (0600), share (metadata|subjects|full),
+ *              exclude-domains, exclude-addresses, private-folders (lists), interval
+ *              (seconds), ca-file: the team server (issue 6, sg-sync.h)
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -61,7 +64,18 @@ typedef struct {
   gboolean extract_content; /* [topics] extract, default TRUE: read message text */
   char *rules_path;    /* nullable: from [rules] path, expanded */
   char **calendars;    /* NULL-terminated: [calendar] paths, folders of .ics the daemon watches */
+  /* [sync] (issue 6) */
+  char *sync_server;       /* nullable: no team server */
+  char *sync_token_file;   /* nullable, expanded */
+  char *sync_ca_file;      /* nullable, expanded */
+  SgShareLevel sync_share; /* default metadata */
+  char **sync_exclude_domains;   /* NULL-terminated (NULL in an empty config) */
+  char **sync_exclude_addresses;
+  char **sync_private_folders;   /* paths expanded; names as written */
+  guint sync_interval;     /* seconds between syncs of the daemon */
 } SgConfig;
+
+#define SG_CONFIG_DEFAULT_SYNC_INTERVAL 300
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an
  * empty config; a missing explicit @path is an error.
@@ -76,6 +90,11 @@ const SgConfigImap *sg_config_find_imap (const SgConfig *config, const char *nam
  * config, or from its command (which must exit 0 and print a non-empty first line).
  * Returns: (transfer full): NULL with an error naming the account. */
 SgImapAccount *sg_config_imap_account (const SgConfigImap *imap, GError **error);
+
+/* The sync settings of [sync], with the token read from token-file.
+ * Returns: (transfer full): NULL with an error naming the key when there is no server, no
+ * token file, or it cannot be read or others may read it. */
+SgSyncSettings *sg_config_sync_settings (const SgConfig *config, GError **error);
 
 /* Returns: (transfer full): $XDG_CONFIG_HOME/salesgetter/salesgetter.conf. */
 char *sg_config_default_path (void);
