@@ -1,0 +1,480 @@
+/* srv-sync.c: POST /v1/sync. */
+#include "config.h"
+
+#include "srv-sync.h"
+#include "srv-db.h"
+#include "srv-util.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+/* pg_advisory_xact_lock key of the op log: writers take it before their first insert into
+ * ops, so seq is assigned in commit order and a reader's snapshot is always a prefix of the
+ * log (a cursor never skips an op committed later with a smaller seq). */
+#define OPS_LOCK "7306345617268339"
+
+static const char *const process_family[] = {
+  "process", "stage_history", "process_contact", "interaction_link", "cx_note", "request", NULL,
+};
+static const char *const op_kinds[] = { "upsert", "delete", "add", "remove", "append", NULL };
+
+const char *
+srv_role_name (SrvRole role)
+{
+  switch (role) {
+  case SRV_ROLE_ANALYST: return "analyst";
+  case SRV_ROLE_ACCOUNT_MANAGER: return "account-manager";
+  case SRV_ROLE_MANAGER: return "manager";
+  }
+  return "analyst";
+}
+
+gboolean
+srv_role_parse (const char *name, SrvRole *role)
+{
+  for (SrvRole r = SRV_ROLE_ANALYST; r <= SRV_ROLE_MANAGER; r++)
+    if (g_strcmp0 (name, srv_role_name (r)) == 0) {
+      *role = r;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+srv_entity_is_process_family (const char *entity)
+{
+  return g_strv_contains (process_family, entity);
+}
+
+char *
+srv_op_process_key (const char *entity, const char *key, const char *process_field)
+{
+  if (g_str_equal (entity, "process") || g_str_equal (entity, "stage_history"))
+    return g_strdup (key);
+  if (g_str_equal (entity, "process_contact")) { /* uuid|address|part */
+    const char *bar = strchr (key, '|');
+    return bar && bar > key ? g_strndup (key, (gsize) (bar - key)) : NULL;
+  }
+  if (g_str_equal (entity, "interaction_link")) { /* message-id|uuid */
+    const char *bar = strrchr (key, '|');
+    return bar && bar[1] ? g_strdup (bar + 1) : NULL;
+  }
+  /* cx_note, request: the process by UUID in their fields, when tied to one. */
+  return process_field && *process_field ? g_strdup (process_field) : NULL;
+}
+
+char *
+srv_cursor_format (gint64 seq)
+{
+  return g_strdup_printf ("s%" G_GINT64_FORMAT, seq);
+}
+
+gboolean
+srv_cursor_parse (const char *cursor, gint64 *seq)
+{
+  if (cursor == NULL || *cursor == '\0') {
+    *seq = 0;
+    return TRUE;
+  }
+  if (cursor[0] != 's')
+    return FALSE;
+  guint64 n;
+  if (!g_ascii_string_to_unsigned (cursor + 1, 10, 0, G_MAXINT64, &n, NULL))
+    return FALSE;
+  *seq = (gint64) n;
+  return TRUE;
+}
+
+static void
+op_free (gpointer p)
+{
+  SrvOp *op = p;
+  g_free (op->op_id);
+  g_free (op->hlc);
+  g_free (op->entity);
+  g_free (op->key);
+  g_free (op->op);
+  g_free (op->fields);
+  g_free (op->process_key);
+  g_free (op->error);
+  g_free (op);
+}
+
+void
+srv_sync_request_free (SrvSyncRequest *req)
+{
+  if (req == NULL)
+    return;
+  g_free (req->device);
+  if (req->ops)
+    g_ptr_array_unref (req->ops);
+  g_free (req);
+}
+
+static gboolean
+is_hlc (const char *s)
+{
+  if (strlen (s) != 16)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+is_entity_name (const char *s)
+{
+  gsize n = strlen (s);
+  if (n == 0 || n > 64)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_islower (*p) && *p != '_' && !g_ascii_isdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+is_device_id (const char *s)
+{
+  gsize n = strlen (s);
+  if (n == 0 || n > 64)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+/* A string member, or NULL when absent; FALSE (and *why) when present but not a string. */
+static gboolean
+member_string (JsonObject *o, const char *name, const char **out)
+{
+  *out = NULL;
+  JsonNode *n = json_object_get_member (o, name);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return FALSE;
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
+static SrvOp *
+parse_op (JsonNode *node, guint index, const char *device, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "ops[%u]: not an object", index);
+    return NULL;
+  }
+  JsonObject *o = json_node_get_object (node);
+  const char *op_id, *hlc, *entity, *key, *kind;
+  if (!member_string (o, "op_id", &op_id) || op_id == NULL || *op_id == '\0') {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "ops[%u].op_id: missing or not a string", index);
+    return NULL;
+  }
+  if (strlen (op_id) > 256) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "ops[%u].op_id: longer than 256 bytes", index);
+    return NULL;
+  }
+  SrvOp *op = g_new0 (SrvOp, 1);
+  op->op_id = g_strdup (op_id);
+  op->scope = "shared";
+#define REJECT(...) do { op->error = g_strdup_printf (__VA_ARGS__); return op; } while (0)
+  if (!member_string (o, "hlc", &hlc) || hlc == NULL || !is_hlc (hlc))
+    REJECT ("hlc: missing or not 16 lower-case hex digits");
+  if (!member_string (o, "entity", &entity) || entity == NULL || !is_entity_name (entity))
+    REJECT ("entity: missing or not a name of lower-case letters, digits and _");
+  if (!member_string (o, "key", &key) || key == NULL || *key == '\0')
+    REJECT ("key: missing or empty");
+  if (strlen (key) > 2048)
+    REJECT ("key: longer than 2048 bytes");
+  if (!member_string (o, "op", &kind) || kind == NULL || !g_strv_contains (op_kinds, kind))
+    REJECT ("op: missing or not one of upsert, delete, add, remove, append");
+  g_autofree char *want_id = g_strconcat (device, ":", hlc, NULL);
+  if (strcmp (op_id, want_id) != 0)
+    REJECT ("op_id: not this device's id and the op's hlc (%s)", want_id);
+  JsonNode *f = json_object_get_member (o, "fields");
+  if (f && !JSON_NODE_HOLDS_NULL (f) && !JSON_NODE_HOLDS_OBJECT (f))
+    REJECT ("fields: not an object");
+#undef REJECT
+  op->hlc = g_strdup (hlc);
+  op->entity = g_strdup (entity);
+  op->key = g_strdup (key);
+  op->op = g_strdup (kind);
+  op->fields = f && JSON_NODE_HOLDS_OBJECT (f) ? json_to_string (f, FALSE) : g_strdup ("{}");
+  if (srv_entity_is_process_family (entity)) {
+    op->scope = "process";
+    const char *pf = NULL;
+    if (f && JSON_NODE_HOLDS_OBJECT (f))
+      member_string (json_node_get_object (f), "process", &pf);
+    op->process_key = srv_op_process_key (entity, key, pf);
+  }
+  return op;
+}
+
+SrvSyncRequest *
+srv_sync_parse (const char *body, gsize len, GError **error)
+{
+  if (!srv_json_guard (body, len, SRV_SYNC_MAX_DEPTH, error))
+    return NULL;
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) e = NULL;
+  if (!json_parser_load_from_data (parser, body, (gssize) len, &e)) {
+    /* json-glib's messages carry the line and column. */
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "body is not JSON: %s", e->message);
+    return NULL;
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "body: not a JSON object");
+    return NULL;
+  }
+  JsonObject *o = json_node_get_object (root);
+  JsonNode *n = json_object_get_member (o, "protocol");
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "protocol: missing or not a number (this server speaks %d)",
+                 SRV_SYNC_PROTOCOL);
+    return NULL;
+  }
+  if (json_node_get_int (n) != SRV_SYNC_PROTOCOL) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "protocol: %" G_GINT64_FORMAT " is not supported (this server speaks %d)",
+                 json_node_get_int (n), SRV_SYNC_PROTOCOL);
+    return NULL;
+  }
+  g_autoptr (SrvSyncRequest) req = g_new0 (SrvSyncRequest, 1);
+  const char *s;
+  if (!member_string (o, "device", &s) || s == NULL || !is_device_id (s)) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT,
+                 "device: missing or not a device id (letters, digits, '-', at most 64)");
+    return NULL;
+  }
+  req->device = g_strdup (s);
+  if (!member_string (o, "cursor", &s) || !srv_cursor_parse (s, &req->cursor)) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "cursor: not one this server gave (send \"\" to start over)");
+    return NULL;
+  }
+  req->limit = SRV_SYNC_MAX_OPS;
+  n = json_object_get_member (o, "limit");
+  if (n && !JSON_NODE_HOLDS_NULL (n)) {
+    if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64 || json_node_get_int (n) < 1) {
+      g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "limit: not a whole number of at least 1");
+      return NULL;
+    }
+    if (json_node_get_int (n) < SRV_SYNC_MAX_OPS)
+      req->limit = (guint) json_node_get_int (n);
+  }
+  req->ops = g_ptr_array_new_with_free_func (op_free);
+  n = json_object_get_member (o, "ops");
+  if (n && !JSON_NODE_HOLDS_NULL (n)) {
+    if (!JSON_NODE_HOLDS_ARRAY (n)) {
+      g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "ops: not an array");
+      return NULL;
+    }
+    JsonArray *a = json_node_get_array (n);
+    guint count = json_array_get_length (a);
+    if (count > SRV_SYNC_MAX_OPS) {
+      g_set_error (error, SRV_ERROR, SRV_ERROR_TOO_LARGE, "ops: %u ops, at most %d per request", count,
+                   SRV_SYNC_MAX_OPS);
+      return NULL;
+    }
+    for (guint i = 0; i < count; i++) {
+      SrvOp *op = parse_op (json_array_get_element (a, i), i, req->device, error);
+      if (op == NULL)
+        return NULL;
+      g_ptr_array_add (req->ops, op);
+    }
+  }
+  return g_steal_pointer (&req);
+}
+
+static void
+append_rejected (GString *rej, const char *op_id, const char *why)
+{
+  if (rej->len > 1)
+    g_string_append_c (rej, ',');
+  g_string_append (rej, "{\"op_id\":");
+  srv_json_append_string (rej, op_id);
+  g_string_append (rej, ",\"error\":");
+  srv_json_append_string (rej, why);
+  g_string_append_c (rej, '}');
+}
+
+/* Stores the valid ops in one transaction; fills ACKED and REJECTED (JSON arrays). */
+static gboolean
+push (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, GString *acked, GString *rejected, GError **error)
+{
+  GString *a[9];
+  for (guint i = 0; i < G_N_ELEMENTS (a); i++)
+    a[i] = g_string_new ("{");
+  guint n = 0;
+  for (guint i = 0; i < req->ops->len; i++) {
+    SrvOp *op = g_ptr_array_index (req->ops, i);
+    if (op->error) {
+      append_rejected (rejected, op->op_id, op->error);
+      continue;
+    }
+    gboolean comma = n > 0;
+    srv_pg_array_append (a[0], op->op_id, comma);
+    srv_pg_array_append (a[1], op->hlc, comma);
+    srv_pg_array_append (a[2], op->entity, comma);
+    srv_pg_array_append (a[3], op->key, comma);
+    srv_pg_array_append (a[4], op->op, comma);
+    srv_pg_array_append (a[5], op->fields, comma);
+    srv_pg_array_append (a[6], op->scope, comma);
+    srv_pg_array_append (a[7], op->process_key, comma);
+    n++;
+  }
+  gboolean ok = TRUE;
+  if (n > 0) {
+    for (guint i = 0; i < G_N_ELEMENTS (a); i++)
+      g_string_append_c (a[i], '}');
+    g_autofree char *uid = g_strdup_printf ("%" G_GINT64_FORMAT, user->user_id);
+    const char *params[] = {
+      uid, user->role == SRV_ROLE_MANAGER ? "t" : "f", req->device,
+      a[0]->str, a[1]->str, a[2]->str, a[3]->str, a[4]->str, a[5]->str, a[6]->str, a[7]->str,
+    };
+    ok = srv_db_run (conn, "push", "BEGIN", 0, NULL, error)
+         && srv_db_run (conn, "push", "SELECT pg_advisory_xact_lock(" OPS_LOCK ")", 0, NULL, error);
+    g_autoptr (PGresult) r = NULL;
+    if (ok)
+      r = srv_db_exec (conn, "push",
+                       "SELECT op_id, status, reason FROM sg_push($1::bigint, $2::boolean, $3, $4::text[], "
+                       "$5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[])",
+                       G_N_ELEMENTS (params), params, error);
+    ok = r != NULL && srv_db_run (conn, "push", "COMMIT", 0, NULL, error);
+    if (!ok) {
+      PQclear (PQexec (conn, "ROLLBACK"));
+    } else {
+      for (int i = 0; i < PQntuples (r); i++) {
+        const char *id = PQgetvalue (r, i, 0);
+        if (strcmp (PQgetvalue (r, i, 1), "rejected") == 0) {
+          append_rejected (rejected, id, PQgetvalue (r, i, 2));
+        } else {
+          if (acked->len > 1)
+            g_string_append_c (acked, ',');
+          srv_json_append_string (acked, id);
+        }
+      }
+    }
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (a); i++)
+    g_string_free (a[i], TRUE);
+  return ok;
+}
+
+/* Reads the ops after the cursor this user may see, from other devices; appends them to OPS
+ * (a JSON array being written) and sets the next cursor and more. */
+static gboolean
+pull (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, GString *ops, gint64 *next, gboolean *more,
+      GError **error)
+{
+  g_autofree char *cursor = g_strdup_printf ("%" G_GINT64_FORMAT, req->cursor);
+  g_autofree char *uid = g_strdup_printf ("%" G_GINT64_FORMAT, user->user_id);
+  g_autofree char *limit = g_strdup_printf ("%u", req->limit + 1);
+  const char *params[] = { cursor, req->device, user->role == SRV_ROLE_MANAGER ? "t" : "f", uid, limit };
+  if (!srv_db_run (conn, "pull", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, error))
+    return FALSE;
+  g_autoptr (PGresult) top = srv_db_exec (conn, "pull", "SELECT coalesce(max(seq), 0) FROM ops", 0, NULL, error);
+  g_autoptr (PGresult) r = NULL;
+  if (top)
+    r = srv_db_exec (conn, "pull",
+                     "SELECT o.seq, o.op_id, o.hlc, o.entity, o.natural_key, o.op, o.fields::text, u.login "
+                     "FROM ops o JOIN users u ON u.id = o.user_id "
+                     "LEFT JOIN entity_state p ON o.process_key IS NOT NULL AND p.entity = 'process' "
+                     "  AND p.natural_key = o.process_key "
+                     "WHERE o.seq > $1::bigint AND o.device <> $2 "
+                     "  AND ($3::boolean OR o.scope = 'shared' OR o.user_id = $4::bigint "
+                     "       OR p.owner_user_id = $4::bigint) "
+                     "ORDER BY o.seq LIMIT $5::int",
+                     G_N_ELEMENTS (params), params, error);
+  if (r == NULL || !srv_db_run (conn, "pull", "COMMIT", 0, NULL, error)) {
+    PQclear (PQexec (conn, "ROLLBACK"));
+    return FALSE;
+  }
+  int rows = PQntuples (r);
+  *more = FALSE;
+  *next = MAX (req->cursor, g_ascii_strtoll (PQgetvalue (top, 0, 0), NULL, 10));
+  gsize start = ops->len;
+  for (int i = 0; i < rows; i++) {
+    if ((guint) i == req->limit || ops->len - start > SRV_SYNC_MAX_ANSWER) {
+      /* The rest next time: the cursor stops after the last op sent. */
+      *more = TRUE;
+      *next = g_ascii_strtoll (PQgetvalue (r, i - 1, 0), NULL, 10);
+      break;
+    }
+    if (i > 0)
+      g_string_append_c (ops, ',');
+    g_string_append (ops, "{\"op_id\":");
+    srv_json_append_string (ops, PQgetvalue (r, i, 1));
+    g_string_append (ops, ",\"hlc\":");
+    srv_json_append_string (ops, PQgetvalue (r, i, 2));
+    g_string_append (ops, ",\"entity\":");
+    srv_json_append_string (ops, PQgetvalue (r, i, 3));
+    g_string_append (ops, ",\"key\":");
+    srv_json_append_string (ops, PQgetvalue (r, i, 4));
+    g_string_append (ops, ",\"op\":");
+    srv_json_append_string (ops, PQgetvalue (r, i, 5));
+    g_string_append (ops, ",\"fields\":");
+    g_string_append (ops, PQgetvalue (r, i, 6)); /* jsonb's own text: valid JSON */
+    g_string_append (ops, ",\"user\":");
+    srv_json_append_string (ops, PQgetvalue (r, i, 7));
+    g_string_append_c (ops, '}');
+  }
+  return TRUE;
+}
+
+GString *
+srv_sync_run (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, guint *status, GError **error)
+{
+  g_autoptr (GError) e = NULL;
+  *status = 500;
+
+  /* The device is the first user's who synced it. */
+  g_autofree char *uid = g_strdup_printf ("%" G_GINT64_FORMAT, user->user_id);
+  const char *dparams[] = { req->device, uid };
+  g_autoptr (PGresult) d = srv_db_exec (conn, "device",
+    "INSERT INTO devices (device, user_id) VALUES ($1, $2::bigint) "
+    "ON CONFLICT (device) DO UPDATE SET last_seen = now() "
+    "RETURNING user_id",
+    2, dparams, error);
+  if (d == NULL) {
+    if (error && *error && (*error)->code == SRV_DB_ERROR_UNAVAILABLE)
+      *status = 503;
+    return NULL;
+  }
+  if (g_ascii_strtoll (PQgetvalue (d, 0, 0), NULL, 10) != user->user_id) {
+    *status = 403;
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT,
+                 "device %s belongs to another user; each store syncs as one user (make a new store)",
+                 req->device);
+    return NULL;
+  }
+
+  GString *acked = g_string_new ("[");
+  GString *rejected = g_string_new ("[");
+  GString *out = g_string_sized_new (4096);
+  gint64 next = 0;
+  gboolean more = FALSE;
+  g_string_append_printf (out, "{\"protocol\":%d,\"ops\":[", SRV_SYNC_PROTOCOL);
+  if (!push (conn, user, req, acked, rejected, error) || !pull (conn, user, req, out, &next, &more, error)) {
+    if (error && *error && (*error)->domain == SRV_DB_ERROR && (*error)->code == SRV_DB_ERROR_UNAVAILABLE)
+      *status = 503;
+    g_string_free (acked, TRUE);
+    g_string_free (rejected, TRUE);
+    g_string_free (out, TRUE);
+    return NULL;
+  }
+  g_autofree char *cursor = srv_cursor_format (next);
+  g_string_append (out, "],\"acked\":");
+  g_string_append (out, acked->str);
+  g_string_append (out, "],\"rejected\":");
+  g_string_append (out, rejected->str);
+  g_string_append (out, "],\"cursor\":");
+  srv_json_append_string (out, cursor);
+  g_string_append_printf (out, ",\"more\":%s}", more ? "true" : "false");
+  g_string_free (acked, TRUE);
+  g_string_free (rejected, TRUE);
+  *status = 200;
+  return out;
+}

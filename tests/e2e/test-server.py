@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""End-to-end test of salesgetter-server against a real PostgreSQL (initdb + pg_ctl in a temp
+dir, on loopback, as a non-root user): config checks, users and tokens, POST /v1/sync
+(authentication, idempotent pushes, paging, visibility per role, writes to another user's
+process, device binding, the merge materialised in the database, what the database holds),
+hostile HTTP, the database going away and coming back, concurrent clients, migrations.
+Skips when PostgreSQL is not installed."""
+
+import gzip
+import hashlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sgtest as sg  # noqa: E402
+import sgserver  # noqa: E402
+from sgserver import Device, sync, request, pull_all  # noqa: E402
+
+tap = sg.start(sg.Tap())
+tap.diag('server %s' % sgserver.SERVER)
+
+if not sgserver.Postgres.available():
+    tap.skip('salesgetter-server against PostgreSQL', 'PostgreSQL (Debian postgresql) is not installed')
+    tap.done()
+
+PG = sgserver.Postgres.start()
+# max-body-mib = 2: the limits are reached with small bodies.
+SRV = sgserver.Server.start(PG, tap, extra_conf='max-body-mib = 2')
+URL = SRV.url
+
+
+def ids(ops):
+    return [o['op_id'] for o in ops]
+
+
+# --- config -----------------------------------------------------------------------------
+
+def test_config():
+    def check(name, text, mode=0o600):
+        p = sg.path(name)
+        with open(p, 'w') as f:
+            f.write(text)
+        os.chmod(p, mode)
+        return sg.run([sgserver.SERVER, '-c', p, '--check-config'])
+
+    r = check('ok.conf', '[server]\nbehind-proxy = true\n[database]\nurl = %s\n' % PG.url)
+    tap.ok(r.rc == 0 and r.out.startswith('OK'), '--check-config accepts a valid config', repr(r))
+    r = check('notls.conf', '[server]\nport = 9000\n[database]\nurl = %s\n' % PG.url)
+    tap.ok(r.rc == 1 and 'tls-cert' in r.err and 'behind-proxy' in r.err,
+           'no TLS and not behind a proxy: refused, naming tls-cert and behind-proxy', repr(r))
+    r = check('typo.conf', '[server]\nbehind-proxy = true\nlisten-port = 1\n[database]\nurl = %s\n' % PG.url)
+    tap.ok(r.rc == 1 and 'listen-port' in r.err and 'typo.conf' in r.err, 'an unknown key is named', repr(r))
+    r = check('port.conf', '[server]\nbehind-proxy = true\nport = 70000\n[database]\nurl = %s\n' % PG.url)
+    tap.ok(r.rc == 1 and '[server] port' in r.err, 'a port out of range is named', repr(r))
+    key = sg.path('key.pem')
+    with open(key, 'w') as f:
+        f.write('not really a key\n')
+    os.chmod(key, 0o644)
+    with open(sg.path('cert.pem'), 'w') as f:
+        f.write('x\n')
+    r = check('tls.conf', '[server]\ntls-cert = cert.pem\ntls-key = key.pem\n[database]\nurl = %s\n' % PG.url)
+    tap.ok(r.rc == 1 and 'tls-key' in r.err and 'chmod 600' in r.err,
+           'a TLS key readable by others is refused', repr(r))
+    r = check('pw.conf', '[server]\nbehind-proxy = true\n[database]\nurl = postgresql://u:secret@h/db\n', 0o644)
+    tap.ok(r.rc == 1 and 'password' in r.err, 'a database password in a config readable by others is refused',
+           repr(r))
+    r = check('pw600.conf', '[server]\nbehind-proxy = true\n[database]\nurl = postgresql://u:secret@h/db\n')
+    tap.ok(r.rc == 0, 'the same config at mode 0600 is accepted', repr(r))
+    r = check('nodb.conf', '[server]\nbehind-proxy = true\n')
+    tap.ok(r.rc == 1 and '[database] url' in r.err, 'a missing database url is named', repr(r))
+
+
+tap.run('config', test_config)
+
+# --- users and tokens --------------------------------------------------------------------
+
+SRV.user_add('alice', 'account-manager', ['alice@ourco.example', 'Alice.Two@OurCo.example'])
+SRV.user_add('carol', 'account-manager', ['carol@ourco.example'])
+SRV.user_add('ann', 'analyst', ['ann@ourco.example'])
+SRV.user_add('max', 'manager', ['max@ourco.example'])
+T = {u: SRV.token_new(u, device='laptop') for u in ('alice', 'carol', 'ann', 'max')}
+
+
+def test_admin():
+    r = SRV.admin('user', 'add', 'alice', '--role', 'manager', check=False)
+    tap.ok(r.rc == 1 and 'exists' in r.err, 'user add of an existing login fails', repr(r))
+    r = SRV.admin('user', 'add', 'zed', '--role', 'boss', check=False)
+    tap.ok(r.rc == 2 and '--role' in r.err, 'user add with an unknown role is a usage error', repr(r))
+    r = SRV.admin('user', 'add', 'zed', '--role', 'analyst', '--address', 'carol@ourco.example', check=False)
+    tap.ok(r.rc == 1 and 'carol@ourco.example' in r.err, "another user's address is refused", repr(r))
+    tap.eq(PG.scalar("SELECT count(*) FROM users WHERE login = 'zed'"), 0, 'and nothing of that user is stored')
+    r = SRV.admin('user', 'list')
+    tap.ok('alice@ourco.example' in r.out and 'alice.two@ourco.example' in r.out and 'manager' in r.out,
+           'user list shows logins, roles and (lower-cased) addresses', r.out)
+    tap.ok(all(len(t) == 68 and t.startswith('sgt_') for t in T.values()), 'tokens are sgt_ and 64 hex digits',
+           repr(T))
+    hashes = [h for (h,) in PG.rows('SELECT hash FROM tokens')]
+    tap.ok(hashlib.sha256(T['alice'].encode()).hexdigest() in hashes, 'the database keeps the SHA-256 of a token')
+    dump = json.dumps(PG.rows('SELECT * FROM tokens'))
+    tap.ok(not any(t in dump or t[4:] in dump for t in T.values()), 'and never the token itself')
+    r = SRV.admin('token', 'new', 'nobody', check=False)
+    tap.ok(r.rc == 1 and 'nobody' in r.err, 'token new for an unknown user names it', repr(r))
+
+
+tap.run('admin', test_admin)
+
+# --- authentication ------------------------------------------------------------------------
+
+
+def test_auth():
+    d = Device()
+    op = d.op('person', 'auth@acme.com', fields={'name': 'Auth'})
+    st, a = sync(URL, None, d.id, [op])
+    tap.ok(st == 401 and 'Authorization' in a['error'], 'no token: 401 naming the Authorization header', repr(a))
+    st, data = request(URL + '/v1/sync', b'{}', headers={'Authorization': 'Basic dXNlcjpwYXNz'})
+    tap.ok(st == 401 and b'Bearer' in data, 'a Basic header: 401', data)
+    st, a = sync(URL, 'sgt_' + '0' * 64, d.id, [op])
+    tap.ok(st == 401 and 'unknown or revoked' in a['error'], 'an unknown token: 401', repr(a))
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = 'auth@acme.com'"), 0,
+           'nothing pushed with a bad token is stored')
+    tok = SRV.token_new('ann', device='old')
+    st, a = sync(URL, tok, d.id, [])
+    tap.eq(st, 200, 'a new token works')
+    tid = PG.scalar("SELECT id FROM tokens WHERE device_name = 'old'")
+    tap.ok(PG.scalar('SELECT last_used_at IS NOT NULL FROM tokens WHERE id = %d' % tid), 'and its last use is kept')
+    r = SRV.admin('token', 'revoke', str(tid))
+    tap.ok('revoked' in r.out, 'token revoke', repr(r))
+    st, a = sync(URL, tok, d.id, [op])
+    tap.ok(st == 401, 'a revoked token: 401', repr(a))
+    r = SRV.admin('token', 'list', 'ann')
+    line = [ln for ln in r.out.splitlines() if ln.startswith(str(tid) + ' ')]
+    tap.ok(line and line[0].split()[-1].endswith('Z'), 'token list shows when it was revoked', r.out)
+    r = SRV.admin('token', 'revoke', '99999', check=False)
+    tap.ok(r.rc == 1 and '99999' in r.err, 'revoking an unknown token fails, naming it', repr(r))
+
+
+tap.run('auth', test_auth)
+
+# --- push: idempotent; pull: paging --------------------------------------------------------
+
+
+def test_idempotent_and_paging():
+    a, b = Device(), Device()
+    ops = [a.op('organisation', 'org%02d.example' % i, fields={'name': 'Org %d' % i, 'kind': 'external'})
+           for i in range(25)]
+    st, ans = sync(URL, T['alice'], a.id, ops)
+    tap.ok(st == 200 and ans['acked'] == ids(ops) and ans['rejected'] == [], 'a push of 25 ops: all acked, in order',
+           repr(ans)[:500])
+    tap.eq(ans['ops'], [], 'the pusher does not get its own ops back')
+    st, ans2 = sync(URL, T['alice'], a.id, ops)
+    tap.ok(st == 200 and ans2['acked'] == ids(ops), 'the same push again: all acked again', repr(ans2)[:300])
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key LIKE 'org__.example'"), 25,
+           'and stored once (25 rows, not 50)')
+    # A repeat mixed with new ops (the client lost an answer, then made more ops).
+    more_ops = ops[20:] + [a.op('organisation', 'org99.example', fields={'name': 'Org 99'})]
+    st, ans3 = sync(URL, T['alice'], a.id, more_ops)
+    tap.ok(st == 200 and ans3['acked'] == ids(more_ops), 'repeats and new ops in one push: all acked')
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key LIKE 'org__.example'"), 26, 'one new row')
+
+    # Device b (carol) pulls everything so far in pages of 10.
+    seen, cursor, trips, mores = [], '', 0, []
+    while True:
+        st, ans = sync(URL, T['carol'], b.id, cursor=cursor, limit=10)
+        trips += 1
+        seen += ans['ops']
+        mores.append(ans['more'])
+        tap.ok(len(ans['ops']) <= 10, 'page %d holds at most limit (10) ops' % trips)
+        cursor = ans['cursor']
+        if not ans['more'] or trips > 50:
+            break
+    total = PG.scalar('SELECT count(*) FROM ops')  # everything is shared and none is carol's so far
+    tap.eq(len(seen), total, 'paging returns every op once (%d ops)' % total)
+    tap.eq(len(set(ids(seen))), len(seen), 'no op twice')
+    tap.ok(all(mores[:-1]) and not mores[-1], 'more is true until the last page', repr(mores))
+    tap.ok(set(ids(ops)) <= set(ids(seen)), 'the 25 organisations are among them')
+    seqs = [int(x) for (x,) in PG.rows("SELECT seq FROM ops ORDER BY seq")]
+    order = {i: n for n, (i,) in enumerate(PG.rows('SELECT op_id FROM ops ORDER BY seq'))}
+    tap.ok([order[i] for i in ids(seen)] == sorted(order[i] for i in ids(seen)), 'in server order', repr(seqs[:5]))
+    org = [o for o in seen if o['key'] == 'org03.example'][0]
+    tap.ok(org['user'] == 'alice' and org['fields'] == {'name': 'Org 3', 'kind': 'external'} and org['op'] == 'upsert'
+           and org['hlc'] == ops[3]['hlc'], 'a pulled op has its fields, hlc and author', repr(org))
+    st, ans = sync(URL, T['carol'], b.id, cursor=cursor)
+    tap.ok(st == 200 and ans['ops'] == [] and not ans['more'] and ans['cursor'] == cursor,
+           'after the last page: nothing new, same cursor', repr(ans))
+    st, ans = sync(URL, T['carol'], b.id, cursor='x1')
+    tap.ok(st == 400 and 'cursor' in ans['error'], 'a cursor the server never gave: 400 naming cursor', repr(ans))
+    # Identity encoding (no gzip) works too.
+    st, ans = sync(URL, T['carol'], b.id, cursor=cursor, compress=False)
+    tap.eq(st, 200, 'an uncompressed request is accepted')
+
+
+tap.run('idempotent push and paging', test_idempotent_and_paging)
+
+# --- visibility and ownership --------------------------------------------------------------
+
+PA, PC = 'aaaaaaaa-0000-4000-8000-00000000000a', 'cccccccc-0000-4000-8000-00000000000c'
+
+
+def test_visibility():
+    al, al2, ca, an, mx = Device(), Device(), Device(), Device(), Device()
+    # alice: a process of hers, its history, contacts, a note on it, a shared person, a note
+    # tied to no process.
+    alice_ops = [
+        al.op('person', 'jane@acme.com', fields={'name': 'Jane Doe', 'kind': 'contact'}),
+        al.op('process', PA, fields={'organisation': 'acme.com', 'stage': 'lead', 'status': 'open',
+                                     'account_manager': 'alice@ourco.example', 'value_minor': 100000}),
+        al.op('stage_history', PA, 'append', {'event': 'open', 'to_stage': 'lead', 'moved_by': 'alice'}),
+        al.op('process_contact', PA + '|jane@acme.com|buyer', 'add', {'by': 'alice'}),
+        al.op('interaction_link', 'm1@acme.com|' + PA, 'add', {'origin': 'manual'}),
+        al.op('cx_note', 'note-a', fields={'process': PA, 'text': 'likes us', 'organisation': 'acme.com'}),
+        al.op('request', 'req-free', fields={'process': None, 'text': 'wants an API'}),
+    ]
+    carol_ops = [
+        ca.op('organisation', 'globex.com', fields={'name': 'Globex'}),
+        ca.op('process', PC, fields={'organisation': 'globex.com', 'stage': 'lead',
+                                     'account_manager': 'carol@ourco.example'}),
+        ca.op('stage_history', PC, 'append', {'event': 'open', 'to_stage': 'lead'}),
+    ]
+    st, a = sync(URL, T['alice'], al.id, alice_ops)
+    tap.ok(st == 200 and len(a['acked']) == len(alice_ops), 'alice pushes her process', repr(a)[:300])
+    st, a = sync(URL, T['carol'], ca.id, carol_ops)
+    tap.ok(st == 200 and len(a['acked']) == len(carol_ops), 'carol pushes hers', repr(a)[:300])
+    tap.eq(PG.rows("SELECT u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                   "WHERE s.entity = 'process' ORDER BY s.natural_key"), [['alice'], ['carol']],
+           'each process is owned by the user whose address is its account_manager')
+
+    def keys(token, dev):
+        ops, _, _ = pull_all(URL, token, dev.id)
+        return set((o['entity'], o['key']) for o in ops if o['entity'] != 'organisation'
+                   or o['key'] == 'globex.com')
+
+    A = set((o['entity'], o['key']) for o in alice_ops)
+    C = set((o['entity'], o['key']) for o in carol_ops)
+    shared_a = {('person', 'jane@acme.com')}
+    shared_c = {('organisation', 'globex.com')}
+    got = keys(T['max'], mx)
+    tap.ok(A | C <= got, 'the manager sees every op of both processes', repr(sorted((A | C) - got)))
+    got = keys(T['carol'], Device())
+    tap.ok(shared_a <= got and not (A - shared_a) & got, "carol sees alice's person, none of alice's process",
+           repr(sorted(got & A)))
+    tap.ok(C <= got, 'and all of her own from another device')
+    got = keys(T['ann'], an)
+    tap.ok(shared_a | shared_c <= got and not ((A | C) - shared_a - shared_c) & got,
+           'the analyst sees the shared people and organisations, no process op', repr(sorted(got & (A | C))))
+    got = keys(T['alice'], al2)
+    tap.ok(A <= got, "alice's second device gets all her ops (her note tied to no process too)")
+    tap.ok(shared_c <= got and not (C - shared_c) & got, "but not carol's process", repr(sorted(got & C)))
+
+    # carol writes to alice's process: rejected, not stored, state unchanged.
+    bad = [ca.op('process', PA, fields={'stage': 'won'}),
+           ca.op('stage_history', PA, 'append', {'to_stage': 'won'}),
+           ca.op('process_contact', PA + '|x@acme.com|user', 'add', {}),
+           ca.op('cx_note', 'note-c', fields={'process': PA, 'text': 'sneaky'}),
+           ca.op('person', 'joe@acme.com', fields={'name': 'Joe'})]
+    st, a = sync(URL, T['carol'], ca.id, bad)
+    rej = {r['op_id']: r['error'] for r in a['rejected']}
+    tap.ok(st == 200 and set(rej) == set(ids(bad[:4])) and a['acked'] == [bad[4]['op_id']],
+           "carol's four ops on alice's process are rejected, her person is acked", repr(a)[:600])
+    tap.ok(all(PA in e and 'alice' in e for e in rej.values()), 'the reason names the process and its owner',
+           repr(rej))
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE op_id IN (%s)" % ','.join("'%s'" % i for i in rej)), 0,
+           'rejected ops are not stored')
+    tap.eq(PG.scalar("SELECT fields->>'stage' FROM entity_state WHERE entity='process' AND natural_key='%s'" % PA),
+           'lead', "alice's process is unchanged")
+    st, a = sync(URL, T['carol'], ca.id, bad[:1])
+    tap.ok(st == 200 and len(a['rejected']) == 1, 'pushed again, rejected again')
+    # The analyst cannot either.
+    st, a = sync(URL, T['ann'], an.id, [an.op('process', PC, fields={'stage': 'won'})])
+    tap.ok(st == 200 and len(a['rejected']) == 1, "the analyst's write to carol's process is rejected")
+    # The manager can; and reassigning the process to alice makes it (and its past) hers.
+    st, a = sync(URL, T['max'], mx.id, [mx.op('process', PC, fields={'account_manager': 'Alice.Two@ourco.example'})])
+    tap.ok(st == 200 and len(a['acked']) == 1, "the manager's write to carol's process is accepted", repr(a))
+    tap.eq(PG.scalar("SELECT u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.entity='process' AND s.natural_key='%s'" % PC), 'alice',
+           "the process moves to alice (her second address, any case)")
+    got = keys(T['alice'], Device())
+    tap.ok(C <= got, "alice now sees the process's earlier ops too, from a fresh cursor", repr(sorted(C - got)))
+    st, a = sync(URL, T['carol'], ca.id, [ca.op('process', PC, fields={'stage': 'lost'})])
+    tap.ok(len(a['rejected']) == 1, 'and carol can no longer write to it')
+    # A user added later with a process's account manager address becomes its owner.
+    st, a = sync(URL, T['max'], mx.id, [mx.op('process', 'dddddddd-0000-4000-8000-00000000000d',
+                                              fields={'account_manager': 'dave@ourco.example'})])
+    SRV.user_add('dave', 'account-manager', ['dave@ourco.example'])
+    tap.eq(PG.scalar("SELECT u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.natural_key='dddddddd-0000-4000-8000-00000000000d'"), 'dave',
+           'user add takes over the processes of its addresses')
+
+
+tap.run('visibility', test_visibility)
+
+
+def test_device_binding():
+    d = Device()
+    st, a = sync(URL, T['alice'], d.id, [d.op('person', 'bind@acme.com', fields={'name': 'B'})])
+    tap.eq(st, 200, "alice's first sync binds the device to her")
+    st, a = sync(URL, T['carol'], d.id, [d.op('person', 'bind2@acme.com', fields={'name': 'C'})])
+    tap.ok(st == 403 and d.id in a['error'], "carol's token with alice's device: 403 naming the device", repr(a))
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = 'bind2@acme.com'"), 0, 'nothing stored')
+    # Ops whose op_id is another device's are rejected (a client writes only its own ops).
+    other = Device()
+    op = other.op('person', 'forged@acme.com', fields={'name': 'F'})
+    st, a = sync(URL, T['alice'], d.id, [op])
+    tap.ok(st == 200 and a['rejected'] and 'op_id' in a['rejected'][0]['error'],
+           "an op with another device's op_id is rejected", repr(a))
+
+
+tap.run('device binding', test_device_binding)
+
+# --- merge ---------------------------------------------------------------------------------
+
+
+def test_merge():
+    x, y = Device(), Device()
+    base = int(time.time() * 1000)
+
+    def h(ms, c=0):
+        return '%016x' % (((base + ms) << 16) | c)
+    # Device y edits later than x, but its ops arrive first; x's later name arrives last.
+    y_ops = [y.op('person', 'lww@acme.com', fields={'name': 'Y name', 'phone': '+1 555'}, hlc=h(20))]
+    x_ops = [x.op('person', 'lww@acme.com', fields={'name': 'X old', 'title': 'CTO', 'phone': '+1 000'}, hlc=h(10)),
+             x.op('person', 'lww@acme.com', fields={'name': 'X newest'}, hlc=h(30))]
+    sync(URL, T['carol'], y.id, y_ops)
+    sync(URL, T['alice'], x.id, x_ops)
+    f = PG.scalar("SELECT fields FROM entity_state WHERE entity='person' AND natural_key='lww@acme.com'")
+    tap.eq(f, {'name': 'X newest', 'title': 'CTO', 'phone': '+1 555'},
+           'last writer wins per field by hlc, whatever the arrival order')
+    fh = PG.scalar("SELECT field_hlc FROM entity_state WHERE entity='person' AND natural_key='lww@acme.com'")
+    tap.eq(fh, {'name': h(30), 'title': h(10), 'phone': h(20)}, 'field_hlc holds each winning hlc')
+    # Equal hlc from two devices: the larger JSON value wins on both orders.
+    sync(URL, T['alice'], x.id, [x.op('person', 'tie@acme.com', fields={'name': 'Bbb'}, hlc=h(40))])
+    sync(URL, T['carol'], y.id, [y.op('person', 'tie@acme.com', fields={'name': 'Aaa'}, hlc=h(40))])
+    sync(URL, T['carol'], y.id, [y.op('person', 'tie2@acme.com', fields={'name': 'Aaa'}, hlc=h(41))])
+    sync(URL, T['alice'], x.id, [x.op('person', 'tie2@acme.com', fields={'name': 'Bbb'}, hlc=h(41))])
+    tap.eq(PG.rows("SELECT fields->>'name' FROM entity_state WHERE natural_key IN ('tie@acme.com','tie2@acme.com')"),
+           [['Bbb'], ['Bbb']], 'an hlc tie is decided by value, not arrival order')
+    # Sets: add-wins.
+    k = 'person:lww@acme.com/prospect'
+    sync(URL, T['alice'], x.id, [x.op('tag_assignment', k, 'add', {'origin': 'rule'}, hlc=h(50))])
+    sync(URL, T['carol'], y.id, [y.op('tag_assignment', k, 'remove', {}, hlc=h(50))])
+    tap.eq(PG.scalar("SELECT present FROM set_members WHERE natural_key='%s'" % k), True,
+           'an add and a remove with the same hlc: add wins')
+    sync(URL, T['carol'], y.id, [y.op('tag_assignment', k, 'remove', {}, hlc=h(60))])
+    tap.eq(PG.scalar("SELECT present FROM set_members WHERE natural_key='%s'" % k), False, 'a later remove removes')
+    sync(URL, T['alice'], x.id, [x.op('tag_assignment', k, 'add', {'origin': 'person'}, hlc=h(55))])
+    tap.eq(PG.rows("SELECT present, member FROM set_members WHERE natural_key='%s'" % k), [[False, {'origin': 'person'}]],
+           'an older add arriving late does not bring it back')
+    # Delete: newer than every field deletes; a later upsert revives.
+    sync(URL, T['alice'], x.id, [x.op('selection', 'hot', fields={'expression': 'x'}, hlc=h(70))])
+    sync(URL, T['carol'], y.id, [y.op('selection', 'hot', 'delete', {}, hlc=h(80))])
+    tap.eq(PG.scalar("SELECT deleted FROM entity_state WHERE entity='selection' AND natural_key='hot'"), True,
+           'a delete newer than every field deletes')
+    sync(URL, T['alice'], x.id, [x.op('selection', 'hot', fields={'expression': 'y'}, hlc=h(90))])
+    tap.eq(PG.scalar("SELECT deleted FROM entity_state WHERE entity='selection' AND natural_key='hot'"), False,
+           'a later upsert brings it back')
+    # History: append-only, one row per op even when pushed twice.
+    hs = [x.op('stage_history', 'eeee', 'append', {'to_stage': s}, hlc=h(100 + i))
+          for i, s in enumerate(('lead', 'offer', 'won'))]
+    sync(URL, T['alice'], x.id, hs)
+    sync(URL, T['alice'], x.id, hs)
+    tap.eq(PG.rows("SELECT fields->>'to_stage' FROM entity_history WHERE natural_key='eeee' ORDER BY hlc"),
+           [['lead'], ['offer'], ['won']], 'stage history is appended once per op, in hlc order')
+
+
+tap.run('merge', test_merge)
+
+# --- what the database holds ----------------------------------------------------------------
+
+
+def test_shared_data():
+    d = Device()
+    SECRET_SUBJECT, SECRET_BODY = 'Confidential merger Zanzibar', 'the body says Xylophone-42'
+    # A metadata-level client sends an interaction without subject and body.
+    meta = d.op('interaction', 'msg-1@acme.com', fields={
+        'date': '2026-03-19T14:00:00Z', 'from': 'jane@acme.com', 'to': ['ann@ourco.example'], 'cc': [],
+        'direction': 'in', 'thread': 'msg-1@acme.com', 'source_kind': 'maildir'})
+    sql_key = "x'); DROP TABLE ops; --"
+    odd = d.op('person', sql_key, fields={'name': "Robert'); DELETE FROM users;--", 'é': 'ünïcödé ☃',
+                                          'nested': {'a': [1, 2.5, None, True]}})
+    st, a = sync(URL, T['ann'], d.id, [meta, odd])
+    tap.ok(st == 200 and len(a['acked']) == 2, 'pushed', repr(a))
+    stored = PG.rows("SELECT op_id, fields FROM ops WHERE device = '%s' ORDER BY seq" % d.id)
+    tap.eq(stored, [[meta['op_id'], meta['fields']], [odd['op_id'], odd['fields']]],
+           'the database holds exactly the fields pushed (no subject, no body)')
+    dump = PG.psql(PG.dbname, 'SELECT string_agg(t::text, E\'\\n\') FROM (SELECT ops::text FROM ops UNION ALL '
+                              'SELECT entity_state::text FROM entity_state) t')
+    tap.ok(SECRET_SUBJECT not in dump and SECRET_BODY not in dump and 'subject' not in dump,
+           'no subject or body anywhere in ops or entity_state')
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = '%s'" % sql_key.replace("'", "''")), 1,
+           'an SQL-looking key is stored as it is')
+    tap.ok(PG.scalar('SELECT count(*) FROM users') >= 4, 'and did nothing else')
+    ops, _, _ = pull_all(URL, T['max'], Device().id)
+    got = [o for o in ops if o['op_id'] == odd['op_id']]
+    tap.ok(got and got[0]['key'] == sql_key and got[0]['fields'] == odd['fields'],
+           'it comes back byte for byte (unicode, nesting, quotes)', repr(got))
+
+
+tap.run('shared data', test_shared_data)
+
+# --- hostile HTTP ---------------------------------------------------------------------------
+
+
+def raw(data, read=True, timeout=10):
+    s = socket.create_connection(('127.0.0.1', SRV.port), timeout=timeout)
+    try:
+        s.sendall(data)
+        if not read:
+            return b''
+        out = b''
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        s.close()
+
+
+def post(body, headers=None, token='alice'):
+    h = {'Authorization': 'Bearer ' + T[token], 'Content-Type': 'application/json'}
+    h.update(headers or {})
+    st, data = request(URL + '/v1/sync', body, headers=h)
+    try:
+        return st, json.loads(data)
+    except ValueError:
+        return st, data
+
+
+def test_bad_http():
+    dev = Device().id
+    st, a = post(b'{"protocol": 1, "device": "x", "ops": [')
+    tap.ok(st == 400 and 'not JSON' in a['error'] and ':' in a['error'], 'truncated JSON: 400 with a position', repr(a))
+    st, a = post(b'[1,2]')
+    tap.ok(st == 400 and 'object' in a['error'], 'a JSON array: 400', repr(a))
+    st, a = post(json.dumps({'protocol': 2, 'device': dev}).encode())
+    tap.ok(st == 400 and 'protocol' in a['error'], 'protocol 2: 400 naming protocol', repr(a))
+    st, a = post(json.dumps({'protocol': 1}).encode())
+    tap.ok(st == 400 and 'device' in a['error'], 'no device: 400 naming device', repr(a))
+    st, a = post(json.dumps({'protocol': 1, 'device': dev, 'ops': {}}).encode())
+    tap.ok(st == 400 and 'ops' in a['error'], 'ops not an array: 400', repr(a))
+    st, a = post(json.dumps({'protocol': 1, 'device': dev, 'ops': [{'hlc': '0' * 16}]}).encode())
+    tap.ok(st == 400 and 'ops[0].op_id' in a['error'], 'an op without op_id: 400 naming ops[0].op_id', repr(a))
+    st, a = post(json.dumps({'protocol': 1, 'device': dev, 'limit': 0}).encode())
+    tap.ok(st == 400 and 'limit' in a['error'], 'limit 0: 400', repr(a))
+    d = Device(dev)
+    bad = [dict(d.op('person', 'p1@x.com'), hlc='XYZ'), dict(d.op('person', 'p2@x.com'), op='frobnicate'),
+           dict(d.op('person', 'p3@x.com'), fields=[1]), dict(d.op('person', 'p4@x.com'), entity='Bad Entity'),
+           dict(d.op('person', 'p5@x.com'), key=''), d.op('person', 'p6@x.com', fields={'name': 'ok'})]
+    st, a = post(json.dumps({'protocol': 1, 'device': dev, 'ops': bad}).encode())
+    rej = [r['error'].split(':')[0] for r in a['rejected']]
+    tap.ok(st == 200 and rej == ['hlc', 'op', 'fields', 'entity', 'key'] and a['acked'] == [bad[5]['op_id']],
+           'bad ops are rejected one by one, naming the field; the good one is stored', repr(a))
+    st, a = post(b'{"protocol": 1, "device": "' + dev.encode() + b'", "x": "\xff\xfe"}')
+    tap.ok(st == 400 and 'UTF-8' in a['error'], 'invalid UTF-8: 400', repr(a))
+    st, a = post(b'{"protocol": 1, "device": "' + dev.encode() + b'", "x": "a\\u0000b"}')
+    tap.ok(st == 400 and 'u0000' in a['error'], '\\u0000 in a string: 400', repr(a))
+    st, a = post(b'[' * 100000 + b']' * 100000)
+    tap.ok(st == 400 and 'nested' in a['error'], '100,000 nested arrays: 400, no stack overflow', repr(a)[:200])
+    body = json.dumps({'protocol': 1, 'device': dev}).encode()
+    z = gzip.compress(body)
+    st, a = post(z[:len(z) // 2], {'Content-Encoding': 'gzip'})
+    tap.ok(st == 400 and 'truncated' in a['error'], 'truncated gzip: 400 saying truncated', repr(a))
+    st, a = post(z[:10] + b'garbage-garbage-garbage' + z[10:], {'Content-Encoding': 'gzip'})
+    tap.ok(st == 400 and 'gzip' in a['error'], 'corrupt gzip: 400', repr(a))
+    st, a = post(z + b'trailing', {'Content-Encoding': 'gzip'})
+    tap.ok(st == 400 and 'after the end' in a['error'], 'bytes after the gzip stream: 400', repr(a))
+    st, a = post(body, {'Content-Encoding': 'br'})
+    tap.ok(st == 415 and 'br' in a['error'], 'Content-Encoding br: 415', repr(a))
+    bomb = gzip.compress(b'{"protocol": 1, "device": "x", "pad": "' + b'a' * (3 << 20) + b'"}')
+    st, a = post(bomb, {'Content-Encoding': 'gzip'})
+    tap.ok(st == 413 and 'MiB' in a['error'] and len(bomb) < 64 << 10,
+           'a %d-byte gzip of 3 MiB (limit 2): 413' % len(bomb), repr(a))
+    out = raw(b'POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + T['alice'].encode()
+              + b'\r\nContent-Length: %d\r\n\r\n' % (3 << 20))
+    tap.ok(out.startswith(b'HTTP/1.1 413') and b'over the limit' in out,
+           'a 3 MiB body announced (limit 2): 413 before it is sent', out[:300])
+    out = raw(b'POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + T['alice'].encode()
+              + b'\r\nTransfer-Encoding: chunked\r\n\r\n' + (b'100000\r\n' + b' ' * 0x100000 + b'\r\n') * 3
+              + b'0\r\n\r\n')
+    tap.ok(out.startswith(b'HTTP/1.1 413'), 'a 3 MiB chunked body (no length announced): 413 once read', out[:300])
+    many = {'protocol': 1, 'device': dev, 'ops': [d.op('person', 'm%d@x.com' % i) for i in range(5001)]}
+    st, a = post(gzip.compress(json.dumps(many).encode()), {'Content-Encoding': 'gzip'})
+    tap.ok(st == 413 and '5000' in a['error'], '5001 ops: 413 naming the limit', repr(a))
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = 'm1@x.com'"), 0, 'none of them stored')
+    st, data = request(URL + '/v1/sync', method='GET')
+    tap.ok(st == 405 and b'POST' in data, 'GET /v1/sync: 405 (allowed: POST)', data)
+    st, data = request(URL + '/v1/nothing', method='GET')
+    tap.ok(st == 404 and json.loads(data)['error'].startswith('no such path'), 'an unknown path: 404 in JSON', data)
+    st, data = request(URL + '/v1/health', method='DELETE')
+    tap.eq(st, 405, 'DELETE /v1/health: 405')
+    out = raw(b'GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ' + b'a' * (200 << 10) + b'\r\n\r\n')
+    tap.ok(out.startswith(b'HTTP/1.1 4'), 'a 200 KiB header: a 4xx, no crash', out[:100])
+    raw(b'POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + T['alice'].encode()
+        + b'\r\nContent-Length: 100000\r\n\r\n{"protocol": 1', read=False)
+    out = raw(b'GARBAGE\r\n\r\n')
+    tap.ok(out == b'' or out.startswith(b'HTTP/1.1 400'), 'a request line that is not HTTP: 400 or closed', out[:100])
+    out = raw(b'POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + T['alice'].encode()
+              + b'\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n')
+    tap.ok(out == b'' or out.startswith(b'HTTP/1.1 4'), 'a bad chunk size: 4xx or closed', out[:100])
+    st, data = request(URL + '/v1/health', method='GET')
+    tap.eq(st, 200, 'the server still answers after all that')
+
+
+tap.run('bad HTTP', test_bad_http)
+
+# --- concurrency: no op lost, none twice ----------------------------------------------------
+
+
+def test_concurrent():
+    before = PG.scalar('SELECT max(seq) FROM ops')
+    cursor = 's%d' % before
+    pushed, errors = [], []
+    lock = threading.Lock()
+
+    def client(n):
+        d = Device()
+        tok = T['max'] if n % 2 else T['alice']
+        for batch in range(5):
+            ops = [d.op('person', 'c%d-%d-%d@acme.com' % (n, batch, i), fields={'n': i}) for i in range(40)]
+            st, a = sync(URL, tok, d.id, ops)
+            with lock:
+                if st != 200 or len(a['acked']) != 40:
+                    errors.append((st, a))
+                pushed.extend(ids(ops))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    # A reader pulls while they write: whatever it gets, it must never miss an op by
+    # jumping its cursor past one committed later.
+    reader, seen, stop = Device(), [], threading.Event()
+
+    def read():
+        c = cursor
+        while not stop.is_set():
+            ops, c, _ = pull_all(URL, T['max'], reader.id, cursor=c)
+            seen.extend(ops)
+        ops, c, _ = pull_all(URL, T['max'], reader.id, cursor=c)
+        seen.extend(ops)
+
+    rt = threading.Thread(target=read)
+    rt.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    rt.join()
+    tap.eq(errors, [], '8 clients pushing 5 batches of 40 at once: every push answered 200, all acked')
+    got = [o['op_id'] for o in seen]
+    tap.eq(len(got), len(set(got)), 'a reader pulling meanwhile gets no op twice')
+    tap.eq(set(got), set(pushed), 'and every op pushed (%d), none lost to a cursor race' % len(pushed))
+
+
+tap.run('concurrency', test_concurrent)
+
+# --- the database going away ----------------------------------------------------------------
+
+
+def test_db_down():
+    d = Device()
+    PG.pg_stop()
+    try:
+        st, data = request(URL + '/v1/health', method='GET')
+        tap.ok(st == 503 and b'database' in data, 'database stopped: health 503', data)
+        st, a = sync(URL, T['alice'], d.id, [d.op('person', 'down@acme.com')])
+        tap.ok(st == 503 and 'database' in a['error'], 'database stopped: sync 503 in JSON', repr(a))
+    finally:
+        PG.pg_start()
+    st, a = sync(URL, T['alice'], d.id, [d.op('person', 'up@acme.com')])
+    tap.ok(st == 200 and len(a['acked']) == 1, 'database back: the pool reconnects, sync works', repr(a))
+
+
+tap.run('database down', test_db_down)
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+def test_migrations():
+    n = PG.scalar('SELECT count(*) FROM schema_migrations')
+    tap.ok(n >= 1, 'schema_migrations records the migrations applied (%s)' % n)
+    SRV.admin('user', 'list')
+    tap.eq(PG.scalar('SELECT count(*) FROM schema_migrations'), n, 'running again applies nothing twice')
+    PG.psql(PG.dbname, "INSERT INTO schema_migrations (version, name) VALUES (999, '0999-future.sql')")
+    r = SRV.admin('user', 'list', check=False)
+    tap.ok(r.rc == 1 and 'upgrade salesgetter-server' in r.err, 'a database newer than the binary is refused', repr(r))
+    PG.psql(PG.dbname, 'DELETE FROM schema_migrations WHERE version = 999')
+
+
+tap.run('migrations', test_migrations)
+
+rc = SRV.stop()
+tap.eq(rc, 0, 'SIGTERM stops the server cleanly (exit 0)')
+tap.done()
