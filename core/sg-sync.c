@@ -722,8 +722,10 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
           goto fail;
         json_builder_end_object (b);
       } else if (fields != NULL) {
+        g_autoptr (GList) members = json_object_get_members (fields);
+
         json_builder_begin_object (b);
-        for (GList *l = json_object_get_members (fields), *m = l; m; m = m->next) {
+        for (GList *m = members; m; m = m->next) {
           const char *name = m->data;
 
           /* A meeting's summary and location are its subject. */
@@ -732,8 +734,6 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
             continue;
           json_builder_set_member_name (b, name);
           json_builder_add_value (b, json_node_copy (json_object_get_member (fields, name)));
-          if (m->next == NULL)
-            g_list_free (l);
         }
         json_builder_end_object (b);
       } else {

@@ -504,13 +504,30 @@ test_share_levels (void)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *private_dir = NULL;
   JsonArray *ops;
-  gboolean saw_a1 = FALSE;
+  gboolean saw_a1 = FALSE, saw_meeting = FALSE;
   Peer a = { 0 };
 
   peer_open (&a, root, "alice", "alice@us.test");
   peer_import (&a, "Maildir", alice_mail);
   peer_import (&a, "Maildir", private_mail);
   peer_import (&a, "Private", folder_mail);
+  {
+    /* A meeting: its summary and location are its subject. */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SgImporter) imp = sg_importer_new (a.store, a.identity);
+    g_autofree char *ics = sg_test_write_file (a.dir, "cal/demo.ics",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//sg test//EN\r\nBEGIN:VEVENT\r\nUID:demo-7@acme.test\r\n"
+        "DTSTAMP:20260301T090000Z\r\nDTSTART:20260310T140000Z\r\nDTEND:20260310T150000Z\r\n"
+        "SUMMARY:SecretMeetingSummary\r\nLOCATION:SecretMeetingRoom\r\n"
+        "ORGANIZER;CN=Jane Doe:mailto:jane@acme.test\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@us.test\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n", -1);
+
+    g_assert_true (sg_importer_import_path (imp, ics, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (sg_importer_flush (imp, &error));
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'meeting' "
+                                "AND fields LIKE '%SecretMeetingSummary%'"), >, 0);
+  }
   private_dir = g_build_filename (a.dir, "Private", NULL);
   g_assert_cmpint (sg_share_level_from_string ("metadata", &(SgShareLevel){ 0 }), ==, TRUE);
   g_assert_false (sg_share_level_from_string ("everything", &(SgShareLevel){ 0 }));
@@ -532,6 +549,9 @@ test_share_levels (void)
     g_assert_false (sg_test_contains (text, "int1@us.test"));
     g_assert_false (sg_test_contains (text, "p1@zeta.test"));
     g_assert_false (sg_test_contains (text, "Confidential"));
+    g_assert_false (sg_test_contains (text, "SecretMeeting"));
+    if (strcmp (json_object_get_string_member (op, "entity"), "meeting") == 0)
+      saw_meeting = TRUE;
     if (strcmp (json_object_get_string_member (op, "key"), "a1@acme.test") == 0) {
       saw_a1 = TRUE;
       g_assert_cmpstr (json_object_get_string_member (fields, "from"), ==, "jane@acme.test");
@@ -542,6 +562,7 @@ test_share_levels (void)
     }
   }
   g_assert_true (saw_a1);
+  g_assert_true (saw_meeting);
   /* Withheld ops are marked, and not sent at another level either. */
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'int1@us.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'x1@secret.test'"), ==, 1);
