@@ -521,44 +521,21 @@ lookup_person (SgImporter *imp, gint64 id, GError **error)
 
 /* A better name wins; between equally good names the one from the newer message wins, so
  * the result does not depend on the order in which messages are imported. */
-static gboolean
+static void
 offer_name (PersonEntry *p, const SgParticipant *part, gint64 date)
 {
   int score = sg_name_score (part->name, part->address);
-  gboolean changed;
 
   if (score == 0 || score < p->name_score)
-    return FALSE;
+    return;
   if (score == p->name_score &&
       (date < p->name_date || (date == p->name_date && g_strcmp0 (part->name, p->name) <= 0)))
-    return FALSE;
-  /* Only a different name is news for other devices (the same name from a newer message
-   * only moves name_date). */
-  changed = g_strcmp0 (p->name, part->name) != 0;
+    return;
   g_free (p->name);
   p->name = g_strdup (part->name);
   p->name_score = score;
   p->name_date = date;
   p->dirty = TRUE;
-  return changed;
-}
-
-/* A better name found in a later message is a shared fact: logged at once, in message order,
- * so that an import cut and resumed logs the same ops as one run (the crash test). */
-static gboolean
-log_name (SgImporter *imp, const PersonEntry *p, const char *address, GError **error)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *fields = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, p->name);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  fields = json_to_string (root, FALSE);
-  return _sg_store_log_change (imp->store, "person", address, "upsert", fields, error);
 }
 
 static gboolean
@@ -597,7 +574,7 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
   g_hash_table_insert (imp->people, &p->id, p);
   offer_name (p, part, date);
 
-  fields = name_kind_fields (p->name, kind); /* the first name goes with the person's first op */
+  fields = name_kind_fields (p->name, kind);
   if (!_sg_store_log_change (imp->store, "person", part->address, "upsert", fields, error))
     return FALSE;
   if (!part->internal)
@@ -710,8 +687,8 @@ resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint
 
     if (p == NULL)
       return NULL;
-    if (!bulk && offer_name (p, part, date) && !log_name (imp, p, part->address, error))
-      return NULL;
+    if (!bulk)
+      offer_name (p, part, date);
     seen (&p->first_seen, &p->last_seen, date, &p->dirty);
   }
   if (a->org_id != 0) {

@@ -627,6 +627,50 @@ add_hex_hlc (JsonBuilder *b, gint64 hlc)
   json_builder_add_string_value (b, buf);
 }
 
+/* The names the importer improved since the last push, logged now unless that name was
+ * logged (or pulled) already for one of the person's addresses (schema/sync.md). */
+static gboolean
+log_name_changes (SgStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "SELECT d.person_id, p.name, (SELECT min(address) FROM addresses WHERE person_id = d.person_id) "
+      "FROM sync_dirty_people d JOIN people p ON p.id = d.person_id WHERE p.name IS NOT NULL "
+      "AND NOT EXISTS (SELECT 1 FROM addresses a JOIN sync_names s ON s.address = a.address "
+      "  WHERE a.person_id = d.person_id AND s.name IS p.name)", error);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    if (sqlite3_column_type (stmt, 2) == SQLITE_NULL)
+      continue;
+    g_ptr_array_add (todo, g_strdup ((const char *) sqlite3_column_text (stmt, 2)));
+    g_ptr_array_add (todo, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "changed names");
+    return FALSE;
+  }
+  for (guint i = 0; i + 1 < todo->len; i += 2) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    g_autofree char *fields = NULL;
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, todo->pdata[i + 1]);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    fields = json_to_string (root, FALSE);
+    if (!_sg_store_log_change (store, "person", todo->pdata[i], "upsert", fields, error))
+      return FALSE;
+  }
+  stmt = _sg_store_prepare (store, "DELETE FROM sync_dirty_people", error);
+  return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
+}
+
 char *
 sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
                        SgSyncCounts *counts, GError **error)
@@ -645,6 +689,8 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
   if (!sg_store_begin (store, error))
     return NULL;
   p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!log_name_changes (store, error))
+    goto fail;
   cursor = meta_get (store, "sync_cursor");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "protocol");
@@ -1354,6 +1400,16 @@ apply_person (Apply *a, GError **error)
       sqlite3_bind_int (stmt, 2, name ? sg_name_score (name, a->key) : 0);
       sqlite3_bind_int64 (stmt, 3, (a->hlc >> 16) / 1000);
       sqlite3_bind_int64 (stmt, 4, id);
+      if (!_sg_store_exec_stmt (a->store, stmt, error))
+        return FALSE;
+      /* A pulled name is not news to push back (no echo). */
+      stmt = _sg_store_prepare (a->store,
+          "INSERT INTO sync_names (address, name) VALUES (?, ?) "
+          "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
     } else if (strcmp (f, "kind") == 0) {
       const char *kind = str_member (a->fields, "kind");
 

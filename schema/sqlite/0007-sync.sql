@@ -54,3 +54,35 @@ CREATE TABLE sync_bodies (
 
 -- changes.acked: 0 to push, 1 acknowledged by the server, 2 withheld (the privacy settings
 -- keep it on this device; never examined again). No schema change: the column exists.
+
+-- A person's name as this store last logged it, by the address the op was keyed by (set by
+-- the person upserts of the log, and by pulled names). The importer updates a name in place
+-- when it finds a better one (and first and last seen, which stay local); the trigger below
+-- queues such a person, and the next push logs {"name": ...} for it unless that name is the
+-- one logged already. So a better name reaches the other devices, and the log stays a
+-- function of the mail, whatever the order or batches of the import.
+CREATE TABLE sync_names (
+  address     TEXT PRIMARY KEY,
+  name        TEXT
+) WITHOUT ROWID;
+CREATE TRIGGER changes_sync_names AFTER INSERT ON changes
+WHEN NEW.entity = 'person' AND NEW.op = 'upsert' AND json_type(NEW.fields, '$.name') IS NOT NULL
+BEGIN
+  INSERT INTO sync_names (address, name) VALUES (NEW.natural_key, json_extract(NEW.fields, '$.name'))
+    ON CONFLICT (address) DO UPDATE SET name = excluded.name;
+END;
+INSERT OR REPLACE INTO sync_names (address, name)
+  SELECT natural_key, json_extract(fields, '$.name') FROM changes
+  WHERE entity = 'person' AND op = 'upsert' AND json_type(fields, '$.name') IS NOT NULL ORDER BY seq;
+
+CREATE TABLE sync_dirty_people (
+  person_id   INTEGER PRIMARY KEY
+);
+CREATE TRIGGER people_name_changed AFTER UPDATE OF name ON people
+WHEN OLD.name IS NOT NEW.name AND NEW.name IS NOT NULL
+BEGIN
+  INSERT OR IGNORE INTO sync_dirty_people (person_id) VALUES (NEW.id);
+END;
+-- Names found before this migration.
+INSERT OR IGNORE INTO sync_dirty_people (person_id)
+  SELECT id FROM people WHERE name IS NOT NULL;

@@ -657,12 +657,9 @@ def duplicates(store):
              'SELECT message_id, count(*) FROM interactions GROUP BY message_id HAVING count(*) > 1'),
             # A meeting's ops are its versions (moved, cancelled, answered), and a tag can be
             # added, removed and added again: only the other entities are logged once each.
-            # A person's better name found later is an upsert of its own ({"name": ...},
-            # without "kind"; syncclient branch).
             ('changes logged more than once for one entity',
              "SELECT entity, natural_key, op, count(*) FROM changes WHERE entity NOT IN ('meeting', "
-             "'tag_assignment') AND NOT (entity = 'person' AND json_extract(fields, '$.kind') IS NULL) "
-             "GROUP BY entity, natural_key, op HAVING count(*) > 1"),
+             "'tag_assignment') GROUP BY entity, natural_key, op HAVING count(*) > 1"),
             ('interactions without their change', "SELECT message_id FROM interactions WHERE message_id NOT IN "
              "(SELECT natural_key FROM changes WHERE entity = 'interaction')"),
             ('changes for interactions that are not stored', "SELECT natural_key FROM changes WHERE "

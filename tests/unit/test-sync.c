@@ -625,8 +625,40 @@ test_better_name (void)
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'person' AND natural_key = 'jane@acme.test' "
                               "AND json_extract(fields, '$.name') = 'Jane Doe'"), ==, 0);
   peer_import (&a, "Maildir", later);
+  {
+    /* Logged when the next push is built, once. */
+    g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonArray *ops = request_ops (a.store, s, parser);
+    gboolean sent = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (ops); i++) {
+      JsonObject *op = json_array_get_object_element (ops, i);
+
+      sent |= strcmp (json_object_get_string_member (op, "entity"), "person") == 0 &&
+              g_strcmp0 (json_object_get_string_member_with_default (json_object_get_object_member (op, "fields"),
+                                                                     "name", NULL), "Jane Doe") == 0;
+    }
+    g_assert_true (sent);
+    ops = request_ops (a.store, s, parser);
+  }
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'person' AND natural_key = 'jane@acme.test' "
                               "AND json_extract(fields, '$.name') = 'Jane Doe'"), ==, 1);
+  /* The same name in a newer message is not news. */
+  {
+    static const char *const again[] = {
+      "From: Jane Doe <jane@acme.test>\nTo: Alice <alice@us.test>\nDate: Wed, 04 Mar 2026 10:00:00 +0000\n"
+      "Subject: Hi 3\nMessage-ID: <n3@acme.test>\n\nHi.\n",
+      NULL,
+    };
+    g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    peer_import (&a, "Maildir", again);
+    request_ops (a.store, s, parser);
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'person' "
+                                "AND json_extract(fields, '$.name') = 'Jane Doe'"), ==, 1);
+  }
   peer_close (&a);
   sg_test_rm_rf (root);
 }
