@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that the man pages keep up with the commands.
 
-Usage: check-man.py SALESGETTER SALESGETTER_SYNCD MAN_SOURCE_DIR
+Usage: check-man.py SALESGETTER SALESGETTER_SYNCD MAN_SOURCE_DIR [SALESGETTER_SERVER]
 
 - every command listed by 'salesgetter --help' has a page salesgetter-CMD.1.scd
   (except 'help', which salesgetter.1.scd documents), and no page is left over
@@ -9,7 +9,8 @@ Usage: check-man.py SALESGETTER SALESGETTER_SYNCD MAN_SOURCE_DIR
 - 'salesgetter CMD --help' and 'salesgetter help CMD' exit 0 for each command;
 - every long option a command's --help lists is named in its page (*--option*);
 - the global options of 'salesgetter --help' are named in salesgetter.1.scd, and
-  the options of 'salesgetter-syncd --help' in salesgetter-syncd.1.scd.
+  the options of 'salesgetter-syncd --help' in salesgetter-syncd.1.scd, and those of
+  'salesgetter-server --help' in salesgetter-server.1.scd.
 """
 import os
 import re
@@ -75,10 +76,11 @@ def commands_from_help(help_text):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         print(__doc__)
         return 2
-    cli, syncd, man_dir = sys.argv[1:]
+    cli, syncd, man_dir = sys.argv[1:4]
+    server = sys.argv[4] if len(sys.argv) > 4 else None
 
     main_page = os.path.join(man_dir, 'salesgetter.1.scd')
     help_text = run([cli, '--help'])
@@ -112,7 +114,7 @@ def main():
     # No page for a command that no longer exists.
     for name in sorted(os.listdir(man_dir)):
         m = re.match(r'^salesgetter-(.+)\.1\.scd$', name)
-        if m and m.group(1) != 'syncd' and m.group(1) not in commands:
+        if m and m.group(1) not in ('syncd', 'server') and m.group(1) not in commands:
             fail('%s documents a command that salesgetter --help does not list' % name)
 
     # Global options: the part of 'salesgetter --help' after the command list.
@@ -123,6 +125,12 @@ def main():
     if syncd_help is not None:
         check_options_in_page('salesgetter-syncd', long_options(syncd_help),
                               os.path.join(man_dir, 'salesgetter-syncd.1.scd'))
+
+    if server:
+        server_help = run([server, '--help'])
+        if server_help is not None:
+            check_options_in_page('salesgetter-server', long_options(server_help),
+                                  os.path.join(man_dir, 'salesgetter-server.1.scd'))
 
     if failures:
         print('%d problem(s)' % len(failures))

@@ -30,6 +30,7 @@ typedef struct {
   gboolean too_large;
   SrvUser user;
   gboolean has_user;
+  gboolean answered; /* a response was queued with the headers (404, 405, 413, 401...) */
 } Ctx;
 
 void
@@ -198,6 +199,8 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
     ctx = g_new0 (Ctx, 1);
     ctx->route = route;
     *con_cls = ctx;
+    /* Every return below but the last queues an answer now, before any body. */
+    ctx->answered = TRUE;
     if (route < 0 && allow->len == 0)
       return send_error (conn, 404, "no such path: %s", url);
     if (route < 0) {
@@ -227,6 +230,13 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
         return r;
       }
     }
+    ctx->answered = FALSE;
+    return MHD_YES;
+  }
+
+  if (ctx->answered) {
+    /* Answered with the headers: whatever body still comes is dropped. */
+    *upload_data_size = 0;
     return MHD_YES;
   }
 

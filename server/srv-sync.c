@@ -191,6 +191,13 @@ parse_op (JsonNode *node, guint index, const char *device, GError **error)
     REJECT ("key: longer than 2048 bytes");
   if (!member_string (o, "op", &kind) || kind == NULL || !g_strv_contains (op_kinds, kind))
     REJECT ("op: missing or not one of upsert, delete, add, remove, append");
+  /* A clock far ahead would win every last-writer-wins merge, and clients adopt the newest
+   * clock they receive: one bad clock would drag every store's clock with it. */
+  guint64 ms = g_ascii_strtoull (hlc, NULL, 16) >> 16;
+  guint64 now_ms = (guint64) (g_get_real_time () / 1000);
+  if (ms > now_ms + SRV_SYNC_MAX_CLOCK_AHEAD_MS)
+    REJECT ("hlc: %.1f days ahead of the server's clock; fix this device's clock",
+            (double) (ms - now_ms) / 86400000.0);
   g_autofree char *want_id = g_strconcat (device, ":", hlc, NULL);
   if (strcmp (op_id, want_id) != 0)
     REJECT ("op_id: not this device's id and the op's hlc (%s)", want_id);
@@ -216,6 +223,10 @@ parse_op (JsonNode *node, guint index, const char *device, GError **error)
 SrvSyncRequest *
 srv_sync_parse (const char *body, gsize len, GError **error)
 {
+  if (len == 0) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "body is empty: expected a JSON object");
+    return NULL;
+  }
   if (!srv_json_guard (body, len, SRV_SYNC_MAX_DEPTH, error))
     return NULL;
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();

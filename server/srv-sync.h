@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 #define SRV_SYNC_MAX_OPS 5000        /* ops per request, and per answer */
 #define SRV_SYNC_MAX_ANSWER (16u << 20) /* an answer stops growing past 16 MiB (then more) */
 #define SRV_SYNC_MAX_DEPTH 64        /* JSON nesting */
+/* An op whose clock is further ahead of the server's is rejected. */
+#define SRV_SYNC_MAX_CLOCK_AHEAD_MS (G_GUINT64_CONSTANT (24) * 3600 * 1000)
 
 typedef enum {
   SRV_ROLE_ANALYST,

@@ -42,7 +42,8 @@ CREATE TABLE devices (
 CREATE TABLE ops (
   seq         bigserial PRIMARY KEY,
   op_id       text NOT NULL UNIQUE,
-  user_id     bigint NOT NULL REFERENCES users (id),
+  user_id     bigint NOT NULL,               -- users.id (no foreign key: it comes from the token,
+                                             -- and the check per row costs half of an insert)
   device      text NOT NULL,
   hlc         text COLLATE "C" NOT NULL,    -- 16 lower-case hex digits
   entity      text NOT NULL,
@@ -66,7 +67,7 @@ CREATE TABLE entity_state (
   natural_key   text NOT NULL,
   fields        jsonb NOT NULL DEFAULT '{}',
   field_hlc     jsonb NOT NULL DEFAULT '{}',
-  owner_user_id bigint REFERENCES users (id),
+  owner_user_id bigint,                      -- users.id (no foreign key, as in ops)
   deleted       boolean NOT NULL DEFAULT false,
   deleted_hlc   text COLLATE "C",
   updated_at    timestamptz NOT NULL DEFAULT now(),
@@ -97,7 +98,7 @@ CREATE TABLE entity_history (
   natural_key text NOT NULL,
   hlc         text COLLATE "C" NOT NULL,
   fields      jsonb NOT NULL,
-  user_id     bigint NOT NULL REFERENCES users (id)
+  user_id     bigint NOT NULL                -- users.id
 );
 CREATE INDEX entity_history_key ON entity_history (entity, natural_key, hlc);
 
@@ -111,117 +112,103 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
     p_old, p_author)
 $$;
 
--- Applies one op to the materialised state (the op is new: the caller inserted it).
-CREATE FUNCTION sg_apply_op (p_user bigint, p_op_id text, p_hlc text, p_entity text,
-                             p_key text, p_op text, p_fields jsonb)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  st   entity_state%ROWTYPE;
-  k    text;
-  v    jsonb;
-  oldh text;
-BEGIN
-  IF p_op = 'upsert' THEN
-    SELECT * INTO st FROM entity_state WHERE entity = p_entity AND natural_key = p_key FOR UPDATE;
-    IF NOT FOUND THEN
-      st.fields := '{}'; st.field_hlc := '{}'; st.owner_user_id := NULL;
-      st.deleted := false; st.deleted_hlc := NULL;
-    END IF;
-    FOR k, v IN SELECT * FROM jsonb_each(p_fields) LOOP
-      oldh := st.field_hlc ->> k;
-      IF oldh IS NULL OR p_hlc COLLATE "C" > oldh COLLATE "C"
-         OR (p_hlc = oldh AND v::text COLLATE "C" > (st.fields -> k)::text COLLATE "C") THEN
-        st.fields := st.fields || jsonb_build_object(k, v);
-        st.field_hlc := st.field_hlc || jsonb_build_object(k, p_hlc);
-      END IF;
-    END LOOP;
-    IF st.deleted AND p_hlc COLLATE "C" > st.deleted_hlc COLLATE "C" THEN
-      st.deleted := false;
-    END IF;
-    IF p_entity = 'process' THEN
-      st.owner_user_id := sg_process_owner(st.fields, st.owner_user_id, p_user);
-    END IF;
-    INSERT INTO entity_state (entity, natural_key, fields, field_hlc, owner_user_id, deleted,
-                              deleted_hlc, updated_at)
-    VALUES (p_entity, p_key, st.fields, st.field_hlc, st.owner_user_id, st.deleted,
-            st.deleted_hlc, now())
-    ON CONFLICT (entity, natural_key) DO UPDATE
-      SET fields = EXCLUDED.fields, field_hlc = EXCLUDED.field_hlc,
-          owner_user_id = EXCLUDED.owner_user_id, deleted = EXCLUDED.deleted,
-          deleted_hlc = EXCLUDED.deleted_hlc, updated_at = now();
-  ELSIF p_op = 'delete' THEN
-    INSERT INTO entity_state AS s (entity, natural_key, owner_user_id, deleted, deleted_hlc)
-    VALUES (p_entity, p_key, CASE WHEN p_entity = 'process' THEN p_user END, true, p_hlc)
-    ON CONFLICT (entity, natural_key) DO UPDATE
-      SET deleted_hlc = greatest(s.deleted_hlc, EXCLUDED.deleted_hlc),
-          deleted = s.deleted OR NOT EXISTS (
-            SELECT 1 FROM jsonb_each_text(s.field_hlc) h WHERE h.value COLLATE "C" >= p_hlc COLLATE "C"),
-          updated_at = now();
-  ELSIF p_op = 'add' THEN
-    INSERT INTO set_members AS m (entity, natural_key, member, added_hlc)
-    VALUES (p_entity, p_key, p_fields, p_hlc)
-    ON CONFLICT (entity, natural_key) DO UPDATE
-      SET member = CASE WHEN m.added_hlc IS NULL OR EXCLUDED.added_hlc COLLATE "C" > m.added_hlc COLLATE "C"
-                        THEN EXCLUDED.member ELSE m.member END,
-          added_hlc = greatest(m.added_hlc, EXCLUDED.added_hlc),
-          updated_at = now();
-  ELSIF p_op = 'remove' THEN
-    INSERT INTO set_members AS m (entity, natural_key, removed_hlc)
-    VALUES (p_entity, p_key, p_hlc)
-    ON CONFLICT (entity, natural_key) DO UPDATE
-      SET removed_hlc = greatest(m.removed_hlc, EXCLUDED.removed_hlc), updated_at = now();
-  ELSIF p_op = 'append' THEN
-    INSERT INTO entity_history (op_id, entity, natural_key, hlc, fields, user_id)
-    VALUES (p_op_id, p_entity, p_key, p_hlc, p_fields, p_user)
-    ON CONFLICT (op_id) DO NOTHING;
-  END IF;
-END
+-- The newest hlc among a field_hlc object's values (NULL for {}).
+CREATE FUNCTION sg_max_hlc (p_field_hlc jsonb)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT max(value COLLATE "C") FROM jsonb_each_text(p_field_hlc)
 $$;
 
--- Stores a batch of ops pushed by one user from one device, in order: a repeat (same op_id)
--- is acked and not stored again; a non-manager's op on a process another user owns is
--- rejected. Returns one row per op: status 'new', 'repeat' or 'rejected' (with a reason).
+-- Last writer wins per field: merges fields A (with their hlcs AH) and B (BH). A field of B
+-- wins when its hlc is newer, or equal and its JSON text larger (order-independent).
+CREATE FUNCTION sg_lww (a jsonb, ah jsonb, b jsonb, bh jsonb, OUT f jsonb, OUT h jsonb)
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_object_agg(k, CASE WHEN win_b THEN b -> k ELSE a -> k END), '{}'),
+         coalesce(jsonb_object_agg(k, CASE WHEN win_b THEN bh -> k ELSE ah -> k END), '{}')
+  FROM (SELECT k, coalesce(ah ->> k IS NULL
+                 OR (bh ->> k) COLLATE "C" > (ah ->> k) COLLATE "C"
+                 OR ((bh ->> k) = (ah ->> k) AND (b -> k)::text COLLATE "C" > (a -> k)::text COLLATE "C"),
+               false) AS win_b
+        FROM (SELECT jsonb_object_keys(a) UNION SELECT jsonb_object_keys(b)) keys (k)) x
+$$;
+
+-- Stores a batch of ops pushed by one user from one device and materialises them, in one
+-- statement (set-based: one pass per table, whatever the batch size). Returns one row per
+-- op, in order: 'acked' (stored now or before: a repeat is acked and not stored twice) or
+-- 'rejected' with the reason (a non-manager's op on a process another user owns).
 -- The caller holds the ops advisory lock (seq order = commit order).
 CREATE FUNCTION sg_push (p_user bigint, p_manager boolean, p_device text, p_op_ids text[],
                          p_hlcs text[], p_entities text[], p_keys text[], p_ops text[],
                          p_fields jsonb[], p_scopes text[], p_process_keys text[])
-RETURNS TABLE (op_id text, status text, reason text) LANGUAGE plpgsql AS $$
-DECLARE
-  i      int;
-  owner  bigint;
-  owner_login text;
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(p_op_ids, 1), 0) LOOP
-    op_id := p_op_ids[i];
-    reason := NULL;
-    IF EXISTS (SELECT 1 FROM ops o WHERE o.op_id = p_op_ids[i]) THEN
-      status := 'repeat';
-      RETURN NEXT;
-      CONTINUE;
-    END IF;
-    IF NOT p_manager AND p_process_keys[i] IS NOT NULL THEN
-      SELECT s.owner_user_id INTO owner FROM entity_state s
-       WHERE s.entity = 'process' AND s.natural_key = p_process_keys[i];
-      IF owner IS NOT NULL AND owner <> p_user THEN
-        SELECT u.login INTO owner_login FROM users u WHERE u.id = owner;
-        status := 'rejected';
-        reason := format('process %s belongs to %s; only its account manager or a manager may change it',
-                         p_process_keys[i], owner_login);
-        RETURN NEXT;
-        CONTINUE;
-      END IF;
-    END IF;
+RETURNS TABLE (op_id text, status text, reason text) LANGUAGE sql AS $$
+  WITH inp AS (
+    SELECT * FROM unnest(p_op_ids, p_hlcs, p_entities, p_keys, p_ops, p_fields, p_scopes, p_process_keys)
+      WITH ORDINALITY AS t (op_id, hlc, entity, natural_key, op, fields, scope, process_key, ord)
+  ), refused AS (
+    SELECT i.ord, u.login FROM inp i
+      JOIN entity_state s ON s.entity = 'process' AND s.natural_key = i.process_key
+      JOIN users u ON u.id = s.owner_user_id
+     WHERE NOT p_manager AND s.owner_user_id <> p_user
+  ), ins AS (
     INSERT INTO ops (op_id, user_id, device, hlc, entity, natural_key, op, fields, scope, process_key)
-    VALUES (p_op_ids[i], p_user, p_device, p_hlcs[i], p_entities[i], p_keys[i], p_ops[i],
-            p_fields[i], p_scopes[i], p_process_keys[i])
-    ON CONFLICT ON CONSTRAINT ops_op_id_key DO NOTHING;
-    IF NOT FOUND THEN
-      status := 'repeat';
-    ELSE
-      PERFORM sg_apply_op(p_user, p_op_ids[i], p_hlcs[i], p_entities[i], p_keys[i], p_ops[i], p_fields[i]);
-      status := 'new';
-    END IF;
-    RETURN NEXT;
-  END LOOP;
-END
+    SELECT i.op_id, p_user, p_device, i.hlc, i.entity, i.natural_key, i.op, i.fields, i.scope, i.process_key
+      FROM inp i WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.ord = i.ord) ORDER BY i.ord
+    ON CONFLICT ON CONSTRAINT ops_op_id_key DO NOTHING
+    RETURNING ops.op_id, ops.hlc, ops.entity, ops.natural_key, ops.op, ops.fields
+  ), ups_f AS (
+    -- Per entity, key and field: the winner among this request's upserts (one sort).
+    SELECT DISTINCT ON (i.entity, i.natural_key, f.key)
+           i.entity, i.natural_key, f.key AS k, f.value AS v, i.hlc AS h
+      FROM ins i, jsonb_each(i.fields) f WHERE i.op = 'upsert'
+     ORDER BY i.entity, i.natural_key, f.key, i.hlc COLLATE "C" DESC, f.value::text COLLATE "C" DESC
+  ), upf AS (
+    SELECT entity, natural_key, jsonb_object_agg(k, v) AS fields, jsonb_object_agg(k, h) AS field_hlc
+      FROM ups_f GROUP BY 1, 2
+  ), srows AS (
+    SELECT k.entity, k.natural_key, coalesce(u.fields, '{}') AS fields, coalesce(u.field_hlc, '{}') AS field_hlc,
+           k.del_hlc
+      FROM (SELECT entity, natural_key, max(hlc COLLATE "C") FILTER (WHERE op = 'delete') AS del_hlc
+              FROM ins WHERE op IN ('upsert', 'delete') GROUP BY 1, 2) k
+      LEFT JOIN upf u USING (entity, natural_key)
+  ), st AS (
+    INSERT INTO entity_state AS s (entity, natural_key, fields, field_hlc, deleted, deleted_hlc, owner_user_id)
+    SELECT entity, natural_key, fields, field_hlc,
+           CASE WHEN del_hlc IS NULL THEN false ELSE del_hlc > coalesce(sg_max_hlc(field_hlc), '') END, del_hlc,
+           CASE WHEN entity = 'process' THEN sg_process_owner(fields, NULL, p_user) END
+      FROM srows
+    ON CONFLICT (entity, natural_key) DO UPDATE
+      SET (fields, field_hlc, deleted, deleted_hlc, owner_user_id, updated_at) = (
+        SELECT m.f, m.h,
+               CASE WHEN s.deleted_hlc IS NULL AND EXCLUDED.deleted_hlc IS NULL THEN false
+                    ELSE greatest(s.deleted_hlc, EXCLUDED.deleted_hlc) > coalesce(sg_max_hlc(m.h), '') END,
+               greatest(s.deleted_hlc, EXCLUDED.deleted_hlc),
+               CASE WHEN s.entity = 'process' THEN sg_process_owner(m.f, s.owner_user_id, p_user)
+                    ELSE s.owner_user_id END,
+               now()
+          FROM sg_lww(s.fields, s.field_hlc, EXCLUDED.fields, EXCLUDED.field_hlc) m)
+  ), sets AS (
+    INSERT INTO set_members AS m (entity, natural_key, member, added_hlc, removed_hlc)
+    SELECT entity, natural_key,
+           coalesce((array_agg(fields ORDER BY hlc COLLATE "C" DESC) FILTER (WHERE op = 'add'))[1], '{}'),
+           max(hlc COLLATE "C") FILTER (WHERE op = 'add'),
+           max(hlc COLLATE "C") FILTER (WHERE op = 'remove')
+      FROM ins WHERE op IN ('add', 'remove') GROUP BY 1, 2
+    ON CONFLICT (entity, natural_key) DO UPDATE
+      SET member = CASE WHEN EXCLUDED.added_hlc IS NOT NULL
+                         AND (m.added_hlc IS NULL OR EXCLUDED.added_hlc > m.added_hlc)
+                        THEN EXCLUDED.member ELSE m.member END,
+          added_hlc = greatest(m.added_hlc, EXCLUDED.added_hlc),
+          removed_hlc = greatest(m.removed_hlc, EXCLUDED.removed_hlc),
+          updated_at = now()
+  ), hist AS (
+    INSERT INTO entity_history (op_id, entity, natural_key, hlc, fields, user_id)
+    SELECT op_id, entity, natural_key, hlc, fields, p_user FROM ins WHERE op = 'append'
+    ON CONFLICT (op_id) DO NOTHING
+  )
+  SELECT i.op_id,
+         CASE WHEN r.ord IS NULL THEN 'acked' ELSE 'rejected' END,
+         CASE WHEN r.ord IS NOT NULL THEN
+           format('process %s belongs to %s; only its account manager or a manager may change it',
+                  i.process_key, r.login) END
+    FROM inp i LEFT JOIN refused r ON r.ord = i.ord
+   ORDER BY i.ord
 $$;

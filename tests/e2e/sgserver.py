@@ -134,16 +134,26 @@ class Server:
     """salesgetter-server running on loopback (behind-proxy), with its own config file."""
 
     @classmethod
-    def start(cls, pg, tap=None, extra_conf='', threads=4, port=None, wait=True):
+    def start(cls, pg, tap=None, extra_conf='', threads=4, port=None, wait=True, tls=None):
+        """tls: (cert file, key file) to serve HTTPS (the url is then https://localhost:PORT
+        and self.ssl_context trusts the certificate); else behind-proxy plain HTTP."""
         self = cls()
         self.pg = pg
         self.tap = tap
         self.port = port or free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
+        self.ssl_context = None
+        if tls:
+            import ssl
+            self.url = 'https://localhost:%d' % self.port
+            self.ssl_context = ssl.create_default_context(cafile=tls[0])
+            front = 'tls-cert = %s\ntls-key = %s\n' % tls
+        else:
+            self.url = 'http://127.0.0.1:%d' % self.port
+            front = 'behind-proxy = true\n'
         self.conf = sgtest.path('server-%d.conf' % self.port)
         with open(self.conf, 'w') as f:
-            f.write('[server]\nlisten = 127.0.0.1\nport = %d\nthreads = %d\nbehind-proxy = true\n%s\n'
-                    '[database]\nurl = %s\n' % (self.port, threads, extra_conf, pg.url))
+            f.write('[server]\nlisten = 127.0.0.1\nport = %d\nthreads = %d\n%s%s\n'
+                    '[database]\nurl = %s\n' % (self.port, threads, front, extra_conf, pg.url))
         os.chmod(self.conf, 0o600)
         self.log = sgtest.path('server-%d.log' % self.port)
         self.proc = None
@@ -162,7 +172,7 @@ class Server:
                 if self.proc.poll() is not None:
                     raise RuntimeError('salesgetter-server exited %d:\n%s' % (self.proc.returncode, self.output()))
                 try:
-                    st, _ = request(self.url + '/v1/health', method='GET', timeout=5)
+                    st, _ = request(self.url + '/v1/health', method='GET', timeout=5, context=self.ssl_context)
                     if st == 200:
                         return
                 except OSError:
@@ -212,11 +222,11 @@ class Server:
         return self.admin(*args).out.strip()
 
 
-def request(url, body=None, method='POST', headers=None, timeout=60):
-    """One HTTP request. Returns (status, raw body bytes, decompressed when gzip)."""
+def request(url, body=None, method='POST', headers=None, timeout=60, context=None):
+    """One HTTP request. Returns (status, body bytes, decompressed when gzip)."""
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             data, status, enc = r.read(), r.status, r.headers.get('Content-Encoding')
     except urllib.error.HTTPError as e:
         data, status, enc = e.read(), e.code, e.headers.get('Content-Encoding')
@@ -225,7 +235,7 @@ def request(url, body=None, method='POST', headers=None, timeout=60):
     return status, data
 
 
-def sync(url, token, device, ops=(), cursor='', limit=None, compress=True, extra=None):
+def sync(url, token, device, ops=(), cursor='', limit=None, compress=True, extra=None, context=None):
     """POST /v1/sync. Returns (status, parsed JSON answer or None)."""
     doc = {'protocol': 1, 'device': device, 'cursor': cursor, 'ops': list(ops)}
     if limit is not None:
@@ -239,7 +249,7 @@ def sync(url, token, device, ops=(), cursor='', limit=None, compress=True, extra
     if compress:
         body = gzip.compress(body)
         headers['Content-Encoding'] = 'gzip'
-    status, data = request(url + '/v1/sync', body, headers=headers)
+    status, data = request(url + '/v1/sync', body, headers=headers, context=context)
     try:
         return status, json.loads(data)
     except ValueError:

@@ -458,6 +458,10 @@ def test_bad_http():
     rej = [r['error'].split(':')[0] for r in a['rejected']]
     tap.ok(st == 200 and rej == ['hlc', 'op', 'fields', 'entity', 'key'] and a['acked'] == [bad[5]['op_id']],
            'bad ops are rejected one by one, naming the field; the good one is stored', repr(a))
+    far = '%016x' % ((int(time.time() * 1000) + 30 * 86400000) << 16)
+    st, a = post(json.dumps({'protocol': 1, 'device': dev, 'ops': [d.op('person', 'future@x.com', hlc=far)]}).encode())
+    tap.ok(st == 200 and a['rejected'] and 'clock' in a['rejected'][0]['error'],
+           'an op 30 days ahead of the server clock is rejected (it would win every merge)', repr(a))
     st, a = post(b'{"protocol": 1, "device": "' + dev.encode() + b'", "x": "\xff\xfe"}')
     tap.ok(st == 400 and 'UTF-8' in a['error'], 'invalid UTF-8: 400', repr(a))
     st, a = post(b'{"protocol": 1, "device": "' + dev.encode() + b'", "x": "a\\u0000b"}')
@@ -494,6 +498,13 @@ def test_bad_http():
     tap.ok(st == 405 and b'POST' in data, 'GET /v1/sync: 405 (allowed: POST)', data)
     st, data = request(URL + '/v1/nothing', method='GET')
     tap.ok(st == 404 and json.loads(data)['error'].startswith('no such path'), 'an unknown path: 404 in JSON', data)
+    st, data = request(URL + '/v1/nothing', b'x' * 50000)
+    tap.ok(st == 404, 'a POST with a body to an unknown path: 404', data[:200])
+    st, data = request(URL + '/v1/health', b'x' * 50000)
+    tap.ok(st == 405, 'a POST with a body to /v1/health: 405', data[:200])
+    out = raw(b'POST /v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n0123456789'
+              b'0123456789GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    tap.ok(out.startswith(b'HTTP/1.1 404'), 'a body after an early answer is not taken for a request', out[:200])
     st, data = request(URL + '/v1/health', method='DELETE')
     tap.eq(st, 405, 'DELETE /v1/health: 405')
     out = raw(b'GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ' + b'a' * (200 << 10) + b'\r\n\r\n')
@@ -578,6 +589,53 @@ def test_db_down():
 
 
 tap.run('database down', test_db_down)
+
+# --- TLS -------------------------------------------------------------------------------------
+
+
+def test_tls():
+    import ssl
+    cert, key = sg.path('tls.crt'), sg.path('tls.key')
+    r = sg.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+                '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert])
+    if r.rc != 0:
+        tap.skip('TLS', 'openssl cannot make a certificate: %s' % r.err[-200:])
+        return
+    os.chmod(key, 0o600)
+    srv = sgserver.Server.start(PG, tap, tls=(cert, key))
+    st, _ = request(srv.url + '/v1/health', method='GET', context=srv.ssl_context)
+    tap.eq(st, 200, 'with tls-cert and tls-key the server speaks HTTPS (certificate verified)')
+    d = Device()
+    st, a = sync(srv.url, T['max'], d.id, [d.op('person', 'tls@acme.com', fields={'name': 'T'})],
+                 context=srv.ssl_context)
+    tap.ok(st == 200 and len(a['acked']) == 1, 'a sync over HTTPS', repr(a))
+    try:
+        request(srv.url + '/v1/health', method='GET', context=ssl.create_default_context())
+        tap.ok(False, 'a client that does not trust the certificate is refused by its own verification')
+    except OSError as e:
+        tap.ok('CERTIFICATE_VERIFY_FAILED' in str(e), 'a client that does not trust the certificate fails to verify',
+               str(e))
+    out = b''
+    try:
+        out = raw_to(srv.port, b'GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n')
+    except OSError:
+        pass
+    tap.ok(not out.startswith(b'HTTP/1.1 200'), 'plain HTTP to the TLS port gets no answer', out[:80])
+    tap.eq(srv.stop(), 0, 'the TLS server stops cleanly')
+
+
+def raw_to(port, data):
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    try:
+        s.sendall(data)
+        return s.recv(1000)
+    except socket.timeout:
+        return b''
+    finally:
+        s.close()
+
+
+tap.run('TLS', test_tls)
 
 # --- migrations -------------------------------------------------------------------------------
 

@@ -8,12 +8,13 @@
  * gives it its seeds and the shared iCalendar corpus, fuzz crash inputs included). */
 #include "config.h"
 
+#include "fuzz-driver.h"
+
 #include <sg.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 static SgStore *store;
 static SgImporter *importer;
@@ -90,66 +91,25 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 }
 
 #ifndef SG_LIBFUZZER
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static guint
-run_path (const char *path)
-{
-  guint n = 0;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-    g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-    const char *name;
-
-    while (d && (name = g_dir_read_name (d)) != NULL)
-      g_ptr_array_add (names, g_strdup (name));
-    g_ptr_array_sort (names, compare_names);
-    for (guint i = 0; i < names->len; i++) {
-      g_autofree char *child = g_build_filename (path, (char *) names->pdata[i], NULL);
-
-      n += run_path (child);
-    }
-  } else if (g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_autofree char *data = NULL;
-    gsize len = 0;
-
-    if (g_file_get_contents (path, &data, &len, NULL)) {
-      LLVMFuzzerTestOneInput ((const guint8 *) data, len);
-      n++;
-    }
-  }
-  return n;
-}
-
 static void
 quiet_problem (const char *location, const GError *error, gpointer data)
 {
 }
 
-int
-main (int argc, char **argv)
+static void
+begin (void)
 {
   list_every = 25;
-  printf ("1..%d\n", argc - 1);
-  for (int i = 1; i < argc; i++) {
-    guint n;
-
-    if (!g_file_test (argv[i], G_FILE_TEST_EXISTS)) {
-      printf ("ok %d - %s # SKIP not present\n", i, argv[i]);
-      continue;
-    }
-    n = run_path (argv[i]);
-    if (i == 1 && importer != NULL)
-      sg_importer_set_problem_func (importer, quiet_problem, NULL);
-    if (store != NULL)
-      list_meetings ();
-    printf ("ok %d - %s: %u inputs\n", i, argv[i], n);
-  }
-  return 0;
 }
+
+static void
+after_path (int index, const char *path)
+{
+  if (index == 1 && importer != NULL)
+    sg_importer_set_problem_func (importer, quiet_problem, NULL);
+  if (store != NULL)
+    list_meetings ();
+}
+
+const SgFuzzHooks sg_fuzz_hooks = { begin, after_path };
 #endif

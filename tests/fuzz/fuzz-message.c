@@ -1,15 +1,16 @@
 /* fuzz-message.c: fuzz target for mail extraction (GMime parse + identity rules).
  *
- * Built with -Dfuzzing (clang -fsanitize=fuzzer) it is a libFuzzer target; otherwise the
- * standalone driver below runs it over files and folders given on the command line, so
- * that its corpus runs in `meson test` (under ASan/UBSan in CI). */
+ * Built with -Dfuzzing=true (clang) it is a libFuzzer target; otherwise fuzz-driver.c runs
+ * it over the files and folders given on the command line, so that its corpus runs in
+ * `meson test` (under ASan/UBSan and valgrind in CI). */
 #include "config.h"
+
+#include "fuzz-driver.h"
 
 #include <sg.h>
 #include <stdio.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
@@ -42,51 +43,5 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 }
 
 #ifndef SG_LIBFUZZER
-static guint
-run_path (const char *path)
-{
-  guint n = 0;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name (d)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      n += run_path (child);
-    }
-  } else if (g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_autofree char *data = NULL;
-    gsize len = 0;
-
-    if (g_file_get_contents (path, &data, &len, NULL)) {
-      LLVMFuzzerTestOneInput ((const guint8 *) data, len);
-      n++;
-    }
-  }
-  return n;
-}
-
-int
-main (int argc, char **argv)
-{
-  guint total = 0, run = 0;
-
-  printf ("1..%d\n", argc - 1);
-  for (int i = 1; i < argc; i++) {
-    guint n;
-
-    if (!g_file_test (argv[i], G_FILE_TEST_EXISTS)) {
-      printf ("ok %d - %s # SKIP not present\n", i, argv[i]);
-      continue;
-    }
-    n = run_path (argv[i]);
-    total += n;
-    run++;
-    printf ("ok %d - %u inputs from %s without a crash\n", i, n, argv[i]);
-  }
-  fprintf (stderr, "%u inputs\n", total);
-  return 0;
-}
+const SgFuzzHooks sg_fuzz_hooks = { NULL, NULL };
 #endif

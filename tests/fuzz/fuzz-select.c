@@ -6,13 +6,14 @@
  * the files and folders given on the command line, so that its seeds run in `meson test`. */
 #include "config.h"
 
+#include "fuzz-driver.h"
+
 #include <sg.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 static char *dir;
 static SgStore *store;
@@ -73,49 +74,5 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 }
 
 #ifndef SG_LIBFUZZER
-static guint
-run_path (const char *path)
-{
-  guint n = 0;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name (d)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      n += run_path (child);
-    }
-  } else if (g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_autofree char *data = NULL;
-    gsize len = 0;
-
-    if (g_file_get_contents (path, &data, &len, NULL)) {
-      LLVMFuzzerTestOneInput ((const guint8 *) data, len);
-      /* Every prefix too: each is a truncated expression with its own error column. */
-      for (gsize k = 0; k < len; k++)
-        LLVMFuzzerTestOneInput ((const guint8 *) data, k);
-      n++;
-    }
-  }
-  return n;
-}
-
-int
-main (int argc, char **argv)
-{
-  guint total = 0;
-
-  printf ("1..%d\n", argc - 1);
-  for (int i = 1; i < argc; i++) {
-    if (!g_file_test (argv[i], G_FILE_TEST_EXISTS)) {
-      printf ("ok %d - %s # SKIP not present\n", i, argv[i]);
-      continue;
-    }
-    total += run_path (argv[i]);
-    printf ("ok %d - %u inputs (and their prefixes) from %s without a crash\n", i, total, argv[i]);
-  }
-  return 0;
-}
+const SgFuzzHooks sg_fuzz_hooks = { NULL, NULL };
 #endif
