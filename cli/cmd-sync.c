@@ -86,7 +86,6 @@ static gboolean
 add_team_row (SgTable *table, SgStore *store, const SgConfig *config, GError **error)
 {
   g_autoptr (SgTable) team = sg_sync_get_status (store, error);
-  guint row;
   const char *err;
   gboolean never;
 
@@ -96,11 +95,14 @@ add_team_row (SgTable *table, SgStore *store, const SgConfig *config, GError **e
   if (config->sync_server == NULL && never)
     return TRUE; /* no team server, never synced: nothing to say */
   err = sg_table_get_text (team, 0, 6);
-  row = sg_table_append_row (table);
-  (void) row;
+  sg_table_append_row (table);
   sg_table_set_text (table, 0, "team-server");
   sg_table_set_text (table, 1, config->sync_server ? config->sync_server : sg_table_get_text (team, 0, 0));
-  sg_table_set_text (table, 2, never ? "never" : (err && *err) ? "failing" : "ok");
+  /* ok when the last attempt succeeded (its last_error may then name an op the server refused). */
+  sg_table_set_text (table, 2, never                                                      ? "never"
+                               : !sg_table_is_null (team, 0, 1) &&
+                                     sg_table_get_int (team, 0, 1) >= sg_table_get_int (team, 0, 2) ? "ok"
+                                                                                                    : "failing");
   if (!sg_table_is_null (team, 0, 1))
     sg_table_set_int (table, 3, sg_table_get_int (team, 0, 1));
   if (!never)

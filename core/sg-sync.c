@@ -2022,6 +2022,7 @@ sg_sync_get_status (SgStore *store, GError **error)
       "SELECT sum(acked = 0), sum(acked = 2), sum(acked = 3) FROM changes", error);
   g_autofree char *server = meta_get (store, "sync_server");
   g_autofree char *err = meta_get (store, "sync_last_error");
+  g_autofree char *refused = meta_get (store, "sync_last_rejection");
   g_autofree char *cursor = meta_get (store, "sync_cursor");
   gint64 ok = sg_store_get_meta_int (store, "sync_last_success", 0);
   gint64 attempt = sg_store_get_meta_int (store, "sync_last_attempt", 0);
@@ -2046,7 +2047,8 @@ sg_sync_get_status (SgStore *store, GError **error)
     for (int i = 0; i < 3; i++)
       sg_table_set_int (t, (guint) (3 + i), sqlite3_column_int64 (stmt, i));
   sqlite3_reset (stmt);
-  sg_table_set_text (t, 6, err ? err : "");
+  /* A sync that succeeded may still have had ops refused: the last refusal shows then. */
+  sg_table_set_text (t, 6, err && *err ? err : refused ? refused : "");
   sg_table_set_text (t, 7, cursor ? cursor : "");
   return g_steal_pointer (&t);
 }

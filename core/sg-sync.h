@@ -109,8 +109,9 @@ SG_API gboolean sg_sync_run (SgStore *store, const SgSyncSettings *settings, SgS
 /* Ops waiting to be pushed. */
 SG_API gint64 sg_sync_count_pending (SgStore *store, GError **error);
 
-/* One row: last_success, last_attempt (ISO 8601 UTC or "never"), pending, withheld,
- * last_error ("" when the last attempt succeeded), server (as last used), cursor. */
+/* One row: server (as last used), last_success, last_attempt (times, null: never), pending,
+ * withheld, rejected (op counts), last_error (the last attempt's error; after a success, the
+ * last op the server refused, if any; else ""), cursor. */
 SG_API SgTable *sg_sync_get_status (SgStore *store, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgSyncSettings, sg_sync_settings_free)

@@ -205,6 +205,22 @@ for c in (alice, bob, carl):
     tap.eq(c.q("SELECT count(*) FROM changes WHERE device <> '%s'" % dev), [(0,)],
            '%s: pulled ops are not logged again (no echo)' % c.login)
 
+# --- an op the server refuses: another user's process --------------------------------------------
+
+r = bob.cli('process', 'new', '--org', 'gamma.test', '--deliverable', 'Pricing study', '--owner', 'alice@us.test')
+tap.ok(r.rc == 0, 'bob opens a process owned by alice', repr(r))
+buuid = r.out.strip().split()[-1] if r.rc == 0 else 'none'
+bob.sync()
+r = bob.cli('process', 'set', buuid, 'title', 'Bob renames it')
+bob.sync()
+r = bob.cli('sync', '--format', 'json')
+js = json.loads(r.out) if r.out else {}
+rows = json.loads(bob.cli('sync', '--status', '--format', 'json').out or '[]')
+team = [x for x in rows if x.get('account') == 'team-server']
+tap.ok(team and team[0]['state'] == 'ok' and 'belongs to' in (team[0]['last_error'] or '') and team[0]['pending'] == 0,
+       'an op the server refuses is not pushed again, and sync --status names why', repr(team))
+tap.eq(bob.q("SELECT count(*) FROM changes WHERE acked = 3")[0][0], 1, 'bob\'s store marks it refused')
+
 # --- status ---------------------------------------------------------------------------------------
 
 r = alice.cli('sync', '--status', '--format', 'json')
