@@ -1,16 +1,127 @@
-/* cmd-sync.c: salesgetter sync --status — how the capture of each IMAP account stands. */
+/* cmd-sync.c: salesgetter sync — synchronise with the team server now; --status: how the team
+ * sync and the capture of each IMAP account stand. */
 #include "config.h"
 
 #include "cli.h"
 
 #include <string.h>
 
+static void
+progress (const SgSyncCounts *c, gint64 pending, gpointer user_data)
+{
+  if (*(gboolean *) user_data)
+    g_printerr ("sync: round %u: %u pushed, %u pulled, %" G_GINT64_FORMAT " still to push\n", c->rounds, c->pushed,
+                c->pulled, pending);
+}
+
+static int
+sync_now (SgGlobalOptions *globals, SgFormat format, gboolean quiet)
+{
+  g_autoptr (SgConfig) config = NULL;
+  g_autoptr (SgStore) store = NULL;
+  g_autoptr (SgSyncSettings) settings = NULL;
+  g_autoptr (GError) error = NULL;
+  SgSyncCounts c = { 0 };
+  gboolean verbose = !quiet;
+  gboolean ok;
+
+  if ((config = sg_cli_load_config (globals)) == NULL)
+    return SG_EXIT_FAILED;
+  if ((settings = sg_config_sync_settings (config, &error)) == NULL) {
+    sg_cli_error ("sync: %s", error->message);
+    return SG_EXIT_USAGE;
+  }
+  if ((store = sg_cli_open_store (globals, config, FALSE)) == NULL)
+    return SG_EXIT_FAILED;
+  ok = sg_sync_run (store, settings, progress, &verbose, NULL, &c, &error);
+  if (format == SG_FORMAT_JSON) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    const struct {
+      const char *name;
+      guint value;
+    } counts[] = { { "pushed", c.pushed }, { "withheld", c.withheld }, { "acked", c.acked },
+                   { "rejected", c.rejected }, { "pulled", c.pulled }, { "applied", c.applied },
+                   { "skipped", c.skipped }, { "rounds", c.rounds } };
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "ok");
+    json_builder_add_boolean_value (b, ok);
+    for (guint i = 0; i < G_N_ELEMENTS (counts); i++) {
+      json_builder_set_member_name (b, counts[i].name);
+      json_builder_add_int_value (b, counts[i].value);
+    }
+    json_builder_set_member_name (b, "pending");
+    json_builder_add_int_value (b, sg_sync_count_pending (store, NULL));
+    json_builder_set_member_name (b, "error");
+    if (ok)
+      json_builder_add_null_value (b);
+    else
+      json_builder_add_string_value (b, error->message);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    sg_output_json_node (root);
+  } else {
+    g_print ("%u pushed (%u acknowledged, %u refused), %u kept private, %u pulled (%u applied, %u not applied), "
+             "%" G_GINT64_FORMAT " still to push\n",
+             c.pushed, c.acked, c.rejected, c.withheld, c.pulled, c.applied, c.skipped,
+             sg_sync_count_pending (store, NULL));
+  }
+  if (!ok) {
+    sg_cli_error ("sync: %s", error->message);
+    if (error->domain == SG_SYNC_ERROR &&
+        (error->code == SG_SYNC_ERROR_AUTH || error->code == SG_SYNC_ERROR_REFUSED))
+      return SG_EXIT_REFUSED;
+    if (error->domain == SG_SYNC_ERROR && error->code == SG_SYNC_ERROR_CONFIG)
+      return SG_EXIT_USAGE;
+    return SG_EXIT_FAILED;
+  }
+  if (c.rejected > 0)
+    sg_cli_error ("sync: the server refused %u ops (see 'salesgetter sync --status')", c.rejected);
+  return SG_EXIT_OK;
+}
+
+/* The team server's row of the status table (account "team-server"). */
+static gboolean
+add_team_row (SgTable *table, SgStore *store, const SgConfig *config, GError **error)
+{
+  g_autoptr (SgTable) team = sg_sync_get_status (store, error);
+  const char *err;
+  gboolean never;
+
+  if (team == NULL)
+    return FALSE;
+  never = sg_table_is_null (team, 0, 2);
+  if (config->sync_server == NULL && never)
+    return TRUE; /* no team server, never synced: nothing to say */
+  err = sg_table_get_text (team, 0, 6);
+  sg_table_append_row (table);
+  sg_table_set_text (table, 0, "team-server");
+  sg_table_set_text (table, 1, config->sync_server ? config->sync_server : sg_table_get_text (team, 0, 0));
+  /* ok when the last attempt succeeded (its last_error may then name an op the server refused). */
+  sg_table_set_text (table, 2, never                                                      ? "never"
+                               : !sg_table_is_null (team, 0, 1) &&
+                                     sg_table_get_int (team, 0, 1) >= sg_table_get_int (team, 0, 2) ? "ok"
+                                                                                                    : "failing");
+  if (!sg_table_is_null (team, 0, 1))
+    sg_table_set_int (table, 3, sg_table_get_int (team, 0, 1));
+  if (!never)
+    sg_table_set_int (table, 4, sg_table_get_int (team, 0, 2));
+  if (err && *err)
+    sg_table_set_text (table, 5, err);
+  sg_table_set_int (table, 7, sg_table_get_int (team, 0, 3));
+  return TRUE;
+}
+
 int
 sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
 {
   gboolean status = FALSE;
+  gboolean quiet = FALSE;
   const GOptionEntry entries[] = {
-    { "status", 0, 0, G_OPTION_ARG_NONE, &status, "Show each account's last sync, last error and pending mail", NULL },
+    { "status", 0, 0, G_OPTION_ARG_NONE, &status,
+      "Show the team sync and each IMAP account: last success, last error, what is pending", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress lines on stderr", NULL },
     { NULL },
   };
   g_autoptr (SgConfig) config = NULL;
@@ -20,10 +131,16 @@ sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
   SgFormat format;
 
   if (!sg_cli_parse ("sync", NULL,
-                     "Shows how the capture of each IMAP and CalDAV account stands (--status): when it last\n"
-                     "succeeded, its last error, how many messages are still to fetch, its folders\n"
-                     "and messages. Accounts in the config that never ran are listed as 'never'.\n"
-                     "The daemon (salesgetter-syncd) and 'salesgetter import' do the syncing.",
+                     "Without options: synchronises the store with the team server of [sync] now:\n"
+                     "pushes every change the privacy settings let leave, pulls the others' and\n"
+                     "merges them. Exit status 0: done; 1: the server or the network failed (the\n"
+                     "changes stay queued); 2: no or a bad [sync] config; 4: the server refused\n"
+                     "(token, rights).\n"
+                     "--status: when the team sync and each IMAP and CalDAV account last succeeded,\n"
+                     "their last error, and what is still to push (ops) or fetch (messages). Accounts\n"
+                     "in the config that never ran are listed as 'never'; the last column, kind, says\n"
+                     "imap, caldav or team. The daemon (salesgetter-syncd) and 'salesgetter import'\n"
+                     "also sync on their own.",
                      entries, TRUE, &argc, &argv, globals))
     return SG_EXIT_USAGE;
   if (!sg_cli_get_format (globals, &format))
@@ -32,11 +149,8 @@ sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
     sg_cli_error ("sync: unexpected argument “%s” (see 'salesgetter sync --help')", argv[1]);
     return SG_EXIT_USAGE;
   }
-  if (!status) {
-    sg_cli_error ("sync: only --status is there yet (sync with a team server is not built); "
-                  "mail is fetched by salesgetter-syncd and 'salesgetter import'");
-    return SG_EXIT_USAGE;
-  }
+  if (!status)
+    return sync_now (globals, format, quiet);
   if ((config = sg_cli_load_config (globals)) == NULL)
     return SG_EXIT_FAILED;
   if ((store = sg_cli_open_store (globals, config, TRUE)) == NULL)
@@ -134,6 +248,14 @@ sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
     }
     g_clear_pointer (&table, sg_table_free);
     table = g_steal_pointer (&all);
+    /* The team server's row, kind "team". */
+    n = sg_table_get_n_rows (table);
+    if (!add_team_row (table, store, config, &error)) {
+      sg_cli_error ("sync: %s", error->message);
+      return SG_EXIT_FAILED;
+    }
+    if (sg_table_get_n_rows (table) > n)
+      sg_table_set_text (table, kind, "team");
   }
   sg_output_table (table, format);
   return SG_EXIT_OK;

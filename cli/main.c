@@ -18,7 +18,7 @@ static const SgCommand commands[] = {
   { "note", sg_cmd_note, "Customer-experience notes: add, list" },
   { "request", sg_cmd_request, "Requests the company could not fulfil: add, list" },
   { "import-list", sg_cmd_import_list, "Import a prospect list (CSV) as a lead source" },
-  { "sync", sg_cmd_sync, "Show how the capture of each IMAP account stands (--status)" },
+  { "sync", sg_cmd_sync, "Sync with the team server now; --status: the team sync and each IMAP account" },
   { "topics", sg_cmd_topics, "List the topics discussed with a person or an organisation" },
   /* meetings branch */
   { "meetings", sg_cmd_meetings, "List meetings in a window, recurrences expanded" },

@@ -29,6 +29,9 @@ static const struct {
   /* caldav branch: [caldav NAME], one group per CalDAV account. */
   { "caldav", { "url", "user", "password-file", "password-command", "ca-file", "poll-interval", "timeout",
                 NULL } },
+  /* syncclient branch: the team server (issue 6) */
+  { "sync", { "server", "token-file", "share", "exclude-domains", "exclude-addresses", "private-folders",
+              "interval", "ca-file", NULL } },
 };
 
 char *
@@ -57,6 +60,12 @@ sg_config_free (SgConfig *config)
   g_strfreev (config->calendars);
   if (config->caldav)
     g_ptr_array_unref (config->caldav);
+  g_free (config->sync_server);
+  g_free (config->sync_token_file);
+  g_free (config->sync_ca_file);
+  g_strfreev (config->sync_exclude_domains);
+  g_strfreev (config->sync_exclude_addresses);
+  g_strfreev (config->sync_private_folders);
   g_free (config);
 }
 
@@ -481,6 +490,92 @@ invalid (GError **error, const char *path, const char *group, const char *key, c
   return FALSE;
 }
 
+/* [sync]: the team server (issue 6). */
+static gboolean
+load_sync (SgConfig *config, GKeyFile *kf, GError **error)
+{
+  const char *path = config->path;
+  g_autofree char *token = string_value (kf, "sync", "token-file");
+  g_autofree char *ca = string_value (kf, "sync", "ca-file");
+  g_autofree char *share = string_value (kf, "sync", "share");
+  g_autofree char *interval = string_value (kf, "sync", "interval");
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) folders = string_list (kf, "sync", "private-folders");
+  GPtrArray *dirs = g_ptr_array_new_null_terminated (2, g_free, TRUE);
+
+  config->sync_share = SG_SHARE_METADATA;
+  config->sync_interval = SG_CONFIG_DEFAULT_SYNC_INTERVAL;
+  config->sync_server = string_value (kf, "sync", "server");
+  if (config->sync_server != NULL) {
+    g_autoptr (SgSyncSettings) probe = sg_sync_settings_new ();
+
+    if (!sg_sync_settings_set_server (probe, config->sync_server, &local))
+      return invalid (error, path, "sync", "server", local);
+  }
+  if (token)
+    config->sync_token_file = expand_path (token, path);
+  if (ca)
+    config->sync_ca_file = expand_path (ca, path);
+  if (share != NULL && !sg_share_level_from_string (share, &config->sync_share)) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID,
+                 "%s: [sync] share: “%s” is not metadata, subjects or full", path, share);
+    return FALSE;
+  }
+  if (interval != NULL) {
+    guint64 v = 0;
+
+    if (!g_ascii_string_to_unsigned (interval, 10, 10, 7 * 24 * 3600, &v, &local))
+      return invalid (error, path, "sync", "interval", local);
+    config->sync_interval = (guint) v;
+  }
+  config->sync_exclude_domains = string_list (kf, "sync", "exclude-domains");
+  config->sync_exclude_addresses = string_list (kf, "sync", "exclude-addresses");
+  for (guint i = 0; config->sync_exclude_addresses[i]; i++) {
+    g_autofree char *norm = sg_address_normalize (config->sync_exclude_addresses[i], &local);
+
+    if (norm == NULL) {
+      g_ptr_array_free (dirs, TRUE);
+      return invalid (error, path, "sync", "exclude-addresses", local);
+    }
+  }
+  /* A folder with a '/' is a path (~ and relative to the file); else an IMAP folder's name. */
+  for (guint i = 0; folders[i]; i++)
+    g_ptr_array_add (dirs, strchr (folders[i], '/') ? expand_path (folders[i], path) : g_strdup (folders[i]));
+  config->sync_private_folders = (char **) g_ptr_array_free (dirs, FALSE);
+  return TRUE;
+}
+
+SgSyncSettings *
+sg_config_sync_settings (const SgConfig *config, GError **error)
+{
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  const char *path = config->path ? config->path : "the config";
+
+  sg_sync_settings_set_share (s, config->sync_share);
+  for (guint i = 0; config->sync_exclude_domains && config->sync_exclude_domains[i]; i++)
+    sg_sync_settings_add_excluded_domain (s, config->sync_exclude_domains[i]);
+  for (guint i = 0; config->sync_exclude_addresses && config->sync_exclude_addresses[i]; i++)
+    sg_sync_settings_add_excluded_address (s, config->sync_exclude_addresses[i]);
+  for (guint i = 0; config->sync_private_folders && config->sync_private_folders[i]; i++)
+    sg_sync_settings_add_private_folder (s, config->sync_private_folders[i]);
+  if (config->sync_server == NULL) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID, "%s: [sync] server: not set (no team server)", path);
+    return NULL;
+  }
+  if (!sg_sync_settings_set_server (s, config->sync_server, error))
+    return NULL;
+  if (config->sync_token_file == NULL) {
+    g_set_error (error, SG_CONFIG_ERROR, SG_CONFIG_ERROR_INVALID,
+                 "%s: [sync] token-file: not set (the file holding this device's token)", path);
+    return NULL;
+  }
+  if (!sg_sync_settings_load_token (s, config->sync_token_file, error))
+    return NULL;
+  if (config->sync_ca_file)
+    sg_sync_settings_set_ca_file (s, config->sync_ca_file);
+  return g_steal_pointer (&s);
+}
+
 static gboolean
 load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
 {
@@ -615,7 +710,7 @@ load_keyfile (SgConfig *config, GKeyFile *kf, GError **error)
     }
     config->calendars = (char **) g_ptr_array_free (cals, FALSE);
   }
-  return TRUE;
+  return load_sync (config, kf, error);
 }
 
 SgConfig *
@@ -635,6 +730,7 @@ sg_config_load (const char *path, GError **error)
       config->maildirs = g_new0 (char *, 1);
       config->extract_content = TRUE;
       config->calendars = g_new0 (char *, 1);
+      config->sync_interval = SG_CONFIG_DEFAULT_SYNC_INTERVAL;
       return g_steal_pointer (&config);
     }
     if (local->domain == G_KEY_FILE_ERROR)

@@ -15,6 +15,9 @@
  *   [calendar] paths (list): folders of .ics files the daemon watches
  *   [caldav NAME] url, user, password-file (mode 0600), password-command, ca-file,
  *              poll-interval, timeout (seconds): one CalDAV account per group
+ *   [sync]     server (https URL), token-file (0600), share (metadata|subjects|full),
+ *              exclude-domains, exclude-addresses, private-folders (lists), interval
+ *              (seconds), ca-file: the team server (issue 6, sg-sync.h)
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -76,7 +79,18 @@ typedef struct {
   char *rules_path;    /* nullable: from [rules] path, expanded */
   char **calendars;    /* NULL-terminated: [calendar] paths, folders of .ics the daemon watches */
   GPtrArray *caldav;   /* SgConfigCaldav, in file order (caldav branch) */
+  /* [sync] (issue 6) */
+  char *sync_server;       /* nullable: no team server */
+  char *sync_token_file;   /* nullable, expanded */
+  char *sync_ca_file;      /* nullable, expanded */
+  SgShareLevel sync_share; /* default metadata */
+  char **sync_exclude_domains;   /* NULL-terminated (NULL in an empty config) */
+  char **sync_exclude_addresses;
+  char **sync_private_folders;   /* paths expanded; names as written */
+  guint sync_interval;     /* seconds between syncs of the daemon */
 } SgConfig;
+
+#define SG_CONFIG_DEFAULT_SYNC_INTERVAL 300
 
 /* Reads @path, or the default file when @path is NULL. A missing default file gives an
  * empty config; a missing explicit @path is an error.
@@ -99,6 +113,10 @@ const SgConfigCaldav *sg_config_find_caldav (const SgConfig *config, const char 
  * must still be 0600, or its command). Returns: (transfer full): NULL with an error naming
  * the account. */
 SgCaldavAccount *sg_config_caldav_account (const SgConfigCaldav *caldav, GError **error);
+/* The sync settings of [sync], with the token read from token-file.
+ * Returns: (transfer full): NULL with an error naming the key when there is no server, no
+ * token file, or it cannot be read or others may read it. */
+SgSyncSettings *sg_config_sync_settings (const SgConfig *config, GError **error);
 
 /* Returns: (transfer full): $XDG_CONFIG_HOME/salesgetter/salesgetter.conf. */
 char *sg_config_default_path (void);

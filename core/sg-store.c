@@ -472,8 +472,14 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
   if (store->hlc == 0) {
     gint64 last = 0;
 
-    /* The newest row has the highest clock: this device's clock never goes back. */
-    query_int (store, "SELECT coalesce((SELECT hlc FROM changes ORDER BY seq DESC LIMIT 1), 0)", &last, NULL);
+    /* The newest row has the highest clock: this device's clock never goes back. Sync
+     * keeps the newest clock it received under 'sync_hlc' (sg-sync.c): a later local op is
+     * newer than anything this store has seen (HLC receive rule), so a local edit made after
+     * a pull wins over the pulled value. */
+    query_int (store,
+               "SELECT max(coalesce((SELECT hlc FROM changes ORDER BY seq DESC LIMIT 1), 0), "
+               "coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'sync_hlc'), 0))",
+               &last, NULL);
     store->hlc = (guint64) last;
   }
   /* The HLC never repeats on a device, so device + HLC is a globally unique op id, and one

@@ -23,4 +23,5 @@
 #include "sg-report.h"
 #include "sg-similar.h"
 #include "sg-caldav.h"
+#include "sg-sync.h"
 #include "sg-autocleanups.h"

@@ -18,6 +18,7 @@ typedef struct {
   GPtrArray *imap;    /* SgImapSource */
   GPtrArray *ics_sources; /* SgIcsSource (meetings branch) */
   GPtrArray *caldav;  /* SgCaldavSource (caldav branch) */
+  SgSyncSource *sync;     /* the team sync, NULL without [sync] server (syncclient branch) */
   gboolean once;
   guint once_id;
   gboolean stopping;  /* main() is tearing down: handlers do nothing */
@@ -120,6 +121,8 @@ stop_sources (Daemon *d)
     for (guint i = 0; i < old_caldav->len; i++)
       sg_caldav_source_cancel (old_caldav->pdata[i]);
   }
+  /* syncclient branch: the team sync waits for a round trip in flight (cancelled). */
+  g_clear_pointer (&d->sync, sg_sync_source_free);
   /* meetings branch: the .ics folders, the same way. */
   if (d->ics_sources != NULL) {
     g_autoptr (GPtrArray) old_ics = g_steal_pointer (&d->ics_sources);
@@ -195,6 +198,10 @@ start_sources (Daemon *d)
     sg_caldav_source_start (src);
     g_ptr_array_add (d->caldav, src);
   }
+  /* syncclient branch: the team sync; with --once it runs after the capture (check_done). */
+  d->sync = sg_sync_source_new (d->config, d->store_path);
+  if (d->sync != NULL && !d->once)
+    sg_sync_source_start (d->sync);
 }
 
 static gboolean
@@ -231,6 +238,8 @@ on_term (gpointer data)
     sg_ics_source_cancel (d->ics_sources->pdata[i]);
   for (guint i = 0; i < d->caldav->len; i++)
     sg_caldav_source_cancel (d->caldav->pdata[i]);
+  if (d->sync != NULL)
+    sg_sync_source_cancel (d->sync);
   g_main_loop_quit (d->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -257,6 +266,12 @@ check_done (gpointer data)
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
   housekeeping (d);
+  if (d->sync != NULL) {
+    g_autoptr (GError) error = NULL;
+
+    if (!sg_sync_source_run_once (d->sync, &error))
+      g_warning ("team sync failed: %s", error->message);
+  }
   g_main_loop_quit (d->loop);
   return G_SOURCE_REMOVE;
 }
@@ -309,7 +324,9 @@ main (int argc, char **argv)
       "Captures mail into the SalesGetter store: watches the Maildirs in the config\n"
       "([maildir] paths), stores each new message as it lands, rescans at start-up;\n"
       "polls the IMAP accounts ([imap NAME]) every poll-interval seconds; imports\n"
-      "meetings from the folders of .ics files in [calendar] paths.\n"
+      "meetings from the folders of .ics files in [calendar] paths; polls the CalDAV\n"
+      "accounts ([caldav NAME]) every poll-interval seconds; syncs with the\n"
+      "team server of [sync] after local changes and every [sync] interval seconds.\n"
       "SIGHUP reloads the config; SIGTERM stops cleanly.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc > 1) {

@@ -80,4 +80,20 @@ void sg_caldav_source_cancel (SgCaldavSource *source);
 /* TRUE once a sync has ended and none runs. */
 gboolean sg_caldav_source_is_done (SgCaldavSource *source);
 
+/* syncclient branch: the team sync ([sync], sync.c). */
+typedef struct _SgSyncSource SgSyncSource;
+
+/* Returns: (transfer full) (nullable): NULL when [sync] has no server. A [sync] that cannot
+ * be used (no token file...) gives a source that only logs why. */
+SgSyncSource *sg_sync_source_new (const SgConfig *config, const char *store_path);
+/* Syncs now, then after local changes (debounced), every interval, and with backoff after
+ * a failure. */
+void sg_sync_source_start (SgSyncSource *source);
+/* One sync, now, in this thread (--once). */
+gboolean sg_sync_source_run_once (SgSyncSource *source, GError **error);
+void sg_sync_source_cancel (SgSyncSource *source);
+gboolean sg_sync_source_is_running (SgSyncSource *source);
+/* Waits for a sync in flight (cancelled first). */
+void sg_sync_source_free (SgSyncSource *source);
+
 G_END_DECLS

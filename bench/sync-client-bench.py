@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Sync client throughput: N messages imported into store A (one new person per message, one
+organisation per ten: about 2.1 ops per message), pushed by `salesgetter sync` to a real
+salesgetter-server on a real PostgreSQL, then pulled and merged into an empty store B.
+
+usage: SG_BUILDDIR=build bench/sync-client-bench.py [MESSAGES]   (default 50000: ~105k ops)
+
+Prints the ops and the wall time of the push (A) and the pull (B). Needs PostgreSQL
+(Debian postgresql). Wall times: the machine may be loaded; run it alone."""
+import os
+import resource
+import subprocess
+import sys
+import time
+
+top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+build = os.path.abspath(os.environ.get('SG_BUILDDIR', os.path.join(top, 'build')))
+os.environ.setdefault('SG_BUILDDIR', build)
+os.environ.setdefault('SG_CLI', os.path.join(build, 'cli', 'salesgetter'))
+os.environ.setdefault('SG_SYNCD', os.path.join(build, 'syncd', 'salesgetter-syncd'))
+os.environ.setdefault('SG_SERVER', os.path.join(build, 'server', 'salesgetter-server'))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(top, 'tests', 'e2e'))
+import sgtest as sg  # noqa: E402
+import sgserver  # noqa: E402
+
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
+pg = sgserver.Postgres.start()
+srv = sgserver.Server.start(pg, threads=2)
+srv.user_add('alice', 'manager', ['alice@us.test'])
+srv.user_add('bob', 'manager', ['bob@us.test'])
+
+
+def client(login):
+    d = sg.path(login)
+    os.makedirs(d, exist_ok=True)
+    tok = os.path.join(d, 'token')
+    with open(tok, 'w') as f:
+        f.write(srv.token_new(login) + '\n')
+    os.chmod(tok, 0o600)
+    conf = os.path.join(d, 'salesgetter.conf')
+    sg.write_config(conf, addresses=('%s@us.test' % login,), internal_domains=('us.test',),
+                    store=os.path.join(d, 'store.db'),
+                    extra='\n[sync]\nserver=%s\ntoken-file=%s\n' % (srv.url, tok))
+    return conf, os.path.join(d, 'store.db')
+
+
+a_conf, a_store = client('alice')
+b_conf, b_store = client('bob')
+mbox = sg.path('mail.mbox')
+with open(mbox, 'w') as f:
+    for i in range(n):
+        f.write('From bench@x Thu Mar 19 15:00:00 2026\n'
+                'From: Person %d <p%d@org%d.test>\nTo: Alice <alice@us.test>\nSubject: s %d\n'
+                'Message-ID: <m%d@bench.test>\nDate: Thu, 19 Mar 2026 15:00:00 +0000\n\nhello\n\n'
+                % (i, i, i // 10, i, i))
+t = time.monotonic()
+r = sg.cli('import', '-q', mbox, config=a_conf, timeout=3600)
+assert r.rc == 0, r
+print('import of %d messages into A: %.1f s' % (n, time.monotonic() - t))
+ops = int(sg.scalar(a_store, 'SELECT count(*) FROM changes'))
+for name, conf in (('push from A', a_conf), ('pull into B', b_conf)):
+    t = time.monotonic()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = sg.cli('sync', '--quiet', config=conf, timeout=3600)
+    dt = time.monotonic() - t
+    ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert r.rc == 0, r
+    print('%s: %d ops in %.1f s (%.0f ops/s; the client used %.1f s of CPU): %s'
+          % (name, ops, dt, ops / dt, ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime, r.out.strip()))
+print('ops by entity: %r' % sg.query(a_store, 'SELECT entity, count(*) FROM changes GROUP BY 1'))
+print('B has %s interactions, %s people' % (sg.scalar(b_store, 'SELECT count(*) FROM interactions'),
+                                             sg.scalar(b_store, 'SELECT count(*) FROM people')))
+srv.stop()

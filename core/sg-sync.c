@@ -1,0 +1,2239 @@
+/* sg-sync.c: the client half of the team sync: the push codec with the privacy rules, the
+ * merge of pulled ops, and the HTTP round trips (libcurl). See schema/sync.md and
+ * docs/internals/sync-client.md. */
+#include "config.h"
+
+#include "sg-sync.h"
+#include "sg-identity.h"
+#include "sg-message.h"
+#include "sg-text.h"
+#include "sg-private.h"
+#include "sg-autocleanups.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK (sg-sync-error-quark, sg_sync_error)
+
+#define PROTOCOL 1
+#define MAX_OPS_PER_REQUEST 5000
+#define MAX_ANSWER_BYTES (256u * 1024 * 1024)
+#define MAX_BODY_BYTES (25u * 1024 * 1024)
+
+/* changes.acked */
+#define ACK_PENDING 0
+#define ACK_DONE 1
+#define ACK_WITHHELD 2
+#define ACK_REJECTED 3
+
+struct _SgSyncSettings {
+  SgShareLevel share;
+  GPtrArray *domains;   /* lower case */
+  GPtrArray *addresses; /* normalised */
+  GPtrArray *folders;
+  char *server;
+  char *token;
+  char *ca_file;
+  guint timeout;
+  guint connect_timeout;
+};
+
+/* --- settings --------------------------------------------------------------------------- */
+
+static const char *const share_names[] = { "metadata", "subjects", "full" };
+
+gboolean
+sg_share_level_from_string (const char *text, SgShareLevel *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (share_names); i++)
+    if (g_strcmp0 (text, share_names[i]) == 0) {
+      *out = (SgShareLevel) i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+const char *
+sg_share_level_to_string (SgShareLevel level)
+{
+  return (guint) level < G_N_ELEMENTS (share_names) ? share_names[level] : "metadata";
+}
+
+SgSyncSettings *
+sg_sync_settings_new (void)
+{
+  SgSyncSettings *s = g_new0 (SgSyncSettings, 1);
+
+  s->share = SG_SHARE_METADATA;
+  s->domains = g_ptr_array_new_with_free_func (g_free);
+  s->addresses = g_ptr_array_new_with_free_func (g_free);
+  s->folders = g_ptr_array_new_with_free_func (g_free);
+  s->timeout = 120;
+  s->connect_timeout = 20;
+  return s;
+}
+
+void
+sg_sync_settings_free (SgSyncSettings *s)
+{
+  if (s == NULL)
+    return;
+  g_ptr_array_unref (s->domains);
+  g_ptr_array_unref (s->addresses);
+  g_ptr_array_unref (s->folders);
+  g_free (s->server);
+  if (s->token)
+    memset (s->token, 0, strlen (s->token));
+  g_free (s->token);
+  g_free (s->ca_file);
+  g_free (s);
+}
+
+void
+sg_sync_settings_set_share (SgSyncSettings *s, SgShareLevel level)
+{
+  s->share = level;
+}
+
+SgShareLevel
+sg_sync_settings_get_share (const SgSyncSettings *s)
+{
+  return s->share;
+}
+
+void
+sg_sync_settings_add_excluded_domain (SgSyncSettings *s, const char *domain)
+{
+  char *d = g_ascii_strdown (domain, -1);
+
+  g_strstrip (d);
+  while (*d == '@' || *d == '.')
+    memmove (d, d + 1, strlen (d));
+  if (*d)
+    g_ptr_array_add (s->domains, d);
+  else
+    g_free (d);
+}
+
+void
+sg_sync_settings_add_excluded_address (SgSyncSettings *s, const char *address)
+{
+  char *a = sg_address_normalize (address, NULL);
+
+  g_ptr_array_add (s->addresses, a ? a : g_ascii_strdown (address, -1));
+}
+
+void
+sg_sync_settings_add_private_folder (SgSyncSettings *s, const char *folder)
+{
+  char *f = g_strdup (folder);
+
+  /* "/home/me/Mail/Private/" and "/home/me/Mail/Private" are one folder. */
+  while (strlen (f) > 1 && g_str_has_suffix (f, "/"))
+    f[strlen (f) - 1] = '\0';
+  g_ptr_array_add (s->folders, f);
+}
+
+gboolean
+sg_sync_settings_set_server (SgSyncSettings *s, const char *url, GError **error)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  const char *scheme = uri ? g_uri_get_scheme (uri) : NULL;
+
+  if (uri == NULL || (g_strcmp0 (scheme, "https") != 0 && g_strcmp0 (scheme, "http") != 0) ||
+      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG,
+                 "server “%s”: not an http:// or https:// URL with a host", url);
+    return FALSE;
+  }
+  g_free (s->server);
+  s->server = g_strdup (url);
+  while (g_str_has_suffix (s->server, "/"))
+    s->server[strlen (s->server) - 1] = '\0';
+  return TRUE;
+}
+
+const char *
+sg_sync_settings_get_server (const SgSyncSettings *s)
+{
+  return s->server;
+}
+
+void
+sg_sync_settings_set_token (SgSyncSettings *s, const char *token)
+{
+  g_free (s->token);
+  s->token = g_strdup (token);
+  if (s->token)
+    g_strstrip (s->token);
+}
+
+gboolean
+sg_sync_settings_load_token (SgSyncSettings *s, const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  struct stat st;
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+  char *nl;
+
+  if (fd < 0) {
+    int e = errno;
+
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG, "token file %s: %s", path, g_strerror (e));
+    return FALSE;
+  }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+    close (fd);
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG, "token file %s: not a regular file", path);
+    return FALSE;
+  }
+  if ((st.st_mode & 077) != 0) {
+    close (fd);
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG,
+                 "token file %s: others may read it (mode %03o); chmod 600 %s", path,
+                 (unsigned) (st.st_mode & 0777), path);
+    return FALSE;
+  }
+  close (fd);
+  if (!g_file_get_contents (path, &text, NULL, NULL) || text == NULL) {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG, "token file %s: cannot read it", path);
+    return FALSE;
+  }
+  if ((nl = strchr (text, '\n')) != NULL)
+    *nl = '\0';
+  g_strstrip (text);
+  if (*text == '\0') {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG, "token file %s: empty", path);
+    return FALSE;
+  }
+  sg_sync_settings_set_token (s, text);
+  memset (text, 0, strlen (text));
+  return TRUE;
+}
+
+void
+sg_sync_settings_set_ca_file (SgSyncSettings *s, const char *path)
+{
+  g_free (s->ca_file);
+  s->ca_file = g_strdup (path);
+}
+
+void
+sg_sync_settings_set_timeouts (SgSyncSettings *s, guint total, guint connect)
+{
+  if (total > 0)
+    s->timeout = total;
+  if (connect > 0)
+    s->connect_timeout = connect;
+}
+
+/* --- store_meta text values ---------------------------------------------------------------- */
+
+static char *
+meta_get (SgStore *store, const char *key)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT value FROM store_meta WHERE key = ?", NULL);
+  char *v = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return v;
+}
+
+static gboolean
+meta_set (SgStore *store, const char *key, const char *value, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+  return _sg_store_exec_stmt (store, stmt, error);
+}
+
+static JsonArray *
+arr_member (JsonObject *o, const char *name, gpointer fallback)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : fallback;
+}
+
+/* --- privacy -------------------------------------------------------------------------------- */
+
+static gboolean
+domain_excluded (const SgSyncSettings *s, const char *domain)
+{
+  gsize n = domain ? strlen (domain) : 0;
+
+  for (guint i = 0; i < s->domains->len && n > 0; i++) {
+    const char *d = s->domains->pdata[i];
+    gsize m = strlen (d);
+
+    if (g_ascii_strcasecmp (domain, d) == 0 ||
+        (n > m && domain[n - m - 1] == '.' && g_ascii_strcasecmp (domain + n - m, d) == 0))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+address_excluded (const SgSyncSettings *s, const char *address)
+{
+  const char *at;
+
+  if (address == NULL)
+    return FALSE;
+  for (guint i = 0; i < s->addresses->len; i++)
+    if (g_ascii_strcasecmp (address, s->addresses->pdata[i]) == 0)
+      return TRUE;
+  at = strrchr (address, '@');
+  return at != NULL && domain_excluded (s, at + 1);
+}
+
+/* Whether mail stored at @location (a file, or imap://.../FOLDER;UIDVALIDITY=...) comes from
+ * a private folder. */
+static gboolean
+folder_private (const SgSyncSettings *s, const char *location)
+{
+  if (location == NULL)
+    return FALSE;
+  for (guint i = 0; i < s->folders->len; i++) {
+    const char *f = s->folders->pdata[i];
+    g_autofree char *esc = NULL;
+    g_autofree char *imap = NULL;
+    g_autofree char *sub = NULL;
+    g_autofree char *subpp = NULL;
+
+    if (g_path_is_absolute (f)) {
+      gsize n = strlen (f);
+
+      if (strncmp (location, f, n) == 0 && location[n] == '/')
+        return TRUE;
+      continue;
+    }
+    esc = g_uri_escape_string (f, "/", FALSE);
+    imap = g_strdup_printf ("/%s;UIDVALIDITY=", esc);
+    sub = g_strdup_printf ("/%s/", f);
+    subpp = g_strdup_printf ("/.%s/", f);
+    if (g_str_has_prefix (location, "imap") ? strstr (location, imap) != NULL
+                                            : (strstr (location, sub) || strstr (location, subpp)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+typedef struct {
+  SgStore *store;
+  const SgSyncSettings *settings;
+  GHashTable *withheld; /* message id -> GINT_TO_POINTER (1 withheld, 2 shared) */
+} Push;
+
+/* Whether the interaction @message_id stays here; FALSE with @error on a store failure. */
+static gboolean
+interaction_withheld (Push *p, const char *message_id, gboolean *out, GError **error)
+{
+  gpointer cached = g_hash_table_lookup (p->withheld, message_id);
+  sqlite3_stmt *stmt;
+  gboolean withheld = FALSE;
+  gint64 id = 0;
+  int rc;
+
+  if (cached != NULL) {
+    *out = GPOINTER_TO_INT (cached) == 1;
+    return TRUE;
+  }
+  stmt = _sg_store_prepare (p->store,
+      "SELECT i.id, i.internal, CASE WHEN s.kind = 'maildir' AND substr(i.location, 1, 1) <> '/' "
+      "  THEN s.uri || '/' || i.location ELSE coalesce(i.location, s.uri) END "
+      "FROM interactions i LEFT JOIN sources s ON s.id = i.source_id WHERE i.message_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW) {
+    id = sqlite3_column_int64 (stmt, 0);
+    withheld = sqlite3_column_int (stmt, 1) != 0 ||
+               folder_private (p->settings, (const char *) sqlite3_column_text (stmt, 2));
+  } else {
+    withheld = TRUE; /* not (or no longer) here: nothing to send */
+  }
+  sqlite3_reset (stmt);
+  if (!withheld && (p->settings->domains->len > 0 || p->settings->addresses->len > 0)) {
+    stmt = _sg_store_prepare (p->store,
+        "SELECT a.address FROM participants pa JOIN addresses a ON a.id = pa.address_id "
+        "WHERE pa.interaction_id = ?", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, id);
+    while (!withheld && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      withheld = address_excluded (p->settings, (const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_reset (stmt);
+  }
+  g_hash_table_insert (p->withheld, g_strdup (message_id), GINT_TO_POINTER (withheld ? 1 : 2));
+  *out = withheld;
+  return TRUE;
+}
+
+static char *
+iso_date (gint64 t)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
+
+  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("1970-01-01T00:00:00Z");
+}
+
+/* The readable text of a message kept in a Maildir file; NULL when it cannot be read here. */
+static char *
+read_body (const char *location)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  SgMessage *m;
+  const SgText *t;
+  SgIdentity *identity;
+  char *body = NULL;
+
+  if (location == NULL || !g_path_is_absolute (location) ||
+      !g_file_get_contents (location, &data, &len, NULL) || len > MAX_BODY_BYTES)
+    return NULL;
+  identity = sg_identity_new ();
+  m = sg_message_parse (data, len, identity, 0, NULL);
+  sg_identity_unref (identity);
+  if (m == NULL)
+    return NULL;
+  t = sg_message_get_text (m);
+  if (t != NULL && sg_text_get_body (t) != NULL)
+    body = g_strdup (sg_text_get_body (t));
+  sg_message_free (m);
+  return body;
+}
+
+/* An interaction's fields, from its rows (the log keeps '{}'). */
+static gboolean
+serialise_interaction (Push *p, const char *message_id, JsonBuilder *b, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (p->store,
+      "SELECT i.id, i.date_utc, i.direction, i.subject, t.root_key, s.kind, i.kind, "
+      "  CASE WHEN s.kind = 'maildir' AND substr(i.location, 1, 1) <> '/' THEN s.uri || '/' || i.location "
+      "  ELSE i.location END, i.tz_offset, "
+      "  i.in_reply_to "
+      "FROM interactions i LEFT JOIN threads t ON t.id = i.thread_id LEFT JOIN sources s ON s.id = i.source_id "
+      "WHERE i.message_id = ?", error);
+  g_autofree char *date = NULL;
+  g_autofree char *location = NULL;
+  gint64 id;
+  const char *roles[][2] = { { "from", "from" }, { "to", "to" }, { "cc", "cc" }, { "organizer", "from" },
+                             { "attendee", "to" } };
+  GPtrArray *lists[3] = { NULL, NULL, NULL };
+  char *from = NULL;
+  const char *source;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    sqlite3_reset (stmt);
+    g_set_error (error, SG_STORE_ERROR, SG_STORE_ERROR_NOT_FOUND, "interaction %s vanished", message_id);
+    return FALSE;
+  }
+  id = sqlite3_column_int64 (stmt, 0);
+  date = iso_date (sqlite3_column_int64 (stmt, 1));
+  json_builder_set_member_name (b, "date");
+  json_builder_add_string_value (b, date);
+  json_builder_set_member_name (b, "direction");
+  json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 2));
+  json_builder_set_member_name (b, "thread");
+  json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 4));
+  source = (const char *) sqlite3_column_text (stmt, 5);
+  if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 6), "meeting") == 0)
+    source = "ical";
+  json_builder_set_member_name (b, "source_kind");
+  json_builder_add_string_value (b, source ? source : "file");
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 6));
+  json_builder_set_member_name (b, "tz_offset");
+  json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 8));
+  if (sqlite3_column_type (stmt, 9) != SQLITE_NULL) {
+    json_builder_set_member_name (b, "in_reply_to");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 9));
+  }
+  if (p->settings->share >= SG_SHARE_SUBJECTS) {
+    json_builder_set_member_name (b, "subject");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 3));
+  }
+  location = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
+  sqlite3_reset (stmt);
+
+  stmt = _sg_store_prepare (p->store,
+      "SELECT pa.role, a.address FROM participants pa JOIN addresses a ON a.id = pa.address_id "
+      "WHERE pa.interaction_id = ? ORDER BY pa.role, a.address", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  for (guint i = 0; i < 3; i++)
+    lists[i] = g_ptr_array_new_with_free_func (g_free);
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    const char *role = (const char *) sqlite3_column_text (stmt, 0);
+    const char *address = (const char *) sqlite3_column_text (stmt, 1);
+
+    for (guint r = 0; r < G_N_ELEMENTS (roles); r++) {
+      if (strcmp (role, roles[r][0]) != 0)
+        continue;
+      if (strcmp (roles[r][1], "from") == 0) {
+        if (from == NULL)
+          from = g_strdup (address);
+      } else {
+        g_ptr_array_add (lists[strcmp (roles[r][1], "to") == 0 ? 1 : 2], g_strdup (address));
+      }
+    }
+  }
+  sqlite3_reset (stmt);
+  json_builder_set_member_name (b, "from");
+  json_builder_add_string_value (b, from);
+  g_free (from);
+  for (guint l = 1; l < 3; l++) {
+    json_builder_set_member_name (b, l == 1 ? "to" : "cc");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < lists[l]->len; i++)
+      json_builder_add_string_value (b, lists[l]->pdata[i]);
+    json_builder_end_array (b);
+  }
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_unref (lists[i]);
+  if (p->settings->share >= SG_SHARE_FULL) {
+    g_autofree char *body = read_body (location);
+
+    if (body != NULL) {
+      json_builder_set_member_name (b, "body");
+      json_builder_add_string_value (b, body);
+    }
+  }
+  return TRUE;
+}
+
+/* Splits "a|b" at the last '|'. */
+static char *
+key_head (const char *key, char sep, const char **tail)
+{
+  const char *bar = strrchr (key, sep);
+
+  if (bar == NULL) {
+    *tail = NULL;
+    return g_strdup (key);
+  }
+  *tail = bar + 1;
+  return g_strndup (key, (gsize) (bar - key));
+}
+
+/* Whether an op stays on this device. */
+static gboolean
+op_withheld (Push *p, const char *entity, const char *key, JsonObject *fields, gboolean *out, GError **error)
+{
+  const SgSyncSettings *s = p->settings;
+  const char *tail = NULL;
+
+  *out = FALSE;
+  if (strcmp (entity, "interaction") == 0)
+    return interaction_withheld (p, key, out, error);
+  if (strcmp (entity, "person") == 0) {
+    *out = address_excluded (s, key);
+  } else if (strcmp (entity, "organisation") == 0) {
+    *out = domain_excluded (s, key);
+  } else if (strcmp (entity, "person_fact") == 0) {
+    /* Facts are read from the text of mail (signatures, vCards): only at level full. */
+    g_autofree char *address = NULL;
+    const char *mid = fields ? json_object_get_string_member_with_default (fields, "message_id", NULL) : NULL;
+
+    address = g_strdup (key);
+    if (strchr (address, '|'))
+      *strchr (address, '|') = '\0';
+    *out = s->share < SG_SHARE_FULL || address_excluded (s, address);
+    if (!*out && mid != NULL)
+      return interaction_withheld (p, mid, out, error);
+  } else if (strcmp (entity, "tag_assignment") == 0) {
+    /* "<entity type>:<entity key>/<tag>" */
+    g_autofree char *target = key_head (key, '/', &tail);
+    const char *colon = strchr (target, ':');
+
+    if (colon != NULL) {
+      const char *ekey = colon + 1;
+
+      if (g_str_has_prefix (target, "interaction:"))
+        return interaction_withheld (p, ekey, out, error);
+      if (g_str_has_prefix (target, "person:"))
+        *out = address_excluded (s, ekey);
+      else if (g_str_has_prefix (target, "organisation:"))
+        *out = domain_excluded (s, ekey);
+    }
+  } else if (strcmp (entity, "interaction_link") == 0) {
+    g_autofree char *mid = key_head (key, '|', &tail);
+
+    return interaction_withheld (p, mid, out, error);
+  } else if (strcmp (entity, "person_role") == 0 || strcmp (entity, "person_lead_source") == 0) {
+    g_autofree char *address = key_head (key, '|', &tail);
+
+    *out = address_excluded (s, address);
+  } else if (strcmp (entity, "process_contact") == 0) {
+    g_autofree char *head = key_head (key, '|', &tail);
+    const char *address = strchr (head, '|');
+
+    *out = address != NULL && address_excluded (s, address + 1);
+  } else if (strcmp (entity, "meeting") == 0 && fields != NULL) {
+    JsonArray *att = arr_member (fields, "attendees", NULL);
+
+    *out = address_excluded (s, json_object_get_string_member_with_default (fields, "organizer", NULL));
+    for (guint i = 0; att && !*out && i < json_array_get_length (att); i++) {
+      JsonNode *n = json_array_get_element (att, i);
+
+      if (JSON_NODE_HOLDS_OBJECT (n))
+        *out = address_excluded (s, json_object_get_string_member_with_default (json_node_get_object (n),
+                                                                                "address", NULL));
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+mark (SgStore *store, gint64 seq, int acked, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "UPDATE changes SET acked = ? WHERE seq = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, acked);
+  sqlite3_bind_int64 (stmt, 2, seq);
+  return _sg_store_exec_stmt (store, stmt, error);
+}
+
+static void
+add_hex_hlc (JsonBuilder *b, gint64 hlc)
+{
+  char buf[24];
+
+  g_snprintf (buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", (guint64) hlc);
+  json_builder_add_string_value (b, buf);
+}
+
+/* The names the importer improved since the last push, logged now unless that name was
+ * logged (or pulled) already for one of the person's addresses (schema/sync.md). */
+static gboolean
+log_name_changes (SgStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "SELECT d.person_id, p.name, (SELECT min(address) FROM addresses WHERE person_id = d.person_id) "
+      "FROM sync_dirty_people d JOIN people p ON p.id = d.person_id WHERE p.name IS NOT NULL "
+      "AND NOT EXISTS (SELECT 1 FROM addresses a JOIN sync_names s ON s.address = a.address "
+      "  WHERE a.person_id = d.person_id AND s.name IS p.name)", error);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    if (sqlite3_column_type (stmt, 2) == SQLITE_NULL)
+      continue;
+    g_ptr_array_add (todo, g_strdup ((const char *) sqlite3_column_text (stmt, 2)));
+    g_ptr_array_add (todo, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "changed names");
+    return FALSE;
+  }
+  for (guint i = 0; i + 1 < todo->len; i += 2) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    g_autofree char *fields = NULL;
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, todo->pdata[i + 1]);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    fields = json_to_string (root, FALSE);
+    if (!_sg_store_log_change (store, "person", todo->pdata[i], "upsert", fields, error))
+      return FALSE;
+  }
+  stmt = _sg_store_prepare (store, "DELETE FROM sync_dirty_people", error);
+  return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
+}
+
+char *
+sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
+                       SgSyncCounts *counts, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *cursor = NULL;
+  Push p = { store, settings, NULL };
+  gint64 after = 0;
+  guint n = 0, withheld = 0;
+  gboolean done = FALSE;
+
+  if (limit == 0 || limit > MAX_OPS_PER_REQUEST)
+    limit = MAX_OPS_PER_REQUEST;
+  if (!sg_store_begin (store, error))
+    return NULL;
+  p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!log_name_changes (store, error))
+    goto fail;
+  cursor = meta_get (store, "sync_cursor");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "protocol");
+  json_builder_add_int_value (b, PROTOCOL);
+  json_builder_set_member_name (b, "device");
+  json_builder_add_string_value (b, sg_store_get_device_id (store));
+  json_builder_set_member_name (b, "cursor");
+  json_builder_add_string_value (b, cursor ? cursor : "");
+  json_builder_set_member_name (b, "limit");
+  json_builder_add_int_value (b, MAX_OPS_PER_REQUEST);
+  json_builder_set_member_name (b, "ops");
+  json_builder_begin_array (b);
+  while (!done && n < limit) {
+    sqlite3_stmt *stmt = _sg_store_prepare (store,
+        "SELECT seq, op_id, hlc, entity, natural_key, op, fields FROM changes "
+        "WHERE acked = 0 AND seq > ? ORDER BY seq LIMIT 500", error);
+    g_autoptr (GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
+    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+    g_autoptr (GArray) hlcs = g_array_new (FALSE, FALSE, sizeof (gint64));
+    int rc;
+
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_int64 (stmt, 1, after);
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      gint64 seq = sqlite3_column_int64 (stmt, 0);
+      gint64 hlc = sqlite3_column_int64 (stmt, 2);
+      char **row = g_new0 (char *, 6);
+
+      for (int c = 0; c < 5; c++)
+        row[c] = g_strdup ((const char *) sqlite3_column_text (stmt, c == 0 ? 1 : c + 2));
+      g_array_append_val (seqs, seq);
+      g_array_append_val (hlcs, hlc);
+      g_ptr_array_add (rows, row);
+    }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE) {
+      _sg_store_set_error (store, error, "change log");
+      goto fail;
+    }
+    if (rows->len == 0)
+      break;
+    for (guint i = 0; i < rows->len && n < limit; i++) {
+      char **row = rows->pdata[i]; /* op_id, entity, key, op, fields */
+      gint64 seq = g_array_index (seqs, gint64, i);
+      JsonObject *fields = NULL;
+      gboolean hold = FALSE;
+
+      after = seq;
+      if (json_parser_load_from_data (parser, row[4], -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        fields = json_node_get_object (json_parser_get_root (parser));
+      if (!op_withheld (&p, row[1], row[2], fields, &hold, error))
+        goto fail;
+      if (hold) {
+        if (!mark (store, seq, ACK_WITHHELD, error))
+          goto fail;
+        withheld++;
+        continue;
+      }
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "op_id");
+      json_builder_add_string_value (b, row[0]);
+      json_builder_set_member_name (b, "hlc");
+      add_hex_hlc (b, g_array_index (hlcs, gint64, i));
+      json_builder_set_member_name (b, "entity");
+      json_builder_add_string_value (b, row[1]);
+      json_builder_set_member_name (b, "key");
+      json_builder_add_string_value (b, row[2]);
+      json_builder_set_member_name (b, "op");
+      json_builder_add_string_value (b, row[3]);
+      json_builder_set_member_name (b, "fields");
+      if (strcmp (row[1], "interaction") == 0 && strcmp (row[3], "upsert") == 0) {
+        json_builder_begin_object (b);
+        if (!serialise_interaction (&p, row[2], b, error))
+          goto fail;
+        json_builder_end_object (b);
+      } else if (fields != NULL) {
+        g_autoptr (GList) members = json_object_get_members (fields);
+
+        json_builder_begin_object (b);
+        for (GList *m = members; m; m = m->next) {
+          const char *name = m->data;
+
+          /* A meeting's summary and location are its subject. */
+          if (strcmp (row[1], "meeting") == 0 && settings->share < SG_SHARE_SUBJECTS &&
+              (strcmp (name, "summary") == 0 || strcmp (name, "location") == 0))
+            continue;
+          json_builder_set_member_name (b, name);
+          json_builder_add_value (b, json_node_copy (json_object_get_member (fields, name)));
+        }
+        json_builder_end_object (b);
+      } else {
+        json_builder_begin_object (b);
+        json_builder_end_object (b);
+      }
+      json_builder_end_object (b);
+      n++;
+    }
+    if (rows->len < 500)
+      done = TRUE;
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  if (!sg_store_commit (store, error)) {
+    g_hash_table_unref (p.withheld);
+    return NULL;
+  }
+  g_hash_table_unref (p.withheld);
+  if (n_ops)
+    *n_ops = n;
+  if (counts) {
+    counts->pushed += n;
+    counts->withheld += withheld;
+  }
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+
+fail:
+  g_hash_table_unref (p.withheld);
+  sg_store_rollback (store);
+  return NULL;
+}
+
+/* --- merge ------------------------------------------------------------------------------------ */
+
+typedef struct {
+  SgStore *store;
+  const char *op_id;
+  const char *entity;
+  const char *key;
+  const char *op;
+  gint64 hlc;
+  JsonObject *fields;
+  gboolean changed;
+} Apply;
+
+/* Whether @hlc is newer than the clock of (@entity, @key, @field); moves the clock if so. */
+static gboolean
+clock_wins (Apply *a, const char *field, gboolean *wins, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+      "SELECT hlc FROM sync_clock WHERE entity = ? AND natural_key = ? AND field = ?", error);
+  gint64 cur = -1;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, a->entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, a->key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    cur = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  *wins = a->hlc > cur;
+  if (!*wins)
+    return TRUE;
+  stmt = _sg_store_prepare (a->store,
+      "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = excluded.hlc", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, a->entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, a->key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, a->hlc);
+  return _sg_store_exec_stmt (a->store, stmt, error);
+}
+
+static gint64
+clock_of (Apply *a, const char *field)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+      "SELECT hlc FROM sync_clock WHERE entity = ? AND natural_key = ? AND field = ?", NULL);
+  gint64 cur = -1;
+
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, a->entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, a->key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    cur = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return cur;
+}
+
+/* For a set member: moves the '+' or '-' clock; @present: whether the member is in the set
+ * after it (add wins a tie). @wins: whether this op changed the clock. */
+static gboolean
+set_member (Apply *a, gboolean *present, gboolean *wins, GError **error)
+{
+  gboolean add = strcmp (a->op, "add") == 0;
+
+  if (!clock_wins (a, add ? "+" : "-", wins, error))
+    return FALSE;
+  *present = clock_of (a, "+") >= clock_of (a, "-");
+  return TRUE;
+}
+
+static gint64
+lookup (SgStore *store, const char *sql, const char *text, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  gint64 id = 0;
+
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, text, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return id;
+}
+
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static gint64
+ensure_org (SgStore *store, const char *domain, GError **error)
+{
+  gint64 id = lookup (store, "SELECT org_id FROM org_domains WHERE domain = ?", domain, error);
+  g_autofree char *name = NULL;
+  sqlite3_stmt *stmt;
+
+  if (id != 0)
+    return id;
+  id = lookup (store, "SELECT id FROM organisations WHERE domain = ?", domain, error);
+  if (id != 0)
+    return id;
+  name = sg_org_name_from_domain (domain);
+  stmt = _sg_store_prepare (store,
+      "INSERT INTO organisations (domain, name, kind, created_at) VALUES (?, ?, 'external', ?)", error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, now_s ());
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return -1;
+  id = sqlite3_last_insert_rowid (_sg_store_get_db (store));
+  stmt = _sg_store_prepare (store, "INSERT OR IGNORE INTO org_domains (domain, org_id) VALUES (?, ?)", error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, id);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return -1;
+  return id;
+}
+
+/* The address row of @address, made when new; @person_id: (out) (optional). */
+static gint64
+ensure_address (SgStore *store, const char *address, gint64 *person_id, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "SELECT id, coalesce(person_id, 0) FROM addresses WHERE address = ?", error);
+  g_autofree char *norm = NULL;
+  g_autofree char *reg = NULL;
+  const char *domain;
+  gint64 id = 0;
+
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, address, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW) {
+    id = sqlite3_column_int64 (stmt, 0);
+    if (person_id)
+      *person_id = sqlite3_column_int64 (stmt, 1);
+  }
+  sqlite3_reset (stmt);
+  if (id != 0)
+    return id;
+  if (person_id)
+    *person_id = 0;
+  norm = sg_address_normalize (address, NULL);
+  if (norm == NULL || strcmp (norm, address) != 0) {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "“%s” is not a normalised address", address);
+    return -1;
+  }
+  domain = sg_address_get_domain (address);
+  reg = sg_domain_get_registrable (domain);
+  if (reg != NULL && sg_domain_is_freemail (reg))
+    g_clear_pointer (&reg, g_free);
+  if (reg != NULL && ensure_org (store, reg, error) < 0)
+    return -1;
+  stmt = _sg_store_prepare (store,
+      "INSERT INTO addresses (address, domain, org_domain, kind, created_at) VALUES (?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, address, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, domain, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, reg, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, sg_address_kind_to_string (sg_address_classify (address)), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, now_s ());
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return -1;
+  return sqlite3_last_insert_rowid (_sg_store_get_db (store));
+}
+
+static gint64
+ensure_person (SgStore *store, const char *address, GError **error)
+{
+  gint64 person = 0;
+  gint64 addr = ensure_address (store, address, &person, error);
+  sqlite3_stmt *stmt;
+
+  if (addr < 0)
+    return -1;
+  if (person != 0)
+    return person;
+  stmt = _sg_store_prepare (store,
+      "INSERT INTO people (org_id, kind, created_at) VALUES "
+      "((SELECT d.org_id FROM addresses a JOIN org_domains d ON d.domain = a.org_domain WHERE a.id = ?), "
+      " 'contact', ?)", error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, addr);
+  sqlite3_bind_int64 (stmt, 2, now_s ());
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return -1;
+  person = sqlite3_last_insert_rowid (_sg_store_get_db (store));
+  stmt = _sg_store_prepare (store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, person);
+  sqlite3_bind_int64 (stmt, 2, addr);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return -1;
+  return person;
+}
+
+static gboolean
+skip (GError **error, const char *why, const char *key)
+{
+  g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "%s (%s)", why, key);
+  return FALSE;
+}
+
+/* Binds a JSON value: null, text, integer, boolean, else its JSON text. */
+static void
+bind_json (sqlite3_stmt *stmt, int i, JsonNode *v)
+{
+  if (v == NULL || JSON_NODE_HOLDS_NULL (v)) {
+    sqlite3_bind_null (stmt, i);
+  } else if (JSON_NODE_HOLDS_VALUE (v)) {
+    GType t = json_node_get_value_type (v);
+
+    if (t == G_TYPE_INT64)
+      sqlite3_bind_int64 (stmt, i, json_node_get_int (v));
+    else if (t == G_TYPE_BOOLEAN)
+      sqlite3_bind_int (stmt, i, json_node_get_boolean (v));
+    else if (t == G_TYPE_DOUBLE)
+      sqlite3_bind_double (stmt, i, json_node_get_double (v));
+    else
+      sqlite3_bind_text (stmt, i, json_node_get_string (v), -1, SQLITE_TRANSIENT);
+  } else {
+    g_autofree char *text = json_to_string (v, FALSE);
+
+    sqlite3_bind_text (stmt, i, text, -1, SQLITE_TRANSIENT);
+  }
+}
+
+static const char *
+str_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING ? json_node_get_string (n)
+                                                                                          : NULL;
+}
+
+static gint64
+int_member (JsonObject *o, const char *name, gint64 fallback)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64 ? json_node_get_int (n)
+                                                                                         : fallback;
+}
+
+/* Runs a statement built here (not cached). */
+static gboolean
+run_sql (SgStore *store, const char *sql, GPtrArray *values, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (_sg_store_get_db (store), sql, -1, &stmt, NULL) != SQLITE_OK) {
+    _sg_store_set_error (store, error, "sync");
+    return FALSE;
+  }
+  for (guint i = 0; i < values->len; i++)
+    bind_json (stmt, (int) i + 1, values->pdata[i]);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    _sg_store_set_error (store, error, "sync");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The fields of the op that win over what this store has (moving their clocks). */
+static gboolean
+winning_fields (Apply *a, GPtrArray *out, GError **error)
+{
+  g_autoptr (GList) members = json_object_get_members (a->fields);
+
+  for (GList *m = members; m; m = m->next) {
+    gboolean wins = FALSE;
+
+    if (!clock_wins (a, m->data, &wins, error))
+      return FALSE;
+    if (wins)
+      g_ptr_array_add (out, m->data);
+  }
+  return TRUE;
+}
+
+typedef enum { COL_VALUE, COL_ORG, COL_PROCESS, COL_PERSON, COL_PIPELINE, COL_STAGE, COL_LEAD } ColKind;
+typedef struct {
+  const char *field;
+  const char *column;
+  ColKind kind;
+} ColSpec;
+
+typedef struct {
+  const char *table;
+  const char *key_column;
+  const ColSpec *cols;
+  const char *required[6];    /* fields a new row needs */
+  const char *insert_extra;   /* ", created_at" ... columns set to now on insert */
+  const char *update_extra;   /* ", updated_at = ?now" */
+} RowSpec;
+
+static const ColSpec process_cols[] = {
+  { "organisation", "org_id", COL_ORG }, { "title", "title", COL_VALUE },
+  { "account_manager", "account_manager", COL_VALUE }, { "deliverable", "deliverable", COL_VALUE },
+  { "deliverable_kind", "deliverable_kind", COL_VALUE }, { "deliverable_type", "deliverable_type", COL_VALUE },
+  { "value_minor", "value_minor", COL_VALUE }, { "currency", "currency", COL_VALUE },
+  { "cost_minor", "cost_minor", COL_VALUE }, { "lead_source", "lead_source_id", COL_LEAD },
+  { "pipeline", "pipeline_id", COL_PIPELINE }, { "stage", "stage_id", COL_STAGE },
+  { "status", "status", COL_VALUE }, { "lost_reason", "lost_reason", COL_VALUE },
+  { "opened_at", "opened_at", COL_VALUE }, { "expected_close", "expected_close", COL_VALUE },
+  { "closed_at", "closed_at", COL_VALUE }, { "created_by", "created_by", COL_VALUE }, { NULL },
+};
+static const ColSpec cx_cols[] = {
+  { "organisation", "org_id", COL_ORG }, { "process", "process_id", COL_PROCESS },
+  { "person", "person_id", COL_PERSON }, { "text", "text", COL_VALUE }, { "sentiment", "sentiment", COL_VALUE },
+  { "author", "author", COL_VALUE }, { "noted_at", "noted_at", COL_VALUE }, { NULL },
+};
+static const ColSpec request_cols[] = {
+  { "organisation", "org_id", COL_ORG }, { "process", "process_id", COL_PROCESS },
+  { "person", "person_id", COL_PERSON }, { "what", "what", COL_VALUE }, { "category", "category", COL_VALUE },
+  { "recorded_by", "recorded_by", COL_VALUE }, { "requested_at", "requested_at", COL_VALUE }, { NULL },
+};
+static const ColSpec lead_cols[] = {
+  { "kind", "kind", COL_VALUE }, { "detail", "detail", COL_VALUE }, { "credited_to", "credited_to", COL_VALUE },
+  { NULL },
+};
+static const ColSpec selection_cols[] = {
+  { "expression", "expression", COL_VALUE }, { "by", "created_by", COL_VALUE },
+  { "updated_at", "updated_at", COL_VALUE }, { NULL },
+};
+
+static const RowSpec process_row = { "processes", "uuid", process_cols,
+  { "organisation", "deliverable", "pipeline", "stage", "opened_at", NULL },
+  "stage_since, created_at, updated_at", "updated_at" };
+static const RowSpec cx_row = { "cx_notes", "uuid", cx_cols, { "organisation", "text", "noted_at", NULL },
+  "created_at", NULL };
+static const RowSpec request_row = { "unfulfilled_requests", "uuid", request_cols,
+  { "organisation", "what", "category", "requested_at", NULL }, "created_at", NULL };
+static const RowSpec lead_row = { "lead_sources", "name", lead_cols, { "kind", NULL }, "created_at", NULL };
+static const RowSpec selection_row = { "saved_selections", "name", selection_cols, { "expression", NULL },
+  "created_at, updated_at", NULL };
+
+/* The value a column gets from a field (references resolved to local ids). */
+static JsonNode *
+resolve (Apply *a, const ColSpec *c, JsonNode *v, gint64 pipeline_id, GError **error)
+{
+  const char *text = v && JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING
+                         ? json_node_get_string (v) : NULL;
+  gint64 id = 0;
+  JsonNode *out;
+
+  if (c->kind == COL_VALUE)
+    return v ? json_node_copy (v) : json_node_new (JSON_NODE_NULL);
+  if (text == NULL)
+    return json_node_new (JSON_NODE_NULL);
+  switch (c->kind) {
+  case COL_ORG:
+    id = ensure_org (a->store, text, error);
+    break;
+  case COL_PERSON:
+    id = ensure_person (a->store, text, error);
+    break;
+  case COL_PROCESS:
+    id = lookup (a->store, "SELECT id FROM processes WHERE uuid = ?", text, error);
+    break;
+  case COL_PIPELINE:
+    id = lookup (a->store, "SELECT id FROM pipelines WHERE name = ?", text, error);
+    break;
+  case COL_LEAD:
+    id = lookup (a->store, "SELECT id FROM lead_sources WHERE name = ?", text, error);
+    break;
+  case COL_STAGE: {
+    sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+        "SELECT id FROM stages WHERE pipeline_id = ? AND name = ?", error);
+
+    if (stmt == NULL)
+      return NULL;
+    sqlite3_bind_int64 (stmt, 1, pipeline_id);
+    sqlite3_bind_text (stmt, 2, text, -1, SQLITE_STATIC);
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+      id = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    break;
+  }
+  default:
+    break;
+  }
+  if (id < 0)
+    return NULL;
+  if (id == 0) {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "%s “%s” is not known here", c->field, text);
+    return NULL;
+  }
+  out = json_node_new (JSON_NODE_VALUE);
+  json_node_set_int (out, id);
+  return out;
+}
+
+/* Last writer wins per field on a row keyed by a natural key. */
+static gboolean
+apply_row (Apply *a, const RowSpec *r, GError **error)
+{
+  g_autoptr (GPtrArray) wins = g_ptr_array_new ();
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr (GString) sql = g_string_new (NULL);
+  g_autofree char *lookup_sql = g_strdup_printf ("SELECT id FROM %s WHERE %s = ?", r->table, r->key_column);
+  g_autofree char *pl_sql = g_strdup_printf ("SELECT %s FROM %s WHERE %s = ?",
+                                             r == &process_row ? "pipeline_id" : "0", r->table, r->key_column);
+  gint64 row_id, pipeline_id = 0;
+  gboolean exists;
+  JsonNode *key_node;
+
+  if (r == &selection_row) {
+    g_free (lookup_sql);
+    lookup_sql = g_strdup ("SELECT 1 FROM saved_selections WHERE name = ?");
+  }
+  row_id = lookup (a->store, lookup_sql, a->key, error);
+  if (row_id < 0)
+    return FALSE;
+  exists = row_id != 0;
+  if (!exists)
+    for (guint i = 0; r->required[i]; i++)
+      if (!json_object_has_member (a->fields, r->required[i]))
+        return skip (error, "a new row without all its fields", a->key);
+  if (!winning_fields (a, wins, error))
+    return FALSE;
+  if (wins->len == 0)
+    return TRUE;
+  /* The stage belongs to the pipeline the op names, else to the row's. */
+  if (r == &process_row) {
+    const char *pl = str_member (a->fields, "pipeline");
+
+    pipeline_id = pl ? lookup (a->store, "SELECT id FROM pipelines WHERE name = ?", pl, error)
+                     : lookup (a->store, pl_sql, a->key, error);
+    if (pipeline_id < 0)
+      return FALSE;
+  }
+  if (!exists) {
+    g_autoptr (GString) cols = g_string_new (r->key_column);
+    g_autoptr (GString) marks = g_string_new ("?");
+
+    key_node = json_node_new (JSON_NODE_VALUE);
+    json_node_set_string (key_node, a->key);
+    g_ptr_array_add (values, key_node);
+    for (const ColSpec *c = r->cols; c->field; c++) {
+      JsonNode *v = json_object_get_member (a->fields, c->field);
+      JsonNode *val;
+
+      if (v == NULL)
+        continue;
+      if ((val = resolve (a, c, v, pipeline_id, error)) == NULL)
+        return FALSE;
+      g_string_append_printf (cols, ", %s", c->column);
+      g_string_append (marks, ", ?");
+      g_ptr_array_add (values, val);
+    }
+    if (r->insert_extra) {
+      g_auto (GStrv) extra = g_strsplit (r->insert_extra, ", ", -1);
+      gint64 t = r == &process_row ? int_member (a->fields, "opened_at", now_s ()) : now_s ();
+
+      for (guint i = 0; extra[i]; i++) {
+        JsonNode *n = json_node_new (JSON_NODE_VALUE);
+
+        /* A selection's times come with it when it has them. */
+        if (r == &selection_row && json_object_has_member (a->fields, extra[i]))
+          continue;
+        json_node_set_int (n, strcmp (extra[i], "stage_since") == 0 ? t : now_s ());
+        g_string_append_printf (cols, ", %s", extra[i]);
+        g_string_append (marks, ", ?");
+        g_ptr_array_add (values, n);
+      }
+    }
+    g_string_printf (sql, "INSERT INTO %s (%s) VALUES (%s)", r->table, cols->str, marks->str);
+  } else {
+    gboolean first = TRUE;
+
+    g_string_printf (sql, "UPDATE %s SET ", r->table);
+    for (const ColSpec *c = r->cols; c->field; c++) {
+      JsonNode *val;
+      gboolean won = FALSE;
+
+      for (guint i = 0; i < wins->len && !won; i++)
+        won = strcmp (wins->pdata[i], c->field) == 0;
+      if (!won)
+        continue;
+      if ((val = resolve (a, c, json_object_get_member (a->fields, c->field), pipeline_id, error)) == NULL)
+        return FALSE;
+      g_string_append_printf (sql, "%s%s = ?", first ? "" : ", ", c->column);
+      g_ptr_array_add (values, val);
+      first = FALSE;
+      if (r == &process_row && strcmp (c->field, "stage") == 0) {
+        JsonNode *n = json_node_new (JSON_NODE_VALUE);
+
+        json_node_set_int (n, a->hlc >> 16 >= 1000 ? (a->hlc >> 16) / 1000 : now_s ());
+        g_string_append (sql, ", stage_since = ?");
+        g_ptr_array_add (values, n);
+      }
+    }
+    if (first)
+      return TRUE; /* fields this version does not keep */
+    if (r->update_extra) {
+      JsonNode *n = json_node_new (JSON_NODE_VALUE);
+
+      json_node_set_int (n, now_s ());
+      g_string_append_printf (sql, ", %s = ?", r->update_extra);
+      g_ptr_array_add (values, n);
+    }
+    key_node = json_node_new (JSON_NODE_VALUE);
+    json_node_set_string (key_node, a->key);
+    g_ptr_array_add (values, key_node);
+    g_string_append_printf (sql, " WHERE %s = ?", r->key_column);
+  }
+  if (!run_sql (a->store, sql->str, values, error))
+    return FALSE;
+  a->changed = TRUE;
+  return TRUE;
+}
+
+static gboolean
+apply_organisation (Apply *a, GError **error)
+{
+  g_autoptr (GPtrArray) wins = g_ptr_array_new ();
+  gint64 id = ensure_org (a->store, a->key, error);
+
+  if (id < 0 || !winning_fields (a, wins, error))
+    return FALSE;
+  for (guint i = 0; i < wins->len; i++) {
+    const char *f = wins->pdata[i];
+    const char *sql = strcmp (f, "name") == 0       ? "UPDATE organisations SET name = ? WHERE id = ?"
+                      : strcmp (f, "kind") == 0     ? "UPDATE organisations SET kind = ? WHERE id = ?"
+                      : strcmp (f, "industry") == 0 ? "UPDATE organisations SET industry = ? WHERE id = ?"
+                                                    : NULL;
+    sqlite3_stmt *stmt;
+
+    if (sql == NULL)
+      continue;
+    if ((stmt = _sg_store_prepare (a->store, sql, error)) == NULL)
+      return FALSE;
+    bind_json (stmt, 1, json_object_get_member (a->fields, f));
+    sqlite3_bind_int64 (stmt, 2, id);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+    a->changed = TRUE;
+  }
+  return TRUE;
+}
+
+static gboolean
+apply_person (Apply *a, GError **error)
+{
+  g_autoptr (GPtrArray) wins = g_ptr_array_new ();
+  gint64 id;
+
+  if (strcmp (a->op, "upsert") != 0)
+    return skip (error, "person ops other than upsert are not applied", a->key);
+  if ((id = ensure_person (a->store, a->key, error)) < 0 || !winning_fields (a, wins, error))
+    return FALSE;
+  for (guint i = 0; i < wins->len; i++) {
+    const char *f = wins->pdata[i];
+    sqlite3_stmt *stmt;
+
+    if (strcmp (f, "name") == 0) {
+      const char *name = str_member (a->fields, "name");
+
+      /* The name keeps its score, so that the importer only replaces it with a better one. */
+      stmt = _sg_store_prepare (a->store,
+          "UPDATE people SET name = ?, name_score = ?, name_date = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 2, name ? sg_name_score (name, a->key) : 0);
+      sqlite3_bind_int64 (stmt, 3, (a->hlc >> 16) / 1000);
+      sqlite3_bind_int64 (stmt, 4, id);
+      if (!_sg_store_exec_stmt (a->store, stmt, error))
+        return FALSE;
+      /* A pulled name is not news to push back (no echo). */
+      stmt = _sg_store_prepare (a->store,
+          "INSERT INTO sync_names (address, name) VALUES (?, ?) "
+          "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+    } else if (strcmp (f, "kind") == 0) {
+      const char *kind = str_member (a->fields, "kind");
+
+      /* Another user's 'self' is a colleague here; this user's own person stays 'self'. */
+      if (g_strcmp0 (kind, "self") == 0)
+        kind = "colleague";
+      if (g_strcmp0 (kind, "contact") != 0 && g_strcmp0 (kind, "colleague") != 0)
+        continue;
+      stmt = _sg_store_prepare (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, id);
+    } else {
+      continue;
+    }
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+    a->changed = TRUE;
+  }
+  return TRUE;
+}
+
+static gint64
+parse_iso (const char *text)
+{
+  g_autoptr (GDateTime) dt = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
+
+  return dt ? g_date_time_to_unix (dt) : -1;
+}
+
+static gboolean
+add_participant (Apply *a, gint64 interaction, const char *address, const char *role, gint64 date,
+                 GError **error)
+{
+  gint64 person = 0;
+  gint64 addr = ensure_address (a->store, address, &person, error);
+  sqlite3_stmt *stmt;
+
+  if (addr < 0)
+    return FALSE;
+  stmt = _sg_store_prepare (a->store,
+      "INSERT OR IGNORE INTO participants (interaction_id, address_id, role) VALUES (?, ?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, interaction);
+  sqlite3_bind_int64 (stmt, 2, addr);
+  sqlite3_bind_text (stmt, 3, role, -1, SQLITE_STATIC);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  if (person == 0)
+    return TRUE;
+  /* First and last contact are derived on each device from the interactions it has. */
+  stmt = _sg_store_prepare (a->store,
+      "UPDATE people SET first_seen = min(coalesce(first_seen, ?2), ?2), last_seen = max(coalesce(last_seen, ?2), ?2) "
+      "WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person);
+  sqlite3_bind_int64 (stmt, 2, date);
+  return _sg_store_exec_stmt (a->store, stmt, error);
+}
+
+static gboolean
+apply_interaction (Apply *a, GError **error)
+{
+  const char *direction = str_member (a->fields, "direction");
+  const char *subject = str_member (a->fields, "subject");
+  const char *thread = str_member (a->fields, "thread");
+  const char *from = str_member (a->fields, "from");
+  const char *body = str_member (a->fields, "body");
+  const char *kind = g_strcmp0 (str_member (a->fields, "kind"), "meeting") == 0 ? "meeting" : "mail";
+  gint64 date = parse_iso (str_member (a->fields, "date"));
+  gint64 id = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", a->key, error);
+  gint64 thread_id = 0;
+  sqlite3_stmt *stmt;
+
+  if (id < 0)
+    return FALSE;
+  if (id == 0) {
+    if (date < 0 || (g_strcmp0 (direction, "in") != 0 && g_strcmp0 (direction, "out") != 0))
+      return skip (error, "an interaction without a valid date and direction", a->key);
+    if (thread != NULL) {
+      stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO threads (root_key) VALUES (?)", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, thread, -1, SQLITE_STATIC);
+      if (!_sg_store_exec_stmt (a->store, stmt, error))
+        return FALSE;
+      if ((thread_id = lookup (a->store, "SELECT id FROM threads WHERE root_key = ?", thread, error)) < 0)
+        return FALSE;
+    }
+    stmt = _sg_store_prepare (a->store,
+        "INSERT INTO interactions (message_id, kind, direction, date_utc, tz_offset, subject, thread_id, "
+        "  in_reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, direction, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, date);
+    sqlite3_bind_int64 (stmt, 5, int_member (a->fields, "tz_offset", 0));
+    sqlite3_bind_text (stmt, 6, subject, -1, SQLITE_STATIC);
+    if (thread_id > 0)
+      sqlite3_bind_int64 (stmt, 7, thread_id);
+    sqlite3_bind_text (stmt, 8, str_member (a->fields, "in_reply_to"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 9, now_s ());
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+    id = sqlite3_last_insert_rowid (_sg_store_get_db (a->store));
+    if (from && !add_participant (a, id, from, strcmp (kind, "meeting") == 0 ? "organizer" : "from", date, error))
+      return FALSE;
+    for (guint l = 0; l < 2; l++) {
+      JsonArray *arr = arr_member (a->fields, l == 0 ? "to" : "cc", NULL);
+
+      for (guint i = 0; arr && i < json_array_get_length (arr); i++) {
+        JsonNode *n = json_array_get_element (arr, i);
+        const char *role = strcmp (kind, "meeting") == 0 ? "attendee" : l == 0 ? "to" : "cc";
+
+        if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING &&
+            !add_participant (a, id, json_node_get_string (n), role, date, error))
+          return FALSE;
+      }
+    }
+    a->changed = TRUE;
+  } else if (subject != NULL) {
+    /* A message never changes; a subject another user shares fills one this store lacks. */
+    stmt = _sg_store_prepare (a->store,
+        "UPDATE interactions SET subject = ? WHERE id = ? AND subject IS NULL", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, subject, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, id);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+    a->changed |= sqlite3_changes (_sg_store_get_db (a->store)) > 0;
+  }
+  if (body != NULL) {
+    stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO sync_bodies (message_id, body) VALUES (?, ?)", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, body, -1, SQLITE_STATIC);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+apply_tag (Apply *a, GError **error)
+{
+  const char *tag = NULL;
+  g_autofree char *target = key_head (a->key, '/', &tag);
+  const char *colon = strchr (target, ':');
+  gboolean present = FALSE, wins = FALSE;
+  g_autofree char *type = NULL;
+  const char *ekey;
+  gint64 entity_id = 0;
+  sqlite3_stmt *stmt;
+
+  if (tag == NULL || *tag == '\0' || colon == NULL)
+    return skip (error, "a tag assignment key that is not TYPE:KEY/TAG", a->key);
+  type = g_strndup (target, (gsize) (colon - target));
+  ekey = colon + 1;
+  if (strcmp (type, "person") == 0)
+    entity_id = lookup (a->store, "SELECT coalesce(person_id, 0) FROM addresses WHERE address = ?", ekey, error);
+  else if (strcmp (type, "organisation") == 0)
+    entity_id = lookup (a->store, "SELECT id FROM organisations WHERE domain = ?", ekey, error);
+  else if (strcmp (type, "interaction") == 0)
+    entity_id = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", ekey, error);
+  else
+    return skip (error, "a tag on an unknown kind of thing", a->key);
+  if (entity_id < 0)
+    return FALSE;
+  if (entity_id == 0)
+    return skip (error, "a tag on something this store does not have", a->key);
+  if (!set_member (a, &present, &wins, error))
+    return FALSE;
+  if (!wins)
+    return TRUE;
+  stmt = _sg_store_prepare (a->store,
+      "INSERT INTO tags (name, kind, created_at) VALUES (?, 'other', ?) ON CONFLICT (name) DO NOTHING", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, tag, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, now_s ());
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  if (present && strcmp (a->op, "add") == 0) {
+    const char *origin = str_member (a->fields, "origin");
+
+    stmt = _sg_store_prepare (a->store,
+        "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, rule, evidence, removed, created_at) "
+        "VALUES ((SELECT id FROM tags WHERE name = ?1), ?2, ?3, ?4, ?5, ?6, 0, ?7) "
+        "ON CONFLICT (tag_id, entity_type, entity_id) DO UPDATE SET removed = 0, origin = excluded.origin, "
+        "rule = excluded.rule, evidence = excluded.evidence", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, entity_id);
+    sqlite3_bind_text (stmt, 4, origin ? origin : "person", -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, str_member (a->fields, "rule"), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 6, str_member (a->fields, "evidence"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 7, now_s ());
+  } else if (!present) {
+    stmt = _sg_store_prepare (a->store,
+        "UPDATE tag_assignments SET removed = 1 WHERE tag_id = (SELECT id FROM tags WHERE name = ?) "
+        "AND entity_type = ? AND entity_id = ?", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, entity_id);
+  } else {
+    return TRUE;
+  }
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  a->changed = TRUE;
+  return TRUE;
+}
+
+static gboolean
+apply_history (Apply *a, GError **error)
+{
+  gint64 process = lookup (a->store, "SELECT id FROM processes WHERE uuid = ?", a->key, error);
+  sqlite3_stmt *stmt;
+
+  if (process < 0)
+    return FALSE;
+  if (process == 0)
+    return skip (error, "stage history of a sales process this store does not have", a->key);
+  stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO sync_applied (op_id) VALUES (?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, a->op_id, -1, SQLITE_STATIC);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (_sg_store_get_db (a->store)) == 0)
+    return TRUE; /* appended already */
+  stmt = _sg_store_prepare (a->store,
+      "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, process);
+  sqlite3_bind_text (stmt, 2, str_member (a->fields, "event"), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, str_member (a->fields, "from_stage"), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, str_member (a->fields, "to_stage"), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, str_member (a->fields, "moved_by"), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, int_member (a->fields, "moved_at", (a->hlc >> 16) / 1000));
+  sqlite3_bind_text (stmt, 7, str_member (a->fields, "note"), -1, SQLITE_STATIC);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  a->changed = TRUE;
+  return TRUE;
+}
+
+/* process_contact "uuid|address|part", interaction_link "message-id|uuid", person_role
+ * "address|role", person_lead_source "address|source name": add-wins set members. */
+static gboolean
+apply_member (Apply *a, GError **error)
+{
+  const char *tail = NULL;
+  g_autofree char *head = key_head (a->key, '|', &tail);
+  gboolean present = FALSE, wins = FALSE;
+  sqlite3_stmt *stmt = NULL;
+  gint64 x = 0, y = 0;
+
+  if (tail == NULL)
+    return skip (error, "a set member key without its parts", a->key);
+  if (strcmp (a->entity, "process_contact") == 0) {
+    const char *address = NULL;
+    g_autofree char *uuid = key_head (head, '|', &address);
+
+    if (address == NULL)
+      return skip (error, "a process contact key that is not UUID|ADDRESS|PART", a->key);
+    if ((x = lookup (a->store, "SELECT id FROM processes WHERE uuid = ?", uuid, error)) <= 0)
+      return x < 0 ? FALSE : skip (error, "a contact of a sales process this store does not have", a->key);
+    if (!set_member (a, &present, &wins, error))
+      return FALSE;
+    if (!wins)
+      return TRUE;
+    if ((y = ensure_person (a->store, address, error)) < 0)
+      return FALSE;
+    stmt = _sg_store_prepare (a->store,
+        present ? "INSERT OR IGNORE INTO process_contacts (process_id, person_id, part, added_by, added_at) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)"
+                : "DELETE FROM process_contacts WHERE process_id = ?1 AND person_id = ?2 AND part = ?3 "
+                  "AND ?4 IS ?4 AND ?5 IS ?5", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, x);
+    sqlite3_bind_int64 (stmt, 2, y);
+    sqlite3_bind_text (stmt, 3, tail, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, str_member (a->fields, "by"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 5, now_s ());
+  } else if (strcmp (a->entity, "interaction_link") == 0) {
+    if ((x = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", head, error)) <= 0)
+      return x < 0 ? FALSE : skip (error, "a link to an interaction this store does not have", a->key);
+    if ((y = lookup (a->store, "SELECT id FROM processes WHERE uuid = ?", tail, error)) <= 0)
+      return y < 0 ? FALSE : skip (error, "a link to a sales process this store does not have", a->key);
+    if (!set_member (a, &present, &wins, error))
+      return FALSE;
+    if (!wins)
+      return TRUE;
+    stmt = _sg_store_prepare (a->store,
+        "INSERT INTO interaction_links (interaction_id, process_id, origin, reason, removed, linked_by, created_at) "
+        "VALUES (?1, ?2, coalesce(?3, 'person'), ?4, ?5, ?6, ?7) ON CONFLICT (interaction_id, process_id) DO UPDATE "
+        "SET removed = excluded.removed, origin = CASE WHEN excluded.removed THEN origin ELSE excluded.origin END, "
+        "reason = CASE WHEN excluded.removed THEN reason ELSE excluded.reason END", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, x);
+    sqlite3_bind_int64 (stmt, 2, y);
+    sqlite3_bind_text (stmt, 3, str_member (a->fields, "origin"), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, str_member (a->fields, "reason"), -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 5, !present);
+    sqlite3_bind_text (stmt, 6, str_member (a->fields, "by"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 7, now_s ());
+  } else if (strcmp (a->entity, "person_role") == 0) {
+    if (!set_member (a, &present, &wins, error))
+      return FALSE;
+    if (!wins)
+      return TRUE;
+    if ((x = ensure_person (a->store, head, error)) < 0)
+      return FALSE;
+    stmt = _sg_store_prepare (a->store,
+        "INSERT INTO person_roles (person_id, role, since, origin, reason, removed) "
+        "VALUES (?1, ?2, ?3, coalesce(?4, 'person'), ?5, ?6) ON CONFLICT (person_id, role) DO UPDATE "
+        "SET removed = excluded.removed, since = CASE WHEN excluded.removed THEN since ELSE excluded.since END, "
+        "origin = CASE WHEN excluded.removed THEN origin ELSE excluded.origin END, "
+        "reason = CASE WHEN excluded.removed THEN reason ELSE excluded.reason END", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, x);
+    sqlite3_bind_text (stmt, 2, tail, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, int_member (a->fields, "since", (a->hlc >> 16) / 1000));
+    sqlite3_bind_text (stmt, 4, str_member (a->fields, "origin"), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, str_member (a->fields, "reason"), -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 6, !present);
+  } else if (strcmp (a->entity, "person_lead_source") == 0) {
+    if ((y = lookup (a->store, "SELECT id FROM lead_sources WHERE name = ?", tail, error)) <= 0)
+      return y < 0 ? FALSE : skip (error, "a lead source this store does not have", a->key);
+    if (!set_member (a, &present, &wins, error))
+      return FALSE;
+    if (!wins)
+      return TRUE;
+    if ((x = ensure_person (a->store, head, error)) < 0)
+      return FALSE;
+    stmt = _sg_store_prepare (a->store,
+        present ? "INSERT OR IGNORE INTO person_lead_sources (person_id, lead_source_id, added_at) VALUES (?1, ?2, ?3)"
+                : "DELETE FROM person_lead_sources WHERE person_id = ?1 AND lead_source_id = ?2 AND ?3 IS ?3", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, x);
+    sqlite3_bind_int64 (stmt, 2, y);
+    sqlite3_bind_int64 (stmt, 3, now_s ());
+  }
+  if (stmt == NULL)
+    return TRUE;
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  a->changed = TRUE;
+  return TRUE;
+}
+
+static gboolean
+apply_selection (Apply *a, GError **error)
+{
+  gboolean wins = FALSE;
+  sqlite3_stmt *stmt;
+
+  if (strcmp (a->op, "delete") != 0)
+    return apply_row (a, &selection_row, error);
+  /* A delete wins over the fields set before it. */
+  if (!clock_wins (a, "-", &wins, error))
+    return FALSE;
+  if (!wins || clock_of (a, "expression") > a->hlc)
+    return TRUE;
+  stmt = _sg_store_prepare (a->store, "DELETE FROM saved_selections WHERE name = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  a->changed = TRUE;
+  return TRUE;
+}
+
+/* One pulled op. FALSE with SG_SYNC_ERROR_PROTOCOL: skipped (the caller rolls its savepoint
+ * back); any other error: the store failed. */
+static gboolean
+apply_op (Apply *a, GError **error)
+{
+  const char *e = a->entity;
+
+  if (strcmp (e, "person") == 0)
+    return apply_person (a, error);
+  if (strcmp (e, "organisation") == 0)
+    return strcmp (a->op, "upsert") == 0 ? apply_organisation (a, error) : skip (error, "not an upsert", a->key);
+  if (strcmp (e, "interaction") == 0)
+    return apply_interaction (a, error);
+  if (strcmp (e, "tag_assignment") == 0)
+    return apply_tag (a, error);
+  if (strcmp (e, "process") == 0)
+    return apply_row (a, &process_row, error);
+  if (strcmp (e, "stage_history") == 0)
+    return apply_history (a, error);
+  if (strcmp (e, "process_contact") == 0 || strcmp (e, "interaction_link") == 0 ||
+      strcmp (e, "person_role") == 0 || strcmp (e, "person_lead_source") == 0)
+    return apply_member (a, error);
+  if (strcmp (e, "lead_source") == 0)
+    return apply_row (a, &lead_row, error);
+  if (strcmp (e, "cx_note") == 0)
+    return apply_row (a, &cx_row, error);
+  if (strcmp (e, "request") == 0)
+    return apply_row (a, &request_row, error);
+  if (strcmp (e, "selection") == 0)
+    return apply_selection (a, error);
+  /* meeting, pipeline, person_fact: not applied by this version (docs/internals/sync-client.md). */
+  return skip (error, "this version does not apply this kind of op", e);
+}
+
+static gboolean
+exec_sql (SgStore *store, const char *sql, GError **error)
+{
+  if (sqlite3_exec (_sg_store_get_db (store), sql, NULL, NULL, NULL) != SQLITE_OK) {
+    _sg_store_set_error (store, error, sql);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_hlc (const char *text, gint64 *out)
+{
+  guint64 v = 0;
+
+  if (text == NULL || strlen (text) != 16 || !g_ascii_string_to_unsigned (text, 16, 0, G_MAXINT64, &v, NULL))
+    return FALSE;
+  *out = (gint64) v;
+  return TRUE;
+}
+
+static gboolean
+bad_answer (GError **error, const char *what)
+{
+  g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "the server's answer is not valid: %s", what);
+  return FALSE;
+}
+
+static gboolean
+mark_op (SgStore *store, const char *op_id, int acked, guint *n, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "UPDATE changes SET acked = ? WHERE op_id = ? AND acked = 0", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, acked);
+  sqlite3_bind_text (stmt, 2, op_id, -1, SQLITE_STATIC);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  *n += (guint) sqlite3_changes (_sg_store_get_db (store));
+  return TRUE;
+}
+
+gboolean
+sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCounts *counts, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  SgSyncCounts c = { 0 };
+  JsonObject *root;
+  JsonArray *acked, *rejected, *ops;
+  const char *cursor;
+  const char *device = sg_store_get_device_id (store);
+  gint64 max_hlc = 0;
+  char buf[32];
+
+  if (!json_parser_load_from_data (parser, answer, len, &local))
+    return bad_answer (error, local->message);
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return bad_answer (error, "not a JSON object");
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (int_member (root, "protocol", 0) != PROTOCOL)
+    return bad_answer (error, "protocol is not 1");
+  acked = arr_member (root, "acked", NULL);
+  rejected = arr_member (root, "rejected", NULL);
+  ops = arr_member (root, "ops", NULL);
+  cursor = str_member (root, "cursor");
+  if (acked == NULL || ops == NULL || cursor == NULL)
+    return bad_answer (error, "acked, ops or cursor missing");
+  c.more = json_object_get_boolean_member_with_default (root, "more", FALSE);
+
+  if (!sg_store_begin (store, error))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (acked); i++) {
+    JsonNode *n = json_array_get_element (acked, i);
+
+    if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING &&
+        !mark_op (store, json_node_get_string (n), ACK_DONE, &c.acked, error))
+      goto fail;
+  }
+  for (guint i = 0; rejected && i < json_array_get_length (rejected); i++) {
+    JsonNode *n = json_array_get_element (rejected, i);
+    const char *id = JSON_NODE_HOLDS_OBJECT (n) ? str_member (json_node_get_object (n), "op_id") : NULL;
+
+    if (id != NULL && !mark_op (store, id, ACK_REJECTED, &c.rejected, error))
+      goto fail;
+    if (id != NULL) {
+      const char *why = str_member (json_node_get_object (n), "error");
+      g_autofree char *msg = g_strdup_printf ("the server refused op %s: %s", id, why ? why : "no reason given");
+
+      if (!meta_set (store, "sync_last_rejection", msg, error))
+        goto fail;
+    }
+  }
+  for (guint i = 0; i < json_array_get_length (ops); i++) {
+    JsonNode *n = json_array_get_element (ops, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    JsonNode *fields = o ? json_object_get_member (o, "fields") : NULL;
+    Apply a = { store };
+    g_autoptr (GError) why = NULL;
+
+    c.pulled++;
+    a.op_id = str_member (o, "op_id");
+    a.entity = str_member (o, "entity");
+    a.key = str_member (o, "key");
+    a.op = str_member (o, "op");
+    if (a.op_id == NULL || a.entity == NULL || a.key == NULL || a.op == NULL || fields == NULL ||
+        !JSON_NODE_HOLDS_OBJECT (fields) || !parse_hlc (str_member (o, "hlc"), &a.hlc)) {
+      c.skipped++;
+      g_debug ("sync: op %u of the answer is malformed; skipped", i);
+      continue;
+    }
+    /* Our own ops come back only from a misbehaving server: they are here already. */
+    if (g_str_has_prefix (a.op_id, device) && a.op_id[strlen (device)] == ':')
+      continue;
+    a.fields = json_node_get_object (fields);
+    max_hlc = MAX (max_hlc, a.hlc);
+    if (!exec_sql (store, "SAVEPOINT sync_op", error))
+      goto fail;
+    if (!apply_op (&a, &why)) {
+      if (!g_error_matches (why, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL)) {
+        g_propagate_error (error, g_steal_pointer (&why));
+        goto fail;
+      }
+      if (!exec_sql (store, "ROLLBACK TO sync_op", error))
+        goto fail;
+      g_debug ("sync: op %s (%s) not applied: %s", a.op_id, a.entity, why->message);
+      c.skipped++;
+    } else if (a.changed) {
+      c.applied++;
+    }
+    if (!exec_sql (store, "RELEASE sync_op", error))
+      goto fail;
+  }
+  if (!meta_set (store, "sync_cursor", cursor, error))
+    goto fail;
+  /* The receive rule of the clock: the next local op is newer than anything seen. */
+  if (max_hlc > sg_store_get_meta_int (store, "sync_hlc", 0)) {
+    g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, max_hlc);
+    if (!meta_set (store, "sync_hlc", buf, error))
+      goto fail;
+  }
+  if (!sg_store_commit (store, error))
+    return FALSE;
+  if (counts) {
+    counts->acked += c.acked;
+    counts->rejected += c.rejected;
+    counts->pulled += c.pulled;
+    counts->applied += c.applied;
+    counts->skipped += c.skipped;
+    counts->more = c.more;
+  }
+  return TRUE;
+
+fail:
+  sg_store_rollback (store);
+  return FALSE;
+}
+
+/* --- status -------------------------------------------------------------------------------------- */
+
+gint64
+sg_sync_count_pending (SgStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT count(*) FROM changes WHERE acked = 0", error);
+  gint64 n = -1;
+
+  if (stmt == NULL)
+    return -1;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  else
+    _sg_store_set_error (store, error, "pending ops");
+  sqlite3_reset (stmt);
+  return n;
+}
+
+SgTable *
+sg_sync_get_status (SgStore *store, GError **error)
+{
+  g_autoptr (SgTable) t = sg_table_new ();
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "SELECT sum(acked = 0), sum(acked = 2), sum(acked = 3) FROM changes", error);
+  g_autofree char *server = meta_get (store, "sync_server");
+  g_autofree char *err = meta_get (store, "sync_last_error");
+  g_autofree char *refused = meta_get (store, "sync_last_rejection");
+  g_autofree char *cursor = meta_get (store, "sync_cursor");
+  gint64 ok = sg_store_get_meta_int (store, "sync_last_success", 0);
+  gint64 attempt = sg_store_get_meta_int (store, "sync_last_attempt", 0);
+
+  if (stmt == NULL)
+    return NULL;
+  sg_table_add_column (t, "server", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "last_success", SG_COLUMN_TIME, 0);
+  sg_table_add_column (t, "last_attempt", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "pending", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "withheld", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "rejected", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "last_error", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "cursor", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_append_row (t);
+  sg_table_set_text (t, 0, server ? server : "none");
+  if (ok > 0)
+    sg_table_set_int (t, 1, ok);
+  if (attempt > 0)
+    sg_table_set_int (t, 2, attempt);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    for (int i = 0; i < 3; i++)
+      sg_table_set_int (t, (guint) (3 + i), sqlite3_column_int64 (stmt, i));
+  sqlite3_reset (stmt);
+  /* A sync that succeeded may still have had ops refused: the last refusal shows then. */
+  sg_table_set_text (t, 6, err && *err ? err : refused ? refused : "");
+  sg_table_set_text (t, 7, cursor ? cursor : "");
+  return g_steal_pointer (&t);
+}
+
+/* --- transport (libcurl) ---------------------------------------------------------------------------- */
+
+static size_t
+collect (char *data, size_t size, size_t n, void *user)
+{
+  GByteArray *buf = user;
+
+  if (buf->len + size * n > MAX_ANSWER_BYTES)
+    return 0; /* abort: curl reports a write error */
+  g_byte_array_append (buf, (const guint8 *) data, (guint) (size * n));
+  return size * n;
+}
+
+static GBytes *
+gzip (const char *text, GError **error)
+{
+  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+  g_autoptr (GInputStream) mem = g_memory_input_stream_new_from_data (text, (gssize) strlen (text), NULL);
+  g_autoptr (GInputStream) in = g_converter_input_stream_new (mem, G_CONVERTER (z));
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                              NULL, error) < 0)
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* The message of an error answer {"error": "..."}, or its first line. */
+static char *
+error_message (const GByteArray *body)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *text = g_strndup ((const char *) body->data, MIN (body->len, 2000));
+  char *nl;
+
+  if (json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    const char *m = str_member (json_node_get_object (json_parser_get_root (parser)), "error");
+
+    if (m != NULL)
+      return g_strdup (m);
+  }
+  if ((nl = strchr (text, '\n')) != NULL)
+    *nl = '\0';
+  return g_utf8_make_valid (g_strstrip (text), -1);
+}
+
+/* One POST; @answer gets the body of a 200. */
+static gboolean
+post (const SgSyncSettings *s, const char *request, GByteArray *answer, GError **error)
+{
+  g_autoptr (GBytes) body = gzip (request, error);
+  g_autofree char *url = NULL;
+  g_autofree char *auth = NULL;
+  struct curl_slist *headers = NULL;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  CURL *curl;
+  CURLcode rc;
+  long status = 0;
+
+  if (body == NULL)
+    return FALSE;
+  curl = curl_easy_init ();
+  if (curl == NULL) {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "cannot start libcurl");
+    return FALSE;
+  }
+  url = g_strdup_printf ("%s/v1/sync", s->server);
+  auth = g_strdup_printf ("Authorization: Bearer %s", s->token);
+  headers = curl_slist_append (headers, auth);
+  headers = curl_slist_append (headers, "Content-Type: application/json");
+  headers = curl_slist_append (headers, "Content-Encoding: gzip");
+  headers = curl_slist_append (headers, "Expect:");
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (s->ca_file)
+    curl_easy_setopt (curl, CURLOPT_CAINFO, s->ca_file);
+  curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT, (long) s->connect_timeout);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) s->timeout);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_POST, 1L);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, g_bytes_get_data (body, NULL));
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) g_bytes_get_size (body));
+  curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, answer);
+  curl_easy_setopt (curl, CURLOPT_USERAGENT, "salesgetter/" PACKAGE_VERSION);
+  rc = curl_easy_perform (curl);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all (headers);
+  curl_easy_cleanup (curl);
+  memset (auth, 0, strlen (auth));
+  if (rc != CURLE_OK) {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "%s: %s", url,
+                 *errbuf ? errbuf : curl_easy_strerror (rc));
+    return FALSE;
+  }
+  if (status != 200) {
+    g_autofree char *msg = error_message (answer);
+
+    g_set_error (error, SG_SYNC_ERROR,
+                 status == 401 || status == 403 ? SG_SYNC_ERROR_AUTH
+                 : status >= 500                ? SG_SYNC_ERROR_SERVER
+                                                : SG_SYNC_ERROR_REFUSED,
+                 "%s: HTTP %ld: %s", url, status, *msg ? msg : "no message");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+remember (SgStore *store, const char *key, const char *value)
+{
+  meta_set (store, key, value, NULL);
+}
+
+gboolean
+sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progress, gpointer user_data,
+             GCancellable *cancellable, SgSyncCounts *counts, GError **error)
+{
+  SgSyncCounts c = { 0 };
+  g_autoptr (GError) local = NULL;
+  gboolean ok = FALSE;
+  /* Enough rounds for any log (5000 ops each); a server that keeps saying "more" with
+   * nothing in it cannot loop us forever. */
+  guint max_rounds = 100000;
+
+  if (s->server == NULL || s->token == NULL) {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG,
+                 s->server == NULL ? "no sync server configured ([sync] server)"
+                                   : "no sync token ([sync] token-file)");
+    return FALSE;
+  }
+  sg_store_set_meta_int (store, "sync_last_attempt", now_s (), NULL);
+  remember (store, "sync_server", s->server);
+  for (;;) {
+    g_autofree char *request = NULL;
+    g_autoptr (GByteArray) answer = g_byte_array_new ();
+    guint n = 0;
+    guint acked_before = c.acked, rejected_before = c.rejected;
+    gint64 pending;
+
+    if (g_cancellable_set_error_if_cancelled (cancellable, &local))
+      break;
+    if ((request = sg_sync_build_request (store, s, MAX_OPS_PER_REQUEST, &n, &c, &local)) == NULL)
+      break;
+    if (!post (s, request, answer, &local))
+      break;
+    if (!sg_sync_apply_answer (store, (const char *) answer->data, (gssize) answer->len, &c, &local))
+      break;
+    c.rounds++;
+    pending = sg_sync_count_pending (store, NULL);
+    if (progress)
+      progress (&c, pending, user_data);
+    if (!c.more && (n == 0 || pending == 0)) {
+      ok = TRUE;
+      break;
+    }
+    /* Pushed ops the server neither acked nor rejected: it did not take them; try later. */
+    if (!c.more && n > 0 && pending > 0 && c.acked == acked_before && c.rejected == rejected_before) {
+      g_set_error (&local, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL,
+                   "the server acknowledged none of the %u ops pushed", n);
+      break;
+    }
+    if (--max_rounds == 0) {
+      g_set_error (&local, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "the server keeps saying it has more");
+      break;
+    }
+  }
+  if (ok) {
+    sg_store_set_meta_int (store, "sync_last_success", now_s (), NULL);
+    remember (store, "sync_last_error", "");
+  } else {
+    remember (store, "sync_last_error", local->message);
+    g_propagate_error (error, g_steal_pointer (&local));
+  }
+  if (counts)
+    *counts = c;
+  return ok;
+}

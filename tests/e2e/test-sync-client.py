@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""End-to-end test of the sync client (salesgetter sync, salesgetter-syncd) through the real
+salesgetter-server over a real PostgreSQL: three users with their own stores and configs
+converge after offline edits on all of them; what a `metadata` client's subjects and bodies
+say never reaches the server's database (asserted with psql on the database); internal-only
+mail and excluded domains neither; the server killed in the middle of a sync and restarted:
+the client resumes, nothing lost or duplicated; bad tokens give clear errors and exit codes.
+Skips when PostgreSQL is not installed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sgtest as sg  # noqa: E402
+import sgserver  # noqa: E402
+
+tap = sg.start(sg.Tap())
+
+if not sgserver.Postgres.available():
+    tap.skip('sync client against salesgetter-server', 'PostgreSQL (Debian postgresql) is not installed')
+    tap.done()
+
+PG = sgserver.Postgres.start()
+SRV = sgserver.Server.start(PG, tap)
+SRV.user_add('alice', 'account-manager', ['alice@us.test'])
+SRV.user_add('bob', 'account-manager', ['bob@us.test'])
+SRV.user_add('carl', 'manager', ['carl@us.test'])
+
+# Strings that must never reach the server from a metadata client.
+ALICE_SUBJECT = 'AliceOnlySubjectXyzzy'
+ALICE_BODY = 'AliceOnlyBodyPlugh'
+BOB_SUBJECT = 'BobSharedSubjectFrobnitz'
+BOB_BODY = 'BobPrivateBodyQuux'
+CARL_BODY = 'CarlSharedBodyWibble'
+
+
+class Client:
+    def __init__(self, login, share, extra=''):
+        self.login = login
+        self.address = '%s@us.test' % login
+        self.dir = sg.path(login)
+        os.makedirs(self.dir, exist_ok=True)
+        self.store = os.path.join(self.dir, 'store.db')
+        self.maildir = sg.make_maildir(os.path.join(self.dir, 'Maildir'))
+        self.token_file = os.path.join(self.dir, 'token')
+        with open(self.token_file, 'w') as f:
+            f.write(SRV.token_new(login, device=login + '-laptop') + '\n')
+        os.chmod(self.token_file, 0o600)
+        self.config = os.path.join(self.dir, 'salesgetter.conf')
+        sg.write_config(self.config, name=login.title(), addresses=(self.address,), internal_domains=('us.test',),
+                        store=self.store, maildirs=(self.maildir,),
+                        extra='\n[sync]\nserver=%s\ntoken-file=%s\nshare=%s\n%s' % (SRV.url, self.token_file,
+                                                                                       share, extra))
+
+    def cli(self, *args, **kw):
+        return sg.cli(*args, config=self.config, **kw)
+
+    def mail(self, msgid, from_, to, subject, body, date, cc=()):
+        sg.put(self.maildir, sg.make_message(msgid, from_, to=to, cc=cc, subject=subject, date=date, body=body))
+
+    def imp(self):
+        r = self.cli('import', self.maildir)
+        tap.ok(r.rc == 0, '%s: import' % self.login, repr(r))
+
+    def sync(self, desc=None, rc=0):
+        r = self.cli('sync', '--quiet', '--format', 'json')
+        tap.ok(r.rc == rc, desc or '%s: salesgetter sync exits %d' % (self.login, rc), repr(r))
+        return r
+
+    def q(self, sql):
+        return sg.query(self.store, sql)
+
+    def shared(self):
+        """The shared facts every user sees, by natural keys (no subjects: share levels differ;
+        without what alice keeps to herself: her internal mail and the excluded domain)."""
+        private = ('int1@us.test', 'secret.test', 'dave@us.test')
+        return {k: [r for r in v if not any(p in str(r) for p in private)] for k, v in self._shared().items()}
+
+    def _shared(self):
+        return {
+            'orgs': self.q('SELECT domain FROM organisations ORDER BY 1'),
+            'people': self.q('SELECT a.address, p.name FROM people p JOIN addresses a ON a.person_id = p.id '
+                             'WHERE p.kind = \'contact\' ORDER BY 1'),
+            'interactions': self.q('SELECT message_id, date_utc, direction FROM interactions ORDER BY 1'),
+            'participants': self.q('SELECT i.message_id, a.address, pa.role FROM participants pa '
+                                   'JOIN interactions i ON i.id = pa.interaction_id '
+                                   'JOIN addresses a ON a.id = pa.address_id ORDER BY 1, 2, 3'),
+            'tags': self.q('SELECT t.name, a.address FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id '
+                           'JOIN addresses a ON a.person_id = ta.entity_id AND ta.entity_type = \'person\' '
+                           'WHERE ta.removed = 0 ORDER BY 1, 2'),
+            'roles': self.q('SELECT a.address, r.role FROM person_roles r JOIN addresses a ON a.person_id = r.person_id '
+                            'WHERE r.removed = 0 ORDER BY 1, 2'),
+        }
+
+    def processes(self):
+        return self.q('SELECT p.uuid, p.title, p.value_minor, p.currency, s.name FROM processes p '
+                      'JOIN stages s ON s.id = p.stage_id ORDER BY 1')
+
+
+T0 = 1772442000  # 2026-03-02
+
+alice = Client('alice', 'metadata', 'exclude-domains=secret.test;\n')
+bob = Client('bob', 'subjects')
+carl = Client('carl', 'full')
+
+alice.mail('a1@acme.test', 'Jane Doe <jane@acme.test>', ('Alice <alice@us.test>',), ALICE_SUBJECT,
+           'Dear Alice,\n%s\n' % ALICE_BODY, T0)
+alice.mail('a2@us.test', 'Alice <alice@us.test>', ('Jane Doe <jane@acme.test>',), 'Re: ' + ALICE_SUBJECT,
+           'Thanks, %s\n' % ALICE_BODY, T0 + 3600, cc=('Tom Bell <tom@beta.test>',))
+alice.mail('int1@us.test', 'Alice <alice@us.test>', ('Dave <dave@us.test>',), 'InternalOnlyTopic',
+           'internal\n', T0 + 7200)
+alice.mail('x1@secret.test', 'Eve Spy <eve@secret.test>', ('Alice <alice@us.test>',), 'ExcludedDomainTopic',
+           'secret\n', T0 + 7300)
+bob.mail('b1@gamma.test', 'Carol King <carol@gamma.test>', ('Bob <bob@us.test>',), BOB_SUBJECT,
+         'Hi Bob,\n%s\n' % BOB_BODY, T0 + 86400)
+bob.mail('b2@acme.test', 'Jane Doe <jane@acme.test>', ('Bob <bob@us.test>',), 'Second opinion',
+         'Bob, could you look?\n', T0 + 90000)
+carl.mail('c1@delta.test', 'Dora Lee <dora@delta.test>', ('Carl <carl@us.test>',), 'Intro',
+          'Hello Carl,\n%s\n' % CARL_BODY, T0 + 100000)
+for c in (alice, bob, carl):
+    c.imp()
+
+# --- first sync: everyone's shared mail reaches everyone --------------------------------------
+
+r = alice.sync()
+js = json.loads(r.out) if r.rc == 0 else {}
+tap.ok(js.get('pushed', 0) > 0 and js.get('withheld', 0) >= 2 and js.get('pending') == 0,
+       'alice pushes her log, keeps internal-only and excluded mail back, nothing left pending', repr(js))
+for c in (bob, carl, alice, bob, carl):
+    c.sync()
+views = [c.shared() for c in (alice, bob, carl)]
+tap.ok(views[0] == views[1] == views[2], 'three stores converge on the shared facts',
+       json.dumps([v['interactions'] for v in views]))
+ids = [m for (m, _, _) in views[1]['interactions']]
+tap.ok('a1@acme.test' in ids and 'b1@gamma.test' in ids and 'c1@delta.test' in ids,
+       'each store has the others\' mail', repr(ids))
+tap.ok('int1@us.test' not in ids and 'x1@secret.test' not in ids,
+       'internal-only mail and mail from an excluded domain stayed on alice\'s machine', repr(ids))
+tap.ok(('jane@acme.test', 'Jane Doe') in views[2]['people'], 'people arrive with their names', repr(views[2]['people']))
+
+# --- what the server's database holds -------------------------------------------------------------
+
+dbtext = PG.scalar("SELECT string_agg(op_id || ' ' || natural_key || ' ' || fields::text, E'\\n') FROM ops")
+for s, desc in ((ALICE_SUBJECT, 'alice\'s subjects (metadata)'), (ALICE_BODY, 'alice\'s bodies (metadata)'),
+                (BOB_BODY, 'bob\'s bodies (subjects)'), ('InternalOnlyTopic', 'internal-only mail'),
+                ('int1@us.test', 'the internal message\'s id'), ('secret.test', 'the excluded domain'),
+                ('ExcludedDomainTopic', 'mail of the excluded domain')):
+    tap.ok(s not in dbtext, 'the server database never holds %s' % desc)
+tap.ok(BOB_SUBJECT in dbtext, 'bob shares subjects: his subject is on the server')
+tap.ok(CARL_BODY in dbtext, 'carl shares full mail: his body is on the server')
+state = PG.scalar("SELECT count(*) FROM entity_state WHERE entity = 'interaction' AND fields ? 'subject' "
+                  "AND natural_key LIKE '%acme.test' AND natural_key LIKE 'a%'")
+tap.eq(int(state), 0, 'no subject in the server\'s merged state for alice\'s mail')
+r = bob.q("SELECT subject FROM interactions WHERE message_id = 'b1@gamma.test'")
+carl_subject = carl.q("SELECT subject FROM interactions WHERE message_id = 'b1@gamma.test'")
+tap.eq(carl_subject, [(BOB_SUBJECT,)], 'a subject bob shares arrives in carl\'s store')
+tap.eq(carl.q("SELECT subject FROM interactions WHERE message_id = 'a1@acme.test'"), [(None,)],
+       'alice\'s subject does not')
+tap.ok(carl.q("SELECT count(*) FROM sync_bodies WHERE body LIKE '%%%s%%'" % CARL_BODY) == [(0,)]
+       and alice.q("SELECT count(*) FROM sync_bodies WHERE body LIKE '%%%s%%'" % CARL_BODY) == [(1,)],
+       'carl\'s shared body is kept by the others (not echoed into his own store)')
+
+# --- offline edits on all three, then convergence -----------------------------------------------
+
+r = alice.cli('process', 'new', '--org', 'acme.test', '--deliverable', 'Demand forecast', '--owner', 'alice@us.test')
+tap.ok(r.rc == 0, 'alice opens a sales process', repr(r))
+uuid = r.out.strip().split()[-1] if r.rc == 0 else 'none'
+for c in (alice, carl):
+    c.sync()
+tap.eq([p[0] for p in carl.processes()], [uuid], 'the manager sees alice\'s process')
+tap.eq(bob.processes(), [], 'another account manager does not')
+
+# Offline: the same field on alice and carl, tags and roles on all three.
+r1 = alice.cli('process', 'set', uuid, 'title', 'Alice title')
+r2 = alice.cli('process', 'move', uuid, 'qualified')
+r3 = alice.cli('tags', 'add', 'jane@acme.test', 'vip')
+r4 = alice.cli('role', 'set', 'jane@acme.test', 'lead')
+tap.ok(all(x.rc == 0 for x in (r1, r2, r3, r4)), 'alice edits offline', repr((r1, r2, r3, r4)))
+time.sleep(0.01)
+r1 = carl.cli('process', 'set', uuid, 'title', 'Carl title')
+r2 = carl.cli('process', 'move', uuid, 'proposal')
+r3 = bob.cli('tags', 'add', 'jane@acme.test', 'hot')
+r4 = bob.cli('role', 'set', 'jane@acme.test', 'prospect')
+tap.ok(all(x.rc == 0 for x in (r1, r2, r3, r4)), 'carl and bob edit offline, later', repr((r1, r2, r3, r4)))
+for c in (bob, carl, alice, bob, carl, alice):
+    c.sync()
+views = [c.shared() for c in (alice, bob, carl)]
+tap.ok(views[0] == views[1] == views[2], 'after offline edits on all three, the shared facts converge',
+       json.dumps([[v['tags'], v['roles']] for v in views]))
+tap.eq(views[0]['tags'], [('hot', 'jane@acme.test'), ('vip', 'jane@acme.test')], 'both tags kept (add-wins)')
+tap.eq([r for r in views[0]['roles'] if r[0] == 'jane@acme.test' and r[1] != 'suspect'],
+       [('jane@acme.test', 'lead'), ('jane@acme.test', 'prospect')], 'both roles kept (add-wins)')
+pa, pc = alice.processes(), carl.processes()
+tap.ok(pa == pc and pa and pa[0][1] == 'Carl title' and pa[0][4] == 'proposal',
+       'the process converges on the later writer\'s title and stage', repr((pa, pc)))
+hist = [alice.q('SELECT count(*) FROM stage_history')[0][0], carl.q('SELECT count(*) FROM stage_history')[0][0]]
+tap.eq(hist, [3, 3], 'the stage history has every move once on both (open, two moves)')
+for c in (alice, bob, carl):
+    dev = c.q("SELECT value FROM store_meta WHERE key = 'device_id'")[0][0]
+    tap.eq(c.q("SELECT count(*) FROM changes WHERE device <> '%s'" % dev), [(0,)],
+           '%s: pulled ops are not logged again (no echo)' % c.login)
+
+# --- an op the server refuses: another user's process --------------------------------------------
+
+r = bob.cli('process', 'new', '--org', 'gamma.test', '--deliverable', 'Pricing study', '--owner', 'alice@us.test')
+tap.ok(r.rc == 0, 'bob opens a process owned by alice', repr(r))
+buuid = r.out.strip().split()[-1] if r.rc == 0 else 'none'
+bob.sync()
+r = bob.cli('process', 'set', buuid, 'title', 'Bob renames it')
+bob.sync()
+r = bob.cli('sync', '--format', 'json')
+js = json.loads(r.out) if r.out else {}
+rows = json.loads(bob.cli('sync', '--status', '--format', 'json').out or '[]')
+team = [x for x in rows if x.get('account') == 'team-server']
+tap.ok(team and team[0]['state'] == 'ok' and 'belongs to' in (team[0]['last_error'] or '') and team[0]['pending'] == 0,
+       'an op the server refuses is not pushed again, and sync --status names why', repr(team))
+tap.eq(bob.q("SELECT count(*) FROM changes WHERE acked = 3")[0][0], 1, 'bob\'s store marks it refused')
+
+# --- status ---------------------------------------------------------------------------------------
+
+r = alice.cli('sync', '--status', '--format', 'json')
+rows = json.loads(r.out) if r.rc == 0 else []
+team = [x for x in rows if x.get('account') == 'team-server']
+tap.ok(len(team) == 1 and team[0]['state'] == 'ok' and team[0]['pending'] == 0 and team[0]['last_success'],
+       'sync --status: the team server row, ok, nothing pending', repr(rows))
+
+# --- the server killed in the middle of a sync, then restarted ------------------------------------
+
+for i in range(400):
+    alice.mail('bulk%d@acme.test' % i, 'Jane Doe <jane@acme.test>', ('Alice <alice@us.test>',), 'Update %d' % i,
+               'text\n', T0 + 200000 + i)
+alice.imp()
+pending = alice.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]
+SRV.proc.send_signal(signal.SIGSTOP)  # the request is sent, the answer never comes
+p = subprocess.Popen([sg.CLI, '--config', alice.config, 'sync', '--quiet'], stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True, env=sg.child_env())
+time.sleep(1.0)
+SRV.proc.send_signal(signal.SIGKILL)
+out, err = p.communicate(timeout=120)
+SRV.proc.wait()
+tap.ok(p.returncode == 1 and 'sync:' in err, 'the server killed mid-sync: sync fails with exit status 1',
+       repr((p.returncode, err)))
+tap.eq(alice.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0], pending,
+       'nothing is marked acknowledged that the server did not acknowledge')
+r = alice.cli('sync', '--status', '--format', 'json')
+team = [x for x in json.loads(r.out) if x.get('account') == 'team-server'] if r.rc == 0 else []
+tap.ok(team and team[0]['state'] == 'failing' and team[0]['last_error'] and team[0]['pending'] == pending,
+       'sync --status shows the failure and what is pending', repr(team))
+SRV.spawn()
+r = alice.sync('after the restart, sync resumes and succeeds')
+tap.eq(alice.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0], 0, 'nothing left to push')
+pushed = {row[0] for row in alice.q('SELECT op_id FROM changes WHERE acked = 1')}
+dev = alice.q("SELECT value FROM store_meta WHERE key = 'device_id'")[0][0]
+server_ids = [row[0] for row in PG.rows("SELECT op_id FROM ops WHERE device = '%s'" % dev)]
+tap.ok(set(server_ids) == pushed, 'every op alice pushed is on the server, none lost',
+       '%d on the server, %d acked' % (len(set(server_ids)), len(pushed)))
+tap.eq(len(server_ids), len(set(server_ids)), 'and none twice')
+carl.sync()
+tap.eq(carl.q("SELECT count(*) FROM interactions WHERE message_id LIKE 'bulk%'")[0][0], 400,
+       'carl pulls all of them')
+
+# --- the daemon syncs too (--once) ------------------------------------------------------------------
+
+bob.mail('b3@gamma.test', 'Carol King <carol@gamma.test>', ('Bob <bob@us.test>',), 'Daemon mail', 'x\n',
+         T0 + 300000)
+r = sg.run([sg.SYNCD, '--config', bob.config, '--once'], env=sg.child_env(), timeout=120)
+tap.ok(r.rc == 0, 'salesgetter-syncd --once', repr(r))
+tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = 'b3@gamma.test'"), 1,
+       'the daemon captured the mail and pushed it to the server')
+
+# --- bad tokens ----------------------------------------------------------------------------------------
+
+bad = Client('bob', 'metadata')  # a second token for bob, revoked below
+tok_id = PG.scalar("SELECT max(id) FROM tokens")
+SRV.admin('token', 'revoke', str(tok_id))
+r = bad.cli('sync', '--quiet')
+tap.ok(r.rc == 4 and '401' in r.err, 'a revoked token: exit status 4, the server\'s 401 named', repr(r))
+os.chmod(bad.token_file, 0o644)
+r = bad.cli('sync', '--quiet')
+tap.ok(r.rc == 2 and bad.token_file in r.err and '600' in r.err,
+       'a token file others can read is refused, naming it', repr(r))
+
+tap.done()

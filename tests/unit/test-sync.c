@@ -1,0 +1,758 @@
+/* test-sync.c: the sync client's codec and merge (core/sg-sync.c), with stores exchanging
+ * batches through a relay played by this test (the real server is in the e2e test): stores
+ * converge whatever the order, duplicates and concurrent offline edits; the share levels
+ * keep what they promise; pulled ops are never logged again (no echo). */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+
+#include <sg.h>
+
+#include "test-util.h"
+
+/* --- the relay: what a server does, reduced to the protocol -------------------------------- */
+
+typedef struct {
+  GPtrArray *log;    /* JsonObject of every op, in arrival order */
+  GHashTable *seen;  /* op_id */
+  gboolean duplicate; /* answer every op twice */
+  guint limit;       /* ops per answer */
+} Relay;
+
+static void
+relay_init (Relay *r)
+{
+  r->log = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  r->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->limit = 3;
+}
+
+static void
+relay_clear (Relay *r)
+{
+  g_ptr_array_unref (r->log);
+  g_hash_table_unref (r->seen);
+}
+
+static char *
+op_device (const char *op_id)
+{
+  const char *colon = strrchr (op_id, ':');
+
+  return g_strndup (op_id, (gsize) (colon - op_id));
+}
+
+/* Takes a request, answers it. */
+static char *
+relay_answer (Relay *r, const char *request)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *req;
+  JsonArray *ops;
+  const char *device;
+  guint cursor = 0, sent = 0, i;
+
+  g_assert_true (json_parser_load_from_data (parser, request, -1, NULL));
+  req = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (req, "protocol"), ==, 1);
+  device = json_object_get_string_member (req, "device");
+  if (*json_object_get_string_member (req, "cursor"))
+    cursor = (guint) g_ascii_strtoull (json_object_get_string_member (req, "cursor"), NULL, 10);
+  ops = json_object_get_array_member (req, "ops");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "protocol");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "acked");
+  json_builder_begin_array (b);
+  for (i = 0; i < json_array_get_length (ops); i++) {
+    JsonObject *op = json_array_get_object_element (ops, i);
+    const char *id = json_object_get_string_member (op, "op_id");
+    g_autofree char *dev = op_device (id);
+
+    g_assert_cmpstr (dev, ==, device);
+    g_assert_cmpuint (strlen (json_object_get_string_member (op, "hlc")), ==, 16);
+    if (!g_hash_table_contains (r->seen, id)) {
+      g_hash_table_add (r->seen, g_strdup (id));
+      g_ptr_array_add (r->log, json_object_ref (op));
+    }
+    json_builder_add_string_value (b, id);
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "rejected");
+  json_builder_begin_array (b);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "ops");
+  json_builder_begin_array (b);
+  for (i = cursor; i < r->log->len && sent < r->limit; i++) {
+    JsonObject *op = r->log->pdata[i];
+    g_autofree char *dev = op_device (json_object_get_string_member (op, "op_id"));
+    JsonNode *n;
+
+    if (strcmp (dev, device) == 0)
+      continue;
+    for (guint k = 0; k < (r->duplicate ? 2u : 1u); k++) {
+      n = json_node_new (JSON_NODE_OBJECT);
+      json_node_set_object (n, op);
+      json_object_set_string_member (op, "user", "someone");
+      json_builder_add_value (b, n);
+    }
+    sent++;
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "cursor");
+  {
+    g_autofree char *c = g_strdup_printf ("%u", i);
+
+    json_builder_add_string_value (b, c);
+  }
+  json_builder_set_member_name (b, "more");
+  json_builder_add_boolean_value (b, i < r->log->len);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+/* One sync of @store through the relay, until it has pushed everything and pulled the rest. */
+static void
+relay_sync (Relay *r, SgStore *store, const SgSyncSettings *settings)
+{
+  for (guint round = 0; round < 1000; round++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *req = NULL;
+    g_autofree char *answer = NULL;
+    SgSyncCounts c = { 0 };
+    guint n = 0;
+
+    req = sg_sync_build_request (store, settings, 4, &n, &c, &error);
+    g_assert_no_error (error);
+    answer = relay_answer (r, req);
+    g_assert_true (sg_sync_apply_answer (store, answer, -1, &c, &error));
+    g_assert_no_error (error);
+    if (!c.more && n == 0)
+      return;
+  }
+  g_assert_not_reached ();
+}
+
+/* --- stores ---------------------------------------------------------------------------------------- */
+
+typedef struct {
+  char *dir;
+  SgStore *store;
+  SgIdentity *identity;
+  char *device;
+} Peer;
+
+static void
+peer_open (Peer *p, const char *root, const char *name, const char *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *db = NULL;
+
+  p->dir = g_build_filename (root, name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (p->dir, 0700), ==, 0);
+  db = g_build_filename (p->dir, "store.db", NULL);
+  p->store = sg_store_open (db, SG_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  p->device = g_strdup (sg_store_get_device_id (p->store));
+  p->identity = sg_identity_new ();
+  g_assert_true (sg_identity_add_address (p->identity, self, NULL));
+  g_assert_true (sg_identity_add_internal_domain (p->identity, "us.test", NULL));
+}
+
+static void
+peer_close (Peer *p)
+{
+  sg_store_close (p->store);
+  sg_identity_unref (p->identity);
+  g_free (p->dir);
+  g_free (p->device);
+}
+
+/* Imports messages (text) into @p from a Maildir made under its folder as @folder. */
+static void
+peer_import (Peer *p, const char *folder, const char *const *messages)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *md = g_build_filename (p->dir, folder, NULL);
+  g_autoptr (SgImporter) imp = NULL;
+  static guint counter;
+
+  sg_test_make_maildir (md);
+  for (guint i = 0; messages[i]; i++) {
+    g_autofree char *name = g_strdup_printf ("%s/cur/%u.m:2,S", folder, counter++);
+    g_autofree char *path = sg_test_write_file (p->dir, name, messages[i], -1);
+  }
+  imp = sg_importer_new (p->store, p->identity);
+  g_assert_true (sg_importer_import_path (imp, md, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_importer_flush (imp, &error));
+  g_assert_no_error (error);
+}
+
+/* What a user sees, as text: the rows of the shared facts, by natural keys. */
+static char *
+dump (Peer *p, gboolean subjects)
+{
+  static const char *const queries[] = {
+    "SELECT 'org', domain, name, kind FROM organisations ORDER BY domain",
+    "SELECT 'person', a.address, p.name, CASE p.kind WHEN 'self' THEN 'colleague' ELSE p.kind END "
+    "FROM people p JOIN addresses a ON a.person_id = p.id ORDER BY a.address",
+    "SELECT 'interaction', message_id, date_utc, direction, kind, %s FROM interactions ORDER BY message_id",
+    "SELECT 'participant', i.message_id, a.address, pa.role FROM participants pa "
+    "JOIN interactions i ON i.id = pa.interaction_id JOIN addresses a ON a.id = pa.address_id ORDER BY 2, 3, 4",
+    "SELECT 'thread', i.message_id, t.root_key FROM interactions i LEFT JOIN threads t ON t.id = i.thread_id "
+    "ORDER BY 2",
+    "SELECT 'tag', t.name, ta.entity_type, coalesce(a.address, o.domain, i.message_id) FROM tag_assignments ta "
+    "JOIN tags t ON t.id = ta.tag_id LEFT JOIN people p ON ta.entity_type = 'person' AND p.id = ta.entity_id "
+    "LEFT JOIN addresses a ON a.person_id = p.id LEFT JOIN organisations o ON ta.entity_type = 'organisation' "
+    "AND o.id = ta.entity_id LEFT JOIN interactions i ON ta.entity_type = 'interaction' AND i.id = ta.entity_id "
+    "WHERE ta.removed = 0 ORDER BY 2, 3, 4",
+    "SELECT 'process', p.uuid, o.domain, p.deliverable, s.name, p.status, p.value_minor, p.currency, p.title, "
+    "p.account_manager FROM processes p JOIN organisations o ON o.id = p.org_id JOIN stages s ON s.id = p.stage_id "
+    "ORDER BY p.uuid",
+    "SELECT 'history', p.uuid, h.event, h.from_stage, h.to_stage, h.moved_at, h.moved_by FROM stage_history h "
+    "JOIN processes p ON p.id = h.process_id ORDER BY 2, 6, 3, 4, 5",
+    "SELECT 'contact', p.uuid, a.address, c.part FROM process_contacts c JOIN processes p ON p.id = c.process_id "
+    "JOIN addresses a ON a.person_id = c.person_id ORDER BY 2, 3, 4",
+    "SELECT 'role', a.address, r.role FROM person_roles r JOIN addresses a ON a.person_id = r.person_id "
+    "WHERE r.removed = 0 ORDER BY 2, 3",
+    "SELECT 'link', i.message_id, p.uuid FROM interaction_links l JOIN interactions i ON i.id = l.interaction_id "
+    "JOIN processes p ON p.id = l.process_id WHERE l.removed = 0 ORDER BY 2, 3",
+  };
+  g_autofree char *path = g_build_filename (p->dir, "store.db", NULL);
+  GString *out = g_string_new (NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++) {
+    g_auto (GStrv) parts = g_strsplit (queries[q], "%s", -1);
+    g_autofree char *sql = g_strjoinv (subjects ? "subject" : "''", parts);
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count (stmt); c++) {
+        const char *v = (const char *) sqlite3_column_text (stmt, c);
+
+        g_string_append_printf (out, "%s%s", c ? " | " : "", v ? v : "NULL");
+      }
+      g_string_append_c (out, '\n');
+    }
+    sqlite3_finalize (stmt);
+  }
+  sqlite3_close (db);
+  return g_string_free (out, FALSE);
+}
+
+static gint64
+count (Peer *p, const char *sql)
+{
+  g_autofree char *path = g_build_filename (p->dir, "store.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* No echo: every op in a store's log was made on that device, and nothing is left to push. */
+static void
+assert_no_echo (Peer *p)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE device <> '%s'", p->device);
+
+  g_assert_cmpint (count (p, sql), ==, 0);
+  g_assert_cmpint (sg_sync_count_pending (p->store, NULL), ==, 0);
+}
+
+static const char *const alice_mail[] = {
+  "From: Jane Doe <jane@acme.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 10:00:00 +0000\n"
+  "Subject: Forecast tender\nMessage-ID: <a1@acme.test>\n\nWe need a demand forecast.\n",
+  "From: Alice <alice@us.test>\nTo: Jane Doe <jane@acme.test>\nCc: Tom Bell <tom@beta.test>\n"
+  "Date: Tue, 03 Mar 2026 09:00:00 +0000\nSubject: Re: Forecast tender\nMessage-ID: <a2@us.test>\n"
+  "In-Reply-To: <a1@acme.test>\nReferences: <a1@acme.test>\n\nHappy to help.\n",
+  NULL,
+};
+static const char *const bob_mail[] = {
+  "From: Carol King <carol@gamma.test>\nTo: Bob <bob@us.test>\nDate: Wed, 04 Mar 2026 11:00:00 +0000\n"
+  "Subject: Pricing question\nMessage-ID: <b1@gamma.test>\n\nHow much is it?\n",
+  "From: Jane Doe <jane@acme.test>\nTo: Bob <bob@us.test>\nDate: Thu, 05 Mar 2026 11:00:00 +0000\n"
+  "Subject: Second opinion\nMessage-ID: <b2@acme.test>\n\nCould you look too?\n",
+  NULL,
+};
+static const char *const carl_mail[] = {
+  "From: Dora Lee <dora@delta.test>\nTo: Carl <carl@us.test>\nDate: Fri, 06 Mar 2026 08:00:00 +0000\n"
+  "Subject: Intro\nMessage-ID: <c1@delta.test>\n\nHello.\n",
+  NULL,
+};
+
+static char *
+new_process (Peer *p, const char *org)
+{
+  g_autoptr (GError) error = NULL;
+  SgProcessNew spec = { 0 };
+  char *uuid;
+
+  spec.organisation = org;
+  spec.deliverable = "Demand forecast";
+  spec.opened_at = 1772400000;
+  uuid = sg_process_create (p->store, &spec, "alice@us.test", &error);
+  g_assert_no_error (error);
+  return uuid;
+}
+
+/* Two stores filled offline, then edited concurrently (same field, same set), converge. */
+static void
+test_two_stores (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *da = NULL, *db = NULL;
+  Peer a = { 0 }, b = { 0 };
+  Relay r;
+
+  relay_init (&r);
+  sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_open (&b, root, "bob", "bob@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  peer_import (&b, "Maildir", bob_mail);
+  uuid = new_process (&a, "acme.test");
+  g_assert_true (sg_process_add_contact (a.store, uuid, "jane@acme.test", "decision-maker", "alice@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_process_link (a.store, uuid, "a1@acme.test", "alice@us.test", &error));
+  g_assert_no_error (error);
+
+  relay_sync (&r, a.store, s);
+  relay_sync (&r, b.store, s);
+  relay_sync (&r, a.store, s);
+  da = dump (&a, TRUE);
+  db = dump (&b, TRUE);
+  g_assert_cmpstr (da, ==, db);
+  g_assert_true (sg_test_contains (db, "interaction | a1@acme.test"));
+  g_assert_true (sg_test_contains (da, "interaction | b1@gamma.test"));
+  g_assert_true (sg_test_contains (db, "Forecast tender"));
+  g_assert_true (sg_test_contains (db, "person | jane@acme.test | Jane Doe"));
+  g_assert_true (sg_test_contains (db, "contact | "));
+  g_assert_true (sg_test_contains (db, "link | a1@acme.test"));
+  assert_no_echo (&a);
+  assert_no_echo (&b);
+
+  /* Offline on both: the same field, the same set, the stage (history is appended). */
+  g_assert_true (sg_process_set_field (a.store, uuid, SG_PROCESS_FIELD_CURRENCY, "EUR", "alice@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_process_set_field (a.store, uuid, SG_PROCESS_FIELD_VALUE, "1000", "alice@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_process_move (a.store, uuid, "qualified", NULL, "alice@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_role_set (a.store, "jane@acme.test", "lead", NULL, "alice@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_tags_add (a.store, "jane@acme.test", "vip", &error));
+  g_assert_no_error (error);
+  g_usleep (3000); /* Bob's edits are later (the clocks are milliseconds) */
+  g_assert_true (sg_process_set_field (b.store, uuid, SG_PROCESS_FIELD_CURRENCY, "GBP", "bob@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_process_set_field (b.store, uuid, SG_PROCESS_FIELD_VALUE, "2000", "bob@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_process_move (b.store, uuid, "proposal", NULL, "bob@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_role_set (b.store, "jane@acme.test", "prospect", NULL, "bob@us.test", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_process_remove_contact (b.store, uuid, "jane@acme.test", "decision-maker", "bob@us.test", &error));
+  g_assert_no_error (error);
+
+  relay_sync (&r, b.store, s);
+  relay_sync (&r, a.store, s);
+  relay_sync (&r, b.store, s);
+  g_clear_pointer (&da, g_free);
+  g_clear_pointer (&db, g_free);
+  da = dump (&a, TRUE);
+  db = dump (&b, TRUE);
+  g_assert_cmpstr (da, ==, db);
+  /* The later writer wins each field; sets keep both adds; the history has every move. */
+  g_assert_true (sg_test_contains (da, "| proposal | open | 200000 | GBP |"));
+  g_assert_true (sg_test_contains (da, "role | jane@acme.test | lead"));
+  g_assert_true (sg_test_contains (da, "role | jane@acme.test | prospect"));
+  g_assert_true (sg_test_contains (da, "tag | vip | person | jane@acme.test"));
+  g_assert_false (sg_test_contains (da, "contact | "));
+  g_assert_true (sg_test_contains (da, "| move | identified | qualified |"));
+  g_assert_true (sg_test_contains (da, "| move | identified | proposal |"));
+  assert_no_echo (&a);
+  assert_no_echo (&b);
+
+  /* After a pull, a local edit is newer than what was pulled (the clock's receive rule). */
+  g_assert_true (sg_process_set_field (a.store, uuid, SG_PROCESS_FIELD_CURRENCY, "USD", "alice@us.test", &error));
+  g_assert_no_error (error);
+  relay_sync (&r, a.store, s);
+  relay_sync (&r, b.store, s);
+  g_clear_pointer (&db, g_free);
+  db = dump (&b, TRUE);
+  g_assert_true (sg_test_contains (db, "| 200000 | USD |"));
+
+  peer_close (&a);
+  peer_close (&b);
+  relay_clear (&r);
+  sg_test_rm_rf (root);
+}
+
+/* Three stores, every op delivered twice, syncing in different orders, converge; the stage
+ * history is not duplicated. */
+static void
+test_three_stores (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  Peer p[3] = { { 0 } };
+  const char *const titles[] = { "From Alice", "From Bob", "From Carl" };
+  Relay r;
+
+  relay_init (&r);
+  r.duplicate = TRUE;
+  r.limit = 2;
+  peer_open (&p[0], root, "alice", "alice@us.test");
+  peer_open (&p[1], root, "bob", "bob@us.test");
+  peer_open (&p[2], root, "carl", "carl@us.test");
+  peer_import (&p[0], "Maildir", alice_mail);
+  peer_import (&p[1], "Maildir", bob_mail);
+  peer_import (&p[2], "Maildir", carl_mail);
+  uuid = new_process (&p[1], "acme.test");
+  for (guint i = 0; i < 3; i++)
+    relay_sync (&r, p[(i + 1) % 3].store, s);
+  for (guint i = 0; i < 3; i++)
+    relay_sync (&r, p[i].store, s);
+  /* All three edit the title offline; then they sync in reverse order. */
+  for (guint i = 0; i < 3; i++) {
+    g_assert_true (sg_process_set_field (p[i].store, uuid, SG_PROCESS_FIELD_TITLE, titles[i], "x@us.test", &error));
+    g_assert_no_error (error);
+    g_assert_true (sg_process_move (p[i].store, uuid, i == 2 ? "negotiation" : "qualified", NULL, "x@us.test",
+                                    &error));
+    g_assert_no_error (error);
+    g_usleep (3000);
+  }
+  for (guint round = 0; round < 2; round++)
+    for (int i = 2; i >= 0; i--)
+      relay_sync (&r, p[i].store, s);
+  {
+    g_autofree char *d0 = dump (&p[0], FALSE);
+    g_autofree char *d1 = dump (&p[1], FALSE);
+    g_autofree char *d2 = dump (&p[2], FALSE);
+
+    g_assert_cmpstr (d0, ==, d1);
+    g_assert_cmpstr (d1, ==, d2);
+    g_assert_true (sg_test_contains (d0, "| negotiation | open | NULL | NULL | From Carl |"));
+    g_assert_true (sg_test_contains (d0, "interaction | c1@delta.test"));
+    g_assert_true (sg_test_contains (d2, "interaction | a2@us.test"));
+  }
+  for (guint i = 0; i < 3; i++) {
+    /* open + three moves, once each */
+    g_assert_cmpint (count (&p[i], "SELECT count(*) FROM stage_history"), ==, 4);
+    assert_no_echo (&p[i]);
+    peer_close (&p[i]);
+  }
+  relay_clear (&r);
+  sg_test_rm_rf (root);
+}
+
+static JsonArray *
+request_ops (SgStore *store, const SgSyncSettings *s, JsonParser *parser)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *req = sg_sync_build_request (store, s, 5000, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (json_parser_load_from_data (parser, req, -1, NULL));
+  return json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "ops");
+}
+
+static const char *const private_mail[] = {
+  /* internal only */
+  "From: Alice <alice@us.test>\nTo: Dave <dave@us.test>\nDate: Mon, 02 Mar 2026 12:00:00 +0000\n"
+  "Subject: Salary talk\nMessage-ID: <int1@us.test>\n\nBetween us.\n",
+  /* an excluded domain */
+  "From: Eve <eve@secret.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 13:00:00 +0000\n"
+  "Subject: Confidential merger\nMessage-ID: <x1@secret.test>\n\nHush.\n",
+  NULL,
+};
+static const char *const folder_mail[] = {
+  "From: Fay <fay@zeta.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 14:00:00 +0000\n"
+  "Subject: Personal matter\nMessage-ID: <p1@zeta.test>\n\nPrivate.\n",
+  NULL,
+};
+
+/* metadata: no subject, no body; subjects: the subject; full: the body too. Internal-only
+ * mail, excluded domains and private folders never leave, at any level, and are not looked
+ * at again. */
+static void
+test_share_levels (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *private_dir = NULL;
+  JsonArray *ops;
+  gboolean saw_a1 = FALSE, saw_meeting = FALSE;
+  Peer a = { 0 };
+
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  peer_import (&a, "Maildir", private_mail);
+  peer_import (&a, "Private", folder_mail);
+  {
+    /* A meeting: its summary and location are its subject. */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SgImporter) imp = sg_importer_new (a.store, a.identity);
+    g_autofree char *ics = sg_test_write_file (a.dir, "cal/demo.ics",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//sg test//EN\r\nBEGIN:VEVENT\r\nUID:demo-7@acme.test\r\n"
+        "DTSTAMP:20260301T090000Z\r\nDTSTART:20260310T140000Z\r\nDTEND:20260310T150000Z\r\n"
+        "SUMMARY:SecretMeetingSummary\r\nLOCATION:SecretMeetingRoom\r\n"
+        "ORGANIZER;CN=Jane Doe:mailto:jane@acme.test\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@us.test\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n", -1);
+
+    g_assert_true (sg_importer_import_path (imp, ics, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (sg_importer_flush (imp, &error));
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'meeting' "
+                                "AND fields LIKE '%SecretMeetingSummary%'"), >, 0);
+  }
+  private_dir = g_build_filename (a.dir, "Private", NULL);
+  g_assert_cmpint (sg_share_level_from_string ("metadata", &(SgShareLevel){ 0 }), ==, TRUE);
+  g_assert_false (sg_share_level_from_string ("everything", &(SgShareLevel){ 0 }));
+  sg_sync_settings_add_excluded_domain (s, "secret.test");
+  sg_sync_settings_add_private_folder (s, private_dir);
+
+  /* metadata, the default */
+  ops = request_ops (a.store, s, parser);
+  g_assert_cmpuint (json_array_get_length (ops), >, 0);
+  for (guint i = 0; i < json_array_get_length (ops); i++) {
+    JsonObject *op = json_array_get_object_element (ops, i);
+    JsonObject *fields = json_object_get_object_member (op, "fields");
+    g_autofree char *text = json_to_string (json_array_get_element (ops, i), FALSE);
+
+    g_assert_false (json_object_has_member (fields, "subject"));
+    g_assert_false (json_object_has_member (fields, "body"));
+    g_assert_false (sg_test_contains (text, "Forecast tender"));
+    g_assert_false (sg_test_contains (text, "secret.test"));
+    g_assert_false (sg_test_contains (text, "int1@us.test"));
+    g_assert_false (sg_test_contains (text, "p1@zeta.test"));
+    g_assert_false (sg_test_contains (text, "Confidential"));
+    g_assert_false (sg_test_contains (text, "SecretMeeting"));
+    if (strcmp (json_object_get_string_member (op, "entity"), "meeting") == 0)
+      saw_meeting = TRUE;
+    if (strcmp (json_object_get_string_member (op, "key"), "a1@acme.test") == 0) {
+      saw_a1 = TRUE;
+      g_assert_cmpstr (json_object_get_string_member (fields, "from"), ==, "jane@acme.test");
+      g_assert_cmpstr (json_object_get_string_member (fields, "direction"), ==, "in");
+      g_assert_cmpstr (json_object_get_string_member (fields, "date"), ==, "2026-03-02T10:00:00Z");
+      g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (fields, "to"), 0), ==,
+                       "alice@us.test");
+    }
+  }
+  g_assert_true (saw_a1);
+  g_assert_true (saw_meeting);
+  /* Withheld ops are marked, and not sent at another level either. */
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'int1@us.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'x1@secret.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'p1@zeta.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'eve@secret.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'secret.test'"), ==, 1);
+
+  sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
+  ops = request_ops (a.store, s, parser);
+  for (guint i = 0; i < json_array_get_length (ops); i++) {
+    JsonObject *op = json_array_get_object_element (ops, i);
+    JsonObject *fields = json_object_get_object_member (op, "fields");
+    g_autofree char *text = json_to_string (json_array_get_element (ops, i), FALSE);
+
+    g_assert_false (json_object_has_member (fields, "body"));
+    g_assert_false (sg_test_contains (text, "Salary"));
+    if (strcmp (json_object_get_string_member (op, "key"), "a1@acme.test") == 0)
+      g_assert_cmpstr (json_object_get_string_member (fields, "subject"), ==, "Forecast tender");
+  }
+
+  sg_sync_settings_set_share (s, SG_SHARE_FULL);
+  ops = request_ops (a.store, s, parser);
+  saw_a1 = FALSE;
+  for (guint i = 0; i < json_array_get_length (ops); i++) {
+    JsonObject *op = json_array_get_object_element (ops, i);
+    JsonObject *fields = json_object_get_object_member (op, "fields");
+    g_autofree char *text = json_to_string (json_array_get_element (ops, i), FALSE);
+
+    g_assert_false (sg_test_contains (text, "Between us"));
+    g_assert_false (sg_test_contains (text, "Hush"));
+    if (strcmp (json_object_get_string_member (op, "key"), "a1@acme.test") == 0) {
+      saw_a1 = TRUE;
+      g_assert_true (sg_test_contains (json_object_get_string_member (fields, "body"), "demand forecast"));
+    }
+  }
+  g_assert_true (saw_a1);
+  peer_close (&a);
+  sg_test_rm_rf (root);
+}
+
+/* A person's better name found in a later message is logged (other devices get it). */
+static void
+test_better_name (void)
+{
+  static const char *const first[] = {
+    "From: jane@acme.test\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 10:00:00 +0000\n"
+    "Subject: Hi\nMessage-ID: <n1@acme.test>\n\nHi.\n",
+    NULL,
+  };
+  static const char *const later[] = {
+    "From: Jane Doe <jane@acme.test>\nTo: Alice <alice@us.test>\nDate: Tue, 03 Mar 2026 10:00:00 +0000\n"
+    "Subject: Hi again\nMessage-ID: <n2@acme.test>\n\nHi.\n",
+    NULL,
+  };
+  g_autofree char *root = sg_test_make_tmpdir ();
+  Peer a = { 0 };
+
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_import (&a, "Maildir", first);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'person' AND natural_key = 'jane@acme.test' "
+                              "AND json_extract(fields, '$.name') = 'Jane Doe'"), ==, 0);
+  peer_import (&a, "Maildir", later);
+  {
+    /* Logged when the next push is built, once. */
+    g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonArray *ops = request_ops (a.store, s, parser);
+    gboolean sent = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (ops); i++) {
+      JsonObject *op = json_array_get_object_element (ops, i);
+
+      sent |= strcmp (json_object_get_string_member (op, "entity"), "person") == 0 &&
+              g_strcmp0 (json_object_get_string_member_with_default (json_object_get_object_member (op, "fields"),
+                                                                     "name", NULL), "Jane Doe") == 0;
+    }
+    g_assert_true (sent);
+    ops = request_ops (a.store, s, parser);
+  }
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'person' AND natural_key = 'jane@acme.test' "
+                              "AND json_extract(fields, '$.name') = 'Jane Doe'"), ==, 1);
+  /* The same name in a newer message is not news. */
+  {
+    static const char *const again[] = {
+      "From: Jane Doe <jane@acme.test>\nTo: Alice <alice@us.test>\nDate: Wed, 04 Mar 2026 10:00:00 +0000\n"
+      "Subject: Hi 3\nMessage-ID: <n3@acme.test>\n\nHi.\n",
+      NULL,
+    };
+    g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    peer_import (&a, "Maildir", again);
+    request_ops (a.store, s, parser);
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE entity = 'person' "
+                                "AND json_extract(fields, '$.name') = 'Jane Doe'"), ==, 1);
+  }
+  peer_close (&a);
+  sg_test_rm_rf (root);
+}
+
+/* Bad answers: refused with a clear error and nothing changed; a malformed op or one this
+ * store cannot place is skipped, the rest applied; a far clock moves the local clock. */
+static void
+test_bad_answers (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+  SgSyncCounts c = { 0 };
+  Peer a = { 0 };
+  const char *answer =
+    "{\"protocol\": 1, \"acked\": [\"nobody:0000000000000001\"], \"rejected\": [], \"cursor\": \"7\", \"more\": false,"
+    " \"ops\": ["
+    "  {\"op_id\": \"dev-x:7fff000000000001\", \"hlc\": \"7fff000000000001\", \"entity\": \"organisation\","
+    "   \"key\": \"omega.test\", \"op\": \"upsert\", \"fields\": {\"name\": \"Omega'; DROP TABLE people; --\"}},"
+    "  {\"op_id\": \"dev-x:0000000000000002\", \"hlc\": \"xyz\", \"entity\": \"person\", \"key\": \"a@b.test\","
+    "   \"op\": \"upsert\", \"fields\": {}},"
+    "  {\"op_id\": \"dev-x:0000000000000003\", \"hlc\": \"0000000000000003\", \"entity\": \"tag_assignment\","
+    "   \"key\": \"interaction:nowhere@x/vip\", \"op\": \"add\", \"fields\": {}},"
+    "  {\"op_id\": \"dev-x:0000000000000004\", \"hlc\": \"0000000000000004\", \"entity\": \"unknown_thing\","
+    "   \"key\": \"k\", \"op\": \"upsert\", \"fields\": {}}"
+    " ]}";
+
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  before = dump (&a, TRUE);
+  g_assert_false (sg_sync_apply_answer (a.store, "{\"protocol\": 1, \"acked\": [", -1, NULL, &error));
+  g_assert_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  g_assert_false (sg_sync_apply_answer (a.store, "{\"protocol\": 2, \"acked\": [], \"ops\": [], \"cursor\": \"\"}", -1,
+                                        NULL, &error));
+  g_assert_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  after = dump (&a, TRUE);
+  g_assert_cmpstr (before, ==, after);
+
+  g_assert_true (sg_sync_apply_answer (a.store, answer, -1, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.pulled, ==, 4);
+  g_assert_cmpuint (c.applied, ==, 1);
+  g_assert_cmpuint (c.skipped, ==, 3);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM organisations WHERE name = 'Omega''; DROP TABLE people; --'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM store_meta WHERE key = 'sync_cursor' AND value = '7'"), ==, 1);
+  /* The next local op is newer than the far clock received. */
+  g_assert_true (sg_tags_add (a.store, "jane@acme.test", "vip", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (&a, "SELECT max(hlc) > 0x7fff000000000001 FROM changes"), ==, 1);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE device <> '%s'", a.device);
+
+    g_assert_cmpint (count (&a, sql), ==, 0);
+  }
+  peer_close (&a);
+  sg_test_rm_rf (root);
+}
+
+/* The token file must be private. */
+static void
+test_token_file (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autofree char *path = sg_test_write_file (root, "token", "sg_secret_token\n", -1);
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  g_assert_false (sg_sync_settings_load_token (s, path, &error));
+  g_assert_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG);
+  g_assert_true (sg_test_contains (error->message, path));
+  g_clear_error (&error);
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  g_assert_true (sg_sync_settings_load_token (s, path, &error));
+  g_assert_no_error (error);
+  g_assert_false (sg_sync_settings_set_server (s, "ftp://x", &error));
+  g_assert_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG);
+  g_clear_error (&error);
+  g_assert_true (sg_sync_settings_set_server (s, "https://crm.example.com/", &error));
+  g_assert_cmpstr (sg_sync_settings_get_server (s), ==, "https://crm.example.com");
+  sg_test_rm_rf (root);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sync/two-stores", test_two_stores);
+  g_test_add_func ("/sync/three-stores", test_three_stores);
+  g_test_add_func ("/sync/share-levels", test_share_levels);
+  g_test_add_func ("/sync/better-name", test_better_name);
+  g_test_add_func ("/sync/bad-answers", test_bad_answers);
+  g_test_add_func ("/sync/token-file", test_token_file);
+  return g_test_run ();
+}
