@@ -99,10 +99,7 @@ add_team_row (SgTable *table, SgStore *store, const SgConfig *config, GError **e
   sg_table_set_text (table, 0, "team-server");
   sg_table_set_text (table, 1, config->sync_server ? config->sync_server : sg_table_get_text (team, 0, 0));
   /* ok when the last attempt succeeded (its last_error may then name an op the server refused). */
-  sg_table_set_text (table, 2, never                                                      ? "never"
-                               : !sg_table_is_null (team, 0, 1) &&
-                                     sg_table_get_int (team, 0, 1) >= sg_table_get_int (team, 0, 2) ? "ok"
-                                                                                                    : "failing");
+  sg_table_set_text (table, 2, never ? "never" : sg_table_get_int (team, 0, 8) ? "failing" : "ok");
   if (!sg_table_is_null (team, 0, 1))
     sg_table_set_int (table, 3, sg_table_get_int (team, 0, 1));
   if (!never)

@@ -2037,6 +2037,7 @@ sg_sync_get_status (SgStore *store, GError **error)
   sg_table_add_column (t, "rejected", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
   sg_table_add_column (t, "last_error", SG_COLUMN_TEXT, 0);
   sg_table_add_column (t, "cursor", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "failing", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
   sg_table_append_row (t);
   sg_table_set_text (t, 0, server ? server : "none");
   if (ok > 0)
@@ -2050,6 +2051,7 @@ sg_sync_get_status (SgStore *store, GError **error)
   /* A sync that succeeded may still have had ops refused: the last refusal shows then. */
   sg_table_set_text (t, 6, err && *err ? err : refused ? refused : "");
   sg_table_set_text (t, 7, cursor ? cursor : "");
+  sg_table_set_int (t, 8, attempt > 0 && err != NULL && *err != '\0');
   return g_steal_pointer (&t);
 }
 

@@ -111,7 +111,8 @@ SG_API gint64 sg_sync_count_pending (SgStore *store, GError **error);
 
 /* One row: server (as last used), last_success, last_attempt (times, null: never), pending,
  * withheld, rejected (op counts), last_error (the last attempt's error; after a success, the
- * last op the server refused, if any; else ""), cursor. */
+ * last op the server refused, if any; else ""), cursor, failing (1 when the last attempt
+ * failed, 0 when it succeeded or none was made: the times have only second resolution). */
 SG_API SgTable *sg_sync_get_status (SgStore *store, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgSyncSettings, sg_sync_settings_free)
