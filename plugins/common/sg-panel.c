@@ -667,6 +667,37 @@ similar_text (Build *b, const char *domain)
   return g_string_free (s, FALSE);
 }
 
+/* The same text from the insight's own similar organisations (computed ahead for every
+ * organisation by sg_similar_refresh()); NULL when the insight has none (never computed),
+ * and the panel then computes them itself (similar_text). */
+static char *
+similar_from_insight (JsonObject *c)
+{
+  JsonObject *so = member_object (c, "similar_organisations");
+  JsonArray *list = so != NULL ? member_array (so, "organisations") : NULL;
+  GString *s;
+
+  if (list == NULL)
+    return NULL;
+  s = g_string_new (NULL);
+  for (guint i = 0; i < json_array_get_length (list); i++) {
+    JsonObject *o = json_array_get_object_element (list, i);
+    const char *name = o ? member_str (o, "name") : NULL;
+    const char *d = o ? member_str (o, "domain") : NULL;
+    const char *bought = o ? member_str (o, "bought") : NULL;
+    double sim = o && json_object_has_member (o, "similarity") ? json_object_get_double_member (o, "similarity") : 0;
+
+    if (o == NULL)
+      continue;
+    g_string_append (s, s->len ? "; " : "Similar: ");
+    g_string_append_printf (s, "%s (%s, %d%%", name ? name : d ? d : "?", d ? d : "?", (int)(sim * 100 + 0.5));
+    if (bought != NULL && *bought)
+      g_string_append_printf (s, ", bought %s", bought);
+    g_string_append_c (s, ')');
+  }
+  return g_string_free (s, FALSE);
+}
+
 static SgPanelEntry *
 build_entry (Build *b, JsonObject *c, GHashTable *display_names)
 {
@@ -755,7 +786,10 @@ build_entry (Build *b, JsonObject *c, GHashTable *display_names)
   }
   if (b->similar && e->organisation != NULL && org != NULL
       && g_strcmp0 (member_str (org, "kind"), "internal") != 0) {
-    g_autofree char *t = similar_text (b, e->organisation);
+    g_autofree char *t = similar_from_insight (c);
+
+    if (t == NULL)
+      t = similar_text (b, e->organisation);
 
     if (*t)
       add_line (e, SG_PANEL_LINE_SIMILAR, t, b->width);

@@ -590,6 +590,25 @@ test_similar (Fixture *f, gconstpointer data)
   l = find_line (sg_panel_get_entry (second, 0), SG_PANEL_LINE_SIMILAR);
   g_assert_nonnull (l);
   g_assert_true (g_str_has_prefix (l->text, "Similar: Initech (initech.de, "));
+
+  /* Once computed ahead for every organisation (after a capture, or `similar --refresh`), the
+   * insight carries them: even a deferred panel shows them at once, with nothing to fetch. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SgStore) store = sg_store_open (f->db, SG_STORE_OPEN_DEFAULT, &error);
+    SgPanelAction a
+        = { .kind = SG_PANEL_ACTION_ADD_TAG, .label = "t", .entity = "jane@acme.com", .tag = "y" };
+    g_autoptr (SgPanel) third = NULL;
+
+    g_assert_true (sg_panel_run_action_sync (f->source, &a, NULL, NULL)); /* empties the cache */
+    g_assert_true (sg_similar_refresh (store, &error));
+    g_assert_no_error (error);
+    third = lookup (f, addrs, NULL);
+    g_assert_null (sg_panel_get_missing_similar (third));
+    l = find_line (sg_panel_get_entry (third, 0), SG_PANEL_LINE_SIMILAR);
+    g_assert_nonnull (l);
+    g_assert_true (g_str_has_prefix (l->text, "Similar: Initech (initech.de, "));
+  }
 }
 
 /* A store another program holds locked: a quiet status once the busy timeout is over, and
