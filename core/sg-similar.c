@@ -377,9 +377,18 @@ sg_similar_refresh (SgStore *store, GError **error)
 
     if ((!row || org != cur_org) && cur->len > 0) {
       /* One organisation's vector is complete: its group is the one of the same vector. */
-      GBytes *sig = g_bytes_new (cur->data, cur->len * sizeof (Entry));
+      /* The signature is the (tag, count) pairs only: an Entry has padding after its count,
+       * which must not be hashed or compared (it is not initialised). */
+      gint64 *pairs = g_new (gint64, cur->len * 2);
+      GBytes *sig;
       gpointer gi;
       Group *g;
+
+      for (guint i = 0; i < cur->len; i++) {
+        pairs[2 * i] = g_array_index (cur, Entry, i).tag;
+        pairs[2 * i + 1] = g_array_index (cur, Entry, i).count;
+      }
+      sig = g_bytes_new_take (pairs, cur->len * 2 * sizeof (gint64));
 
       if (!g_hash_table_lookup_extended (by_sig, sig, NULL, &gi)) {
         g = g_new0 (Group, 1);

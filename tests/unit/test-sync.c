@@ -23,6 +23,7 @@ typedef struct {
 static void
 relay_init (Relay *r)
 {
+  *r = (Relay){ 0 };
   r->log = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   r->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   r->limit = 3;
