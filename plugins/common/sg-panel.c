@@ -624,6 +624,19 @@ add_tag_lines (Build *b, SgPanelEntry *e, JsonArray *tags)
   }
 }
 
+/* Appends one similar organisation to a "Similar: Initech (initech.de, 82%, bought forecast); ..."
+ * line, whether it came from the insight or from sg_similar_organisations(). */
+static void
+append_similar (GString *s, const char *name, const char *domain, double similarity, const char *bought)
+{
+  g_string_append (s, s->len ? "; " : "Similar: ");
+  g_string_append_printf (s, "%s (%s, %d%%", name ? name : domain ? domain : "?", domain ? domain : "?",
+                          (int)(similarity * 100 + 0.5));
+  if (bought != NULL && *bought)
+    g_string_append_printf (s, ", bought %s", bought);
+  g_string_append_c (s, ')');
+}
+
 /* "Similar: Initech (initech.de, 82%, bought forecast), ..." or "" when none. */
 static char *
 similar_text (Build *b, const char *domain)
@@ -649,15 +662,7 @@ similar_text (Build *b, const char *domain)
     int sc = column_index (t, "similarity");
     double sim = sc >= 0 && !sg_table_is_null (t, i, (guint)sc) ? sg_table_get_real (t, i, (guint)sc) : 0;
 
-    g_string_append (s, s->len ? "; " : "Similar: ");
-    g_string_append_printf (s, "%s (%s, %d%%",
-                            name ? name
-                            : d  ? d
-                                 : "?",
-                            d ? d : "?", (int)(sim * 100 + 0.5));
-    if (bought != NULL && *bought)
-      g_string_append_printf (s, ", bought %s", bought);
-    g_string_append_c (s, ')');
+    append_similar (s, name, d, sim, bought);
   }
   if (b->similar_cache != NULL) {
     if (g_hash_table_size (b->similar_cache) >= SIMILAR_CACHE_MAX)
@@ -682,18 +687,11 @@ similar_from_insight (JsonObject *c)
   s = g_string_new (NULL);
   for (guint i = 0; i < json_array_get_length (list); i++) {
     JsonObject *o = json_array_get_object_element (list, i);
-    const char *name = o ? member_str (o, "name") : NULL;
-    const char *d = o ? member_str (o, "domain") : NULL;
-    const char *bought = o ? member_str (o, "bought") : NULL;
-    double sim = o && json_object_has_member (o, "similarity") ? json_object_get_double_member (o, "similarity") : 0;
 
     if (o == NULL)
       continue;
-    g_string_append (s, s->len ? "; " : "Similar: ");
-    g_string_append_printf (s, "%s (%s, %d%%", name ? name : d ? d : "?", d ? d : "?", (int)(sim * 100 + 0.5));
-    if (bought != NULL && *bought)
-      g_string_append_printf (s, ", bought %s", bought);
-    g_string_append_c (s, ')');
+    append_similar (s, member_str (o, "name"), member_str (o, "domain"),
+                    json_object_get_double_member_with_default (o, "similarity", 0), member_str (o, "bought"));
   }
   return g_string_free (s, FALSE);
 }
