@@ -184,7 +184,7 @@ sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
   {
     g_autoptr (SgTable) cal = sg_caldav_get_status (store, &error);
     g_autoptr (SgTable) all = sg_table_new ();
-    guint n = sg_table_get_n_columns (table), kind;
+    guint n = sg_table_get_n_columns (table), kind, rows;
     /* CalDAV status columns -> the IMAP table's. */
     static const guint map[][2] = { { 0, 0 }, { 1, 1 }, { 2, 2 }, { 3, 3 }, { 4, 4 }, { 5, 5 }, { 6, 6 },
                                     { 7, 8 }, { 9, 9 } };
@@ -246,12 +246,12 @@ sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
     g_clear_pointer (&table, sg_table_free);
     table = g_steal_pointer (&all);
     /* The team server's row, kind "team". */
-    n = sg_table_get_n_rows (table);
+    rows = sg_table_get_n_rows (table);
     if (!add_team_row (table, store, config, &error)) {
       sg_cli_error ("sync: %s", error->message);
       return SG_EXIT_FAILED;
     }
-    if (sg_table_get_n_rows (table) > n)
+    if (sg_table_get_n_rows (table) > rows)
       sg_table_set_text (table, kind, "team");
   }
   sg_output_table (table, format);
