@@ -43,6 +43,28 @@ page_end (GString *out)
   return g_string_free (out, FALSE);
 }
 
+/* The index of @t's column @name, or -1. */
+static int
+column_index (const SgTable *t, const char *name)
+{
+  for (guint c = 0; c < sg_table_get_n_columns (t); c++)
+    if (strcmp (sg_table_get_column_name (t, c), name) == 0)
+      return (int) c;
+  return -1;
+}
+
+/* Whether the cell (@r, @c) is one the server does not hold because its author did not
+ * share it: a detail column "<name>_withheld" says 1 (SG_DASHBOARD_WITHHELD). */
+static gboolean
+withheld (const SgTable *t, guint r, guint c)
+{
+  g_autofree char *name = g_strconcat (sg_table_get_column_name (t, c), SG_DASHBOARD_WITHHELD, NULL);
+  int w = column_index (t, name);
+
+  return w >= 0 && (sg_table_get_column_flags (t, (guint) w) & SG_COLUMN_FLAG_DETAIL) &&
+         !sg_table_is_null (t, r, (guint) w) && sg_table_get_int (t, r, (guint) w) != 0;
+}
+
 /* The visible columns of @t as an HTML table; @id names it for links and tests. */
 static void
 append_table (GString *out, const SgTable *t, const char *id, const char *empty)
@@ -73,6 +95,11 @@ append_table (GString *out, const SgTable *t, const char *id, const char *empty)
 
       if (sg_table_get_column_flags (t, c) & SG_COLUMN_FLAG_DETAIL)
         continue;
+      if (withheld (t, r, c)) {
+        g_string_append_printf (out, "<td data-col=\"%s\" class=\"withheld\">not shared by its author</td>",
+                                sg_table_get_column_name (t, c));
+        continue;
+      }
       cell = sg_table_format_cell (t, r, c);
       g_string_append_printf (out, "<td data-col=\"%s\"%s>", sg_table_get_column_name (t, c),
                               type == SG_COLUMN_INT || type == SG_COLUMN_REAL ? " class=\"num\"" : "");
@@ -107,25 +134,56 @@ append_input (GString *out, const char *name, const char *label, const char *typ
   g_string_append (out, "\"></label>\n");
 }
 
+/* The pages, in the order of the navigation. */
+static const struct {
+  const char *path;
+  const char *title;
+} pages[] = {
+  { SG_DASHBOARD_PREFIX, "Overview" },
+  { SG_DASHBOARD_PREFIX "/closing", "Closing ratios" },
+  { SG_DASHBOARD_PREFIX "/notes", "Customer notes" },
+};
+
+/* The head of every report page: title, the user and the logout button, the navigation
+ * (links keep the filters), and the filter form, which reloads @path. */
+static void
+page_top (GString *out, const char *title, const char *login, const SgDashboardFilter *f, const char *path,
+          const char *query)
+{
+  page_begin (out, title);
+  g_string_append (out, "<header><h1>");
+  append_escaped (out, title);
+  g_string_append (out, "</h1><form method=\"post\" action=\"" SG_DASHBOARD_PREFIX
+                        "/logout\" class=\"logout\"><span id=\"user\">");
+  append_escaped (out, login);
+  g_string_append (out, "</span> <button type=\"submit\">Log out</button></form></header>\n<nav id=\"pages\">");
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++) {
+    g_autofree char *href = g_strdup_printf ("%s%s%s", pages[i].path, *query ? "?" : "", query);
+
+    g_string_append (out, "<a href=\"");
+    append_escaped (out, href);
+    g_string_append_printf (out, "\"%s>%s</a>", strcmp (pages[i].path, path) == 0 ? " class=\"current\"" : "",
+                            pages[i].title);
+  }
+  g_string_append (out, "</nav>\n<form method=\"get\" action=\"");
+  append_escaped (out, path);
+  g_string_append (out, "\" class=\"filters\" id=\"filters\">\n");
+  append_input (out, "from", "Opened from", "date", f->from_day, "YYYY-MM-DD");
+  append_input (out, "to", "before", "date", f->to_day, "YYYY-MM-DD");
+  append_input (out, "owner", "Account manager", "text", f->owner, "address");
+  append_input (out, "pipeline", "Pipeline", "text", f->pipeline, "all (stages: default)");
+  g_string_append (out, "<button type=\"submit\">Apply</button> <a href=\"");
+  append_escaped (out, path);
+  g_string_append (out, "\">Clear</a></form>\n");
+}
+
 char *
 _sg_dashboard_render_page (const SgDashboardView *v)
 {
   GString *out = g_string_new (NULL);
   g_autofree char *query = _sg_dashboard_filter_query (v->filter);
-  const SgDashboardFilter *f = v->filter;
 
-  page_begin (out, "Sales dashboard");
-  g_string_append (out, "<header><h1>Sales dashboard</h1><form method=\"post\" action=\"" SG_DASHBOARD_PREFIX
-                        "/logout\" class=\"logout\"><span id=\"user\">");
-  append_escaped (out, v->login);
-  g_string_append (out, "</span> <button type=\"submit\">Log out</button></form></header>\n");
-
-  g_string_append (out, "<form method=\"get\" action=\"" SG_DASHBOARD_PREFIX "\" class=\"filters\" id=\"filters\">\n");
-  append_input (out, "from", "Opened from", "date", f->from_day, "YYYY-MM-DD");
-  append_input (out, "to", "before", "date", f->to_day, "YYYY-MM-DD");
-  append_input (out, "owner", "Account manager", "text", f->owner, "address");
-  append_input (out, "pipeline", "Pipeline", "text", f->pipeline, "all (stages: default)");
-  g_string_append (out, "<button type=\"submit\">Apply</button> <a href=\"" SG_DASHBOARD_PREFIX "\">Clear</a></form>\n");
+  page_top (out, "Sales dashboard", v->login, v->filter, SG_DASHBOARD_PREFIX, query);
 
   g_string_append (out, "<section id=\"funnel\"><h2>Pipeline funnel</h2>\n");
   append_chart (out, "stages", query, "Processes that entered each stage of the pipeline");
@@ -143,7 +201,7 @@ _sg_dashboard_render_page (const SgDashboardView *v)
   append_chart (out, "sources", query, "Closing ratio per lead source");
   g_string_append (out, "</section>\n");
 
-  g_string_append (out, "<section id=\"stages\"><h2>Stage drop-off</h2>\n"
+  g_string_append (out, "<section id=\"stages\"><h2>Stage drop-off and time in stage</h2>\n"
                         "<p class=\"note\">Drop-off = processes lost from a stage (their last open stage) / "
                         "processes that entered it. Average days: stays that are over.</p>\n");
   append_table (out, v->stages, "report-stages", "No such pipeline.");
@@ -154,6 +212,111 @@ _sg_dashboard_render_page (const SgDashboardView *v)
                         "asked, the other filters do not apply.</p>\n");
   append_table (out, v->requests, "report-requests", "No unfulfilled requests in this period.");
   append_chart (out, "requests", query, "Unfulfilled requests by category and organisation");
+  g_string_append (out, "</section>\n");
+  return page_end (out);
+}
+
+/* The rows of @t whose "by" is @by, without that column. (transfer full) */
+static SgTable *
+rows_by (const SgTable *t, const char *by)
+{
+  SgTable *out = sg_table_new ();
+  int by_col = column_index (t, "by");
+  guint ncols = sg_table_get_n_columns (t);
+
+  for (guint c = 0; c < ncols; c++)
+    if ((int) c != by_col)
+      sg_table_add_column (out, sg_table_get_column_name (t, c), sg_table_get_column_type (t, c),
+                           sg_table_get_column_flags (t, c));
+  for (guint r = 0; by_col >= 0 && r < sg_table_get_n_rows (t); r++) {
+    guint k = 0;
+
+    if (g_strcmp0 (sg_table_get_text (t, r, (guint) by_col), by) != 0)
+      continue;
+    sg_table_append_row (out);
+    for (guint c = 0; c < ncols; c++) {
+      if ((int) c == by_col)
+        continue;
+      if (!sg_table_is_null (t, r, c)) {
+        switch (sg_table_get_column_type (t, c)) {
+        case SG_COLUMN_TEXT:
+          sg_table_set_text (out, k, sg_table_get_text (t, r, c));
+          break;
+        case SG_COLUMN_REAL:
+          sg_table_set_real (out, k, sg_table_get_real (t, r, c));
+          break;
+        default:
+          sg_table_set_int (out, k, sg_table_get_int (t, r, c));
+          break;
+        }
+      }
+      k++;
+    }
+  }
+  return out;
+}
+
+char *
+_sg_dashboard_render_closing (const char *login, const SgDashboardFilter *f, const SgTable *closing)
+{
+  static const struct {
+    const char *by, *title, *note;
+  } dims[] = {
+    { "deliverable_kind", "Per deliverable kind: products and services", NULL },
+    { "deliverable_type", "Per deliverable type", "The type given when the process was opened; (none) where none was." },
+    { "industry", "Per customer type (the organisation's industry)",
+      "The industry the team's stores hold for the organisation; (none) where no one recorded it." },
+  };
+  GString *out = g_string_new (NULL);
+  g_autofree char *query = _sg_dashboard_filter_query (f);
+
+  page_top (out, "Closing ratios", login, f, SG_DASHBOARD_PREFIX "/closing", query);
+  g_string_append (out, "<p class=\"note\">Closing ratio = won / closed (won + lost), n/a when nothing closed; "
+                        "won value per currency. The filters apply to the processes (opened in the period, "
+                        "their account manager, their pipeline).</p>\n");
+  for (guint i = 0; i < G_N_ELEMENTS (dims); i++) {
+    g_autoptr (SgTable) part = rows_by (closing, dims[i].by);
+    g_autofree char *id = g_strconcat ("report-closing-", dims[i].by, NULL);
+
+    g_string_append_printf (out, "<section id=\"closing-%s\"><h2>%s</h2>\n", dims[i].by, dims[i].title);
+    if (dims[i].note != NULL)
+      g_string_append_printf (out, "<p class=\"note\">%s</p>\n", dims[i].note);
+    append_table (out, part, id, "No sales processes for these filters.");
+    g_string_append (out, "</section>\n");
+  }
+  g_string_append (out, "<section id=\"closing-chart\"><h2>Chart</h2>\n");
+  append_chart (out, "closing", query, "Closing ratio per deliverable kind, deliverable type and industry");
+  g_string_append (out, "</section>\n");
+  return page_end (out);
+}
+
+char *
+_sg_dashboard_render_notes (const char *login, const SgDashboardFilter *f, const SgTable *notes)
+{
+  GString *out = g_string_new (NULL);
+  g_autofree char *query = _sg_dashboard_filter_query (f);
+  int n_col = column_index (notes, "notes"), w_col = column_index (notes, "texts_withheld");
+  gint64 total = 0, hidden = 0;
+
+  for (guint r = 0; r < sg_table_get_n_rows (notes); r++) {
+    total += n_col >= 0 ? sg_table_get_int (notes, r, (guint) n_col) : 0;
+    hidden += w_col >= 0 ? sg_table_get_int (notes, r, (guint) w_col) : 0;
+  }
+  page_top (out, "Customer-experience notes", login, f, SG_DASHBOARD_PREFIX "/notes", query);
+  g_string_append (out, "<section id=\"notes\"><h2>Notes per organisation, by sentiment</h2>\n"
+                        "<p class=\"note\">Organisations with the most negative notes first. The period filters "
+                        "when the notes were taken; the account-manager and pipeline filters do not apply. "
+                        "Latest text: the organisation's latest note, whatever the period.</p>\n"
+                        "<p class=\"note\" id=\"notes-privacy\">A note's text is on this server only when its "
+                        "author's device shared it (the author's share level); the dashboard shows what the "
+                        "server holds and marks what it does not.</p>\n");
+  if (hidden > 0)
+    g_string_append_printf (out, "<p class=\"note withheld\" id=\"notes-withheld\">%" G_GINT64_FORMAT " of the %"
+                            G_GINT64_FORMAT " notes in this period came without their text: their authors did "
+                            "not share it, so it is not on the server. They are counted; their text is not "
+                            "shown.</p>\n", hidden, total);
+  append_table (out, notes, "report-notes", "No customer-experience notes in this period.");
+  append_chart (out, "notes", query, "Customer-experience notes per organisation");
   g_string_append (out, "</section>\n");
   return page_end (out);
 }

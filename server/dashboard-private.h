@@ -39,9 +39,17 @@ gboolean _sg_dashboard_parse_filter (const char *query, SgDashboardFilter *f, GE
 char *_sg_dashboard_filter_query (const SgDashboardFilter *f);
 
 /* The reports the dashboard shows, with the columns of sg_report_run(): "managers",
- * "stages", "sources", "requests". Returns: (transfer full), or NULL with
- * SG_DASHBOARD_ERROR (DATABASE names the report). */
+ * "stages", "sources", "requests" (the overview page), "closing" and "notes" (pages of
+ * their own). "notes" has two detail columns of the dashboard's own: latest_text_withheld
+ * (1: the latest note's text is not on the server, its author's device did not share it;
+ * latest_text is then NULL) and texts_withheld (how many of the row's notes came without
+ * their text). Returns: (transfer full), or NULL with SG_DASHBOARD_ERROR (DATABASE names
+ * the report). */
 SgTable *_sg_dashboard_report (PGconn *db, const char *name, const SgDashboardFilter *f, GError **error);
+
+/* A detail column named after a visible one plus this suffix, holding 1 in a row, makes
+ * that row's cell of the visible column render as "not shared" (see notes). */
+#define SG_DASHBOARD_WITHHELD "_withheld"
 
 /* What a page shows. Tables are borrowed. */
 typedef struct {
@@ -56,6 +64,11 @@ typedef struct {
 /* Renders the dashboard page. Everything from the data is escaped (text and attributes).
  * Returns: (transfer full). */
 char *_sg_dashboard_render_page (const SgDashboardView *view);
+/* The closing-ratio page (from the "closing" report: one table per dimension) and the
+ * customer-experience notes page (the "notes" report; what share levels kept off the
+ * server is said). Everything from the data is escaped. Returns: (transfer full). */
+char *_sg_dashboard_render_closing (const char *login, const SgDashboardFilter *filter, const SgTable *closing);
+char *_sg_dashboard_render_notes (const char *login, const SgDashboardFilter *filter, const SgTable *notes);
 /* A small page: the login form (with @message, nullable) or an error (@status, @message). */
 char *_sg_dashboard_render_login (const char *message);
 char *_sg_dashboard_render_error (guint status, const char *message);

@@ -117,6 +117,49 @@ static const char *const requests_sql =
   "GROUP BY r.category, r.domain, o.fields->>'name' "
   "ORDER BY r.category COLLATE \"C\" NULLS FIRST, count(*) DESC, r.domain COLLATE \"C\"";
 
+/* Closing ratios per deliverable kind, deliverable type and customer type (the
+ * organisation's industry), per currency, as the CLI's "closing". The kind and type are
+ * the process's own fields (its creation op carries them); the industry is the
+ * organisation's `industry` field, which a client pushes only when it has one (no
+ * command sets it today, a pull does): "(none)" otherwise. A process whose organisation
+ * the server does not hold counts under "(none)" (the CLI always holds it). */
+static const char *const closing_sql =
+  "WITH ps AS (" FILTERED "), "
+  "d AS (SELECT 'deliverable_kind' AS dim, 1 AS o, f->>'deliverable_kind' AS val, f FROM ps "
+  "  UNION ALL SELECT 'deliverable_type', 2, f->>'deliverable_type', f FROM ps "
+  "  UNION ALL SELECT 'industry', 3, org.fields->>'industry', ps.f FROM ps "
+  "    LEFT JOIN entity_state org ON org.entity = 'organisation' AND org.natural_key = ps.f->>'organisation' "
+  "      AND NOT org.deleted) "
+  "SELECT dim, val, f->>'currency' AS cur, count(*), count(*) FILTER (WHERE f->>'status' = 'won'), "
+  "  count(*) FILTER (WHERE f->>'status' = 'lost'), "
+  "  coalesce(sum(" NUM ("value_minor") ") FILTER (WHERE f->>'status' = 'won'), 0) "
+  "FROM d GROUP BY o, dim, val, cur "
+  "ORDER BY o, val IS NULL, val COLLATE \"C\", (f->>'currency') COLLATE \"C\" NULLS FIRST";
+
+/* Customer-experience notes per organisation, by sentiment, as the CLI's "notes": the
+ * period filters noted_at; owner and pipeline do not apply. The latest text is the latest
+ * note's over all periods (as the CLI), ties broken by the note's creation clock (the CLI:
+ * its insertion order). A note's text is on the server only when its author's device
+ * shared it: a note without one (a JSON string) counts, and its text shows as withheld. */
+static const char *const notes_sql =
+  "WITH alln AS (SELECT natural_key AS id, f->>'organisation' AS domain, f->>'sentiment' AS sentiment, "
+  "    CASE WHEN jsonb_typeof(f->'text') = 'string' THEN f->>'text' END AS text, " NUM ("noted_at") " AS at, "
+  "    hlc "
+  "  FROM (SELECT natural_key, fields AS f, sg_max_hlc(field_hlc) AS hlc FROM entity_state "
+  "    WHERE entity = 'cx_note' AND NOT deleted) e "
+  "  WHERE f->>'organisation' IS NOT NULL), "
+  "n AS (SELECT * FROM alln WHERE ($1::bigint = 0 OR at >= $1::bigint) AND ($2::bigint = 0 OR at < $2::bigint)), "
+  "latest AS (SELECT DISTINCT ON (domain) domain, text FROM alln "
+  "  ORDER BY domain, at DESC NULLS LAST, hlc COLLATE \"C\" DESC NULLS LAST, id COLLATE \"C\" DESC) "
+  "SELECT coalesce(o.fields->>'name', n.domain), n.domain, count(*), "
+  "  count(*) FILTER (WHERE n.sentiment = 'positive'), count(*) FILTER (WHERE n.sentiment = 'neutral'), "
+  "  count(*) FILTER (WHERE n.sentiment = 'negative'), max(n.at), max(lt.text), bool_and(lt.text IS NULL), "
+  "  count(*) FILTER (WHERE n.text IS NULL) "
+  "FROM n LEFT JOIN entity_state o ON o.entity = 'organisation' AND o.natural_key = n.domain AND NOT o.deleted "
+  "LEFT JOIN latest lt ON lt.domain = n.domain "
+  "GROUP BY n.domain, o.fields->>'name' "
+  "ORDER BY count(*) FILTER (WHERE n.sentiment = 'negative') DESC, count(*) DESC, n.domain COLLATE \"C\"";
+
 static gint64
 get_int (PGresult *res, int row, int col)
 {
@@ -303,6 +346,75 @@ report_requests (PGresult *res)
   return t;
 }
 
+static SgTable *
+report_closing (PGresult *res)
+{
+  SgTable *t = sg_table_new ();
+
+  sg_table_add_column (t, "by", SG_COLUMN_TEXT, 0);            /* 0 */
+  sg_table_add_column (t, "value", SG_COLUMN_TEXT, 0);         /* 1 */
+  sg_table_add_column (t, "currency", SG_COLUMN_TEXT, 0);      /* 2 */
+  sg_table_add_column (t, "processes", SG_COLUMN_INT, 0);      /* 3 */
+  sg_table_add_column (t, "won", SG_COLUMN_INT, 0);            /* 4 */
+  sg_table_add_column (t, "lost", SG_COLUMN_INT, 0);           /* 5 */
+  sg_table_add_column (t, "closing_ratio", SG_COLUMN_TEXT, 0); /* 6 */
+  sg_table_add_column (t, "won_value", SG_COLUMN_TEXT, 0);     /* 7 */
+  sg_table_add_column (t, "closing_ratio_value", SG_COLUMN_REAL, SG_COLUMN_FLAG_DETAIL); /* 8 */
+  sg_table_add_column (t, "won_value_minor", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);      /* 9 */
+  for (int r = 0; r < PQntuples (res); r++) {
+    const char *cur = get_text (res, r, 2);
+    gint64 won = get_int (res, r, 4), lost = get_int (res, r, 5), value = get_int (res, r, 6);
+
+    sg_table_append_row (t);
+    sg_table_set_text (t, 0, get_text (res, r, 0));
+    sg_table_set_text (t, 1, get_text (res, r, 1) ? get_text (res, r, 1) : "(none)");
+    sg_table_set_text (t, 2, cur);
+    sg_table_set_int (t, 3, get_int (res, r, 3));
+    sg_table_set_int (t, 4, won);
+    sg_table_set_int (t, 5, lost);
+    set_ratio (t, 6, 8, won, won + lost);
+    set_money (t, 7, value, cur);
+    sg_table_set_int (t, 9, value);
+  }
+  return t;
+}
+
+static SgTable *
+report_notes (PGresult *res)
+{
+  SgTable *t = sg_table_new ();
+
+  sg_table_add_column (t, "organisation", SG_COLUMN_TEXT, 0);                        /* 0 */
+  sg_table_add_column (t, "domain", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);          /* 1 */
+  sg_table_add_column (t, "notes", SG_COLUMN_INT, 0);                                /* 2 */
+  sg_table_add_column (t, "positive", SG_COLUMN_INT, 0);                             /* 3 */
+  sg_table_add_column (t, "neutral", SG_COLUMN_INT, 0);                              /* 4 */
+  sg_table_add_column (t, "negative", SG_COLUMN_INT, 0);                             /* 5 */
+  sg_table_add_column (t, "latest", SG_COLUMN_TIME, 0);                              /* 6 */
+  sg_table_add_column (t, "latest_text", SG_COLUMN_TEXT, 0);                         /* 7 */
+  /* The dashboard's own: the latest text is not on the server (its author's device did
+   * not share it); how many of the row's notes came without their text. */
+  sg_table_add_column (t, "latest_text" SG_DASHBOARD_WITHHELD, SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL); /* 8 */
+  sg_table_add_column (t, "texts_withheld", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);   /* 9 */
+  for (int r = 0; r < PQntuples (res); r++) {
+    gboolean withheld = !PQgetisnull (res, r, 8) && PQgetvalue (res, r, 8)[0] == 't';
+
+    sg_table_append_row (t);
+    sg_table_set_text (t, 0, get_text (res, r, 0));
+    sg_table_set_text (t, 1, get_text (res, r, 1));
+    sg_table_set_int (t, 2, get_int (res, r, 2));
+    sg_table_set_int (t, 3, get_int (res, r, 3));
+    sg_table_set_int (t, 4, get_int (res, r, 4));
+    sg_table_set_int (t, 5, get_int (res, r, 5));
+    if (!PQgetisnull (res, r, 6))
+      sg_table_set_int (t, 6, get_int (res, r, 6));
+    sg_table_set_text (t, 7, withheld ? NULL : get_text (res, r, 7));
+    sg_table_set_int (t, 8, withheld);
+    sg_table_set_int (t, 9, get_int (res, r, 9));
+  }
+  return t;
+}
+
 SgTable *
 _sg_dashboard_report (PGconn *db, const char *name, const SgDashboardFilter *f, GError **error)
 {
@@ -328,6 +440,14 @@ _sg_dashboard_report (PGconn *db, const char *name, const SgDashboardFilter *f, 
     if ((res = run (db, name, sources_sql, 4, params, error)) == NULL)
       return NULL;
     t = report_sources (res);
+  } else if (strcmp (name, "closing") == 0) {
+    if ((res = run (db, name, closing_sql, 4, params, error)) == NULL)
+      return NULL;
+    t = report_closing (res);
+  } else if (strcmp (name, "notes") == 0) {
+    if ((res = run (db, name, notes_sql, 2, period, error)) == NULL)
+      return NULL;
+    t = report_notes (res);
   } else if (strcmp (name, "requests") == 0) {
     if ((res = run (db, name, requests_sql, 2, period, error)) == NULL)
       return NULL;

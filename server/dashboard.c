@@ -25,7 +25,8 @@ static const char style_css[] =
   "table{border-collapse:collapse;margin:8px 0}th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}"
   "td.num{text-align:right}th{background:#f2f5f9}.note{color:#555;font-size:90%}"
   ".error{color:#a00}.filters label{margin-right:12px}img.chart{max-width:100%;display:block;margin:8px 0}"
-  "section{margin:24px 0}main.login{max-width:420px;margin:80px auto}main.login label{display:block;margin:8px 0}";
+  "section{margin:24px 0}nav a{margin-right:16px}nav a.current{font-weight:bold;text-decoration:none;color:#1a1a1a}"
+  "td.withheld,p.withheld{color:#8a5a00;font-style:italic}main.login{max-width:420px;margin:80px auto}main.login label{display:block;margin:8px 0}";
 
 void
 _sg_dashboard_filter_clear (SgDashboardFilter *f)
@@ -463,6 +464,30 @@ handle_page (const SgDashboardRequest *req, PGconn *db, const User *user, SgDash
   _sg_dashboard_filter_clear (&f);
 }
 
+/* The closing-ratio page or the notes page: one report each. */
+static void
+handle_report_page (const SgDashboardRequest *req, PGconn *db, const User *user, const char *name,
+                    SgDashboardResponse *resp)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgTable) table = NULL;
+  SgDashboardFilter f;
+
+  if (!_sg_dashboard_parse_filter (req->query, &f, &error)) {
+    respond_error (resp, 400, error->message);
+    return;
+  }
+  if ((table = _sg_dashboard_report (db, name, &f, &error)) == NULL) {
+    g_warning ("dashboard: %s", error->message);
+    respond_error (resp, 503, "The report could not be computed; try again.");
+  } else if (strcmp (name, "closing") == 0) {
+    respond (resp, 200, "text/html; charset=utf-8", _sg_dashboard_render_closing (user->login, &f, table));
+  } else {
+    respond (resp, 200, "text/html; charset=utf-8", _sg_dashboard_render_notes (user->login, &f, table));
+  }
+  _sg_dashboard_filter_clear (&f);
+}
+
 static void
 handle_chart (const SgDashboardRequest *req, PGconn *db, const char *name, SgDashboardResponse *resp)
 {
@@ -583,11 +608,15 @@ sg_dashboard_handle (const SgDashboardRequest *req, PGconn *db, SgDashboardRespo
     handle_page (req, db, &user, resp);
     return TRUE;
   }
+  if (strcmp (sub, "/closing") == 0 || strcmp (sub, "/notes") == 0) {
+    handle_report_page (req, db, &user, sub + 1, resp);
+    return TRUE;
+  }
   if (g_str_has_prefix (sub, "/chart/") && g_str_has_suffix (sub, ".svg")) {
     g_autofree char *name = g_strndup (sub + 7, strlen (sub) - 7 - 4);
 
     if (strcmp (name, "managers") == 0 || strcmp (name, "stages") == 0 || strcmp (name, "sources") == 0 ||
-        strcmp (name, "requests") == 0) {
+        strcmp (name, "requests") == 0 || strcmp (name, "closing") == 0 || strcmp (name, "notes") == 0) {
       handle_chart (req, db, name, resp);
       return TRUE;
     }

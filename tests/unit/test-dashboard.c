@@ -40,7 +40,7 @@ assert_only_our_markup (const char *html)
 {
   static const char *const tags[] = { "!DOCTYPE", "html", "head", "meta", "link", "title", "body", "header", "h1",
                                        "h2", "form", "span", "button", "label", "input", "a", "section", "p", "img",
-                                       "table", "thead", "tbody", "tr", "th", "td", "main", "code", NULL };
+                                       "table", "thead", "tbody", "tr", "th", "td", "main", "code", "nav", NULL };
   static const char *const attrs[] = { "lang", "charset", "name", "content", "rel", "href", "method", "action",
                                        "class", "id", "type", "value", "placeholder", "src", "alt", "data-col",
                                        "autocomplete", "required", NULL };
@@ -255,6 +255,150 @@ test_page_empty (void)
   g_assert_nonnull (strstr (page, "src=\"/dashboard/chart/stages.svg\""));
 }
 
+/* A "closing" table as the report gives it: three dimensions, hostile values. */
+static SgTable *
+closing_table (void)
+{
+  static const char *const dims[] = { "deliverable_kind", "deliverable_type", "industry" };
+  SgTable *t = sg_table_new ();
+
+  sg_table_add_column (t, "by", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "value", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "currency", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "processes", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "closing_ratio", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "closing_ratio_value", SG_COLUMN_REAL, SG_COLUMN_FLAG_DETAIL);
+  for (guint d = 0; d < G_N_ELEMENTS (dims); d++)
+    for (guint i = 0; i < G_N_ELEMENTS (hostile); i++) {
+      if (d == 0 && i > 1)
+        break; /* two kinds */
+      sg_table_append_row (t);
+      sg_table_set_text (t, 0, dims[d]);
+      sg_table_set_text (t, 1, hostile[i]);
+      if (i != 1)
+        sg_table_set_text (t, 2, "EUR"); /* a NULL currency stays an empty cell */
+      sg_table_set_int (t, 3, 10 * d + i);
+      if (i == 0) {
+        sg_table_set_text (t, 4, "n/a");
+      } else {
+        sg_table_take_text (t, 4, g_strdup_printf ("%.1f%%", 100.0 / (i + 1)));
+        sg_table_set_real (t, 5, 1.0 / (i + 1));
+      }
+    }
+  return t;
+}
+
+/* The closing page splits the report by dimension, keeps every row in its order, escapes
+ * every value and drops the "by" column (the heading says it). */
+static void
+test_page_closing (void)
+{
+  g_autoptr (SgTable) closing = closing_table ();
+  g_autoptr (SgTable) empty = sg_table_new ();
+  SgDashboardFilter f = { 0 };
+  g_autofree char *page = NULL;
+  g_autofree char *none = NULL;
+  const char *kind, *type, *industry;
+
+  f.owner = g_strdup ("max@ourco.example");
+  f.pipeline = g_strdup ("'><script>alert(6)</script>");
+  page = _sg_dashboard_render_closing ("boss", &f, closing);
+  _sg_dashboard_filter_clear (&f);
+  assert_only_our_markup (page);
+  g_assert_cmpuint (count (page, "<script"), ==, 0);
+  g_assert_cmpuint (count (page, "<img"), ==, 1);
+  g_assert_cmpuint (count (page, "<table"), ==, 3);
+  kind = strstr (page, "<table id=\"report-closing-deliverable_kind\">");
+  type = strstr (page, "<table id=\"report-closing-deliverable_type\">");
+  industry = strstr (page, "<table id=\"report-closing-industry\">");
+  g_assert_true (kind != NULL && type != NULL && industry != NULL && kind < type && type < industry);
+  /* 2 kinds + 6 types + 6 industries, one <tr> each plus the three header rows. */
+  g_assert_cmpuint (count (page, "<tr>"), ==, 2 + 6 + 6 + 3);
+  g_assert_cmpuint (count (type, "<td data-col=\"processes\" class=\"num\">1"), ==, 6);
+  g_assert_null (strstr (page, "data-col=\"by\""));
+  g_assert_nonnull (strstr (page, "<td data-col=\"value\">&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+  g_assert_nonnull (strstr (page, "<td data-col=\"value\">x&quot; onerror=&quot;alert(2)</td><td data-col=\"currency\"></td>"));
+  g_assert_nonnull (strstr (page, "<td data-col=\"closing_ratio\">n/a</td>"));
+  /* The filters in the form, the navigation and the chart's URL; this page is current. */
+  g_assert_nonnull (strstr (page, "name=\"pipeline\" value=\"&apos;&gt;&lt;script&gt;alert(6)&lt;/script&gt;\""));
+  g_assert_nonnull (strstr (page, "<a href=\"/dashboard/closing?owner=max%40ourco.example&amp;pipeline="));
+  g_assert_nonnull (strstr (page, "\" class=\"current\">Closing ratios</a>"));
+  g_assert_nonnull (strstr (page, "<form method=\"get\" action=\"/dashboard/closing\""));
+  g_assert_nonnull (strstr (page, "src=\"/dashboard/chart/closing.svg?owner=max%40ourco.example&amp;pipeline="));
+
+  none = _sg_dashboard_render_closing ("boss", &f, empty);
+  assert_only_our_markup (none);
+  g_assert_cmpuint (count (none, "No sales processes for these filters."), ==, 3);
+  g_assert_nonnull (strstr (none, "id=\"report-closing-industry-empty\""));
+}
+
+/* A "notes" table as dashboard-report.c gives it, with withheld texts. */
+static SgTable *
+notes_table (void)
+{
+  SgTable *t = sg_table_new ();
+
+  sg_table_add_column (t, "organisation", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "domain", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "notes", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "negative", SG_COLUMN_INT, 0);
+  sg_table_add_column (t, "latest", SG_COLUMN_TIME, 0);
+  sg_table_add_column (t, "latest_text", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "latest_text" SG_DASHBOARD_WITHHELD, SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "texts_withheld", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++) {
+    sg_table_append_row (t);
+    sg_table_set_text (t, 0, hostile[i]);
+    sg_table_set_text (t, 1, "x.example");
+    sg_table_set_int (t, 2, 3);
+    sg_table_set_int (t, 3, i % 2);
+    sg_table_set_int (t, 4, 1767225600 + 86400 * i);
+    /* Rows 2 and 4: the latest text did not come; one of the three notes of every other row
+     * came without its text. */
+    if (i == 2 || i == 4) {
+      sg_table_set_int (t, 6, 1);
+    } else {
+      sg_table_set_text (t, 5, hostile[(i + 3) % G_N_ELEMENTS (hostile)]);
+      sg_table_set_int (t, 6, 0);
+    }
+    sg_table_set_int (t, 7, i % 2);
+  }
+  return t;
+}
+
+static void
+test_page_notes (void)
+{
+  g_autoptr (SgTable) notes = notes_table ();
+  g_autoptr (SgTable) empty = sg_table_new ();
+  SgDashboardFilter f = { 0 };
+  g_autofree char *page = NULL;
+  g_autofree char *none = NULL;
+
+  f.from_day = g_strdup ("2026-01-01");
+  page = _sg_dashboard_render_notes ("boss", &f, notes);
+  assert_only_our_markup (page);
+  g_assert_cmpuint (count (page, "<script"), ==, 0);
+  g_assert_cmpuint (count (page, "<img"), ==, 1);
+  /* Withheld texts are marked as such, never shown empty or guessed. */
+  g_assert_cmpuint (count (page, "<td data-col=\"latest_text\" class=\"withheld\">not shared by its author</td>"), ==, 2);
+  g_assert_cmpuint (count (page, "<td data-col=\"latest_text\">"), ==, G_N_ELEMENTS (hostile) - 2);
+  g_assert_nonnull (strstr (page, "<td data-col=\"latest_text\">Tom &amp; Jerry &lt;tom@evil.example&gt;</td>"));
+  g_assert_nonnull (strstr (page, "<td data-col=\"latest\">2026-01-01T00:00:00Z</td>"));
+  /* The page says how many notes came without their text: 3 rows of 6 lack one. */
+  g_assert_nonnull (strstr (page, "id=\"notes-withheld\">3 of the 18 notes in this period came without their text"));
+  g_assert_null (strstr (page, "texts_withheld"));
+  g_assert_nonnull (strstr (page, "\" class=\"current\">Customer notes</a>"));
+  g_assert_nonnull (strstr (page, "src=\"/dashboard/chart/notes.svg?from=2026-01-01\""));
+
+  none = _sg_dashboard_render_notes ("boss", &f, empty);
+  _sg_dashboard_filter_clear (&f);
+  assert_only_our_markup (none);
+  g_assert_nonnull (strstr (none, "id=\"report-notes-empty\">No customer-experience notes in this period."));
+  g_assert_null (strstr (none, "notes-withheld"));
+  g_assert_nonnull (strstr (none, "id=\"notes-privacy\""));
+}
+
 #ifdef HAVE_CAIRO
 /* A GMarkup parse: the SVG is well-formed XML; counts its elements. */
 static void
@@ -269,10 +413,11 @@ count_element (GMarkupParseContext *ctx, const char *name, const char **an, cons
 static void
 test_chart_hostile (void)
 {
-  static const char *const reports[] = { "managers", "stages", "requests" };
+  static const char *const reports[] = { "managers", "stages", "requests", "closing", "notes" };
 
   for (guint i = 0; i < G_N_ELEMENTS (reports); i++) {
-    g_autoptr (SgTable) t = i == 0 ? managers_table () : one_column_table (i == 1 ? "stage" : "category", SG_COLUMN_INT);
+    g_autoptr (SgTable) t = i == 0 ? managers_table () : i == 3 ? closing_table () : i == 4 ? notes_table ()
+                            : one_column_table (i == 1 ? "stage" : "category", SG_COLUMN_INT);
     g_autoptr (GError) error = NULL;
     g_autoptr (GBytes) svg = sg_chart_svg (t, reports[i], 0, &error);
     g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -372,7 +517,19 @@ test_routes (void)
   g_assert_cmpstr (header (&resp, "Allow"), ==, "GET, HEAD, POST");
   sg_dashboard_response_clear (&resp);
 
+  /* The new pages and charts need a session like the others (no cookie: no database work). */
   req.method = "GET";
+  for (guint i = 0; i < 4; i++) {
+    static const char *const paths[] = { "/dashboard/closing", "/dashboard/notes", "/dashboard/chart/closing.svg",
+                                         "/dashboard/chart/notes.svg" };
+
+    req.path = paths[i];
+    g_assert_true (sg_dashboard_handle (&req, NULL, &resp));
+    g_assert_cmpuint (resp.status, ==, 401);
+    g_assert_nonnull (strstr (header (&resp, "Content-Security-Policy"), "default-src 'none'"));
+    sg_dashboard_response_clear (&resp);
+  }
+
   req.path = "/dashboard/logout";
   g_assert_true (sg_dashboard_handle (&req, NULL, &resp));
   g_assert_cmpuint (resp.status, ==, 405); /* a link or an <img> cannot log a manager out */
@@ -402,6 +559,8 @@ main (int argc, char **argv)
   g_test_add_func ("/dashboard/filter", test_filter);
   g_test_add_func ("/dashboard/page/hostile", test_page_hostile);
   g_test_add_func ("/dashboard/page/empty", test_page_empty);
+  g_test_add_func ("/dashboard/page/closing", test_page_closing);
+  g_test_add_func ("/dashboard/page/notes", test_page_notes);
 #ifdef HAVE_CAIRO
   g_test_add_func ("/dashboard/chart/hostile", test_chart_hostile);
 #endif
