@@ -38,6 +38,10 @@ if not os.path.exists(sgserver.SERVER):
 HOSTILE_ORG = '<img src=x onerror=alert(1)>'
 HOSTILE_CATEGORY = '"><script>alert(2)</script>'
 HOSTILE_SOURCE = "list:Spring <Expo> & 'Co'"
+HOSTILE_TYPE = '<img src=y onerror=alert(9)>'
+HOSTILE_NOTE = '</td><script>alert(8)</script>'
+HOSTILE_INDUSTRY = 'Retail & <Co>'
+JULIA_NOTES = ('Slow to answer: the CFO is unhappy', 'Happy with the audit')
 PROSPECTS = ('email,name,organisation,domain\n'
              'jane@acme.com,Jane Doe,Acme,acme.com\n'
              'bob@evil.example,Bob,"%s",evil.example\n' % HOSTILE_ORG)
@@ -53,33 +57,45 @@ MAX = [
     ['import-list', csv_path, '--name', HOSTILE_SOURCE[5:], '--org-col', 'organisation', '--domain-col', 'domain'],
     # Studie: qualified, proposal, then lost. Lizenz: qualified, won.
     ('P1', ['process', 'new', '--org', 'acme.com', '--deliverable', 'Studie', '--value', '10000', '--currency', 'EUR',
-            '--owner', 'max@ourco.example', '--cost', '600', '--source', 'event', '--opened', '2026-01-10']),
+            '--owner', 'max@ourco.example', '--cost', '600', '--source', 'event', '--opened', '2026-01-10',
+            '--type', 'research']),
     ['process', 'move', '$P1', 'qualified'],
     ['process', 'move', '$P1', 'proposal'],
     ['process', 'close', '$P1', '--lost', '--reason', 'budget'],
     ('P2', ['process', 'new', '--org', 'acme.com', '--deliverable', 'Lizenz', '--value', '20000', '--currency', 'EUR',
-            '--owner', 'max@ourco.example', '--cost', '200', '--source', 'event', '--opened', '2026-02-05']),
+            '--owner', 'max@ourco.example', '--cost', '200', '--source', 'event', '--opened', '2026-02-05',
+            '--kind', 'product', '--type', 'licence']),
     ['process', 'move', '$P2', 'qualified'],
     ['process', 'close', '$P2', '--won'],
     ('P3', ['process', 'new', '--org', 'evil.example', '--deliverable', 'Forecast <beta>', '--value', '3000',
-            '--currency', 'USD', '--owner', 'max@ourco.example', '--source', HOSTILE_SOURCE, '--opened', '2026-03-03']),
+            '--currency', 'USD', '--owner', 'max@ourco.example', '--source', HOSTILE_SOURCE, '--opened', '2026-03-03',
+            '--type', HOSTILE_TYPE]),
     ['process', 'move', '$P3', 'needs analysed'],
     ['request', 'add', 'Spanish training <b>now</b>', '--org', 'acme.com', '--category', 'training',
      '--date', '2026-01-05'],
     ['request', 'add', 'More training', '--org', 'acme.com', '--category', 'training', '--date', '2026-02-10'],
+    ['note', 'add', 'Loves the <b>forecast</b>', '--org', 'acme.com', '--sentiment', 'positive', '--date', '2026-01-15'],
+    ['note', 'add', 'Invoice late again', '--org', 'acme.com', '--sentiment', 'negative', '--date', '2026-02-20'],
+    ['note', 'add', HOSTILE_NOTE, '--org', 'evil.example', '--sentiment', 'negative', '--date', '2026-03-05'],
 ]
 JULIA = [
     ['import-list', csv2_path, '--name', 'Trade fair', '--org-col', 'organisation', '--domain-col', 'domain'],
     ('P4', ['process', 'new', '--org', 'globex.de', '--deliverable', 'Beratung', '--value', '5000', '--currency', 'USD',
-            '--owner', 'julia@ourco.example', '--cost', '100', '--source', 'inbound', '--opened', '2026-03-01']),
+            '--owner', 'julia@ourco.example', '--cost', '100', '--source', 'inbound', '--opened', '2026-03-01',
+            '--type', 'consulting']),
     ['process', 'move', '$P4', 'proposal'],
     ('P5', ['process', 'new', '--org', 'globex.de', '--deliverable', 'Lizenz', '--value', '7000', '--currency', 'EUR',
-            '--owner', 'julia@ourco.example', '--source', 'inbound', '--opened', '2026-01-20']),
+            '--owner', 'julia@ourco.example', '--source', 'inbound', '--opened', '2026-01-20',
+            '--kind', 'product', '--type', 'licence']),
     ['process', 'close', '$P5', '--won'],
     ('P6', ['process', 'new', '--org', 'initech.example', '--deliverable', 'Audit', '--owner', 'julia@ourco.example',
             '--opened', '2026-02-15']),
     ['process', 'move', '$P6', 'closed lost', '--reason', 'no budget'],
     ['request', 'add', 'An API in COBOL', '--org', 'globex.de', '--category', HOSTILE_CATEGORY, '--date', '2026-03-02'],
+    # Julia's device does not share the texts of her notes (see below): the server gets
+    # their organisation, sentiment, author and date only.
+    ['note', 'add', JULIA_NOTES[0], '--org', 'globex.de', '--sentiment', 'negative', '--date', '2026-03-03'],
+    ['note', 'add', JULIA_NOTES[1], '--org', 'initech.example', '--sentiment', 'positive', '--date', '2026-02-20'],
 ]
 
 
@@ -130,9 +146,33 @@ def change_log_ops(store):
 
 for user, store in (('max', max_store), ('julia', julia_store)):
     device, ops = change_log_ops(store)
+    if user == 'julia':
+        # A note whose text its author's device keeps back arrives without "text" (what a
+        # client that withholds note texts sends; today's client sends them at every share
+        # level: see the TODO check at the end).
+        for op in ops:
+            if op['entity'] == 'cx_note':
+                op['fields'].pop('text', None)
     st, answer = sgserver.sync(srv.url, TOKENS[user], device, ops=ops)
     tap.ok(st == 200 and answer and len(answer['acked']) == len(ops) and not answer['rejected'],
            '%s pushes %d ops through /v1/sync' % (user, len(ops)), repr((st, answer and answer.get('rejected'))))
+
+# Industries (customer types): no command sets an organisation's industry today; a store
+# gets one by pulling an `organisation` upsert that carries it (core/sg-sync.c applies the
+# field). The boss's device pushes two, and the reference store gets the same values.
+import time  # noqa: E402
+hlc = int(time.time() * 1000) << 16
+ind_ops = [{'op_id': 'boss-laptop:%016x' % (hlc + i), 'hlc': '%016x' % (hlc + i), 'entity': 'organisation',
+            'key': dom, 'op': 'upsert', 'fields': {'industry': ind}}
+           for i, (dom, ind) in enumerate((('acme.com', HOSTILE_INDUSTRY), ('globex.de', 'Manufacturing')))]
+st, answer = sgserver.sync(srv.url, TOKENS['boss'], 'boss-laptop', ops=ind_ops)
+tap.ok(st == 200 and answer and len(answer['acked']) == 2, 'the industries of two organisations are pushed',
+       repr((st, answer)))
+con = sqlite3.connect(all_store)
+con.execute('UPDATE organisations SET industry = ? WHERE domain = ?', (HOSTILE_INDUSTRY, 'acme.com'))
+con.execute('UPDATE organisations SET industry = ? WHERE domain = ?', ('Manufacturing', 'globex.de'))
+con.commit()
+con.close()
 
 # --- HTTP as a browser does it (no redirects followed, cookies by hand) --------------------------
 HOST, PORT = '127.0.0.1', srv.port
@@ -166,12 +206,16 @@ def login(user, token, login_name=None):
     return http('POST', '/dashboard/login', body=form)
 
 
+WITHHELD = object()  # a cell the page marks as not shared by its author
+
+
 class Page(html.parser.HTMLParser):
     """Tables by id (rows of {data-col: text}), the #message text, images, inputs."""
 
     def __init__(self, text):
         super().__init__(convert_charrefs=True)
         self.tables, self.images, self.inputs, self.message, self.tags = {}, [], {}, None, []
+        self.texts, self._text_id = {}, None  # the text of each <p> with an id
         self._table = self._row = self._col = None
         self._in_message = False
         self.feed(text)
@@ -179,13 +223,16 @@ class Page(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         self.tags.append((tag, a))
+        if tag == 'p' and a.get('id'):
+            self._text_id = a['id']
+            self.texts[self._text_id] = ''
         if tag == 'table':
             self._table = self.tables.setdefault(a.get('id'), [])
         elif tag == 'tr' and self._table is not None:
             self._row = {}
         elif tag == 'td' and self._row is not None:
             self._col = a.get('data-col')
-            self._row[self._col] = ''
+            self._row[self._col] = WITHHELD if a.get('class') == 'withheld' else ''
         elif tag == 'img':
             self.images.append(a.get('src'))
         elif tag == 'input':
@@ -207,9 +254,14 @@ class Page(html.parser.HTMLParser):
             self._table = None
         elif tag == 'p':
             self._in_message = False
+            self._text_id = None
 
     def handle_data(self, data):
-        if self._col is not None:
+        if self._text_id is not None:
+            self.texts[self._text_id] += data
+        if self._col is not None and self._row[self._col] is WITHHELD:
+            pass
+        elif self._col is not None:
             self._row[self._col] += data
         elif self._in_message:
             self.message += data
@@ -276,6 +328,13 @@ def cli_report(name, flt):
     return json.loads(r.out)
 
 
+def day(text):
+    if not text:
+        return 0
+    import calendar
+    return calendar.timegm(time.strptime(text, '%Y-%m-%d'))
+
+
 def cell(v):
     return '' if v is None else str(v)
 
@@ -288,7 +347,11 @@ def compare(name, page_rows, cli_rows):
     for i, (p, c) in enumerate(zip(page_rows, cli_rows)):
         for col, text in p.items():
             want = cell(c.get(col))
-            if col == 'avg_days' and want not in ('', 'n/a') and text not in ('', 'n/a'):
+            if text is WITHHELD or want in JULIA_NOTES:
+                # The server never got the text: the page must say so, exactly there.
+                if not (text is WITHHELD and col == 'latest_text' and want in JULIA_NOTES):
+                    return 'row %d %s: page %r, cli %r (withheld texts)' % (i, col, text, want)
+            elif col == 'avg_days' and want not in ('', 'n/a') and text not in ('', 'n/a'):
                 if abs(float(text) - float(want)) > 0.11:
                     return 'row %d %s: page %r, cli %r' % (i, col, text, want)
             elif text != want:
@@ -310,7 +373,38 @@ for flt in FILTERS:
         checked += len(want)
     tap.ok(all(page.inputs.get(k) == (v.lower() if k == 'owner' else v) for k, v in flt.items()),
            'the filter form shows the filters (%s)' % (q or 'none'), repr(page.inputs))
-tap.ok(checked > 40, 'the comparison covered %d report rows' % checked)
+    # The closing-ratio page (a table per dimension) and the notes page, same filters.
+    st, _, body = http('GET', '/dashboard/closing' + ('?' + q if q else ''), cookie=COOKIE)
+    page = Page(body.decode())
+    rows = []
+    for dim in ('deliverable_kind', 'deliverable_type', 'industry'):
+        part = page.tables.get('report-closing-' + dim)
+        rows = None if part is None or rows is None else rows + [dict(r, by=dim) for r in part]
+    want = cli_report('closing', flt)
+    problem = 'no table' if rows is None else compare('closing', rows, want)
+    tap.ok(st == 200 and problem is None, 'closing with %s: the page shows the figures of salesgetter report' % (
+        q or 'no filter'), '%s\npage: %r\ncli: %r' % (problem, rows, want))
+    checked += len(want)
+    tap.ok(all(page.inputs.get(k) == (v.lower() if k == 'owner' else v) for k, v in flt.items()),
+           'the closing page\'s filter form shows the filters (%s)' % (q or 'none'), repr(page.inputs))
+    st, _, body = http('GET', '/dashboard/notes' + ('?' + q if q else ''), cookie=COOKIE)
+    page = Page(body.decode())
+    rows = page.tables.get('report-notes')
+    want = cli_report('notes', flt)
+    problem = 'no table' if rows is None else compare('notes', rows, want)
+    tap.ok(st == 200 and problem is None, 'notes with %s: the page shows the figures of salesgetter report' % (
+        q or 'no filter'), '%s\npage: %r\ncli: %r' % (problem, rows, want))
+    checked += len(want)
+    # The page says how many notes of the period came without their text: Julia's.
+    con = sqlite3.connect(all_store)
+    hidden = con.execute('SELECT count(*) FROM cx_notes WHERE text IN (?, ?) AND (? = 0 OR noted_at >= ?) '
+                         'AND (? = 0 OR noted_at < ?)',
+                         JULIA_NOTES + (day(flt.get('from')),) * 2 + (day(flt.get('to')),) * 2).fetchone()[0]
+    con.close()
+    said = page.texts.get('notes-withheld', '')
+    tap.ok(('%d of the %d notes' % (hidden, sum(r['notes'] for r in want)) in said) if hidden else not said,
+           'notes with %s: the page says %d note texts are not on the server' % (q or 'no filter', hidden), said)
+tap.ok(checked > 60, 'the comparison covered %d report rows' % checked)
 
 # Hand-checked anchors, so that a bug common to both sides would still show.
 page = Page(http('GET', '/dashboard', cookie=COOKIE)[2].decode())
@@ -342,15 +436,56 @@ tap.eq([(r['category'], r['organisation'], r['requests']) for r in req],
        [(HOSTILE_CATEGORY, 'Globex', '1'), ('training', 'Acme', '2')],
        'requests by hand: training twice at Acme; the hostile category is shown as text')
 
+page = Page(http('GET', '/dashboard/closing', cookie=COOKIE)[2].decode())
+kinds = {(r['value'], r['currency']): (r['processes'], r['won'], r['lost'], r['closing_ratio'], r['won_value'])
+         for r in page.tables['report-closing-deliverable_kind']}
+inds = {(r['value'], r['currency']): (r['processes'], r['won'], r['lost'], r['closing_ratio'], r['won_value'])
+        for r in page.tables['report-closing-industry']}
+types = [r['value'] for r in page.tables['report-closing-deliverable_type']]
+tap.ok(kinds.get(('product', 'EUR')) == ('2', '2', '0', '100.0%', '27000.00 EUR')
+       and kinds.get(('service', 'EUR')) == ('1', '0', '1', '0.0%', '0.00 EUR')
+       and inds.get((HOSTILE_INDUSTRY, 'EUR')) == ('2', '1', '1', '50.0%', '20000.00 EUR')
+       and inds.get(('Manufacturing', 'EUR')) == ('1', '1', '0', '100.0%', '7000.00 EUR')
+       and HOSTILE_TYPE in types and '(none)' in types,
+       'closing by hand: both licences (products) won, 27000 EUR; Acme (the hostile industry) 1 of 2; '
+       'Audit has no type', repr((kinds, inds, types)))
+page = Page(http('GET', '/dashboard/notes', cookie=COOKIE)[2].decode())
+tap.eq([(r['organisation'], r['notes'], r['positive'], r['negative'], r['latest'],
+         'WITHHELD' if r['latest_text'] is WITHHELD else r['latest_text']) for r in page.tables['report-notes']],
+       [('Acme', '2', '1', '1', '2026-02-20T00:00:00Z', 'Invoice late again'),
+        (HOSTILE_ORG, '1', '0', '1', '2026-03-05T00:00:00Z', HOSTILE_NOTE),
+        ('Globex', '1', '0', '1', '2026-03-03T00:00:00Z', 'WITHHELD'),
+        ('Initech', '1', '1', '0', '2026-02-20T00:00:00Z', 'WITHHELD')],
+       'notes by hand: most negative first; Julia\'s texts are not on the server and say so')
+tap.ok('2 of the 5 notes' in page.texts.get('notes-withheld', ''), 'notes: the page says 2 of 5 texts are withheld',
+       repr(page.texts))
+tap.eq(pg.scalar("SELECT count(*) FROM entity_state WHERE entity = 'cx_note' AND fields ? 'text' "
+                 "AND fields->>'organisation' IN ('globex.de', 'initech.example')"), 0,
+       'the server\'s database holds no text of Julia\'s notes (what is withheld is not there to show)')
+
 # --- escaping -------------------------------------------------------------------------------
 raw = http('GET', '/dashboard', cookie=COOKIE)[2].decode()
 tap.ok('<script' not in raw and '<img src=x' not in raw and '<b>now</b>' not in raw
        and all(t in ('html', 'head', 'meta', 'link', 'title', 'body', 'header', 'h1', 'h2', 'form', 'span', 'button',
-                     'label', 'input', 'a', 'section', 'p', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td')
+                     'label', 'input', 'a', 'section', 'p', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'nav')
                for t, _ in Page(raw).tags),
        'names, categories and sources from mail stay text (no markup of theirs on the page)')
 tap.ok('&lt;script&gt;alert(2)&lt;/script&gt;' in raw and 'Spring &lt;Expo&gt; &amp; &apos;Co&apos;' in raw,
        'they are shown escaped')
+ALLOWED_TAGS = ('html', 'head', 'meta', 'link', 'title', 'body', 'header', 'h1', 'h2', 'form', 'span', 'button',
+                'label', 'input', 'a', 'section', 'p', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'nav')
+for path in ('/dashboard/closing', '/dashboard/notes'):
+    raw = http('GET', path, cookie=COOKIE)[2].decode()
+    tap.ok('<script' not in raw and '<img src=' not in raw.replace('<img class="chart" src=', '')
+           and '<b>forecast' not in raw and all(t in ALLOWED_TAGS for t, _ in Page(raw).tags)
+           and sum(1 for t, _ in Page(raw).tags if t == 'img') == 1,
+           '%s: types, industries, organisations and note texts from the data stay text' % path)
+raw = http('GET', '/dashboard/closing', cookie=COOKIE)[2].decode()
+tap.ok('&lt;img src=y onerror=alert(9)&gt;' in raw and 'Retail &amp; &lt;Co&gt;' in raw,
+       'closing: the hostile type and industry are shown escaped')
+raw = http('GET', '/dashboard/notes', cookie=COOKIE)[2].decode()
+tap.ok('&lt;/td&gt;&lt;script&gt;alert(8)&lt;/script&gt;' in raw and '&lt;img src=x onerror=alert(1)&gt;' in raw,
+       'notes: the hostile note text and organisation are shown escaped')
 q = urllib.parse.urlencode({'pipeline': '"><img src=x onerror=alert(3)>'})
 st, _, body = http('GET', '/dashboard?' + q, cookie=COOKIE)
 p = Page(body.decode())
@@ -366,8 +501,17 @@ for query, named in (('from=2026-13-01', 'parameter “from”'), ('colour=red',
     tap.ok(st == 400 and named in msg and 'text/html' in (header(hdrs, 'Content-Type') or ''),
            '?%s: 400 naming it (%s)' % (query[:40], msg[:80]), repr((st, body[:400])))
 
+for path in ('/dashboard/closing', '/dashboard/notes'):
+    st, hdrs, body = http('GET', path + '?from=2026-02-30', cookie=COOKIE)
+    tap.ok(st == 400 and 'parameter “from”' in (Page(body.decode()).message or ''),
+           '%s?from=2026-02-30: 400 naming it' % path, repr((st, body[:300])))
+    st, _, _ = http('GET', path)
+    tap.eq(st, 401, '%s without a session: 401' % path)
+    st, _, _ = http('POST', path, body='', cookie=COOKIE)
+    tap.eq(st, 405, '%s: POST is 405' % path)
+
 # --- charts ----------------------------------------------------------------------------------
-for name in ('stages', 'managers', 'sources', 'requests'):
+for name in ('stages', 'managers', 'sources', 'requests', 'closing', 'notes'):
     st, hdrs, body = http('GET', '/dashboard/chart/%s.svg?owner=max%%40ourco.example' % name, cookie=COOKIE)
     try:
         root = ET.fromstring(body)
@@ -426,6 +570,35 @@ else:
             head = f.read(8)
         tap.ok(head == b'\x89PNG\r\n\x1a\n' and os.path.getsize(shot) > 20000,
                'Chromium: screenshot of the whole page saved: %s' % shot)
+        # The new pages, reached by the navigation as a user does.
+        tab.navigate(base + '/dashboard/notes')
+        shot2 = os.path.join(sg.BUILDDIR, 'tests', 'e2e', 'dashboard-notes-screenshot.png')
+        try:
+            tap.ok(tab.evaluate('document.querySelectorAll("#report-notes tbody tr").length === %d && '
+                                'document.querySelectorAll("td.withheld").length === 2 && '
+                                'document.images.length === 1 && document.images[0].complete && '
+                                'document.images[0].naturalWidth > 0' % len(cli_report('notes', {}))),
+                   'Chromium: the notes page: its rows, two withheld texts marked, its chart loaded')
+        except sgchromium.Error as e:
+            tap.ok(False, 'Chromium evaluates read-only checks on the notes page', str(e))
+        if os.path.exists(shot2):
+            os.unlink(shot2)
+        tab.screenshot(shot2)
+        with open(shot2, 'rb') as f:
+            head = f.read(8)
+        tap.ok(head == b'\x89PNG\r\n\x1a\n' and os.path.getsize(shot2) > 20000,
+               'Chromium: screenshot of the notes page saved: %s' % shot2)
+        tab.navigate(base + '/dashboard/closing?owner=max%40ourco.example')
+        try:
+            tap.ok(tab.evaluate('document.querySelectorAll("table[id^=report-closing-]").length === 3 && '
+                                'document.images.length === 1 && document.images[0].naturalWidth > 0 && '
+                                'document.querySelector("nav a.current").textContent === "Closing ratios" && '
+                                'document.querySelector("input[name=owner]").value === "max@ourco.example"'),
+                   'Chromium: the closing page: three tables, its chart, the filter kept')
+        except sgchromium.Error as e:
+            tap.ok(False, 'Chromium evaluates read-only checks on the closing page', str(e))
+        shot3 = os.path.join(sg.BUILDDIR, 'tests', 'e2e', 'dashboard-closing-screenshot.png')
+        tab.screenshot(shot3)
         # An account manager, in a fresh cookie jar: refused.
         tab2 = browser.new_tab()
         tab2.navigate(base + '/dashboard/login')
@@ -471,6 +644,42 @@ st, _, body = http('GET', '/dashboard?from=2026-01-01', cookie=COOKIE)
 tap.ok(st == 200 and 'mallory' not in body.decode(), 'a process with no opening date is outside any period')
 pg.psql(pg.dbname, "DELETE FROM entity_state WHERE natural_key = 'x-1'; DELETE FROM entity_history WHERE op_id IN ('x:1', 'x:2')")
 
+# --- a metadata user's notes, through the real sync client ------------------------------------
+# What the dashboard can show of a note is what the author's device pushed. A user at share
+# level `metadata` (the default) shares people, organisations, who and when: a note's text is
+# its body and should stay on their machine. Today's client (core/sg-sync.c) pushes cx_note
+# ops whole at every level, so this check is a TODO for the sync client, not the dashboard.
+srv.user_add('dana', 'analyst', ['dana@ourco.example'])
+dana_dir = sg.path('dana')
+os.makedirs(dana_dir, exist_ok=True)
+dana_token = os.path.join(dana_dir, 'token')
+with open(dana_token, 'w') as f:
+    f.write(srv.token_new('dana', device='dana-laptop') + '\n')
+os.chmod(dana_token, 0o600)
+dana_conf = sg.write_config(os.path.join(dana_dir, 'salesgetter.conf'), name='Dana',
+                            addresses=('dana@ourco.example',), internal_domains=('ourco.example',),
+                            extra='\n[sync]\nserver=%s\ntoken-file=%s\nshare=metadata\n' % (srv.url, dana_token))
+dana_store = os.path.join(dana_dir, 'store.db')
+DANA_NOTE = 'Dana private: their CEO is leaving in May'
+dana_csv = os.path.join(dana_dir, 'd.csv')
+with open(dana_csv, 'w') as f:
+    f.write('email,name,organisation,domain\nzed@umbrella.example,Zed,Umbrella,umbrella.example\n')
+steps = [sg.cli('import-list', dana_csv, '--name', 'Dana list', '--org-col', 'organisation', '--domain-col', 'domain',
+                store=dana_store, config=dana_conf),
+         sg.cli('note', 'add', DANA_NOTE, '--org', 'umbrella.example', '--sentiment', 'negative', '--date', '2026-03-10',
+                store=dana_store, config=dana_conf),
+         sg.cli('sync', store=dana_store, config=dana_conf)]
+tap.ok(all(r.rc == 0 for r in steps), 'a metadata user notes and syncs with the real client', repr(steps))
+page = Page(http('GET', '/dashboard/notes', cookie=COOKIE)[2].decode())
+umb = [r for r in page.tables.get('report-notes', []) if r['organisation'] == 'Umbrella']
+tap.ok(len(umb) == 1 and umb[0]['notes'] == '1' and umb[0]['negative'] == '1',
+       "the metadata user's note counts on the notes page", repr(umb))
+on_server = pg.scalar("SELECT count(*) FROM ops WHERE entity = 'cx_note' AND fields::text LIKE '%%CEO is leaving%%'")
+tap.todo(on_server == 0 and umb and umb[0]['latest_text'] is WITHHELD,
+         "a metadata user's note text is not on the server, and the page marks it withheld",
+         'the sync client pushes cx_note text at every share level (core/sg-sync.c)',
+         'ops holding the text: %r; page row: %r' % (on_server, umb))
+
 # --- sessions end ----------------------------------------------------------------------------
 pg.psql(pg.dbname, "UPDATE users SET role = 'account-manager' WHERE login = 'boss'")
 st, _, body = http('GET', '/dashboard', cookie=COOKIE)
@@ -493,7 +702,7 @@ pg.psql(pg.dbname, "UPDATE tokens SET revoked_at = now() WHERE hash = '%s'" % ha
 st, _, _ = login('boss', revoked)
 tap.eq(st, 401, 'a revoked token does not log in')
 st, _, _ = http('GET', '/dashboard', cookie='sg_session=' + 'a' * 64 + "'; DROP TABLE users; --")
-tap.ok(st == 303 and pg.scalar('SELECT count(*) FROM users') == 3, 'a forged cookie opens nothing (and drops nothing)')
+tap.ok(st == 303 and pg.scalar('SELECT count(*) FROM users') == 4, 'a forged cookie opens nothing (and drops nothing)')
 
 srv.stop()
 sys.exit(tap.done())
