@@ -6,8 +6,11 @@
 Starts a throw-away PostgreSQL and salesgetter-server (tests/e2e/sgserver.py), fills the
 contract's state with N processes (20 account managers, 3 currencies, 8 lead sources), their
 stage history (4 entries each), N/2 unfulfilled requests and 2N lead credits, as the server
-would hold them after sync, logs a manager in and times K loads of the page (all five
-reports, one snapshot) and of each chart over loopback HTTP. Prints median and worst.
+would hold them after sync, plus 2,000 organisations with industries and N
+customer-experience notes (a quarter without their text, as a device that does not share
+them sends them), logs a manager in and times K loads of each page (the overview: four
+reports in one snapshot; the closing-ratio page; the notes page) and of each chart over
+loopback HTTP. Prints median and worst.
 Wall times: run it on a quiet machine."""
 
 import argparse
@@ -50,7 +53,20 @@ SELECT 'process', 'p-' || i, jsonb_build_object(
   'rented-list','existing-customer','list:A','list:B'])[1 + i % 8], 'pipeline', 'default',
   'stage', (ARRAY['identified','qualified','needs analysed','proposal','negotiation','closed won','closed lost'])[1 + i % 7],
   'status', CASE i % 7 WHEN 5 THEN 'won' WHEN 6 THEN 'lost' ELSE 'open' END,
-  'opened_at', 1735689600 + (i * 6311) % 31536000)
+  'opened_at', 1735689600 + (i * 6311) % 31536000,
+  'deliverable_kind', CASE WHEN i % 3 = 0 THEN 'product' ELSE 'service' END,
+  'deliverable_type', (ARRAY['research','forecasting','consulting','licence','training',NULL])[1 + i % 6])
+FROM generate_series(1, %(n)d) i;
+INSERT INTO entity_state (entity, natural_key, fields)
+SELECT 'organisation', 'org' || i || '.example', jsonb_build_object('name', 'Org ' || i, 'kind', 'external',
+  'industry', (ARRAY['retail','manufacturing','energy','public sector','finance',NULL])[1 + i %% 6])
+FROM generate_series(0, 1999) i;
+INSERT INTO entity_state (entity, natural_key, fields, field_hlc)
+SELECT 'cx_note', 'n-' || i, jsonb_build_object('organisation', 'org' || (i %% 2000) || '.example',
+  'sentiment', (ARRAY['positive','neutral','negative'])[1 + i %% 3], 'author', 'am' || (i %% 20) || '@ourco.example',
+  'noted_at', 1735689600 + (i * 5113) %% 31536000)
+  || CASE WHEN i %% 4 = 0 THEN '{}'::jsonb ELSE jsonb_build_object('text', 'note ' || i) END,
+  jsonb_build_object('noted_at', lpad(to_hex(i), 16, '0'))
 FROM generate_series(1, %(n)d) i;
 INSERT INTO entity_history (op_id, entity, natural_key, hlc, fields, user_id)
 SELECT 'h-' || i || '-' || k, 'stage_history', 'p-' || i, lpad(to_hex(i * 10 + k), 16, '0'),
@@ -97,11 +113,14 @@ def timed(path):
     return statistics.median(times) * 1000, max(times) * 1000, size
 
 
-print('dashboard-bench: %d processes, %d history entries, %d requests, %d lead credits (filled in %.1f s)'
-      % (N, 4 * N, N // 2, 2 * N, fill))
+print('dashboard-bench: %d processes, %d history entries, %d requests, %d lead credits, 2000 organisations, '
+      '%d notes (filled in %.1f s)' % (N, 4 * N, N // 2, 2 * N, N, fill))
 for path in ('/dashboard', '/dashboard?owner=am3%40ourco.example', '/dashboard?from=2025-03-01&to=2025-06-01',
+             '/dashboard/closing', '/dashboard/closing?owner=am3%40ourco.example',
+             '/dashboard/closing?from=2025-03-01&to=2025-06-01', '/dashboard/notes',
+             '/dashboard/notes?from=2025-03-01&to=2025-06-01',
              '/dashboard/chart/stages.svg', '/dashboard/chart/managers.svg', '/dashboard/chart/sources.svg',
-             '/dashboard/chart/requests.svg'):
+             '/dashboard/chart/requests.svg', '/dashboard/chart/closing.svg', '/dashboard/chart/notes.svg'):
     med, worst, size = timed(path)
     print('  %-48s median %7.1f ms  worst %7.1f ms  (%d bytes, %d loads)' % (path, med, worst, size, args.loads))
 conn.close()

@@ -65,9 +65,11 @@ withheld (const SgTable *t, guint r, guint c)
          !sg_table_is_null (t, r, (guint) w) && sg_table_get_int (t, r, (guint) w) != 0;
 }
 
-/* The visible columns of @t as an HTML table; @id names it for links and tests. */
+/* The visible columns of @t as an HTML table; @id names it for links and tests. The header
+ * of column @rename (nullable) reads @label instead of the column's name. */
 static void
-append_table (GString *out, const SgTable *t, const char *id, const char *empty)
+append_table_labelled (GString *out, const SgTable *t, const char *id, const char *empty, const char *rename,
+                       const char *label)
 {
   guint ncols = sg_table_get_n_columns (t), nrows = sg_table_get_n_rows (t);
 
@@ -83,7 +85,10 @@ append_table (GString *out, const SgTable *t, const char *id, const char *empty)
 
     if (sg_table_get_column_flags (t, c) & SG_COLUMN_FLAG_DETAIL)
       continue;
-    head = g_strdelimit (g_strdup (sg_table_get_column_name (t, c)), "_", ' ');
+    if (rename != NULL && strcmp (sg_table_get_column_name (t, c), rename) == 0)
+      head = g_strdup (label);
+    else
+      head = g_strdelimit (g_strdup (sg_table_get_column_name (t, c)), "_", ' ');
     g_string_append_printf (out, "<th>%s</th>", head);
   }
   g_string_append (out, "</tr></thead>\n<tbody>\n");
@@ -109,6 +114,12 @@ append_table (GString *out, const SgTable *t, const char *id, const char *empty)
     g_string_append (out, "</tr>\n");
   }
   g_string_append (out, "</tbody></table>\n");
+}
+
+static void
+append_table (GString *out, const SgTable *t, const char *id, const char *empty)
+{
+  append_table_labelled (out, t, id, empty, NULL, NULL);
 }
 
 static void
@@ -148,7 +159,7 @@ static const struct {
  * (links keep the filters), and the filter form, which reloads @path. */
 static void
 page_top (GString *out, const char *title, const char *login, const SgDashboardFilter *f, const char *path,
-          const char *query)
+          const char *query, const char *period_label)
 {
   page_begin (out, title);
   g_string_append (out, "<header><h1>");
@@ -168,7 +179,7 @@ page_top (GString *out, const char *title, const char *login, const SgDashboardF
   g_string_append (out, "</nav>\n<form method=\"get\" action=\"");
   append_escaped (out, path);
   g_string_append (out, "\" class=\"filters\" id=\"filters\">\n");
-  append_input (out, "from", "Opened from", "date", f->from_day, "YYYY-MM-DD");
+  append_input (out, "from", period_label, "date", f->from_day, "YYYY-MM-DD");
   append_input (out, "to", "before", "date", f->to_day, "YYYY-MM-DD");
   append_input (out, "owner", "Account manager", "text", f->owner, "address");
   append_input (out, "pipeline", "Pipeline", "text", f->pipeline, "all (stages: default)");
@@ -183,7 +194,7 @@ _sg_dashboard_render_page (const SgDashboardView *v)
   GString *out = g_string_new (NULL);
   g_autofree char *query = _sg_dashboard_filter_query (v->filter);
 
-  page_top (out, "Sales dashboard", v->login, v->filter, SG_DASHBOARD_PREFIX, query);
+  page_top (out, "Sales dashboard", v->login, v->filter, SG_DASHBOARD_PREFIX, query, "Opened from");
 
   g_string_append (out, "<section id=\"funnel\"><h2>Pipeline funnel</h2>\n");
   append_chart (out, "stages", query, "Processes that entered each stage of the pipeline");
@@ -260,17 +271,18 @@ char *
 _sg_dashboard_render_closing (const char *login, const SgDashboardFilter *f, const SgTable *closing)
 {
   static const struct {
-    const char *by, *title, *note;
+    const char *by, *title, *label, *note;
   } dims[] = {
-    { "deliverable_kind", "Per deliverable kind: products and services", NULL },
-    { "deliverable_type", "Per deliverable type", "The type given when the process was opened; (none) where none was." },
-    { "industry", "Per customer type (the organisation's industry)",
+    { "deliverable_kind", "Per deliverable kind: products and services", "kind", NULL },
+    { "deliverable_type", "Per deliverable type", "type",
+      "The type given when the process was opened; (none) where none was." },
+    { "industry", "Per customer type (the organisation's industry)", "industry",
       "The industry the team's stores hold for the organisation; (none) where no one recorded it." },
   };
   GString *out = g_string_new (NULL);
   g_autofree char *query = _sg_dashboard_filter_query (f);
 
-  page_top (out, "Closing ratios", login, f, SG_DASHBOARD_PREFIX "/closing", query);
+  page_top (out, "Closing ratios", login, f, SG_DASHBOARD_PREFIX "/closing", query, "Opened from");
   g_string_append (out, "<p class=\"note\">Closing ratio = won / closed (won + lost), n/a when nothing closed; "
                         "won value per currency. The filters apply to the processes (opened in the period, "
                         "their account manager, their pipeline).</p>\n");
@@ -281,7 +293,7 @@ _sg_dashboard_render_closing (const char *login, const SgDashboardFilter *f, con
     g_string_append_printf (out, "<section id=\"closing-%s\"><h2>%s</h2>\n", dims[i].by, dims[i].title);
     if (dims[i].note != NULL)
       g_string_append_printf (out, "<p class=\"note\">%s</p>\n", dims[i].note);
-    append_table (out, part, id, "No sales processes for these filters.");
+    append_table_labelled (out, part, id, "No sales processes for these filters.", "value", dims[i].label);
     g_string_append (out, "</section>\n");
   }
   g_string_append (out, "<section id=\"closing-chart\"><h2>Chart</h2>\n");
@@ -302,7 +314,7 @@ _sg_dashboard_render_notes (const char *login, const SgDashboardFilter *f, const
     total += n_col >= 0 ? sg_table_get_int (notes, r, (guint) n_col) : 0;
     hidden += w_col >= 0 ? sg_table_get_int (notes, r, (guint) w_col) : 0;
   }
-  page_top (out, "Customer-experience notes", login, f, SG_DASHBOARD_PREFIX "/notes", query);
+  page_top (out, "Customer-experience notes", login, f, SG_DASHBOARD_PREFIX "/notes", query, "Noted from");
   g_string_append (out, "<section id=\"notes\"><h2>Notes per organisation, by sentiment</h2>\n"
                         "<p class=\"note\">Organisations with the most negative notes first. The period filters "
                         "when the notes were taken; the account-manager and pipeline filters do not apply. "

@@ -138,14 +138,15 @@ static const char *const closing_sql =
 
 /* Customer-experience notes per organisation, by sentiment, as the CLI's "notes": the
  * period filters noted_at; owner and pipeline do not apply. The latest text is the latest
- * note's over all periods (as the CLI), ties broken by the note's creation clock (the CLI:
- * its insertion order). A note's text is on the server only when its author's device
- * shared it: a note without one (a JSON string) counts, and its text shows as withheld. */
+ * note's over all periods (as the CLI), ties broken by the clock of its noted_at (when it
+ * was written; the CLI: its insertion order). A note's text is on the server only when its
+ * author's device shared it: a note without one (a JSON string) counts, and its text shows
+ * as withheld. */
 static const char *const notes_sql =
   "WITH alln AS (SELECT natural_key AS id, f->>'organisation' AS domain, f->>'sentiment' AS sentiment, "
   "    CASE WHEN jsonb_typeof(f->'text') = 'string' THEN f->>'text' END AS text, " NUM ("noted_at") " AS at, "
   "    hlc "
-  "  FROM (SELECT natural_key, fields AS f, sg_max_hlc(field_hlc) AS hlc FROM entity_state "
+  "  FROM (SELECT natural_key, fields AS f, field_hlc->>'noted_at' AS hlc FROM entity_state "
   "    WHERE entity = 'cx_note' AND NOT deleted) e "
   "  WHERE f->>'organisation' IS NOT NULL), "
   "n AS (SELECT * FROM alln WHERE ($1::bigint = 0 OR at >= $1::bigint) AND ($2::bigint = 0 OR at < $2::bigint)), "

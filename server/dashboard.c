@@ -25,7 +25,7 @@ static const char style_css[] =
   "table{border-collapse:collapse;margin:8px 0}th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}"
   "td.num{text-align:right}th{background:#f2f5f9}.note{color:#555;font-size:90%}"
   ".error{color:#a00}.filters label{margin-right:12px}img.chart{max-width:100%;display:block;margin:8px 0}"
-  "section{margin:24px 0}nav a{margin-right:16px}nav a.current{font-weight:bold;text-decoration:none;color:#1a1a1a}"
+  "section{margin:24px 0}nav{margin:4px 0 12px}nav a{margin-right:16px}.filters input[type=text]{width:13em}nav a.current{font-weight:bold;text-decoration:none;color:#1a1a1a}"
   "td.withheld,p.withheld{color:#8a5a00;font-style:italic}main.login{max-width:420px;margin:80px auto}main.login label{display:block;margin:8px 0}";
 
 void
