@@ -18,6 +18,7 @@ typedef struct {
   const char *value_text; /* written beside the bar */
   gboolean ratio;
   gboolean funnel;
+  const char *unit; /* nullable: the value is written as value_text and this unit ("n/a" when NULL) */
 } Chart;
 
 static const Chart charts[] = {
@@ -31,6 +32,9 @@ static const Chart charts[] = {
   { "requests", "Unfulfilled requests by category and organisation", { "category", "organisation" }, "requests",
     NULL, FALSE, FALSE },
   { "notes", "Customer-experience notes per organisation", { "organisation" }, "notes", "negative", FALSE, FALSE },
+  /* Not a report of its own: the time-in-stage columns of "stages" (the dashboard draws it). */
+  { "stages-time", "Time in stage: average days of the stays that are over", { "stage" }, "avg_days_value",
+    "avg_days", FALSE, FALSE, "days" },
 };
 
 static const Chart *
@@ -167,8 +171,13 @@ sg_chart_svg (const SgTable *t, const char *report, guint max_rows, GError **err
     cairo_set_source_rgb (cr, 0.20, 0.45, 0.70);
     cairo_rectangle (cr, ch->funnel ? left + (bar_area - w) / 2 : left, y + 4, w, row_h - 8);
     cairo_fill (cr);
-    if (null_value && ch->ratio)
+    if (null_value && (ch->ratio || ch->unit != NULL))
       value_label = g_strdup ("n/a");
+    else if (ch->unit != NULL) {
+      g_autofree char *text = tcol >= 0 ? sg_table_format_cell (t, r, (guint) tcol) : NULL;
+
+      value_label = g_strdup_printf ("%s %s", text ? text : "", ch->unit);
+    }
     else if (ch->ratio)
       value_label = tcol >= 0 ? sg_table_format_cell (t, r, (guint) tcol) : NULL;
     else if (ch->funnel && tcol >= 0) {

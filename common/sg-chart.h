@@ -17,7 +17,8 @@ typedef enum {
   SG_CHART_ERROR_FAILED,  /* cairo could not draw or write the SVG */
 } SgChartError;
 
-/* Returns: TRUE when @report (a sg_report_names() name) has a chart. */
+/* Returns: TRUE when @report (a sg_report_names() name) has a chart. Besides the reports,
+ * "stages-time" draws the time-in-stage columns of a "stages" table (average days). */
 gboolean sg_chart_has (const char *report);
 
 /* Draws the chart of @report from @table (the columns sg_report_run() gives) as an SVG

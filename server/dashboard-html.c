@@ -216,6 +216,7 @@ _sg_dashboard_render_page (const SgDashboardView *v)
                         "<p class=\"note\">Drop-off = processes lost from a stage (their last open stage) / "
                         "processes that entered it. Average days: stays that are over.</p>\n");
   append_table (out, v->stages, "report-stages", "No such pipeline.");
+  append_chart (out, "stages-time", query, "Average days in each stage");
   g_string_append (out, "</section>\n");
 
   g_string_append (out, "<section id=\"requests\"><h2>Unfulfilled requests</h2>\n"

@@ -24,8 +24,8 @@ static const char style_css[] =
   "header{display:flex;justify-content:space-between;align-items:center}"
   "table{border-collapse:collapse;margin:8px 0}th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}"
   "td.num{text-align:right}th{background:#f2f5f9}.note{color:#555;font-size:90%}"
-  ".error{color:#a00}.filters label{margin-right:12px}img.chart{max-width:100%;display:block;margin:8px 0}"
-  "section{margin:24px 0}nav{margin:4px 0 12px}nav a{margin-right:16px}.filters input[type=text]{width:13em}nav a.current{font-weight:bold;text-decoration:none;color:#1a1a1a}"
+  ".error{color:#a00}.filters label{margin-right:8px}img.chart{max-width:100%;display:block;margin:8px 0}"
+  "section{margin:24px 0}nav{margin:4px 0 12px}nav a{margin-right:16px}.filters input[type=text]{width:12em}nav a.current{font-weight:bold;text-decoration:none;color:#1a1a1a}"
   "td.withheld,p.withheld{color:#8a5a00;font-style:italic}main.login{max-width:420px;margin:80px auto}main.login label{display:block;margin:8px 0}";
 
 void
@@ -501,7 +501,8 @@ handle_chart (const SgDashboardRequest *req, PGconn *db, const char *name, SgDas
     respond_error (resp, 400, error->message);
     return;
   }
-  table = _sg_dashboard_report (db, name, &f, &error);
+  /* The time-in-stage chart draws the stages report's other columns. */
+  table = _sg_dashboard_report (db, strcmp (name, "stages-time") == 0 ? "stages" : name, &f, &error);
   _sg_dashboard_filter_clear (&f);
   if (table == NULL) {
     g_warning ("dashboard: %s", error->message);
@@ -616,7 +617,8 @@ sg_dashboard_handle (const SgDashboardRequest *req, PGconn *db, SgDashboardRespo
     g_autofree char *name = g_strndup (sub + 7, strlen (sub) - 7 - 4);
 
     if (strcmp (name, "managers") == 0 || strcmp (name, "stages") == 0 || strcmp (name, "sources") == 0 ||
-        strcmp (name, "requests") == 0 || strcmp (name, "closing") == 0 || strcmp (name, "notes") == 0) {
+        strcmp (name, "requests") == 0 || strcmp (name, "closing") == 0 || strcmp (name, "notes") == 0 ||
+        strcmp (name, "stages-time") == 0) {
       handle_chart (req, db, name, resp);
       return TRUE;
     }

@@ -511,7 +511,7 @@ for path in ('/dashboard/closing', '/dashboard/notes'):
     tap.eq(st, 405, '%s: POST is 405' % path)
 
 # --- charts ----------------------------------------------------------------------------------
-for name in ('stages', 'managers', 'sources', 'requests', 'closing', 'notes'):
+for name in ('stages', 'managers', 'sources', 'requests', 'closing', 'notes', 'stages-time'):
     st, hdrs, body = http('GET', '/dashboard/chart/%s.svg?owner=max%%40ourco.example' % name, cookie=COOKIE)
     try:
         root = ET.fromstring(body)
@@ -557,8 +557,8 @@ else:
                and jar[0]['path'] == '/dashboard', "Chromium's cookie jar: sg_session, HttpOnly, SameSite=Strict", repr(jar))
         try:
             tap.eq(tab.evaluate('document.cookie'), '', 'no script can read the session cookie (HttpOnly)')
-            tap.ok(tab.evaluate('Array.from(document.images).length === 4 && Array.from(document.images).every('
-                                'i => i.complete && i.naturalWidth > 0)'), 'Chromium: the four charts load as images')
+            tap.ok(tab.evaluate('Array.from(document.images).length === 5 && Array.from(document.images).every('
+                                'i => i.complete && i.naturalWidth > 0)'), 'Chromium: the five charts load as images')
             tap.eq(tab.evaluate('document.querySelectorAll("#report-managers tbody tr").length'),
                    len(cli_report('managers', {})), 'Chromium: the managers table has the report\'s rows')
         except sgchromium.Error as e:

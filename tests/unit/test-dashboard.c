@@ -219,10 +219,10 @@ test_page_hostile (void)
 
   g_assert_true (g_utf8_validate (page, -1, NULL));
   /* Nothing hostile became markup: no script element, no event handler attribute, and the
-   * only images are the four charts. */
+   * only images are the five charts. */
   assert_only_our_markup (page);
   g_assert_cmpuint (count (page, "<script"), ==, 0);
-  g_assert_cmpuint (count (page, "<img"), ==, 4);
+  g_assert_cmpuint (count (page, "<img"), ==, 5);
   g_assert_nonnull (strstr (page, "&lt;script&gt;alert(1)&lt;/script&gt;"));
   g_assert_nonnull (strstr (page, "x&quot; onerror=&quot;alert(2)"));
   g_assert_nonnull (strstr (page, "y&apos; onmouseover=&apos;alert(3)"));
@@ -253,6 +253,7 @@ test_page_empty (void)
   g_assert_nonnull (strstr (page, "id=\"report-managers-empty\">No sales processes for these filters."));
   g_assert_nonnull (strstr (page, "id=\"report-requests-empty\">No unfulfilled requests in this period."));
   g_assert_nonnull (strstr (page, "src=\"/dashboard/chart/stages.svg\""));
+  g_assert_nonnull (strstr (page, "src=\"/dashboard/chart/stages-time.svg\""));
 }
 
 /* A "closing" table as the report gives it: three dimensions, hostile values. */
@@ -400,6 +401,28 @@ test_page_notes (void)
 }
 
 #ifdef HAVE_CAIRO
+/* The time-in-stage columns of a "stages" table: hostile stage names, one stay not over. */
+static SgTable *
+stages_time_table (void)
+{
+  SgTable *t = sg_table_new ();
+
+  sg_table_add_column (t, "stage", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "avg_days", SG_COLUMN_TEXT, 0);
+  sg_table_add_column (t, "avg_days_value", SG_COLUMN_REAL, SG_COLUMN_FLAG_DETAIL);
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++) {
+    sg_table_append_row (t);
+    sg_table_set_text (t, 0, hostile[i]);
+    if (i == 1) {
+      sg_table_set_text (t, 1, "n/a");
+    } else {
+      sg_table_take_text (t, 1, g_strdup_printf ("%.1f", 2.5 * i));
+      sg_table_set_real (t, 2, 2.5 * i);
+    }
+  }
+  return t;
+}
+
 /* A GMarkup parse: the SVG is well-formed XML; counts its elements. */
 static void
 count_element (GMarkupParseContext *ctx, const char *name, const char **an, const char **av, gpointer data,
@@ -413,10 +436,11 @@ count_element (GMarkupParseContext *ctx, const char *name, const char **an, cons
 static void
 test_chart_hostile (void)
 {
-  static const char *const reports[] = { "managers", "stages", "requests", "closing", "notes" };
+  static const char *const reports[] = { "managers", "stages", "requests", "closing", "notes", "stages-time" };
 
   for (guint i = 0; i < G_N_ELEMENTS (reports); i++) {
     g_autoptr (SgTable) t = i == 0 ? managers_table () : i == 3 ? closing_table () : i == 4 ? notes_table ()
+                            : i == 5 ? stages_time_table ()
                             : one_column_table (i == 1 ? "stage" : "category", SG_COLUMN_INT);
     g_autoptr (GError) error = NULL;
     g_autoptr (GBytes) svg = sg_chart_svg (t, reports[i], 0, &error);
