@@ -642,7 +642,25 @@ tap.ok(st == 200 and [(r['processes'], r['won'], r['won_value'], r['avg_cost']) 
        'fields that are not numbers count as missing; the page still renders', repr((st, mal)))
 st, _, body = http('GET', '/dashboard?from=2026-01-01', cookie=COOKIE)
 tap.ok(st == 200 and 'mallory' not in body.decode(), 'a process with no opening date is outside any period')
-pg.psql(pg.dbname, "DELETE FROM entity_state WHERE natural_key = 'x-1'; DELETE FROM entity_history WHERE op_id IN ('x:1', 'x:2')")
+st, _, body = http('GET', '/dashboard/closing', cookie=COOKIE)
+page = Page(body.decode())
+odd = [r for r in page.tables.get('report-closing-deliverable_kind', []) if r['value'] == '(none)']
+tap.ok(st == 200 and [(r['processes'], r['won'], r['won_value']) for r in odd] == [('1', '1', '0.00 EUR')],
+       'closing: a process with no kind counts under (none); its non-number value as missing', repr((st, odd)))
+pg.psql(pg.dbname, """INSERT INTO entity_state (entity, natural_key, fields) VALUES ('cx_note', 'x-n',
+  '{"organisation": "acme.com", "sentiment": 5, "text": {"html": "<b>x</b>"}, "noted_at": "soon"}')""")
+st, _, body = http('GET', '/dashboard/notes', cookie=COOKIE)
+page = Page(body.decode())
+acme = [r for r in page.tables.get('report-notes', []) if r['organisation'] == 'Acme']
+tap.ok(st == 200 and [(r['notes'], r['positive'], r['neutral'], r['negative'], r['latest_text']) for r in acme]
+       == [('3', '1', '0', '1', 'Invoice late again')] and '<b>x' not in body.decode(),
+       'notes: a note with a non-number date, an odd sentiment and a non-text text counts, shows nothing of its own',
+       repr((st, acme)))
+st, _, body = http('GET', '/dashboard/notes?from=2026-01-01', cookie=COOKIE)
+acme = [r for r in Page(body.decode()).tables.get('report-notes', []) if r['organisation'] == 'Acme']
+tap.ok(st == 200 and [r['notes'] for r in acme] == ['2'], 'a note with no date is outside any period', repr(acme))
+pg.psql(pg.dbname, "DELETE FROM entity_state WHERE natural_key IN ('x-1', 'x-n'); "
+        "DELETE FROM entity_history WHERE op_id IN ('x:1', 'x:2')")
 
 # --- a metadata user's notes, through the real sync client ------------------------------------
 # What the dashboard can show of a note is what the author's device pushed. A user at share
