@@ -177,8 +177,7 @@ sg_chart_svg (const SgTable *t, const char *report, guint max_rows, GError **err
       g_autofree char *text = tcol >= 0 ? sg_table_format_cell (t, r, (guint) tcol) : NULL;
 
       value_label = g_strdup_printf ("%s %s", text ? text : "", ch->unit);
-    }
-    else if (ch->ratio)
+    } else if (ch->ratio)
       value_label = tcol >= 0 ? sg_table_format_cell (t, r, (guint) tcol) : NULL;
     else if (ch->funnel && tcol >= 0) {
       g_autofree char *drop = sg_table_format_cell (t, r, (guint) tcol);
