@@ -3,9 +3,12 @@
 the real CLI in two account managers' stores is pushed through a real salesgetter-server's
 POST /v1/sync (PostgreSQL started by the test); a manager logs in and the figures on the
 pages are checked, filter by filter, against `salesgetter report --format json` on a client
-store holding the same scenario. Then: an account manager is refused, bad parameters get a
-400 naming them, hostile names from mail stay text, sessions expire and log out, and
-headless Chromium saves a screenshot (build/tests/e2e/dashboard-screenshot.png)."""
+store holding the same scenario: the overview's four reports, the closing-ratio page and the
+customer-notes page (note texts an author's device did not share are marked, never shown).
+Then: an account manager is refused, bad parameters get a 400 naming them, hostile names,
+types, industries and notes stay text, sessions expire and log out, and headless Chromium
+saves screenshots (build/tests/e2e/dashboard-screenshot.png, dashboard-notes-screenshot.png,
+dashboard-closing-screenshot.png)."""
 
 import html.parser
 import http.client as httpclient
@@ -463,6 +466,16 @@ tap.eq(pg.scalar("SELECT count(*) FROM entity_state WHERE entity = 'cx_note' AND
                  "AND fields->>'organisation' IN ('globex.de', 'initech.example')"), 0,
        'the server\'s database holds no text of Julia\'s notes (what is withheld is not there to show)')
 
+# Every report `salesgetter report --help` lists has its table on a dashboard page.
+import re  # noqa: E402
+help_text = sg.cli('report', '--help', store=all_store, config=all_conf).out
+listed = re.findall(r'^  ([a-z]+)  ', help_text.split('Reports for sales management:')[-1].split('--format')[0], re.M)
+ids = set()
+for path in ('/dashboard', '/dashboard/closing', '/dashboard/notes'):
+    ids |= {k.split('-')[1] for k in Page(http('GET', path, cookie=COOKIE)[2].decode()).tables if k}
+tap.ok(len(listed) >= 6 and set(listed) <= ids, 'every report of salesgetter report --help is on the dashboard',
+       repr((listed, sorted(ids))))
+
 # --- escaping -------------------------------------------------------------------------------
 raw = http('GET', '/dashboard', cookie=COOKIE)[2].decode()
 tap.ok('<script' not in raw and '<img src=x' not in raw and '<b>now</b>' not in raw
@@ -599,6 +612,10 @@ else:
             tap.ok(False, 'Chromium evaluates read-only checks on the closing page', str(e))
         shot3 = os.path.join(sg.BUILDDIR, 'tests', 'e2e', 'dashboard-closing-screenshot.png')
         tab.screenshot(shot3)
+        with open(shot3, 'rb') as f:
+            head = f.read(8)
+        tap.ok(head == b'\x89PNG\r\n\x1a\n' and os.path.getsize(shot3) > 20000,
+               'Chromium: screenshot of the closing page saved: %s' % shot3)
         # An account manager, in a fresh cookie jar: refused.
         tab2 = browser.new_tab()
         tab2.navigate(base + '/dashboard/login')
