@@ -157,6 +157,8 @@ sg_cli_exit_for (const GError *error)
   }
   if (error->domain == SG_ROLE_ERROR)
     return error->code == SG_ROLE_ERROR_NOT_FOUND ? SG_EXIT_NOT_FOUND : SG_EXIT_USAGE;
+  if (error->domain == SG_ORG_ERROR)
+    return error->code == SG_ORG_ERROR_NOT_FOUND ? SG_EXIT_NOT_FOUND : SG_EXIT_USAGE;
   return SG_EXIT_FAILED;
 }
 

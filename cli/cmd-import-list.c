@@ -11,7 +11,7 @@ sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals)
 {
   g_autofree char *name = NULL, *delimiter = NULL, *encoding = NULL, *credit = NULL;
   g_autofree char *email_col = NULL, *name_col = NULL, *first_col = NULL, *last_col = NULL;
-  g_autofree char *org_col = NULL, *domain_col = NULL;
+  g_autofree char *org_col = NULL, *domain_col = NULL, *industry_col = NULL;
   gboolean no_header = FALSE, sources = FALSE;
   const GOptionEntry entries[] = {
     { "name", 'l', 0, G_OPTION_ARG_STRING, &name, "The list's name (default: the file's name)", "NAME" },
@@ -27,6 +27,8 @@ sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals)
     { "org-col", 0, 0, G_OPTION_ARG_STRING, &org_col, "Column of the organisation's name", "NAME|N" },
     { "domain-col", 0, 0, G_OPTION_ARG_STRING, &domain_col, "Column of the organisation's domain or website",
       "NAME|N" },
+    { "industry-col", 0, 0, G_OPTION_ARG_STRING, &industry_col,
+      "Column of the organisation's industry (set where it has none)", "NAME|N" },
     { "credit", 0, 0, G_OPTION_ARG_STRING, &credit, "Credit the list to this colleague", "ADDRESS" },
     { "sources", 0, 0, G_OPTION_ARG_NONE, &sources, "List the lead sources instead", NULL },
     { NULL },
@@ -102,6 +104,7 @@ sg_cmd_import_list (int argc, char **argv, SgGlobalOptions *globals)
   opts.last_name_col = last_col;
   opts.org_col = org_col;
   opts.domain_col = domain_col;
+  opts.industry_col = industry_col;
   opts.credited_to = credit;
   ok = sg_list_import (store, config->identity, argv[1], &opts, &stats, &rejected, NULL, &error);
   if (rejected != NULL && sg_table_get_n_rows (rejected) > 0) {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sg-leads.h"
+#include "sg-org.h"
 #include "sg-process-private.h"
 
 #include <csv.h>
@@ -25,7 +26,7 @@ G_DEFINE_QUARK (sg-list-error-quark, sg_list_error)
 #define MAX_REJECTED 1000
 #define MAX_SEEN 200000
 
-enum { COL_EMAIL, COL_NAME, COL_FIRST, COL_LAST, COL_ORG, COL_DOMAIN, N_COLS };
+enum { COL_EMAIL, COL_NAME, COL_FIRST, COL_LAST, COL_ORG, COL_DOMAIN, COL_INDUSTRY, N_COLS };
 
 static const char *const synonyms[N_COLS][8] = {
   [COL_EMAIL] = { "email", "e-mail", "mail", "email address", "e-mail address", "emailaddress", "e-mail-adresse", NULL },
@@ -34,8 +35,9 @@ static const char *const synonyms[N_COLS][8] = {
   [COL_LAST] = { "last name", "lastname", "surname", "family name", "last", "nachname", "nom", NULL },
   [COL_ORG] = { "company", "organisation", "organization", "org", "account", "firma", "company name", NULL },
   [COL_DOMAIN] = { "domain", "website", "web", "url", "company domain", NULL },
+  [COL_INDUSTRY] = { "industry", "sector", "branche", "branch", "secteur", "industrie", "industria", NULL },
 };
-static const char *const col_flags[N_COLS] = { "email", "name", "first-name", "last-name", "org", "domain" };
+static const char *const col_flags[N_COLS] = { "email", "name", "first-name", "last-name", "org", "domain", "industry" };
 
 typedef struct {
   SgStore *store;
@@ -139,7 +141,8 @@ read_header (Reader *r, GError **error)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_null_terminated (8, g_free, TRUE);
   const char *specs[N_COLS] = { r->opts->email_col, r->opts->name_col, r->opts->first_name_col,
-                                r->opts->last_name_col, r->opts->org_col, r->opts->domain_col };
+                                r->opts->last_name_col, r->opts->org_col, r->opts->domain_col,
+                                r->opts->industry_col };
 
   r->n_columns = r->fields->len;
   for (guint i = 0; i < r->fields->len; i++) {
@@ -224,8 +227,35 @@ ensure_org (Reader *r, const char *domain, const char *name, GError **error)
 
 /* Stores one row (inside the batch's transaction, under a savepoint). Returns: FALSE on a
  * store error (in r->error). */
+/* A list's industry for the organisation @org_id, when it has none yet: one set by hand, or
+ * by an earlier list, stays. */
 static gboolean
-store_row (Reader *r, const char *address, const char *name, const char *org_name, const char *domain_field)
+set_org_industry (Reader *r, gint64 org_id, const char *industry, GError **error)
+{
+  g_autofree char *domain = NULL;
+  sqlite3_stmt *stmt;
+  JsonBuilder *b;
+
+  if (org_id <= 0 || industry == NULL || *industry == '\0' || strlen (industry) > SG_ORG_MAX_FIELD)
+    return TRUE;
+  stmt = _sg_store_prepare (r->store, "UPDATE organisations SET industry = ? WHERE id = ? AND industry IS NULL", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, industry, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, org_id);
+  if (!_sg_store_exec_stmt (r->store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (_sg_store_get_db (r->store)) == 0)
+    return TRUE;
+  domain = _sg_org_domain (r->store, org_id);
+  b = _sg_json_begin ();
+  _sg_json_str (b, "industry", industry);
+  return _sg_log_json (r->store, "organisation", domain, "upsert", b, error);
+}
+
+static gboolean
+store_row (Reader *r, const char *address, const char *name, const char *org_name, const char *domain_field,
+           const char *industry)
 {
   sqlite3_stmt *stmt;
   gint64 person = 0, address_id = 0, org_id = 0;
@@ -250,6 +280,15 @@ store_row (Reader *r, const char *address, const char *name, const char *org_nam
   }
   if (person != 0) {
     r->stats->matched++;
+    if (industry != NULL && *industry) {
+      stmt = _sg_store_prepare (r->store, "SELECT org_id FROM people WHERE id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, person);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        org_id = sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+    }
   } else {
     reg = sg_domain_get_registrable (domain);
     if (reg != NULL && sg_domain_is_freemail (reg)) {
@@ -305,6 +344,8 @@ store_row (Reader *r, const char *address, const char *name, const char *org_nam
       return FALSE;
     r->stats->new_people++;
   }
+  if (!set_org_industry (r, org_id, industry, error))
+    return FALSE;
   if (r->source_id == 0) /* a person added by hand (sg_leads_add_person()) */
     return TRUE;
   stmt = _sg_store_prepare (r->store,
@@ -392,7 +433,7 @@ process_row (Reader *r)
   }
   /* Every check that can reject a row is made above, before anything is written: a row
    * is stored whole. A store failure stops the import (the batch is rolled back). */
-  if (!store_row (r, address, name, v[COL_ORG], v[COL_DOMAIN])) {
+  if (!store_row (r, address, name, v[COL_ORG], v[COL_DOMAIN], v[COL_INDUSTRY])) {
     r->stopped = TRUE;
     sg_store_rollback (r->store);
     return;
@@ -795,7 +836,7 @@ sg_leads_add_person (SgStore *store, SgIdentity *identity, const char *address, 
     sg_table_free (r.rejected);
     return FALSE;
   }
-  if (!store_row (&r, norm, clean && *clean ? clean : NULL, NULL, NULL) || stats.rejected > 0) {
+  if (!store_row (&r, norm, clean && *clean ? clean : NULL, NULL, NULL, NULL) || stats.rejected > 0) {
     sg_store_rollback (store);
     if (r.error != NULL)
       g_propagate_error (error, r.error);

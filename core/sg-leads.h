@@ -47,6 +47,9 @@ typedef struct {
   const char *org_col;
   const char *domain_col;
   const char *credited_to; /* nullable: the colleague the list is credited to */
+  /* The organisation's industry (customer type), set where the organisation has none;
+   * NULL: found by header name (industry, sector, branche...). */
+  const char *industry_col;
 } SgListOptions;
 
 typedef struct {

@@ -132,7 +132,7 @@ sg_query_orgs (SgStore *store, const SgOrgQuery *query, GError **error)
     "  (SELECT count(DISTINCT pa.interaction_id) FROM org_domains d "
     "     JOIN addresses a ON a.org_domain = d.domain "
     "     JOIN participants pa ON pa.address_id = a.id WHERE d.org_id = o.id), "
-    "  o.last_seen, o.id, o.kind, o.first_seen "
+    "  o.last_seen, o.id, o.kind, o.first_seen, o.industry "
     "FROM organisations o "
     "WHERE (?1 OR (o.kind = 'external' AND o.last_seen IS NOT NULL)) "
     "  AND (?2 IS NULL OR o.name LIKE ?2 ESCAPE '\\' OR o.domain LIKE ?2 ESCAPE '\\') "
@@ -162,6 +162,7 @@ sg_query_orgs (SgStore *store, const SgOrgQuery *query, GError **error)
   sg_table_add_column (t, "id", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
   sg_table_add_column (t, "kind", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
   sg_table_add_column (t, "first_contact", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
+  sg_table_add_column (t, "industry", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
   if (!fill (store, t, stmt, error)) {
     sg_table_free (t);
     return NULL;

@@ -22,6 +22,7 @@
 #include "sg-select.h"
 #include "sg-report.h"
 #include "sg-similar.h"
+#include "sg-org.h"
 #include "sg-caldav.h"
 #include "sg-sync.h"
 #include "sg-autocleanups.h"

@@ -160,9 +160,9 @@ for user, store in (('max', max_store), ('julia', julia_store)):
     tap.ok(st == 200 and answer and len(answer['acked']) == len(ops) and not answer['rejected'],
            '%s pushes %d ops through /v1/sync' % (user, len(ops)), repr((st, answer and answer.get('rejected'))))
 
-# Industries (customer types): no command sets an organisation's industry today; a store
-# gets one by pulling an `organisation` upsert that carries it (core/sg-sync.c applies the
-# field). The boss's device pushes two, and the reference store gets the same values.
+# Industries (customer types): a store sets one with `salesgetter orgs set --industry` or a
+# prospect list's industry column, and syncs it as an `organisation` upsert; here the boss's
+# device pushes two such upserts, and the reference store gets the same values.
 import time  # noqa: E402
 hlc = int(time.time() * 1000) << 16
 ind_ops = [{'op_id': 'boss-laptop:%016x' % (hlc + i), 'hlc': '%016x' % (hlc + i), 'entity': 'organisation',

@@ -326,6 +326,58 @@ fails(sgc('import-list', NOMAIL), 1, 'no email address column (the header has: n
 ok(sgc('role', 'derive'), 'derive after the list')
 tap.eq(roles().get('ann@umbrella.de'), ['suspect/rule'], 'a person from a list is a suspect')
 
+# --- an organisation's industry: by hand, and from a list ---------------------------------
+def orgs():
+    return {o['domain']: o for o in js(sgc('orgs', '--all', '--format', 'json'))}
+
+
+def org_ops(domain):
+    return [json.loads(f) for (f,) in sg.query(STORE, "SELECT fields FROM changes WHERE entity = 'organisation' "
+                                                 "AND natural_key = ? ORDER BY rowid", (domain,))]
+
+
+n_ops = len(org_ops('umbrella.de'))
+r = sgc('orgs', 'set', 'ann@umbrella.de', '--industry', '  Chemicals ', '--name', 'Umbrella Corporation')
+tap.eq((r.rc, r.out.strip()), (0, 'ann@umbrella.de: updated'), 'orgs set, by an address at the organisation')
+tap.eq((orgs()['umbrella.de']['industry'], orgs()['umbrella.de']['name']), ('Chemicals', 'Umbrella Corporation'),
+       'orgs lists the industry and the name set (white space dropped)')
+tap.eq(org_ops('umbrella.de')[n_ops:], [{'name': 'Umbrella Corporation', 'industry': 'Chemicals'}],
+       'one organisation op with the two changed fields, for sync')
+r = sgc('orgs', 'set', 'umbrella.de', '--industry', 'Chemicals')
+tap.eq((r.rc, r.out.strip(), len(org_ops('umbrella.de'))), (0, 'umbrella.de: unchanged', n_ops + 1),
+       'setting the same industry again changes and logs nothing')
+fails(sgc('orgs', 'set', 'nowhere.example', '--industry', 'X'), 3,
+      'orgs set: no organisation owns the domain “nowhere.example”', 'an unknown domain: exit 3, named')
+fails(sgc('orgs', 'set', 'umbrella.de'), 2, 'orgs: set: give --name or --industry (see \'salesgetter orgs --help\')',
+      'set without a field')
+fails(sgc('orgs', 'set', 'umbrella.de', '--name', ' '), 2, 'orgs set: the name must not be empty',
+      'an empty name is refused')
+fails(sgc('orgs', 'set', 'umbrella.de', '--industry', 'x' * 201), 2, 'orgs set: the industry is longer than 200 bytes',
+      'a too long industry is refused')
+fails(sgc('orgs', '--industry', 'X'), 2, 'orgs: --name and --industry go with \'set DOMAIN\' (see \'salesgetter orgs '
+      '--help\')', '--industry without set')
+tap.eq(orgs()['umbrella.de']['industry'], 'Chemicals', 'the refused changes left the industry as it was')
+SECTORS = sg.path('sectors.csv')
+with open(SECTORS, 'w') as f:
+    f.write('Email,Company,Sector\njane@acme.com,Acme,Retail\nann@umbrella.de,Umbrella,Energy\n'
+            'kim@hooli.example,Hooli,Software\n')
+ok(sgc('import-list', SECTORS, '--name', 'Sectors'), 'a list with an industry ("Sector") column')
+o = orgs()
+tap.eq((o['acme.com']['industry'], o['umbrella.de']['industry'], o.get('hooli.example', {}).get('industry')),
+       ('Retail', 'Chemicals', 'Software'),
+       'the list gives a known and a new organisation their industry; the one set by hand stays')
+tap.eq(org_ops('acme.com')[-1], {'industry': 'Retail'}, 'the list\'s industry is logged for sync')
+closing = {row['value']: (row['processes'], row['won'], row['lost'], row['closing_ratio'])
+           for row in js(sgc('report', 'closing', '--format', 'json')) if row['by'] == 'industry'}
+# Acme's two processes (one won, one lost) are now "Retail"; Globex's and Initech's have none.
+tap.eq(closing.get('Retail'), (2, 1, 1, '50.0%'),
+       'report closing: Acme\'s won and lost processes under the customer type Retail')
+tap.ok({'jane@acme.com', 'bob@acme.com'} <= {row['address'] for row in js(sgc('select', 'industry:retail',
+                                                                              '--format', 'json'))},
+       'select industry:retail finds the people of the organisation')
+ok(sgc('orgs', 'set', 'hooli.example', '--industry', ''), 'an empty industry clears it')
+tap.eq(orgs()['hooli.example']['industry'], None, 'the industry is gone')
+
 # --- the daemon links what it captures -----------------------------------------------------
 # Kate's Wayne gets a process; a new message from her lands in a Maildir the daemon scans.
 ok(sgc('process', 'new', '--org', 'wayne.com', '--deliverable', 'Scenario study', '--opened', '2026-03-01',
