@@ -24,4 +24,5 @@
 #include "sg-similar.h"
 #include "sg-caldav.h"
 #include "sg-sync.h"
+#include "sg-source.h"
 #include "sg-autocleanups.h"
