@@ -12,13 +12,15 @@
 #define RETRY_FIRST_S 15
 #define RETRY_DOUBLINGS 10
 
+/* An account's state: the data of its polled source. */
+typedef struct _SgCaldavSource SgCaldavSource;
+
 struct _SgCaldavSource {
   SgConfigCaldav conf;  /* a copy: the daemon's config may be replaced on SIGHUP */
   char *rules_path;     /* nullable: the built-in rules */
   SgIdentity *identity;
   SgStore *store;
   SgImporter *importer;
-  SgPolled *polled;     /* the worker thread, the timer, the backoff */
 };
 
 static void
@@ -81,9 +83,28 @@ sync_failed (gpointer data, const GError *error, guint failures, guint delay_s)
   g_warning ("%s; retrying in %u s", error->message, delay_s);
 }
 
-static const SgPolledFuncs sync_funcs = { sync_run, sync_succeeded, sync_failed };
+static void
+source_free (gpointer data)
+{
+  SgCaldavSource *self = data;
 
-SgCaldavSource *
+  sg_importer_flush (self->importer, NULL);
+  sg_importer_free (self->importer);
+  sg_store_close (self->store);
+  sg_identity_unref (self->identity);
+  g_free (self->conf.name);
+  g_free (self->conf.url);
+  g_free (self->conf.user);
+  g_free (self->conf.password_file);
+  g_free (self->conf.password_command);
+  g_free (self->conf.ca_file);
+  g_free (self->rules_path);
+  g_free (self);
+}
+
+static const SgPolledFuncs sync_funcs = { sync_run, sync_succeeded, sync_failed, source_free };
+
+SgPolled *
 sg_caldav_source_new (const SgConfigCaldav *conf, const char *store_path, SgIdentity *identity,
                       const char *rules_path, gboolean once, GError **error)
 {
@@ -107,46 +128,7 @@ sg_caldav_source_new (const SgConfigCaldav *conf, const char *store_path, SgIden
   self->identity = sg_identity_ref (identity);
   self->store = store;
   self->importer = sg_importer_new (store, identity);
-  self->polled = sg_polled_new (&sync_funcs, &schedule, NULL, self);
   sg_importer_set_problem_func (self->importer, on_problem, self);
   sg_importer_set_warning_func (self->importer, on_warning, self);
-  return self;
-}
-
-void
-sg_caldav_source_start (SgCaldavSource *self)
-{
-  sg_polled_run_now (self->polled);
-}
-
-void
-sg_caldav_source_cancel (SgCaldavSource *self)
-{
-  sg_polled_cancel (self->polled);
-}
-
-gboolean
-sg_caldav_source_is_done (SgCaldavSource *self)
-{
-  return sg_polled_is_done (self->polled);
-}
-
-void
-sg_caldav_source_free (SgCaldavSource *self)
-{
-  if (self == NULL)
-    return;
-  sg_polled_free (self->polled);
-  sg_importer_flush (self->importer, NULL);
-  sg_importer_free (self->importer);
-  sg_store_close (self->store);
-  sg_identity_unref (self->identity);
-  g_free (self->conf.name);
-  g_free (self->conf.url);
-  g_free (self->conf.user);
-  g_free (self->conf.password_file);
-  g_free (self->conf.password_command);
-  g_free (self->conf.ca_file);
-  g_free (self->rules_path);
-  g_free (self);
+  return sg_polled_new (&sync_funcs, &schedule, NULL, self);
 }

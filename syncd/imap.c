@@ -10,12 +10,14 @@
 #define RETRY_FIRST_S 15
 #define RETRY_DOUBLINGS 10
 
+/* An account's state: the data of its polled source. */
+typedef struct _SgImapSource SgImapSource;
+
 struct _SgImapSource {
   char *name;
   SgConfigImap *conf;   /* a copy: the daemon's config may be replaced on SIGHUP */
   SgStore *store;       /* a connection of its own: the sync runs in a worker thread */
   SgImporter *importer;
-  SgPolled *polled;     /* the worker thread, the timer, the backoff */
 };
 
 static char **
@@ -108,9 +110,22 @@ sync_failed (gpointer data, const GError *error, guint failures, guint delay_s)
   g_warning ("%s; retrying in %u s", error->message, delay_s);
 }
 
-static const SgPolledFuncs sync_funcs = { sync_run, sync_succeeded, sync_failed };
+static void
+source_free (gpointer data)
+{
+  SgImapSource *self = data;
 
-SgImapSource *
+  sg_importer_flush (self->importer, NULL);
+  sg_importer_free (self->importer);
+  sg_store_close (self->store);
+  conf_free (self->conf);
+  g_free (self->name);
+  g_free (self);
+}
+
+static const SgPolledFuncs sync_funcs = { sync_run, sync_succeeded, sync_failed, source_free };
+
+SgPolled *
 sg_imap_source_new (const SgConfigImap *conf, const char *store_path, SgIdentity *identity, gboolean once,
                     GError **error)
 {
@@ -126,40 +141,6 @@ sg_imap_source_new (const SgConfigImap *conf, const char *store_path, SgIdentity
   self->conf = conf_copy (conf);
   self->store = store;
   self->importer = sg_importer_new (store, identity);
-  self->polled = sg_polled_new (&sync_funcs, &schedule, NULL, self);
   sg_importer_set_problem_func (self->importer, on_problem, self);
-  return self;
-}
-
-void
-sg_imap_source_start (SgImapSource *self)
-{
-  sg_polled_run_now (self->polled);
-}
-
-void
-sg_imap_source_cancel (SgImapSource *self)
-{
-  sg_polled_cancel (self->polled);
-}
-
-gboolean
-sg_imap_source_is_done (SgImapSource *self)
-{
-  return sg_polled_is_done (self->polled);
-}
-
-void
-sg_imap_source_free (SgImapSource *self)
-{
-  if (self == NULL)
-    return;
-  /* A sync still running holds self: wait for it to return (it stops at the next read). */
-  sg_polled_free (self->polled);
-  sg_importer_flush (self->importer, NULL);
-  sg_importer_free (self->importer);
-  sg_store_close (self->store);
-  conf_free (self->conf);
-  g_free (self->name);
-  g_free (self);
+  return sg_polled_new (&sync_funcs, &schedule, NULL, self);
 }

@@ -168,6 +168,8 @@ sg_polled_free (SgPolled *self)
     g_main_context_iteration (NULL, TRUE);
   if (self->timer_id != 0)
     self->clock.remove (self->timer_id);
+  if (self->funcs.free != NULL)
+    self->funcs.free (self->data);
   g_object_unref (self->cancellable);
   g_free (self);
 }

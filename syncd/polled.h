@@ -19,6 +19,8 @@ typedef struct {
   /* In the main loop, after a run that failed: the @failures-th in a row; the next run is
    * in @delay_s seconds (as the schedule says; not run again when once). */
   void (*failed) (gpointer data, const GError *error, guint failures, guint delay_s);
+  /* Frees @data, from sg_polled_free() once no run is in flight. (nullable) */
+  void (*free) (gpointer data);
 } SgPolledFuncs;
 
 typedef enum {
@@ -53,7 +55,8 @@ typedef struct {
 guint64 sg_polled_next_wait (const SgPolledSchedule *schedule, guint failures,
                              gint32 (*random_range) (gint32 begin, gint32 end), guint *delay_s);
 
-/* @funcs and @schedule are copied; @data must outlive the scaffold. @clock: (nullable): NULL
+/* @funcs and @schedule are copied; @data must outlive the scaffold (freed with it when
+ * @funcs has a free function). @clock: (nullable): NULL
  * for the real one. Returns: (transfer full): not started. */
 SgPolled *sg_polled_new (const SgPolledFuncs *funcs, const SgPolledSchedule *schedule, const SgPolledClock *clock,
                          gpointer data);
@@ -69,8 +72,8 @@ gboolean sg_polled_is_busy (SgPolled *polled);
 gboolean sg_polled_is_done (SgPolled *polled);
 /* Failures in a row since the last success. */
 guint sg_polled_get_failures (SgPolled *polled);
-/* Cancels, waits for a run in flight to return (iterating the default main context) and
- * removes the timer. */
+/* Cancels, waits for a run in flight to return (iterating the default main context),
+ * removes the timer and frees the source's data. */
 void sg_polled_free (SgPolled *polled);
 
 G_END_DECLS
