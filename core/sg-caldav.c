@@ -567,14 +567,19 @@ load_etags (Sync *s, const char *calendar, GError **error)
   return g_steal_pointer (&etags);
 }
 
+/* Begins a change to the object @href (in the importer's batch) and reads the UIDs it held.
+ * Returns: (transfer full): the UIDs, empty when @found is FALSE; NULL with @error. */
 static char **
-object_uids (Sync *s, const char *href, gboolean *found, GError **error)
+begin_object (Sync *s, const char *href, gboolean *found, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (s->store,
-      "SELECT uids FROM caldav_objects WHERE source_id = ? AND href = ?", error);
+  sqlite3_stmt *stmt;
   char **uids = NULL;
 
   *found = FALSE;
+  if (!_sg_importer_begin (s->importer, error))
+    return NULL;
+  stmt = _sg_store_prepare (s->store,
+      "SELECT uids FROM caldav_objects WHERE source_id = ? AND href = ?", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, s->source_id);
@@ -636,9 +641,7 @@ delete_object (Sync *s, const char *href, GError **error)
   g_auto (GStrv) uids = NULL;
   sqlite3_stmt *stmt;
 
-  if (!_sg_importer_begin (s->importer, error))
-    return FALSE;
-  uids = object_uids (s, href, &found, error);
+  uids = begin_object (s, href, &found, error);
   if (uids == NULL)
     return FALSE;
   if (!found)
@@ -665,9 +668,7 @@ store_object (Sync *s, const Calendar *cal, const char *href, const char *url, c
   gboolean found = FALSE;
   sqlite3_stmt *stmt;
 
-  if (!_sg_importer_begin (s->importer, error))
-    return FALSE;
-  old = object_uids (s, href, &found, error);
+  old = begin_object (s, href, &found, error);
   if (old == NULL)
     return FALSE;
   if (!_sg_ical_import_object (s->importer, data, strlen (data), s->source_id, url, uids, error))

@@ -7,6 +7,7 @@
 #include "sg-source-private.h"
 #include "sg-autocleanups.h"
 #include "sg-private.h"
+#include "sg-process-private.h"
 
 gint64
 _sg_source_ensure (SgStore *store, const char *kind, const char *uri, GError **error)
@@ -112,7 +113,6 @@ sg_source_get_status (SgStore *store, const char *kind, GError **error)
     "WHERE s.kind = ? ORDER BY 1";
   g_autoptr (SgTable) t = NULL;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (store != NULL && kind != NULL, NULL);
   if ((stmt = _sg_store_prepare (store, sql, error)) == NULL)
@@ -131,21 +131,7 @@ sg_source_get_status (SgStore *store, const char *kind, GError **error)
   sg_table_add_column (t, "messages", SG_COLUMN_INT, 0);
   sg_table_add_column (t, "last_error_at", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
   sg_table_add_column (t, "kind", SG_COLUMN_TEXT, 0);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    sg_table_append_row (t);
-    for (guint col = 0; col < sg_table_get_n_columns (t); col++) {
-      if (sqlite3_column_type (stmt, (int) col) == SQLITE_NULL)
-        continue;
-      if (sg_table_get_column_type (t, col) == SG_COLUMN_TEXT)
-        sg_table_set_text (t, col, (const char *) sqlite3_column_text (stmt, (int) col));
-      else
-        sg_table_set_int (t, col, sqlite3_column_int64 (stmt, (int) col));
-    }
-  }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE) {
-    _sg_store_set_error (store, error, "source status");
+  if (!_sg_table_fill (store, t, stmt, error))
     return NULL;
-  }
   return g_steal_pointer (&t);
 }

@@ -20,8 +20,8 @@ struct _SgPolled {
 static const SgPolledClock real_clock = { g_timeout_add, g_source_remove, g_random_int_range };
 
 guint64
-sg_polled_next_wait (const SgPolledSchedule *schedule, guint failures, gint32 (*random_range) (gint32, gint32),
-                     guint *delay_s)
+sg_polled_next_wait (const SgPolledSchedule *schedule, guint failures,
+                     gint32 (*random_range) (gint32, gint32), guint *delay_s)
 {
   guint delay = schedule->interval_s;
   guint64 wait_ms;
@@ -35,11 +35,16 @@ sg_polled_next_wait (const SgPolledSchedule *schedule, guint failures, gint32 (*
   }
   if (schedule->jitter == SG_POLLED_JITTER_SPREAD) {
     /* Up to a tenth more, so that sources polled at the same interval spread out. */
-    wait_ms = (guint64) delay * 1000 + (guint64) random_range (0, (gint32) MIN ((guint64) delay * 100 + 1, G_MAXINT32));
+    guint64 tenth_ms = MIN ((guint64) delay * 100, (guint64) G_MAXINT32 - 1);
+
+    wait_ms = (guint64) delay * 1000 + (guint64) random_range (0, (gint32) tenth_ms + 1);
   } else {
     /* Full jitter after a failure: between half the step and the step. */
-    if (failures > 0)
-      delay = MAX (delay / 2 + (guint) random_range (0, (gint32) MIN (delay / 2 + 1, (guint) G_MAXINT32)), 1u);
+    if (failures > 0) {
+      guint half = MIN (delay / 2, (guint) G_MAXINT32 - 1);
+
+      delay = MAX (delay / 2 + (guint) random_range (0, (gint32) half + 1), 1u);
+    }
     wait_ms = (guint64) delay * 1000;
   }
   if (delay_s != NULL)

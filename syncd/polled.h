@@ -58,8 +58,8 @@ guint64 sg_polled_next_wait (const SgPolledSchedule *schedule, guint failures,
 /* @funcs and @schedule are copied; @data must outlive the scaffold (freed with it when
  * @funcs has a free function). @clock: (nullable): NULL
  * for the real one. Returns: (transfer full): not started. */
-SgPolled *sg_polled_new (const SgPolledFuncs *funcs, const SgPolledSchedule *schedule, const SgPolledClock *clock,
-                         gpointer data);
+SgPolled *sg_polled_new (const SgPolledFuncs *funcs, const SgPolledSchedule *schedule,
+                         const SgPolledClock *clock, gpointer data);
 /* Runs now (unless a run is in flight), in place of a pending timer. */
 void sg_polled_run_now (SgPolled *polled);
 /* Stops a run in flight at its next check of the cancellable. */

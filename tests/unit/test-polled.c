@@ -162,8 +162,8 @@ test_next_wait_half (void)
   const SgPolledSchedule tiny = { 300, 1, 3600, 12, SG_POLLED_JITTER_HALF, FALSE };
   const struct {
     guint failures, low, high;
-  } cases[] = { { 0, 300, 300 }, { 1, 2, 4 }, { 2, 5, 10 }, { 3, 10, 20 }, { 10, 1280, 2560 }, { 11, 1800, 3600 },
-                { 13, 1800, 3600 }, { 1000, 1800, 3600 } };
+  } cases[] = { { 0, 300, 300 },    { 1, 2, 4 },         { 2, 5, 10 },        { 3, 10, 20 },
+                { 10, 1280, 2560 }, { 11, 1800, 3600 }, { 13, 1800, 3600 }, { 1000, 1800, 3600 } };
   guint delay = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
