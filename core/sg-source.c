@@ -99,7 +99,8 @@ SgTable *
 sg_source_get_status (SgStore *store, const char *kind, GError **error)
 {
   /* What a source holds depends on its kind: an IMAP account has folders and stores
-   * interactions, a CalDAV account has calendars and stores meetings. */
+   * interactions, a CalDAV account has calendars and stores meetings. last_error_at is
+   * shown for IMAP accounts only, as sync --status always did (CalDAV's rows record it too). */
   static const char *sql =
     "SELECT coalesce(st.name, s.uri), s.uri, "
     "  CASE WHEN st.last_attempt IS NULL THEN 'never' WHEN st.failures > 0 THEN 'failing' ELSE 'ok' END, "
