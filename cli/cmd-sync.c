@@ -81,6 +81,74 @@ sync_now (SgGlobalOptions *globals, SgFormat format, gboolean quiet)
   return SG_EXIT_OK;
 }
 
+/* The columns of sg_source_get_status() that the rows made here fill. */
+enum { URI_COLUMN = 1, KIND_COLUMN = 11 };
+
+/* Appends the rows of @from, which has the columns of @to. */
+static void
+append_rows (SgTable *to, const SgTable *from)
+{
+  for (guint r = 0; r < sg_table_get_n_rows (from); r++) {
+    sg_table_append_row (to);
+    for (guint c = 0; c < sg_table_get_n_columns (from); c++) {
+      if (sg_table_is_null (from, r, c))
+        continue;
+      if (sg_table_get_column_type (from, c) == SG_COLUMN_TEXT)
+        sg_table_set_text (to, c, sg_table_get_text (from, r, c));
+      else
+        sg_table_set_int (to, c, sg_table_get_int (from, r, c));
+    }
+  }
+}
+
+/* An account of the config that the rows @first to @last of @table (those the store has of
+ * its kind) do not list: a row "never". */
+static void
+add_never_row (SgTable *table, guint first, guint last, const char *kind, const char *name, const char *uri)
+{
+  for (guint r = first; r < last; r++)
+    if (g_strcmp0 (sg_table_get_text (table, r, URI_COLUMN), uri) == 0)
+      return;
+  sg_table_append_row (table);
+  sg_table_set_text (table, 0, name);
+  sg_table_set_text (table, URI_COLUMN, uri);
+  sg_table_set_text (table, 2, "never");
+  sg_table_set_int (table, 6, 0);
+  sg_table_set_int (table, 8, 0);
+  sg_table_set_int (table, 9, 0);
+  sg_table_set_text (table, KIND_COLUMN, kind);
+}
+
+/* The accounts of kind @kind in the config that the store has not heard of yet; one whose
+ * URL is not valid is left out (the daemon reports it). */
+static void
+add_never_rows (SgTable *table, guint first, guint last, const SgConfig *config, const char *kind)
+{
+  if (strcmp (kind, "imap") == 0) {
+    for (guint i = 0; i < config->imap->len; i++) {
+      const SgConfigImap *c = config->imap->pdata[i];
+      g_autoptr (SgImapAccount) a = sg_imap_account_new (c->name, c->url, NULL);
+
+      if (a == NULL)
+        continue;
+      if (c->user)
+        sg_imap_account_set_user (a, c->user);
+      add_never_row (table, first, last, kind, c->name, sg_imap_account_get_uri (a));
+    }
+  } else if (strcmp (kind, "caldav") == 0) {
+    for (guint i = 0; i < config->caldav->len; i++) {
+      const SgConfigCaldav *c = config->caldav->pdata[i];
+      g_autoptr (SgCaldavAccount) a = sg_caldav_account_new (c->name, c->url, NULL);
+
+      if (a == NULL)
+        continue;
+      if (c->user)
+        sg_caldav_account_set_user (a, c->user);
+      add_never_row (table, first, last, kind, c->name, sg_caldav_account_get_uri (a));
+    }
+  }
+}
+
 /* The team server's row of the status table (account "team-server"). */
 static gboolean
 add_team_row (SgTable *table, SgStore *store, const SgConfig *config, GError **error)
@@ -125,7 +193,9 @@ sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
   g_autoptr (SgStore) store = NULL;
   g_autoptr (SgTable) table = NULL;
   g_autoptr (GError) error = NULL;
+  static const char *const kinds[] = { "imap", "caldav" };
   SgFormat format;
+  guint rows;
 
   if (!sg_cli_parse ("sync", NULL,
                      "Without options: synchronises the store with the team server of [sync] now:\n"
@@ -152,108 +222,30 @@ sg_cmd_sync (int argc, char **argv, SgGlobalOptions *globals)
     return SG_EXIT_FAILED;
   if ((store = sg_cli_open_store (globals, config, TRUE)) == NULL)
     return SG_EXIT_FAILED;
-  table = sg_imap_get_status (store, &error);
-  if (table == NULL) {
+  /* The accounts of every kind, each kind followed by those of its config the store has
+   * not heard of yet; then the team server's row. */
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++) {
+    g_autoptr (SgTable) t = sg_source_get_status (store, kinds[k], &error);
+    guint first = table ? sg_table_get_n_rows (table) : 0;
+
+    if (t == NULL) {
+      sg_cli_error ("sync: %s", error->message);
+      return SG_EXIT_FAILED;
+    }
+    if (table == NULL)
+      table = g_steal_pointer (&t);
+    else
+      append_rows (table, t);
+    add_never_rows (table, first, sg_table_get_n_rows (table), config, kinds[k]);
+  }
+  /* The team server's row, kind "team". */
+  rows = sg_table_get_n_rows (table);
+  if (!add_team_row (table, store, config, &error)) {
     sg_cli_error ("sync: %s", error->message);
     return SG_EXIT_FAILED;
   }
-  /* Accounts of the config the store has not heard of yet. */
-  for (guint i = 0; i < config->imap->len; i++) {
-    const SgConfigImap *c = config->imap->pdata[i];
-    g_autoptr (SgImapAccount) a = sg_imap_account_new (c->name, c->url, NULL);
-    gboolean known = FALSE;
-
-    if (a == NULL)
-      continue;
-    if (c->user)
-      sg_imap_account_set_user (a, c->user);
-    for (guint r = 0; r < sg_table_get_n_rows (table) && !known; r++)
-      known = g_strcmp0 (sg_table_get_text (table, r, 1), sg_imap_account_get_uri (a)) == 0;
-    if (known)
-      continue;
-    sg_table_append_row (table);
-    sg_table_set_text (table, 0, c->name);
-    sg_table_set_text (table, 1, sg_imap_account_get_uri (a));
-    sg_table_set_text (table, 2, "never");
-    sg_table_set_int (table, 6, 0);
-    sg_table_set_int (table, 8, 0);
-    sg_table_set_int (table, 9, 0);
-  }
-  /* caldav branch: CalDAV accounts, in the same table: folders are its calendars and
-   * messages its meetings; the last column, kind, tells them apart. */
-  {
-    g_autoptr (SgTable) cal = sg_caldav_get_status (store, &error);
-    g_autoptr (SgTable) all = sg_table_new ();
-    guint n = sg_table_get_n_columns (table), kind, rows;
-    /* CalDAV status columns -> the IMAP table's. */
-    static const guint map[][2] = { { 0, 0 }, { 1, 1 }, { 2, 2 }, { 3, 3 }, { 4, 4 }, { 5, 5 }, { 6, 6 },
-                                    { 7, 8 }, { 9, 9 } };
-
-    if (cal == NULL) {
-      sg_cli_error ("sync: %s", error->message);
-      return SG_EXIT_FAILED;
-    }
-    for (guint c = 0; c < n; c++)
-      sg_table_add_column (all, sg_table_get_column_name (table, c), sg_table_get_column_type (table, c),
-                           sg_table_get_column_flags (table, c));
-    kind = sg_table_add_column (all, "kind", SG_COLUMN_TEXT, 0);
-    for (guint r = 0; r < sg_table_get_n_rows (table); r++) {
-      sg_table_append_row (all);
-      for (guint c = 0; c < n; c++) {
-        if (sg_table_is_null (table, r, c))
-          continue;
-        if (sg_table_get_column_type (table, c) == SG_COLUMN_TEXT)
-          sg_table_set_text (all, c, sg_table_get_text (table, r, c));
-        else
-          sg_table_set_int (all, c, sg_table_get_int (table, r, c));
-      }
-      sg_table_set_text (all, kind, "imap");
-    }
-    for (guint r = 0; r < sg_table_get_n_rows (cal); r++) {
-      sg_table_append_row (all);
-      for (guint m = 0; m < G_N_ELEMENTS (map); m++) {
-        if (sg_table_is_null (cal, r, map[m][0]))
-          continue;
-        if (sg_table_get_column_type (cal, map[m][0]) == SG_COLUMN_TEXT)
-          sg_table_set_text (all, map[m][1], sg_table_get_text (cal, r, map[m][0]));
-        else
-          sg_table_set_int (all, map[m][1], sg_table_get_int (cal, r, map[m][0]));
-      }
-      sg_table_set_text (all, kind, "caldav");
-    }
-    for (guint i = 0; i < config->caldav->len; i++) {
-      const SgConfigCaldav *c = config->caldav->pdata[i];
-      g_autoptr (SgCaldavAccount) a = sg_caldav_account_new (c->name, c->url, NULL);
-      gboolean known = FALSE;
-
-      if (a == NULL)
-        continue;
-      if (c->user)
-        sg_caldav_account_set_user (a, c->user);
-      for (guint r = 0; r < sg_table_get_n_rows (cal) && !known; r++)
-        known = g_strcmp0 (sg_table_get_text (cal, r, 1), sg_caldav_account_get_uri (a)) == 0;
-      if (known)
-        continue;
-      sg_table_append_row (all);
-      sg_table_set_text (all, 0, c->name);
-      sg_table_set_text (all, 1, sg_caldav_account_get_uri (a));
-      sg_table_set_text (all, 2, "never");
-      sg_table_set_int (all, 6, 0);
-      sg_table_set_int (all, 8, 0);
-      sg_table_set_int (all, 9, 0);
-      sg_table_set_text (all, kind, "caldav");
-    }
-    g_clear_pointer (&table, sg_table_free);
-    table = g_steal_pointer (&all);
-    /* The team server's row, kind "team". */
-    rows = sg_table_get_n_rows (table);
-    if (!add_team_row (table, store, config, &error)) {
-      sg_cli_error ("sync: %s", error->message);
-      return SG_EXIT_FAILED;
-    }
-    if (sg_table_get_n_rows (table) > rows)
-      sg_table_set_text (table, kind, "team");
-  }
+  if (sg_table_get_n_rows (table) > rows)
+    sg_table_set_text (table, KIND_COLUMN, "team");
   sg_output_table (table, format);
   return SG_EXIT_OK;
 }

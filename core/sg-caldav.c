@@ -7,6 +7,7 @@
 #include "sg-caldav-private.h"
 #include "sg-ical-private.h"
 #include "sg-private.h"
+#include "sg-source-private.h"
 
 #include <curl/curl.h>
 #include <string.h>
@@ -566,14 +567,19 @@ load_etags (Sync *s, const char *calendar, GError **error)
   return g_steal_pointer (&etags);
 }
 
+/* Begins a change to the object @href (in the importer's batch) and reads the UIDs it held.
+ * Returns: (transfer full): the UIDs, empty when @found is FALSE; NULL with @error. */
 static char **
-object_uids (Sync *s, const char *href, gboolean *found, GError **error)
+begin_object (Sync *s, const char *href, gboolean *found, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (s->store,
-      "SELECT uids FROM caldav_objects WHERE source_id = ? AND href = ?", error);
+  sqlite3_stmt *stmt;
   char **uids = NULL;
 
   *found = FALSE;
+  if (!_sg_importer_begin (s->importer, error))
+    return NULL;
+  stmt = _sg_store_prepare (s->store,
+      "SELECT uids FROM caldav_objects WHERE source_id = ? AND href = ?", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, s->source_id);
@@ -635,9 +641,7 @@ delete_object (Sync *s, const char *href, GError **error)
   g_auto (GStrv) uids = NULL;
   sqlite3_stmt *stmt;
 
-  if (!_sg_importer_begin (s->importer, error))
-    return FALSE;
-  uids = object_uids (s, href, &found, error);
+  uids = begin_object (s, href, &found, error);
   if (uids == NULL)
     return FALSE;
   if (!found)
@@ -664,9 +668,7 @@ store_object (Sync *s, const Calendar *cal, const char *href, const char *url, c
   gboolean found = FALSE;
   sqlite3_stmt *stmt;
 
-  if (!_sg_importer_begin (s->importer, error))
-    return FALSE;
-  old = object_uids (s, href, &found, error);
+  old = begin_object (s, href, &found, error);
   if (old == NULL)
     return FALSE;
   if (!_sg_ical_import_object (s->importer, data, strlen (data), s->source_id, url, uids, error))
@@ -971,46 +973,10 @@ run_sync (Sync *s, GError **error)
 
 /* --- status ------------------------------------------------------------------------------------------ */
 
-gboolean _sg_source_write_status (SgStore *store, gint64 source_id, const char *name, const GError *failure,
-                                  gboolean started, gint64 pending, GError **error);
-
-static gint64
-ensure_source (SgStore *store, const char *uri, GError **error)
-{
-  sqlite3_stmt *stmt;
-  gint64 id = 0;
-
-  if (!sg_store_begin (store, error))
-    return 0;
-  stmt = _sg_store_prepare (store, "INSERT INTO sources (kind, uri) VALUES ('caldav', ?) ON CONFLICT (uri) DO NOTHING",
-                            error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_text (stmt, 1, uri, -1, SQLITE_STATIC);
-  if (!_sg_store_exec_stmt (store, stmt, error))
-    goto fail;
-  stmt = _sg_store_prepare (store, "SELECT id FROM sources WHERE uri = ?", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_text (stmt, 1, uri, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    id = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  if (id == 0 || !sg_store_commit (store, error))
-    goto fail;
-  return id;
-
-fail:
-  sg_store_rollback (store);
-  return 0;
-}
-
 gboolean
 sg_caldav_record_failure (SgStore *store, SgCaldavAccount *account, const GError *failure, GError **error)
 {
-  gint64 id = ensure_source (store, account->uri, error);
-
-  return id != 0 && _sg_source_write_status (store, id, account->name, failure, FALSE, -1, error);
+  return _sg_source_record_failure (store, "caldav", account->uri, account->name, failure, error);
 }
 
 gboolean
@@ -1028,7 +994,7 @@ sg_caldav_account_sync (SgCaldavAccount *account, SgImporter *importer, GCancell
   memset (&account->stats, 0, sizeof account->stats);
   if (!sg_importer_flush (importer, error))
     return FALSE;
-  s.source_id = ensure_source (s.store, account->uri, error);
+  s.source_id = _sg_source_ensure (s.store, "caldav", account->uri, error);
   if (s.source_id == 0 || !_sg_source_write_status (s.store, s.source_id, account->name, NULL, TRUE, -1, error))
     return FALSE;
   s.body = g_string_new (NULL);
@@ -1059,51 +1025,4 @@ sg_caldav_account_sync (SgCaldavAccount *account, SgImporter *importer, GCancell
     return FALSE;
   }
   return _sg_source_write_status (s.store, s.source_id, account->name, NULL, FALSE, -1, error);
-}
-
-SgTable *
-sg_caldav_get_status (SgStore *store, GError **error)
-{
-  static const char *sql =
-    "SELECT coalesce(st.name, s.uri), s.uri, "
-    "  CASE WHEN st.last_attempt IS NULL THEN 'never' WHEN st.failures > 0 THEN 'failing' ELSE 'ok' END, "
-    "  st.last_success, st.last_attempt, st.last_error, coalesce(st.failures, 0), "
-    "  (SELECT count(*) FROM caldav_calendars c WHERE c.source_id = s.id), "
-    "  (SELECT count(*) FROM caldav_objects o WHERE o.source_id = s.id), "
-    "  (SELECT count(*) FROM meetings m WHERE m.source_id = s.id) "
-    "FROM sources s LEFT JOIN source_status st ON st.source_id = s.id "
-    "WHERE s.kind = 'caldav' ORDER BY 1";
-  g_autoptr (SgTable) t = sg_table_new ();
-  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  sg_table_add_column (t, "account", SG_COLUMN_TEXT, 0);
-  sg_table_add_column (t, "uri", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
-  sg_table_add_column (t, "state", SG_COLUMN_TEXT, 0);
-  sg_table_add_column (t, "last_success", SG_COLUMN_TIME, 0);
-  sg_table_add_column (t, "last_attempt", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
-  sg_table_add_column (t, "last_error", SG_COLUMN_TEXT, 0);
-  sg_table_add_column (t, "failures", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
-  sg_table_add_column (t, "calendars", SG_COLUMN_INT, 0);
-  sg_table_add_column (t, "objects", SG_COLUMN_INT, 0);
-  sg_table_add_column (t, "meetings", SG_COLUMN_INT, 0);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    sg_table_append_row (t);
-    for (guint col = 0; col < sg_table_get_n_columns (t); col++) {
-      if (sqlite3_column_type (stmt, (int) col) == SQLITE_NULL)
-        continue;
-      if (sg_table_get_column_type (t, col) == SG_COLUMN_TEXT)
-        sg_table_set_text (t, col, (const char *) sqlite3_column_text (stmt, (int) col));
-      else
-        sg_table_set_int (t, col, sqlite3_column_int64 (stmt, (int) col));
-    }
-  }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE) {
-    _sg_store_set_error (store, error, "CalDAV status");
-    return NULL;
-  }
-  return g_steal_pointer (&t);
 }

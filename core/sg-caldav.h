@@ -88,7 +88,7 @@ SG_API const SgCaldavStats *sg_caldav_account_get_stats (const SgCaldavAccount *
 
 /* Brings the store up to date with the account's calendars (see above), through
  * @importer (whose problem callback hears about objects that are not iCalendar). Records
- * the outcome in the store (sg_caldav_get_status()).
+ * the outcome in the store (sg_source_get_status()).
  * Returns: FALSE with SG_CALDAV_ERROR (the message names the account and the URL),
  * SG_STORE_ERROR or G_IO_ERROR_CANCELLED; what was stored before is kept. */
 SG_API gboolean sg_caldav_account_sync (SgCaldavAccount *account, SgImporter *importer,
@@ -97,11 +97,6 @@ SG_API gboolean sg_caldav_account_sync (SgCaldavAccount *account, SgImporter *im
 /* Records a failure before a sync could start (a password file that cannot be read). */
 SG_API gboolean sg_caldav_record_failure (SgStore *store, SgCaldavAccount *account, const GError *failure,
                                           GError **error);
-
-/* Returns: (transfer full): one row per CalDAV account known to the store: account, uri,
- * state (ok, failing, never), last_success, last_attempt, last_error, failures, calendars,
- * objects, meetings; NULL with @error. */
-SG_API SgTable *sg_caldav_get_status (SgStore *store, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgCaldavAccount, sg_caldav_account_free)
 

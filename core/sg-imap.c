@@ -18,6 +18,7 @@
 #include "sg-imap.h"
 #include "sg-message.h"
 #include "sg-private.h"
+#include "sg-source-private.h"
 #include "sg-autocleanups.h"
 
 #include <curl/curl.h>
@@ -1563,99 +1564,10 @@ compare_folders (gconstpointer a, gconstpointer b)
   return strcmp (x->display, y->display);
 }
 
-static gboolean
-write_status (SgStore *store, gint64 source_id, const char *name, const GError *failure, gboolean started,
-              gint64 pending, GError **error)
-{
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  sqlite3_stmt *stmt;
-  gboolean ok;
-
-  if (!sg_store_begin (store, error))
-    return FALSE;
-  stmt = _sg_store_prepare (store,
-      "INSERT INTO source_status (source_id, name) VALUES (?, ?) "
-      "ON CONFLICT (source_id) DO UPDATE SET name = excluded.name", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, source_id);
-  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
-  if (!_sg_store_exec_stmt (store, stmt, error))
-    goto fail;
-  if (started)
-    stmt = _sg_store_prepare (store, "UPDATE source_status SET last_attempt = ?2 WHERE source_id = ?1", error);
-  else if (failure == NULL)
-    stmt = _sg_store_prepare (store,
-        "UPDATE source_status SET last_success = ?2, last_attempt = coalesce(last_attempt, ?2), "
-        "failures = 0, pending = ?4 WHERE source_id = ?1", error);
-  else
-    stmt = _sg_store_prepare (store,
-        "UPDATE source_status SET last_error = ?3, last_error_at = ?2, last_attempt = ?2, "
-        "failures = failures + 1, pending = ?4 WHERE source_id = ?1", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, source_id);
-  sqlite3_bind_int64 (stmt, 2, now);
-  if (failure)
-    sqlite3_bind_text (stmt, 3, failure->message, -1, SQLITE_STATIC);
-  if (pending >= 0)
-    sqlite3_bind_int64 (stmt, 4, pending);
-  if (!_sg_store_exec_stmt (store, stmt, error))
-    goto fail;
-  ok = sg_store_commit (store, error);
-  return ok;
-
-fail:
-  sg_store_rollback (store);
-  return FALSE;
-}
-
-/* For the other polled sources (sg-caldav.c): the same source_status bookkeeping. */
-gboolean _sg_source_write_status (SgStore *store, gint64 source_id, const char *name, const GError *failure,
-                                  gboolean started, gint64 pending, GError **error);
-
-gboolean
-_sg_source_write_status (SgStore *store, gint64 source_id, const char *name, const GError *failure,
-                         gboolean started, gint64 pending, GError **error)
-{
-  return write_status (store, source_id, name, failure, started, pending, error);
-}
-
-static gint64
-ensure_imap_source (SgStore *store, const char *uri, GError **error)
-{
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
-      "INSERT INTO sources (kind, uri) VALUES ('imap', ?) ON CONFLICT (uri) DO NOTHING", error);
-  gint64 id = 0;
-
-  if (stmt == NULL)
-    return 0;
-  sqlite3_bind_text (stmt, 1, uri, -1, SQLITE_STATIC);
-  if (!_sg_store_exec_stmt (store, stmt, error))
-    return 0;
-  stmt = _sg_store_prepare (store, "SELECT id FROM sources WHERE uri = ?", error);
-  if (stmt == NULL)
-    return 0;
-  sqlite3_bind_text (stmt, 1, uri, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    id = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return id;
-}
-
 gboolean
 sg_imap_record_failure (SgStore *store, SgImapAccount *account, const GError *failure, GError **error)
 {
-  gint64 id;
-
-  if (!sg_store_begin (store, error))
-    return FALSE;
-  id = ensure_imap_source (store, account->uri, error);
-  if (id == 0 || !sg_store_commit (store, error)) {
-    sg_store_rollback (store);
-    return FALSE;
-  }
-  return write_status (store, id, account->name, failure, FALSE, -1, error);
+  return _sg_source_record_failure (store, "imap", account->uri, account->name, failure, error);
 }
 
 static gboolean
@@ -1768,7 +1680,7 @@ sg_imap_account_sync (SgImapAccount *account, SgImporter *importer, GCancellable
   s.source_id = _sg_importer_source (importer, "imap", account->uri, error);
   if (s.source_id == 0 || !sg_importer_flush (importer, error))
     return FALSE;
-  if (!write_status (s.store, s.source_id, account->name, NULL, TRUE, -1, error))
+  if (!_sg_source_write_status (s.store, s.source_id, account->name, NULL, TRUE, -1, error))
     return FALSE;
 
   ok = run_sync (&s, cancellable, &local);
@@ -1797,58 +1709,9 @@ sg_imap_account_sync (SgImapAccount *account, SgImporter *importer, GCancellable
                            local->message);
     /* The status names the account in its own columns: the error is kept without it. */
     if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      write_status (s.store, s.source_id, account->name, local, FALSE, (gint64) s.pending, NULL);
+      _sg_source_write_status (s.store, s.source_id, account->name, local, FALSE, (gint64) s.pending, NULL);
     g_propagate_error (error, g_steal_pointer (&named));
     return FALSE;
   }
-  return write_status (s.store, s.source_id, account->name, NULL, FALSE, 0, error);
-}
-
-/* --- status ----------------------------------------------------------------------------------------- */
-
-SgTable *
-sg_imap_get_status (SgStore *store, GError **error)
-{
-  static const char *sql =
-    "SELECT coalesce(st.name, s.uri), s.uri, "
-    "  CASE WHEN st.last_attempt IS NULL THEN 'never' WHEN st.failures > 0 THEN 'failing' ELSE 'ok' END, "
-    "  st.last_success, st.last_attempt, st.last_error, coalesce(st.failures, 0), st.pending, "
-    "  (SELECT count(*) FROM imap_folders f WHERE f.source_id = s.id), "
-    "  (SELECT count(*) FROM interactions i WHERE i.source_id = s.id), st.last_error_at "
-    "FROM sources s LEFT JOIN source_status st ON st.source_id = s.id "
-    "WHERE s.kind = 'imap' ORDER BY 1";
-  g_autoptr (SgTable) t = sg_table_new ();
-  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  sg_table_add_column (t, "account", SG_COLUMN_TEXT, 0);
-  sg_table_add_column (t, "uri", SG_COLUMN_TEXT, SG_COLUMN_FLAG_DETAIL);
-  sg_table_add_column (t, "state", SG_COLUMN_TEXT, 0);
-  sg_table_add_column (t, "last_success", SG_COLUMN_TIME, 0);
-  sg_table_add_column (t, "last_attempt", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
-  sg_table_add_column (t, "last_error", SG_COLUMN_TEXT, 0);
-  sg_table_add_column (t, "failures", SG_COLUMN_INT, SG_COLUMN_FLAG_DETAIL);
-  sg_table_add_column (t, "pending", SG_COLUMN_INT, 0);
-  sg_table_add_column (t, "folders", SG_COLUMN_INT, 0);
-  sg_table_add_column (t, "messages", SG_COLUMN_INT, 0);
-  sg_table_add_column (t, "last_error_at", SG_COLUMN_TIME, SG_COLUMN_FLAG_DETAIL);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    sg_table_append_row (t);
-    for (guint col = 0; col < sg_table_get_n_columns (t); col++) {
-      if (sqlite3_column_type (stmt, (int) col) == SQLITE_NULL)
-        continue;
-      if (sg_table_get_column_type (t, col) == SG_COLUMN_TEXT)
-        sg_table_set_text (t, col, (const char *) sqlite3_column_text (stmt, (int) col));
-      else
-        sg_table_set_int (t, col, sqlite3_column_int64 (stmt, (int) col));
-    }
-  }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE) {
-    _sg_store_set_error (store, error, "IMAP status");
-    return NULL;
-  }
-  return g_steal_pointer (&t);
+  return _sg_source_write_status (s.store, s.source_id, account->name, NULL, FALSE, 0, error);
 }

@@ -76,7 +76,7 @@ SG_API void sg_imap_account_set_timeout (SgImapAccount *account, guint seconds);
 
 /* Stores the new mail of every folder of @account through @importer (its progress and
  * problem callbacks see every message; progress knows the total after a first pass over
- * the folders). Records the outcome in the store (sg_imap_get_status()).
+ * the folders). Records the outcome in the store (sg_source_get_status()).
  * Returns: FALSE with SG_IMAP_ERROR (the message names the account), SG_STORE_ERROR, or
  * G_IO_ERROR_CANCELLED; what was stored before is committed. */
 SG_API gboolean sg_imap_account_sync (SgImapAccount *account, SgImporter *importer,
@@ -86,11 +86,6 @@ SG_API gboolean sg_imap_account_sync (SgImapAccount *account, SgImporter *import
  * failed, say) as the account's last error. */
 SG_API gboolean sg_imap_record_failure (SgStore *store, SgImapAccount *account, const GError *failure,
                                         GError **error);
-
-/* Returns: (transfer full): one row per IMAP account known to the store: account, uri,
- * state (ok, failing, never), last_success, last_attempt, last_error, failures, pending,
- * folders, messages; NULL with @error. */
-SG_API SgTable *sg_imap_get_status (SgStore *store, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgImapAccount, sg_imap_account_free)
 

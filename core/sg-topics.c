@@ -243,6 +243,33 @@ sg_topics_stem (const char *word, const char *lang)
  * break (punctuation, a line end, a word that cannot be a topic). */
 typedef void (*TokenFunc) (const char *word, gsize len, gpointer data);
 
+/* @c, followed by @next, is no part of a word: the word so far is emitted (a break instead
+ * when it cannot be a topic), and @c breaks the phrase unless it is a space other than a
+ * line end. */
+static inline void
+end_word (GString *word, gboolean *skip_word, gunichar c, gboolean space, const char *next, const char *end,
+          TokenFunc emit, gpointer data)
+{
+  gboolean addr_char = c == '.' || c == '@' || c == '/' || c == ':' || c == '_';
+  gboolean alnum_next = addr_char && next < end &&
+                        g_unichar_isalnum (g_utf8_get_char_validated (next, end - next));
+
+  /* "www.acme.com", "a@b.c", "http://": parts of addresses are no words. */
+  if (alnum_next && word->len > 0)
+    *skip_word = TRUE;
+  if (word->len > 0) {
+    if (!*skip_word && word->len >= 3 && word->len <= 40)
+      emit (word->str, word->len, data);
+    else
+      emit (NULL, 0, data);
+    g_string_truncate (word, 0);
+  }
+  if (!alnum_next)
+    *skip_word = FALSE;
+  if (!space || c == '\n')
+    emit (NULL, 0, data);
+}
+
 static void
 tokenize_each (const char *text, gsize max_bytes, TokenFunc emit, gpointer data)
 {
@@ -269,23 +296,8 @@ tokenize_each (const char *text, gsize max_bytes, TokenFunc emit, gpointer data)
         skip_word = TRUE;
         g_string_append_c (word, (char) c);
       } else {
-        gboolean addr_char = c == '.' || c == '@' || c == '/' || c == ':' || c == '_';
-        gboolean alnum_next = addr_char && next < end &&
-                              g_unichar_isalnum (g_utf8_get_char_validated (next, end - next));
-
-        if (alnum_next && word->len > 0)
-          skip_word = TRUE;
-        if (word->len > 0) {
-          if (!skip_word && word->len >= 3 && word->len <= 40)
-            emit (word->str, word->len, data);
-          else
-            emit (NULL, 0, data);
-          g_string_truncate (word, 0);
-        }
-        if (!alnum_next)
-          skip_word = FALSE;
-        if (!(c == ' ' || c == '\t' || c == '\r' || c == '\f') || c == '\n')
-          emit (NULL, 0, data);
+        end_word (word, &skip_word, c, c == ' ' || c == '\t' || c == '\r' || c == '\f', next, end, emit,
+                  data);
       }
       p = next;
       continue;
@@ -303,24 +315,7 @@ tokenize_each (const char *text, gsize max_bytes, TokenFunc emit, gpointer data)
         skip_word = TRUE;
       g_string_append_unichar (word, c == 0x2019 ? '\'' : g_unichar_tolower (c));
     } else {
-      gboolean addr_char = c == '.' || c == '@' || c == '/' || c == ':' || c == '_';
-      gboolean alnum_next = addr_char && next < end &&
-                            g_unichar_isalnum (g_utf8_get_char_validated (next, end - next));
-
-      /* "www.acme.com", "a@b.c", "http://": parts of addresses are no words. */
-      if (alnum_next && word->len > 0)
-        skip_word = TRUE;
-      if (word->len > 0) {
-        if (!skip_word && word->len >= 3 && word->len <= 40)
-          emit (word->str, word->len, data);
-        else
-          emit (NULL, 0, data);
-        g_string_truncate (word, 0);
-      }
-      if (!alnum_next)
-        skip_word = FALSE;
-      if (!g_unichar_isspace (c) || c == '\n')
-        emit (NULL, 0, data);
+      end_word (word, &skip_word, c, g_unichar_isspace (c), next, end, emit, data);
     }
     p = next;
   }

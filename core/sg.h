@@ -25,4 +25,5 @@
 #include "sg-org.h"
 #include "sg-caldav.h"
 #include "sg-sync.h"
+#include "sg-source.h"
 #include "sg-autocleanups.h"

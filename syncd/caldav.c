@@ -4,11 +4,16 @@
 #include "config.h"
 
 #include "syncd.h"
+#include "polled.h"
 
 #include <string.h>
 
 /* The first retry after a failure, doubled after each further one, up to the poll interval. */
 #define RETRY_FIRST_S 15
+#define RETRY_DOUBLINGS 10
+
+/* An account's state: the data of its polled source. */
+typedef struct _SgCaldavSource SgCaldavSource;
 
 struct _SgCaldavSource {
   SgConfigCaldav conf;  /* a copy: the daemon's config may be replaced on SIGHUP */
@@ -16,12 +21,6 @@ struct _SgCaldavSource {
   SgIdentity *identity;
   SgStore *store;
   SgImporter *importer;
-  GCancellable *cancellable;
-  gboolean once;
-  gboolean busy;
-  gboolean ran;
-  guint failures;
-  guint timer_id;
 };
 
 static void
@@ -36,100 +35,82 @@ on_warning (const char *location, const GError *error, gpointer user_data)
   g_message ("%s: %s", location, error->message);
 }
 
-static void
-sync_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+static gboolean
+sync_run (gpointer data, GCancellable *cancellable, GError **error)
 {
-  SgCaldavSource *self = task_data;
+  SgCaldavSource *self = data;
   g_autoptr (SgCaldavAccount) account = NULL;
-  GError *error = NULL;
+  g_autoptr (GError) tagging = NULL;
   guint meetings_before = sg_importer_get_stats (self->importer)->meetings;
 
   /* The password is read at every sync: a changed password file is taken up. */
-  account = sg_config_caldav_account (&self->conf, &error);
+  account = sg_config_caldav_account (&self->conf, error);
   if (account == NULL) {
     g_autoptr (SgCaldavAccount) bare = sg_caldav_account_new (self->conf.name, self->conf.url, NULL);
 
     if (bare != NULL) {
       if (self->conf.user)
         sg_caldav_account_set_user (bare, self->conf.user);
-      sg_caldav_record_failure (self->store, bare, error, NULL);
+      sg_caldav_record_failure (self->store, bare, *error, NULL);
     }
-    g_task_return_error (task, error);
-    return;
+    return FALSE;
   }
-  if (!sg_caldav_account_sync (account, self->importer, cancellable, &error)) {
-    g_task_return_error (task, error);
-    return;
-  }
+  if (!sg_caldav_account_sync (account, self->importer, cancellable, error))
+    return FALSE;
   /* Deletions are not counted as meetings stored; tagging only looks at what exists. */
   if (sg_importer_get_stats (self->importer)->meetings != meetings_before) {
-    g_autoptr (SgRules) rules = self->rules_path ? sg_rules_new_from_file (self->rules_path, &error)
+    g_autoptr (SgRules) rules = self->rules_path ? sg_rules_new_from_file (self->rules_path, &tagging)
                                                  : sg_rules_new_default ();
 
-    if (rules == NULL || !sg_rules_apply (rules, self->store, self->identity, NULL, &error)) {
-      g_warning ("CalDAV account %s: tagging: %s", self->conf.name, error->message);
-      g_clear_error (&error);
-    }
+    if (rules == NULL || !sg_rules_apply (rules, self->store, self->identity, NULL, &tagging))
+      g_warning ("CalDAV account %s: tagging: %s", self->conf.name, tagging->message);
   }
-  g_task_return_boolean (task, TRUE);
+  return TRUE;
 }
 
-static void start_sync (SgCaldavSource *self);
-
-static gboolean
-on_timer (gpointer data)
+static void
+sync_succeeded (gpointer data)
 {
   SgCaldavSource *self = data;
 
-  self->timer_id = 0;
-  start_sync (self);
-  return G_SOURCE_REMOVE;
+  g_message ("CalDAV account %s: synced; %u meetings stored or changed so far", self->conf.name,
+             sg_importer_get_stats (self->importer)->meetings);
 }
 
 static void
-sync_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
+sync_failed (gpointer data, const GError *error, guint failures, guint delay_s)
 {
-  SgCaldavSource *self = user_data;
-  g_autoptr (GError) error = NULL;
-  guint delay = self->conf.poll_interval;
-
-  self->busy = FALSE;
-  self->ran = TRUE;
-  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return;
-    self->failures++;
-    delay = MIN (delay, (guint) RETRY_FIRST_S << MIN (self->failures - 1, 10u));
-    g_warning ("%s; retrying in %u s", error->message, delay);
-  } else {
-    self->failures = 0;
-    g_message ("CalDAV account %s: synced; %u meetings stored or changed so far", self->conf.name,
-               sg_importer_get_stats (self->importer)->meetings);
-  }
-  if (self->once)
-    return;
-  self->timer_id = g_timeout_add ((guint) (delay * 1000 + g_random_int_range (0, (gint32) delay * 100 + 1)),
-                                  on_timer, self);
+  g_warning ("%s; retrying in %u s", error->message, delay_s);
 }
 
 static void
-start_sync (SgCaldavSource *self)
+source_free (gpointer data)
 {
-  g_autoptr (GTask) task = NULL;
+  SgCaldavSource *self = data;
 
-  if (self->busy)
-    return;
-  self->busy = TRUE;
-  task = g_task_new (NULL, self->cancellable, sync_done, self);
-  g_task_set_task_data (task, self, NULL);
-  g_task_run_in_thread (task, sync_thread);
+  sg_importer_flush (self->importer, NULL);
+  sg_importer_free (self->importer);
+  sg_store_close (self->store);
+  sg_identity_unref (self->identity);
+  g_free (self->conf.name);
+  g_free (self->conf.url);
+  g_free (self->conf.user);
+  g_free (self->conf.password_file);
+  g_free (self->conf.password_command);
+  g_free (self->conf.ca_file);
+  g_free (self->rules_path);
+  g_free (self);
 }
 
-SgCaldavSource *
+static const SgPolledFuncs sync_funcs = { sync_run, sync_succeeded, sync_failed, source_free };
+
+SgPolled *
 sg_caldav_source_new (const SgConfigCaldav *conf, const char *store_path, SgIdentity *identity,
                       const char *rules_path, gboolean once, GError **error)
 {
   SgCaldavSource *self;
+  SgPolledSchedule schedule = { conf->poll_interval, RETRY_FIRST_S, 0, RETRY_DOUBLINGS,
+                                SG_POLLED_JITTER_SPREAD, once };
   SgStore *store = sg_store_open (store_path, SG_STORE_OPEN_DEFAULT, error);
 
   if (store == NULL)
@@ -147,51 +128,7 @@ sg_caldav_source_new (const SgConfigCaldav *conf, const char *store_path, SgIden
   self->identity = sg_identity_ref (identity);
   self->store = store;
   self->importer = sg_importer_new (store, identity);
-  self->cancellable = g_cancellable_new ();
-  self->once = once;
   sg_importer_set_problem_func (self->importer, on_problem, self);
   sg_importer_set_warning_func (self->importer, on_warning, self);
-  return self;
-}
-
-void
-sg_caldav_source_start (SgCaldavSource *self)
-{
-  start_sync (self);
-}
-
-void
-sg_caldav_source_cancel (SgCaldavSource *self)
-{
-  g_cancellable_cancel (self->cancellable);
-}
-
-gboolean
-sg_caldav_source_is_done (SgCaldavSource *self)
-{
-  return self->ran && !self->busy;
-}
-
-void
-sg_caldav_source_free (SgCaldavSource *self)
-{
-  if (self == NULL)
-    return;
-  g_cancellable_cancel (self->cancellable);
-  while (self->busy)
-    g_main_context_iteration (NULL, TRUE);
-  g_clear_handle_id (&self->timer_id, g_source_remove);
-  sg_importer_flush (self->importer, NULL);
-  sg_importer_free (self->importer);
-  sg_store_close (self->store);
-  sg_identity_unref (self->identity);
-  g_object_unref (self->cancellable);
-  g_free (self->conf.name);
-  g_free (self->conf.url);
-  g_free (self->conf.user);
-  g_free (self->conf.password_file);
-  g_free (self->conf.password_command);
-  g_free (self->conf.ca_file);
-  g_free (self->rules_path);
-  g_free (self);
+  return sg_polled_new (&sync_funcs, &schedule, NULL, self);
 }

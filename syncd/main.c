@@ -15,9 +15,9 @@ typedef struct {
   char *store_override;
   SgConfig *config;
   GPtrArray *sources; /* SgMaildirSource */
-  GPtrArray *imap;    /* SgImapSource */
+  GPtrArray *imap;    /* SgPolled: IMAP accounts */
   GPtrArray *ics_sources; /* SgIcsSource (meetings branch) */
-  GPtrArray *caldav;  /* SgCaldavSource (caldav branch) */
+  GPtrArray *caldav;  /* SgPolled: CalDAV accounts (caldav branch) */
   SgSyncSource *sync;     /* the team sync, NULL without [sync] server (syncclient branch) */
   gboolean once;
   guint once_id;
@@ -108,18 +108,18 @@ stop_sources (Daemon *d)
   g_autoptr (GPtrArray) old_imap = g_steal_pointer (&d->imap);
 
   d->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
-  d->imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_source_free);
+  d->imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_polled_free);
   for (guint i = 0; i < old->len; i++)
     sg_maildir_source_cancel (old->pdata[i]);
   for (guint i = 0; old_imap && i < old_imap->len; i++)
-    sg_imap_source_cancel (old_imap->pdata[i]);
+    sg_polled_cancel (old_imap->pdata[i]);
   /* caldav branch: CalDAV accounts, the same way. */
   if (d->caldav != NULL) {
     g_autoptr (GPtrArray) old_caldav = g_steal_pointer (&d->caldav);
 
-    d->caldav = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_caldav_source_free);
+    d->caldav = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_polled_free);
     for (guint i = 0; i < old_caldav->len; i++)
-      sg_caldav_source_cancel (old_caldav->pdata[i]);
+      sg_polled_cancel (old_caldav->pdata[i]);
   }
   /* syncclient branch: the team sync waits for a round trip in flight (cancelled). */
   g_clear_pointer (&d->sync, sg_sync_source_free);
@@ -156,14 +156,14 @@ start_sources (Daemon *d)
   for (guint i = 0; i < d->config->imap->len; i++) {
     const SgConfigImap *conf = d->config->imap->pdata[i];
     g_autoptr (GError) error = NULL;
-    SgImapSource *src = sg_imap_source_new (conf, d->store_path, d->config->identity, d->once, &error);
+    SgPolled *src = sg_imap_source_new (conf, d->store_path, d->config->identity, d->once, &error);
 
     if (src == NULL) {
       g_warning ("IMAP account %s: %s", conf->name, error->message);
       continue;
     }
     g_message ("polling IMAP account %s (%s) every %u s", conf->name, conf->url, conf->poll_interval);
-    sg_imap_source_start (src);
+    sg_polled_run_now (src);
     g_ptr_array_add (d->imap, src);
   }
   if (d->sources->len == 0 && d->imap->len == 0)
@@ -187,15 +187,15 @@ start_sources (Daemon *d)
   for (guint i = 0; i < d->config->caldav->len; i++) {
     const SgConfigCaldav *conf = d->config->caldav->pdata[i];
     g_autoptr (GError) error = NULL;
-    SgCaldavSource *src = sg_caldav_source_new (conf, d->store_path, d->config->identity, d->config->rules_path,
-                                                d->once, &error);
+    SgPolled *src = sg_caldav_source_new (conf, d->store_path, d->config->identity, d->config->rules_path,
+                                          d->once, &error);
 
     if (src == NULL) {
       g_warning ("CalDAV account %s: %s", conf->name, error->message);
       continue;
     }
     g_message ("polling CalDAV account %s (%s) every %u s", conf->name, conf->url, conf->poll_interval);
-    sg_caldav_source_start (src);
+    sg_polled_run_now (src);
     g_ptr_array_add (d->caldav, src);
   }
   /* syncclient branch: the team sync; with --once it runs after the capture (check_done). */
@@ -233,11 +233,11 @@ on_term (gpointer data)
   for (guint i = 0; i < d->sources->len; i++)
     sg_maildir_source_cancel (d->sources->pdata[i]);
   for (guint i = 0; i < d->imap->len; i++)
-    sg_imap_source_cancel (d->imap->pdata[i]);
+    sg_polled_cancel (d->imap->pdata[i]);
   for (guint i = 0; i < d->ics_sources->len; i++)
     sg_ics_source_cancel (d->ics_sources->pdata[i]);
   for (guint i = 0; i < d->caldav->len; i++)
-    sg_caldav_source_cancel (d->caldav->pdata[i]);
+    sg_polled_cancel (d->caldav->pdata[i]);
   if (d->sync != NULL)
     sg_sync_source_cancel (d->sync);
   g_main_loop_quit (d->loop);
@@ -256,13 +256,13 @@ check_done (gpointer data)
     if (sg_maildir_source_is_scanning (d->sources->pdata[i]))
       return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->imap->len; i++)
-    if (!sg_imap_source_is_done (d->imap->pdata[i]))
+    if (!sg_polled_is_done (d->imap->pdata[i]))
       return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->ics_sources->len; i++)
     if (sg_ics_source_is_scanning (d->ics_sources->pdata[i]))
       return G_SOURCE_CONTINUE;
   for (guint i = 0; i < d->caldav->len; i++)
-    if (!sg_caldav_source_is_done (d->caldav->pdata[i]))
+    if (!sg_polled_is_done (d->caldav->pdata[i]))
       return G_SOURCE_CONTINUE;
   d->once_id = 0;
   housekeeping (d);
@@ -376,9 +376,9 @@ main (int argc, char **argv)
    * the default action once work has begun. */
   d.loop = g_main_loop_new (NULL, FALSE);
   d.sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_maildir_source_free);
-  d.imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_imap_source_free);
+  d.imap = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_polled_free);
   d.ics_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_ics_source_free);
-  d.caldav = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_caldav_source_free);
+  d.caldav = g_ptr_array_new_with_free_func ((GDestroyNotify) sg_polled_free);
   g_unix_signal_add (SIGHUP, on_hup, &d);
   g_unix_signal_add (SIGTERM, on_term, &d);
   g_unix_signal_add (SIGINT, on_term, &d);

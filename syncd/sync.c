@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "syncd.h"
+#include "polled.h"
 
 /* How often the store is looked at for new local changes, and how long they must have
  * stopped coming before a sync starts (an import writes in bursts). */
@@ -12,20 +13,17 @@
 #define DEBOUNCE_S 5
 #define BACKOFF_MIN_S 5
 #define BACKOFF_MAX_S 3600
+#define BACKOFF_DOUBLINGS 12
 
 struct _SgSyncSource {
   char *store_path;
   SgSyncSettings *settings; /* NULL when [sync] could not be read (error kept) */
   char *config_error;
   guint interval;
-  GCancellable *cancellable;
-  GTask *running;
+  SgPolled *polled;     /* the worker thread, the next sync (interval or backoff) */
   guint watch_id;
-  guint timer_id;       /* the next sync (interval, debounce or backoff) */
   gint64 last_seq;      /* newest change seen */
   gint64 changed_at;    /* monotonic time the newest change was seen, 0: none pending */
-  guint failures;
-  gint64 next_at;       /* monotonic time of the next planned sync */
 };
 
 static gint64
@@ -40,97 +38,62 @@ newest_change (SgSyncSource *s)
   return n < 0 ? s->last_seq : n;
 }
 
+static gboolean
+sync_run (gpointer data, GCancellable *cancellable, GError **error)
+{
+  SgSyncSource *s = data;
+  g_autoptr (SgStore) store = sg_store_open (s->store_path, SG_STORE_OPEN_DEFAULT, error);
+  SgSyncCounts c = { 0 };
+
+  if (store == NULL || !sg_sync_run (store, s->settings, NULL, NULL, cancellable, &c, error))
+    return FALSE;
+  g_message ("team sync: %u pushed, %u kept private, %u pulled (%u applied) in %u round trips", c.pushed,
+             c.withheld, c.pulled, c.applied, c.rounds);
+  return TRUE;
+}
+
+static void
+sync_succeeded (gpointer data)
+{
+  SgSyncSource *s = data;
+
+  /* The changes seen before the run were in it (on_watch waits while one runs). */
+  s->changed_at = 0;
+  s->last_seq = newest_change (s);
+}
+
+/* Exponential backoff with full jitter between half the step and the step. */
+static void
+sync_failed (gpointer data, const GError *error, guint failures, guint delay_s)
+{
+  SgSyncSource *s = data;
+
+  s->changed_at = 0;
+  g_warning ("team sync failed (%u in a row; next try in %u s): %s", failures, delay_s, error->message);
+}
+
+static const SgPolledFuncs sync_funcs = { sync_run, sync_succeeded, sync_failed };
+
 SgSyncSource *
 sg_sync_source_new (const SgConfig *config, const char *store_path)
 {
   SgSyncSource *s;
   g_autoptr (GError) error = NULL;
+  SgPolledSchedule schedule = { config->sync_interval, BACKOFF_MIN_S, BACKOFF_MAX_S, BACKOFF_DOUBLINGS,
+                                SG_POLLED_JITTER_HALF, FALSE };
 
   if (config->sync_server == NULL)
     return NULL;
   s = g_new0 (SgSyncSource, 1);
   s->store_path = g_strdup (store_path);
   s->interval = config->sync_interval;
-  s->cancellable = g_cancellable_new ();
+  s->polled = sg_polled_new (&sync_funcs, &schedule, NULL, s);
   s->settings = sg_config_sync_settings (config, &error);
   if (s->settings == NULL) {
     g_warning ("team sync off: %s", error->message);
     s->config_error = g_strdup (error->message);
   }
   return s;
-}
-
-static void schedule (SgSyncSource *s, guint seconds);
-
-static void
-run_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  SgSyncSource *s = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SgStore) store = sg_store_open (s->store_path, SG_STORE_OPEN_DEFAULT, &error);
-  SgSyncCounts c = { 0 };
-
-  if (store == NULL || !sg_sync_run (store, s->settings, NULL, NULL, cancellable, &c, &error)) {
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
-  g_message ("team sync: %u pushed, %u kept private, %u pulled (%u applied) in %u round trips", c.pushed,
-             c.withheld, c.pulled, c.applied, c.rounds);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-run_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  SgSyncSource *s = data;
-  g_autoptr (GError) error = NULL;
-
-  g_clear_object (&s->running);
-  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
-    guint delay;
-
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return;
-    /* Exponential backoff with full jitter between half the step and the step. */
-    s->failures = MIN (s->failures + 1, 20u);
-    delay = MIN ((guint) BACKOFF_MIN_S << MIN (s->failures - 1, 12u), (guint) BACKOFF_MAX_S);
-    delay = delay / 2 + (guint) g_random_int_range (0, (gint32) (delay / 2 + 1));
-    g_warning ("team sync failed (%u in a row; next try in %u s): %s", s->failures, delay, error->message);
-    schedule (s, MAX (delay, 1u));
-    return;
-  }
-  s->failures = 0;
-  s->last_seq = newest_change (s);
-  schedule (s, s->interval);
-}
-
-static void
-start_run (SgSyncSource *s)
-{
-  if (s->running != NULL || s->settings == NULL)
-    return;
-  s->changed_at = 0;
-  s->running = g_task_new (NULL, s->cancellable, run_done, s);
-  g_task_set_task_data (s->running, s, NULL);
-  g_task_run_in_thread (s->running, run_thread);
-}
-
-static gboolean
-on_timer (gpointer data)
-{
-  SgSyncSource *s = data;
-
-  s->timer_id = 0;
-  start_run (s);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule (SgSyncSource *s, guint seconds)
-{
-  g_clear_handle_id (&s->timer_id, g_source_remove);
-  s->next_at = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-  s->timer_id = g_timeout_add_seconds (seconds, on_timer, s);
 }
 
 /* New local changes: a sync DEBOUNCE_S after the last of a burst (not while backing off). */
@@ -141,15 +104,14 @@ on_watch (gpointer data)
   gint64 now = g_get_monotonic_time ();
   gint64 pending;
 
-  if (s->running != NULL || s->failures > 0)
+  if (sg_polled_is_busy (s->polled) || sg_polled_get_failures (s->polled) > 0)
     return G_SOURCE_CONTINUE;
   pending = newest_change (s);
   if (pending != s->last_seq) {
     s->last_seq = pending;
     s->changed_at = pending > 0 ? now : 0;
   } else if (s->changed_at != 0 && now - s->changed_at >= DEBOUNCE_S * G_USEC_PER_SEC) {
-    g_clear_handle_id (&s->timer_id, g_source_remove);
-    start_run (s);
+    sg_polled_run_now (s->polled);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -162,7 +124,7 @@ sg_sync_source_start (SgSyncSource *s)
   g_message ("team sync with %s every %u s and after local changes", sg_sync_settings_get_server (s->settings),
              s->interval);
   s->watch_id = g_timeout_add_seconds (WATCH_INTERVAL_S, on_watch, s);
-  start_run (s);
+  sg_polled_run_now (s->polled);
 }
 
 gboolean
@@ -175,19 +137,20 @@ sg_sync_source_run_once (SgSyncSource *s, GError **error)
     return FALSE;
   }
   store = sg_store_open (s->store_path, SG_STORE_OPEN_DEFAULT, error);
-  return store != NULL && sg_sync_run (store, s->settings, NULL, NULL, s->cancellable, NULL, error);
+  return store != NULL &&
+         sg_sync_run (store, s->settings, NULL, NULL, sg_polled_get_cancellable (s->polled), NULL, error);
 }
 
 void
 sg_sync_source_cancel (SgSyncSource *s)
 {
-  g_cancellable_cancel (s->cancellable);
+  sg_polled_cancel (s->polled);
 }
 
 gboolean
 sg_sync_source_is_running (SgSyncSource *s)
 {
-  return s->running != NULL;
+  return sg_polled_is_busy (s->polled);
 }
 
 void
@@ -195,13 +158,9 @@ sg_sync_source_free (SgSyncSource *s)
 {
   if (s == NULL)
     return;
-  g_cancellable_cancel (s->cancellable);
   g_clear_handle_id (&s->watch_id, g_source_remove);
-  g_clear_handle_id (&s->timer_id, g_source_remove);
   /* A round trip in flight ends at its timeout at worst; its callback needs us. */
-  while (s->running != NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_object_unref (s->cancellable);
+  sg_polled_free (s->polled);
   sg_sync_settings_free (s->settings);
   g_free (s->config_error);
   g_free (s->store_path);

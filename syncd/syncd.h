@@ -3,6 +3,7 @@
 
 #include <sg.h>
 #include "sg-config.h"
+#include "polled.h"
 
 G_BEGIN_DECLS
 
@@ -36,19 +37,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgMaildirSource, sg_maildir_source_free)
 
 /* An IMAP account ([imap NAME]): synced at start, then every poll-interval seconds (a
  * failed sync is retried sooner, backing off), in a worker thread with its own store
- * connection. Errors are logged and kept in the store (salesgetter sync --status). */
-typedef struct _SgImapSource SgImapSource;
-
-/* @once: sync once, do not poll. Returns: (transfer full): NULL when the store cannot be
- * opened. */
-SgImapSource *sg_imap_source_new (const SgConfigImap *conf, const char *store_path, SgIdentity *identity,
-                                  gboolean once, GError **error);
-void sg_imap_source_free (SgImapSource *source);
-void sg_imap_source_start (SgImapSource *source);
-/* Stops a sync in progress at its next read. */
-void sg_imap_source_cancel (SgImapSource *source);
-/* TRUE once a sync has ended and none runs. */
-gboolean sg_imap_source_is_done (SgImapSource *source);
+ * connection. Errors are logged and kept in the store (salesgetter sync --status).
+ * @once: sync once, do not poll.
+ * Returns: (transfer full): the account's source (polled.h), not started; NULL when the
+ * store cannot be opened. */
+SgPolled *sg_imap_source_new (const SgConfigImap *conf, const char *store_path, SgIdentity *identity,
+                              gboolean once, GError **error);
 
 /* meetings branch: a watched folder of .ics files ([calendar] paths), imported at start,
  * after changes (debounced) and every five minutes, then tagged (ics.c). */
@@ -67,18 +61,12 @@ void sg_ics_source_free (SgIcsSource *source);
 
 /* caldav branch: a CalDAV account ([caldav NAME]): synced at start, then every
  * poll-interval seconds (a failed sync is retried sooner, backing off), in a worker thread
- * with its own store connection; meetings that changed are tagged by the rules. */
-typedef struct _SgCaldavSource SgCaldavSource;
-
-/* @rules_path: (nullable): the rules file, NULL for the built-in rules. @once: sync once.
- * Returns: (transfer full): NULL when the store cannot be opened. */
-SgCaldavSource *sg_caldav_source_new (const SgConfigCaldav *conf, const char *store_path, SgIdentity *identity,
-                                      const char *rules_path, gboolean once, GError **error);
-void sg_caldav_source_free (SgCaldavSource *source);
-void sg_caldav_source_start (SgCaldavSource *source);
-void sg_caldav_source_cancel (SgCaldavSource *source);
-/* TRUE once a sync has ended and none runs. */
-gboolean sg_caldav_source_is_done (SgCaldavSource *source);
+ * with its own store connection; meetings that changed are tagged by the rules.
+ * @rules_path: (nullable): the rules file, NULL for the built-in rules. @once: sync once.
+ * Returns: (transfer full): the account's source (polled.h), not started; NULL when the
+ * store cannot be opened. */
+SgPolled *sg_caldav_source_new (const SgConfigCaldav *conf, const char *store_path, SgIdentity *identity,
+                                const char *rules_path, gboolean once, GError **error);
 
 /* syncclient branch: the team sync ([sync], sync.c). */
 typedef struct _SgSyncSource SgSyncSource;

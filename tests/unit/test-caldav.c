@@ -288,10 +288,48 @@ test_status_empty (void)
   g_autoptr (SgTable) t = NULL;
 
   g_assert_no_error (error);
-  t = sg_caldav_get_status (store, &error);
+  t = sg_source_get_status (store, "caldav", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (sg_table_get_n_rows (t), ==, 0);
   g_assert_cmpstr (sg_table_get_column_name (t, 0), ==, "account");
+  sg_store_close (store);
+  sg_test_rm_rf (dir);
+}
+
+/* One status query for every kind: an account's row is under its own kind only. */
+static void
+test_status_by_kind (void)
+{
+  g_autofree char *dir = sg_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) failure = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "password-command failed");
+  SgStore *store = sg_store_open (path, SG_STORE_OPEN_DEFAULT, &error);
+  g_autoptr (SgCaldavAccount) cal = sg_caldav_account_new ("cal", "https://cal.example.com/", NULL);
+  g_autoptr (SgImapAccount) mail = sg_imap_account_new ("mail", "imaps://imap.example.com/", NULL);
+  g_autoptr (SgTable) t = NULL;
+  const char *kinds[] = { "caldav", "imap" };
+  const char *names[] = { "cal", "mail" };
+
+  g_assert_no_error (error);
+  g_assert_true (sg_caldav_record_failure (store, cal, failure, &error));
+  g_assert_true (sg_caldav_record_failure (store, cal, failure, &error));
+  g_assert_true (sg_imap_record_failure (store, mail, failure, &error));
+  g_assert_no_error (error);
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++) {
+    t = sg_source_get_status (store, kinds[k], &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (sg_table_get_n_rows (t), ==, 1);
+    g_assert_cmpuint (sg_table_get_n_columns (t), ==, 12);
+    g_assert_cmpstr (sg_table_get_text (t, 0, 0), ==, names[k]);
+    g_assert_cmpstr (sg_table_get_text (t, 0, 2), ==, "failing");
+    g_assert_cmpstr (sg_table_get_text (t, 0, 5), ==, "password-command failed");
+    g_assert_cmpint (sg_table_get_int (t, 0, 6), ==, k == 0 ? 2 : 1);
+    g_assert_cmpint (sg_table_get_int (t, 0, 8), ==, 0);
+    g_assert_cmpstr (sg_table_get_column_name (t, 11), ==, "kind");
+    g_assert_cmpstr (sg_table_get_text (t, 0, 11), ==, kinds[k]);
+    g_clear_pointer (&t, sg_table_free);
+  }
   sg_store_close (store);
   sg_test_rm_rf (dir);
 }
@@ -310,5 +348,6 @@ main (int argc, char **argv)
   g_test_add_func ("/caldav/xml/invalid-sync-token", test_invalid_token);
   g_test_add_func ("/caldav/account/url", test_account_url);
   g_test_add_func ("/caldav/status/empty", test_status_empty);
+  g_test_add_func ("/caldav/status/by-kind", test_status_by_kind);
   return g_test_run ();
 }

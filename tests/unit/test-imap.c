@@ -73,7 +73,7 @@ test_unreachable_status (void)
   g_autoptr (SgTable) t = NULL;
 
   g_assert_no_error (error);
-  t = sg_imap_get_status (store, &error);
+  t = sg_source_get_status (store, "imap", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (sg_table_get_n_rows (t), ==, 0);
   g_clear_pointer (&t, sg_table_free);
@@ -86,7 +86,7 @@ test_unreachable_status (void)
   g_assert_false (sg_store_in_transaction (store));
   g_clear_error (&error);
 
-  t = sg_imap_get_status (store, &error);
+  t = sg_source_get_status (store, "imap", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (sg_table_get_n_rows (t), ==, 1);
   g_assert_cmpstr (sg_table_get_text (t, 0, 0), ==, "down");
@@ -102,7 +102,7 @@ test_unreachable_status (void)
   g_clear_error (&error);
   g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "password-command failed");
   g_assert_true (sg_imap_record_failure (store, a, error, NULL));
-  t = sg_imap_get_status (store, NULL);
+  t = sg_source_get_status (store, "imap", NULL);
   g_assert_cmpint (sg_table_get_int (t, 0, 6), ==, 2);
   g_assert_cmpstr (sg_table_get_text (t, 0, 5), ==, "password-command failed");
 
