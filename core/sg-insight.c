@@ -433,15 +433,69 @@ similar_state (SgStore *store, gint64 *computed_at, gboolean *current, GError **
   return step_done (store, state, rc, error);
 }
 
+/* The tags of one entity sorted by SQLite, for an entity with more than SMALL_ROWS. */
+static gboolean
+add_tags_sorted (SgStore *store, Jb *b, gint64 entity_id, const char *entity_type, GError **error)
+{
+  sqlite3_stmt *stmt = prep (store,
+    "SELECT t.name, t.kind FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+    "WHERE ta.entity_type = ?1 AND ta.entity_id = ?2 AND ta.removed = 0 ORDER BY t.name", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity_type, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, entity_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    jb_begin_object (b);
+    add_str (b, "name", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "on", entity_type);
+    jb_end (b);
+  }
+  return step_done (store, stmt, rc, error);
+}
+
+/* Up to this many rows of a small list (tags, roles) are sorted here; a longer one keeps
+ * the rest in the order read. */
+#define SMALL_ROWS 64
+
+typedef struct {
+  char *a, *b, *c;
+  gint64 t;
+  int rank;
+} SmallRow;
+
+static int
+small_row_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const SmallRow *x = pa, *y = pb;
+
+  if (x->rank != y->rank)
+    return x->rank < y->rank ? -1 : 1;
+  return g_strcmp0 (x->a, y->a);
+}
+
+static void
+small_rows_clear (SmallRow *rows, guint n)
+{
+  for (guint i = 0; i < n; i++) {
+    g_free (rows[i].a);
+    g_free (rows[i].b);
+    g_free (rows[i].c);
+  }
+}
+
 /* Tags of a person and of their organisation, not removed: [{name, kind, on}], the
- * person's first. Two statements, not one compound with ORDER BY (SQLite sorts each
- * part into a temporary b-tree). */
+ * person's first, each part by name. Two statements, not one compound with ORDER BY, and
+ * sorted here, not by an ORDER BY: a sorter opened for one or two rows cost more than the
+ * look-ups. */
 static gboolean
 add_tags (SgStore *store, Jb *b, gint64 person_id, gint64 org_id, GError **error)
 {
   sqlite3_stmt *stmt = prep (store,
     "SELECT t.name, t.kind FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
-    "WHERE ta.entity_type = ?1 AND ta.entity_id = ?2 AND ta.removed = 0 ORDER BY t.name", error);
+    "WHERE ta.entity_type = ?1 AND ta.entity_id = ?2 AND ta.removed = 0", error);
   static const char *const on[] = { "person", "organisation" };
   int rc = SQLITE_DONE;
 
@@ -450,46 +504,99 @@ add_tags (SgStore *store, Jb *b, gint64 person_id, gint64 org_id, GError **error
   jb_member (b, "tags");
   jb_begin_array (b);
   for (guint k = 0; k < 2; k++) {
+    SmallRow rows[SMALL_ROWS];
+    guint n = 0;
+    gboolean more = FALSE;
+
+    if ((k == 0 ? person_id : org_id) <= 0)
+      continue; /* nothing has the id 0 */
     sqlite3_bind_text (stmt, 1, on[k], -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 2, k == 0 ? person_id : org_id);
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      if (n == SMALL_ROWS) {
+        more = TRUE;
+        break;
+      }
+      rows[n].a = g_strdup (_SG_COL_TEXT (stmt, 0));
+      rows[n].b = g_strdup (_SG_COL_TEXT (stmt, 1));
+      rows[n].c = NULL;
+      rows[n++].rank = 0;
+    }
+    if (more) {
+      /* Hundreds of tags on one entity: SQLite sorts them all. */
+      sqlite3_reset (stmt);
+      small_rows_clear (rows, n);
+      if (!add_tags_sorted (store, b, k == 0 ? person_id : org_id, on[k], error))
+        return FALSE;
+      continue;
+    }
+    if (!step_done (store, stmt, rc, error)) {
+      small_rows_clear (rows, n);
+      return FALSE;
+    }
+    qsort (rows, n, sizeof *rows, small_row_cmp);
+    for (guint i = 0; i < n; i++) {
       jb_begin_object (b);
-      add_str (b, "name", _SG_COL_TEXT (stmt, 0));
-      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+      add_str (b, "name", rows[i].a);
+      add_str (b, "kind", rows[i].b);
       add_str (b, "on", on[k]);
       jb_end (b);
     }
-    if (!step_done (store, stmt, rc, error))
-      return FALSE;
+    small_rows_clear (rows, n);
   }
   jb_end (b);
   return TRUE;
 }
 
+static int
+role_rank (const char *role)
+{
+  static const char *const order[] = { "customer", "buyer", "consumer", "lead", "prospect" };
+
+  for (int i = 0; i < (int) G_N_ELEMENTS (order); i++)
+    if (g_strcmp0 (role, order[i]) == 0)
+      return i;
+  return (int) G_N_ELEMENTS (order);
+}
+
+/* A person's roles, customer first (role_rank()), then by name; sorted here (see
+ * add_tags). A person has a handful at most: past SMALL_ROWS the rest is not shown. */
 static gboolean
 add_roles (SgStore *store, Jb *b, gint64 person_id, GError **error)
 {
   sqlite3_stmt *stmt = prep (store,
-    "SELECT role, origin, reason, since FROM person_roles WHERE person_id = ? AND removed = 0 "
-    "ORDER BY CASE role WHEN 'customer' THEN 0 WHEN 'buyer' THEN 1 WHEN 'consumer' THEN 2 WHEN 'lead' THEN 3 "
-    "  WHEN 'prospect' THEN 4 ELSE 5 END", error);
+    "SELECT role, origin, reason, since FROM person_roles WHERE person_id = ? AND removed = 0", error);
+  SmallRow rows[SMALL_ROWS];
+  guint n = 0;
+  gboolean ok;
   int rc;
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW && n < SMALL_ROWS) {
+    rows[n].a = g_strdup (_SG_COL_TEXT (stmt, 0));
+    rows[n].b = g_strdup (_SG_COL_TEXT (stmt, 1));
+    rows[n].c = g_strdup (_SG_COL_TEXT (stmt, 2));
+    rows[n].t = sqlite3_column_int64 (stmt, 3);
+    rows[n].rank = role_rank (rows[n].a);
+    n++;
+  }
+  ok = step_done (store, stmt, rc == SQLITE_ROW ? SQLITE_DONE : rc, error);
+  qsort (rows, n, sizeof *rows, small_row_cmp);
   jb_member (b, "roles");
   jb_begin_array (b);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  for (guint i = 0; i < n; i++) {
     jb_begin_object (b);
-    add_str (b, "role", _SG_COL_TEXT (stmt, 0));
-    add_str (b, "origin", _SG_COL_TEXT (stmt, 1));
-    add_str (b, "reason", _SG_COL_TEXT (stmt, 2));
-    add_time (b, "since", sqlite3_column_int64 (stmt, 3));
+    add_str (b, "role", rows[i].a);
+    add_str (b, "origin", rows[i].b);
+    add_str (b, "reason", rows[i].c);
+    add_time (b, "since", rows[i].t);
     jb_end (b);
   }
   jb_end (b);
-  return step_done (store, stmt, rc, error);
+  small_rows_clear (rows, n);
+  return ok;
 }
 
 /* One open process row, kept until the rows are sorted. */

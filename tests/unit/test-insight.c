@@ -1116,7 +1116,17 @@ test_fresh (Fixture *f, gconstpointer data)
   /* A tag added to her, her other tag removed, her process moved on, a second process at
    * Acme and a new suggestion on it. */
   g_assert_true (sg_tags_add (f->store, "jane@acme.com", "pricing", &error));
+  g_assert_true (sg_tags_add (f->store, "jane@acme.com", "budget", &error));
   g_assert_true (sg_tags_remove (f->store, "jane@acme.com", "analytics", &error));
+  g_assert_true (sg_role_set (f->store, "jane@acme.com", "prospect", NULL, NULL, &error));
+  g_assert_true (sg_role_set (f->store, "jane@acme.com", "lead", NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* Bob gets 70 tags, more than the insight sorts itself (SMALL_ROWS). */
+  sql (f, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70) "
+          "INSERT INTO tags (name, kind, created_at) SELECT printf('t%02d', 71 - i), 'topic', 0 FROM n;"
+          "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, created_at) "
+          "SELECT id, 'person', (SELECT person_id FROM addresses WHERE address = 'bob@acme.com'), 'rule', 0 "
+          "FROM tags WHERE name GLOB 't[0-9][0-9]'");
   g_assert_true (sg_process_move (f->store, f->process, "negotiation", "terms agreed", NULL, &error));
   g_assert_no_error (error);
   {
@@ -1155,11 +1165,32 @@ test_fresh (Fixture *f, gconstpointer data)
     g_assert_cmpstr (json_array_get_string_element (
                        json_object_get_array_member (json_object_get_object_member (jane, "strength"), "reasons"), 1),
                      ==, "last contact 1 day ago"); /* 38 hours before "now" */
-    /* Tags: "analytics" gone, "pricing" there, her organisation's still last. */
-    g_assert_cmpuint (json_array_get_length (tags), ==, 2);
-    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 0), "name"), ==, "pricing");
-    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 1), "name"), ==,
+    /* Tags: "analytics" gone, "budget" and "pricing" there in that order, her
+     * organisation's still last. */
+    g_assert_cmpuint (json_array_get_length (tags), ==, 3);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 0), "name"), ==, "budget");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 1), "name"), ==, "pricing");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 2), "name"), ==,
                      "forecasting");
+    /* Roles: customer first, then lead before prospect. */
+    {
+      JsonArray *roles = json_object_get_array_member (jane, "roles");
+
+      g_assert_cmpuint (json_array_get_length (roles), ==, 3);
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (roles, 0), "role"), ==, "customer");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (roles, 1), "role"), ==, "lead");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (roles, 2), "role"), ==, "prospect");
+    }
+    /* Bob's 70 tags, sorted by name (t01 .. t70), then his organisation's. */
+    {
+      JsonArray *bt = json_object_get_array_member (correspondent (in, 1), "tags");
+
+      g_assert_cmpuint (json_array_get_length (bt), ==, 71);
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (bt, 0), "name"), ==, "t01");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (bt, 69), "name"), ==, "t70");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (bt, 70), "name"), ==,
+                       "forecasting");
+    }
     /* Both processes, the newer one first (no activity: sorted by when it was opened,
      * after the moved one's activity), the moved one in its new stage without the
      * suggestion the move accepted. */
