@@ -846,6 +846,57 @@ add_interaction_row (SgStore *store, Jb *b, gint64 id, GError **error)
   return step_done (store, stmt, rc, error);
 }
 
+/* "SELECT ... WHERE id = ?1 UNION ALL ... WHERE id = ?N" for N = 1 .. SG_SUMMARY_RECENT,
+ * built once and kept for the process's life (so the store may cache them by address):
+ * the newest interactions kept in a summary in one statement run instead of N, in the
+ * order of the parameters. Not "id IN (...)": SQLite builds a temporary index for it. */
+static const char *
+recent_rows_sql (guint n)
+{
+  static char *sql[SG_SUMMARY_RECENT + 1];
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    for (guint k = 1; k <= SG_SUMMARY_RECENT; k++) {
+      GString *s = g_string_new (NULL);
+
+      for (guint i = 1; i <= k; i++)
+        g_string_append_printf (s, "%sSELECT date_utc, kind, direction, subject, message_id FROM interactions "
+                                "WHERE id = ?%u", i > 1 ? " UNION ALL " : "", i);
+      sql[k] = g_string_free (s, FALSE);
+    }
+    g_once_init_leave (&done, 1);
+  }
+  return sql[n];
+}
+
+/* The rows of @ids (newest first, as the summary keeps them), each once; an id no longer
+ * in the store (deleted since the summary was written) is left out, as before. */
+static gboolean
+add_recent_rows (SgStore *store, Jb *b, const gint64 *ids, guint n, GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (n == 0)
+    return TRUE;
+  g_assert (n <= SG_SUMMARY_RECENT);
+  if ((stmt = prep (store, recent_rows_sql (n), error)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    sqlite3_bind_int64 (stmt, (int) i + 1, ids[i]);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    jb_begin_object (b);
+    add_time (b, "date", sqlite3_column_int64 (stmt, 0));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
+    add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
+    jb_end (b);
+  }
+  return step_done (store, stmt, rc, error);
+}
+
 static gboolean
 add_interactions (SgStore *store, Jb *b, gint64 person_id, gint64 now, guint limit, GError **error)
 {
@@ -883,9 +934,8 @@ add_interactions (SgStore *store, Jb *b, gint64 person_id, gint64 now, guint lim
   jb_member (b, "last_interactions");
   jb_begin_array (b);
   if (limit <= act.n_recent || act.n_recent == act.n_total) {
-    for (guint k = 0; k < act.n_recent && k < limit; k++)
-      if (!add_interaction_row (store, b, act.recent_id[k], error))
-        return FALSE;
+    if (!add_recent_rows (store, b, act.recent_id, MIN (act.n_recent, limit), error))
+      return FALSE;
   } else {
     /* More than the summary keeps: the person's history, newest first. */
     sqlite3_stmt *stmt = prep (store,
