@@ -17,8 +17,10 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* CPU time of this thread, in microseconds: the figure without the other processes of a
@@ -31,6 +33,17 @@ cpu_us (void)
   clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
   return (gint64) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+/* Why slow calls were slow: for each call over 1 ms wall, the time it waited for a core
+ * and the page faults it took (minor: a mapped page first touched; major: read from
+ * disk). */
+typedef struct {
+  guint n_slow;
+  double slow_gap_us, slow_wait_us;
+  glong slow_minflt, slow_majflt, minflt, majflt;
+} Why;
+
+static Why why;
 
 static int
 cmp_double (const void *a, const void *b)
@@ -54,6 +67,31 @@ report (const char *what, GArray *us)
           pct (us, 0.5), pct (us, 0.99), pct (us, 0.999), g_array_index (us, double, us->len - 1));
 }
 
+/* Prints and resets the slow calls' account (after a wall report). */
+static void
+report_why (guint n_calls)
+{
+  printf ("  %u of %u calls over 1 ms wall: wall - CPU %.1f ms in all, of which %.1f ms waiting for a core "
+          "(run queue); page faults in all calls: %ld minor, %ld major (slow calls: %ld, %ld)\n",
+          why.n_slow, n_calls, why.slow_gap_us / 1000.0, why.slow_wait_us / 1000.0, why.minflt, why.majflt,
+          why.slow_minflt, why.slow_majflt);
+  memset (&why, 0, sizeof why);
+}
+
+/* Nanoseconds this thread has waited on a run queue (schedstat's second field; 0 where
+ * the kernel does not keep it). */
+static gint64
+run_delay_ns (void)
+{
+  g_autofree char *text = NULL;
+  guint64 on_cpu = 0, waited = 0;
+
+  if (!g_file_get_contents ("/proc/thread-self/schedstat", &text, NULL, NULL) ||
+      sscanf (text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &on_cpu, &waited) != 2)
+    return 0;
+  return (gint64) waited;
+}
+
 /* One three-address message: two random known people and a stranger at the first one's
  * organisation, plus the user (left out of the insight). Returns the wall and CPU
  * microseconds of the sg_insight_for_addresses() call; exits on a wrong answer. */
@@ -67,11 +105,27 @@ one_message (SgStore *store, GRand *r, gint64 n_people, int i, const SgInsightOp
   g_autofree char *a2 = g_strdup_printf ("p%d@org%" G_GINT64_FORMAT ".example", p2, p2 % n_orgs);
   g_autofree char *a3 = g_strdup_printf ("stranger%d@org%" G_GINT64_FORMAT ".example", i, p1 % n_orgs);
   const char *who[] = { "me@ourco.example", a1, a2, a3, NULL };
-  gint64 t0 = g_get_monotonic_time (), c0 = cpu_us ();
-  SgInsight *in = sg_insight_for_addresses (store, who, o, &error);
+  struct rusage ru0, ru1;
+  gint64 d0 = run_delay_ns (), t0, c0, d1;
+  SgInsight *in;
 
+  getrusage (RUSAGE_THREAD, &ru0);
+  t0 = g_get_monotonic_time ();
+  c0 = cpu_us ();
+  in = sg_insight_for_addresses (store, who, o, &error);
   *wall = (double) (g_get_monotonic_time () - t0);
   *cpu = (double) (cpu_us () - c0);
+  getrusage (RUSAGE_THREAD, &ru1);
+  d1 = run_delay_ns ();
+  why.minflt += ru1.ru_minflt - ru0.ru_minflt;
+  why.majflt += ru1.ru_majflt - ru0.ru_majflt;
+  if (*wall > 1000) {
+    why.n_slow++;
+    why.slow_gap_us += *wall - *cpu;
+    why.slow_wait_us += (double) (d1 - d0) / 1000.0;
+    why.slow_minflt += ru1.ru_minflt - ru0.ru_minflt;
+    why.slow_majflt += ru1.ru_majflt - ru0.ru_majflt;
+  }
   if (in == NULL) {
     fprintf (stderr, "%s\n", error->message);
     exit (1);
@@ -413,6 +467,7 @@ main (int argc, char **argv)
     one_message (store, r, n_people, i, &o, &w, &c);
   }
   /* Timed, warm: n_loops other messages (seed 8: other people), back to back. */
+  memset (&why, 0, sizeof why);
   {
     g_autoptr (GRand) r2 = g_rand_new_with_seed (8);
 
@@ -425,12 +480,14 @@ main (int argc, char **argv)
     }
   }
   report ("insight, 2 known + 1 unknown, warm, wall", t_msg);
+  report_why (t_msg->len);
   report ("  the same, CPU time", c_msg);
   /* The same messages as the warm-up pass again: every page touched before. */
   {
     g_autoptr (GRand) r1 = g_rand_new_with_seed (7);
 
     g_array_set_size (t_msg, 0);
+    memset (&why, 0, sizeof why);
     for (int i = 0; i < n_loops; i++) {
       double w, c;
 
@@ -438,6 +495,7 @@ main (int argc, char **argv)
       g_array_append_val (t_msg, w);
     }
     report ("  the warm-up's messages again, wall", t_msg);
+    report_why (t_msg->len);
   }
   /* As a panel calls it: one message at a time, the thread asleep in between
    * (INSIGHT_BENCH_GAP_US, default 2000 µs; 0 skips). A sleeping thread is woken ahead of
@@ -449,6 +507,7 @@ main (int argc, char **argv)
     if (gap > 0 && g_getenv ("INSIGHT_BENCH_ONLY") == NULL) {
       g_array_set_size (t_msg, 0);
       g_array_set_size (c_msg, 0);
+      memset (&why, 0, sizeof why);
       for (int i = 0; i < n_loops; i++) {
         double w, c;
 
@@ -459,6 +518,7 @@ main (int argc, char **argv)
       }
       g_autofree char *what = g_strdup_printf ("insight, paced (%" G_GINT64_FORMAT " us apart), wall", gap);
       report (what, t_msg);
+      report_why (t_msg->len);
       report ("  the same, CPU time", c_msg);
     }
   }
