@@ -6,7 +6,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "sg-process.h"
 #include "sg-autocleanups.h"
