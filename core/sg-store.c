@@ -345,13 +345,10 @@ sg_store_open (const char *path, SgStoreOpenFlags flags, GError **error)
   }
   if (!exec (store, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;", error))
     goto fail;
-  /* Readers (the mail clients' panels, `salesgetter insight`) look up a few rows here and
-   * there in a file of hundreds of MB: mapped, a page already in the OS cache costs no
-   * read() into SQLite's 2 MB cache (before: about 34 pread() calls per insight on the 1M
-   * store, docs/internals/insight.md). Writers keep plain reads: a mapping counts in the
-   * resident size the import keeps flat. An SQLite built without mmap ignores it. */
-  if ((flags & SG_STORE_OPEN_READ_ONLY) && !exec (store, "PRAGMA mmap_size = 1073741824;", error))
-    goto fail;
+  /* No PRAGMA mmap_size: tried for the readers (bench/README.md, insight p99), it saved
+   * the insight's pread() calls without a CPU time it could show, and made the first
+   * insight on a file not in the OS cache 10 times slower (the kernel reads around every
+   * faulted page). */
   if (!load_device_id (store, error))
     goto fail;
   /* A store migrated to the summaries, or written by something that bypassed the store
