@@ -559,7 +559,7 @@ role_rank (const char *role)
 }
 
 /* A person's roles, customer first (role_rank()), then by name; sorted here (see
- * add_tags). A person has a handful at most: past SMALL_ROWS the rest is not shown. */
+ * add_tags). A person has six at most (person_roles' CHECK), far below SMALL_ROWS. */
 static gboolean
 add_roles (SgStore *store, Jb *b, gint64 person_id, GError **error)
 {
