@@ -17,7 +17,11 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* CPU time of this thread, in microseconds: the figure without the other processes of a
  * loaded machine (wall-clock p99 on a shared box measures the scheduler). */
@@ -30,6 +34,17 @@ cpu_us (void)
   return (gint64) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Why slow calls were slow: for each call over 1 ms wall, the time it waited for a core
+ * and the page faults it took (minor: a mapped page first touched; major: read from
+ * disk). */
+typedef struct {
+  guint n_slow;
+  double slow_gap_us, slow_wait_us;
+  glong slow_minflt, slow_majflt, minflt, majflt;
+} Why;
+
+static Why why;
+
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -38,13 +53,128 @@ cmp_double (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+static double
+pct (GArray *us, double p)
+{
+  return g_array_index (us, double, MIN (us->len - 1, (guint) (us->len * p)));
+}
+
 static void
 report (const char *what, GArray *us)
 {
   g_array_sort (us, cmp_double);
-  printf ("%-40s n=%-5u p50 %8.1f us  p99 %8.1f us  max %8.1f us\n", what, us->len,
-          g_array_index (us, double, us->len / 2), g_array_index (us, double, (guint) (us->len * 0.99)),
-          g_array_index (us, double, us->len - 1));
+  printf ("%-44s n=%-5u p50 %8.1f us  p99 %8.1f us  p99.9 %8.1f us  max %8.1f us\n", what, us->len,
+          pct (us, 0.5), pct (us, 0.99), pct (us, 0.999), g_array_index (us, double, us->len - 1));
+}
+
+/* Prints and resets the slow calls' account (after a wall report). */
+static void
+report_why (guint n_calls)
+{
+  printf ("  %u of %u calls over 1 ms wall: wall - CPU %.1f ms in all, of which %.1f ms waiting for a core "
+          "(run queue); page faults in all calls: %ld minor, %ld major (slow calls: %ld, %ld)\n",
+          why.n_slow, n_calls, why.slow_gap_us / 1000.0, why.slow_wait_us / 1000.0, why.minflt, why.majflt,
+          why.slow_minflt, why.slow_majflt);
+  memset (&why, 0, sizeof why);
+}
+
+/* Nanoseconds this thread has waited on a run queue (schedstat's second field; 0 where
+ * the kernel does not keep it). */
+static gint64
+run_delay_ns (void)
+{
+  g_autofree char *text = NULL;
+  guint64 on_cpu = 0, waited = 0;
+
+  if (!g_file_get_contents ("/proc/thread-self/schedstat", &text, NULL, NULL) ||
+      sscanf (text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &on_cpu, &waited) != 2)
+    return 0;
+  return (gint64) waited;
+}
+
+/* One three-address message: two random known people and a stranger at the first one's
+ * organisation, plus the user (left out of the insight). Returns the wall and CPU
+ * microseconds of the sg_insight_for_addresses() call; exits on a wrong answer. */
+static void
+one_message (SgStore *store, GRand *r, gint64 n_people, int i, const SgInsightOptions *o, double *wall, double *cpu)
+{
+  g_autoptr (GError) error = NULL;
+  gint32 p1 = g_rand_int_range (r, 0, (gint32) n_people), p2 = g_rand_int_range (r, 0, (gint32) n_people);
+  gint64 n_orgs = MAX (1, n_people / 5);
+  g_autofree char *a1 = g_strdup_printf ("p%d@org%" G_GINT64_FORMAT ".example", p1, p1 % n_orgs);
+  g_autofree char *a2 = g_strdup_printf ("p%d@org%" G_GINT64_FORMAT ".example", p2, p2 % n_orgs);
+  g_autofree char *a3 = g_strdup_printf ("stranger%d@org%" G_GINT64_FORMAT ".example", i, p1 % n_orgs);
+  const char *who[] = { "me@ourco.example", a1, a2, a3, NULL };
+  struct rusage ru0, ru1;
+  gint64 d0 = run_delay_ns (), t0, c0, d1;
+  SgInsight *in;
+
+  getrusage (RUSAGE_THREAD, &ru0);
+  t0 = g_get_monotonic_time ();
+  c0 = cpu_us ();
+  in = sg_insight_for_addresses (store, who, o, &error);
+  *wall = (double) (g_get_monotonic_time () - t0);
+  *cpu = (double) (cpu_us () - c0);
+  getrusage (RUSAGE_THREAD, &ru1);
+  d1 = run_delay_ns ();
+  why.minflt += ru1.ru_minflt - ru0.ru_minflt;
+  why.majflt += ru1.ru_majflt - ru0.ru_majflt;
+  if (*wall > 1000) {
+    why.n_slow++;
+    why.slow_gap_us += *wall - *cpu;
+    why.slow_wait_us += (double) (d1 - d0) / 1000.0;
+    why.slow_minflt += ru1.ru_minflt - ru0.ru_minflt;
+    why.slow_majflt += ru1.ru_majflt - ru0.ru_majflt;
+  }
+  if (in == NULL) {
+    fprintf (stderr, "%s\n", error->message);
+    exit (1);
+  }
+  if (sg_insight_get_n_correspondents (in) != (p1 == p2 ? 2u : 3u) || !sg_insight_is_known (in, 0)) {
+    fprintf (stderr, "unexpected insight for %s\n", a1);
+    exit (1);
+  }
+  sg_insight_free (in);
+}
+
+/* Opens @path read-only, as the mail clients' panels and `salesgetter insight` do. */
+static SgStore *
+open_reader (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  SgStore *store = sg_store_open (path, SG_STORE_OPEN_READ_ONLY, &error);
+
+  if (store == NULL) {
+    fprintf (stderr, "%s\n", error->message);
+    exit (1);
+  }
+  return store;
+}
+
+/* Reads the whole file once: its pages in the OS page cache. */
+static void
+preload (const char *path)
+{
+  static char buf[1 << 16];
+  int fd = open (path, O_RDONLY);
+
+  if (fd >= 0) {
+    while (read (fd, buf, sizeof buf) > 0)
+      ;
+    close (fd);
+  }
+}
+
+/* Drops the store file's pages from the OS page cache (this file only). */
+static void
+evict (const char *path)
+{
+  int fd = open (path, O_RDONLY);
+
+  if (fd >= 0) {
+    posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED);
+    close (fd);
+  }
 }
 
 static void
@@ -262,8 +392,8 @@ main (int argc, char **argv)
   gint64 n_people = argc > 2 ? g_ascii_strtoll (argv[2], NULL, 10) : 100000;
   gint64 n_inter = argc > 3 ? g_ascii_strtoll (argv[3], NULL, 10) : 1000000;
   SgInsightOptions o = { .identity = id };
-  /* INSIGHT_BENCH_N: fewer insights (for callgrind); the first 100 are not timed. */
-  int n_loops = g_getenv ("INSIGHT_BENCH_N") ? (int) CLAMP (g_ascii_strtoll (g_getenv ("INSIGHT_BENCH_N"), NULL, 10), 101, 1000000) : 2100;
+  /* INSIGHT_BENCH_N: insights per pass (default 2000; fewer for callgrind). */
+  int n_loops = g_getenv ("INSIGHT_BENCH_N") ? (int) CLAMP (g_ascii_strtoll (g_getenv ("INSIGHT_BENCH_N"), NULL, 10), 100, 1000000) : 2000;
 
   if (argc < 2 || n_people < 10 || n_inter < 1) {
     fprintf (stderr, "usage: insight-bench STORE [N_PEOPLE [N_INTERACTIONS]]\n");
@@ -302,35 +432,96 @@ main (int argc, char **argv)
     printf ("similar organisations of every organisation computed in %.1f ms\n",
             (double) (g_get_monotonic_time () - t0) / 1000.0);
   }
-  /* For callgrind: INSIGHT_BENCH_ONLY=1 stops after the insights (the selections of
-   * everyone take minutes under valgrind). */
-  for (int i = 0; i < n_loops; i++) {
-    gint32 p1 = g_rand_int_range (r, 0, (gint32) n_people), p2 = g_rand_int_range (r, 0, (gint32) n_people);
-    gint64 n_orgs = MAX (1, n_people / 5);
-    g_autofree char *a1 = g_strdup_printf ("p%d@org%" G_GINT64_FORMAT ".example", p1, p1 % n_orgs);
-    g_autofree char *a2 = g_strdup_printf ("p%d@org%" G_GINT64_FORMAT ".example", p2, p2 % n_orgs);
-    g_autofree char *a3 = g_strdup_printf ("stranger%d@org%" G_GINT64_FORMAT ".example", i, p1 % n_orgs);
-    const char *who[] = { "me@ourco.example", a1, a2, a3, NULL };
-    gint64 t0 = g_get_monotonic_time (), c0 = cpu_us ();
-    SgInsight *in = sg_insight_for_addresses (store, who, &o, &error);
-    double us = (double) (g_get_monotonic_time () - t0), cus = (double) (cpu_us () - c0);
+  /* The insights run on a read-only connection of their own, as the panels' do. First
+   * the cold costs: the file's pages dropped from the OS cache, a new connection (no
+   * statement prepared yet), its first call; then the first call of another new
+   * connection with the file cached. */
+  sg_store_close (g_steal_pointer (&store));
+  if (g_getenv ("INSIGHT_BENCH_ONLY") == NULL || g_getenv ("INSIGHT_BENCH_COLD") != NULL) {
+    g_autoptr (GRand) rc = g_rand_new_with_seed (1);
+    double w, c;
+    SgStore *cold;
 
-    if (in == NULL) {
-      fprintf (stderr, "%s\n", error->message);
-      return 1;
-    }
-    if (sg_insight_get_n_correspondents (in) != (p1 == p2 ? 2u : 3u) || !sg_insight_is_known (in, 0)) {
-      fprintf (stderr, "unexpected insight for %s\n", a1);
-      return 1;
-    }
-    sg_insight_free (in);
-    if (i >= 100) { /* the first ones warm the statement cache and the page cache */
-      g_array_append_val (t_msg, us);
-      g_array_append_val (c_msg, cus);
+    evict (argv[1]);
+    cold = open_reader (argv[1]);
+    one_message (cold, rc, n_people, 0, &o, &w, &c);
+    printf ("cold: first insight, file evicted, new connection:      %8.1f us wall, %8.1f us CPU\n", w, c);
+    one_message (cold, rc, n_people, 1, &o, &w, &c);
+    printf ("cold: its second insight (file still mostly evicted):  %8.1f us wall, %8.1f us CPU\n", w, c);
+    sg_store_close (cold);
+    preload (argv[1]);
+    cold = open_reader (argv[1]);
+    one_message (cold, rc, n_people, 2, &o, &w, &c);
+    printf ("cold: first insight, file in the OS cache, new connection: %8.1f us wall, %8.1f us CPU\n", w, c);
+    one_message (cold, rc, n_people, 3, &o, &w, &c);
+    printf ("cold: its second insight:                                  %8.1f us wall, %8.1f us CPU\n", w, c);
+    sg_store_close (cold);
+  }
+  store = open_reader (argv[1]);
+  /* The warm-up pass: n_loops messages (seed 7), not timed. INSIGHT_BENCH_ONLY=1 (for
+   * callgrind) stops after the insights; the selections of everyone take minutes under
+   * valgrind. */
+  for (int i = 0; i < n_loops; i++) {
+    double w, c;
+
+    one_message (store, r, n_people, i, &o, &w, &c);
+  }
+  /* Timed, warm: n_loops other messages (seed 8: other people), back to back. */
+  memset (&why, 0, sizeof why);
+  {
+    g_autoptr (GRand) r2 = g_rand_new_with_seed (8);
+
+    for (int i = 0; i < n_loops; i++) {
+      double w, c;
+
+      one_message (store, r2, n_people, n_loops + i, &o, &w, &c);
+      g_array_append_val (t_msg, w);
+      g_array_append_val (c_msg, c);
     }
   }
-  report ("insight, message of 2 known + 1 unknown", t_msg);
+  report ("insight, 2 known + 1 unknown, warm, wall", t_msg);
+  report_why (t_msg->len);
   report ("  the same, CPU time", c_msg);
+  /* The same messages as the warm-up pass again: every page touched before. */
+  {
+    g_autoptr (GRand) r1 = g_rand_new_with_seed (7);
+
+    g_array_set_size (t_msg, 0);
+    memset (&why, 0, sizeof why);
+    for (int i = 0; i < n_loops; i++) {
+      double w, c;
+
+      one_message (store, r1, n_people, i, &o, &w, &c);
+      g_array_append_val (t_msg, w);
+    }
+    report ("  the warm-up's messages again, wall", t_msg);
+    report_why (t_msg->len);
+  }
+  /* As a panel calls it: one message at a time, the thread asleep in between
+   * (INSIGHT_BENCH_GAP_US, default 2000 µs; 0 skips). A sleeping thread is woken ahead of
+   * the busy ones on a loaded machine; back to back, every call competes for its slice. */
+  {
+    gint64 gap = g_getenv ("INSIGHT_BENCH_GAP_US") ? g_ascii_strtoll (g_getenv ("INSIGHT_BENCH_GAP_US"), NULL, 10) : 2000;
+    g_autoptr (GRand) r3 = g_rand_new_with_seed (9);
+
+    if (gap > 0 && g_getenv ("INSIGHT_BENCH_ONLY") == NULL) {
+      g_array_set_size (t_msg, 0);
+      g_array_set_size (c_msg, 0);
+      memset (&why, 0, sizeof why);
+      for (int i = 0; i < n_loops; i++) {
+        double w, c;
+
+        g_usleep ((gulong) gap);
+        one_message (store, r3, n_people, 2 * n_loops + i, &o, &w, &c);
+        g_array_append_val (t_msg, w);
+        g_array_append_val (c_msg, c);
+      }
+      g_autofree char *what = g_strdup_printf ("insight, paced (%" G_GINT64_FORMAT " us apart), wall", gap);
+      report (what, t_msg);
+      report_why (t_msg->len);
+      report ("  the same, CPU time", c_msg);
+    }
+  }
   for (int i = 0; i < 200; i++) {
     const char *who[] = { "p0@org0.example", NULL };
     gint64 t0 = g_get_monotonic_time ();

@@ -6,7 +6,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "sg-process.h"
 #include "sg-autocleanups.h"
@@ -81,44 +80,209 @@ sg_strength_compute (gint64 n_year, gint64 n_in, gint64 n_out, gint64 n_meetings
 
 /* --- building -------------------------------------------------------------------------- */
 
+/* The tree is built directly with json-glib's objects and arrays rather than through a
+ * JsonBuilder, which copied every member name once more and kept a state stack of its
+ * own (about a third of json-glib's share of the insight). The same calls, the same
+ * order of members, so the same JSON. Member names are string literals (not copied
+ * here; json-glib keeps its own copy). */
+#define JB_DEPTH 12
+
+typedef struct {
+  JsonNode *root;
+  guint depth;
+  const char *member;                      /* the next value's name, in an object */
+  gboolean is_object[JB_DEPTH];
+  gpointer container[JB_DEPTH];            /* JsonObject* or JsonArray*, owned by the tree */
+} Jb;
+
 static void
-add_str (JsonBuilder *b, const char *key, const char *value)
+jb_clear (Jb *b)
 {
-  json_builder_set_member_name (b, key);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
+  g_clear_pointer (&b->root, json_node_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Jb, jb_clear)
+
+static void
+jb_member (Jb *b, const char *name)
+{
+  b->member = name;
+}
+
+/* Adds @node (taken) to the open container. */
+static void
+jb_add_node (Jb *b, JsonNode *node)
+{
+  g_assert (b->depth > 0);
+  if (b->is_object[b->depth - 1])
+    json_object_set_member (b->container[b->depth - 1], b->member, node);
   else
-    json_builder_add_null_value (b);
+    json_array_add_element (b->container[b->depth - 1], node);
 }
 
 static void
-add_int (JsonBuilder *b, const char *key, gint64 value)
+jb_string (Jb *b, const char *value)
 {
-  json_builder_set_member_name (b, key);
-  json_builder_add_int_value (b, value);
+  g_assert (b->depth > 0);
+  if (b->is_object[b->depth - 1])
+    json_object_set_string_member (b->container[b->depth - 1], b->member, value);
+  else
+    json_array_add_string_element (b->container[b->depth - 1], value);
 }
 
-/* ISO 8601 UTC by hand: g_date_time_format() was a tenth of the insight's instructions. */
 static void
-add_time (JsonBuilder *b, const char *key, gint64 t)
+jb_null (Jb *b)
 {
-  char iso[32];
-  time_t tt = (time_t) t;
-  struct tm tm;
+  g_assert (b->depth > 0);
+  if (b->is_object[b->depth - 1])
+    json_object_set_null_member (b->container[b->depth - 1], b->member);
+  else
+    json_array_add_null_element (b->container[b->depth - 1]);
+}
 
-  if (t <= 0 || t > G_GINT64_CONSTANT (253402300799) || gmtime_r (&tt, &tm) == NULL) {
+static void
+jb_int (Jb *b, gint64 value)
+{
+  g_assert (b->depth > 0);
+  if (b->is_object[b->depth - 1])
+    json_object_set_int_member (b->container[b->depth - 1], b->member, value);
+  else
+    json_array_add_int_element (b->container[b->depth - 1], value);
+}
+
+static void
+jb_double (Jb *b, double value)
+{
+  g_assert (b->depth > 0);
+  if (b->is_object[b->depth - 1])
+    json_object_set_double_member (b->container[b->depth - 1], b->member, value);
+  else
+    json_array_add_double_element (b->container[b->depth - 1], value);
+}
+
+static void
+jb_boolean (Jb *b, gboolean value)
+{
+  g_assert (b->depth > 0);
+  if (b->is_object[b->depth - 1])
+    json_object_set_boolean_member (b->container[b->depth - 1], b->member, value);
+  else
+    json_array_add_boolean_element (b->container[b->depth - 1], value);
+}
+
+static void
+jb_begin (Jb *b, gboolean object)
+{
+  JsonNode *node = json_node_alloc ();
+
+  g_assert (b->depth < JB_DEPTH);
+  if (object) {
+    JsonObject *o = json_object_new ();
+
+    json_node_init_object (node, o);
+    json_object_unref (o); /* the node holds it */
+    b->container[b->depth] = o;
+  } else {
+    JsonArray *a = json_array_new ();
+
+    json_node_init_array (node, a);
+    json_array_unref (a);
+    b->container[b->depth] = a;
+  }
+  if (b->depth == 0) {
+    g_assert (b->root == NULL);
+    b->root = node;
+  } else {
+    jb_add_node (b, node);
+  }
+  b->is_object[b->depth++] = object;
+}
+
+static void
+jb_begin_object (Jb *b)
+{
+  jb_begin (b, TRUE);
+}
+
+static void
+jb_begin_array (Jb *b)
+{
+  jb_begin (b, FALSE);
+}
+
+static void
+jb_end (Jb *b)
+{
+  g_assert (b->depth > 0);
+  b->depth--;
+}
+
+static void
+add_str (Jb *b, const char *key, const char *value)
+{
+  jb_member (b, key);
+  jb_string (b, value); /* null for NULL */
+}
+
+static void
+add_int (Jb *b, const char *key, gint64 value)
+{
+  jb_member (b, key);
+  jb_int (b, value);
+}
+
+/* ISO 8601 UTC by hand, the civil date from the day number (H. Hinnant's days-to-civil):
+ * gmtime_r() and a printf were a tenth of the insight's instructions. */
+static void
+add_time (Jb *b, const char *key, gint64 t)
+{
+  char iso[21];
+  gint64 days, secs, z, era, doe, yoe, doy, mp, y, m, d;
+
+  if (t <= 0 || t > G_GINT64_CONSTANT (253402300799)) { /* after 9999-12-31T23:59:59Z */
     add_str (b, key, NULL);
     return;
   }
-  g_snprintf (iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-              tm.tm_hour, tm.tm_min, tm.tm_sec);
+  days = t / 86400;
+  secs = t % 86400;
+  z = days + 719468;
+  era = z / 146097;
+  doe = z - era * 146097;
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = yoe + era * 400;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+  iso[0] = (char) ('0' + y / 1000);
+  iso[1] = (char) ('0' + y / 100 % 10);
+  iso[2] = (char) ('0' + y / 10 % 10);
+  iso[3] = (char) ('0' + y % 10);
+  iso[4] = '-';
+  iso[5] = (char) ('0' + m / 10);
+  iso[6] = (char) ('0' + m % 10);
+  iso[7] = '-';
+  iso[8] = (char) ('0' + d / 10);
+  iso[9] = (char) ('0' + d % 10);
+  iso[10] = 'T';
+  iso[11] = (char) ('0' + secs / 36000);
+  iso[12] = (char) ('0' + secs / 3600 % 10);
+  iso[13] = ':';
+  iso[14] = (char) ('0' + secs % 3600 / 600);
+  iso[15] = (char) ('0' + secs % 3600 / 60 % 10);
+  iso[16] = ':';
+  iso[17] = (char) ('0' + secs % 60 / 10);
+  iso[18] = (char) ('0' + secs % 10);
+  iso[19] = 'Z';
+  iso[20] = '\0';
   add_str (b, key, iso);
 }
 
 static sqlite3_stmt *
 prep (SgStore *store, const char *sql, GError **error)
 {
-  return _sg_store_prepare (store, sql, error);
+  return _sg_store_prepare_static (store, sql, error);
 }
 
 static gboolean
@@ -134,14 +298,14 @@ step_done (SgStore *store, sqlite3_stmt *stmt, int rc, GError **error)
 
 /* The organisation object (or null) for @org_id. */
 static gboolean
-add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
+add_org (SgStore *store, Jb *b, gint64 org_id, GError **error)
 {
   sqlite3_stmt *stmt;
   int rc;
 
-  json_builder_set_member_name (b, "organisation");
+  jb_member (b, "organisation");
   if (org_id <= 0) {
-    json_builder_add_null_value (b);
+    jb_null (b);
     return TRUE;
   }
   stmt = prep (store, "SELECT o.domain, o.name, o.kind, o.industry, coalesce(s.n_total, 0), coalesce(s.n_in, 0), "
@@ -151,25 +315,25 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, org_id);
   if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    json_builder_begin_object (b);
+    jb_begin_object (b);
     add_str (b, "domain", _SG_COL_TEXT (stmt, 0));
     add_str (b, "name", _SG_COL_TEXT (stmt, 1));
     add_str (b, "kind", _SG_COL_TEXT (stmt, 2));
     add_str (b, "industry", _SG_COL_TEXT (stmt, 3));
     /* Its activity: org_summary, kept at every commit (sg-summary.c). */
-    json_builder_set_member_name (b, "activity");
-    json_builder_begin_object (b);
+    jb_member (b, "activity");
+    jb_begin_object (b);
     add_int (b, "total", sqlite3_column_int64 (stmt, 4));
     add_int (b, "received", sqlite3_column_int64 (stmt, 5));
     add_int (b, "sent", sqlite3_column_int64 (stmt, 6));
     add_int (b, "meetings", sqlite3_column_int64 (stmt, 7));
     add_time (b, "first", sqlite3_column_int64 (stmt, 8));
     add_time (b, "last", sqlite3_column_int64 (stmt, 9));
-    json_builder_end_object (b);
-    json_builder_end_object (b);
+    jb_end (b);
+    jb_end (b);
     rc = SQLITE_DONE;
   } else {
-    json_builder_add_null_value (b);
+    jb_null (b);
   }
   return step_done (store, stmt, rc, error);
 }
@@ -181,7 +345,7 @@ add_org (SgStore *store, JsonBuilder *b, gint64 org_id, GError **error)
  * statements: the list, and what its organisations bought (won processes' deliverables,
  * each once, sorted; deduplicated here rather than by DISTINCT per organisation). */
 static gboolean
-add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, gint64 computed_at, gboolean current, GError **error)
+add_similar (SgStore *store, Jb *b, gint64 org_id, gint64 computed_at, gboolean current, GError **error)
 {
   sqlite3_stmt *stmt, *bought;
   g_autoptr (GPtrArray) what = g_ptr_array_new_with_free_func (g_free); /* char*, by rank */
@@ -189,9 +353,9 @@ add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, gint64 computed_at, 
   guint last_rank = G_MAXUINT;
   int rc;
 
-  json_builder_set_member_name (b, "similar_organisations");
+  jb_member (b, "similar_organisations");
   if (org_id <= 0 || computed_at == 0) {
-    json_builder_add_null_value (b);
+    jb_null (b);
     return TRUE;
   }
   bought = prep (store,
@@ -223,27 +387,27 @@ add_similar (SgStore *store, JsonBuilder *b, gint64 org_id, gint64 computed_at, 
   }
   if (!step_done (store, bought, rc, error))
     return FALSE;
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "current");
-  json_builder_add_boolean_value (b, current);
+  jb_begin_object (b);
+  jb_member (b, "current");
+  jb_boolean (b, current);
   add_time (b, "computed_at", computed_at);
-  json_builder_set_member_name (b, "organisations");
-  json_builder_begin_array (b);
+  jb_member (b, "organisations");
+  jb_begin_array (b);
   sqlite3_bind_int64 (stmt, 1, org_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
     guint rank = (guint) sqlite3_column_int (stmt, 4);
 
-    json_builder_begin_object (b);
+    jb_begin_object (b);
     add_str (b, "domain", _SG_COL_TEXT (stmt, 0));
     add_str (b, "name", _SG_COL_TEXT (stmt, 1));
-    json_builder_set_member_name (b, "similarity");
-    json_builder_add_double_value (b, sqlite3_column_double (stmt, 2));
+    jb_member (b, "similarity");
+    jb_double (b, sqlite3_column_double (stmt, 2));
     add_str (b, "shared_tags", _SG_COL_TEXT (stmt, 3));
     add_str (b, "bought", rank < what->len ? what->pdata[rank] : NULL);
-    json_builder_end_object (b);
+    jb_end (b);
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+  jb_end (b);
+  jb_end (b);
   return step_done (store, stmt, rc, error);
 }
 
@@ -268,80 +432,297 @@ similar_state (SgStore *store, gint64 *computed_at, gboolean *current, GError **
   return step_done (store, state, rc, error);
 }
 
-/* Tags of a person and of their organisation, not removed: [{name, kind, on}], the
- * person's first. Two statements, not one compound with ORDER BY (SQLite sorts each
- * part into a temporary b-tree). */
+/* The tags of one entity sorted by SQLite, for an entity with more than SMALL_ROWS. */
 static gboolean
-add_tags (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, GError **error)
+add_tags_sorted (SgStore *store, Jb *b, gint64 entity_id, const char *entity_type, GError **error)
 {
   sqlite3_stmt *stmt = prep (store,
     "SELECT t.name, t.kind FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
     "WHERE ta.entity_type = ?1 AND ta.entity_id = ?2 AND ta.removed = 0 ORDER BY t.name", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity_type, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, entity_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    jb_begin_object (b);
+    add_str (b, "name", _SG_COL_TEXT (stmt, 0));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "on", entity_type);
+    jb_end (b);
+  }
+  return step_done (store, stmt, rc, error);
+}
+
+/* Up to this many rows of a small list (tags, roles) are sorted here; a longer one keeps
+ * the rest in the order read. */
+#define SMALL_ROWS 64
+
+typedef struct {
+  char *a, *b, *c;
+  gint64 t;
+  int rank;
+} SmallRow;
+
+static int
+small_row_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const SmallRow *x = pa, *y = pb;
+
+  if (x->rank != y->rank)
+    return x->rank < y->rank ? -1 : 1;
+  return g_strcmp0 (x->a, y->a);
+}
+
+static void
+small_rows_clear (SmallRow *rows, guint n)
+{
+  for (guint i = 0; i < n; i++) {
+    g_free (rows[i].a);
+    g_free (rows[i].b);
+    g_free (rows[i].c);
+  }
+}
+
+/* Tags of a person and of their organisation, not removed: [{name, kind, on}], the
+ * person's first, each part by name. Two statements, not one compound with ORDER BY, and
+ * sorted here, not by an ORDER BY: a sorter opened for one or two rows cost more than the
+ * look-ups. */
+static gboolean
+add_tags (SgStore *store, Jb *b, gint64 person_id, gint64 org_id, GError **error)
+{
+  sqlite3_stmt *stmt = prep (store,
+    "SELECT t.name, t.kind FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+    "WHERE ta.entity_type = ?1 AND ta.entity_id = ?2 AND ta.removed = 0", error);
   static const char *const on[] = { "person", "organisation" };
   int rc = SQLITE_DONE;
 
   if (stmt == NULL)
     return FALSE;
-  json_builder_set_member_name (b, "tags");
-  json_builder_begin_array (b);
+  jb_member (b, "tags");
+  jb_begin_array (b);
   for (guint k = 0; k < 2; k++) {
+    SmallRow rows[SMALL_ROWS];
+    guint n = 0;
+    gboolean more = FALSE;
+
+    if ((k == 0 ? person_id : org_id) <= 0)
+      continue; /* nothing has the id 0 */
     sqlite3_bind_text (stmt, 1, on[k], -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 2, k == 0 ? person_id : org_id);
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-      json_builder_begin_object (b);
-      add_str (b, "name", _SG_COL_TEXT (stmt, 0));
-      add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
-      add_str (b, "on", on[k]);
-      json_builder_end_object (b);
+      if (n == SMALL_ROWS) {
+        more = TRUE;
+        break;
+      }
+      rows[n].a = g_strdup (_SG_COL_TEXT (stmt, 0));
+      rows[n].b = g_strdup (_SG_COL_TEXT (stmt, 1));
+      rows[n].c = NULL;
+      rows[n++].rank = 0;
     }
-    if (!step_done (store, stmt, rc, error))
+    if (more) {
+      /* Hundreds of tags on one entity: SQLite sorts them all. */
+      sqlite3_reset (stmt);
+      small_rows_clear (rows, n);
+      if (!add_tags_sorted (store, b, k == 0 ? person_id : org_id, on[k], error))
+        return FALSE;
+      continue;
+    }
+    if (!step_done (store, stmt, rc, error)) {
+      small_rows_clear (rows, n);
       return FALSE;
+    }
+    qsort (rows, n, sizeof *rows, small_row_cmp);
+    for (guint i = 0; i < n; i++) {
+      jb_begin_object (b);
+      add_str (b, "name", rows[i].a);
+      add_str (b, "kind", rows[i].b);
+      add_str (b, "on", on[k]);
+      jb_end (b);
+    }
+    small_rows_clear (rows, n);
   }
-  json_builder_end_array (b);
+  jb_end (b);
   return TRUE;
 }
 
+static int
+role_rank (const char *role)
+{
+  static const char *const order[] = { "customer", "buyer", "consumer", "lead", "prospect" };
+
+  for (int i = 0; i < (int) G_N_ELEMENTS (order); i++)
+    if (g_strcmp0 (role, order[i]) == 0)
+      return i;
+  return (int) G_N_ELEMENTS (order);
+}
+
+/* A person's roles, customer first (role_rank()), then by name; sorted here (see
+ * add_tags). A person has six at most (person_roles' CHECK), far below SMALL_ROWS. */
 static gboolean
-add_roles (SgStore *store, JsonBuilder *b, gint64 person_id, GError **error)
+add_roles (SgStore *store, Jb *b, gint64 person_id, GError **error)
 {
   sqlite3_stmt *stmt = prep (store,
-    "SELECT role, origin, reason, since FROM person_roles WHERE person_id = ? AND removed = 0 "
-    "ORDER BY CASE role WHEN 'customer' THEN 0 WHEN 'buyer' THEN 1 WHEN 'consumer' THEN 2 WHEN 'lead' THEN 3 "
-    "  WHEN 'prospect' THEN 4 ELSE 5 END", error);
+    "SELECT role, origin, reason, since FROM person_roles WHERE person_id = ? AND removed = 0", error);
+  SmallRow rows[SMALL_ROWS];
+  guint n = 0;
+  gboolean ok;
   int rc;
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person_id);
-  json_builder_set_member_name (b, "roles");
-  json_builder_begin_array (b);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    json_builder_begin_object (b);
-    add_str (b, "role", _SG_COL_TEXT (stmt, 0));
-    add_str (b, "origin", _SG_COL_TEXT (stmt, 1));
-    add_str (b, "reason", _SG_COL_TEXT (stmt, 2));
-    add_time (b, "since", sqlite3_column_int64 (stmt, 3));
-    json_builder_end_object (b);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW && n < SMALL_ROWS) {
+    rows[n].a = g_strdup (_SG_COL_TEXT (stmt, 0));
+    rows[n].b = g_strdup (_SG_COL_TEXT (stmt, 1));
+    rows[n].c = g_strdup (_SG_COL_TEXT (stmt, 2));
+    rows[n].t = sqlite3_column_int64 (stmt, 3);
+    rows[n].rank = role_rank (rows[n].a);
+    n++;
   }
-  json_builder_end_array (b);
-  return step_done (store, stmt, rc, error);
+  ok = step_done (store, stmt, rc == SQLITE_ROW ? SQLITE_DONE : rc, error);
+  qsort (rows, n, sizeof *rows, small_row_cmp);
+  jb_member (b, "roles");
+  jb_begin_array (b);
+  for (guint i = 0; i < n; i++) {
+    jb_begin_object (b);
+    add_str (b, "role", rows[i].a);
+    add_str (b, "origin", rows[i].b);
+    add_str (b, "reason", rows[i].c);
+    add_time (b, "since", rows[i].t);
+    jb_end (b);
+  }
+  jb_end (b);
+  small_rows_clear (rows, n);
+  return ok;
+}
+
+/* One open process row, kept until the rows are sorted. */
+typedef struct {
+  char *uuid, *title, *org, *deliverable, *stage, *currency, *owner;
+  gint64 probability, value, last_activity, id, key;
+  gboolean has_value;
+} ProcRow;
+
+static void
+proc_row_clear (ProcRow *r)
+{
+  g_free (r->uuid);
+  g_free (r->title);
+  g_free (r->org);
+  g_free (r->deliverable);
+  g_free (r->stage);
+  g_free (r->currency);
+  g_free (r->owner);
+}
+
+/* Latest activity first (no activity at all last), then the oldest process first. */
+static int
+proc_row_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const ProcRow *x = pa, *y = pb;
+
+  if (x->key != y->key)
+    return x->key > y->key ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+typedef struct {
+  char *stage, *reason, *message_id;
+  gint64 created_at, id;
+} SuggRow;
+
+static int
+sugg_row_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const SuggRow *x = pa, *y = pb;
+
+  return x->id > y->id ? -1 : x->id < y->id; /* newest first */
+}
+
+#define MAX_PROCESSES 20
+#define MAX_SUGGESTIONS 5
+
+/* A process's open stage suggestions, newest MAX_SUGGESTIONS. Sorted here: an ORDER BY
+ * with a LIMIT made SQLite open a temporary b-tree on every call (about 18,000
+ * instructions), for a handful of rows. */
+static gboolean
+add_suggestions (SgStore *store, Jb *b, gint64 process_id, GError **error)
+{
+  sqlite3_stmt *sugg = prep (store,
+    "SELECT ss.stage, ss.reason, ss.created_at, i.message_id, ss.id FROM stage_suggestions ss "
+    "LEFT JOIN interactions i ON i.id = ss.interaction_id "
+    "WHERE ss.process_id = ? AND ss.status = 'open'", error);
+  SuggRow rows[64];
+  guint n = 0;
+  gboolean ok;
+  int rc;
+
+  if (sugg == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (sugg, 1, process_id);
+  while ((rc = sqlite3_step (sugg)) == SQLITE_ROW) {
+    SuggRow r = { NULL };
+
+    r.id = sqlite3_column_int64 (sugg, 4);
+    if (n == G_N_ELEMENTS (rows)) {
+      /* More than fit: keep the newest (rows is sorted from here on, oldest last). */
+      if (r.id < rows[n - 1].id)
+        continue;
+      g_free (rows[n - 1].stage);
+      g_free (rows[n - 1].reason);
+      g_free (rows[n - 1].message_id);
+      n--;
+    }
+    r.stage = g_strdup (_SG_COL_TEXT (sugg, 0));
+    r.reason = g_strdup (_SG_COL_TEXT (sugg, 1));
+    r.created_at = sqlite3_column_int64 (sugg, 2);
+    r.message_id = g_strdup (_SG_COL_TEXT (sugg, 3));
+    rows[n++] = r;
+    if (n == G_N_ELEMENTS (rows))
+      qsort (rows, n, sizeof *rows, sugg_row_cmp);
+  }
+  ok = step_done (store, sugg, rc, error);
+  qsort (rows, n, sizeof *rows, sugg_row_cmp);
+  jb_member (b, "suggestions");
+  jb_begin_array (b);
+  for (guint k = 0; k < n; k++) {
+    if (k < MAX_SUGGESTIONS) {
+      jb_begin_object (b);
+      add_str (b, "stage", rows[k].stage);
+      add_str (b, "reason", rows[k].reason);
+      add_time (b, "date", rows[k].created_at);
+      add_str (b, "message_id", rows[k].message_id);
+      jb_end (b);
+    }
+    g_free (rows[k].stage);
+    g_free (rows[k].reason);
+    g_free (rows[k].message_id);
+  }
+  jb_end (b);
+  return ok;
 }
 
 /* Open processes of the person (as a contact, or of their organisation @org_id) or, for an
  * unknown person, of the organisation; each with the person's parts and its open stage
  * suggestions. One lean statement of its own (not sg_process_query(), whose listing
  * columns count every link of a process): the organisation's open processes by the
- * processes_org_status index, the person's by process_contacts_person. */
+ * processes_org_status index, the person's by process_contacts_person. The rows are
+ * sorted here (latest activity first, then the oldest process; the first MAX_PROCESSES):
+ * ORDER BY over the UNION ALL opened two temporary b-trees on every call. */
 static gboolean
-add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, GError **error)
+add_processes (SgStore *store, Jb *b, gint64 person_id, gint64 org_id, GError **error)
 {
-  sqlite3_stmt *stmt, *parts, *sugg;
+  sqlite3_stmt *stmt, *parts;
+  g_autoptr (GArray) rows = NULL;
+  gboolean ok = TRUE;
   int rc;
 
-  json_builder_set_member_name (b, "processes");
-  json_builder_begin_array (b);
+  jb_member (b, "processes");
+  jb_begin_array (b);
   if (person_id <= 0 && org_id <= 0) {
-    json_builder_end_array (b);
+    jb_end (b);
     return TRUE;
   }
   stmt = prep (store,
@@ -355,70 +736,71 @@ add_processes (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 org_id, 
     "FROM process_contacts pc "
     "JOIN processes p ON p.id = pc.process_id JOIN organisations o ON o.id = p.org_id JOIN stages s ON s.id = p.stage_id "
     "WHERE pc.person_id = ?2 AND p.status = 'open' AND p.org_id IS NOT ?1 "
-    "  AND pc.part = (SELECT min(part) FROM process_contacts WHERE process_id = pc.process_id AND person_id = ?2) "
-    "ORDER BY 12 DESC, 11 LIMIT 20", error);
+    "  AND pc.part = (SELECT min(part) FROM process_contacts WHERE process_id = pc.process_id AND person_id = ?2)",
+    error);
   parts = prep (store, "SELECT part FROM process_contacts WHERE process_id = ? AND person_id = ? ORDER BY part", error);
-  sugg = prep (store,
-    "SELECT ss.stage, ss.reason, ss.created_at, i.message_id FROM stage_suggestions ss "
-    "LEFT JOIN interactions i ON i.id = ss.interaction_id "
-    "WHERE ss.process_id = ? AND ss.status = 'open' ORDER BY ss.id DESC LIMIT 5", error);
-  if (stmt == NULL || parts == NULL || sugg == NULL)
+  if (stmt == NULL || parts == NULL)
     return FALSE;
+  rows = g_array_new (FALSE, TRUE, sizeof (ProcRow));
+  g_array_set_clear_func (rows, (GDestroyNotify) proc_row_clear);
   sqlite3_bind_int64 (stmt, 1, org_id);
   sqlite3_bind_int64 (stmt, 2, person_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    gint64 local = sqlite3_column_int64 (stmt, 10);
+    ProcRow r = { NULL };
+
+    r.uuid = g_strdup (_SG_COL_TEXT (stmt, 0));
+    r.title = g_strdup (_SG_COL_TEXT (stmt, 1));
+    r.org = g_strdup (_SG_COL_TEXT (stmt, 2));
+    r.deliverable = g_strdup (_SG_COL_TEXT (stmt, 3));
+    r.stage = g_strdup (_SG_COL_TEXT (stmt, 4));
+    r.probability = sqlite3_column_int64 (stmt, 5);
+    r.has_value = sqlite3_column_type (stmt, 6) != SQLITE_NULL;
+    r.value = sqlite3_column_int64 (stmt, 6);
+    r.currency = g_strdup (_SG_COL_TEXT (stmt, 7));
+    r.owner = g_strdup (_SG_COL_TEXT (stmt, 8));
+    r.last_activity = sqlite3_column_int64 (stmt, 9);
+    r.id = sqlite3_column_int64 (stmt, 10);
+    /* NULL sorts after every time, as SQLite's DESC put it. */
+    r.key = sqlite3_column_type (stmt, 11) == SQLITE_NULL ? G_MININT64 : sqlite3_column_int64 (stmt, 11);
+    g_array_append_val (rows, r);
+  }
+  if (!step_done (store, stmt, rc, error))
+    return FALSE;
+  g_array_sort (rows, proc_row_cmp);
+  for (guint k = 0; ok && k < rows->len && k < MAX_PROCESSES; k++) {
+    const ProcRow *r = &g_array_index (rows, ProcRow, k);
     int prc;
 
-    json_builder_begin_object (b);
-    add_str (b, "id", _SG_COL_TEXT (stmt, 0));
-    add_str (b, "title", _SG_COL_TEXT (stmt, 1));
-    add_str (b, "organisation", _SG_COL_TEXT (stmt, 2));
-    add_str (b, "deliverable", _SG_COL_TEXT (stmt, 3));
-    add_str (b, "stage", _SG_COL_TEXT (stmt, 4));
-    add_int (b, "probability", sqlite3_column_int64 (stmt, 5));
-    json_builder_set_member_name (b, "value");
-    if (sqlite3_column_type (stmt, 6) != SQLITE_NULL) {
-      g_autofree char *value = sg_money_format (sqlite3_column_int64 (stmt, 6), _SG_COL_TEXT (stmt, 7));
+    jb_begin_object (b);
+    add_str (b, "id", r->uuid);
+    add_str (b, "title", r->title);
+    add_str (b, "organisation", r->org);
+    add_str (b, "deliverable", r->deliverable);
+    add_str (b, "stage", r->stage);
+    add_int (b, "probability", r->probability);
+    jb_member (b, "value");
+    if (r->has_value) {
+      g_autofree char *value = sg_money_format (r->value, r->currency);
 
-      json_builder_add_string_value (b, value);
+      jb_string (b, value);
     } else {
-      json_builder_add_null_value (b);
+      jb_null (b);
     }
-    add_str (b, "currency", _SG_COL_TEXT (stmt, 7));
-    add_str (b, "owner", _SG_COL_TEXT (stmt, 8));
-    add_time (b, "last_activity", sqlite3_column_int64 (stmt, 9));
-    json_builder_set_member_name (b, "parts");
-    json_builder_begin_array (b);
-    sqlite3_bind_int64 (parts, 1, local);
+    add_str (b, "currency", r->currency);
+    add_str (b, "owner", r->owner);
+    add_time (b, "last_activity", r->last_activity);
+    jb_member (b, "parts");
+    jb_begin_array (b);
+    sqlite3_bind_int64 (parts, 1, r->id);
     sqlite3_bind_int64 (parts, 2, person_id);
     while ((prc = sqlite3_step (parts)) == SQLITE_ROW)
-      json_builder_add_string_value (b, _SG_COL_TEXT (parts, 0));
-    json_builder_end_array (b);
-    if (!step_done (store, parts, prc, error)) {
-      sqlite3_reset (stmt);
-      return FALSE;
-    }
-    sqlite3_bind_int64 (sugg, 1, local);
-    json_builder_set_member_name (b, "suggestions");
-    json_builder_begin_array (b);
-    while ((prc = sqlite3_step (sugg)) == SQLITE_ROW) {
-      json_builder_begin_object (b);
-      add_str (b, "stage", _SG_COL_TEXT (sugg, 0));
-      add_str (b, "reason", _SG_COL_TEXT (sugg, 1));
-      add_time (b, "date", sqlite3_column_int64 (sugg, 2));
-      add_str (b, "message_id", _SG_COL_TEXT (sugg, 3));
-      json_builder_end_object (b);
-    }
-    json_builder_end_array (b);
-    if (!step_done (store, sugg, prc, error)) {
-      sqlite3_reset (stmt);
-      return FALSE;
-    }
-    json_builder_end_object (b);
+      jb_string (b, _SG_COL_TEXT (parts, 0));
+    jb_end (b);
+    ok = step_done (store, parts, prc, error) && add_suggestions (store, b, r->id, error);
+    jb_end (b);
   }
-  json_builder_end_array (b);
-  return step_done (store, stmt, rc, error);
+  jb_end (b);
+  return ok;
 }
 
 /* The person's interactions: counts for the strength, and the last @limit. Everything
@@ -441,7 +823,7 @@ _sg_person_strength (SgStore *store, gint64 person_id, gint64 now, int *score, c
 }
 
 static gboolean
-add_interaction_row (SgStore *store, JsonBuilder *b, gint64 id, GError **error)
+add_interaction_row (SgStore *store, Jb *b, gint64 id, GError **error)
 {
   sqlite3_stmt *stmt = prep (store, "SELECT date_utc, kind, direction, subject, message_id FROM interactions WHERE id = ?",
                              error);
@@ -451,20 +833,71 @@ add_interaction_row (SgStore *store, JsonBuilder *b, gint64 id, GError **error)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
   if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    json_builder_begin_object (b);
+    jb_begin_object (b);
     add_time (b, "date", sqlite3_column_int64 (stmt, 0));
     add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
     add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
     add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
     add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
-    json_builder_end_object (b);
+    jb_end (b);
     rc = SQLITE_DONE;
   }
   return step_done (store, stmt, rc, error);
 }
 
+/* "SELECT ... WHERE id = ?1 UNION ALL ... WHERE id = ?N" for N = 1 .. SG_SUMMARY_RECENT,
+ * built once and kept for the process's life (so the store may cache them by address):
+ * the newest interactions kept in a summary in one statement run instead of N, in the
+ * order of the parameters. Not "id IN (...)": SQLite builds a temporary index for it. */
+static const char *
+recent_rows_sql (guint n)
+{
+  static char *sql[SG_SUMMARY_RECENT + 1];
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    for (guint k = 1; k <= SG_SUMMARY_RECENT; k++) {
+      GString *s = g_string_new (NULL);
+
+      for (guint i = 1; i <= k; i++)
+        g_string_append_printf (s, "%sSELECT date_utc, kind, direction, subject, message_id FROM interactions "
+                                "WHERE id = ?%u", i > 1 ? " UNION ALL " : "", i);
+      sql[k] = g_string_free (s, FALSE);
+    }
+    g_once_init_leave (&done, 1);
+  }
+  return sql[n];
+}
+
+/* The rows of @ids (newest first, as the summary keeps them), each once; an id no longer
+ * in the store (deleted since the summary was written) is left out, as before. */
 static gboolean
-add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, guint limit, GError **error)
+add_recent_rows (SgStore *store, Jb *b, const gint64 *ids, guint n, GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (n == 0)
+    return TRUE;
+  g_assert (n <= SG_SUMMARY_RECENT);
+  if ((stmt = prep (store, recent_rows_sql (n), error)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    sqlite3_bind_int64 (stmt, (int) i + 1, ids[i]);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    jb_begin_object (b);
+    add_time (b, "date", sqlite3_column_int64 (stmt, 0));
+    add_str (b, "kind", _SG_COL_TEXT (stmt, 1));
+    add_str (b, "direction", _SG_COL_TEXT (stmt, 2));
+    add_str (b, "subject", _SG_COL_TEXT (stmt, 3));
+    add_str (b, "message_id", _SG_COL_TEXT (stmt, 4));
+    jb_end (b);
+  }
+  return step_done (store, stmt, rc, error);
+}
+
+static gboolean
+add_interactions (SgStore *store, Jb *b, gint64 person_id, gint64 now, guint limit, GError **error)
 {
   g_auto (GStrv) reasons = NULL;
   const char *label = NULL;
@@ -473,8 +906,8 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
 
   if (!_sg_summary_person (store, person_id, now, &act, error))
     return FALSE;
-  json_builder_set_member_name (b, "interactions");
-  json_builder_begin_object (b);
+  jb_member (b, "interactions");
+  jb_begin_object (b);
   add_int (b, "total", act.n_total);
   add_int (b, "last_year", act.n_year);
   add_int (b, "received", act.n_in);
@@ -482,27 +915,26 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
   add_int (b, "meetings", act.n_meetings);
   add_time (b, "first", act.n_total > 0 ? act.first : 0);
   add_time (b, "last", act.n_total > 0 ? act.last : 0);
-  json_builder_end_object (b);
+  jb_end (b);
 
   score = sg_strength_compute (act.n_year, act.n_in, act.n_out, act.n_meetings, act.n_total > 0 ? act.last : 0, now,
                                &label, &reasons);
-  json_builder_set_member_name (b, "strength");
-  json_builder_begin_object (b);
+  jb_member (b, "strength");
+  jb_begin_object (b);
   add_int (b, "score", score);
   add_str (b, "label", label);
-  json_builder_set_member_name (b, "reasons");
-  json_builder_begin_array (b);
+  jb_member (b, "reasons");
+  jb_begin_array (b);
   for (guint i = 0; reasons[i] != NULL; i++)
-    json_builder_add_string_value (b, reasons[i]);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+    jb_string (b, reasons[i]);
+  jb_end (b);
+  jb_end (b);
 
-  json_builder_set_member_name (b, "last_interactions");
-  json_builder_begin_array (b);
+  jb_member (b, "last_interactions");
+  jb_begin_array (b);
   if (limit <= act.n_recent || act.n_recent == act.n_total) {
-    for (guint k = 0; k < act.n_recent && k < limit; k++)
-      if (!add_interaction_row (store, b, act.recent_id[k], error))
-        return FALSE;
+    if (!add_recent_rows (store, b, act.recent_id, MIN (act.n_recent, limit), error))
+      return FALSE;
   } else {
     /* More than the summary keeps: the person's history, newest first. */
     sqlite3_stmt *stmt = prep (store,
@@ -527,33 +959,32 @@ add_interactions (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, 
       if (!add_interaction_row (store, b, g_array_index (ids, gint64, k), error))
         return FALSE;
   }
-  json_builder_end_array (b);
+  jb_end (b);
   return TRUE;
 }
 
 static gboolean
-add_selections (SgStore *store, JsonBuilder *b, gint64 person_id, gint64 now, GError **error)
+add_selections (SgStore *store, Jb *b, gint64 person_id, gint64 now, GError **error)
 {
   g_auto (GStrv) names = _sg_selection_matching (store, person_id, now, error);
 
   if (names == NULL)
     return FALSE;
-  json_builder_set_member_name (b, "selections");
-  json_builder_begin_array (b);
+  jb_member (b, "selections");
+  jb_begin_array (b);
   for (guint i = 0; names[i] != NULL; i++)
-    json_builder_add_string_value (b, names[i]);
-  json_builder_end_array (b);
+    jb_string (b, names[i]);
+  jb_end (b);
   return TRUE;
 }
 
 /* One correspondent. Returns: FALSE on a store error; *@skip when it is the user or a
  * colleague; *@known whether the person is in the store. */
 static gboolean
-add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const char *display_name,
+add_correspondent (SgStore *store, Jb *b, const char *address, const char *display_name,
                    const SgInsightOptions *o, gint64 now, gint64 similar_at, gboolean similar_current,
                    gboolean *skip, gboolean *known, GError **error)
 {
-  g_autofree char *org_domain = NULL;
   g_autofree char *name = NULL;
   g_autofree char *kind = NULL;
   g_autofree char *address_kind = NULL;
@@ -568,18 +999,17 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
     return TRUE;
   }
   stmt = prep (store,
-    "SELECT a.kind, a.org_domain, p.id, p.name, p.kind, p.org_id FROM addresses a "
+    "SELECT a.kind, p.id, p.name, p.kind, p.org_id FROM addresses a "
     "LEFT JOIN people p ON p.id = a.person_id WHERE a.address = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, address, -1, SQLITE_STATIC);
   if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
     address_kind = g_strdup (_SG_COL_TEXT (stmt, 0));
-    org_domain = g_strdup (_SG_COL_TEXT (stmt, 1));
-    person_id = sqlite3_column_int64 (stmt, 2);
-    name = g_strdup (_SG_COL_TEXT (stmt, 3));
-    kind = g_strdup (_SG_COL_TEXT (stmt, 4));
-    org_id = sqlite3_column_int64 (stmt, 5);
+    person_id = sqlite3_column_int64 (stmt, 1);
+    name = g_strdup (_SG_COL_TEXT (stmt, 2));
+    kind = g_strdup (_SG_COL_TEXT (stmt, 3));
+    org_id = sqlite3_column_int64 (stmt, 4);
     rc = SQLITE_DONE;
   }
   if (!step_done (store, stmt, rc, error))
@@ -595,16 +1025,12 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
     if (org_id < 0)
       return FALSE;
   }
-  if (org_id > 0) {
-    g_free (org_domain);
-    org_domain = _sg_org_domain (store, org_id);
-  }
   *known = person_id > 0;
 
-  json_builder_begin_object (b);
+  jb_begin_object (b);
   add_str (b, "address", address);
-  json_builder_set_member_name (b, "known");
-  json_builder_add_boolean_value (b, *known);
+  jb_member (b, "known");
+  jb_boolean (b, *known);
   if (!*known)
     add_str (b, "note", "not in the CRM");
   add_str (b, "name", name ? name : display_name);
@@ -627,7 +1053,7 @@ add_correspondent (SgStore *store, JsonBuilder *b, const char *address, const ch
         !add_selections (store, b, person_id, now, error))
       return FALSE;
   }
-  json_builder_end_object (b);
+  jb_end (b);
   return TRUE;
 }
 
@@ -675,7 +1101,8 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
        GError **error)
 {
   SgInsightOptions defaults = { 0 };
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_auto (Jb) tree = { 0 };
+  Jb *b = &tree;
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GPtrArray) addresses = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) known = g_array_new (FALSE, FALSE, sizeof (gboolean));
@@ -686,20 +1113,20 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
   gint64 similar_at = 0;
   gboolean similar_current = FALSE;
 
-  json_builder_begin_object (b);
+  jb_begin_object (b);
   add_time (b, "generated_at", now);
   if (message != NULL) {
-    json_builder_set_member_name (b, "message");
-    json_builder_begin_object (b);
+    jb_member (b, "message");
+    jb_begin_object (b);
     add_str (b, "id", sg_message_get_id (message));
     add_str (b, "subject", sg_message_get_subject (message));
     add_time (b, "date", sg_message_get_date (message));
-    json_builder_end_object (b);
+    jb_end (b);
   }
   if (!similar_state (store, &similar_at, &similar_current, error))
     return NULL;
-  json_builder_set_member_name (b, "correspondents");
-  json_builder_begin_array (b);
+  jb_member (b, "correspondents");
+  jb_begin_array (b);
   for (guint i = 0; i < n && n_done < SG_INSIGHT_MAX_CORRESPONDENTS; i++) {
     g_autofree char *norm = NULL;
     g_autoptr (GError) bad = NULL;
@@ -707,12 +1134,12 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
 
     norm = sg_address_normalize (who[i].address, &bad);
     if (norm == NULL) {
-      json_builder_begin_object (b);
+      jb_begin_object (b);
       add_str (b, "address", who[i].address);
-      json_builder_set_member_name (b, "known");
-      json_builder_add_boolean_value (b, FALSE);
+      jb_member (b, "known");
+      jb_boolean (b, FALSE);
       add_str (b, "error", bad ? bad->message : "not an address");
-      json_builder_end_object (b);
+      jb_end (b);
       g_ptr_array_add (addresses, g_strdup (who[i].address));
       is_known = FALSE;
       g_array_append_val (known, is_known);
@@ -731,11 +1158,11 @@ build_in_snapshot (SgStore *store, const Who *who, guint n, const SgMessage *mes
     g_ptr_array_add (addresses, g_steal_pointer (&norm));
     n_done++;
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+  jb_end (b);
+  jb_end (b);
 
   insight = g_new0 (SgInsight, 1);
-  insight->root = json_builder_get_root (b);
+  insight->root = g_steal_pointer (&tree.root);
   insight->addresses = g_steal_pointer (&addresses);
   insight->known = g_steal_pointer (&known);
   return insight;

@@ -32,6 +32,11 @@ sqlite3 *_sg_store_get_db (SgStore *store);
  * Returns: (transfer none): valid until the store is closed; NULL with @error set. */
 sqlite3_stmt *_sg_store_prepare (SgStore *store, const char *sql, GError **error);
 
+/* The same, for @sql a string literal (or any text that lives, unchanged, as long as the
+ * store): looked up by its address, without hashing the text. Never pass SQL built at
+ * run time: another text could later have the same address. */
+sqlite3_stmt *_sg_store_prepare_static (SgStore *store, const char *sql, GError **error);
+
 /* Sets @error from the connection's last SQLite error, prefixed with @what. */
 void _sg_store_set_error (SgStore *store, GError **error, const char *what);
 

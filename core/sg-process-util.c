@@ -73,7 +73,7 @@ _sg_log_json (SgStore *store, const char *entity, const char *key, const char *o
 static gint64
 lookup_id (SgStore *store, const char *sql, const char *key, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, sql, error); /* @sql: always a literal */
   gint64 id = 0;
   int rc;
 

@@ -923,7 +923,7 @@ _sg_selection_matching (SgStore *store, gint64 person_id, gint64 now, GError **e
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) saved = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt = _sg_store_prepare (store, "SELECT name, expression FROM saved_selections ORDER BY name", error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, "SELECT name, expression FROM saved_selections ORDER BY name", error);
   int rc;
 
   if (stmt == NULL)

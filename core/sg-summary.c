@@ -190,7 +190,7 @@ _sg_activity_from_row (sqlite3_stmt *stmt, int col, gint64 now, SgActivity *act)
 gboolean
 _sg_summary_person (SgStore *store, gint64 person_id, gint64 now, SgActivity *act, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
     "SELECT " SG_SUMMARY_COLUMNS ("s") " FROM person_summary s WHERE s.person_id = ?", error);
   int rc;
 

@@ -1052,6 +1052,163 @@ test_similar_insight (Fixture *f, gconstpointer data)
   sg_insight_free (in);
 }
 
+/* Jane's correspondent object in an insight for her and Bob, the time fixed. */
+static SgInsight *
+insight_of_jane (SgStore *store, Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  const char *who[] = { "jane@acme.com", "bob@acme.com", NULL };
+  SgInsightOptions o = { .identity = f->identity, .now = date ("2026-03-20"), .n_interactions = 2 };
+  SgInsight *in = sg_insight_for_addresses (store, who, &o, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (in);
+  return in;
+}
+
+/* Nothing the insight reads ahead (the activity summaries, the statements the store keeps
+ * prepared, the pages a read-only connection maps) may show an old state: after a new
+ * mail, a tag added and one removed, a stage move, a new process and a new suggestion,
+ * the next insight shows each, on the writing connection and on a read-only one opened
+ * (and used) before the changes. */
+static void
+test_fresh (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgStore) reader = sg_store_open (f->db, SG_STORE_OPEN_READ_ONLY, &error);
+  g_autofree char *second = NULL;
+  SgStore *stores[2];
+  gint64 total_before;
+
+  g_assert_no_error (error);
+  stores[0] = f->store;
+  stores[1] = reader;
+  /* Before: what the fixture made (see test_message). */
+  for (guint s = 0; s < 2; s++) {
+    g_autoptr (SgInsight) in = insight_of_jane (stores[s], f);
+    JsonObject *jane = correspondent (in, 0);
+    JsonArray *procs = json_object_get_array_member (jane, "processes");
+    JsonArray *tags = json_object_get_array_member (jane, "tags");
+    JsonObject *p = json_array_get_object_element (procs, 0);
+
+    total_before = json_object_get_int_member (json_object_get_object_member (jane, "interactions"), "total");
+    g_assert_cmpint (total_before, ==, 3);
+    g_assert_cmpstr (json_object_get_string_member (
+                       json_array_get_object_element (json_object_get_array_member (jane, "last_interactions"), 0),
+                       "subject"), ==, "Workshop at Acme");
+    g_assert_cmpuint (json_array_get_length (tags), ==, 2);
+    g_assert_cmpuint (json_array_get_length (procs), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (p, "stage"), ==, "proposal");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (p, "suggestions")), ==, 1);
+  }
+
+  /* A new mail from Jane, through the importer. */
+  {
+    g_autoptr (SgImporter) imp = sg_importer_new (f->store, f->identity);
+    g_autofree char *path = sg_test_write_file (f->dir, "Maildir/cur/9.j9:2,S",
+      "From: Jane Doe <jane@acme.com>\nTo: Me <me@ourco.example>\nDate: Wed, 18 Mar 2026 10:00:00 +0000\n"
+      "Subject: Signed contract\nMessage-ID: <j9@acme.com>\n\nHere it is.\n", -1);
+
+    g_assert_true (sg_importer_import_path (imp, path, NULL, &error));
+    g_assert_true (sg_importer_flush (imp, &error));
+    g_assert_no_error (error);
+  }
+  /* A tag added to her, her other tag removed, her process moved on, a second process at
+   * Acme and a new suggestion on it. */
+  g_assert_true (sg_tags_add (f->store, "jane@acme.com", "pricing", &error));
+  g_assert_true (sg_tags_add (f->store, "jane@acme.com", "budget", &error));
+  g_assert_true (sg_tags_remove (f->store, "jane@acme.com", "analytics", &error));
+  g_assert_true (sg_role_set (f->store, "jane@acme.com", "prospect", NULL, NULL, &error));
+  g_assert_true (sg_role_set (f->store, "jane@acme.com", "lead", NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* Bob gets 70 tags, more than the insight sorts itself (SMALL_ROWS). */
+  sql (f, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70) "
+          "INSERT INTO tags (name, kind, created_at) SELECT printf('t%02d', 71 - i), 'topic', 0 FROM n;"
+          "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, created_at) "
+          "SELECT id, 'person', (SELECT person_id FROM addresses WHERE address = 'bob@acme.com'), 'rule', 0 "
+          "FROM tags WHERE name GLOB 't[0-9][0-9]'");
+  g_assert_true (sg_process_move (f->store, f->process, "negotiation", "terms agreed", NULL, &error));
+  g_assert_no_error (error);
+  {
+    SgProcessNew spec = { .organisation = "acme.com", .deliverable = "Forecast training", .stage = "qualified",
+                          .opened_at = date ("2026-03-19") };
+    g_autofree char *s = NULL;
+
+    second = sg_process_create (f->store, &spec, NULL, &error);
+    g_assert_no_error (error);
+    s = g_strdup_printf ("INSERT INTO stage_suggestions (process_id, stage, interaction_id, reason, created_at) "
+                         "VALUES ((SELECT id FROM processes WHERE uuid = '%s'), 'proposal', "
+                         "(SELECT id FROM interactions WHERE message_id = 'j9@acme.com'), 'a contract', 0)", second);
+    sql (f, s);
+  }
+
+  for (guint s = 0; s < 2; s++) {
+    g_autoptr (SgInsight) in = insight_of_jane (stores[s], f);
+    JsonObject *jane = correspondent (in, 0);
+    JsonObject *org = json_object_get_object_member (jane, "organisation");
+    JsonArray *procs = json_object_get_array_member (jane, "processes");
+    JsonArray *tags = json_object_get_array_member (jane, "tags");
+    JsonArray *last = json_object_get_array_member (jane, "last_interactions");
+    JsonObject *p0, *p1;
+
+    g_test_message ("connection %u (%s)", s, s == 0 ? "the writer" : "read-only");
+    /* The new mail: counted, first of the last interactions, in the organisation's
+     * activity and in the strength's reasons. */
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (jane, "interactions"), "total"), ==,
+                     total_before + 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (last, 0), "subject"), ==,
+                     "Signed contract");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (jane, "interactions"), "last"), ==,
+                     "2026-03-18T10:00:00Z");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (org, "activity"), "last"), ==,
+                     "2026-03-18T10:00:00Z");
+    g_assert_cmpstr (json_array_get_string_element (
+                       json_object_get_array_member (json_object_get_object_member (jane, "strength"), "reasons"), 1),
+                     ==, "last contact 1 day ago"); /* 38 hours before "now" */
+    /* Tags: "analytics" gone, "budget" and "pricing" there in that order, her
+     * organisation's still last. */
+    g_assert_cmpuint (json_array_get_length (tags), ==, 3);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 0), "name"), ==, "budget");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 1), "name"), ==, "pricing");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tags, 2), "name"), ==,
+                     "forecasting");
+    /* Roles: customer first, then lead before prospect. */
+    {
+      JsonArray *roles = json_object_get_array_member (jane, "roles");
+
+      g_assert_cmpuint (json_array_get_length (roles), ==, 3);
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (roles, 0), "role"), ==, "customer");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (roles, 1), "role"), ==, "lead");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (roles, 2), "role"), ==, "prospect");
+    }
+    /* Bob's 70 tags, sorted by name (t01 .. t70), then his organisation's. */
+    {
+      JsonArray *bt = json_object_get_array_member (correspondent (in, 1), "tags");
+
+      g_assert_cmpuint (json_array_get_length (bt), ==, 71);
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (bt, 0), "name"), ==, "t01");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (bt, 69), "name"), ==, "t70");
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (bt, 70), "name"), ==,
+                       "forecasting");
+    }
+    /* Both processes, the newer one first (no activity: sorted by when it was opened,
+     * after the moved one's activity), the moved one in its new stage without the
+     * suggestion the move accepted. */
+    g_assert_cmpuint (json_array_get_length (procs), ==, 2);
+    p0 = json_array_get_object_element (procs, 0);
+    p1 = json_array_get_object_element (procs, 1);
+    g_assert_cmpstr (json_object_get_string_member (p0, "id"), ==, second);
+    g_assert_cmpstr (json_object_get_string_member (p0, "stage"), ==, "qualified");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (p0, "suggestions")), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (
+                       json_array_get_object_element (json_object_get_array_member (p0, "suggestions"), 0), "message_id"),
+                     ==, "j9@acme.com");
+    g_assert_cmpstr (json_object_get_string_member (p1, "id"), ==, f->process);
+    g_assert_cmpstr (json_object_get_string_member (p1, "stage"), ==, "negotiation");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (p1, "suggestions")), ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1071,5 +1228,6 @@ main (int argc, char **argv)
   ADD ("/summary/exact", test_summary_exact);
   ADD ("/summary/writers", test_summary_writers);
   ADD ("/similar/insight", test_similar_insight);
+  ADD ("/insight/fresh", test_fresh);
   return g_test_run ();
 }
