@@ -672,6 +672,65 @@ log_name_changes (SgStore *store, GError **error)
   return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
 }
 
+/* The facts a later message confirmed since the last push (sync_dirty_facts, migration
+ * 0010): logged again with their current dates, keyed as when first logged. */
+static gboolean
+log_fact_changes (SgStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "SELECT (SELECT min(address) FROM addresses WHERE person_id = f.person_id), f.kind, f.detail, f.value, "
+      "  f.confidence, f.origin, f.observed, f.first_seen, i.message_id "
+      "FROM sync_dirty_facts d JOIN person_facts f ON f.id = d.fact_id "
+      "LEFT JOIN interactions i ON i.id = f.interaction_id ORDER BY d.fact_id", error);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    const char *address = (const char *) sqlite3_column_text (stmt, 0);
+
+    if (address == NULL)
+      continue;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "kind");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 1));
+    json_builder_set_member_name (b, "detail");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 2));
+    json_builder_set_member_name (b, "value");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 3));
+    json_builder_set_member_name (b, "confidence");
+    json_builder_add_double_value (b, sqlite3_column_double (stmt, 4));
+    json_builder_set_member_name (b, "origin");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 5));
+    json_builder_set_member_name (b, "observed");
+    json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 6));
+    json_builder_set_member_name (b, "first_seen");
+    json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 7));
+    if (sqlite3_column_type (stmt, 8) != SQLITE_NULL) {
+      json_builder_set_member_name (b, "message_id");
+      json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 8));
+    }
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    g_ptr_array_add (todo, g_strdup_printf ("%s|%s|%s|%s", address, sqlite3_column_text (stmt, 1),
+                                            sqlite3_column_text (stmt, 2), sqlite3_column_text (stmt, 3)));
+    g_ptr_array_add (todo, json_to_string (root, FALSE));
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "confirmed facts");
+    return FALSE;
+  }
+  for (guint i = 0; i + 1 < todo->len; i += 2)
+    if (!_sg_store_log_change (store, "person_fact", todo->pdata[i], "upsert", todo->pdata[i + 1], error))
+      return FALSE;
+  stmt = _sg_store_prepare (store, "DELETE FROM sync_dirty_facts", error);
+  return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
+}
+
 char *
 sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
                        SgSyncCounts *counts, GError **error)
@@ -690,7 +749,7 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
   if (!sg_store_begin (store, error))
     return NULL;
   p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (!log_name_changes (store, error))
+  if (!log_name_changes (store, error) || !log_fact_changes (store, error))
     goto fail;
   cursor = meta_get (store, "sync_cursor");
   json_builder_begin_object (b);
@@ -832,6 +891,7 @@ typedef struct {
   gint64 hlc;
   JsonObject *fields;
   gboolean changed;
+  gboolean force; /* every field of the op wins (a newer meeting version) */
   GArray *clocks; /* Clock, loaded on first use */
 } Apply;
 
@@ -917,7 +977,7 @@ clock_wins (Apply *a, const char *field, gboolean *wins, GError **error)
   if (!load_clocks (a, error))
     return FALSE;
   c = find_clock (a, field);
-  *wins = a->hlc > (c ? c->hlc : -1);
+  *wins = a->force || a->hlc > (c ? c->hlc : -1);
   if (!*wins)
     return TRUE;
   if (c != NULL) {
@@ -1264,6 +1324,9 @@ typedef struct {
   gboolean deletable;          /* takes `delete` ops: the row goes when the delete is newest */
   gboolean stage_in_pipeline;  /* COL_STAGE resolves in the op's (or the row's) pipeline */
   gboolean (*after) (Apply *a, gint64 rowid, GPtrArray *wins, GError **error); /* COL_HOOK fields */
+  /* An order of the entity's own that comes before the clock: the op against the row, -1
+   * older (ignored), 0 the same (last writer wins per field), 1 newer (every field wins). */
+  int (*order) (Apply *a, gint64 rowid, GError **error);
 } RowSpec;
 
 static const ColSpec org_cols[] = {
@@ -1315,6 +1378,7 @@ static gint64 ensure_org_row (Apply *a, GError **error);
 static gint64 find_meeting_row (Apply *a, GError **error);
 static gboolean after_meeting (Apply *a, gint64 rowid, GPtrArray *wins, GError **error);
 static gboolean after_pipeline (Apply *a, gint64 rowid, GPtrArray *wins, GError **error);
+static int meeting_order (Apply *a, gint64 rowid, GError **error);
 
 static const RowSpec row_specs[] = {
   { .entity = "organisation", .table = "organisations", .ensure = ensure_org_row, .cols = org_cols },
@@ -1335,7 +1399,7 @@ static const RowSpec row_specs[] = {
     .required = { "expression", NULL }, .insert_now = "created_at, updated_at", .deletable = TRUE },
   { .entity = "meeting", .table = "meetings", .find = find_meeting_row, .cols = meeting_cols,
     .required = { "uid", "start", "end", NULL }, .insert_now = "created_at, updated_at", .update_now = "updated_at",
-    .deletable = TRUE, .after = after_meeting },
+    .deletable = TRUE, .after = after_meeting, .order = meeting_order },
   { .entity = "pipeline", .table = "pipelines", .find_sql = "SELECT id FROM pipelines WHERE name = ?",
     .key_column = "name", .cols = pipeline_cols, .required = { "stages", NULL }, .insert_now = "created_at",
     .after = after_pipeline },
@@ -1472,6 +1536,15 @@ apply_row (Apply *a, const RowSpec *r, GError **error)
     for (guint i = 0; r->required[i]; i++)
       if (!json_object_has_member (a->fields, r->required[i]))
         return skip (error, "a new row without all its fields", a->key);
+  if (rowid > 0 && r->order != NULL) {
+    int o = r->order (a, rowid, error);
+
+    if (o == -2)
+      return FALSE;
+    if (o < 0)
+      return TRUE;
+    a->force = o > 0;
+  }
   if (!winning_fields (a, wins, r->deletable, error))
     return FALSE;
   if (wins->len == 0)
@@ -1626,6 +1699,34 @@ find_meeting_row (Apply *a, GError **error)
       slash = NULL;
   }
   return id;
+}
+
+/* iTIP order (RFC 5546 2.1.5, as sg-ical.c applies it on import): a higher SEQUENCE, then a
+ * later DTSTAMP, is a newer version of the meeting whatever the clocks say, so a device that
+ * captures an old invitation late does not undo a newer one. -2: store error. */
+static int
+meeting_order (Apply *a, gint64 rowid, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (a->store, "SELECT sequence, dtstamp FROM meetings WHERE id = ?", error);
+  gint64 seq, stamp, oseq, ostamp;
+
+  if (stmt == NULL)
+    return -2;
+  sqlite3_bind_int64 (stmt, 1, rowid);
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    sqlite3_reset (stmt);
+    return 0;
+  }
+  seq = sqlite3_column_int64 (stmt, 0);
+  stamp = sqlite3_column_int64 (stmt, 1);
+  sqlite3_reset (stmt);
+  oseq = int_member (a->fields, "sequence", seq);
+  ostamp = int_member (a->fields, "dtstamp", stamp);
+  if (oseq != seq)
+    return oseq < seq ? -1 : 1;
+  if (ostamp != stamp)
+    return ostamp < stamp ? -1 : 1;
+  return 0;
 }
 
 /* Attendees are one field (the list replaces the list, last writer wins); the meeting's
@@ -1815,6 +1916,7 @@ apply_person_fact (Apply *a, GError **error)
   const char *mid = str_member (a->fields, "message_id");
   JsonNode *conf = json_object_get_member (a->fields, "confidence");
   gint64 observed = int_member (a->fields, "observed", -1);
+  gint64 first_seen = int_member (a->fields, "first_seen", observed);
   g_autofree char *address = g_strdup (a->key);
   gint64 person, interaction = 0;
   double confidence = 0;
@@ -1836,7 +1938,7 @@ apply_person_fact (Apply *a, GError **error)
     return FALSE;
   stmt = _sg_store_prepare (a->store,
       "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, first_seen, "
-      "  observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+      "  observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, min(?9, ?8), ?8) "
       "ON CONFLICT (person_id, kind, detail, value) DO UPDATE SET "
       "  confidence = max(confidence, excluded.confidence), first_seen = min(first_seen, excluded.first_seen), "
       "  interaction_id = CASE WHEN excluded.observed > observed OR interaction_id IS NULL "
@@ -1856,10 +1958,23 @@ apply_person_fact (Apply *a, GError **error)
   if (interaction > 0)
     sqlite3_bind_int64 (stmt, 7, interaction);
   sqlite3_bind_int64 (stmt, 8, observed);
+  sqlite3_bind_int64 (stmt, 9, first_seen);
   if (!exec_op_stmt (a, stmt, error))
     return FALSE;
   a->changed = sqlite3_changes (_sg_store_get_db (a->store)) > 0;
-  return TRUE;
+  /* What the op brought is not news to push back; a date this store has beyond it is. */
+  stmt = _sg_store_prepare (a->store,
+      "DELETE FROM sync_dirty_facts WHERE fact_id = (SELECT id FROM person_facts WHERE person_id = ?1 AND kind = ?2 "
+      "AND detail = ?3 AND value = ?4 AND observed = ?5 AND first_seen = min(?6, ?5))", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, detail ? detail : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, value, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, observed);
+  sqlite3_bind_int64 (stmt, 6, first_seen);
+  return _sg_store_exec_stmt (a->store, stmt, error);
 }
 
 /* An interaction delete: only meetings' interactions are ever deleted (a CalDAV event gone
