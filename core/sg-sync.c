@@ -731,6 +731,70 @@ log_fact_changes (SgStore *store, GError **error)
   return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
 }
 
+/* The share level went up since the last push (store_meta sync_share): what it held back is
+ * sent now. Withheld ops are examined again (the other rules still keep theirs back), and
+ * what went out without its subject or body goes again, as a new op of each interaction
+ * already sent (the server keeps an op_id once, so the old one cannot be re-pushed) and the
+ * summary and location of each meeting. Lowering the level resends nothing. */
+static gboolean
+reshare (SgStore *store, const SgSyncSettings *settings, GError **error)
+{
+  gint64 prev = sg_store_get_meta_int (store, "sync_share", -1);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  char buf[8];
+
+  if (prev == (gint64) settings->share)
+    return TRUE;
+  g_snprintf (buf, sizeof buf, "%d", (int) settings->share);
+  if (!meta_set (store, "sync_share", buf, error))
+    return FALSE;
+  if (prev < 0 || (gint64) settings->share < prev)
+    return TRUE;
+  if ((stmt = _sg_store_prepare (store, "UPDATE changes SET acked = 0 WHERE acked = 2", error)) == NULL ||
+      !_sg_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  /* Interactions sent before: with a subject (now subjects or full), or all (full: bodies). */
+  stmt = _sg_store_prepare (store,
+      "SELECT DISTINCT c.natural_key FROM changes c JOIN interactions i ON i.message_id = c.natural_key "
+      "WHERE c.entity = 'interaction' AND c.op = 'upsert' AND c.acked = 1 AND (?1 OR i.subject IS NOT NULL) "
+      "ORDER BY c.natural_key", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, settings->share == SG_SHARE_FULL);
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    g_ptr_array_add (keys, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+    g_ptr_array_add (fields, g_strdup ("{}"));
+  }
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < keys->len; i++)
+    if (!_sg_store_log_change (store, "interaction", keys->pdata[i], "upsert", fields->pdata[i], error))
+      return FALSE;
+  g_ptr_array_set_size (keys, 0);
+  g_ptr_array_set_size (fields, 0);
+  if (prev >= SG_SHARE_SUBJECTS)
+    return TRUE;
+  /* Meetings sent without summary and location: those two, with the version they belong to. */
+  stmt = _sg_store_prepare (store,
+      "SELECT CASE m.recurrence_id WHEN '' THEN m.uid ELSE m.uid || '/' || m.recurrence_id END AS k, "
+      "  json_object('summary', m.summary, 'location', m.location, 'sequence', m.sequence, 'dtstamp', m.dtstamp) "
+      "FROM meetings m WHERE EXISTS (SELECT 1 FROM changes c WHERE c.entity = 'meeting' AND c.acked = 1 "
+      "  AND c.natural_key = CASE m.recurrence_id WHEN '' THEN m.uid ELSE m.uid || '/' || m.recurrence_id END) "
+      "ORDER BY k", error);
+  if (stmt == NULL)
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    g_ptr_array_add (keys, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+    g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+  }
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < keys->len; i++)
+    if (!_sg_store_log_change (store, "meeting", keys->pdata[i], "upsert", fields->pdata[i], error))
+      return FALSE;
+  return TRUE;
+}
+
 char *
 sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
                        SgSyncCounts *counts, GError **error)
@@ -749,7 +813,7 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
   if (!sg_store_begin (store, error))
     return NULL;
   p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (!log_name_changes (store, error) || !log_fact_changes (store, error))
+  if (!reshare (store, settings, error) || !log_name_changes (store, error) || !log_fact_changes (store, error))
     goto fail;
   cursor = meta_get (store, "sync_cursor");
   json_builder_begin_object (b);

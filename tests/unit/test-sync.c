@@ -974,6 +974,102 @@ test_meetings_pipelines_facts (void)
   sg_test_rm_rf (root);
 }
 
+/* Whether the relay holds an op of @entity/@key whose fields have @member (with @text in it). */
+static gboolean
+relay_has (Relay *r, const char *entity, const char *key, const char *member, const char *text)
+{
+  for (guint i = 0; i < r->log->len; i++) {
+    JsonObject *op = r->log->pdata[i];
+    JsonObject *fields = json_object_get_object_member (op, "fields");
+    const char *v;
+
+    if (strcmp (json_object_get_string_member (op, "entity"), entity) != 0 ||
+        (key && strcmp (json_object_get_string_member (op, "key"), key) != 0) ||
+        !json_object_has_member (fields, member))
+      continue;
+    v = json_object_get_string_member_with_default (fields, member, NULL);
+    if (text == NULL || (v && sg_test_contains (v, text)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Raising the share level sends, at the next sync, what the lower level held back: subjects,
+ * meeting summaries, then bodies and signature facts. Lowering it sends nothing again; what
+ * other rules keep back (internal-only mail, excluded domains) stays back. */
+static void
+test_share_raised (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autofree char *d = NULL;
+  guint before;
+  Peer a = { 0 }, b = { 0 };
+  Relay r;
+
+  relay_init (&r);
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_open (&b, root, "bob", "bob@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  peer_import (&a, "Maildir", private_mail);
+  peer_import (&a, "Maildir", ann_old);
+  {
+    static const char *const att[] = { "alice@us.test", NULL };
+    g_autofree char *v0 = ics ("demo-9@acme.test", 0, "20260301T090000Z", "20260310T140000Z", "Demo", att);
+
+    peer_import_ics (&a, "demo.ics", v0);
+  }
+  sg_sync_settings_add_excluded_domain (s, "secret.test");
+
+  /* metadata */
+  relay_sync (&r, a.store, s);
+  g_assert_true (relay_has (&r, "interaction", "a1@acme.test", "from", NULL));
+  g_assert_false (relay_has (&r, "interaction", NULL, "subject", NULL));
+  g_assert_false (relay_has (&r, "meeting", NULL, "summary", NULL));
+  g_assert_false (relay_has (&r, "person_fact", NULL, "value", NULL));
+
+  /* subjects: the subjects of the mail already sent, the meeting's summary; no body, no fact */
+  sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
+  relay_sync (&r, a.store, s);
+  g_assert_true (relay_has (&r, "interaction", "a1@acme.test", "subject", "Forecast tender"));
+  g_assert_true (relay_has (&r, "meeting", "demo-9@acme.test", "summary", "Demo"));
+  g_assert_false (relay_has (&r, "interaction", NULL, "body", NULL));
+  g_assert_false (relay_has (&r, "person_fact", NULL, "value", NULL));
+  relay_sync (&r, b.store, s);
+  d = dump (&b, TRUE);
+  g_assert_true (sg_test_contains (d, "| Forecast tender\n"));
+  g_assert_true (sg_test_contains (d, "meeting | demo-9@acme.test |  | Demo/Room 4 |"));
+
+  /* full: bodies and the facts read from signatures */
+  sg_sync_settings_set_share (s, SG_SHARE_FULL);
+  relay_sync (&r, a.store, s);
+  g_assert_true (relay_has (&r, "interaction", "a1@acme.test", "body", "demand forecast"));
+  g_assert_true (relay_has (&r, "person_fact", NULL, "value", "Head of Procurement"));
+  /* never: internal-only mail, an excluded domain */
+  g_assert_false (relay_has (&r, "interaction", "int1@us.test", "date", NULL));
+  g_assert_false (relay_has (&r, "interaction", "x1@secret.test", "date", NULL));
+  g_assert_false (relay_has (&r, "person", "eve@secret.test", "name", NULL));
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'int1@us.test'"), ==, 1);
+  relay_sync (&r, b.store, s);
+  g_clear_pointer (&d, g_free);
+  d = dump (&b, TRUE);
+  g_assert_true (sg_test_contains (d, "fact | ann@acme.test | title |  | Head of Procurement |"));
+  g_assert_cmpint (count (&b, "SELECT count(*) FROM sync_bodies WHERE message_id = 'a1@acme.test' "
+                              "AND body LIKE '%demand forecast%'"), ==, 1);
+
+  /* lowering it resends nothing */
+  before = r.log->len;
+  sg_sync_settings_set_share (s, SG_SHARE_METADATA);
+  relay_sync (&r, a.store, s);
+  g_assert_cmpuint (r.log->len, ==, before);
+  assert_no_echo (&a);
+  assert_no_echo (&b);
+  peer_close (&a);
+  peer_close (&b);
+  relay_clear (&r);
+  sg_test_rm_rf (root);
+}
+
 /* The token file must be private. */
 static void
 test_token_file (void)
@@ -1010,5 +1106,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/bad-answers", test_bad_answers);
   g_test_add_func ("/sync/token-file", test_token_file);
   g_test_add_func ("/sync/meetings-pipelines-facts", test_meetings_pipelines_facts);
+  g_test_add_func ("/sync/share-raised", test_share_raised);
   return g_test_run ();
 }
