@@ -1070,6 +1070,53 @@ test_share_raised (void)
   sg_test_rm_rf (root);
 }
 
+/* The request is written as text: quotes, backslashes, control characters and non-ASCII in
+ * what it carries come out as the same strings on the other side. */
+static void
+test_request_escaping (void)
+{
+  static const char *const mail[] = {
+    "From: \"O'Brien, \\\"Jo\\\"\" <jo@acme.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 10:00:00 +0000\n"
+    "Subject: =?UTF-8?B?UXVvdGVzICJoaSIsIGEgYmFja3NsYXNoIFwsIGEgdGFiCSBhbmQgw6nDqMOg?=\n"
+    "Message-ID: <e1@acme.test>\n\nText.\n",
+    NULL,
+  };
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *da = NULL, *db = NULL;
+  gboolean seen = FALSE;
+  JsonArray *ops;
+  Peer a = { 0 }, b = { 0 };
+  Relay r;
+
+  relay_init (&r);
+  sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_open (&b, root, "bob", "bob@us.test");
+  peer_import (&a, "Maildir", mail);
+  ops = request_ops (a.store, s, parser);
+  for (guint i = 0; i < json_array_get_length (ops); i++) {
+    JsonObject *op = json_array_get_object_element (ops, i);
+
+    if (strcmp (json_object_get_string_member (op, "key"), "e1@acme.test") == 0) {
+      seen = TRUE;
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (op, "fields"), "subject"), ==,
+                       "Quotes \"hi\", a backslash \\, a tab  and \xc3\xa9\xc3\xa8\xc3\xa0"); /* the importer made the tab a space */
+    }
+  }
+  g_assert_true (seen);
+  relay_sync (&r, a.store, s);
+  relay_sync (&r, b.store, s);
+  da = dump (&a, TRUE);
+  db = dump (&b, TRUE);
+  g_assert_cmpstr (da, ==, db);
+  peer_close (&a);
+  peer_close (&b);
+  relay_clear (&r);
+  sg_test_rm_rf (root);
+}
+
 /* The token file must be private. */
 static void
 test_token_file (void)
@@ -1107,5 +1154,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/token-file", test_token_file);
   g_test_add_func ("/sync/meetings-pipelines-facts", test_meetings_pipelines_facts);
   g_test_add_func ("/sync/share-raised", test_share_raised);
+  g_test_add_func ("/sync/request-escaping", test_request_escaping);
   return g_test_run ();
 }
