@@ -1180,16 +1180,27 @@ ensure_org (SgStore *store, const char *domain, GError **error)
   return id;
 }
 
-/* The address row of @address, made when new; @person_id: (out) (optional). */
+/* A pulled person's first values, set when the person row is made (no UPDATE, and so none
+ * of the summary and name triggers, for each new person of a first pull). */
+typedef struct {
+  const char *name;
+  int name_score;
+  gint64 name_date;
+  const char *kind;
+} NewPerson;
+
+/* The address row of @address, made when new, with the person row too when @make_person
+ * (then *person_id is that person). @person_id: (out) (optional); @is_list: (out) (optional). */
 static gint64
-ensure_address (SgStore *store, const char *address, gint64 *person_id, GError **error)
+address_row (SgStore *store, const char *address, gboolean make_person, const NewPerson *np, gint64 *person_id,
+             gboolean *is_list, gboolean *made, GError **error)
 {
   sqlite3_stmt *stmt = _sg_store_prepare (store,
-      "SELECT id, coalesce(person_id, 0) FROM addresses WHERE address = ?", error);
+      "SELECT id, coalesce(person_id, 0), kind = 'list' FROM addresses WHERE address = ?", error);
   g_autofree char *norm = NULL;
   g_autofree char *reg = NULL;
   const char *domain;
-  gint64 id = 0;
+  gint64 id = 0, org = 0, person = 0;
 
   if (stmt == NULL)
     return -1;
@@ -1198,12 +1209,16 @@ ensure_address (SgStore *store, const char *address, gint64 *person_id, GError *
     id = sqlite3_column_int64 (stmt, 0);
     if (person_id)
       *person_id = sqlite3_column_int64 (stmt, 1);
+    if (is_list)
+      *is_list = sqlite3_column_int (stmt, 2) != 0;
   }
   sqlite3_reset (stmt);
   if (id != 0)
     return id;
   if (person_id)
     *person_id = 0;
+  if (is_list)
+    *is_list = FALSE;
   norm = sg_address_normalize (address, NULL);
   if (norm == NULL || strcmp (norm, address) != 0) {
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "“%s” is not a normalised address", address);
@@ -1213,47 +1228,94 @@ ensure_address (SgStore *store, const char *address, gint64 *person_id, GError *
   reg = sg_domain_get_registrable (domain);
   if (reg != NULL && sg_domain_is_freemail (reg))
     g_clear_pointer (&reg, g_free);
-  if (reg != NULL && ensure_org (store, reg, error) < 0)
+  if (reg != NULL && (org = ensure_org (store, reg, error)) < 0)
     return -1;
+  if (make_person) {
+    stmt = _sg_store_prepare (store,
+        "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) "
+        "VALUES (?, ?, ?, ?, coalesce(?, 'contact'), ?)", error);
+    if (stmt == NULL)
+      return -1;
+    if (org > 0)
+      sqlite3_bind_int64 (stmt, 1, org);
+    if (np && np->name) {
+      sqlite3_bind_text (stmt, 2, np->name, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 3, np->name_score);
+      sqlite3_bind_int64 (stmt, 4, np->name_date);
+    } else {
+      sqlite3_bind_int (stmt, 3, 0);
+      sqlite3_bind_int (stmt, 4, 0);
+    }
+    sqlite3_bind_text (stmt, 5, np ? np->kind : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 6, now_s ());
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      return -1;
+    person = sqlite3_last_insert_rowid (_sg_store_get_db (store));
+    if (person_id)
+      *person_id = person;
+    if (made)
+      *made = TRUE;
+  }
   stmt = _sg_store_prepare (store,
-      "INSERT INTO addresses (address, domain, org_domain, kind, created_at) VALUES (?, ?, ?, ?, ?)", error);
+      "INSERT INTO addresses (address, domain, org_domain, kind, person_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_text (stmt, 1, address, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, domain, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, reg, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, sg_address_kind_to_string (sg_address_classify (address)), -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 5, now_s ());
+  if (person > 0)
+    sqlite3_bind_int64 (stmt, 5, person);
+  sqlite3_bind_int64 (stmt, 6, now_s ());
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   return sqlite3_last_insert_rowid (_sg_store_get_db (store));
 }
 
 static gint64
-ensure_person (SgStore *store, const char *address, GError **error)
+ensure_address (SgStore *store, const char *address, gint64 *person_id, GError **error)
+{
+  return address_row (store, address, FALSE, NULL, person_id, NULL, NULL, error);
+}
+
+/* The person of @address, made when missing (with @np's values when given; *created). A
+ * mailing list's address is no person: skipped. */
+static gint64
+ensure_person_full (SgStore *store, const char *address, const NewPerson *np, gboolean *created, GError **error)
 {
   gint64 person = 0;
-  gint64 addr = ensure_address (store, address, &person, error);
+  gboolean is_list = FALSE, made = FALSE;
+  gint64 addr = address_row (store, address, TRUE, np, &person, &is_list, &made, error);
   sqlite3_stmt *stmt;
 
+  if (created)
+    *created = made;
   if (addr < 0)
     return -1;
   if (person != 0)
-    return person;
-  if ((person = lookup (store, "SELECT 1 FROM addresses WHERE address = ? AND kind = 'list'", address, error)) < 0)
-    return -1;
-  if (person != 0) {
+    return person; /* there already, or made with the new address */
+  if (is_list) {
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "“%s” is a mailing list, not a person", address);
     return -1;
   }
   stmt = _sg_store_prepare (store,
-      "INSERT INTO people (org_id, kind, created_at) VALUES "
+      "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) VALUES "
       "((SELECT d.org_id FROM addresses a JOIN org_domains d ON d.domain = a.org_domain WHERE a.id = ?), "
-      " 'contact', ?)", error);
+      " ?, ?, ?, coalesce(?, 'contact'), ?)", error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_int64 (stmt, 1, addr);
-  sqlite3_bind_int64 (stmt, 2, now_s ());
+  if (np && np->name) {
+    sqlite3_bind_text (stmt, 2, np->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 3, np->name_score);
+    sqlite3_bind_int64 (stmt, 4, np->name_date);
+  } else {
+    sqlite3_bind_int (stmt, 3, 0);
+    sqlite3_bind_int (stmt, 4, 0);
+  }
+  sqlite3_bind_text (stmt, 5, np ? np->kind : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, now_s ());
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   person = sqlite3_last_insert_rowid (_sg_store_get_db (store));
@@ -1264,7 +1326,15 @@ ensure_person (SgStore *store, const char *address, GError **error)
   sqlite3_bind_int64 (stmt, 2, addr);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
+  if (created)
+    *created = TRUE;
   return person;
+}
+
+static gint64
+ensure_person (SgStore *store, const char *address, GError **error)
+{
+  return ensure_person_full (store, address, NULL, NULL, error);
 }
 
 static gboolean
@@ -1919,6 +1989,10 @@ static gboolean
 apply_person (Apply *a, GError **error)
 {
   g_autoptr (GPtrArray) wins = g_ptr_array_new ();
+  NewPerson np = { NULL, 0, 0, NULL };
+  gboolean name_wins, created = FALSE;
+  const char *kind = NULL;
+  sqlite3_stmt *stmt;
   gint64 id;
 
   if (strcmp (a->op, "delete") == 0)
@@ -1928,50 +2002,60 @@ apply_person (Apply *a, GError **error)
   /* An address found to be a list stays one (delete_person). */
   if (clock_of (a, "-") >= 0)
     return TRUE;
-  if ((id = ensure_person (a->store, a->key, error)) < 0 || !winning_fields (a, wins, FALSE, error))
+  if (!winning_fields (a, wins, FALSE, error))
     return FALSE;
-  for (guint i = 0; i < wins->len; i++) {
-    const char *f = wins->pdata[i];
-    sqlite3_stmt *stmt;
-
-    if (strcmp (f, "name") == 0) {
-      const char *name = str_member (a->fields, "name");
-
-      /* The name keeps its score, so that the importer only replaces it with a better one. */
-      stmt = _sg_store_prepare (a->store,
-          "UPDATE people SET name = ?, name_score = ?, name_date = ? WHERE id = ?", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-      sqlite3_bind_int (stmt, 2, name ? sg_name_score (name, a->key) : 0);
-      sqlite3_bind_int64 (stmt, 3, (a->hlc >> 16) / 1000);
-      sqlite3_bind_int64 (stmt, 4, id);
-      if (!_sg_store_exec_stmt (a->store, stmt, error))
-        return FALSE;
-      /* A pulled name is not news to push back (no echo). */
-      stmt = _sg_store_prepare (a->store,
-          "INSERT INTO sync_names (address, name) VALUES (?, ?) "
-          "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
-    } else if (strcmp (f, "kind") == 0) {
-      const char *kind = str_member (a->fields, "kind");
-
-      /* Another user's 'self' is a colleague here; this user's own person stays 'self'. */
-      if (g_strcmp0 (kind, "self") == 0)
-        kind = "colleague";
-      if (g_strcmp0 (kind, "contact") != 0 && g_strcmp0 (kind, "colleague") != 0)
-        continue;
-      stmt = _sg_store_prepare (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, id);
-    } else {
-      continue;
-    }
+  name_wins = won (wins, "name");
+  if (won (wins, "kind")) {
+    /* Another user's 'self' is a colleague here; this user's own person stays 'self'. */
+    kind = str_member (a->fields, "kind");
+    if (g_strcmp0 (kind, "self") == 0)
+      kind = "colleague";
+    if (g_strcmp0 (kind, "contact") != 0 && g_strcmp0 (kind, "colleague") != 0)
+      kind = NULL;
+  }
+  if (name_wins) {
+    /* The name keeps its score, so that the importer only replaces it with a better one. */
+    np.name = str_member (a->fields, "name");
+    np.name_score = np.name ? sg_name_score (np.name, a->key) : 0;
+    np.name_date = (a->hlc >> 16) / 1000;
+  }
+  np.kind = kind;
+  /* A new person is made with its name and kind: no UPDATE after the INSERT. */
+  if ((id = ensure_person_full (a->store, a->key, &np, &created, error)) < 0)
+    return FALSE;
+  if (created)
+    a->changed = TRUE;
+  if (name_wins && !created) {
+    stmt = _sg_store_prepare (a->store,
+        "UPDATE people SET name = ?, name_score = ?, name_date = ? WHERE id = ?", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, np.name, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 2, np.name_score);
+    sqlite3_bind_int64 (stmt, 3, np.name_date);
+    sqlite3_bind_int64 (stmt, 4, id);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+    a->changed = TRUE;
+  }
+  if (name_wins) {
+    /* A pulled name is not news to push back (no echo). */
+    stmt = _sg_store_prepare (a->store,
+        "INSERT INTO sync_names (address, name) VALUES (?, ?) "
+        "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, np.name, -1, SQLITE_STATIC);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+  }
+  if (kind != NULL && !created) {
+    stmt = _sg_store_prepare (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, id);
     if (!_sg_store_exec_stmt (a->store, stmt, error))
       return FALSE;
     a->changed = TRUE;
