@@ -18,7 +18,7 @@
 #include <sg.h>
 
 /* The level post() in core/sg-sync.c uses. */
-#define SYNC_GZIP_LEVEL 6
+#define SYNC_GZIP_LEVEL 3
 
 static double
 cpu_s (void)
