@@ -1057,6 +1057,28 @@ test_share_raised (void)
   g_assert_cmpint (count (&b, "SELECT count(*) FROM sync_bodies WHERE message_id = 'a1@acme.test' "
                               "AND body LIKE '%demand forecast%'"), ==, 1);
 
+  /* Mail captured from IMAP goes without its body at full (the store keeps no text of it;
+   * docs/internals/sync-client.md, "Bodies of IMAP mail"), with its subject. */
+  {
+    sqlite3 *db = NULL;
+    g_autofree char *path = g_build_filename (a.dir, "store.db", NULL);
+    static const char *const imap_mail[] = {
+      "From: Jane Doe <jane@acme.test>\nTo: Alice <alice@us.test>\nDate: Tue, 03 Mar 2026 12:00:00 +0000\n"
+      "Subject: From the IMAP server\nMessage-ID: <imap1@acme.test>\n\nImapBodyText stays here.\n",
+      NULL,
+    };
+
+    peer_import (&a, "Maildir", imap_mail);
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "UPDATE interactions SET source_id = NULL, location = "
+                                       "'imaps://alice@imap.us.test/INBOX;UIDVALIDITY=7/;UID=42' "
+                                       "WHERE message_id = 'imap1@acme.test'", NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+    relay_sync (&r, a.store, s);
+    g_assert_true (relay_has (&r, "interaction", "imap1@acme.test", "subject", "From the IMAP server"));
+    g_assert_false (relay_has (&r, "interaction", "imap1@acme.test", "body", NULL));
+  }
+
   /* lowering it resends nothing */
   before = r.log->len;
   sg_sync_settings_set_share (s, SG_SHARE_METADATA);
