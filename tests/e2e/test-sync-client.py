@@ -9,6 +9,7 @@ Skips when PostgreSQL is not installed."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -385,6 +386,32 @@ r = sg.run([sg.SYNCD, '--config', bob.config, '--once'], env=sg.child_env(), tim
 tap.ok(r.rc == 0, 'salesgetter-syncd --once', repr(r))
 tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = 'b3@gamma.test'"), 1,
        'the daemon captured the mail and pushed it to the server')
+
+# --- alice raises her share level, then lowers it -------------------------------------------------
+
+def set_share(c, level):
+    with open(c.config) as f:
+        text = f.read()
+    with open(c.config, 'w') as f:
+        f.write(re.sub(r'(?m)^share=.*$', 'share=' + level, text))
+
+
+tap.ok(ALICE_SUBJECT not in PG.scalar("SELECT string_agg(fields::text, ' ') FROM ops"),
+       'before: alice\'s subjects are not on the server')
+set_share(alice, 'subjects')
+r = alice.sync('alice syncs after raising her share level to subjects')
+js = json.loads(r.out) if r.rc == 0 and r.out else {}
+dbtext = PG.scalar("SELECT string_agg(fields::text, ' ') FROM ops")
+tap.ok(ALICE_SUBJECT in dbtext and ALICE_BODY not in dbtext and 'InternalOnlyTopic' not in dbtext
+       and 'ExcludedDomainTopic' not in dbtext,
+       'raised to subjects: her earlier subjects reach the server; bodies, internal and excluded mail do not')
+carl.sync()
+tap.eq(carl.q("SELECT subject FROM interactions WHERE message_id = 'a1@acme.test'"), [(ALICE_SUBJECT,)],
+       'carl\'s store gets the subject alice now shares')
+set_share(alice, 'metadata')
+r = alice.sync('alice syncs after lowering it again')
+js = json.loads(r.out) if r.rc == 0 and r.out else {}
+tap.eq(js.get('pushed'), 0, 'lowering the share level resends nothing')
 
 # --- bad tokens ----------------------------------------------------------------------------------------
 
