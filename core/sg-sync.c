@@ -931,7 +931,8 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
       /* The log's fields are JSON written by this library, sent as they are; parsed only
        * where the privacy rules look inside (facts, meetings). */
       if ((meeting || strcmp (row[1], "person_fact") == 0) && object &&
-          json_parser_load_from_data (parser, row[4], -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+          json_parser_load_from_data (parser, row[4], -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         fields = json_node_get_object (json_parser_get_root (parser));
       if (!op_withheld (&p, row[1], row[2], fields, &hold, error))
         goto fail;
@@ -2135,7 +2136,8 @@ apply_person_fact (Apply *a, GError **error)
     return skip (error, "a person fact without a known kind, a value, an origin and a date", a->key);
   if ((person = ensure_person (a->store, address, error)) < 0)
     return FALSE;
-  if (mid != NULL && (interaction = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", mid, error)) < 0)
+  if (mid != NULL &&
+      (interaction = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", mid, error)) < 0)
     return FALSE;
   stmt = _sg_store_prepare (a->store,
       "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, first_seen, "
@@ -2321,7 +2323,8 @@ apply_interaction (Apply *a, GError **error)
     /* A meeting pulled before its interaction: linked now. */
     if (strcmp (kind, "meeting") == 0 && g_str_has_prefix (a->key, "ical:")) {
       gint64 meeting = lookup (a->store,
-          "SELECT id FROM meetings WHERE (CASE recurrence_id WHEN '' THEN uid ELSE uid || '/' || recurrence_id END) = ?",
+          "SELECT id FROM meetings "
+          "WHERE (CASE recurrence_id WHEN '' THEN uid ELSE uid || '/' || recurrence_id END) = ?",
           a->key + 5, error);
 
       if (meeting < 0 || (meeting > 0 && !link_meeting_interaction (a->store, meeting, id, error)))

@@ -293,7 +293,8 @@ time.sleep(0.01)
 alice.mail('n4@acme.test', 'Pat Weekly Smith <pat@acme.test>', ('Alice <alice@us.test>',), 'Acme weekly 4',
            'News.\n', T0 + 520000)
 alice.imp()
-tap.eq(bob.q("SELECT count(*) FROM changes WHERE entity = 'person' AND op = 'delete' AND natural_key = 'pat@acme.test'"),
+tap.eq(bob.q("SELECT count(*) FROM changes WHERE entity = 'person' AND op = 'delete' "
+             "AND natural_key = 'pat@acme.test'"),
        [(1,)], 'bob\'s store logs the person delete of a list address')
 for c in (carl, bob, alice, carl, bob, alice):
     c.sync()

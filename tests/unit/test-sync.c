@@ -938,7 +938,8 @@ test_meetings_pipelines_facts (void)
   /* Bob found the list (a person delete), Alice later logged a better name for it. */
   g_assert_cmpint (count (&p[1], "SELECT count(*) FROM changes WHERE entity = 'person' AND op = 'delete' "
                                  "AND natural_key = 'pat@acme.test'"), ==, 1);
-  g_assert_cmpint (count (&p[0], "SELECT count(*) FROM changes WHERE entity = 'person' AND natural_key = 'pat@acme.test' "
+  g_assert_cmpint (count (&p[0], "SELECT count(*) FROM changes WHERE entity = 'person' "
+                                 "AND natural_key = 'pat@acme.test' "
                                  "AND json_extract(fields, '$.name') = 'Pat Weekly Smith'"), ==, 1);
 
   /* A CalDAV server lost the event on another device: the meeting and its interaction are
@@ -1124,7 +1125,8 @@ test_request_escaping (void)
     if (strcmp (json_object_get_string_member (op, "key"), "e1@acme.test") == 0) {
       seen = TRUE;
       g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (op, "fields"), "subject"), ==,
-                       "Quotes \"hi\", a backslash \\, a tab  and \xc3\xa9\xc3\xa8\xc3\xa0"); /* the importer made the tab a space */
+                       /* the importer made the tab a space */
+                       "Quotes \"hi\", a backslash \\, a tab  and \xc3\xa9\xc3\xa8\xc3\xa0");
     }
   }
   g_assert_true (seen);
