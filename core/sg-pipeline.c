@@ -389,51 +389,18 @@ sg_pipelines_new_from_file (const char *path, GError **error)
   return sg_pipelines_new_from_data (data, (gssize) len, path, error);
 }
 
+/* Stages: upsert what is defined; what is no longer defined goes, or is retired while
+ * a process uses it. Positions of removed stages move behind the defined ones, so the
+ * UNIQUE name constraint is never in the way. @changed: set when a row changed. */
 static gboolean
-apply_pipeline (SgStore *store, const Pipeline *pl, GError **error)
+store_stages (SgStore *store, gint64 pid, const GPtrArray *stages, gboolean *changed_out, GError **error)
 {
   sqlite3_stmt *stmt;
-  gint64 pid = 0;
   gboolean changed = FALSE;
-  g_autofree char *old_desc = NULL;
   g_autoptr (GString) names = g_string_new (NULL);
 
-  stmt = _sg_store_prepare (store, "SELECT id, description FROM pipelines WHERE name = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, pl->name, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW) {
-    pid = sqlite3_column_int64 (stmt, 0);
-    old_desc = g_strdup (_SG_COL_TEXT (stmt, 1));
-  }
-  sqlite3_reset (stmt);
-  if (pid == 0) {
-    stmt = _sg_store_prepare (store, "INSERT INTO pipelines (name, description, created_at) VALUES (?, ?, ?)", error);
-    if (stmt == NULL)
-      return FALSE;
-    sqlite3_bind_text (stmt, 1, pl->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, pl->description, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 3, _sg_now ());
-    if (!_sg_store_exec_stmt (store, stmt, error))
-      return FALSE;
-    pid = sqlite3_last_insert_rowid (_sg_store_get_db (store));
-    changed = TRUE;
-  } else if (g_strcmp0 (old_desc, pl->description) != 0) {
-    stmt = _sg_store_prepare (store, "UPDATE pipelines SET description = ? WHERE id = ?", error);
-    if (stmt == NULL)
-      return FALSE;
-    sqlite3_bind_text (stmt, 1, pl->description, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, pid);
-    if (!_sg_store_exec_stmt (store, stmt, error))
-      return FALSE;
-    changed = TRUE;
-  }
-
-  /* Stages: upsert what is defined; what is no longer defined goes, or is retired while
-   * a process uses it. Positions of removed stages move behind the defined ones, so the
-   * UNIQUE name constraint is never in the way. */
-  for (guint i = 0; i < pl->stages->len; i++) {
-    const Stage *s = pl->stages->pdata[i];
+  for (guint i = 0; i < stages->len; i++) {
+    const Stage *s = stages->pdata[i];
 
     stmt = _sg_store_prepare (store,
         "INSERT INTO stages (pipeline_id, name, position, probability, kind, keywords, retired) "
@@ -480,6 +447,78 @@ apply_pipeline (SgStore *store, const Pipeline *pl, GError **error)
       return FALSE;
     changed = changed || sqlite3_changes (_sg_store_get_db (store)) > 0;
   }
+  *changed_out = *changed_out || changed;
+  return TRUE;
+}
+
+/* A pipeline's stages as sync pulled them (core/sg-sync.c validated them): the same rows as
+ * sg_pipelines_apply() makes, not logged again. */
+gboolean
+_sg_pipeline_store_stages_json (SgStore *store, gint64 pipeline_id, JsonArray *stages, GError **error)
+{
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < json_array_get_length (stages); i++) {
+    JsonObject *o = json_array_get_object_element (stages, i);
+    Stage *st = g_new0 (Stage, 1);
+    const char *kind = json_object_get_string_member_with_default (o, "kind", "open");
+    JsonNode *kw = json_object_get_member (o, "keywords");
+
+    st->name = (char *) json_object_get_string_member (o, "name");
+    st->probability = (int) json_object_get_int_member (o, "probability");
+    st->kind = SG_STAGE_OPEN;
+    for (guint k = 0; k < G_N_ELEMENTS (kind_names); k++)
+      if (g_strcmp0 (kind, kind_names[k]) == 0)
+        st->kind = (SgStageKind) k;
+    st->keywords = kw && JSON_NODE_HOLDS_VALUE (kw) ? (char *) json_node_get_string (kw) : NULL;
+    g_ptr_array_add (list, st);
+  }
+  return store_stages (store, pipeline_id, list, &changed, error);
+}
+
+static gboolean
+apply_pipeline (SgStore *store, const Pipeline *pl, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 pid = 0;
+  gboolean changed = FALSE;
+  g_autofree char *old_desc = NULL;
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  stmt = _sg_store_prepare (store, "SELECT id, description FROM pipelines WHERE name = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, pl->name, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW) {
+    pid = sqlite3_column_int64 (stmt, 0);
+    old_desc = g_strdup (_SG_COL_TEXT (stmt, 1));
+  }
+  sqlite3_reset (stmt);
+  if (pid == 0) {
+    stmt = _sg_store_prepare (store, "INSERT INTO pipelines (name, description, created_at) VALUES (?, ?, ?)", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, pl->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, pl->description, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, _sg_now ());
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      return FALSE;
+    pid = sqlite3_last_insert_rowid (_sg_store_get_db (store));
+    changed = TRUE;
+  } else if (g_strcmp0 (old_desc, pl->description) != 0) {
+    stmt = _sg_store_prepare (store, "UPDATE pipelines SET description = ? WHERE id = ?", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, pl->description, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, pid);
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      return FALSE;
+    changed = TRUE;
+  }
+
+  if (!store_stages (store, pid, pl->stages, &changed, error))
+    return FALSE;
   if (changed) {
     JsonBuilder *b = _sg_json_begin ();
 

@@ -48,4 +48,7 @@ gboolean _sg_parse_date (const char *text, gint64 *out);
 /* The lead source named @name, made when it has a known "kind:detail" form (list:NAME,
  * event:NAME, referral:ADDRESS...). Returns: its id, or -1 with SG_PROCESS_ERROR. */
 gint64 _sg_lead_source_id (SgStore *store, const char *name, GError **error);
+/* Stores a pipeline's stages from a pulled op's "stages" array (objects with name,
+ * probability, kind, keywords, already validated), as sg_pipelines_apply() does, unlogged. */
+gboolean _sg_pipeline_store_stages_json (SgStore *store, gint64 pipeline_id, JsonArray *stages, GError **error);
 G_END_DECLS

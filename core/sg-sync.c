@@ -8,6 +8,7 @@
 #include "sg-message.h"
 #include "sg-text.h"
 #include "sg-private.h"
+#include "sg-process-private.h"
 #include "sg-autocleanups.h"
 
 #include <curl/curl.h>
@@ -25,6 +26,9 @@ G_DEFINE_QUARK (sg-sync-error-quark, sg_sync_error)
 #define MAX_OPS_PER_REQUEST 5000
 #define MAX_ANSWER_BYTES (256u * 1024 * 1024)
 #define MAX_BODY_BYTES (25u * 1024 * 1024)
+/* Level 3: half the CPU of level 6 for about 17% more bytes on a push of 5000 ops
+ * (bench/sync-apply-bench.c, bench/README.md "Sync client CPU"). */
+#define GZIP_LEVEL 3
 
 /* changes.acked */
 #define ACK_PENDING 0
@@ -421,9 +425,56 @@ read_body (const char *location)
   return body;
 }
 
-/* An interaction's fields, from its rows (the log keeps '{}'). */
+/* Appends @text as a JSON string (NULL: null). The request is written straight into one
+ * GString: building a JsonNode tree per op and generating it cost more than the rest of the
+ * push (bench/README.md, "Sync client CPU"). Text that is not UTF-8 is made valid first. */
+static void
+json_str (GString *out, const char *text)
+{
+  g_autofree char *valid = NULL;
+  const char *run;
+
+  if (text == NULL) {
+    g_string_append (out, "null");
+    return;
+  }
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+  g_string_append_c (out, '"');
+  run = text;
+  for (const char *c = text; *c; c++) {
+    guchar u = (guchar) *c;
+
+    if (u >= 0x20 && u != '"' && u != '\\')
+      continue;
+    g_string_append_len (out, run, c - run);
+    switch (u) {
+    case '"': g_string_append (out, "\\\""); break;
+    case '\\': g_string_append (out, "\\\\"); break;
+    case '\n': g_string_append (out, "\\n"); break;
+    case '\r': g_string_append (out, "\\r"); break;
+    case '\t': g_string_append (out, "\\t"); break;
+    default: g_string_append_printf (out, "\\u%04x", u); break;
+    }
+    run = c + 1;
+  }
+  g_string_append (out, run);
+  g_string_append_c (out, '"');
+}
+
+/* ,"name": */
+static void
+json_key (GString *out, const char *name, gboolean first)
+{
+  if (!first)
+    g_string_append_c (out, ',');
+  json_str (out, name);
+  g_string_append_c (out, ':');
+}
+
+/* An interaction's fields, from its rows (the log keeps '{}'), as a JSON object. */
 static gboolean
-serialise_interaction (Push *p, const char *message_id, JsonBuilder *b, GError **error)
+serialise_interaction (Push *p, const char *message_id, GString *b, GError **error)
 {
   sqlite3_stmt *stmt = _sg_store_prepare (p->store,
       "SELECT i.id, i.date_utc, i.direction, i.subject, t.root_key, s.kind, i.kind, "
@@ -451,28 +502,29 @@ serialise_interaction (Push *p, const char *message_id, JsonBuilder *b, GError *
   }
   id = sqlite3_column_int64 (stmt, 0);
   date = iso_date (sqlite3_column_int64 (stmt, 1));
-  json_builder_set_member_name (b, "date");
-  json_builder_add_string_value (b, date);
-  json_builder_set_member_name (b, "direction");
-  json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 2));
-  json_builder_set_member_name (b, "thread");
-  json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 4));
+  g_string_append_c (b, '{');
+  json_key (b, "date", TRUE);
+  json_str (b, date);
+  json_key (b, "direction", FALSE);
+  json_str (b, (const char *) sqlite3_column_text (stmt, 2));
+  json_key (b, "thread", FALSE);
+  json_str (b, (const char *) sqlite3_column_text (stmt, 4));
   source = (const char *) sqlite3_column_text (stmt, 5);
   if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 6), "meeting") == 0)
     source = "ical";
-  json_builder_set_member_name (b, "source_kind");
-  json_builder_add_string_value (b, source ? source : "file");
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 6));
-  json_builder_set_member_name (b, "tz_offset");
-  json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 8));
+  json_key (b, "source_kind", FALSE);
+  json_str (b, source ? source : "file");
+  json_key (b, "kind", FALSE);
+  json_str (b, (const char *) sqlite3_column_text (stmt, 6));
+  json_key (b, "tz_offset", FALSE);
+  g_string_append_printf (b, "%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (stmt, 8));
   if (sqlite3_column_type (stmt, 9) != SQLITE_NULL) {
-    json_builder_set_member_name (b, "in_reply_to");
-    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 9));
+    json_key (b, "in_reply_to", FALSE);
+    json_str (b, (const char *) sqlite3_column_text (stmt, 9));
   }
   if (p->settings->share >= SG_SHARE_SUBJECTS) {
-    json_builder_set_member_name (b, "subject");
-    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 3));
+    json_key (b, "subject", FALSE);
+    json_str (b, (const char *) sqlite3_column_text (stmt, 3));
   }
   location = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
   sqlite3_reset (stmt);
@@ -501,15 +553,18 @@ serialise_interaction (Push *p, const char *message_id, JsonBuilder *b, GError *
     }
   }
   sqlite3_reset (stmt);
-  json_builder_set_member_name (b, "from");
-  json_builder_add_string_value (b, from);
+  json_key (b, "from", FALSE);
+  json_str (b, from);
   g_free (from);
   for (guint l = 1; l < 3; l++) {
-    json_builder_set_member_name (b, l == 1 ? "to" : "cc");
-    json_builder_begin_array (b);
-    for (guint i = 0; i < lists[l]->len; i++)
-      json_builder_add_string_value (b, lists[l]->pdata[i]);
-    json_builder_end_array (b);
+    json_key (b, l == 1 ? "to" : "cc", FALSE);
+    g_string_append_c (b, '[');
+    for (guint i = 0; i < lists[l]->len; i++) {
+      if (i > 0)
+        g_string_append_c (b, ',');
+      json_str (b, lists[l]->pdata[i]);
+    }
+    g_string_append_c (b, ']');
   }
   for (guint i = 0; i < 3; i++)
     g_ptr_array_unref (lists[i]);
@@ -517,10 +572,11 @@ serialise_interaction (Push *p, const char *message_id, JsonBuilder *b, GError *
     g_autofree char *body = read_body (location);
 
     if (body != NULL) {
-      json_builder_set_member_name (b, "body");
-      json_builder_add_string_value (b, body);
+      json_key (b, "body", FALSE);
+      json_str (b, body);
     }
   }
+  g_string_append_c (b, '}');
   return TRUE;
 }
 
@@ -618,15 +674,6 @@ mark (SgStore *store, gint64 seq, int acked, GError **error)
   return _sg_store_exec_stmt (store, stmt, error);
 }
 
-static void
-add_hex_hlc (JsonBuilder *b, gint64 hlc)
-{
-  char buf[24];
-
-  g_snprintf (buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", (guint64) hlc);
-  json_builder_add_string_value (b, buf);
-}
-
 /* The names the importer improved since the last push, logged now unless that name was
  * logged (or pulled) already for one of the person's addresses (schema/sync.md). */
 static gboolean
@@ -671,14 +718,158 @@ log_name_changes (SgStore *store, GError **error)
   return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
 }
 
+/* The facts a later message confirmed since the last push (sync_dirty_facts, migration
+ * 0010): logged again with their current dates, keyed as when first logged. */
+static gboolean
+log_fact_changes (SgStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "SELECT (SELECT min(address) FROM addresses WHERE person_id = f.person_id), f.kind, f.detail, f.value, "
+      "  f.confidence, f.origin, f.observed, f.first_seen, i.message_id "
+      "FROM sync_dirty_facts d JOIN person_facts f ON f.id = d.fact_id "
+      "LEFT JOIN interactions i ON i.id = f.interaction_id ORDER BY d.fact_id", error);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    const char *address = (const char *) sqlite3_column_text (stmt, 0);
+
+    if (address == NULL)
+      continue;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "kind");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 1));
+    json_builder_set_member_name (b, "detail");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 2));
+    json_builder_set_member_name (b, "value");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 3));
+    json_builder_set_member_name (b, "confidence");
+    json_builder_add_double_value (b, sqlite3_column_double (stmt, 4));
+    json_builder_set_member_name (b, "origin");
+    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 5));
+    json_builder_set_member_name (b, "observed");
+    json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 6));
+    json_builder_set_member_name (b, "first_seen");
+    json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 7));
+    if (sqlite3_column_type (stmt, 8) != SQLITE_NULL) {
+      json_builder_set_member_name (b, "message_id");
+      json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 8));
+    }
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    g_ptr_array_add (todo, g_strdup_printf ("%s|%s|%s|%s", address, sqlite3_column_text (stmt, 1),
+                                            sqlite3_column_text (stmt, 2), sqlite3_column_text (stmt, 3)));
+    g_ptr_array_add (todo, json_to_string (root, FALSE));
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "confirmed facts");
+    return FALSE;
+  }
+  for (guint i = 0; i + 1 < todo->len; i += 2)
+    if (!_sg_store_log_change (store, "person_fact", todo->pdata[i], "upsert", todo->pdata[i + 1], error))
+      return FALSE;
+  stmt = _sg_store_prepare (store, "DELETE FROM sync_dirty_facts", error);
+  return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
+}
+
+/* The share level went up since the last push (store_meta sync_share): what it held back is
+ * sent now. Withheld ops are examined again (the other rules still keep theirs back), and
+ * what went out without its subject or body goes again, as a new op of each interaction
+ * already sent (the server keeps an op_id once, so the old one cannot be re-pushed) and the
+ * summary and location of each meeting. Lowering the level resends nothing. */
+static gboolean
+reshare (SgStore *store, const SgSyncSettings *settings, GError **error)
+{
+  gint64 prev = sg_store_get_meta_int (store, "sync_share", -1);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  char buf[8];
+
+  if (prev == (gint64) settings->share)
+    return TRUE;
+  g_snprintf (buf, sizeof buf, "%d", (int) settings->share);
+  if (!meta_set (store, "sync_share", buf, error))
+    return FALSE;
+  if (prev < 0 || (gint64) settings->share < prev)
+    return TRUE;
+  if ((stmt = _sg_store_prepare (store, "UPDATE changes SET acked = 0 WHERE acked = 2", error)) == NULL ||
+      !_sg_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  /* Interactions sent before: with a subject (now subjects or full), or all (full: bodies). */
+  stmt = _sg_store_prepare (store,
+      "SELECT DISTINCT c.natural_key FROM changes c JOIN interactions i ON i.message_id = c.natural_key "
+      "WHERE c.entity = 'interaction' AND c.op = 'upsert' AND c.acked = 1 AND (?1 OR i.subject IS NOT NULL) "
+      "ORDER BY c.natural_key", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, settings->share == SG_SHARE_FULL);
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    g_ptr_array_add (keys, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+    g_ptr_array_add (fields, g_strdup ("{}"));
+  }
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < keys->len; i++)
+    if (!_sg_store_log_change (store, "interaction", keys->pdata[i], "upsert", fields->pdata[i], error))
+      return FALSE;
+  g_ptr_array_set_size (keys, 0);
+  g_ptr_array_set_size (fields, 0);
+  if (prev >= SG_SHARE_SUBJECTS)
+    return TRUE;
+  /* Meetings sent without summary and location: those two, with the version they belong to. */
+  stmt = _sg_store_prepare (store,
+      "SELECT CASE m.recurrence_id WHEN '' THEN m.uid ELSE m.uid || '/' || m.recurrence_id END AS k, "
+      "  json_object('summary', m.summary, 'location', m.location, 'sequence', m.sequence, 'dtstamp', m.dtstamp) "
+      "FROM meetings m WHERE EXISTS (SELECT 1 FROM changes c WHERE c.entity = 'meeting' AND c.acked = 1 "
+      "  AND c.natural_key = CASE m.recurrence_id WHEN '' THEN m.uid ELSE m.uid || '/' || m.recurrence_id END) "
+      "ORDER BY k", error);
+  if (stmt == NULL)
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    g_ptr_array_add (keys, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+    g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+  }
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < keys->len; i++)
+    if (!_sg_store_log_change (store, "meeting", keys->pdata[i], "upsert", fields->pdata[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* The fields of a meeting op without what is a subject (summary, location). */
+static char *
+meeting_without_subject (JsonObject *fields)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GList) members = json_object_get_members (fields);
+
+  json_builder_begin_object (b);
+  for (GList *m = members; m; m = m->next) {
+    const char *name = m->data;
+
+    if (strcmp (name, "summary") == 0 || strcmp (name, "location") == 0)
+      continue;
+    json_builder_set_member_name (b, name);
+    json_builder_add_value (b, json_node_copy (json_object_get_member (fields, name)));
+  }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
 char *
 sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
                        SgSyncCounts *counts, GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *cursor = NULL;
+  GString *b = NULL;
   Push p = { store, settings, NULL };
   gint64 after = 0;
   guint n = 0, withheld = 0;
@@ -689,20 +880,15 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
   if (!sg_store_begin (store, error))
     return NULL;
   p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (!log_name_changes (store, error))
+  if (!reshare (store, settings, error) || !log_name_changes (store, error) || !log_fact_changes (store, error))
     goto fail;
   cursor = meta_get (store, "sync_cursor");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "protocol");
-  json_builder_add_int_value (b, PROTOCOL);
-  json_builder_set_member_name (b, "device");
-  json_builder_add_string_value (b, sg_store_get_device_id (store));
-  json_builder_set_member_name (b, "cursor");
-  json_builder_add_string_value (b, cursor ? cursor : "");
-  json_builder_set_member_name (b, "limit");
-  json_builder_add_int_value (b, MAX_OPS_PER_REQUEST);
-  json_builder_set_member_name (b, "ops");
-  json_builder_begin_array (b);
+  b = g_string_sized_new (64 * 1024);
+  g_string_append_printf (b, "{\"protocol\":%d,\"device\":", PROTOCOL);
+  json_str (b, sg_store_get_device_id (store));
+  g_string_append (b, ",\"cursor\":");
+  json_str (b, cursor ? cursor : "");
+  g_string_append_printf (b, ",\"limit\":%d,\"ops\":[", MAX_OPS_PER_REQUEST);
   while (!done && n < limit) {
     sqlite3_stmt *stmt = _sg_store_prepare (store,
         "SELECT seq, op_id, hlc, entity, natural_key, op, fields FROM changes "
@@ -736,11 +922,17 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
     for (guint i = 0; i < rows->len && n < limit; i++) {
       char **row = rows->pdata[i]; /* op_id, entity, key, op, fields */
       gint64 seq = g_array_index (seqs, gint64, i);
+      gboolean meeting = strcmp (row[1], "meeting") == 0;
+      gboolean object = row[4] != NULL && row[4][0] == '{';
       JsonObject *fields = NULL;
       gboolean hold = FALSE;
 
       after = seq;
-      if (json_parser_load_from_data (parser, row[4], -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      /* The log's fields are JSON written by this library, sent as they are; parsed only
+       * where the privacy rules look inside (facts, meetings). */
+      if ((meeting || strcmp (row[1], "person_fact") == 0) && object &&
+          json_parser_load_from_data (parser, row[4], -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         fields = json_node_get_object (json_parser_get_root (parser));
       if (!op_withheld (&p, row[1], row[2], fields, &hold, error))
         goto fail;
@@ -750,54 +942,38 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
         withheld++;
         continue;
       }
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "op_id");
-      json_builder_add_string_value (b, row[0]);
-      json_builder_set_member_name (b, "hlc");
-      add_hex_hlc (b, g_array_index (hlcs, gint64, i));
-      json_builder_set_member_name (b, "entity");
-      json_builder_add_string_value (b, row[1]);
-      json_builder_set_member_name (b, "key");
-      json_builder_add_string_value (b, row[2]);
-      json_builder_set_member_name (b, "op");
-      json_builder_add_string_value (b, row[3]);
-      json_builder_set_member_name (b, "fields");
+      if (n > 0)
+        g_string_append_c (b, ',');
+      g_string_append (b, "{\"op_id\":");
+      json_str (b, row[0]);
+      g_string_append_printf (b, ",\"hlc\":\"%016" G_GINT64_MODIFIER "x\",\"entity\":",
+                              (guint64) g_array_index (hlcs, gint64, i));
+      json_str (b, row[1]);
+      g_string_append (b, ",\"key\":");
+      json_str (b, row[2]);
+      g_string_append (b, ",\"op\":");
+      json_str (b, row[3]);
+      g_string_append (b, ",\"fields\":");
       if (strcmp (row[1], "interaction") == 0 && strcmp (row[3], "upsert") == 0) {
-        json_builder_begin_object (b);
         if (!serialise_interaction (&p, row[2], b, error))
           goto fail;
-        json_builder_end_object (b);
-      } else if (fields != NULL) {
-        g_autoptr (GList) members = json_object_get_members (fields);
+      } else if (meeting && fields != NULL && settings->share < SG_SHARE_SUBJECTS) {
+        /* A meeting's summary and location are its subject. */
+        g_autofree char *text = meeting_without_subject (fields);
 
-        json_builder_begin_object (b);
-        for (GList *m = members; m; m = m->next) {
-          const char *name = m->data;
-
-          /* A meeting's summary and location are its subject. */
-          if (strcmp (row[1], "meeting") == 0 && settings->share < SG_SHARE_SUBJECTS &&
-              (strcmp (name, "summary") == 0 || strcmp (name, "location") == 0))
-            continue;
-          json_builder_set_member_name (b, name);
-          json_builder_add_value (b, json_node_copy (json_object_get_member (fields, name)));
-        }
-        json_builder_end_object (b);
+        g_string_append (b, text);
       } else {
-        json_builder_begin_object (b);
-        json_builder_end_object (b);
+        g_string_append (b, object ? row[4] : "{}");
       }
-      json_builder_end_object (b);
+      g_string_append_c (b, '}');
       n++;
     }
     if (rows->len < 500)
       done = TRUE;
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  if (!sg_store_commit (store, error)) {
-    g_hash_table_unref (p.withheld);
-    return NULL;
-  }
+  g_string_append (b, "]}");
+  if (!sg_store_commit (store, error))
+    goto fail_committed;
   g_hash_table_unref (p.withheld);
   if (n_ops)
     *n_ops = n;
@@ -805,16 +981,24 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
     counts->pushed += n;
     counts->withheld += withheld;
   }
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+  return g_string_free (b, FALSE);
 
 fail:
-  g_hash_table_unref (p.withheld);
   sg_store_rollback (store);
+fail_committed:
+  g_hash_table_unref (p.withheld);
+  if (b != NULL)
+    g_string_free (b, TRUE);
   return NULL;
 }
 
 /* --- merge ------------------------------------------------------------------------------------ */
+
+/* The clocks of one (entity, key), read once per op (one query, not one per field). */
+typedef struct {
+  char *field;
+  gint64 hlc;
+} Clock;
 
 typedef struct {
   SgStore *store;
@@ -825,27 +1009,102 @@ typedef struct {
   gint64 hlc;
   JsonObject *fields;
   gboolean changed;
+  gboolean force; /* every field of the op wins (a newer meeting version) */
+  GArray *clocks; /* Clock, loaded on first use */
 } Apply;
+
+static void
+clock_clear (gpointer data)
+{
+  g_free (((Clock *) data)->field);
+}
+
+static gboolean
+load_clocks (Apply *a, GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (a->clocks != NULL)
+    return TRUE;
+  stmt = _sg_store_prepare (a->store, "SELECT field, hlc FROM sync_clock WHERE entity = ? AND natural_key = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  a->clocks = g_array_sized_new (FALSE, FALSE, sizeof (Clock), 4);
+  g_array_set_clear_func (a->clocks, clock_clear);
+  sqlite3_bind_text (stmt, 1, a->entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, a->key, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    Clock c = { g_strdup ((const char *) sqlite3_column_text (stmt, 0)), sqlite3_column_int64 (stmt, 1) };
+
+    g_array_append_val (a->clocks, c);
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (a->store, error, "sync clocks");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static Clock *
+find_clock (Apply *a, const char *field)
+{
+  for (guint i = 0; a->clocks && i < a->clocks->len; i++)
+    if (strcmp (g_array_index (a->clocks, Clock, i).field, field) == 0)
+      return &g_array_index (a->clocks, Clock, i);
+  return NULL;
+}
+
+/* The clock of (@entity, @key, @field): -1 when never set. */
+static gint64
+clock_of (Apply *a, const char *field)
+{
+  Clock *c;
+
+  if (!load_clocks (a, NULL))
+    return -1;
+  c = find_clock (a, field);
+  return c ? c->hlc : -1;
+}
+
+/* The newest clock of the entity's fields (not its '+' and '-'). */
+static gint64
+newest_field_clock (Apply *a)
+{
+  gint64 max = -1;
+
+  if (!load_clocks (a, NULL))
+    return -1;
+  for (guint i = 0; i < a->clocks->len; i++) {
+    const Clock *c = &g_array_index (a->clocks, Clock, i);
+
+    if (strcmp (c->field, "+") != 0 && strcmp (c->field, "-") != 0)
+      max = MAX (max, c->hlc);
+  }
+  return max;
+}
 
 /* Whether @hlc is newer than the clock of (@entity, @key, @field); moves the clock if so. */
 static gboolean
 clock_wins (Apply *a, const char *field, gboolean *wins, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (a->store,
-      "SELECT hlc FROM sync_clock WHERE entity = ? AND natural_key = ? AND field = ?", error);
-  gint64 cur = -1;
+  sqlite3_stmt *stmt;
+  Clock *c;
 
-  if (stmt == NULL)
+  if (!load_clocks (a, error))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, a->entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, a->key, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    cur = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  *wins = a->hlc > cur;
+  c = find_clock (a, field);
+  *wins = a->force || a->hlc > (c ? c->hlc : -1);
   if (!*wins)
     return TRUE;
+  if (c != NULL) {
+    c->hlc = a->hlc;
+  } else {
+    Clock n = { g_strdup (field), a->hlc };
+
+    g_array_append_val (a->clocks, n);
+  }
   stmt = _sg_store_prepare (a->store,
       "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = excluded.hlc", error);
@@ -856,24 +1115,6 @@ clock_wins (Apply *a, const char *field, gboolean *wins, GError **error)
   sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 4, a->hlc);
   return _sg_store_exec_stmt (a->store, stmt, error);
-}
-
-static gint64
-clock_of (Apply *a, const char *field)
-{
-  sqlite3_stmt *stmt = _sg_store_prepare (a->store,
-      "SELECT hlc FROM sync_clock WHERE entity = ? AND natural_key = ? AND field = ?", NULL);
-  gint64 cur = -1;
-
-  if (stmt == NULL)
-    return -1;
-  sqlite3_bind_text (stmt, 1, a->entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, a->key, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    cur = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return cur;
 }
 
 /* For a set member: moves the '+' or '-' clock; @present: whether the member is in the set
@@ -943,16 +1184,27 @@ ensure_org (SgStore *store, const char *domain, GError **error)
   return id;
 }
 
-/* The address row of @address, made when new; @person_id: (out) (optional). */
+/* A pulled person's first values, set when the person row is made (no UPDATE, and so none
+ * of the summary and name triggers, for each new person of a first pull). */
+typedef struct {
+  const char *name;
+  int name_score;
+  gint64 name_date;
+  const char *kind;
+} NewPerson;
+
+/* The address row of @address, made when new, with the person row too when @make_person
+ * (then *person_id is that person). @person_id: (out) (optional); @is_list: (out) (optional). */
 static gint64
-ensure_address (SgStore *store, const char *address, gint64 *person_id, GError **error)
+address_row (SgStore *store, const char *address, gboolean make_person, const NewPerson *np, gint64 *person_id,
+             gboolean *is_list, gboolean *made, GError **error)
 {
   sqlite3_stmt *stmt = _sg_store_prepare (store,
-      "SELECT id, coalesce(person_id, 0) FROM addresses WHERE address = ?", error);
+      "SELECT id, coalesce(person_id, 0), kind = 'list' FROM addresses WHERE address = ?", error);
   g_autofree char *norm = NULL;
   g_autofree char *reg = NULL;
   const char *domain;
-  gint64 id = 0;
+  gint64 id = 0, org = 0, person = 0;
 
   if (stmt == NULL)
     return -1;
@@ -961,12 +1213,16 @@ ensure_address (SgStore *store, const char *address, gint64 *person_id, GError *
     id = sqlite3_column_int64 (stmt, 0);
     if (person_id)
       *person_id = sqlite3_column_int64 (stmt, 1);
+    if (is_list)
+      *is_list = sqlite3_column_int (stmt, 2) != 0;
   }
   sqlite3_reset (stmt);
   if (id != 0)
     return id;
   if (person_id)
     *person_id = 0;
+  if (is_list)
+    *is_list = FALSE;
   norm = sg_address_normalize (address, NULL);
   if (norm == NULL || strcmp (norm, address) != 0) {
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "“%s” is not a normalised address", address);
@@ -976,41 +1232,94 @@ ensure_address (SgStore *store, const char *address, gint64 *person_id, GError *
   reg = sg_domain_get_registrable (domain);
   if (reg != NULL && sg_domain_is_freemail (reg))
     g_clear_pointer (&reg, g_free);
-  if (reg != NULL && ensure_org (store, reg, error) < 0)
+  if (reg != NULL && (org = ensure_org (store, reg, error)) < 0)
     return -1;
+  if (make_person) {
+    stmt = _sg_store_prepare (store,
+        "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) "
+        "VALUES (?, ?, ?, ?, coalesce(?, 'contact'), ?)", error);
+    if (stmt == NULL)
+      return -1;
+    if (org > 0)
+      sqlite3_bind_int64 (stmt, 1, org);
+    if (np && np->name) {
+      sqlite3_bind_text (stmt, 2, np->name, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 3, np->name_score);
+      sqlite3_bind_int64 (stmt, 4, np->name_date);
+    } else {
+      sqlite3_bind_int (stmt, 3, 0);
+      sqlite3_bind_int (stmt, 4, 0);
+    }
+    sqlite3_bind_text (stmt, 5, np ? np->kind : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 6, now_s ());
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      return -1;
+    person = sqlite3_last_insert_rowid (_sg_store_get_db (store));
+    if (person_id)
+      *person_id = person;
+    if (made)
+      *made = TRUE;
+  }
   stmt = _sg_store_prepare (store,
-      "INSERT INTO addresses (address, domain, org_domain, kind, created_at) VALUES (?, ?, ?, ?, ?)", error);
+      "INSERT INTO addresses (address, domain, org_domain, kind, person_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_text (stmt, 1, address, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, domain, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, reg, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, sg_address_kind_to_string (sg_address_classify (address)), -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 5, now_s ());
+  if (person > 0)
+    sqlite3_bind_int64 (stmt, 5, person);
+  sqlite3_bind_int64 (stmt, 6, now_s ());
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   return sqlite3_last_insert_rowid (_sg_store_get_db (store));
 }
 
 static gint64
-ensure_person (SgStore *store, const char *address, GError **error)
+ensure_address (SgStore *store, const char *address, gint64 *person_id, GError **error)
+{
+  return address_row (store, address, FALSE, NULL, person_id, NULL, NULL, error);
+}
+
+/* The person of @address, made when missing (with @np's values when given; *created). A
+ * mailing list's address is no person: skipped. */
+static gint64
+ensure_person_full (SgStore *store, const char *address, const NewPerson *np, gboolean *created, GError **error)
 {
   gint64 person = 0;
-  gint64 addr = ensure_address (store, address, &person, error);
+  gboolean is_list = FALSE, made = FALSE;
+  gint64 addr = address_row (store, address, TRUE, np, &person, &is_list, &made, error);
   sqlite3_stmt *stmt;
 
+  if (created)
+    *created = made;
   if (addr < 0)
     return -1;
   if (person != 0)
-    return person;
+    return person; /* there already, or made with the new address */
+  if (is_list) {
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "“%s” is a mailing list, not a person", address);
+    return -1;
+  }
   stmt = _sg_store_prepare (store,
-      "INSERT INTO people (org_id, kind, created_at) VALUES "
+      "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) VALUES "
       "((SELECT d.org_id FROM addresses a JOIN org_domains d ON d.domain = a.org_domain WHERE a.id = ?), "
-      " 'contact', ?)", error);
+      " ?, ?, ?, coalesce(?, 'contact'), ?)", error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_int64 (stmt, 1, addr);
-  sqlite3_bind_int64 (stmt, 2, now_s ());
+  if (np && np->name) {
+    sqlite3_bind_text (stmt, 2, np->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 3, np->name_score);
+    sqlite3_bind_int64 (stmt, 4, np->name_date);
+  } else {
+    sqlite3_bind_int (stmt, 3, 0);
+    sqlite3_bind_int (stmt, 4, 0);
+  }
+  sqlite3_bind_text (stmt, 5, np ? np->kind : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, now_s ());
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   person = sqlite3_last_insert_rowid (_sg_store_get_db (store));
@@ -1021,7 +1330,15 @@ ensure_person (SgStore *store, const char *address, GError **error)
   sqlite3_bind_int64 (stmt, 2, addr);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
+  if (created)
+    *created = TRUE;
   return person;
+}
+
+static gint64
+ensure_person (SgStore *store, const char *address, GError **error)
+{
+  return ensure_person_full (store, address, NULL, NULL, error);
 }
 
 static gboolean
@@ -1073,34 +1390,82 @@ int_member (JsonObject *o, const char *name, gint64 fallback)
                                                                                          : fallback;
 }
 
-/* Runs a statement built here (not cached). */
+/* The meeting row @meeting and its interaction: linked, and the interaction follows the row
+ * (date, subject, participants), as sg-ical.c keeps it on the device that wrote it. */
 static gboolean
-run_sql (SgStore *store, const char *sql, GPtrArray *values, GError **error)
+link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  int rc;
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "UPDATE meetings SET interaction_id = ?2 WHERE id = ?1", error);
 
-  if (sqlite3_prepare_v2 (_sg_store_get_db (store), sql, -1, &stmt, NULL) != SQLITE_OK) {
-    _sg_store_set_error (store, error, "sync");
+  if (stmt == NULL)
     return FALSE;
-  }
-  for (guint i = 0; i < values->len; i++)
-    bind_json (stmt, (int) i + 1, values->pdata[i]);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    _sg_store_set_error (store, error, "sync");
+  sqlite3_bind_int64 (stmt, 1, meeting);
+  sqlite3_bind_int64 (stmt, 2, interaction);
+  if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
+  stmt = _sg_store_prepare (store,
+      "UPDATE interactions SET date_utc = m.start_utc, subject = coalesce(m.summary, interactions.subject) "
+      "FROM (SELECT start_utc, summary FROM meetings WHERE id = ?1) m WHERE interactions.id = ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, meeting);
+  sqlite3_bind_int64 (stmt, 2, interaction);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  stmt = _sg_store_prepare (store,
+      "SELECT count(*) FROM meeting_attendees WHERE meeting_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, meeting);
+  if (sqlite3_step (stmt) != SQLITE_ROW || sqlite3_column_int64 (stmt, 0) == 0) {
+    sqlite3_reset (stmt);
+    return TRUE; /* attendees not known (yet): the interaction keeps the op's participants */
   }
-  return TRUE;
+  sqlite3_reset (stmt);
+  stmt = _sg_store_prepare (store, "DELETE FROM participants WHERE interaction_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, interaction);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  stmt = _sg_store_prepare (store,
+      "INSERT OR IGNORE INTO participants (interaction_id, address_id, role, display_name) "
+      "SELECT ?1, address_id, role, display_name FROM meeting_attendees WHERE meeting_id = ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, interaction);
+  sqlite3_bind_int64 (stmt, 2, meeting);
+  return _sg_store_exec_stmt (store, stmt, error);
 }
 
-/* The fields of the op that win over what this store has (moving their clocks). */
+/* Runs a row statement of a pulled op: a constraint the op's values break (a kind this
+ * schema does not allow, a missing NOT NULL field) skips the op instead of failing the sync. */
 static gboolean
-winning_fields (Apply *a, GPtrArray *out, GError **error)
+exec_op_stmt (Apply *a, sqlite3_stmt *stmt, GError **error)
+{
+  sqlite3 *db = _sg_store_get_db (a->store);
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+    sqlite3_reset (stmt);
+    return TRUE;
+  }
+  rc = sqlite3_reset (stmt);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return skip (error, sqlite3_errmsg (db), a->key);
+  _sg_store_set_error (a->store, error, "sync");
+  return FALSE;
+}
+
+/* The fields of the op that win over what this store has (moving their clocks). On an
+ * entity that can be deleted, a field older than the newest delete does not come back. */
+static gboolean
+winning_fields (Apply *a, GPtrArray *out, gboolean deletable, GError **error)
 {
   g_autoptr (GList) members = json_object_get_members (a->fields);
 
+  if (deletable && a->hlc <= clock_of (a, "-"))
+    return TRUE;
   for (GList *m = members; m; m = m->next) {
     gboolean wins = FALSE;
 
@@ -1112,22 +1477,49 @@ winning_fields (Apply *a, GPtrArray *out, GError **error)
   return TRUE;
 }
 
-typedef enum { COL_VALUE, COL_ORG, COL_PROCESS, COL_PERSON, COL_PIPELINE, COL_STAGE, COL_LEAD } ColKind;
+static gboolean
+won (GPtrArray *wins, const char *field)
+{
+  for (guint i = 0; i < wins->len; i++)
+    if (strcmp (wins->pdata[i], field) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* How a field becomes a column: as it is, or a natural key resolved to a local id
+ * (COL_HOOK: not a column; the entity's hook applies it). */
+typedef enum {
+  COL_VALUE, COL_ORG, COL_PROCESS, COL_PERSON, COL_PIPELINE, COL_STAGE, COL_LEAD, COL_ADDRESS, COL_HOOK
+} ColKind;
 typedef struct {
   const char *field;
   const char *column;
   ColKind kind;
 } ColSpec;
 
+/* One entity merged last-writer-wins per field onto one row: a new entity adds a RowSpec. */
 typedef struct {
+  const char *entity;
   const char *table;
-  const char *key_column;
+  const char *find_sql;        /* the row's rowid from the natural key (?1) */
+  gint64 (*find) (Apply *a, GError **error); /* instead of find_sql: 0 not found, -1 error */
+  gint64 (*ensure) (Apply *a, GError **error); /* makes a missing row (organisations) */
+  const char *key_column;      /* set to the natural key on insert; NULL: the fields carry it */
   const ColSpec *cols;
-  const char *required[6];    /* fields a new row needs */
-  const char *insert_extra;   /* ", created_at" ... columns set to now on insert */
-  const char *update_extra;   /* ", updated_at = ?now" */
+  const char *required[6];     /* fields a new row needs */
+  const char *insert_now;      /* columns set to now on insert, unless a field sets them */
+  const char *update_now;      /* column set to now on update */
+  gboolean deletable;          /* takes `delete` ops: the row goes when the delete is newest */
+  gboolean stage_in_pipeline;  /* COL_STAGE resolves in the op's (or the row's) pipeline */
+  gboolean (*after) (Apply *a, gint64 rowid, GPtrArray *wins, GError **error); /* COL_HOOK fields */
+  /* An order of the entity's own that comes before the clock: the op against the row, -1
+   * older (ignored), 0 the same (last writer wins per field), 1 newer (every field wins). */
+  int (*order) (Apply *a, gint64 rowid, GError **error);
 } RowSpec;
 
+static const ColSpec org_cols[] = {
+  { "name", "name", COL_VALUE }, { "kind", "kind", COL_VALUE }, { "industry", "industry", COL_VALUE }, { NULL },
+};
 static const ColSpec process_cols[] = {
   { "organisation", "org_id", COL_ORG }, { "title", "title", COL_VALUE },
   { "account_manager", "account_manager", COL_VALUE }, { "deliverable", "deliverable", COL_VALUE },
@@ -1157,17 +1549,58 @@ static const ColSpec selection_cols[] = {
   { "expression", "expression", COL_VALUE }, { "by", "created_by", COL_VALUE },
   { "updated_at", "updated_at", COL_VALUE }, { NULL },
 };
+static const ColSpec meeting_cols[] = {
+  { "uid", "uid", COL_VALUE }, { "recurrence_id", "recurrence_id", COL_VALUE }, { "summary", "summary", COL_VALUE },
+  { "location", "location", COL_VALUE }, { "start", "start_utc", COL_VALUE }, { "end", "end_utc", COL_VALUE },
+  { "all_day", "all_day", COL_VALUE }, { "tzid", "tzid", COL_VALUE }, { "tz", "tz", COL_VALUE },
+  { "rrule", "rrule", COL_VALUE }, { "rdates", "rdates", COL_VALUE }, { "exdates", "exdates", COL_VALUE },
+  { "status", "status", COL_VALUE }, { "sequence", "sequence", COL_VALUE }, { "dtstamp", "dtstamp", COL_VALUE },
+  { "method", "method", COL_VALUE }, { "organizer", "organizer_id", COL_ADDRESS },
+  { "attendees", NULL, COL_HOOK }, { NULL },
+};
+static const ColSpec pipeline_cols[] = {
+  { "description", "description", COL_VALUE }, { "stages", NULL, COL_HOOK }, { NULL },
+};
 
-static const RowSpec process_row = { "processes", "uuid", process_cols,
-  { "organisation", "deliverable", "pipeline", "stage", "opened_at", NULL },
-  "stage_since, created_at, updated_at", "updated_at" };
-static const RowSpec cx_row = { "cx_notes", "uuid", cx_cols, { "organisation", "text", "noted_at", NULL },
-  "created_at", NULL };
-static const RowSpec request_row = { "unfulfilled_requests", "uuid", request_cols,
-  { "organisation", "what", "category", "requested_at", NULL }, "created_at", NULL };
-static const RowSpec lead_row = { "lead_sources", "name", lead_cols, { "kind", NULL }, "created_at", NULL };
-static const RowSpec selection_row = { "saved_selections", "name", selection_cols, { "expression", NULL },
-  "created_at, updated_at", NULL };
+static gint64 ensure_org_row (Apply *a, GError **error);
+static gint64 find_meeting_row (Apply *a, GError **error);
+static gboolean after_meeting (Apply *a, gint64 rowid, GPtrArray *wins, GError **error);
+static gboolean after_pipeline (Apply *a, gint64 rowid, GPtrArray *wins, GError **error);
+static int meeting_order (Apply *a, gint64 rowid, GError **error);
+
+static const RowSpec row_specs[] = {
+  { .entity = "organisation", .table = "organisations", .ensure = ensure_org_row, .cols = org_cols },
+  { .entity = "process", .table = "processes", .find_sql = "SELECT id FROM processes WHERE uuid = ?",
+    .key_column = "uuid", .cols = process_cols,
+    .required = { "organisation", "deliverable", "pipeline", "stage", "opened_at", NULL },
+    .insert_now = "stage_since, created_at, updated_at", .update_now = "updated_at", .stage_in_pipeline = TRUE },
+  { .entity = "cx_note", .table = "cx_notes", .find_sql = "SELECT id FROM cx_notes WHERE uuid = ?",
+    .key_column = "uuid", .cols = cx_cols, .required = { "organisation", "text", "noted_at", NULL },
+    .insert_now = "created_at" },
+  { .entity = "request", .table = "unfulfilled_requests",
+    .find_sql = "SELECT id FROM unfulfilled_requests WHERE uuid = ?", .key_column = "uuid", .cols = request_cols,
+    .required = { "organisation", "what", "category", "requested_at", NULL }, .insert_now = "created_at" },
+  { .entity = "lead_source", .table = "lead_sources", .find_sql = "SELECT id FROM lead_sources WHERE name = ?",
+    .key_column = "name", .cols = lead_cols, .required = { "kind", NULL }, .insert_now = "created_at" },
+  { .entity = "selection", .table = "saved_selections",
+    .find_sql = "SELECT rowid FROM saved_selections WHERE name = ?", .key_column = "name", .cols = selection_cols,
+    .required = { "expression", NULL }, .insert_now = "created_at, updated_at", .deletable = TRUE },
+  { .entity = "meeting", .table = "meetings", .find = find_meeting_row, .cols = meeting_cols,
+    .required = { "uid", "start", "end", NULL }, .insert_now = "created_at, updated_at", .update_now = "updated_at",
+    .deletable = TRUE, .after = after_meeting, .order = meeting_order },
+  { .entity = "pipeline", .table = "pipelines", .find_sql = "SELECT id FROM pipelines WHERE name = ?",
+    .key_column = "name", .cols = pipeline_cols, .required = { "stages", NULL }, .insert_now = "created_at",
+    .after = after_pipeline },
+};
+
+static const RowSpec *
+row_spec (const char *entity)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (row_specs); i++)
+    if (strcmp (row_specs[i].entity, entity) == 0)
+      return &row_specs[i];
+  return NULL;
+}
 
 /* The value a column gets from a field (references resolved to local ids). */
 static JsonNode *
@@ -1188,6 +1621,9 @@ resolve (Apply *a, const ColSpec *c, JsonNode *v, gint64 pipeline_id, GError **e
     break;
   case COL_PERSON:
     id = ensure_person (a->store, text, error);
+    break;
+  case COL_ADDRESS:
+    id = ensure_address (a->store, text, NULL, error);
     break;
   case COL_PROCESS:
     id = lookup (a->store, "SELECT id FROM processes WHERE uuid = ?", text, error);
@@ -1225,147 +1661,404 @@ resolve (Apply *a, const ColSpec *c, JsonNode *v, gint64 pipeline_id, GError **e
   return out;
 }
 
-/* Last writer wins per field on a row keyed by a natural key. */
+static JsonNode *
+int_node (gint64 v)
+{
+  JsonNode *n = json_node_new (JSON_NODE_VALUE);
+
+  json_node_set_int (n, v);
+  return n;
+}
+
+static gint64
+find_row (Apply *a, const RowSpec *r, GError **error)
+{
+  return r->find ? r->find (a, error) : lookup (a->store, r->find_sql, a->key, error);
+}
+
+/* A delete of a deletable entity: the row goes when the delete is newer than every field
+ * set before it (a field set later brings it back). */
+static gboolean
+delete_row (Apply *a, const RowSpec *r, GError **error)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  gboolean wins = FALSE;
+  gint64 rowid;
+
+  if (!clock_wins (a, "-", &wins, error))
+    return FALSE;
+  if (!wins || newest_field_clock (a) > a->hlc)
+    return TRUE;
+  if ((rowid = find_row (a, r, error)) <= 0)
+    return rowid == 0;
+  sql = g_strdup_printf ("DELETE FROM %s WHERE rowid = ?", r->table);
+  if ((stmt = _sg_store_prepare (a->store, sql, error)) == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, rowid);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  a->changed = TRUE;
+  return TRUE;
+}
+
+/* Last writer wins per field on the row of a natural key, from the entity's RowSpec. */
 static gboolean
 apply_row (Apply *a, const RowSpec *r, GError **error)
 {
   g_autoptr (GPtrArray) wins = g_ptr_array_new ();
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   g_autoptr (GString) sql = g_string_new (NULL);
-  g_autofree char *lookup_sql = g_strdup_printf ("SELECT id FROM %s WHERE %s = ?", r->table, r->key_column);
-  g_autofree char *pl_sql = g_strdup_printf ("SELECT %s FROM %s WHERE %s = ?",
-                                             r == &process_row ? "pipeline_id" : "0", r->table, r->key_column);
-  gint64 row_id, pipeline_id = 0;
-  gboolean exists;
-  JsonNode *key_node;
+  gint64 rowid, pipeline_id = 0;
+  sqlite3_stmt *stmt;
+  gboolean hooked = FALSE;
 
-  if (r == &selection_row) {
-    g_free (lookup_sql);
-    lookup_sql = g_strdup ("SELECT 1 FROM saved_selections WHERE name = ?");
-  }
-  row_id = lookup (a->store, lookup_sql, a->key, error);
-  if (row_id < 0)
+  if (strcmp (a->op, "delete") == 0 && r->deletable)
+    return delete_row (a, r, error);
+  if (strcmp (a->op, "upsert") != 0)
+    return skip (error, "an op this entity does not take", a->key);
+  rowid = r->ensure ? r->ensure (a, error) : find_row (a, r, error);
+  if (rowid < 0)
     return FALSE;
-  exists = row_id != 0;
-  if (!exists)
+  if (rowid == 0)
     for (guint i = 0; r->required[i]; i++)
       if (!json_object_has_member (a->fields, r->required[i]))
         return skip (error, "a new row without all its fields", a->key);
-  if (!winning_fields (a, wins, error))
+  if (rowid > 0 && r->order != NULL) {
+    int o = r->order (a, rowid, error);
+
+    if (o == -2)
+      return FALSE;
+    if (o < 0)
+      return TRUE;
+    a->force = o > 0;
+  }
+  if (!winning_fields (a, wins, r->deletable, error))
     return FALSE;
   if (wins->len == 0)
     return TRUE;
   /* The stage belongs to the pipeline the op names, else to the row's. */
-  if (r == &process_row) {
+  if (r->stage_in_pipeline) {
     const char *pl = str_member (a->fields, "pipeline");
+    g_autofree char *pl_sql = g_strdup_printf ("SELECT pipeline_id FROM %s WHERE rowid = ?", r->table);
 
-    pipeline_id = pl ? lookup (a->store, "SELECT id FROM pipelines WHERE name = ?", pl, error)
-                     : lookup (a->store, pl_sql, a->key, error);
+    if (pl != NULL) {
+      pipeline_id = lookup (a->store, "SELECT id FROM pipelines WHERE name = ?", pl, error);
+    } else if ((stmt = _sg_store_prepare (a->store, pl_sql, error)) != NULL) {
+      sqlite3_bind_int64 (stmt, 1, rowid);
+      pipeline_id = sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+      sqlite3_reset (stmt);
+    } else {
+      pipeline_id = -1;
+    }
     if (pipeline_id < 0)
       return FALSE;
   }
-  if (!exists) {
-    g_autoptr (GString) cols = g_string_new (r->key_column);
-    g_autoptr (GString) marks = g_string_new ("?");
+  if (rowid == 0) {
+    g_autoptr (GString) cols = g_string_new (NULL);
+    g_autoptr (GString) marks = g_string_new (NULL);
 
-    key_node = json_node_new (JSON_NODE_VALUE);
-    json_node_set_string (key_node, a->key);
-    g_ptr_array_add (values, key_node);
+    if (r->key_column) {
+      JsonNode *key_node = json_node_new (JSON_NODE_VALUE);
+
+      json_node_set_string (key_node, a->key);
+      g_string_append (cols, r->key_column);
+      g_string_append (marks, "?");
+      g_ptr_array_add (values, key_node);
+    }
     for (const ColSpec *c = r->cols; c->field; c++) {
       JsonNode *v = json_object_get_member (a->fields, c->field);
       JsonNode *val;
 
-      if (v == NULL)
+      if (v == NULL || c->kind == COL_HOOK)
         continue;
       if ((val = resolve (a, c, v, pipeline_id, error)) == NULL)
         return FALSE;
-      g_string_append_printf (cols, ", %s", c->column);
-      g_string_append (marks, ", ?");
+      g_string_append_printf (cols, "%s%s", cols->len ? ", " : "", c->column);
+      g_string_append (marks, marks->len ? ", ?" : "?");
       g_ptr_array_add (values, val);
     }
-    if (r->insert_extra) {
-      g_auto (GStrv) extra = g_strsplit (r->insert_extra, ", ", -1);
-      gint64 t = r == &process_row ? int_member (a->fields, "opened_at", now_s ()) : now_s ();
+    if (r->insert_now) {
+      g_auto (GStrv) extra = g_strsplit (r->insert_now, ", ", -1);
+      gint64 opened = int_member (a->fields, "opened_at", now_s ());
 
       for (guint i = 0; extra[i]; i++) {
-        JsonNode *n = json_node_new (JSON_NODE_VALUE);
+        gboolean set = FALSE;
 
-        /* A selection's times come with it when it has them. */
-        if (r == &selection_row && json_object_has_member (a->fields, extra[i]))
+        /* A column the op sets (a selection's updated_at) keeps the op's value. */
+        for (const ColSpec *c = r->cols; c->field && !set; c++)
+          set = c->column && strcmp (c->column, extra[i]) == 0 && json_object_has_member (a->fields, c->field);
+        if (set)
           continue;
-        json_node_set_int (n, strcmp (extra[i], "stage_since") == 0 ? t : now_s ());
         g_string_append_printf (cols, ", %s", extra[i]);
         g_string_append (marks, ", ?");
-        g_ptr_array_add (values, n);
+        g_ptr_array_add (values, int_node (strcmp (extra[i], "stage_since") == 0 ? opened : now_s ()));
       }
     }
     g_string_printf (sql, "INSERT INTO %s (%s) VALUES (%s)", r->table, cols->str, marks->str);
   } else {
-    gboolean first = TRUE;
-
     g_string_printf (sql, "UPDATE %s SET ", r->table);
     for (const ColSpec *c = r->cols; c->field; c++) {
       JsonNode *val;
-      gboolean won = FALSE;
 
-      for (guint i = 0; i < wins->len && !won; i++)
-        won = strcmp (wins->pdata[i], c->field) == 0;
-      if (!won)
+      if (!won (wins, c->field))
         continue;
+      if (c->kind == COL_HOOK) {
+        hooked = TRUE;
+        continue;
+      }
       if ((val = resolve (a, c, json_object_get_member (a->fields, c->field), pipeline_id, error)) == NULL)
         return FALSE;
-      g_string_append_printf (sql, "%s%s = ?", first ? "" : ", ", c->column);
+      g_string_append_printf (sql, "%s%s = ?", values->len ? ", " : "", c->column);
       g_ptr_array_add (values, val);
-      first = FALSE;
-      if (r == &process_row && strcmp (c->field, "stage") == 0) {
-        JsonNode *n = json_node_new (JSON_NODE_VALUE);
-
-        json_node_set_int (n, a->hlc >> 16 >= 1000 ? (a->hlc >> 16) / 1000 : now_s ());
+      if (c->kind == COL_STAGE) {
         g_string_append (sql, ", stage_since = ?");
-        g_ptr_array_add (values, n);
+        g_ptr_array_add (values, int_node (a->hlc >> 16 >= 1000 ? (a->hlc >> 16) / 1000 : now_s ()));
       }
     }
-    if (first)
+    if (values->len == 0 && !hooked)
       return TRUE; /* fields this version does not keep */
-    if (r->update_extra) {
-      JsonNode *n = json_node_new (JSON_NODE_VALUE);
-
-      json_node_set_int (n, now_s ());
-      g_string_append_printf (sql, ", %s = ?", r->update_extra);
-      g_ptr_array_add (values, n);
+    if (values->len == 0) {
+      g_string_truncate (sql, 0);
+    } else {
+      if (r->update_now) {
+        g_string_append_printf (sql, ", %s = ?", r->update_now);
+        g_ptr_array_add (values, int_node (now_s ()));
+      }
+      g_string_append (sql, " WHERE rowid = ?");
+      g_ptr_array_add (values, int_node (rowid));
     }
-    key_node = json_node_new (JSON_NODE_VALUE);
-    json_node_set_string (key_node, a->key);
-    g_ptr_array_add (values, key_node);
-    g_string_append_printf (sql, " WHERE %s = ?", r->key_column);
   }
-  if (!run_sql (a->store, sql->str, values, error))
-    return FALSE;
+  if (sql->len > 0) {
+    if ((stmt = _sg_store_prepare (a->store, sql->str, error)) == NULL)
+      return FALSE;
+    for (guint i = 0; i < values->len; i++)
+      bind_json (stmt, (int) i + 1, values->pdata[i]);
+    if (!exec_op_stmt (a, stmt, error))
+      return FALSE;
+    if (rowid == 0)
+      rowid = sqlite3_last_insert_rowid (_sg_store_get_db (a->store));
+  }
   a->changed = TRUE;
-  return TRUE;
+  return r->after == NULL || r->after (a, rowid, wins, error);
+}
+
+static gint64
+ensure_org_row (Apply *a, GError **error)
+{
+  if (strcmp (a->op, "upsert") != 0)
+    return skip (error, "not an upsert", a->key) ? 0 : -1;
+  return ensure_org (a->store, a->key, error);
+}
+
+/* A meeting's key is UID or UID/RECURRENCE-ID, and a UID may hold '/': the fields say
+ * which, else each split is tried. */
+static gint64
+find_meeting_row (Apply *a, GError **error)
+{
+  const char *uid = str_member (a->fields, "uid");
+  const char *rid = str_member (a->fields, "recurrence_id");
+  sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+      "SELECT id FROM meetings WHERE uid = ?1 AND recurrence_id = coalesce(?2, '')", error);
+  gint64 id = 0;
+
+  if (stmt == NULL)
+    return -1;
+  if (uid != NULL) {
+    sqlite3_bind_text (stmt, 1, uid, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, rid, -1, SQLITE_STATIC);
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+      id = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    return id;
+  }
+  for (const char *slash = a->key + strlen (a->key); id == 0 && slash != NULL;) {
+    g_autofree char *u = g_strndup (a->key, (gsize) (slash - a->key));
+
+    sqlite3_bind_text (stmt, 1, u, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (stmt, 2, *slash ? slash + 1 : "", -1, SQLITE_STATIC);
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+      id = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    /* the previous '/' */
+    while (slash > a->key && *--slash != '/')
+      ;
+    if (slash == a->key)
+      slash = NULL;
+  }
+  return id;
+}
+
+/* iTIP order (RFC 5546 2.1.5, as sg-ical.c applies it on import): a higher SEQUENCE, then a
+ * later DTSTAMP, is a newer version of the meeting whatever the clocks say, so a device that
+ * captures an old invitation late does not undo a newer one. -2: store error. */
+static int
+meeting_order (Apply *a, gint64 rowid, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (a->store, "SELECT sequence, dtstamp FROM meetings WHERE id = ?", error);
+  gint64 seq, stamp, oseq, ostamp;
+
+  if (stmt == NULL)
+    return -2;
+  sqlite3_bind_int64 (stmt, 1, rowid);
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    sqlite3_reset (stmt);
+    return 0;
+  }
+  seq = sqlite3_column_int64 (stmt, 0);
+  stamp = sqlite3_column_int64 (stmt, 1);
+  sqlite3_reset (stmt);
+  oseq = int_member (a->fields, "sequence", seq);
+  ostamp = int_member (a->fields, "dtstamp", stamp);
+  if (oseq != seq)
+    return oseq < seq ? -1 : 1;
+  if (ostamp != stamp)
+    return ostamp < stamp ? -1 : 1;
+  return 0;
+}
+
+/* Attendees are one field (the list replaces the list, last writer wins); the meeting's
+ * interaction (ical:KEY, pulled as its own op) follows the row as on the device that
+ * wrote it: date, subject, participants. */
+static gboolean
+after_meeting (Apply *a, gint64 rowid, GPtrArray *wins, GError **error)
+{
+  g_autofree char *ikey = g_strdup_printf ("ical:%s", a->key);
+  sqlite3_stmt *stmt;
+  gint64 interaction;
+
+  if (won (wins, "attendees")) {
+    JsonArray *att = arr_member (a->fields, "attendees", NULL);
+
+    if ((stmt = _sg_store_prepare (a->store, "DELETE FROM meeting_attendees WHERE meeting_id = ?", error)) == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, rowid);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+    for (guint i = 0; att && i < json_array_get_length (att); i++) {
+      JsonNode *n = json_array_get_element (att, i);
+      JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      const char *address = str_member (o, "address");
+      const char *role = str_member (o, "role");
+      const char *partstat = str_member (o, "partstat");
+      gint64 addr;
+
+      if (address == NULL)
+        continue;
+      if ((addr = ensure_address (a->store, address, NULL, error)) < 0)
+        return FALSE;
+      stmt = _sg_store_prepare (a->store,
+          "INSERT OR REPLACE INTO meeting_attendees (meeting_id, address_id, role, partstat) "
+          "VALUES (?, ?, coalesce(?, 'attendee'), coalesce(?, 'needs-action'))", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, rowid);
+      sqlite3_bind_int64 (stmt, 2, addr);
+      sqlite3_bind_text (stmt, 3, role, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, partstat, -1, SQLITE_STATIC);
+      if (!exec_op_stmt (a, stmt, error))
+        return FALSE;
+    }
+  }
+  if ((interaction = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", ikey, error)) <= 0)
+    return interaction == 0;
+  return link_meeting_interaction (a->store, rowid, interaction, error);
 }
 
 static gboolean
-apply_organisation (Apply *a, GError **error)
+after_pipeline (Apply *a, gint64 rowid, GPtrArray *wins, GError **error)
+{
+  JsonArray *stages = arr_member (a->fields, "stages", NULL);
+
+  if (!won (wins, "stages"))
+    return TRUE;
+  if (stages == NULL)
+    return skip (error, "a pipeline's stages that are not a list", a->key);
+  for (guint i = 0; i < json_array_get_length (stages); i++) {
+    JsonNode *n = json_array_get_element (stages, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    gint64 p = int_member (o, "probability", -1);
+    const char *kind = str_member (o, "kind");
+
+    if (str_member (o, "name") == NULL || p < 0 || p > 100 ||
+        (kind && strcmp (kind, "open") && strcmp (kind, "won") && strcmp (kind, "lost") && strcmp (kind, "post")))
+      return skip (error, "a pipeline stage without a name, a probability 0..100 and a kind", a->key);
+  }
+  return _sg_pipeline_store_stages_json (a->store, rowid, stages, error);
+}
+
+static gboolean delete_person (Apply *a, GError **error);
+
+static gboolean
+apply_person (Apply *a, GError **error)
 {
   g_autoptr (GPtrArray) wins = g_ptr_array_new ();
-  gint64 id = ensure_org (a->store, a->key, error);
+  NewPerson np = { NULL, 0, 0, NULL };
+  gboolean name_wins, created = FALSE;
+  const char *kind = NULL;
+  sqlite3_stmt *stmt;
+  gint64 id;
 
-  if (id < 0 || !winning_fields (a, wins, error))
+  if (strcmp (a->op, "delete") == 0)
+    return delete_person (a, error);
+  if (strcmp (a->op, "upsert") != 0)
+    return skip (error, "a person op other than upsert and delete", a->key);
+  /* An address found to be a list stays one (delete_person). */
+  if (clock_of (a, "-") >= 0)
+    return TRUE;
+  if (!winning_fields (a, wins, FALSE, error))
     return FALSE;
-  for (guint i = 0; i < wins->len; i++) {
-    const char *f = wins->pdata[i];
-    const char *sql = strcmp (f, "name") == 0       ? "UPDATE organisations SET name = ? WHERE id = ?"
-                      : strcmp (f, "kind") == 0     ? "UPDATE organisations SET kind = ? WHERE id = ?"
-                      : strcmp (f, "industry") == 0 ? "UPDATE organisations SET industry = ? WHERE id = ?"
-                                                    : NULL;
-    sqlite3_stmt *stmt;
-
-    if (sql == NULL)
-      continue;
-    if ((stmt = _sg_store_prepare (a->store, sql, error)) == NULL)
+  name_wins = won (wins, "name");
+  if (won (wins, "kind")) {
+    /* Another user's 'self' is a colleague here; this user's own person stays 'self'. */
+    kind = str_member (a->fields, "kind");
+    if (g_strcmp0 (kind, "self") == 0)
+      kind = "colleague";
+    if (g_strcmp0 (kind, "contact") != 0 && g_strcmp0 (kind, "colleague") != 0)
+      kind = NULL;
+  }
+  if (name_wins) {
+    /* The name keeps its score, so that the importer only replaces it with a better one. */
+    np.name = str_member (a->fields, "name");
+    np.name_score = np.name ? sg_name_score (np.name, a->key) : 0;
+    np.name_date = (a->hlc >> 16) / 1000;
+  }
+  np.kind = kind;
+  /* A new person is made with its name and kind: no UPDATE after the INSERT. */
+  if ((id = ensure_person_full (a->store, a->key, &np, &created, error)) < 0)
+    return FALSE;
+  if (created)
+    a->changed = TRUE;
+  if (name_wins && !created) {
+    stmt = _sg_store_prepare (a->store,
+        "UPDATE people SET name = ?, name_score = ?, name_date = ? WHERE id = ?", error);
+    if (stmt == NULL)
       return FALSE;
-    bind_json (stmt, 1, json_object_get_member (a->fields, f));
+    sqlite3_bind_text (stmt, 1, np.name, -1, SQLITE_STATIC);
+    sqlite3_bind_int (stmt, 2, np.name_score);
+    sqlite3_bind_int64 (stmt, 3, np.name_date);
+    sqlite3_bind_int64 (stmt, 4, id);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+    a->changed = TRUE;
+  }
+  if (name_wins) {
+    /* A pulled name is not news to push back (no echo). */
+    stmt = _sg_store_prepare (a->store,
+        "INSERT INTO sync_names (address, name) VALUES (?, ?) "
+        "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, np.name, -1, SQLITE_STATIC);
+    if (!_sg_store_exec_stmt (a->store, stmt, error))
+      return FALSE;
+  }
+  if (kind != NULL && !created) {
+    stmt = _sg_store_prepare (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 2, id);
     if (!_sg_store_exec_stmt (a->store, stmt, error))
       return FALSE;
@@ -1374,62 +2067,151 @@ apply_organisation (Apply *a, GError **error)
   return TRUE;
 }
 
+/* A person delete: the importer found the address to be a mailing list (schema/sync.md,
+ * "person delete"). The address becomes a list here too, and stays one: a person upsert of
+ * it, older or newer, does not bring the person back. Its interactions stay (participants
+ * point to the address); what hangs on the person row (facts, roles, process contacts,
+ * lead-source credits, summary) goes with it, as on the device that found it. */
 static gboolean
-apply_person (Apply *a, GError **error)
+delete_person (Apply *a, GError **error)
 {
-  g_autoptr (GPtrArray) wins = g_ptr_array_new ();
-  gint64 id;
+  gboolean wins = FALSE;
+  gint64 person = 0;
+  gint64 addr;
+  sqlite3_stmt *stmt;
+
+  if (!clock_wins (a, "-", &wins, error))
+    return FALSE;
+  if ((addr = ensure_address (a->store, a->key, &person, error)) < 0)
+    return FALSE;
+  stmt = _sg_store_prepare (a->store,
+      "UPDATE addresses SET kind = 'list', person_id = NULL WHERE id = ? AND (kind <> 'list' OR person_id IS NOT NULL)",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, addr);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  a->changed = sqlite3_changes (_sg_store_get_db (a->store)) > 0;
+  if (person == 0)
+    return TRUE;
+  stmt = _sg_store_prepare (a->store,
+      "DELETE FROM people WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM addresses WHERE person_id = ?1)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person);
+  return _sg_store_exec_stmt (a->store, stmt, error);
+}
+
+/* A fact read from a person's signature or vCard (sg-import-text.c), key
+ * "address|kind|detail|value". Facts are observations: merged by keeping the newest
+ * observation, the first sighting and the best confidence, the same rule the importer
+ * applies to its own, so stores converge whatever the order. */
+static gboolean
+apply_person_fact (Apply *a, GError **error)
+{
+  static const char *const kinds[] = { "title", "organisation", "phone", "address", "website", NULL };
+  const char *kind = str_member (a->fields, "kind");
+  const char *detail = str_member (a->fields, "detail");
+  const char *value = str_member (a->fields, "value");
+  const char *origin = str_member (a->fields, "origin");
+  const char *mid = str_member (a->fields, "message_id");
+  JsonNode *conf = json_object_get_member (a->fields, "confidence");
+  gint64 observed = int_member (a->fields, "observed", -1);
+  gint64 first_seen = int_member (a->fields, "first_seen", observed);
+  g_autofree char *address = g_strdup (a->key);
+  gint64 person, interaction = 0;
+  double confidence = 0;
+  sqlite3_stmt *stmt;
 
   if (strcmp (a->op, "upsert") != 0)
-    return skip (error, "person ops other than upsert are not applied", a->key);
-  if ((id = ensure_person (a->store, a->key, error)) < 0 || !winning_fields (a, wins, error))
+    return skip (error, "a person fact op other than upsert", a->key);
+  if (strchr (address, '|'))
+    *strchr (address, '|') = '\0';
+  if (conf && JSON_NODE_HOLDS_VALUE (conf) &&
+      (json_node_get_value_type (conf) == G_TYPE_DOUBLE || json_node_get_value_type (conf) == G_TYPE_INT64))
+    confidence = json_node_get_double (conf);
+  if (kind == NULL || !g_strv_contains (kinds, kind) || value == NULL || *value == '\0' || observed < 0 ||
+      (g_strcmp0 (origin, "signature") != 0 && g_strcmp0 (origin, "vcard") != 0))
+    return skip (error, "a person fact without a known kind, a value, an origin and a date", a->key);
+  if ((person = ensure_person (a->store, address, error)) < 0)
     return FALSE;
-  for (guint i = 0; i < wins->len; i++) {
-    const char *f = wins->pdata[i];
-    sqlite3_stmt *stmt;
+  if (mid != NULL &&
+      (interaction = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", mid, error)) < 0)
+    return FALSE;
+  stmt = _sg_store_prepare (a->store,
+      "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, first_seen, "
+      "  observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, min(?9, ?8), ?8) "
+      "ON CONFLICT (person_id, kind, detail, value) DO UPDATE SET "
+      "  confidence = max(confidence, excluded.confidence), first_seen = min(first_seen, excluded.first_seen), "
+      "  interaction_id = CASE WHEN excluded.observed > observed OR interaction_id IS NULL "
+      "    THEN coalesce(excluded.interaction_id, interaction_id) ELSE interaction_id END, "
+      "  origin = CASE WHEN excluded.observed > observed THEN excluded.origin ELSE origin END, "
+      "  observed = max(observed, excluded.observed) "
+      "WHERE excluded.observed > observed OR excluded.first_seen < first_seen OR excluded.confidence > confidence "
+      "  OR (interaction_id IS NULL AND excluded.interaction_id IS NOT NULL)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, detail ? detail : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, value, -1, SQLITE_STATIC);
+  sqlite3_bind_double (stmt, 5, confidence);
+  sqlite3_bind_text (stmt, 6, origin, -1, SQLITE_STATIC);
+  if (interaction > 0)
+    sqlite3_bind_int64 (stmt, 7, interaction);
+  sqlite3_bind_int64 (stmt, 8, observed);
+  sqlite3_bind_int64 (stmt, 9, first_seen);
+  if (!exec_op_stmt (a, stmt, error))
+    return FALSE;
+  a->changed = sqlite3_changes (_sg_store_get_db (a->store)) > 0;
+  /* What the op brought is not news to push back; a date this store has beyond it is. */
+  stmt = _sg_store_prepare (a->store,
+      "DELETE FROM sync_dirty_facts WHERE fact_id = (SELECT id FROM person_facts WHERE person_id = ?1 AND kind = ?2 "
+      "AND detail = ?3 AND value = ?4 AND observed = ?5 AND first_seen = min(?6, ?5))", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, person);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, detail ? detail : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, value, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, observed);
+  sqlite3_bind_int64 (stmt, 6, first_seen);
+  return _sg_store_exec_stmt (a->store, stmt, error);
+}
 
-    if (strcmp (f, "name") == 0) {
-      const char *name = str_member (a->fields, "name");
+/* An interaction delete: only meetings' interactions are ever deleted (a CalDAV event gone
+ * from its server, sg-ical.c delete_row); mail is immutable. */
+static gboolean
+delete_interaction (Apply *a, GError **error)
+{
+  gboolean wins = FALSE;
+  gint64 id;
+  sqlite3_stmt *stmt;
 
-      /* The name keeps its score, so that the importer only replaces it with a better one. */
-      stmt = _sg_store_prepare (a->store,
-          "UPDATE people SET name = ?, name_score = ?, name_date = ? WHERE id = ?", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-      sqlite3_bind_int (stmt, 2, name ? sg_name_score (name, a->key) : 0);
-      sqlite3_bind_int64 (stmt, 3, (a->hlc >> 16) / 1000);
-      sqlite3_bind_int64 (stmt, 4, id);
-      if (!_sg_store_exec_stmt (a->store, stmt, error))
-        return FALSE;
-      /* A pulled name is not news to push back (no echo). */
-      stmt = _sg_store_prepare (a->store,
-          "INSERT INTO sync_names (address, name) VALUES (?, ?) "
-          "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
-    } else if (strcmp (f, "kind") == 0) {
-      const char *kind = str_member (a->fields, "kind");
-
-      /* Another user's 'self' is a colleague here; this user's own person stays 'self'. */
-      if (g_strcmp0 (kind, "self") == 0)
-        kind = "colleague";
-      if (g_strcmp0 (kind, "contact") != 0 && g_strcmp0 (kind, "colleague") != 0)
-        continue;
-      stmt = _sg_store_prepare (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, id);
-    } else {
-      continue;
-    }
-    if (!_sg_store_exec_stmt (a->store, stmt, error))
-      return FALSE;
-    a->changed = TRUE;
-  }
+  if (!g_str_has_prefix (a->key, "ical:"))
+    return skip (error, "a delete of a mail interaction", a->key);
+  if (!clock_wins (a, "-", &wins, error))
+    return FALSE;
+  if (!wins)
+    return TRUE;
+  if ((id = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ? AND kind = 'meeting'", a->key,
+                    error)) <= 0)
+    return id == 0;
+  stmt = _sg_store_prepare (a->store,
+      "DELETE FROM tag_assignments WHERE entity_type = 'interaction' AND entity_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  stmt = _sg_store_prepare (a->store, "DELETE FROM interactions WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  a->changed = TRUE;
   return TRUE;
 }
 
@@ -1489,6 +2271,9 @@ apply_interaction (Apply *a, GError **error)
 
   if (id < 0)
     return FALSE;
+  /* A meeting's interaction deleted after this op was made stays deleted. */
+  if (id == 0 && g_str_has_prefix (a->key, "ical:") && clock_of (a, "-") >= a->hlc)
+    return TRUE;
   if (id == 0) {
     if (date < 0 || (g_strcmp0 (direction, "in") != 0 && g_strcmp0 (direction, "out") != 0))
       return skip (error, "an interaction without a valid date and direction", a->key);
@@ -1535,6 +2320,16 @@ apply_interaction (Apply *a, GError **error)
       }
     }
     a->changed = TRUE;
+    /* A meeting pulled before its interaction: linked now. */
+    if (strcmp (kind, "meeting") == 0 && g_str_has_prefix (a->key, "ical:")) {
+      gint64 meeting = lookup (a->store,
+          "SELECT id FROM meetings "
+          "WHERE (CASE recurrence_id WHEN '' THEN uid ELSE uid || '/' || recurrence_id END) = ?",
+          a->key + 5, error);
+
+      if (meeting < 0 || (meeting > 0 && !link_meeting_interaction (a->store, meeting, id, error)))
+        return FALSE;
+    }
   } else if (subject != NULL) {
     /* A message never changes; a subject another user shares fills one this store lacks. */
     stmt = _sg_store_prepare (a->store,
@@ -1779,71 +2574,39 @@ apply_member (Apply *a, GError **error)
   return TRUE;
 }
 
-static gboolean
-apply_selection (Apply *a, GError **error)
-{
-  gboolean wins = FALSE;
-  sqlite3_stmt *stmt;
-
-  if (strcmp (a->op, "delete") != 0)
-    return apply_row (a, &selection_row, error);
-  /* A delete wins over the fields set before it. */
-  if (!clock_wins (a, "-", &wins, error))
-    return FALSE;
-  if (!wins || clock_of (a, "expression") > a->hlc)
-    return TRUE;
-  stmt = _sg_store_prepare (a->store, "DELETE FROM saved_selections WHERE name = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
-  if (!_sg_store_exec_stmt (a->store, stmt, error))
-    return FALSE;
-  a->changed = TRUE;
-  return TRUE;
-}
-
-/* One pulled op. FALSE with SG_SYNC_ERROR_PROTOCOL: skipped (the caller rolls its savepoint
- * back); any other error: the store failed. */
+/* One pulled op. FALSE with SG_SYNC_ERROR_PROTOCOL: skipped (the caller rolls it back); any
+ * other error: the store failed. */
 static gboolean
 apply_op (Apply *a, GError **error)
 {
   const char *e = a->entity;
+  const RowSpec *r;
 
   if (strcmp (e, "person") == 0)
     return apply_person (a, error);
-  if (strcmp (e, "organisation") == 0)
-    return strcmp (a->op, "upsert") == 0 ? apply_organisation (a, error) : skip (error, "not an upsert", a->key);
   if (strcmp (e, "interaction") == 0)
-    return apply_interaction (a, error);
+    return strcmp (a->op, "delete") == 0 ? delete_interaction (a, error) : apply_interaction (a, error);
   if (strcmp (e, "tag_assignment") == 0)
     return apply_tag (a, error);
-  if (strcmp (e, "process") == 0)
-    return apply_row (a, &process_row, error);
   if (strcmp (e, "stage_history") == 0)
     return apply_history (a, error);
   if (strcmp (e, "process_contact") == 0 || strcmp (e, "interaction_link") == 0 ||
       strcmp (e, "person_role") == 0 || strcmp (e, "person_lead_source") == 0)
     return apply_member (a, error);
-  if (strcmp (e, "lead_source") == 0)
-    return apply_row (a, &lead_row, error);
-  if (strcmp (e, "cx_note") == 0)
-    return apply_row (a, &cx_row, error);
-  if (strcmp (e, "request") == 0)
-    return apply_row (a, &request_row, error);
-  if (strcmp (e, "selection") == 0)
-    return apply_selection (a, error);
-  /* meeting, pipeline, person_fact: not applied by this version (docs/internals/sync-client.md). */
+  if (strcmp (e, "person_fact") == 0)
+    return apply_person_fact (a, error);
+  if ((r = row_spec (e)) != NULL)
+    return apply_row (a, r, error);
   return skip (error, "this version does not apply this kind of op", e);
 }
 
+/* A statement without parameters, prepared once (SAVEPOINT, RELEASE, ROLLBACK TO). */
 static gboolean
 exec_sql (SgStore *store, const char *sql, GError **error)
 {
-  if (sqlite3_exec (_sg_store_get_db (store), sql, NULL, NULL, NULL) != SQLITE_OK) {
-    _sg_store_set_error (store, error, sql);
-    return FALSE;
-  }
-  return TRUE;
+  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+
+  return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
 }
 
 static gboolean
@@ -1880,6 +2643,66 @@ mark_op (SgStore *store, const char *op_id, int acked, guint *n, GError **error)
   return TRUE;
 }
 
+typedef enum { PAGE_APPLIED, PAGE_REDO, PAGE_FAILED } PageResult;
+
+/* Applies the pulled ops of an answer. Fast (@careful FALSE): all of them in the answer's
+ * transaction with no savepoint per op; the first op that must be skipped stops it
+ * (PAGE_REDO: the caller rolls the page back and applies it again carefully). Careful:
+ * each op under a savepoint, a skipped one rolled back alone. */
+static PageResult
+apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gint64 *max_hlc, GError **error)
+{
+  const char *device = sg_store_get_device_id (store);
+  gsize dlen = strlen (device);
+
+  for (guint i = 0; i < json_array_get_length (ops); i++) {
+    JsonNode *n = json_array_get_element (ops, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    JsonNode *fields = o ? json_object_get_member (o, "fields") : NULL;
+    Apply a = { store };
+    g_autoptr (GError) why = NULL;
+    gboolean ok;
+
+    c->pulled++;
+    a.op_id = str_member (o, "op_id");
+    a.entity = str_member (o, "entity");
+    a.key = str_member (o, "key");
+    a.op = str_member (o, "op");
+    if (a.op_id == NULL || a.entity == NULL || a.key == NULL || a.op == NULL || fields == NULL ||
+        !JSON_NODE_HOLDS_OBJECT (fields) || !parse_hlc (str_member (o, "hlc"), &a.hlc)) {
+      c->skipped++;
+      g_debug ("sync: op %u of the answer is malformed; skipped", i);
+      continue;
+    }
+    /* Our own ops come back only from a misbehaving server: they are here already. */
+    if (strncmp (a.op_id, device, dlen) == 0 && a.op_id[dlen] == ':')
+      continue;
+    a.fields = json_node_get_object (fields);
+    *max_hlc = MAX (*max_hlc, a.hlc);
+    if (careful && !exec_sql (store, "SAVEPOINT sync_op", error))
+      return PAGE_FAILED;
+    ok = apply_op (&a, &why);
+    g_clear_pointer (&a.clocks, g_array_unref);
+    if (!ok) {
+      if (!g_error_matches (why, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL)) {
+        g_propagate_error (error, g_steal_pointer (&why));
+        return PAGE_FAILED;
+      }
+      if (!careful)
+        return PAGE_REDO;
+      if (!exec_sql (store, "ROLLBACK TO sync_op", error))
+        return PAGE_FAILED;
+      g_debug ("sync: op %s (%s) not applied: %s", a.op_id, a.entity, why->message);
+      c->skipped++;
+    } else if (a.changed) {
+      c->applied++;
+    }
+    if (careful && !exec_sql (store, "RELEASE sync_op", error))
+      return PAGE_FAILED;
+  }
+  return PAGE_APPLIED;
+}
+
 gboolean
 sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCounts *counts, GError **error)
 {
@@ -1889,8 +2712,8 @@ sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCoun
   JsonObject *root;
   JsonArray *acked, *rejected, *ops;
   const char *cursor;
-  const char *device = sg_store_get_device_id (store);
   gint64 max_hlc = 0;
+  PageResult pr;
   char buf[32];
 
   if (!json_parser_load_from_data (parser, answer, len, &local))
@@ -1931,46 +2754,24 @@ sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCoun
         goto fail;
     }
   }
-  for (guint i = 0; i < json_array_get_length (ops); i++) {
-    JsonNode *n = json_array_get_element (ops, i);
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-    JsonNode *fields = o ? json_object_get_member (o, "fields") : NULL;
-    Apply a = { store };
-    g_autoptr (GError) why = NULL;
+  /* The page in one go; if an op of it has to be skipped, again op by op. */
+  if (!exec_sql (store, "SAVEPOINT sync_page", error))
+    goto fail;
+  {
+    SgSyncCounts fast = c;
 
-    c.pulled++;
-    a.op_id = str_member (o, "op_id");
-    a.entity = str_member (o, "entity");
-    a.key = str_member (o, "key");
-    a.op = str_member (o, "op");
-    if (a.op_id == NULL || a.entity == NULL || a.key == NULL || a.op == NULL || fields == NULL ||
-        !JSON_NODE_HOLDS_OBJECT (fields) || !parse_hlc (str_member (o, "hlc"), &a.hlc)) {
-      c.skipped++;
-      g_debug ("sync: op %u of the answer is malformed; skipped", i);
-      continue;
-    }
-    /* Our own ops come back only from a misbehaving server: they are here already. */
-    if (g_str_has_prefix (a.op_id, device) && a.op_id[strlen (device)] == ':')
-      continue;
-    a.fields = json_node_get_object (fields);
-    max_hlc = MAX (max_hlc, a.hlc);
-    if (!exec_sql (store, "SAVEPOINT sync_op", error))
-      goto fail;
-    if (!apply_op (&a, &why)) {
-      if (!g_error_matches (why, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL)) {
-        g_propagate_error (error, g_steal_pointer (&why));
-        goto fail;
-      }
-      if (!exec_sql (store, "ROLLBACK TO sync_op", error))
-        goto fail;
-      g_debug ("sync: op %s (%s) not applied: %s", a.op_id, a.entity, why->message);
-      c.skipped++;
-    } else if (a.changed) {
-      c.applied++;
-    }
-    if (!exec_sql (store, "RELEASE sync_op", error))
-      goto fail;
+    pr = apply_ops (store, ops, FALSE, &fast, &max_hlc, error);
+    if (pr == PAGE_APPLIED)
+      c = fast;
   }
+  if (pr == PAGE_REDO) {
+    if (!exec_sql (store, "ROLLBACK TO sync_page", error))
+      goto fail;
+    max_hlc = 0;
+    pr = apply_ops (store, ops, TRUE, &c, &max_hlc, error);
+  }
+  if (pr == PAGE_FAILED || !exec_sql (store, "RELEASE sync_page", error))
+    goto fail;
   if (!meta_set (store, "sync_cursor", cursor, error))
     goto fail;
   /* The receive rule of the clock: the next local op is newer than anything seen. */
@@ -2071,7 +2872,7 @@ collect (char *data, size_t size, size_t n, void *user)
 static GBytes *
 gzip (const char *text, GError **error)
 {
-  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, GZIP_LEVEL);
   g_autoptr (GInputStream) mem = g_memory_input_stream_new_from_data (text, (gssize) strlen (text), NULL);
   g_autoptr (GInputStream) in = g_converter_input_stream_new (mem, G_CONVERTER (z));
   g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();

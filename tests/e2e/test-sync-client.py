@@ -9,6 +9,7 @@ Skips when PostgreSQL is not installed."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -205,6 +206,120 @@ for c in (alice, bob, carl):
     tap.eq(c.q("SELECT count(*) FROM changes WHERE device <> '%s'" % dev), [(0,)],
            '%s: pulled ops are not logged again (no echo)' % c.login)
 
+# --- meetings (with attendees), pipelines (with stages), signature facts, a person found to be a list
+
+def ics(seq, stamp, start, summary, attendees):
+    lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//sg e2e//EN', 'BEGIN:VEVENT', 'UID:demo-9@acme.test',
+             'SEQUENCE:%d' % seq, 'DTSTAMP:%s' % stamp, 'DTSTART:%s' % start, 'DURATION:PT1H',
+             'SUMMARY:%s' % summary, 'ORGANIZER;CN=Jane Doe:mailto:jane@acme.test']
+    lines += ['ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:%s' % a for a in attendees]
+    lines += ['END:VEVENT', 'END:VCALENDAR', '']
+    return '\r\n'.join(lines)
+
+
+def import_file(c, name, text):
+    path = os.path.join(c.dir, name)
+    with open(path, 'w') as f:
+        f.write(text)
+    r = c.cli('import', path)
+    tap.ok(r.rc == 0, '%s: import %s' % (c.login, name), repr(r))
+
+
+def pipelines(c, text):
+    with open(os.path.join(c.dir, 'pipelines.conf'), 'w') as f:
+        f.write(text)
+    r = c.cli('process', 'stages', '--apply')
+    tap.ok(r.rc == 0, '%s: applies a pipelines file' % c.login, repr(r))
+
+
+def meeting_view(c):
+    return (c.q('SELECT m.uid, m.recurrence_id, m.start_utc, m.end_utc, m.sequence, m.dtstamp, a.address '
+                'FROM meetings m LEFT JOIN addresses a ON a.id = m.organizer_id ORDER BY 1, 2'),
+            c.q('SELECT m.uid, a.address, ma.role FROM meeting_attendees ma JOIN meetings m ON m.id = ma.meeting_id '
+                'JOIN addresses a ON a.id = ma.address_id ORDER BY 1, 2, 3'),
+            c.q("SELECT p.name, p.description, s.name, s.position, s.kind, s.retired FROM pipelines p "
+                "JOIN stages s ON s.pipeline_id = p.id WHERE p.name = 'consulting' ORDER BY 4"),
+            c.q('SELECT a.address, f.kind, f.detail, f.value, f.first_seen, f.observed FROM person_facts f '
+                'JOIN addresses a ON a.person_id = f.person_id ORDER BY 1, 2, 3, 4'),
+            c.q("SELECT address, person_id FROM addresses WHERE kind = 'list' ORDER BY 1"))
+
+
+CONSULTING = ('[pipeline consulting]\ndescription=%s\nstages=%s\n[stage consulting/won]\nkind=won\n'
+              '[stage consulting/lost]\nkind=lost\n')
+import_file(alice, 'demo-v0.ics', ics(0, '20260301T090000Z', '20260310T140000Z', 'AliceMeetingSecret',
+                                      ['alice@us.test', 'tom@beta.test']))
+pipelines(alice, CONSULTING % ('Consulting deals', 'lead;proposal;won;lost'))
+SIG = '\n\nBest regards,\nAnn Smith\n%s\nAcme GmbH\nMobile: 0170 1234567\n'
+carl.mail('s1@acme.test', 'Ann Smith <ann@acme.test>', ('Carl <carl@us.test>',), 'Tender',
+          'Dear Carl,\n\nour tender opens next week.' + SIG % 'Head of Procurement', T0 + 400000)
+carl.mail('s2@acme.test', 'Ann Smith <ann@acme.test>', ('Carl <carl@us.test>',), 'Tender questions',
+          'Hello,\n\nquestions are due Friday.' + SIG % 'Chief Procurement Officer', T0 + 500000)
+carl.imp()
+bob.mail('n1@acme.test', 'Pat Weekly <pat@acme.test>', ('Bob <bob@us.test>',), 'Acme weekly', 'News.\n', T0 + 400000)
+bob.imp()
+for c in (alice, bob, carl, alice, bob, carl):
+    c.sync()
+mv = [meeting_view(c) for c in (alice, bob, carl)]
+tap.ok(mv[0] == mv[1] == mv[2], 'meetings with attendees, pipelines with stages and facts converge', repr(mv))
+tap.ok(mv[1][0] and mv[1][0][0][0] == 'demo-9@acme.test' and ('demo-9@acme.test', 'tom@beta.test', 'attendee')
+       in mv[1][1], 'alice\'s meeting reaches bob with its attendees', repr(mv[1][:2]))
+tap.eq([s[2] for s in mv[2][2]], ['lead', 'proposal', 'won', 'lost'], 'alice\'s pipeline reaches carl with its stages')
+tap.ok(('ann@acme.test', 'title', '', 'Chief Procurement Officer') in [f[:4] for f in mv[0][3]]
+       and ('ann@acme.test', 'title', '', 'Head of Procurement') in [f[:4] for f in mv[0][3]],
+       'carl\'s signature facts (title history) reach alice', repr(mv[0][3]))
+tap.eq(bob.q("SELECT summary FROM meetings"), [(None,)], 'alice shares metadata: her meeting has no summary elsewhere')
+tap.ok('AliceMeetingSecret' not in PG.scalar("SELECT string_agg(fields::text, ' ') FROM ops"),
+       'the server database never holds the summary of a metadata client\'s meeting')
+r = alice.cli('show', 'ann@acme.test', '--facts', '--format', 'csv')
+tap.ok(r.rc == 0 and 'Chief Procurement Officer' in r.out and 'Head of Procurement' not in r.out,
+       'salesgetter show --facts on alice\'s store: Ann\'s current title, from carl\'s mail', repr(r))
+
+# Offline on all three: alice and bob (later) take version 1 of the invitation; bob redefines
+# the pipeline; bob learns pat@ is a mailing list while alice gets more of its mail.
+import_file(alice, 'demo-v1.ics', ics(1, '20260305T090000Z', '20260312T140000Z', 'Demo moved',
+                                      ['alice@us.test', 'dora@delta.test']))
+time.sleep(0.01)
+import_file(bob, 'demo-v1b.ics', ics(1, '20260305T090000Z', '20260312T150000Z', 'Demo on Thursday',
+                                     ['alice@us.test', 'bob@us.test', 'carol@gamma.test']))
+pipelines(bob, CONSULTING % ('Consulting (Bob)', 'lead;qualified;proposal;won;lost'))
+bob.mail('n2@acme.test', 'Pat Weekly <pat@acme.test>', ('Bob <bob@us.test>',), 'Acme weekly 2', 'News.\n',
+         T0 + 500000)
+sg.put(bob.maildir, sg.make_message('n3@acme.test', 'Pat Weekly <pat@acme.test>', to=('Bob <bob@us.test>',),
+                                    subject='Acme weekly 3', date=T0 + 510000, body='News.\n',
+                                    headers=[('List-Post', '<mailto:pat@acme.test>'),
+                                             ('List-Id', '<pat.acme.test>')]))
+bob.imp()
+time.sleep(0.01)
+alice.mail('n4@acme.test', 'Pat Weekly Smith <pat@acme.test>', ('Alice <alice@us.test>',), 'Acme weekly 4',
+           'News.\n', T0 + 520000)
+alice.imp()
+tap.eq(bob.q("SELECT count(*) FROM changes WHERE entity = 'person' AND op = 'delete' "
+             "AND natural_key = 'pat@acme.test'"),
+       [(1,)], 'bob\'s store logs the person delete of a list address')
+for c in (carl, bob, alice, carl, bob, alice):
+    c.sync()
+mv = [meeting_view(c) for c in (alice, bob, carl)]
+tap.ok(mv[0] == mv[1] == mv[2], 'after offline edits on all three, meetings, pipelines, facts and lists converge',
+       repr(mv))
+tap.ok(('demo-9@acme.test', 'carol@gamma.test', 'attendee') in mv[0][1]
+       and ('demo-9@acme.test', 'dora@delta.test', 'attendee') not in mv[0][1]
+       and mv[0][0][0][2] == 1773327600, 'the same meeting version: the later writer\'s time and attendees win',
+       repr(mv[0][:2]))
+tap.eq(carl.q("SELECT summary FROM meetings"), [('Demo on Thursday',)], 'bob shares subjects: his summary')
+tap.eq([s[2] for s in mv[0][2]], ['lead', 'qualified', 'proposal', 'won', 'lost'],
+       'the later pipeline definition wins on every store')
+tap.ok(mv[0][4] == [('pat@acme.test', None)]
+       and all(c.q("SELECT count(*) FROM addresses a JOIN people p ON p.id = a.person_id "
+                   "WHERE a.address = 'pat@acme.test'") == [(0,)] for c in (alice, bob, carl)),
+       'the list address is no person on any store, even after alice saw a newer name', repr(mv[0][4]))
+tap.ok(all(c.q("SELECT count(*) FROM participants pa JOIN addresses a ON a.id = pa.address_id "
+               "WHERE a.address = 'pat@acme.test'")[0][0] >= 2 for c in (alice, bob, carl)),
+       'its interactions stay, through the address')
+for c in (alice, bob, carl):
+    dev = c.q("SELECT value FROM store_meta WHERE key = 'device_id'")[0][0]
+    tap.eq(c.q("SELECT count(*) FROM changes WHERE device <> '%s'" % dev), [(0,)],
+           '%s: pulled meetings, pipelines, facts are not logged again' % c.login)
+
 # --- an op the server refuses: another user's process --------------------------------------------
 
 r = bob.cli('process', 'new', '--org', 'gamma.test', '--deliverable', 'Pricing study', '--owner', 'alice@us.test')
@@ -272,6 +387,32 @@ r = sg.run([sg.SYNCD, '--config', bob.config, '--once'], env=sg.child_env(), tim
 tap.ok(r.rc == 0, 'salesgetter-syncd --once', repr(r))
 tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = 'b3@gamma.test'"), 1,
        'the daemon captured the mail and pushed it to the server')
+
+# --- alice raises her share level, then lowers it -------------------------------------------------
+
+def set_share(c, level):
+    with open(c.config) as f:
+        text = f.read()
+    with open(c.config, 'w') as f:
+        f.write(re.sub(r'(?m)^share=.*$', 'share=' + level, text))
+
+
+tap.ok(ALICE_SUBJECT not in PG.scalar("SELECT string_agg(fields::text, ' ') FROM ops"),
+       'before: alice\'s subjects are not on the server')
+set_share(alice, 'subjects')
+r = alice.sync('alice syncs after raising her share level to subjects')
+js = json.loads(r.out) if r.rc == 0 and r.out else {}
+dbtext = PG.scalar("SELECT string_agg(fields::text, ' ') FROM ops")
+tap.ok(ALICE_SUBJECT in dbtext and ALICE_BODY not in dbtext and 'InternalOnlyTopic' not in dbtext
+       and 'ExcludedDomainTopic' not in dbtext,
+       'raised to subjects: her earlier subjects reach the server; bodies, internal and excluded mail do not')
+carl.sync()
+tap.eq(carl.q("SELECT subject FROM interactions WHERE message_id = 'a1@acme.test'"), [(ALICE_SUBJECT,)],
+       'carl\'s store gets the subject alice now shares')
+set_share(alice, 'metadata')
+r = alice.sync('alice syncs after lowering it again')
+js = json.loads(r.out) if r.rc == 0 and r.out else {}
+tap.eq(js.get('pushed'), 0, 'lowering the share level resends nothing')
 
 # --- bad tokens ----------------------------------------------------------------------------------------
 

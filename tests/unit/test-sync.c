@@ -223,6 +223,16 @@ dump (Peer *p, gboolean subjects)
     "WHERE r.removed = 0 ORDER BY 2, 3",
     "SELECT 'link', i.message_id, p.uuid FROM interaction_links l JOIN interactions i ON i.id = l.interaction_id "
     "JOIN processes p ON p.id = l.process_id WHERE l.removed = 0 ORDER BY 2, 3",
+    "SELECT 'meeting', m.uid, m.recurrence_id, %s, m.start_utc, m.end_utc, m.status, m.sequence, m.dtstamp, "
+    "a.address, i.message_id FROM meetings m LEFT JOIN addresses a ON a.id = m.organizer_id "
+    "LEFT JOIN interactions i ON i.id = m.interaction_id ORDER BY 2, 3",
+    "SELECT 'attendee', m.uid, a.address, ma.role, ma.partstat FROM meeting_attendees ma "
+    "JOIN meetings m ON m.id = ma.meeting_id JOIN addresses a ON a.id = ma.address_id ORDER BY 2, 3, 4",
+    "SELECT 'pipeline', p.name, p.description, s.name, s.position, s.probability, s.kind, s.keywords, s.retired "
+    "FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id ORDER BY 2, 5",
+    "SELECT 'fact', a.address, f.kind, f.detail, f.value, f.first_seen, f.observed, f.origin FROM person_facts f "
+    "JOIN addresses a ON a.person_id = f.person_id ORDER BY 2, 3, 4, 5",
+    "SELECT 'list', address, person_id FROM addresses WHERE kind = 'list' ORDER BY 2",
   };
   g_autofree char *path = g_build_filename (p->dir, "store.db", NULL);
   GString *out = g_string_new (NULL);
@@ -231,7 +241,8 @@ dump (Peer *p, gboolean subjects)
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   for (guint q = 0; q < G_N_ELEMENTS (queries); q++) {
     g_auto (GStrv) parts = g_strsplit (queries[q], "%s", -1);
-    g_autofree char *sql = g_strjoinv (subjects ? "subject" : "''", parts);
+    g_autofree char *sql = g_strjoinv (!subjects ? "''" : q == 11 ? "m.summary || '/' || coalesce(m.location, '')"
+                                                                  : "subject", parts);
     sqlite3_stmt *stmt = NULL;
 
     g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
@@ -720,6 +731,416 @@ test_bad_answers (void)
   sg_test_rm_rf (root);
 }
 
+/* --- meetings, pipelines, facts, lists --------------------------------------------------------- */
+
+static char *
+ics (const char *uid, int sequence, const char *dtstamp, const char *start, const char *summary,
+     const char *const *attendees)
+{
+  GString *s = g_string_new ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//sg test//EN\r\nBEGIN:VEVENT\r\n");
+
+  g_string_append_printf (s, "UID:%s\r\nSEQUENCE:%d\r\nDTSTAMP:%s\r\nDTSTART:%s\r\nDURATION:PT1H\r\n"
+                          "SUMMARY:%s\r\nLOCATION:Room 4\r\nORGANIZER;CN=Jane Doe:mailto:jane@acme.test\r\n",
+                          uid, sequence, dtstamp, start, summary);
+  for (guint i = 0; attendees[i]; i++)
+    g_string_append_printf (s, "ATTENDEE;PARTSTAT=%s:mailto:%s\r\n", i == 0 ? "ACCEPTED" : "NEEDS-ACTION",
+                            attendees[i]);
+  g_string_append (s, "END:VEVENT\r\nEND:VCALENDAR\r\n");
+  return g_string_free (s, FALSE);
+}
+
+/* Imports a calendar file into @p. */
+static void
+peer_import_ics (Peer *p, const char *name, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgImporter) imp = sg_importer_new (p->store, p->identity);
+  g_autofree char *rel = g_strdup_printf ("cal/%s", name);
+  g_autofree char *path = sg_test_write_file (p->dir, rel, text, -1);
+
+  g_assert_true (sg_importer_import_path (imp, path, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_importer_flush (imp, &error));
+  g_assert_no_error (error);
+}
+
+static void
+peer_pipelines (Peer *p, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgPipelines) pl = sg_pipelines_new_from_data (text, -1, "pipelines.conf", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (sg_pipelines_apply (p->store, pl, &error));
+  g_assert_no_error (error);
+}
+
+/* Signatures: Ann's title changes over time (facts and their history). */
+static const char *const ann_old[] = {
+  "From: Ann Smith <ann@acme.test>\nTo: Alice <alice@us.test>\nDate: Tue, 3 Mar 2026 10:00:00 +0100\n"
+  "Subject: Tender for demand forecasting\nMessage-ID: <t1@acme.test>\n\n"
+  "Dear Alice,\n\nour tender for demand forecasting opens next week.\n\n"
+  "Best regards,\nAnn Smith\nHead of Procurement\nAcme GmbH\nMobile: 0170 1234567\n",
+  "From: Ann Smith <ann@acme.test>\nTo: Alice <alice@us.test>\nDate: Mon, 2 Feb 2026 10:00:00 +0100\n"
+  "Subject: Lunch\nMessage-ID: <t3@acme.test>\n\nSee you.\n\n-- \nAnn Smith\nProcurement Manager\nAcme GmbH\n",
+  /* a newsletter sender, a person so far */
+  "From: Pat Weekly <pat@acme.test>\nTo: Alice <alice@us.test>\nDate: Wed, 4 Mar 2026 10:00:00 +0000\n"
+  "Subject: Acme news\nMessage-ID: <n1@acme.test>\n\nNews.\n",
+  NULL,
+};
+static const char *const ann_new[] = {
+  "From: Ann Smith <ann@acme.test>\nTo: Bob <bob@us.test>\nDate: Tue, 10 Mar 2026 10:00:00 +0100\n"
+  "Subject: Tender questions\nMessage-ID: <t2@acme.test>\n\n"
+  "Hello,\n\nquestions about the tender are due Friday.\n\n"
+  "Best regards,\nAnn Smith\nChief Procurement Officer\nAcme GmbH\nMobile: 0170 1234567\n",
+  NULL,
+};
+/* The same sender, now seen to be a mailing list (List-Post): the person is deleted. */
+static const char *const news_list[] = {
+  "From: Pat Weekly <pat@acme.test>\nTo: Bob <bob@us.test>\nDate: Thu, 5 Mar 2026 10:00:00 +0000\n"
+  "List-Post: <mailto:pat@acme.test>\nList-Id: <pat.acme.test>\n"
+  "Subject: Acme news 2\nMessage-ID: <n2@acme.test>\n\nMore news.\n",
+  NULL,
+};
+static const char *const news_later[] = {
+  "From: \"Pat Weekly Smith\" <pat@acme.test>\nTo: Alice <alice@us.test>\nDate: Fri, 6 Mar 2026 10:00:00 +0000\n"
+  "Subject: Acme news 3\nMessage-ID: <n3@acme.test>\n\nEven more.\n",
+  NULL,
+};
+
+static void
+assert_converged (Peer *p, guint n, gboolean subjects)
+{
+  g_autofree char *first = dump (&p[0], subjects);
+
+  for (guint i = 1; i < n; i++) {
+    g_autofree char *other = dump (&p[i], subjects);
+
+    g_assert_cmpstr (first, ==, other);
+  }
+  for (guint i = 0; i < n; i++)
+    assert_no_echo (&p[i]);
+}
+
+/* Meetings (with attendees), pipelines (with stages), signature facts and a person found to
+ * be a list converge on three stores, after concurrent offline edits, delivered twice. */
+static void
+test_meetings_pipelines_facts (void)
+{
+  static const char *const att1[] = { "alice@us.test", "tom@beta.test", NULL };
+  static const char *const att2[] = { "alice@us.test", "dora@delta.test", NULL };
+  static const char *const att3[] = { "alice@us.test", "dora@delta.test", "carol@gamma.test", NULL };
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autoptr (GError) error = NULL;
+  Peer p[3] = { { 0 } };
+  Relay r;
+
+  relay_init (&r);
+  r.duplicate = TRUE;
+  sg_sync_settings_set_share (s, SG_SHARE_FULL);
+  peer_open (&p[0], root, "alice", "alice@us.test");
+  peer_open (&p[1], root, "bob", "bob@us.test");
+  peer_open (&p[2], root, "carl", "carl@us.test");
+
+  /* Offline: Alice has the old signatures, the newsletter as a person, a meeting and a
+   * pipeline; Bob the newest signature. */
+  peer_import (&p[0], "Maildir", ann_old);
+  peer_import (&p[1], "Maildir", ann_new);
+  {
+    g_autofree char *v0 = ics ("demo-9@acme.test", 0, "20260301T090000Z", "20260310T140000Z", "Demo", att1);
+
+    peer_import_ics (&p[0], "demo.ics", v0);
+  }
+  peer_pipelines (&p[0], "[pipeline consulting]\ndescription=Consulting deals\nstages=lead;proposal;won;lost\n"
+                         "[stage consulting/won]\nkind=won\n[stage consulting/lost]\nkind=lost\n");
+  for (guint round = 0; round < 2; round++)
+    for (guint i = 0; i < 3; i++)
+      relay_sync (&r, p[i].store, s);
+  assert_converged (p, 3, TRUE);
+  {
+    g_autofree char *d = dump (&p[2], TRUE);
+    g_autoptr (SgTable) current = sg_query_person_facts (p[2].store, "ann@acme.test", FALSE, &error);
+    g_autoptr (SgTable) all = sg_query_person_facts (p[2].store, "ann@acme.test", TRUE, &error);
+    gboolean cpo = FALSE, old_current = FALSE;
+
+    g_assert_no_error (error);
+    g_assert_true (sg_test_contains (d, "meeting | demo-9@acme.test |  | Demo/Room 4 | "));
+    g_assert_true (sg_test_contains (d, "| jane@acme.test | ical:demo-9@acme.test\n"));
+    g_assert_true (sg_test_contains (d, "attendee | demo-9@acme.test | tom@beta.test |"));
+    g_assert_true (sg_test_contains (d, "pipeline | consulting | Consulting deals | proposal | 2 |"));
+    g_assert_true (sg_test_contains (d, "fact | ann@acme.test | title |  | Procurement Manager |"));
+    /* Carl, who never saw Ann's mail, knows her current title and its history. */
+    for (guint i = 0; i < sg_table_get_n_rows (current); i++) {
+      cpo |= g_strcmp0 (sg_table_get_text (current, i, 2), "Chief Procurement Officer") == 0;
+      old_current |= g_strcmp0 (sg_table_get_text (current, i, 2), "Head of Procurement") == 0;
+    }
+    g_assert_true (cpo);
+    g_assert_false (old_current);
+    g_assert_cmpuint (sg_table_get_n_rows (all), >=, 4);
+    g_assert_true (sg_test_contains (d, "person | pat@acme.test | Pat Weekly"));
+  }
+
+  /* Concurrent offline edits. Alice moves the meeting (SEQUENCE 1), Bob (later) does the same
+   * with another summary and attendee list: the same version, the later writer wins. Carl
+   * has only the original invitation (SEQUENCE 0) and imports it last: an older version, it
+   * wins nothing. Pipelines: Bob redefines it later than Alice. Bob learns the newsletter is
+   * a list; Alice, later, sees a better name for it. */
+  {
+    g_autofree char *a1 = ics ("demo-9@acme.test", 1, "20260305T090000Z", "20260312T140000Z", "Demo (moved)", att2);
+    g_autofree char *b1 = ics ("demo-9@acme.test", 1, "20260305T090000Z", "20260312T150000Z", "Demo on Thursday",
+                               att3);
+    g_autofree char *c0 = ics ("demo-9@acme.test", 0, "20260301T090000Z", "20260310T140000Z", "Demo", att1);
+
+    peer_import_ics (&p[0], "demo.ics", a1);
+    peer_pipelines (&p[0], "[pipeline consulting]\ndescription=Consulting (Alice)\nstages=lead;proposal;won;lost\n"
+                           "[stage consulting/won]\nkind=won\n[stage consulting/lost]\nkind=lost\n");
+    g_usleep (3000);
+    peer_import (&p[1], "Maildir", news_list);
+    peer_import_ics (&p[1], "demo.ics", b1);
+    peer_pipelines (&p[1], "[pipeline consulting]\ndescription=Consulting (Bob)\n"
+                           "stages=lead;qualified;proposal;won;lost\n[stage consulting/won]\nkind=won\n"
+                           "[stage consulting/lost]\nkind=lost\n[stage consulting/qualified]\nprobability=40\n");
+    g_usleep (3000);
+    peer_import (&p[0], "Maildir", news_later);
+    /* Carl's store forgets it had the meeting: its importer takes the old invitation. */
+    {
+      sqlite3 *db = NULL;
+      g_autofree char *path = g_build_filename (p[2].dir, "store.db", NULL);
+
+      g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_exec (db, "DELETE FROM meetings", NULL, NULL, NULL), ==, SQLITE_OK);
+      sqlite3_close (db);
+    }
+    peer_import_ics (&p[2], "demo.ics", c0);
+    g_assert_cmpint (count (&p[2], "SELECT count(*) FROM changes WHERE entity = 'meeting' AND acked = 0"), ==, 1);
+  }
+  for (guint round = 0; round < 2; round++)
+    for (int i = 2; i >= 0; i--)
+      relay_sync (&r, p[i].store, s);
+  assert_converged (p, 3, TRUE);
+  {
+    g_autofree char *d = dump (&p[0], TRUE);
+
+    g_assert_true (sg_test_contains (d, "meeting | demo-9@acme.test |  | Demo on Thursday/Room 4 | "));
+    g_assert_true (sg_test_contains (d, "attendee | demo-9@acme.test | carol@gamma.test |"));
+    g_assert_false (sg_test_contains (d, "attendee | demo-9@acme.test | tom@beta.test |"));
+    g_assert_true (sg_test_contains (d, "participant | ical:demo-9@acme.test | carol@gamma.test"));
+    g_assert_true (sg_test_contains (d, "pipeline | consulting | Consulting (Bob) | qualified | 2 | 40 |"));
+    /* The list: no person (a later name does not bring it back), its mail stays. */
+    g_assert_false (sg_test_contains (d, "person | pat@acme.test"));
+    g_assert_true (sg_test_contains (d, "list | pat@acme.test | NULL"));
+    g_assert_true (sg_test_contains (d, "participant | n1@acme.test | pat@acme.test | from"));
+    g_assert_true (sg_test_contains (d, "participant | n3@acme.test | pat@acme.test | from"));
+  }
+  g_assert_cmpint (count (&p[0], "SELECT count(*) FROM interactions WHERE message_id LIKE 'n_@acme.test'"), ==, 3);
+
+  /* Bob found the list (a person delete), Alice later logged a better name for it. */
+  g_assert_cmpint (count (&p[1], "SELECT count(*) FROM changes WHERE entity = 'person' AND op = 'delete' "
+                                 "AND natural_key = 'pat@acme.test'"), ==, 1);
+  g_assert_cmpint (count (&p[0], "SELECT count(*) FROM changes WHERE entity = 'person' "
+                                 "AND natural_key = 'pat@acme.test' "
+                                 "AND json_extract(fields, '$.name') = 'Pat Weekly Smith'"), ==, 1);
+
+  /* A CalDAV server lost the event on another device: the meeting and its interaction are
+   * deleted (newer than every field), everywhere. */
+  {
+    gint64 hlc = (g_get_real_time () / 1000 + 10) << 16;
+    const char *keys[][2] = { { "meeting", "demo-9@acme.test" }, { "interaction", "ical:demo-9@acme.test" } };
+
+    for (guint k = 0; k < 2; k++) {
+      JsonObject *op = json_object_new ();
+      g_autofree char *hex = g_strdup_printf ("%016" G_GINT64_MODIFIER "x", hlc + k);
+      g_autofree char *id = g_strdup_printf ("dev-z:%s", hex);
+
+      json_object_set_string_member (op, "op_id", id);
+      json_object_set_string_member (op, "hlc", hex);
+      json_object_set_string_member (op, "entity", keys[k][0]);
+      json_object_set_string_member (op, "key", keys[k][1]);
+      json_object_set_string_member (op, "op", "delete");
+      json_object_set_object_member (op, "fields", json_object_new ());
+      g_ptr_array_add (r.log, op);
+    }
+  }
+  for (guint i = 0; i < 3; i++)
+    relay_sync (&r, p[i].store, s);
+  assert_converged (p, 3, TRUE);
+  for (guint i = 0; i < 3; i++) {
+    g_assert_cmpint (count (&p[i], "SELECT count(*) FROM meetings"), ==, 0);
+    g_assert_cmpint (count (&p[i], "SELECT count(*) FROM interactions WHERE kind = 'meeting'"), ==, 0);
+  }
+  for (guint i = 0; i < 3; i++)
+    peer_close (&p[i]);
+  relay_clear (&r);
+  sg_test_rm_rf (root);
+}
+
+/* Whether the relay holds an op of @entity/@key whose fields have @member (with @text in it). */
+static gboolean
+relay_has (Relay *r, const char *entity, const char *key, const char *member, const char *text)
+{
+  for (guint i = 0; i < r->log->len; i++) {
+    JsonObject *op = r->log->pdata[i];
+    JsonObject *fields = json_object_get_object_member (op, "fields");
+    const char *v;
+
+    if (strcmp (json_object_get_string_member (op, "entity"), entity) != 0 ||
+        (key && strcmp (json_object_get_string_member (op, "key"), key) != 0) ||
+        !json_object_has_member (fields, member))
+      continue;
+    v = json_object_get_string_member_with_default (fields, member, NULL);
+    if (text == NULL || (v && sg_test_contains (v, text)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Raising the share level sends, at the next sync, what the lower level held back: subjects,
+ * meeting summaries, then bodies and signature facts. Lowering it sends nothing again; what
+ * other rules keep back (internal-only mail, excluded domains) stays back. */
+static void
+test_share_raised (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autofree char *d = NULL;
+  guint before;
+  Peer a = { 0 }, b = { 0 };
+  Relay r;
+
+  relay_init (&r);
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_open (&b, root, "bob", "bob@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  peer_import (&a, "Maildir", private_mail);
+  peer_import (&a, "Maildir", ann_old);
+  {
+    static const char *const att[] = { "alice@us.test", NULL };
+    g_autofree char *v0 = ics ("demo-9@acme.test", 0, "20260301T090000Z", "20260310T140000Z", "Demo", att);
+
+    peer_import_ics (&a, "demo.ics", v0);
+  }
+  sg_sync_settings_add_excluded_domain (s, "secret.test");
+
+  /* metadata */
+  relay_sync (&r, a.store, s);
+  g_assert_true (relay_has (&r, "interaction", "a1@acme.test", "from", NULL));
+  g_assert_false (relay_has (&r, "interaction", NULL, "subject", NULL));
+  g_assert_false (relay_has (&r, "meeting", NULL, "summary", NULL));
+  g_assert_false (relay_has (&r, "person_fact", NULL, "value", NULL));
+
+  /* subjects: the subjects of the mail already sent, the meeting's summary; no body, no fact */
+  sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
+  relay_sync (&r, a.store, s);
+  g_assert_true (relay_has (&r, "interaction", "a1@acme.test", "subject", "Forecast tender"));
+  g_assert_true (relay_has (&r, "meeting", "demo-9@acme.test", "summary", "Demo"));
+  g_assert_false (relay_has (&r, "interaction", NULL, "body", NULL));
+  g_assert_false (relay_has (&r, "person_fact", NULL, "value", NULL));
+  relay_sync (&r, b.store, s);
+  d = dump (&b, TRUE);
+  g_assert_true (sg_test_contains (d, "| Forecast tender\n"));
+  g_assert_true (sg_test_contains (d, "meeting | demo-9@acme.test |  | Demo/Room 4 |"));
+
+  /* full: bodies and the facts read from signatures */
+  sg_sync_settings_set_share (s, SG_SHARE_FULL);
+  relay_sync (&r, a.store, s);
+  g_assert_true (relay_has (&r, "interaction", "a1@acme.test", "body", "demand forecast"));
+  g_assert_true (relay_has (&r, "person_fact", NULL, "value", "Head of Procurement"));
+  /* never: internal-only mail, an excluded domain */
+  g_assert_false (relay_has (&r, "interaction", "int1@us.test", "date", NULL));
+  g_assert_false (relay_has (&r, "interaction", "x1@secret.test", "date", NULL));
+  g_assert_false (relay_has (&r, "person", "eve@secret.test", "name", NULL));
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'int1@us.test'"), ==, 1);
+  relay_sync (&r, b.store, s);
+  g_clear_pointer (&d, g_free);
+  d = dump (&b, TRUE);
+  g_assert_true (sg_test_contains (d, "fact | ann@acme.test | title |  | Head of Procurement |"));
+  g_assert_cmpint (count (&b, "SELECT count(*) FROM sync_bodies WHERE message_id = 'a1@acme.test' "
+                              "AND body LIKE '%demand forecast%'"), ==, 1);
+
+  /* Mail captured from IMAP goes without its body at full (the store keeps no text of it;
+   * docs/internals/sync-client.md, "Bodies of IMAP mail"), with its subject. */
+  {
+    sqlite3 *db = NULL;
+    g_autofree char *path = g_build_filename (a.dir, "store.db", NULL);
+    static const char *const imap_mail[] = {
+      "From: Jane Doe <jane@acme.test>\nTo: Alice <alice@us.test>\nDate: Tue, 03 Mar 2026 12:00:00 +0000\n"
+      "Subject: From the IMAP server\nMessage-ID: <imap1@acme.test>\n\nImapBodyText stays here.\n",
+      NULL,
+    };
+
+    peer_import (&a, "Maildir", imap_mail);
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "UPDATE interactions SET source_id = NULL, location = "
+                                       "'imaps://alice@imap.us.test/INBOX;UIDVALIDITY=7/;UID=42' "
+                                       "WHERE message_id = 'imap1@acme.test'", NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+    relay_sync (&r, a.store, s);
+    g_assert_true (relay_has (&r, "interaction", "imap1@acme.test", "subject", "From the IMAP server"));
+    g_assert_false (relay_has (&r, "interaction", "imap1@acme.test", "body", NULL));
+  }
+
+  /* lowering it resends nothing */
+  before = r.log->len;
+  sg_sync_settings_set_share (s, SG_SHARE_METADATA);
+  relay_sync (&r, a.store, s);
+  g_assert_cmpuint (r.log->len, ==, before);
+  assert_no_echo (&a);
+  assert_no_echo (&b);
+  peer_close (&a);
+  peer_close (&b);
+  relay_clear (&r);
+  sg_test_rm_rf (root);
+}
+
+/* The request is written as text: quotes, backslashes, control characters and non-ASCII in
+ * what it carries come out as the same strings on the other side. */
+static void
+test_request_escaping (void)
+{
+  static const char *const mail[] = {
+    "From: \"O'Brien, \\\"Jo\\\"\" <jo@acme.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 10:00:00 +0000\n"
+    "Subject: =?UTF-8?B?UXVvdGVzICJoaSIsIGEgYmFja3NsYXNoIFwsIGEgdGFiCSBhbmQgw6nDqMOg?=\n"
+    "Message-ID: <e1@acme.test>\n\nText.\n",
+    NULL,
+  };
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (SgSyncSettings) s = sg_sync_settings_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *da = NULL, *db = NULL;
+  gboolean seen = FALSE;
+  JsonArray *ops;
+  Peer a = { 0 }, b = { 0 };
+  Relay r;
+
+  relay_init (&r);
+  sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_open (&b, root, "bob", "bob@us.test");
+  peer_import (&a, "Maildir", mail);
+  ops = request_ops (a.store, s, parser);
+  for (guint i = 0; i < json_array_get_length (ops); i++) {
+    JsonObject *op = json_array_get_object_element (ops, i);
+
+    if (strcmp (json_object_get_string_member (op, "key"), "e1@acme.test") == 0) {
+      seen = TRUE;
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (op, "fields"), "subject"), ==,
+                       /* the importer made the tab a space */
+                       "Quotes \"hi\", a backslash \\, a tab  and \xc3\xa9\xc3\xa8\xc3\xa0");
+    }
+  }
+  g_assert_true (seen);
+  relay_sync (&r, a.store, s);
+  relay_sync (&r, b.store, s);
+  da = dump (&a, TRUE);
+  db = dump (&b, TRUE);
+  g_assert_cmpstr (da, ==, db);
+  peer_close (&a);
+  peer_close (&b);
+  relay_clear (&r);
+  sg_test_rm_rf (root);
+}
+
 /* The token file must be private. */
 static void
 test_token_file (void)
@@ -755,5 +1176,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/better-name", test_better_name);
   g_test_add_func ("/sync/bad-answers", test_bad_answers);
   g_test_add_func ("/sync/token-file", test_token_file);
+  g_test_add_func ("/sync/meetings-pipelines-facts", test_meetings_pipelines_facts);
+  g_test_add_func ("/sync/share-raised", test_share_raised);
+  g_test_add_func ("/sync/request-escaping", test_request_escaping);
   return g_test_run ();
 }
