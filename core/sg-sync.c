@@ -647,6 +647,11 @@ op_withheld (Push *p, const char *entity, const char *key, JsonObject *fields, g
     const char *address = strchr (head, '|');
 
     *out = address != NULL && address_excluded (s, address + 1);
+  } else if ((strcmp (entity, "cx_note") == 0 || strcmp (entity, "request") == 0) && fields != NULL) {
+    /* Typed into the CRM for the team, so sent whole at every level; but not about an
+     * excluded organisation or person. */
+    *out = domain_excluded (s, json_object_get_string_member_with_default (fields, "organisation", NULL)) ||
+           address_excluded (s, json_object_get_string_member_with_default (fields, "person", NULL));
   } else if (strcmp (entity, "meeting") == 0 && fields != NULL) {
     JsonArray *att = arr_member (fields, "attendees", NULL);
 
@@ -928,9 +933,13 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
       gboolean hold = FALSE;
 
       after = seq;
+      gboolean about_org = (strcmp (row[1], "cx_note") == 0 || strcmp (row[1], "request") == 0) &&
+                           (p.settings->domains->len > 0 || p.settings->addresses->len > 0);
+
       /* The log's fields are JSON written by this library, sent as they are; parsed only
-       * where the privacy rules look inside (facts, meetings). */
-      if ((meeting || strcmp (row[1], "person_fact") == 0) && object &&
+       * where the privacy rules look inside (facts, meetings, notes and requests when
+       * something is excluded). */
+      if ((meeting || about_org || strcmp (row[1], "person_fact") == 0) && object &&
           json_parser_load_from_data (parser, row[4], -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         fields = json_node_get_object (json_parser_get_root (parser));
