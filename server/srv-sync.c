@@ -162,7 +162,7 @@ member_string (JsonObject *o, const char *name, const char **out)
 }
 
 static SrvOp *
-parse_op (JsonNode *node, guint index, const char *device, GError **error)
+parse_op (JsonNode *node, guint index, const char *device, JsonGenerator *gen, GString *buf, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
     g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "ops[%u]: not an object", index);
@@ -210,7 +210,15 @@ parse_op (JsonNode *node, guint index, const char *device, GError **error)
   op->entity = g_strdup (entity);
   op->key = g_strdup (key);
   op->op = g_strdup (kind);
-  op->fields = f && JSON_NODE_HOLDS_OBJECT (f) ? json_to_string (f, FALSE) : g_strdup ("{}");
+  if (f && JSON_NODE_HOLDS_OBJECT (f)) {
+    /* One generator for the request: json_to_string() makes one per call. */
+    g_string_truncate (buf, 0);
+    json_generator_set_root (gen, f);
+    json_generator_to_gstring (gen, buf);
+    op->fields = g_strndup (buf->str, buf->len);
+  } else {
+    op->fields = g_strdup ("{}");
+  }
   if (g_str_equal (kind, "upsert")) {
     /* The field clocks the merge stores for an op alone on its entity (sg_push_batch). */
     GString *fh = g_string_new ("{");
@@ -307,8 +315,10 @@ srv_sync_parse (const char *body, gsize len, GError **error)
                    SRV_SYNC_MAX_OPS);
       return NULL;
     }
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+    g_autoptr (GString) buf = g_string_sized_new (256);
     for (guint i = 0; i < count; i++) {
-      SrvOp *op = parse_op (json_array_get_element (a, i), i, req->device, error);
+      SrvOp *op = parse_op (json_array_get_element (a, i), i, req->device, gen, buf, error);
       if (op == NULL)
         return NULL;
       g_ptr_array_add (req->ops, op);
@@ -463,17 +473,11 @@ pull (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, GString *ops, gint
   g_autofree char *limit = g_strdup_printf ("%u", req->limit + 1);
   g_autofree char *window = g_strdup_printf ("%d", SRV_SYNC_PULL_WINDOW);
   const char *params[] = { cursor, req->device, user->role == SRV_ROLE_MANAGER ? "t" : "f", uid, limit, window };
+  /* sg_pull (migration 0003) rather than the statement itself: it plans the walk as an
+   * index scan in seq order whatever the statistics say. */
   g_autoptr (PGresult) r = srv_db_exec (conn, "pull",
-    "SELECT t.top, o.seq, o.op_id, o.hlc, o.entity, o.natural_key, o.op, o.fields::text, "
-    "       (SELECT u.login FROM users u WHERE u.id = o.user_id) "
-    "FROM (SELECT coalesce(max(seq), 0) AS top FROM ops) t "
-    "LEFT JOIN LATERAL (SELECT * FROM ops o "
-    "  WHERE o.seq > $1::bigint AND o.seq <= $1::bigint + $6::bigint AND o.device <> $2 "
-    "    AND ($3::boolean OR o.scope = 'shared' OR o.user_id = $4::bigint "
-    "         OR EXISTS (SELECT 1 FROM entity_state p WHERE p.entity = 'process' "
-    "                    AND p.natural_key = o.process_key AND p.owner_user_id = $4::bigint)) "
-    "  ORDER BY o.seq LIMIT $5::int) o ON true "
-    "ORDER BY o.seq",
+    "SELECT top, seq, op_id, hlc, entity, natural_key, op, fields, login "
+    "FROM sg_pull($1::bigint, $2, $3::boolean, $4::bigint, $5::int, $6::bigint)",
     G_N_ELEMENTS (params), params, error);
   if (r == NULL)
     return FALSE;
