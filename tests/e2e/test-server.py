@@ -294,6 +294,82 @@ def test_visibility():
 tap.run('visibility', test_visibility)
 
 
+def test_ownership_in_one_request():
+    """Ownership is checked op by op as the request goes: a process created earlier in the
+    same request counts (issue 6: ops on a process the server had not seen were all
+    accepted, so a non-manager could create a process for someone else and edit it)."""
+    al, ca, an, mx = Device(), Device(), Device(), Device()
+    own, theirs, sneak = ('%s-1111-4000-8000-000000000001' % c for c in ('a0a0a0a0', 'c0c0c0c0', 'c1c1c1c1'))
+    batch = [al.op('process', own, fields={'organisation': 'acme.com', 'stage': 'lead', 'status': 'open',
+                                           'account_manager': 'alice@ourco.example'}),
+             al.op('process', own, fields={'stage': 'qualified'}),
+             al.op('stage_history', own, 'append', {'event': 'move', 'to_stage': 'qualified'}),
+             al.op('process_contact', own + '|jane@acme.com|buyer', 'add', {'by': 'alice'}),
+             al.op('cx_note', 'note-own', fields={'process': own, 'text': 'first call'})]
+    st, a = sync(URL, T['alice'], al.id, batch)
+    tap.ok(st == 200 and a['acked'] == ids(batch) and not a['rejected'],
+           'an account manager creates her process and edits it in the same request', repr(a)[:400])
+    tap.eq(PG.rows("SELECT u.login, s.fields->>'stage' FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                   "WHERE s.entity = 'process' AND s.natural_key = '%s'" % own), [['alice', 'qualified']],
+           'the process is hers, at the stage her second op set')
+
+    # carol creates a process whose account manager is alice, then edits it, in one request.
+    batch = [ca.op('process', theirs, fields={'organisation': 'acme.com', 'stage': 'lead',
+                                              'account_manager': 'Alice@OurCo.example'}),
+             ca.op('process_contact', theirs + '|bob@acme.com|user', 'add', {'by': 'carol'}),
+             ca.op('person', 'newbie@acme.com', fields={'name': 'Newbie'})]
+    st, a = sync(URL, T['carol'], ca.id, batch)
+    rej = {r['op_id']: r['error'] for r in a['rejected']}
+    tap.ok(st == 200 and list(rej) == [batch[0]['op_id']] and batch[2]['op_id'] in a['acked'],
+           "a non-manager's process made for another user is rejected; the rest of the request goes on",
+           repr(a)[:500])
+    tap.ok(theirs in rej.get(batch[0]['op_id'], '') and 'alice' in rej.get(batch[0]['op_id'], '')
+           and 'manager' in rej.get(batch[0]['op_id'], ''),
+           'the reason names the process, the user it would belong to, and who may do it', repr(rej))
+    tap.eq(PG.scalar("SELECT count(*) FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.natural_key = '%s' AND u.login = 'alice'" % theirs), 0,
+           'no process of alice was made by carol')
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = '%s' AND entity = 'process'" % theirs), 0,
+           'the rejected creation is not stored')
+    got, _, _ = pull_all(URL, T['alice'], Device().id)
+    tap.ok(not [o for o in got if theirs in o['key']], "and alice pulls nothing of it", repr(got)[:300])
+
+    # The same, then an edit in the same request: before the fix, the edit went through
+    # because the process did not exist before the request.
+    batch = [ca.op('process', sneak, fields={'organisation': 'acme.com', 'stage': 'lead',
+                                             'account_manager': 'alice@ourco.example'}),
+             ca.op('process', sneak, fields={'stage': 'won', 'status': 'won'})]
+    st, a = sync(URL, T['carol'], ca.id, batch)
+    tap.ok(st == 200 and [r['op_id'] for r in a['rejected']] == [batch[0]['op_id']],
+           'creation for another user rejected, the later op on the process (not made) stands alone', repr(a))
+    tap.eq(PG.rows("SELECT u.login, s.fields ? 'account_manager' FROM entity_state s "
+                   "JOIN users u ON u.id = s.owner_user_id WHERE s.natural_key = '%s'" % sneak), [['carol', False]],
+           "what carol's second op made is hers, never alice's")
+
+    # An analyst cannot make one for carol either; handing over one's own process is a
+    # manager's job; a manager may do both.
+    st, a = sync(URL, T['ann'], an.id, [an.op('process', 'a1a1a1a1-1111-4000-8000-000000000002',
+                                              fields={'stage': 'lead', 'account_manager': 'carol@ourco.example'})])
+    tap.ok(st == 200 and len(a['rejected']) == 1 and 'carol' in a['rejected'][0]['error'],
+           "an analyst's process for carol is rejected", repr(a))
+    st, a = sync(URL, T['alice'], al.id, [al.op('process', own, fields={'account_manager': 'carol@ourco.example'})])
+    tap.ok(st == 200 and len(a['rejected']) == 1, 'an account manager cannot hand her process to another', repr(a))
+    tap.eq(PG.scalar("SELECT u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.natural_key = '%s'" % own), 'alice', 'it stays hers')
+    mine = 'a2a2a2a2-1111-4000-8000-000000000003'
+    st, a = sync(URL, T['max'], mx.id, [mx.op('process', mine, fields={'stage': 'lead',
+                                                                      'account_manager': 'carol@ourco.example'}),
+                                        mx.op('process', own, fields={'account_manager': 'carol@ourco.example'})])
+    tap.ok(st == 200 and len(a['acked']) == 2, 'a manager creates a process for carol and hands her alice\'s',
+           repr(a))
+    tap.eq(PG.rows("SELECT s.natural_key, u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                   "WHERE s.natural_key IN ('%s', '%s') ORDER BY 1" % (own, mine)),
+           sorted([[own, 'carol'], [mine, 'carol']]), 'both are carol\'s')
+
+
+tap.run('ownership within one request', test_ownership_in_one_request)
+
+
 def test_device_binding():
     d = Device()
     st, a = sync(URL, T['alice'], d.id, [d.op('person', 'bind@acme.com', fields={'name': 'B'})])
