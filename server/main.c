@@ -70,9 +70,11 @@ cmd_serve (SrvConfig *config)
 {
   SrvServer srv = { .config = config };
   srv.pool = srv_pool_new (config->database_url, config->pool_size);
+  srv.limiter = srv_limiter_new (100000);
   g_autoptr (GError) e = NULL;
   if (!srv_server_start (&srv, &e)) {
     srv_pool_free (srv.pool);
+    srv_limiter_free (srv.limiter);
     return fail (NULL, e);
   }
   g_message ("listening on %s port %u (%s, %u threads, %u database connections)", config->listen, config->port,
@@ -89,6 +91,7 @@ cmd_serve (SrvConfig *config)
   srv_server_stop (&srv);
   sg_dashboard_shutdown (); /* the HTTP threads are done: cairo's caches can go */
   srv_pool_free (srv.pool);
+  srv_limiter_free (srv.limiter);
   return 0;
 }
 
@@ -271,6 +274,10 @@ main (int argc, char **argv)
   if (opt_check_config) {
     printf ("OK: %s (listen %s port %u, %s)\n", path, config->listen, config->port,
             config->behind_proxy ? "behind a proxy" : "TLS");
+    /* The limits in force, defaults included (0: none). */
+    printf ("limits: sync %u a minute per token (burst %u); dashboard logins: %u failures per address, "
+            "%u per login, in %u minutes\n", config->sync_per_minute, config->sync_burst,
+            config->login_failures_address, config->login_failures_user, config->login_window_s / 60);
     return 0;
   }
 

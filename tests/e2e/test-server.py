@@ -370,6 +370,79 @@ def test_ownership_in_one_request():
 tap.run('ownership within one request', test_ownership_in_one_request)
 
 
+def test_rate_limits():
+    """[limits]: requests per token (429 with Retry-After, before the body is read) and failed
+    dashboard logins per address and per login, on a second server with small limits."""
+    import http.client
+    import urllib.parse
+    srv = sgserver.Server.start(PG, tap, extra_conf='[limits]\nsync-per-minute = 60\nsync-burst = 3\n'
+                                'login-failures-per-address = 4\nlogin-failures-per-user = 2\n'
+                                'login-window-minutes = 10\n')
+    r = srv.admin('--check-config')
+    tap.ok('sync 60 a minute per token (burst 3)' in r.out and '4 failures per address, 2 per login, in 10 minutes'
+           in r.out, '--check-config shows the limits in force', r.out)
+    host, port = '127.0.0.1', srv.port
+
+    def post(path, body, headers):
+        c = http.client.HTTPConnection(host, port, timeout=30)
+        c.request('POST', path, body=body, headers=headers)
+        resp = c.getresponse()
+        data = resp.read()
+        c.close()
+        return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), data
+
+    tok, tok2 = srv.token_new('alice', device='limited'), srv.token_new('alice', device='other')
+    d = Device()
+
+    def push(token):
+        body = json.dumps({'protocol': 1, 'device': d.id, 'cursor': '',
+                           'ops': [d.op('person', 'rl@acme.com', fields={'name': 'R'})]}).encode()
+        return post('/v1/sync', body, {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'})
+
+    got = [push(tok)[0] for _ in range(3)]
+    st, hdr, data = push(tok)
+    tap.ok(got == [200, 200, 200] and st == 429, 'a token gets its burst of 3 requests, then 429', repr((got, st)))
+    err = json.loads(data).get('error', '') if data.startswith(b'{') else ''
+    tap.ok('too many requests' in err and '60 a minute' in err, 'the JSON error says why and the limit', repr(data))
+    wait = int(hdr.get('retry-after', '0'))
+    tap.ok(1 <= wait <= 2, 'Retry-After: the seconds until the next request is allowed', repr(hdr))
+    tap.eq(push(tok2)[0], 200, "the same user's other token has a bucket of its own")
+    time.sleep(wait + 0.2)
+    tap.eq(push(tok)[0], 200, 'after Retry-After seconds the token is served again')
+
+    def login(user, token, xff):
+        body = urllib.parse.urlencode({'login': user, 'token': token}).encode()
+        return post('/dashboard/login', body, {'Content-Type': 'application/x-www-form-urlencoded',
+                                               'X-Forwarded-For': xff})
+
+    # Per login: 2 failures in the window, a success forgets them.
+    st1 = login('max', 'sgt_wrong', '10.0.0.1')[0]
+    st2 = login('max', T['max'], '10.0.0.1')[0]
+    st3, st4 = login('max', 'sgt_wrong', '10.0.0.1')[0], login('max', 'sgt_wrong', '10.0.0.1')[0]
+    st5, hdr, page = login('max', T['max'], '10.0.0.1')
+    tap.ok([st1, st2, st3, st4] == [401, 303, 401, 401], 'failed logins are 401, a good one logs in and clears them',
+           repr([st1, st2, st3, st4]))
+    tap.ok(st5 == 429 and b'Too many failed logins for this login' in page and b'<form' in page,
+           'two more failures lock the login: 429, even with the right token, on the login page', repr((st5, page[:300])))
+    wait = int(hdr.get('retry-after', '0'))
+    tap.ok(540 <= wait <= 600 and hdr.get('content-type', '').startswith('text/html')
+           and 'content-security-policy' in hdr, 'with Retry-After (the window) and the pages\' headers', repr(hdr))
+    tap.eq(login('max', T['max'], '10.0.0.9')[0], 429, 'from another address too: the limit is per login')
+    # Per address: 4 failures from one address, whatever the logins.
+    got = [login('nobody%d' % i, 'sgt_wrong', '10.0.0.2')[0] for i in range(4)]
+    st, hdr, page = login('nobody9', 'sgt_wrong', '10.0.0.2')
+    tap.ok(got == [401] * 4 and st == 429 and b'from this address' in page,
+           'four failures from one address lock it for every login', repr((got, st)))
+    tap.eq(login('nobody9', 'sgt_wrong', '10.0.0.3')[0], 401,
+           'behind the proxy, the address is the last of X-Forwarded-For')
+    tap.eq(login('nobody9', 'sgt_wrong', '10.0.0.3, 10.0.0.2')[0], 429,
+           'and only the last: the client cannot choose it by sending its own')
+    srv.stop()
+
+
+tap.run('rate limits', test_rate_limits)
+
+
 def test_device_binding():
     d = Device()
     st, a = sync(URL, T['alice'], d.id, [d.op('person', 'bind@acme.com', fields={'name': 'B'})])
