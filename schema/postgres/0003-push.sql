@@ -52,9 +52,15 @@ CREATE FUNCTION sg_push_batch (p_user bigint, p_manager boolean, p_device text, 
                                p_fields jsonb[], p_field_hlcs jsonb[], p_alone boolean[],
                                p_scopes text[], p_process_keys text[])
 RETURNS TABLE (rej_ord bigint, rej_reason text) LANGUAGE plpgsql
--- Plans with 10 rows assumed per array (index probes, no hash of a whole table), the same
--- every call, and made once per connection.
+-- One plan per connection, made at its first push and kept (generic: 10 rows assumed per
+-- array). Kept while the tables grow from nothing to millions of rows, so it must not depend
+-- on their statistics: every step against a table is an index probe per op (measured: a plan
+-- made on a small entity_state hashed all of it, 100k rows, at every 200-op push). No JIT.
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET jit = off
 AS $$
 BEGIN
   -- Writers are serialised (seq order = commit order; docs/internals/server.md). The lock
