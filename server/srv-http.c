@@ -157,7 +157,8 @@ authenticate (SrvServer *srv, struct MHD_Connection *conn, Ctx *ctx, char **why)
       "WITH t AS (SELECT id, user_id, last_used_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL), "
       "upd AS (UPDATE tokens SET last_used_at = now() FROM t WHERE tokens.id = t.id "
       "        AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')) "
-      "SELECT t.id, u.id, u.login, u.role FROM t JOIN users u ON u.id = t.user_id", 1, params, &e);
+      "SELECT t.id, u.id, u.login, u.role FROM t JOIN users u ON u.id = t.user_id AND u.removed_at IS NULL",
+      1, params, &e);
     srv_pool_release (srv->pool, pg);
     if (res == NULL && e->code != SRV_DB_ERROR_UNAVAILABLE)
       break;

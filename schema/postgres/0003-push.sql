@@ -197,3 +197,7 @@ AS $$
        ORDER BY o.seq LIMIT p_limit) o ON true
    ORDER BY o.seq
 $$;
+
+-- salesgetter-server user remove: a removed user keeps their row (their ops keep their
+-- author), their tokens are revoked and nothing authenticates as them again.
+ALTER TABLE users ADD COLUMN removed_at timestamptz;

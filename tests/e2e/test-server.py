@@ -443,6 +443,52 @@ def test_rate_limits():
 tap.run('rate limits', test_rate_limits)
 
 
+def test_user_remove():
+    """user remove: tokens revoked, sessions closed, addresses freed, the data kept (its ops
+    keep their author), the processes moved with --reassign-to."""
+    SRV.user_add('rita', 'account-manager', ['rita@ourco.example'])
+    tok = SRV.token_new('rita', device='laptop')
+    ri, mx = Device(), Device()
+    proc = 'b0b0b0b0-2222-4000-8000-000000000001'
+    ops = [ri.op('process', proc, fields={'organisation': 'acme.com', 'stage': 'lead',
+                                          'account_manager': 'rita@ourco.example'}),
+           ri.op('person', 'rita-contact@acme.com', fields={'name': 'Rita Contact'})]
+    st, a = sync(URL, tok, ri.id, ops)
+    tap.ok(st == 200 and len(a['acked']) == 2, 'rita pushes a process and a person', repr(a)[:300])
+    r = SRV.admin('user', 'remove', 'rita', '--reassign-to', 'carol')
+    tap.ok('1 token revoked' in r.out and '1 process moved to carol' in r.out,
+           'user remove says what it did', r.out)
+    st, a = sync(URL, tok, ri.id, [ri.op('person', 'late@acme.com', fields={'name': 'Late'})])
+    tap.ok(st == 401, "the removed user's token gets 401", repr((st, a)))
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE op_id IN ('%s', '%s')" % tuple(ids(ops))), 2,
+           'her ops stay on the server')
+    got, _, _ = pull_all(URL, T['max'], mx.id)
+    tap.ok([o['user'] for o in got if o['op_id'] in ids(ops)] == ['rita', 'rita'],
+           'and are still pulled with her as author', repr([o for o in got if o['op_id'] in ids(ops)])[:300])
+    tap.eq(PG.scalar("SELECT u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.natural_key = '%s'" % proc), 'carol', 'her process is now carol\'s')
+    ca = Device()
+    st, a = sync(URL, T['carol'], ca.id, [ca.op('process', proc, fields={'stage': 'qualified'})])
+    tap.ok(st == 200 and len(a['acked']) == 1, 'and carol may change it', repr(a))
+    r = SRV.admin('user', 'list')
+    tap.ok(any(ln.split()[1:3] == ['rita', 'account-manager'] and '(removed)' in ln for ln in r.out.splitlines()),
+           'user list shows her as removed', r.out)
+    r = SRV.admin('user', 'remove', 'rita', check=False)
+    tap.ok(r.rc == 1 and 'removed already' in r.err, 'removing her again is an error', repr(r))
+    r = SRV.admin('user', 'remove', 'nobody', '--reassign-to', 'carol', check=False)
+    tap.ok(r.rc == 1 and 'nobody' in r.err, 'an unknown login is named', repr(r))
+    r = SRV.admin('user', 'remove', 'ann', '--reassign-to', 'rita', check=False)
+    tap.ok(r.rc == 1 and 'rita' in r.err and PG.scalar("SELECT removed_at FROM users WHERE login = 'ann'") is None,
+           'reassigning to a removed user is refused, nothing changes', repr(r))
+    r = SRV.admin('token', 'new', 'rita', check=False)
+    tap.ok(r.rc == 1 and 'removed' in r.err, 'no new token for a removed user', repr(r))
+    r = SRV.admin('user', 'add', 'rita2', '--role', 'analyst', '--address', 'rita@ourco.example', check=False)
+    tap.ok(r.rc == 0, 'her address is free for another user', repr(r))
+
+
+tap.run('user remove', test_user_remove)
+
+
 def test_device_binding():
     d = Device()
     st, a = sync(URL, T['alice'], d.id, [d.op('person', 'bind@acme.com', fields={'name': 'B'})])
