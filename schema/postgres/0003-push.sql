@@ -1,4 +1,6 @@
--- A cheaper push (docs/internals/server.md "Push", bench/README.md "Server: the faster push").
+-- A cheaper push and pull (docs/internals/server.md "Push", "Pull"; bench/README.md "Server:
+-- the faster push"), the ownership rule for processes created in the request, and
+-- users.removed_at (salesgetter-server user remove).
 -- sg_push_batch replaces sg_push (kept, unused, so a database can go back one version):
 --
 -- * one call per request, in autocommit: it takes the op-log lock itself, so a push is one
