@@ -21,6 +21,7 @@ static gboolean opt_version;
 static char *opt_role;
 static char **opt_addresses;
 static char *opt_device;
+static char *opt_reassign;
 
 static const GOptionEntry entries[] = {
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Config file (default " SG_SYSCONFDIR "/salesgetter/server.conf, or $SALESGETTER_SERVER_CONFIG)", "FILE" },
@@ -28,6 +29,7 @@ static const GOptionEntry entries[] = {
   { "role", 0, 0, G_OPTION_ARG_STRING, &opt_role, "user add: analyst, account-manager or manager", "ROLE" },
   { "address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_addresses, "user add: a mail address of the user (repeat)", "ADDR" },
   { "device", 0, 0, G_OPTION_ARG_STRING, &opt_device, "token new: a name for the device the token is for", "NAME" },
+  { "reassign-to", 0, 0, G_OPTION_ARG_STRING, &opt_reassign, "user remove: give the user's processes to this user", "LOGIN" },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version", NULL },
   { NULL },
 };
@@ -37,6 +39,7 @@ static const char summary[] =
   "  (none)                          run the server\n"
   "  user add LOGIN --role ROLE [--address ADDR]...\n"
   "  user list\n"
+  "  user remove LOGIN [--reassign-to LOGIN]  revoke the tokens, keep the data\n"
   "  token new LOGIN [--device NAME]  print a new API token (shown once)\n"
   "  token list [LOGIN]\n"
   "  token revoke ID";
@@ -70,9 +73,11 @@ cmd_serve (SrvConfig *config)
 {
   SrvServer srv = { .config = config };
   srv.pool = srv_pool_new (config->database_url, config->pool_size);
+  srv.limiter = srv_limiter_new (100000);
   g_autoptr (GError) e = NULL;
   if (!srv_server_start (&srv, &e)) {
     srv_pool_free (srv.pool);
+    srv_limiter_free (srv.limiter);
     return fail (NULL, e);
   }
   g_message ("listening on %s port %u (%s, %u threads, %u database connections)", config->listen, config->port,
@@ -89,6 +94,7 @@ cmd_serve (SrvConfig *config)
   srv_server_stop (&srv);
   sg_dashboard_shutdown (); /* the HTTP threads are done: cairo's caches can go */
   srv_pool_free (srv.pool);
+  srv_limiter_free (srv.limiter);
   return 0;
 }
 
@@ -96,11 +102,16 @@ static gboolean
 user_id (PGconn *pg, const char *login, char **id, GError **error)
 {
   const char *p[] = { login };
-  g_autoptr (PGresult) r = srv_db_exec (pg, "user", "SELECT id FROM users WHERE login = $1", 1, p, error);
+  g_autoptr (PGresult) r = srv_db_exec (pg, "user", "SELECT id, removed_at IS NOT NULL FROM users WHERE login = $1",
+                                        1, p, error);
   if (r == NULL)
     return FALSE;
   if (PQntuples (r) == 0) {
     g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "no user %s (salesgetter-server user list)", login);
+    return FALSE;
+  }
+  if (strcmp (PQgetvalue (r, 0, 1), "t") == 0) {
+    g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "user %s was removed", login);
     return FALSE;
   }
   *id = g_strdup (PQgetvalue (r, 0, 0));
@@ -161,12 +172,73 @@ cmd_user_add (PGconn *pg, const char *login)
   return 0;
 }
 
+/* Removes a user: their tokens are revoked, their dashboard sessions closed, their addresses
+ * freed (another user may take them); their ops stay, with them as author, and so does the
+ * users row (marked removed, the login not reusable). Their processes go to --reassign-to, or
+ * stay theirs (then only managers see and change them). One transaction. */
+static int
+cmd_user_remove (PGconn *pg, const char *login)
+{
+  g_autoptr (GError) e = NULL;
+  g_autofree char *uid = NULL, *to = NULL;
+
+  if (!srv_db_run (pg, "user remove", "BEGIN", 0, NULL, &e))
+    return fail (NULL, e);
+  const char *p[] = { login };
+  g_autoptr (PGresult) r = srv_db_exec (pg, "user remove",
+    "SELECT id, removed_at IS NOT NULL FROM users WHERE login = $1 FOR UPDATE", 1, p, &e);
+  if (r == NULL)
+    return fail (NULL, e);
+  if (PQntuples (r) == 0 || strcmp (PQgetvalue (r, 0, 1), "t") == 0) {
+    PQclear (PQexec (pg, "ROLLBACK"));
+    g_printerr ("salesgetter-server: user remove: %s %s\n", login,
+                PQntuples (r) == 0 ? "is no user (salesgetter-server user list)" : "was removed already");
+    return 1;
+  }
+  uid = g_strdup (PQgetvalue (r, 0, 0));
+  if (opt_reassign) {
+    const char *pt[] = { opt_reassign };
+    g_autoptr (PGresult) t = srv_db_exec (pg, "user remove",
+      "SELECT id FROM users WHERE login = $1 AND removed_at IS NULL", 1, pt, &e);
+    if (t == NULL)
+      return fail (NULL, e);
+    if (PQntuples (t) == 0 || g_str_equal (PQgetvalue (t, 0, 0), uid)) {
+      PQclear (PQexec (pg, "ROLLBACK"));
+      g_printerr ("salesgetter-server: user remove: --reassign-to %s: not another current user\n", opt_reassign);
+      return 1;
+    }
+    to = g_strdup (PQgetvalue (t, 0, 0));
+  }
+  const char *pu[] = { uid, to };
+  g_autoptr (PGresult) rt = srv_db_exec (pg, "user remove",
+    "UPDATE tokens SET revoked_at = now() WHERE user_id = $1::bigint AND revoked_at IS NULL RETURNING id", 1, pu, &e);
+  g_autoptr (PGresult) rp = rt == NULL ? NULL : srv_db_exec (pg, "user remove",
+    "UPDATE entity_state SET owner_user_id = $2::bigint, updated_at = now() "
+    "WHERE entity = 'process' AND owner_user_id = $1::bigint AND $2::bigint IS NOT NULL RETURNING natural_key",
+    2, pu, &e);
+  if (rp == NULL
+      || !srv_db_run (pg, "user remove", "DELETE FROM dashboard_sessions WHERE user_id = $1::bigint", 1, pu, &e)
+      || !srv_db_run (pg, "user remove", "DELETE FROM user_addresses WHERE user_id = $1::bigint", 1, pu, &e)
+      || !srv_db_run (pg, "user remove", "UPDATE users SET removed_at = now() WHERE id = $1::bigint", 1, pu, &e)
+      || !srv_db_run (pg, "user remove", "COMMIT", 0, NULL, &e)) {
+    PQclear (PQexec (pg, "ROLLBACK"));
+    return fail (NULL, e);
+  }
+  printf ("user %s removed: %d token%s revoked; ", login, PQntuples (rt), PQntuples (rt) == 1 ? "" : "s");
+  if (to)
+    printf ("%d process%s moved to %s\n", PQntuples (rp), PQntuples (rp) == 1 ? "" : "es", opt_reassign);
+  else
+    printf ("their processes stay theirs (only managers see and change them; --reassign-to moves them)\n");
+  return 0;
+}
+
 static int
 cmd_user_list (PGconn *pg)
 {
   g_autoptr (GError) e = NULL;
   g_autoptr (PGresult) r = srv_db_exec (pg, "user list",
-    "SELECT u.id, u.login, u.role, coalesce(string_agg(a.address, ',' ORDER BY a.address), '') "
+    "SELECT u.id, u.login, u.role || CASE WHEN u.removed_at IS NULL THEN '' ELSE ' (removed)' END, "
+    "coalesce(string_agg(a.address, ',' ORDER BY a.address), '') "
     "FROM users u LEFT JOIN user_addresses a ON a.user_id = u.id GROUP BY u.id ORDER BY u.login", 0, NULL, &e);
   if (r == NULL)
     return fail (NULL, e);
@@ -244,7 +316,7 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[user add|list | token new|list|revoke ...]");
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("[user add|list|remove | token new|list|revoke ...]");
   g_option_context_set_summary (ctx, "The SalesGetter central server: sync API over PostgreSQL.");
   g_option_context_set_description (ctx, summary);
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -271,12 +343,16 @@ main (int argc, char **argv)
   if (opt_check_config) {
     printf ("OK: %s (listen %s port %u, %s)\n", path, config->listen, config->port,
             config->behind_proxy ? "behind a proxy" : "TLS");
+    /* The limits in force, defaults included (0: none). */
+    printf ("limits: sync %u a minute per token (burst %u); dashboard logins: %u failures per address, "
+            "%u per login, in %u minutes\n", config->sync_per_minute, config->sync_burst,
+            config->login_failures_address, config->login_failures_user, config->login_window_s / 60);
     return 0;
   }
 
   /* The command, checked before connecting. */
   const char *c1 = argc > 1 ? argv[1] : NULL, *c2 = argc > 2 ? argv[2] : NULL, *arg = argc > 3 ? argv[3] : NULL;
-  enum { SERVE, USER_ADD, USER_LIST, TOKEN_NEW, TOKEN_LIST, TOKEN_REVOKE } cmd;
+  enum { SERVE, USER_ADD, USER_LIST, USER_REMOVE, TOKEN_NEW, TOKEN_LIST, TOKEN_REVOKE } cmd;
   int want_args;
   if (c1 == NULL) {
     cmd = SERVE, want_args = 1;
@@ -284,6 +360,8 @@ main (int argc, char **argv)
     cmd = USER_ADD, want_args = 4;
   } else if (g_str_equal (c1, "user") && g_strcmp0 (c2, "list") == 0) {
     cmd = USER_LIST, want_args = 3;
+  } else if (g_str_equal (c1, "user") && g_strcmp0 (c2, "remove") == 0) {
+    cmd = USER_REMOVE, want_args = 4;
   } else if (g_str_equal (c1, "token") && g_strcmp0 (c2, "new") == 0) {
     cmd = TOKEN_NEW, want_args = 4;
   } else if (g_str_equal (c1, "token") && g_strcmp0 (c2, "list") == 0) {
@@ -309,6 +387,7 @@ main (int argc, char **argv)
   switch (cmd) {
   case USER_ADD: rc = cmd_user_add (pg, arg); break;
   case USER_LIST: rc = cmd_user_list (pg); break;
+  case USER_REMOVE: rc = cmd_user_remove (pg, arg); break;
   case TOKEN_NEW: rc = cmd_token_new (pg, arg); break;
   case TOKEN_LIST: rc = cmd_token_list (pg, arg); break;
   case TOKEN_REVOKE: rc = cmd_token_revoke (pg, arg); break;
@@ -324,5 +403,6 @@ main (int argc, char **argv)
   g_free (opt_role);
   g_strfreev (opt_addresses);
   g_free (opt_device);
+  g_free (opt_reassign);
   return rc;
 }

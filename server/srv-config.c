@@ -18,6 +18,8 @@ static const struct {
 } known[] = {
   { "server", { "listen", "port", "threads", "behind-proxy", "tls-cert", "tls-key", "max-body-mib", NULL } },
   { "database", { "url", "url-file", "pool-size", NULL } },
+  { "limits", { "sync-per-minute", "sync-burst", "login-failures-per-address", "login-failures-per-user",
+                "login-window-minutes", NULL } },
 };
 
 void
@@ -121,7 +123,7 @@ srv_config_load (const char *file, GError **error)
       if (strcmp (known[i].group, *g) == 0)
         gi = (int) i;
     if (gi < 0) {
-      g_set_error (error, SRV_CONFIG_ERROR, 1, "%s: unknown group [%s] (known: [server], [database])", file, *g);
+      g_set_error (error, SRV_CONFIG_ERROR, 1, "%s: unknown group [%s] (known: [server], [database], [limits])", file, *g);
       return NULL;
     }
     g_auto (GStrv) keys = g_key_file_get_keys (kf, *g, NULL, NULL);
@@ -233,5 +235,32 @@ srv_config_load (const char *file, GError **error)
   if (!int_value (kf, c, "database", "pool-size", 1, 256, &n, error))
     return NULL;
   c->pool_size = (guint) n;
+
+  static const struct {
+    const char *key;
+    gint64 def, max;
+    gsize offset;
+  } limits[] = {
+    { "sync-per-minute", 600, 1000000, G_STRUCT_OFFSET (SrvConfig, sync_per_minute) },
+    { "sync-burst", 120, 1000000, G_STRUCT_OFFSET (SrvConfig, sync_burst) },
+    { "login-failures-per-address", 20, 1000000, G_STRUCT_OFFSET (SrvConfig, login_failures_address) },
+    { "login-failures-per-user", 5, 1000000, G_STRUCT_OFFSET (SrvConfig, login_failures_user) },
+    { "login-window-minutes", 15, 7 * 24 * 60, G_STRUCT_OFFSET (SrvConfig, login_window_s) },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++) {
+    n = limits[i].def;
+    if (!int_value (kf, c, "limits", limits[i].key, 0, limits[i].max, &n, error))
+      return NULL;
+    G_STRUCT_MEMBER (guint, c, limits[i].offset) = (guint) n;
+  }
+  c->login_window_s *= 60;
+  if (c->login_window_s == 0 && (c->login_failures_address || c->login_failures_user)) {
+    bad (error, c, "limits", "login-window-minutes", "0, but failed logins are limited: give the window in minutes");
+    return NULL;
+  }
+  if (c->sync_per_minute && c->sync_burst == 0) {
+    bad (error, c, "limits", "sync-burst", "0, but sync-per-minute is set: give the burst (at least 1)");
+    return NULL;
+  }
   return g_steal_pointer (&c);
 }

@@ -19,6 +19,12 @@ typedef struct {
   gsize max_body;        /* bytes, after decompression: 64 MiB by default */
   char *database_url;    /* libpq connection string or URL (from url, or url-file's content) */
   guint pool_size;       /* PostgreSQL connections, = threads by default */
+  /* [limits] (0: no limit) */
+  guint sync_per_minute;         /* POST /v1/sync per token: refill a minute, 600 by default */
+  guint sync_burst;              /* ... and the bucket, 120 by default */
+  guint login_failures_address;  /* failed dashboard logins per client address in the window, 20 */
+  guint login_failures_user;     /* ... per login, 5 */
+  guint login_window_s;          /* the window, login-window-minutes (15) */
 } SrvConfig;
 
 /* Reads and checks FILE: unknown groups or keys, bad values, TLS settings (a cert and a key,

@@ -5,8 +5,10 @@
 #include "srv-http.h"
 #include "srv-util.h"
 #include "dashboard.h"
+#include "dashboard-private.h" /* the login page, for a 429 */
 
 #include <gio/gio.h>
+#include <netinet/in.h>
 #include <string.h>
 
 static void handle_health (SrvRequest *req, SrvResponse *resp);
@@ -150,9 +152,13 @@ authenticate (SrvServer *srv, struct MHD_Connection *conn, Ctx *ctx, char **why)
     if (pg == NULL)
       break;
     res = srv_db_exec (pg, "auth",
-      "UPDATE tokens t SET last_used_at = now() FROM users u "
-      "WHERE t.hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id "
-      "RETURNING t.id, u.id, u.login, u.role", 1, params, &e);
+      /* last_used_at is written at most once a minute: an ordinary request writes
+       * nothing here. */
+      "WITH t AS (SELECT id, user_id, last_used_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL), "
+      "upd AS (UPDATE tokens SET last_used_at = now() FROM t WHERE tokens.id = t.id "
+      "        AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')) "
+      "SELECT t.id, u.id, u.login, u.role FROM t JOIN users u ON u.id = t.user_id AND u.removed_at IS NULL",
+      1, params, &e);
     srv_pool_release (srv->pool, pg);
     if (res == NULL && e->code != SRV_DB_ERROR_UNAVAILABLE)
       break;
@@ -231,6 +237,20 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
         srv_response_error (&resp, st, "%s", why);
         if (st == 401)
           srv_response_header (&resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"salesgetter\"");
+        enum MHD_Result r = send_response (conn, &resp);
+        response_clear (&resp);
+        return r;
+      }
+      /* Per token, before the body is read. */
+      g_autofree char *key = g_strdup_printf ("token:%" G_GINT64_FORMAT, ctx->user.token_id);
+      guint wait = srv->limiter ? srv_limit_take (srv->limiter, key, srv->config->sync_per_minute,
+                                                  srv->config->sync_burst, g_get_monotonic_time ()) : 0;
+      if (wait) {
+        SrvResponse resp = { 0 };
+        g_autofree char *after = g_strdup_printf ("%u", wait);
+        srv_response_error (&resp, 429, "too many requests with this token: at most %u a minute (bursts of %u); "
+                            "retry in %u s", srv->config->sync_per_minute, srv->config->sync_burst, wait);
+        srv_response_header (&resp, MHD_HTTP_HEADER_RETRY_AFTER, after);
         enum MHD_Result r = send_response (conn, &resp);
         response_clear (&resp);
         return r;
@@ -392,6 +412,31 @@ append_query_arg (void *cls, enum MHD_ValueKind kind, const char *key, const cha
   return MHD_YES;
 }
 
+/* The client's address: the peer's, or behind a proxy the last address of
+ * X-Forwarded-For (the one the proxy added; the ones before it are the client's word). */
+static char *
+client_address (struct MHD_Connection *conn, gboolean behind_proxy)
+{
+  if (behind_proxy) {
+    const char *xff = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff && *xff) {
+      const char *last = strrchr (xff, ',');
+      g_autofree char *a = g_strdup (last ? last + 1 : xff);
+      g_strstrip (a);
+      if (*a && strlen (a) <= 64)
+        return g_steal_pointer (&a);
+    }
+  }
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci && ci->client_addr) {
+    gsize len = ci->client_addr->sa_family == AF_INET6 ? sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in);
+    g_autoptr (GSocketAddress) sa = g_socket_address_new_from_native (ci->client_addr, len);
+    if (sa && G_IS_INET_SOCKET_ADDRESS (sa))
+      return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)));
+  }
+  return g_strdup ("unknown");
+}
+
 /* The dashboard: the request as dashboard.h wants it (the query string rebuilt from what
  * libmicrohttpd decoded), one pooled connection for the call. */
 static void
@@ -415,6 +460,40 @@ handle_dashboard (SrvRequest *req, SrvResponse *resp)
   dreq.body_len = len;
   /* Secure cookies over TLS, or behind a proxy that says the client came over https. */
   dreq.https = !req->server->config->behind_proxy || (proto != NULL && g_ascii_strcasecmp (proto, "https") == 0);
+  /* Failed logins, per client address and per login: checked before the form is. */
+  gboolean login_post = strcmp (req->method, "POST") == 0 && strcmp (req->url, SG_DASHBOARD_PREFIX "/login") == 0;
+  g_autofree char *addr_key = NULL, *user_key = NULL;
+  if (login_post && req->server->limiter) {
+    const SrvConfig *c = req->server->config;
+    g_autofree char *addr = client_address (conn, c->behind_proxy);
+    g_autoptr (GHashTable) form = g_uri_parse_params (dreq.body ? dreq.body : "", (gssize) dreq.body_len, "&",
+                                                      G_URI_PARAMS_WWW_FORM, NULL);
+    const char *login = form ? g_hash_table_lookup (form, "login") : NULL;
+    gint64 now = g_get_monotonic_time ();
+    addr_key = g_strconcat ("addr:", addr, NULL);
+    user_key = g_strconcat ("login:", login ? login : "", NULL);
+    guint wa = srv_limit_failures_wait (req->server->limiter, addr_key, c->login_failures_address, c->login_window_s, now);
+    guint wu = srv_limit_failures_wait (req->server->limiter, user_key, c->login_failures_user, c->login_window_s, now);
+    if (wa || wu) {
+      guint wait = MAX (wa, wu);
+      g_autofree char *msg = g_strdup_printf (
+        "Too many failed logins %s: try again in %u minute%s.",
+        wu ? "for this login" : "from this address", (wait + 59) / 60, (wait + 59) / 60 == 1 ? "" : "s");
+      g_autofree char *after = g_strdup_printf ("%u", wait);
+      resp->status = 429;
+      resp->content_type = "text/html; charset=utf-8";
+      g_autofree char *html = _sg_dashboard_render_login (msg);
+      resp->body = g_string_new (html);
+      srv_response_header (resp, MHD_HTTP_HEADER_RETRY_AFTER, after);
+      /* The dashboard's own headers for its pages (dashboard.c). */
+      srv_response_header (resp, "Content-Security-Policy",
+                           "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'");
+      srv_response_header (resp, "Referrer-Policy", "no-referrer");
+      g_message ("dashboard: login refused (%s, %u s): %s", wu ? "login" : "address", wait, addr);
+      return;
+    }
+  }
   if ((pg = srv_pool_acquire (req->server->pool, &e)) == NULL) {
     g_warning ("dashboard: %s", e->message);
     resp->status = 503;
@@ -428,6 +507,16 @@ handle_dashboard (SrvRequest *req, SrvResponse *resp)
     return;
   }
   srv_pool_release (req->server->pool, pg);
+  if (addr_key) {
+    const SrvConfig *c = req->server->config;
+    gint64 now = g_get_monotonic_time ();
+    if (dresp.status == 401) {
+      srv_limit_failure (req->server->limiter, addr_key, c->login_failures_address, c->login_window_s, now);
+      srv_limit_failure (req->server->limiter, user_key, c->login_failures_user, c->login_window_s, now);
+    } else if (dresp.status < 400) {
+      srv_limit_forget (req->server->limiter, user_key);
+    }
+  }
   resp->status = dresp.status;
   resp->content_type = dresp.content_type;
   {

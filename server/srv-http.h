@@ -6,6 +6,7 @@
 
 #include "srv-config.h"
 #include "srv-db.h"
+#include "srv-limit.h"
 #include "srv-sync.h"
 
 G_BEGIN_DECLS
@@ -16,6 +17,7 @@ struct _SrvServer {
   SrvConfig *config;
   SrvPool *pool;
   struct MHD_Daemon *daemon;
+  SrvLimiter *limiter; /* the [limits] state; NULL: no limits */
 };
 
 /* A request as a handler sees it. */

@@ -95,6 +95,7 @@ op_free (gpointer p)
   g_free (op->key);
   g_free (op->op);
   g_free (op->fields);
+  g_free (op->field_hlc);
   g_free (op->process_key);
   g_free (op->error);
   g_free (op);
@@ -161,7 +162,7 @@ member_string (JsonObject *o, const char *name, const char **out)
 }
 
 static SrvOp *
-parse_op (JsonNode *node, guint index, const char *device, GError **error)
+parse_op (JsonNode *node, guint index, const char *device, JsonGenerator *gen, GString *buf, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
     g_set_error (error, SRV_ERROR, SRV_ERROR_BAD_INPUT, "ops[%u]: not an object", index);
@@ -209,7 +210,32 @@ parse_op (JsonNode *node, guint index, const char *device, GError **error)
   op->entity = g_strdup (entity);
   op->key = g_strdup (key);
   op->op = g_strdup (kind);
-  op->fields = f && JSON_NODE_HOLDS_OBJECT (f) ? json_to_string (f, FALSE) : g_strdup ("{}");
+  if (f && JSON_NODE_HOLDS_OBJECT (f)) {
+    /* One generator for the request: json_to_string() makes one per call. */
+    g_string_truncate (buf, 0);
+    json_generator_set_root (gen, f);
+    json_generator_to_gstring (gen, buf);
+    op->fields = g_strndup (buf->str, buf->len);
+  } else {
+    op->fields = g_strdup ("{}");
+  }
+  if (g_str_equal (kind, "upsert")) {
+    /* The field clocks the merge stores for an op alone on its entity (sg_push_batch). */
+    GString *fh = g_string_new ("{");
+    if (f && JSON_NODE_HOLDS_OBJECT (f)) {
+      JsonObjectIter it;
+      const char *name;
+      json_object_iter_init (&it, json_node_get_object (f));
+      while (json_object_iter_next (&it, &name, NULL)) {
+        if (fh->len > 1)
+          g_string_append_c (fh, ',');
+        srv_json_append_string (fh, name);
+        g_string_append_printf (fh, ":\"%s\"", hlc);
+      }
+    }
+    g_string_append_c (fh, '}');
+    op->field_hlc = g_string_free (fh, FALSE);
+  }
   if (srv_entity_is_process_family (entity)) {
     op->scope = "process";
     const char *pf = NULL;
@@ -289,8 +315,10 @@ srv_sync_parse (const char *body, gsize len, GError **error)
                    SRV_SYNC_MAX_OPS);
       return NULL;
     }
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+    g_autoptr (GString) buf = g_string_sized_new (256);
     for (guint i = 0; i < count; i++) {
-      SrvOp *op = parse_op (json_array_get_element (a, i), i, req->device, error);
+      SrvOp *op = parse_op (json_array_get_element (a, i), i, req->device, gen, buf, error);
       if (op == NULL)
         return NULL;
       g_ptr_array_add (req->ops, op);
@@ -311,71 +339,131 @@ append_rejected (GString *rej, const char *op_id, const char *why)
   g_string_append_c (rej, '}');
 }
 
-/* Stores the valid ops in one transaction; fills ACKED and REJECTED (JSON arrays). */
+/* The table an op's kind merges into: entity_state (upsert, delete), set_members (add,
+ * remove), or none (append: a row per op). */
+static char
+op_class (const char *kind)
+{
+  if (g_str_equal (kind, "upsert") || g_str_equal (kind, "delete"))
+    return 's';
+  if (g_str_equal (kind, "add") || g_str_equal (kind, "remove"))
+    return 'm';
+  return 'h';
+}
+
+/* Stores the valid ops (one statement, one transaction: sg_push_batch); fills ACKED and
+ * REJECTED (JSON arrays being written). */
 static gboolean
 push (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, GString *acked, GString *rejected, GError **error)
 {
-  GString *a[9];
-  for (guint i = 0; i < G_N_ELEMENTS (a); i++)
-    a[i] = g_string_new ("{");
-  guint n = 0;
-  for (guint i = 0; i < req->ops->len; i++) {
+  guint nops = req->ops->len;
+  /* Per op: its position among the ops sent (1-based), 0 when rejected here, or -(i + 1)
+   * when it repeats op i of this request (sent once; acked when that one is). */
+  g_autofree gint64 *sent = g_new0 (gint64, nops);
+  g_autoptr (GHashTable) by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) per_entity = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) order = g_ptr_array_new (); /* the ops sent, in order */
+  g_autoptr (GPtrArray) rowkey = g_ptr_array_new_with_free_func (g_free); /* per op sent */
+
+  for (guint i = 0; i < nops; i++) {
     SrvOp *op = g_ptr_array_index (req->ops, i);
     if (op->error) {
       append_rejected (rejected, op->op_id, op->error);
       continue;
     }
-    gboolean comma = n > 0;
+    gpointer first;
+    if (g_hash_table_lookup_extended (by_id, op->op_id, NULL, &first)) {
+      sent[i] = -(gint64) GPOINTER_TO_UINT (first) - 1;
+      continue;
+    }
+    g_hash_table_insert (by_id, op->op_id, GUINT_TO_POINTER (i));
+    g_ptr_array_add (order, op);
+    sent[i] = order->len;
+    /* How many ops of the request merge into the same row. */
+    char cls = op_class (op->op);
+    char *k = cls == 'h' ? NULL : g_strdup_printf ("%c%s%c%s", cls, op->entity, 0x1f, op->key);
+    g_ptr_array_add (rowkey, k);
+    if (k) {
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (per_entity, k));
+      g_hash_table_replace (per_entity, g_strdup (k), GUINT_TO_POINTER (count + 1));
+    }
+  }
+  if (order->len == 0)
+    return TRUE;
+
+  GString *a[10];
+  for (guint i = 0; i < G_N_ELEMENTS (a); i++)
+    a[i] = g_string_sized_new (i == 5 ? 64 * order->len : 24 * order->len);
+  for (guint j = 0; j < order->len; j++) {
+    SrvOp *op = g_ptr_array_index (order, j);
+    gboolean comma = j > 0;
+    const char *k = g_ptr_array_index (rowkey, j);
+    gboolean alone = k == NULL || GPOINTER_TO_UINT (g_hash_table_lookup (per_entity, k)) == 1;
     srv_pg_array_append (a[0], op->op_id, comma);
     srv_pg_array_append (a[1], op->hlc, comma);
     srv_pg_array_append (a[2], op->entity, comma);
     srv_pg_array_append (a[3], op->key, comma);
     srv_pg_array_append (a[4], op->op, comma);
     srv_pg_array_append (a[5], op->fields, comma);
-    srv_pg_array_append (a[6], op->scope, comma);
-    srv_pg_array_append (a[7], op->process_key, comma);
-    n++;
+    srv_pg_array_append (a[6], op->field_hlc, comma);
+    srv_pg_array_append (a[7], alone ? "t" : "f", comma);
+    srv_pg_array_append (a[8], op->scope, comma);
+    srv_pg_array_append (a[9], op->process_key, comma);
   }
-  gboolean ok = TRUE;
-  if (n > 0) {
-    for (guint i = 0; i < G_N_ELEMENTS (a); i++)
-      g_string_append_c (a[i], '}');
-    g_autofree char *uid = g_strdup_printf ("%" G_GINT64_FORMAT, user->user_id);
-    const char *params[] = {
-      uid, user->role == SRV_ROLE_MANAGER ? "t" : "f", req->device,
-      a[0]->str, a[1]->str, a[2]->str, a[3]->str, a[4]->str, a[5]->str, a[6]->str, a[7]->str,
-    };
-    ok = srv_db_run (conn, "push", "BEGIN", 0, NULL, error)
-         && srv_db_run (conn, "push", "SELECT pg_advisory_xact_lock(" OPS_LOCK ")", 0, NULL, error);
-    g_autoptr (PGresult) r = NULL;
-    if (ok)
-      r = srv_db_exec (conn, "push",
-                       "SELECT op_id, status, reason FROM sg_push($1::bigint, $2::boolean, $3, $4::text[], "
-                       "$5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[])",
-                       G_N_ELEMENTS (params), params, error);
-    ok = r != NULL && srv_db_run (conn, "push", "COMMIT", 0, NULL, error);
-    if (!ok) {
-      PQclear (PQexec (conn, "ROLLBACK"));
-    } else {
-      for (int i = 0; i < PQntuples (r); i++) {
-        const char *id = PQgetvalue (r, i, 0);
-        if (strcmp (PQgetvalue (r, i, 1), "rejected") == 0) {
-          append_rejected (rejected, id, PQgetvalue (r, i, 2));
-        } else {
-          if (acked->len > 1)
-            g_string_append_c (acked, ',');
-          srv_json_append_string (acked, id);
-        }
-      }
-    }
+  for (guint i = 0; i < G_N_ELEMENTS (a); i++) {
+    g_string_prepend_c (a[i], '{');
+    g_string_append_c (a[i], '}');
   }
+  g_autofree char *uid = g_strdup_printf ("%" G_GINT64_FORMAT, user->user_id);
+  const char *params[] = {
+    uid, user->role == SRV_ROLE_MANAGER ? "t" : "f", req->device,
+    a[0]->str, a[1]->str, a[2]->str, a[3]->str, a[4]->str, a[5]->str, a[6]->str, a[7]->str, a[8]->str, a[9]->str,
+  };
+  /* Autocommit: the function's statement is the transaction (it takes the op-log lock
+   * first); an error rolls all of it back. */
+  g_autoptr (PGresult) r = srv_db_exec (conn, "push",
+    "SELECT rej_ord, rej_reason FROM sg_push_batch($1::bigint, $2::boolean, $3, $4::text[], $5::text[], "
+    "$6::text[], $7::text[], $8::text[], $9::jsonb[], $10::jsonb[], $11::boolean[], $12::text[], $13::text[])",
+    G_N_ELEMENTS (params), params, error);
   for (guint i = 0; i < G_N_ELEMENTS (a); i++)
     g_string_free (a[i], TRUE);
-  return ok;
+  if (r == NULL)
+    return FALSE;
+
+  /* The refused ones, by their position among the ops sent. */
+  g_autoptr (GHashTable) refused = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autofree gint64 *ords = g_new0 (gint64, PQntuples (r) + 1);
+  for (int k = 0; k < PQntuples (r); k++) {
+    ords[k] = g_ascii_strtoll (PQgetvalue (r, k, 0), NULL, 10);
+    g_hash_table_insert (refused, &ords[k], PQgetvalue (r, k, 1));
+  }
+  for (guint i = 0; i < nops; i++) {
+    SrvOp *op = g_ptr_array_index (req->ops, i);
+    gint64 pos = sent[i];
+    if (pos == 0)
+      continue; /* rejected above */
+    if (pos < 0)
+      pos = sent[-pos - 1];
+    const char *why = g_hash_table_lookup (refused, &pos);
+    if (why) {
+      append_rejected (rejected, op->op_id, why);
+    } else {
+      if (acked->len > 1)
+        g_string_append_c (acked, ',');
+      srv_json_append_string (acked, op->op_id);
+    }
+  }
+  return TRUE;
 }
 
 /* Reads the ops after the cursor this user may see, from other devices; appends them to OPS
- * (a JSON array being written) and sets the next cursor and more. */
+ * (a JSON array being written) and sets the next cursor and more.
+ *
+ * One statement (one snapshot: the newest seq and the rows agree, no transaction to open),
+ * walking ops in seq order from the cursor, at most SRV_SYNC_PULL_WINDOW seqs far: the cost
+ * of a pull is bounded by the window whatever the log holds after the cursor, and however
+ * little of it this user may see. When the window ends before the log does, the answer says
+ * more and the cursor moves to the window's end (possibly with no ops). */
 static gboolean
 pull (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, GString *ops, gint64 *next, gboolean *more,
       GError **error)
@@ -383,53 +471,45 @@ pull (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, GString *ops, gint
   g_autofree char *cursor = g_strdup_printf ("%" G_GINT64_FORMAT, req->cursor);
   g_autofree char *uid = g_strdup_printf ("%" G_GINT64_FORMAT, user->user_id);
   g_autofree char *limit = g_strdup_printf ("%u", req->limit + 1);
-  const char *params[] = { cursor, req->device, user->role == SRV_ROLE_MANAGER ? "t" : "f", uid, limit };
-  if (!srv_db_run (conn, "pull", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, error))
+  g_autofree char *window = g_strdup_printf ("%d", SRV_SYNC_PULL_WINDOW);
+  const char *params[] = { cursor, req->device, user->role == SRV_ROLE_MANAGER ? "t" : "f", uid, limit, window };
+  /* sg_pull (migration 0003) rather than the statement itself: it plans the walk as an
+   * index scan in seq order whatever the statistics say. */
+  g_autoptr (PGresult) r = srv_db_exec (conn, "pull",
+    "SELECT top, seq, op_id, hlc, entity, natural_key, op, fields, login "
+    "FROM sg_pull($1::bigint, $2, $3::boolean, $4::bigint, $5::int, $6::bigint)",
+    G_N_ELEMENTS (params), params, error);
+  if (r == NULL)
     return FALSE;
-  g_autoptr (PGresult) top = srv_db_exec (conn, "pull", "SELECT coalesce(max(seq), 0) FROM ops", 0, NULL, error);
-  g_autoptr (PGresult) r = NULL;
-  if (top)
-    r = srv_db_exec (conn, "pull",
-                     "SELECT o.seq, o.op_id, o.hlc, o.entity, o.natural_key, o.op, o.fields::text, u.login "
-                     "FROM ops o JOIN users u ON u.id = o.user_id "
-                     "LEFT JOIN entity_state p ON o.process_key IS NOT NULL AND p.entity = 'process' "
-                     "  AND p.natural_key = o.process_key "
-                     "WHERE o.seq > $1::bigint AND o.device <> $2 "
-                     "  AND ($3::boolean OR o.scope = 'shared' OR o.user_id = $4::bigint "
-                     "       OR p.owner_user_id = $4::bigint) "
-                     "ORDER BY o.seq LIMIT $5::int",
-                     G_N_ELEMENTS (params), params, error);
-  if (r == NULL || !srv_db_run (conn, "pull", "COMMIT", 0, NULL, error)) {
-    PQclear (PQexec (conn, "ROLLBACK"));
-    return FALSE;
-  }
-  int rows = PQntuples (r);
-  *more = FALSE;
-  *next = MAX (req->cursor, g_ascii_strtoll (PQgetvalue (top, 0, 0), NULL, 10));
+  int rows = PQgetisnull (r, 0, 1) ? 0 : PQntuples (r);
+  gint64 top = g_ascii_strtoll (PQgetvalue (r, 0, 0), NULL, 10);
+  gint64 window_end = req->cursor + SRV_SYNC_PULL_WINDOW;
+  *more = window_end < top;
+  *next = *more ? window_end : MAX (req->cursor, top);
   gsize start = ops->len;
   for (int i = 0; i < rows; i++) {
     if ((guint) i == req->limit || ops->len - start > SRV_SYNC_MAX_ANSWER) {
       /* The rest next time: the cursor stops after the last op sent. */
       *more = TRUE;
-      *next = g_ascii_strtoll (PQgetvalue (r, i - 1, 0), NULL, 10);
+      *next = g_ascii_strtoll (PQgetvalue (r, i - 1, 1), NULL, 10);
       break;
     }
     if (i > 0)
       g_string_append_c (ops, ',');
     g_string_append (ops, "{\"op_id\":");
-    srv_json_append_string (ops, PQgetvalue (r, i, 1));
-    g_string_append (ops, ",\"hlc\":");
     srv_json_append_string (ops, PQgetvalue (r, i, 2));
-    g_string_append (ops, ",\"entity\":");
+    g_string_append (ops, ",\"hlc\":");
     srv_json_append_string (ops, PQgetvalue (r, i, 3));
-    g_string_append (ops, ",\"key\":");
+    g_string_append (ops, ",\"entity\":");
     srv_json_append_string (ops, PQgetvalue (r, i, 4));
-    g_string_append (ops, ",\"op\":");
+    g_string_append (ops, ",\"key\":");
     srv_json_append_string (ops, PQgetvalue (r, i, 5));
+    g_string_append (ops, ",\"op\":");
+    srv_json_append_string (ops, PQgetvalue (r, i, 6));
     g_string_append (ops, ",\"fields\":");
-    g_string_append (ops, PQgetvalue (r, i, 6)); /* jsonb's own text: valid JSON */
+    g_string_append (ops, PQgetvalue (r, i, 7)); /* jsonb's own text: valid JSON */
     g_string_append (ops, ",\"user\":");
-    srv_json_append_string (ops, PQgetvalue (r, i, 7));
+    srv_json_append_string (ops, PQgetvalue (r, i, 8));
     g_string_append_c (ops, '}');
   }
   return TRUE;
@@ -441,17 +521,33 @@ srv_sync_run (PGconn *conn, const SrvUser *user, SrvSyncRequest *req, guint *sta
   g_autoptr (GError) e = NULL;
   *status = 500;
 
-  /* The device is the first user's who synced it. */
+  /* The device is the first user's who synced it. last_seen is written at most once a
+   * minute: a request that changes nothing writes nothing (no commit to flush). */
   g_autofree char *uid = g_strdup_printf ("%" G_GINT64_FORMAT, user->user_id);
   const char *dparams[] = { req->device, uid };
-  g_autoptr (PGresult) d = srv_db_exec (conn, "device",
-    "INSERT INTO devices (device, user_id) VALUES ($1, $2::bigint) "
-    "ON CONFLICT (device) DO UPDATE SET last_seen = now() "
-    "RETURNING user_id",
-    2, dparams, error);
+  g_autoptr (PGresult) d = NULL;
+  /* Two users' first syncs of one device at once: the one whose insert lost sees nothing
+   * in its snapshot; the second try sees the winner. */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    g_clear_pointer (&d, PQclear);
+    d = srv_db_exec (conn, "device",
+      "WITH d AS (SELECT user_id FROM devices WHERE device = $1), "
+      "ins AS (INSERT INTO devices (device, user_id) SELECT $1, $2::bigint WHERE NOT EXISTS (SELECT 1 FROM d) "
+      "        ON CONFLICT (device) DO NOTHING RETURNING user_id), "
+      "upd AS (UPDATE devices SET last_seen = now() WHERE device = $1 AND user_id = $2::bigint "
+      "        AND last_seen < now() - interval '1 minute') "
+      "SELECT user_id FROM d UNION ALL SELECT user_id FROM ins",
+      2, dparams, error);
+    if (d == NULL || PQntuples (d) > 0)
+      break;
+  }
   if (d == NULL) {
     if (error && *error && (*error)->code == SRV_DB_ERROR_UNAVAILABLE)
       *status = 503;
+    return NULL;
+  }
+  if (PQntuples (d) == 0) {
+    g_set_error (error, SRV_DB_ERROR, SRV_DB_ERROR_QUERY, "device %s: not found after its insert", req->device);
     return NULL;
   }
   if (g_ascii_strtoll (PQgetvalue (d, 0, 0), NULL, 10) != user->user_id) {

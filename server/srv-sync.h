@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 #define SRV_SYNC_MAX_OPS 5000        /* ops per request, and per answer */
 #define SRV_SYNC_MAX_ANSWER (16u << 20) /* an answer stops growing past 16 MiB (then more) */
 #define SRV_SYNC_MAX_DEPTH 64        /* JSON nesting */
+#define SRV_SYNC_PULL_WINDOW 50000   /* a pull looks at most this many seqs past its cursor */
 /* An op whose clock is further ahead of the server's is rejected. */
 #define SRV_SYNC_MAX_CLOCK_AHEAD_MS (G_GUINT64_CONSTANT (24) * 3600 * 1000)
 
@@ -36,6 +37,7 @@ typedef struct {
   char *key;
   char *op;
   char *fields;      /* the fields object, serialised */
+  char *field_hlc;   /* an upsert's field names each mapped to its hlc (JSON), else NULL */
   const char *scope; /* "shared" or "process" */
   char *process_key; /* the process UUID a process-family op belongs to, when known */
   char *error;

@@ -294,6 +294,201 @@ def test_visibility():
 tap.run('visibility', test_visibility)
 
 
+def test_ownership_in_one_request():
+    """Ownership is checked op by op as the request goes: a process created earlier in the
+    same request counts (issue 6: ops on a process the server had not seen were all
+    accepted, so a non-manager could create a process for someone else and edit it)."""
+    al, ca, an, mx = Device(), Device(), Device(), Device()
+    own, theirs, sneak = ('%s-1111-4000-8000-000000000001' % c for c in ('a0a0a0a0', 'c0c0c0c0', 'c1c1c1c1'))
+    batch = [al.op('process', own, fields={'organisation': 'acme.com', 'stage': 'lead', 'status': 'open',
+                                           'account_manager': 'alice@ourco.example'}),
+             al.op('process', own, fields={'stage': 'qualified'}),
+             al.op('stage_history', own, 'append', {'event': 'move', 'to_stage': 'qualified'}),
+             al.op('process_contact', own + '|jane@acme.com|buyer', 'add', {'by': 'alice'}),
+             al.op('cx_note', 'note-own', fields={'process': own, 'text': 'first call'})]
+    st, a = sync(URL, T['alice'], al.id, batch)
+    tap.ok(st == 200 and a['acked'] == ids(batch) and not a['rejected'],
+           'an account manager creates her process and edits it in the same request', repr(a)[:400])
+    tap.eq(PG.rows("SELECT u.login, s.fields->>'stage' FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                   "WHERE s.entity = 'process' AND s.natural_key = '%s'" % own), [['alice', 'qualified']],
+           'the process is hers, at the stage her second op set')
+
+    # carol creates a process whose account manager is alice, then edits it, in one request.
+    batch = [ca.op('process', theirs, fields={'organisation': 'acme.com', 'stage': 'lead',
+                                              'account_manager': 'Alice@OurCo.example'}),
+             ca.op('process_contact', theirs + '|bob@acme.com|user', 'add', {'by': 'carol'}),
+             ca.op('person', 'newbie@acme.com', fields={'name': 'Newbie'})]
+    st, a = sync(URL, T['carol'], ca.id, batch)
+    rej = {r['op_id']: r['error'] for r in a['rejected']}
+    tap.ok(st == 200 and list(rej) == [batch[0]['op_id']] and batch[2]['op_id'] in a['acked'],
+           "a non-manager's process made for another user is rejected; the rest of the request goes on",
+           repr(a)[:500])
+    tap.ok(theirs in rej.get(batch[0]['op_id'], '') and 'alice' in rej.get(batch[0]['op_id'], '')
+           and 'manager' in rej.get(batch[0]['op_id'], ''),
+           'the reason names the process, the user it would belong to, and who may do it', repr(rej))
+    tap.eq(PG.scalar("SELECT count(*) FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.natural_key = '%s' AND u.login = 'alice'" % theirs), 0,
+           'no process of alice was made by carol')
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key = '%s' AND entity = 'process'" % theirs), 0,
+           'the rejected creation is not stored')
+    got, _, _ = pull_all(URL, T['alice'], Device().id)
+    tap.ok(not [o for o in got if theirs in o['key']], "and alice pulls nothing of it", repr(got)[:300])
+
+    # The same, then an edit in the same request: before the fix, the edit went through
+    # because the process did not exist before the request.
+    batch = [ca.op('process', sneak, fields={'organisation': 'acme.com', 'stage': 'lead',
+                                             'account_manager': 'alice@ourco.example'}),
+             ca.op('process', sneak, fields={'stage': 'won', 'status': 'won'})]
+    st, a = sync(URL, T['carol'], ca.id, batch)
+    tap.ok(st == 200 and [r['op_id'] for r in a['rejected']] == [batch[0]['op_id']],
+           'creation for another user rejected, the later op on the process (not made) stands alone', repr(a))
+    tap.eq(PG.rows("SELECT u.login, s.fields ? 'account_manager' FROM entity_state s "
+                   "JOIN users u ON u.id = s.owner_user_id WHERE s.natural_key = '%s'" % sneak), [['carol', False]],
+           "what carol's second op made is hers, never alice's")
+
+    # An analyst cannot make one for carol either; handing over one's own process is a
+    # manager's job; a manager may do both.
+    st, a = sync(URL, T['ann'], an.id, [an.op('process', 'a1a1a1a1-1111-4000-8000-000000000002',
+                                              fields={'stage': 'lead', 'account_manager': 'carol@ourco.example'})])
+    tap.ok(st == 200 and len(a['rejected']) == 1 and 'carol' in a['rejected'][0]['error'],
+           "an analyst's process for carol is rejected", repr(a))
+    st, a = sync(URL, T['alice'], al.id, [al.op('process', own, fields={'account_manager': 'carol@ourco.example'})])
+    tap.ok(st == 200 and len(a['rejected']) == 1, 'an account manager cannot hand her process to another', repr(a))
+    tap.eq(PG.scalar("SELECT u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.natural_key = '%s'" % own), 'alice', 'it stays hers')
+    mine = 'a2a2a2a2-1111-4000-8000-000000000003'
+    st, a = sync(URL, T['max'], mx.id, [mx.op('process', mine, fields={'stage': 'lead',
+                                                                      'account_manager': 'carol@ourco.example'}),
+                                        mx.op('process', own, fields={'account_manager': 'carol@ourco.example'})])
+    tap.ok(st == 200 and len(a['acked']) == 2, 'a manager creates a process for carol and hands her alice\'s',
+           repr(a))
+    tap.eq(PG.rows("SELECT s.natural_key, u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                   "WHERE s.natural_key IN ('%s', '%s') ORDER BY 1" % (own, mine)),
+           sorted([[own, 'carol'], [mine, 'carol']]), 'both are carol\'s')
+
+
+tap.run('ownership within one request', test_ownership_in_one_request)
+
+
+def test_rate_limits():
+    """[limits]: requests per token (429 with Retry-After, before the body is read) and failed
+    dashboard logins per address and per login, on a second server with small limits."""
+    import http.client
+    import urllib.parse
+    srv = sgserver.Server.start(PG, tap, extra_conf='[limits]\nsync-per-minute = 60\nsync-burst = 3\n'
+                                'login-failures-per-address = 4\nlogin-failures-per-user = 2\n'
+                                'login-window-minutes = 10\n')
+    r = srv.admin('--check-config')
+    tap.ok('sync 60 a minute per token (burst 3)' in r.out and '4 failures per address, 2 per login, in 10 minutes'
+           in r.out, '--check-config shows the limits in force', r.out)
+    host, port = '127.0.0.1', srv.port
+
+    def post(path, body, headers):
+        c = http.client.HTTPConnection(host, port, timeout=30)
+        c.request('POST', path, body=body, headers=headers)
+        resp = c.getresponse()
+        data = resp.read()
+        c.close()
+        return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), data
+
+    tok, tok2 = srv.token_new('alice', device='limited'), srv.token_new('alice', device='other')
+    d = Device()
+
+    def push(token):
+        body = json.dumps({'protocol': 1, 'device': d.id, 'cursor': '',
+                           'ops': [d.op('person', 'rl@acme.com', fields={'name': 'R'})]}).encode()
+        return post('/v1/sync', body, {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'})
+
+    got = [push(tok)[0] for _ in range(3)]
+    st, hdr, data = push(tok)
+    tap.ok(got == [200, 200, 200] and st == 429, 'a token gets its burst of 3 requests, then 429', repr((got, st)))
+    err = json.loads(data).get('error', '') if data.startswith(b'{') else ''
+    tap.ok('too many requests' in err and '60 a minute' in err, 'the JSON error says why and the limit', repr(data))
+    wait = int(hdr.get('retry-after', '0'))
+    tap.ok(1 <= wait <= 2, 'Retry-After: the seconds until the next request is allowed', repr(hdr))
+    tap.eq(push(tok2)[0], 200, "the same user's other token has a bucket of its own")
+    time.sleep(wait + 0.2)
+    tap.eq(push(tok)[0], 200, 'after Retry-After seconds the token is served again')
+
+    def login(user, token, xff):
+        body = urllib.parse.urlencode({'login': user, 'token': token}).encode()
+        return post('/dashboard/login', body, {'Content-Type': 'application/x-www-form-urlencoded',
+                                               'X-Forwarded-For': xff})
+
+    # Per login: 2 failures in the window, a success forgets them.
+    st1 = login('max', 'sgt_wrong', '10.0.0.1')[0]
+    st2 = login('max', T['max'], '10.0.0.1')[0]
+    st3, st4 = login('max', 'sgt_wrong', '10.0.0.1')[0], login('max', 'sgt_wrong', '10.0.0.1')[0]
+    st5, hdr, page = login('max', T['max'], '10.0.0.1')
+    tap.ok([st1, st2, st3, st4] == [401, 303, 401, 401], 'failed logins are 401, a good one logs in and clears them',
+           repr([st1, st2, st3, st4]))
+    tap.ok(st5 == 429 and b'Too many failed logins for this login' in page and b'<form' in page,
+           'two more failures lock the login: 429, even with the right token, on the login page', repr((st5, page[:300])))
+    wait = int(hdr.get('retry-after', '0'))
+    tap.ok(540 <= wait <= 600 and hdr.get('content-type', '').startswith('text/html')
+           and 'content-security-policy' in hdr, 'with Retry-After (the window) and the pages\' headers', repr(hdr))
+    tap.eq(login('max', T['max'], '10.0.0.9')[0], 429, 'from another address too: the limit is per login')
+    # Per address: 4 failures from one address, whatever the logins.
+    got = [login('nobody%d' % i, 'sgt_wrong', '10.0.0.2')[0] for i in range(4)]
+    st, hdr, page = login('nobody9', 'sgt_wrong', '10.0.0.2')
+    tap.ok(got == [401] * 4 and st == 429 and b'from this address' in page,
+           'four failures from one address lock it for every login', repr((got, st)))
+    tap.eq(login('nobody9', 'sgt_wrong', '10.0.0.3')[0], 401,
+           'behind the proxy, the address is the last of X-Forwarded-For')
+    tap.eq(login('nobody9', 'sgt_wrong', '10.0.0.3, 10.0.0.2')[0], 429,
+           'and only the last: the client cannot choose it by sending its own')
+    srv.stop()
+
+
+tap.run('rate limits', test_rate_limits)
+
+
+def test_user_remove():
+    """user remove: tokens revoked, sessions closed, addresses freed, the data kept (its ops
+    keep their author), the processes moved with --reassign-to."""
+    SRV.user_add('rita', 'account-manager', ['rita@ourco.example'])
+    tok = SRV.token_new('rita', device='laptop')
+    ri, mx = Device(), Device()
+    proc = 'b0b0b0b0-2222-4000-8000-000000000001'
+    ops = [ri.op('process', proc, fields={'organisation': 'acme.com', 'stage': 'lead',
+                                          'account_manager': 'rita@ourco.example'}),
+           ri.op('person', 'rita-contact@acme.com', fields={'name': 'Rita Contact'})]
+    st, a = sync(URL, tok, ri.id, ops)
+    tap.ok(st == 200 and len(a['acked']) == 2, 'rita pushes a process and a person', repr(a)[:300])
+    r = SRV.admin('user', 'remove', 'rita', '--reassign-to', 'carol')
+    tap.ok('1 token revoked' in r.out and '1 process moved to carol' in r.out,
+           'user remove says what it did', r.out)
+    st, a = sync(URL, tok, ri.id, [ri.op('person', 'late@acme.com', fields={'name': 'Late'})])
+    tap.ok(st == 401, "the removed user's token gets 401", repr((st, a)))
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE op_id IN ('%s', '%s')" % tuple(ids(ops))), 2,
+           'her ops stay on the server')
+    got, _, _ = pull_all(URL, T['max'], mx.id)
+    tap.ok([o['user'] for o in got if o['op_id'] in ids(ops)] == ['rita', 'rita'],
+           'and are still pulled with her as author', repr([o for o in got if o['op_id'] in ids(ops)])[:300])
+    tap.eq(PG.scalar("SELECT u.login FROM entity_state s JOIN users u ON u.id = s.owner_user_id "
+                     "WHERE s.natural_key = '%s'" % proc), 'carol', 'her process is now carol\'s')
+    ca = Device()
+    st, a = sync(URL, T['carol'], ca.id, [ca.op('process', proc, fields={'stage': 'qualified'})])
+    tap.ok(st == 200 and len(a['acked']) == 1, 'and carol may change it', repr(a))
+    r = SRV.admin('user', 'list')
+    tap.ok(any(ln.split()[1:3] == ['rita', 'account-manager'] and '(removed)' in ln for ln in r.out.splitlines()),
+           'user list shows her as removed', r.out)
+    r = SRV.admin('user', 'remove', 'rita', check=False)
+    tap.ok(r.rc == 1 and 'removed already' in r.err, 'removing her again is an error', repr(r))
+    r = SRV.admin('user', 'remove', 'nobody', '--reassign-to', 'carol', check=False)
+    tap.ok(r.rc == 1 and 'nobody' in r.err, 'an unknown login is named', repr(r))
+    r = SRV.admin('user', 'remove', 'ann', '--reassign-to', 'rita', check=False)
+    tap.ok(r.rc == 1 and 'rita' in r.err and PG.scalar("SELECT removed_at FROM users WHERE login = 'ann'") is None,
+           'reassigning to a removed user is refused, nothing changes', repr(r))
+    r = SRV.admin('token', 'new', 'rita', check=False)
+    tap.ok(r.rc == 1 and 'removed' in r.err, 'no new token for a removed user', repr(r))
+    r = SRV.admin('user', 'add', 'rita2', '--role', 'analyst', '--address', 'rita@ourco.example', check=False)
+    tap.ok(r.rc == 0, 'her address is free for another user', repr(r))
+
+
+tap.run('user remove', test_user_remove)
+
+
 def test_device_binding():
     d = Device()
     st, a = sync(URL, T['alice'], d.id, [d.op('person', 'bind@acme.com', fields={'name': 'B'})])

@@ -3,6 +3,7 @@
 
 #include "srv-config.h"
 #include "srv-db.h"
+#include "srv-limit.h"
 #include "srv-sync.h"
 #include "srv-util.h"
 
@@ -270,6 +271,53 @@ test_pg_array (void)
   g_assert_cmpstr (s->str, ==, "{\"plain\",\"a\\\"b\\\\c,{}\",NULL,\"NULL\"}");
 }
 
+/* The token bucket and the failure window, on a clock of our own. */
+static void
+test_limits (void)
+{
+  SrvLimiter *l = srv_limiter_new (3);
+  const gint64 s = G_USEC_PER_SEC, t0 = 1000 * s;
+  /* 60 a minute, bursts of 3: three at once, then one a second. */
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpuint (srv_limit_take (l, "a", 60, 3, t0), ==, 0);
+  g_assert_cmpuint (srv_limit_take (l, "a", 60, 3, t0), ==, 1);
+  g_assert_cmpuint (srv_limit_take (l, "a", 60, 3, t0 + s / 2), ==, 1);
+  g_assert_cmpuint (srv_limit_take (l, "a", 60, 3, t0 + s), ==, 0);
+  g_assert_cmpuint (srv_limit_take (l, "a", 60, 3, t0 + s), ==, 1);
+  /* Another key has its own bucket; a slow rate asks to wait longer. */
+  g_assert_cmpuint (srv_limit_take (l, "b", 6, 1, t0), ==, 0);
+  g_assert_cmpuint (srv_limit_take (l, "b", 6, 1, t0), ==, 10);
+  /* No limit. */
+  for (int i = 0; i < 100; i++)
+    g_assert_cmpuint (srv_limit_take (l, "c", 0, 0, t0), ==, 0);
+
+  /* Failures: 2 allowed in 60 s. */
+  g_assert_cmpuint (srv_limit_failures_wait (l, "x", 2, 60, t0), ==, 0);
+  srv_limit_failure (l, "x", 2, 60, t0);
+  g_assert_cmpuint (srv_limit_failures_wait (l, "x", 2, 60, t0 + s), ==, 0);
+  srv_limit_failure (l, "x", 2, 60, t0 + 10 * s);
+  /* Blocked until the first failure leaves the window. */
+  g_assert_cmpuint (srv_limit_failures_wait (l, "x", 2, 60, t0 + 10 * s), ==, 50);
+  g_assert_cmpuint (srv_limit_failures_wait (l, "x", 2, 60, t0 + 59 * s), ==, 1);
+  g_assert_cmpuint (srv_limit_failures_wait (l, "x", 2, 60, t0 + 60 * s), ==, 0);
+  srv_limit_failure (l, "x", 2, 60, t0 + 61 * s);
+  g_assert_cmpuint (srv_limit_failures_wait (l, "x", 2, 60, t0 + 61 * s), ==, 9);
+  srv_limit_forget (l, "x");
+  g_assert_cmpuint (srv_limit_failures_wait (l, "x", 2, 60, t0 + 61 * s), ==, 0);
+
+  /* At most 3 keys: "a" and "b" (full again) make room for "y"; with "x", "y" and "z"
+   * still in their windows there is none, and "w" is not tracked. */
+  srv_limit_failure (l, "y", 1, 60, t0 + 61 * s);
+  g_assert_cmpuint (srv_limit_failures_wait (l, "y", 1, 60, t0 + 61 * s), ==, 60);
+  srv_limit_failure (l, "z", 1, 60, t0 + 61 * s);
+  srv_limit_failure (l, "w", 1, 60, t0 + 61 * s);
+  g_assert_cmpuint (srv_limit_failures_wait (l, "z", 1, 60, t0 + 62 * s), ==, 59);
+  g_assert_cmpuint (srv_limit_failures_wait (l, "w", 1, 60, t0 + 62 * s), ==, 0);
+  g_assert_cmpuint (srv_limit_take (l, "v", 60, 1, t0 + 62 * s), ==, 0);
+  g_assert_cmpuint (srv_limit_take (l, "v", 60, 1, t0 + 62 * s), ==, 0);
+  srv_limiter_free (l);
+}
+
 static char *
 write_conf (const char *dir, const char *name, const char *text, int mode)
 {
@@ -295,6 +343,20 @@ test_config (void)
   g_assert_cmpuint (c->pool_size, ==, 2);
   g_assert_cmpuint (c->max_body, ==, 8u << 20);
   g_assert_true (c->behind_proxy);
+  /* The limits' defaults. */
+  g_assert_cmpuint (c->sync_per_minute, ==, 600);
+  g_assert_cmpuint (c->sync_burst, ==, 120);
+  g_assert_cmpuint (c->login_failures_address, ==, 20);
+  g_assert_cmpuint (c->login_failures_user, ==, 5);
+  g_assert_cmpuint (c->login_window_s, ==, 15 * 60);
+  g_autofree char *pl = write_conf (dir, "l.conf",
+    "[server]\nbehind-proxy = true\n[database]\nurl = postgresql:///sg\n[limits]\nsync-per-minute = 0\n"
+    "login-failures-per-user = 3\nlogin-window-minutes = 2\n", 0600);
+  g_autoptr (SrvConfig) cl = srv_config_load (pl, &e);
+  g_assert_no_error (e);
+  g_assert_cmpuint (cl->sync_per_minute, ==, 0);
+  g_assert_cmpuint (cl->login_failures_user, ==, 3);
+  g_assert_cmpuint (cl->login_window_s, ==, 120);
 
   g_autofree char *secret = write_conf (dir, "db-url", "postgresql://u:pw@h/db\n", 0600);
   g_autofree char *key = write_conf (dir, "key.pem", "k", 0600);
@@ -317,6 +379,10 @@ test_config (void)
     { "[server]\nbehind-proxy = true\n[database]\nurl = x=y\n[extra]\n", "[extra]" },
     { "[server]\nbehind-proxy = true\n[database]\nurl = 'unterminated\n", "url" },
     { "[server]\nbehind-proxy = true\ntls-key = key.pem\n[database]\nurl = x=y\n", "choose one" },
+    { "[server]\nbehind-proxy = true\n[database]\nurl = postgresql:///sg\n[limits]\nsync-per-minute = -1\n", "[limits] sync-per-minute" },
+    { "[server]\nbehind-proxy = true\n[database]\nurl = postgresql:///sg\n[limits]\nlogin-window-minutes = 0\n", "login-window-minutes" },
+    { "[server]\nbehind-proxy = true\n[database]\nurl = postgresql:///sg\n[limits]\nsync-burst = 0\n", "sync-burst" },
+    { "[server]\nbehind-proxy = true\n[database]\nurl = postgresql:///sg\n[limits]\nlogins = 3\n", "logins" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
     g_autofree char *p = write_conf (dir, "bad.conf", bad[i].text, 0600);
@@ -340,7 +406,7 @@ test_config (void)
   g_autoptr (SrvConfig) c3 = srv_config_load (p3, &e);
   g_assert_no_error (e);
 
-  const char *names[] = { "a.conf", "b.conf", "bad.conf", "c.conf", "db-url", "key.pem", "cert.pem" };
+  const char *names[] = { "a.conf", "b.conf", "bad.conf", "c.conf", "db-url", "key.pem", "cert.pem", "l.conf" };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     g_autofree char *p = g_build_filename (dir, names[i], NULL);
     g_unlink (p);
@@ -362,5 +428,6 @@ main (int argc, char **argv)
   g_test_add_func ("/server/sync/parse", test_parse);
   g_test_add_func ("/server/pg-array", test_pg_array);
   g_test_add_func ("/server/config", test_config);
+  g_test_add_func ("/server/limits", test_limits);
   return g_test_run ();
 }
