@@ -2924,6 +2924,7 @@ post (const SgSyncSettings *s, const char *request, GByteArray *answer, GError *
   CURL *curl;
   CURLcode rc;
   long status = 0;
+  curl_off_t retry_after = 0;
 
   if (body == NULL)
     return FALSE;
@@ -2958,12 +2959,21 @@ post (const SgSyncSettings *s, const char *request, GByteArray *answer, GError *
   curl_easy_setopt (curl, CURLOPT_USERAGENT, "salesgetter/" PACKAGE_VERSION);
   rc = curl_easy_perform (curl);
   curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo (curl, CURLINFO_RETRY_AFTER, &retry_after);
   curl_slist_free_all (headers);
   curl_easy_cleanup (curl);
   memset (auth, 0, strlen (auth));
   if (rc != CURLE_OK) {
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "%s: %s", url,
                  *errbuf ? errbuf : curl_easy_strerror (rc));
+    return FALSE;
+  }
+  if (status == 429) {
+    g_autofree char *msg = error_message (answer);
+
+    /* Not a refusal of what was sent: the same ops go at the next try. */
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_BUSY, "%s: HTTP 429: %s (try again in %" G_GINT64_FORMAT " s)",
+                 url, *msg ? msg : "too many requests", (gint64) MAX (retry_after, 1));
     return FALSE;
   }
   if (status != 200) {

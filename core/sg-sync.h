@@ -31,6 +31,8 @@ typedef enum {
   SG_SYNC_ERROR_REFUSED,  /* any other 4xx: the server names what it did not accept */
   SG_SYNC_ERROR_SERVER,   /* 5xx */
   SG_SYNC_ERROR_PROTOCOL, /* the answer is not what the protocol says */
+  SG_SYNC_ERROR_BUSY,     /* 429: too many requests for this token; try again later (the message
+                           * says when, from the answer's Retry-After) */
 } SgSyncError;
 
 /* How much of a message leaves this machine. */

@@ -41,7 +41,8 @@ CARL_BODY = 'CarlSharedBodyWibble'
 
 
 class Client:
-    def __init__(self, login, share, extra=''):
+    def __init__(self, login, share, extra='', srv=None):
+        srv = srv or SRV
         self.login = login
         self.address = '%s@us.test' % login
         self.dir = sg.path(login)
@@ -50,12 +51,12 @@ class Client:
         self.maildir = sg.make_maildir(os.path.join(self.dir, 'Maildir'))
         self.token_file = os.path.join(self.dir, 'token')
         with open(self.token_file, 'w') as f:
-            f.write(SRV.token_new(login, device=login + '-laptop') + '\n')
+            f.write(srv.token_new(login, device=login + '-laptop') + '\n')
         os.chmod(self.token_file, 0o600)
         self.config = os.path.join(self.dir, 'salesgetter.conf')
         sg.write_config(self.config, name=login.title(), addresses=(self.address,), internal_domains=('us.test',),
                         store=self.store, maildirs=(self.maildir,),
-                        extra='\n[sync]\nserver=%s\ntoken-file=%s\nshare=%s\n%s' % (SRV.url, self.token_file,
+                        extra='\n[sync]\nserver=%s\ntoken-file=%s\nshare=%s\n%s' % (srv.url, self.token_file,
                                                                                        share, extra))
 
     def cli(self, *args, **kw):
@@ -426,5 +427,34 @@ os.chmod(bad.token_file, 0o644)
 r = bad.cli('sync', '--quiet')
 tap.ok(r.rc == 2 and bad.token_file in r.err and '600' in r.err,
        'a token file others can read is refused, naming it', repr(r))
+
+# --- a server that says "too many requests" --------------------------------------------------------------
+# One request in a burst, then one a second: the second sync in a row gets a 429. That is not a
+# refusal of what was sent: the ops stay pending, the failure shows in sync --status, and the
+# next try after the Retry-After pushes them.
+SLOW = sgserver.Server.start(PG, tap, extra_conf='[limits]\nsync-per-minute = 60\nsync-burst = 1\n')
+SLOW.user_add('erin', 'account-manager', ['erin@us.test'])
+erin = Client('erin', 'metadata', srv=SLOW)
+erin.mail('e1@acme.test', 'Pat <pat@acme.test>', [erin.address], 'Hello Erin', 'body', T0)
+erin.imp()
+time.sleep(1.5)
+erin.sync('erin: the first sync goes through')
+erin.mail('e2@acme.test', 'Pat <pat@acme.test>', [erin.address], 'Again', 'body', T0 + 60)
+erin.imp()
+pending = erin.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]
+r = erin.cli('sync', '--quiet')
+tap.ok(r.rc == 1 and 'HTTP 429' in r.err and 'try again in' in r.err,
+       'the next sync at once: exit 1 (try later, not refused), the 429 and when to retry named', repr(r))
+tap.eq((erin.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0],
+        erin.q('SELECT count(*) FROM changes WHERE acked = 3')[0][0]), (pending, 0),
+       'nothing is marked refused: the ops are still to push')
+st = {row['kind']: row for row in json.loads(erin.cli('sync', '--status', '--format', 'json').out or '[]')}
+tap.ok('429' in (st.get('team', {}).get('last_error') or ''), 'sync --status shows the 429', repr(st))
+time.sleep(2.5)
+r = erin.cli('sync', '--quiet')
+tap.eq((r.rc, erin.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]), (0, 0),
+       'after the wait the same ops go through')
+tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE entity = 'interaction' AND natural_key = 'e2@acme.test'"), 1,
+       'and reach the server once')
 
 tap.done()
