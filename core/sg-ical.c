@@ -771,15 +771,24 @@ sync_interaction (SgImporter *imp, gint64 meeting_id, GError **error)
   if (created)
     interaction_id = sqlite3_last_insert_rowid (db);
 
-  stmt = _sg_store_prepare (store, "DELETE FROM participants WHERE interaction_id = ?", error);
+  /* The participants become the attendees. Only those who left are deleted and only new
+   * ones inserted: a deleted participant marks its person and organisation for a summary
+   * recompute from all their history (0008-summary.sql), which a meeting read again with
+   * the same attendees (every REPLY, every update) must not cost. */
+  stmt = _sg_store_prepare (store,
+      "DELETE FROM participants WHERE interaction_id = ?1 AND NOT EXISTS (SELECT 1 FROM meeting_attendees ma "
+      "WHERE ma.meeting_id = ?2 AND ma.address_id = participants.address_id AND ma.role = participants.role)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, interaction_id);
+  sqlite3_bind_int64 (stmt, 2, meeting_id);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
   stmt = _sg_store_prepare (store,
-      "INSERT OR IGNORE INTO participants (interaction_id, address_id, role, display_name) "
-      "SELECT ?1, address_id, role, display_name FROM meeting_attendees WHERE meeting_id = ?2", error);
+      "INSERT INTO participants (interaction_id, address_id, role, display_name) "
+      "SELECT ?1, address_id, role, display_name FROM meeting_attendees WHERE meeting_id = ?2 AND true "
+      "ON CONFLICT (interaction_id, address_id, role) DO UPDATE SET display_name = excluded.display_name "
+      "WHERE display_name IS NOT excluded.display_name", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, interaction_id);

@@ -481,6 +481,58 @@ next_hlc (SgStore *store)
   return store->hlc;
 }
 
+/* The sync state a local op moves (schema/sync.md): the clocks of the fields it carries
+ * (for a set member: its '+' or '-' clock), and for a person upsert the name logged. Until
+ * 0011 these were AFTER INSERT triggers on `changes`; as triggers they cost about 55,000
+ * instructions for every op, even the ops (an interaction's '{}') that matched none of their
+ * WHEN clauses: a quarter of what storing a message costs. The statements are theirs. */
+static gboolean
+log_sync_clock (SgStore *store, const char *entity, const char *natural_key, const char *op,
+                const char *fields_json, guint64 hlc, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean upsert = strcmp (op, "upsert") == 0;
+
+  if (upsert && strcmp (fields_json, "{}") != 0) {
+    stmt = _sg_store_prepare (store,
+        "INSERT INTO sync_clock (entity, natural_key, field, hlc) "
+        "SELECT ?1, ?2, j.key, ?3 FROM json_each(?4) j WHERE true "
+        "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = max(hlc, excluded.hlc)", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, natural_key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) hlc);
+    sqlite3_bind_text (stmt, 4, fields_json, -1, SQLITE_STATIC);
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      return FALSE;
+  } else if (strcmp (op, "add") == 0 || strcmp (op, "remove") == 0 || strcmp (op, "delete") == 0) {
+    stmt = _sg_store_prepare (store,
+        "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = max(hlc, excluded.hlc)", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, natural_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, strcmp (op, "add") == 0 ? "+" : "-", -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) hlc);
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      return FALSE;
+  }
+  if (upsert && strcmp (entity, "person") == 0) {
+    stmt = _sg_store_prepare (store,
+        "INSERT INTO sync_names (address, name) SELECT ?1, json_extract(?2, '$.name') "
+        "WHERE json_type(?2, '$.name') IS NOT NULL ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, natural_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, fields_json, -1, SQLITE_STATIC);
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 _sg_store_log_change (SgStore *store, const char *entity, const char *natural_key,
                       const char *op, const char *fields_json, GError **error)
@@ -517,7 +569,9 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
   sqlite3_bind_text (stmt, 5, natural_key, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 6, op, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 7, fields_json, -1, SQLITE_STATIC);
-  return _sg_store_exec_stmt (store, stmt, error);
+  if (!_sg_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  return log_sync_clock (store, entity, natural_key, op, fields_json, hlc, error);
 }
 
 static gint64

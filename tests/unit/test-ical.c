@@ -537,6 +537,110 @@ test_huge_attendee_list (Fixture *f, gconstpointer data)
   g_assert_true (problem_mentions (f, "500 attendees over the cap"));
 }
 
+/* --- activity summaries ----------------------------------------------------------------- */
+
+static void
+exec_sql (Fixture *f, const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (f->db, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+#define SUMMARIES_SQL \
+  "SELECT (SELECT group_concat(r, ';') FROM (SELECT json_array(person_id, n_total, n_in, n_out, n_meetings, " \
+  "n_bulk, first_at, last_at, hex(days), hex(recent)) AS r FROM person_summary ORDER BY person_id)) || '|' || " \
+  "(SELECT group_concat(r, ';') FROM (SELECT json_array(org_id, n_total, n_in, n_out, n_meetings, first_at, " \
+  "last_at) AS r FROM org_summary ORDER BY org_id))"
+
+/* The summaries as the commits kept them equal a recompute from scratch. */
+static void
+assert_summaries_exact (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *kept = query_text (f, SUMMARIES_SQL);
+  g_autofree char *rebuilt = NULL;
+
+  g_assert_nonnull (kept);
+  g_assert_true (sg_store_rebuild_summaries (f->store, &error));
+  g_assert_no_error (error);
+  rebuilt = query_text (f, SUMMARIES_SQL);
+  g_assert_cmpstr (kept, ==, rebuilt);
+}
+
+/* A meeting read again keeps its participants in place: a REPLY or a re-sent invitation
+ * with the same attendees deletes none, so nobody's activity summary is recomputed from all
+ * their history (which made the import superlinear); a changed list still replaces them, and
+ * the summaries stay equal to a full recompute throughout. */
+static void
+test_participants_kept (Fixture *f, gconstpointer data)
+{
+  const char *carol = "ATTENDEE;CN=Carol White:mailto:carol@acme.com\r\n";
+  g_autofree char *v0 = request ("REQUEST", 0, "20260301T100000Z", "20260319T100000Z", "20260319T110000Z", carol);
+  const char *accept = CAL_BEGIN ("METHOD:REPLY\r\n")
+    "BEGIN:VEVENT\r\nUID:deal-42@acme.com\r\nSEQUENCE:0\r\nDTSTAMP:20260303T100000Z\r\n"
+    "DTSTART:20260319T100000Z\r\nORGANIZER:mailto:jane.doe@acme.com\r\n"
+    "ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@acme.com\r\nEND:VEVENT\r\n" CAL_END;
+  /* Carol leaves, Dave of another organisation joins, Bob's name is given in full. */
+  const char *v1 = CAL_BEGIN ("METHOD:REQUEST\r\n")
+    "BEGIN:VEVENT\r\nUID:deal-42@acme.com\r\nSEQUENCE:1\r\nDTSTAMP:20260304T100000Z\r\n"
+    "DTSTART:20260319T100000Z\r\nDTEND:20260319T110000Z\r\nSUMMARY:Pricing call\r\n"
+    "ORGANIZER;CN=Jane Doe:mailto:jane.doe@acme.com\r\n"
+    "ATTENDEE;CN=Me;PARTSTAT=NEEDS-ACTION:mailto:me@mycorp.com\r\n"
+    "ATTENDEE;CN=Robert Smith;PARTSTAT=ACCEPTED:mailto:bob@acme.com\r\n"
+    "ATTENDEE;CN=Dave Brown:mailto:dave@beta-industries.com\r\n"
+    "END:VEVENT\r\n" CAL_END;
+  const char *participants_sql =
+    "SELECT group_concat(a.address || ':' || p.role || ':' || coalesce(p.display_name, ''), ' ') FROM "
+    "(SELECT * FROM participants ORDER BY address_id, role) p JOIN addresses a ON a.id = p.address_id "
+    "JOIN interactions i ON i.id = p.interaction_id WHERE i.kind = 'meeting'";
+  const char *attendees_sql =
+    "SELECT group_concat(a.address || ':' || ma.role || ':' || coalesce(ma.display_name, ''), ' ') FROM "
+    "(SELECT * FROM meeting_attendees ORDER BY address_id, role) ma JOIN addresses a ON a.id = ma.address_id";
+  g_autofree char *marks0 = NULL, *marks1 = NULL, *marks2 = NULL;
+  g_autofree char *p0 = NULL, *a0 = NULL, *p1 = NULL, *a1 = NULL, *dave = NULL, *carol_left = NULL;
+
+  import_ics (f, v0);
+  assert_summaries_exact (f);
+  /* Every mark for a recompute from here on is recorded. */
+  exec_sql (f, "CREATE TABLE test_marks (kind TEXT, id INTEGER); "
+               "CREATE TRIGGER test_marks AFTER INSERT ON summary_dirty BEGIN "
+               "INSERT INTO test_marks VALUES (NEW.kind, NEW.id); END;");
+  import_ics (f, accept);
+  import_ics (f, v0); /* the organizer re-sends the same version */
+  marks0 = query_text (f, "SELECT count(*) FROM test_marks");
+  g_assert_cmpstr (marks0, ==, "0");
+  p0 = query_text (f, participants_sql);
+  a0 = query_text (f, attendees_sql);
+  g_assert_cmpstr (p0, ==, a0);
+  g_assert_nonnull (strstr (p0, "carol@acme.com"));
+  assert_summaries_exact (f);
+
+  import_ics (f, v1);
+  p1 = query_text (f, participants_sql);
+  a1 = query_text (f, attendees_sql);
+  g_assert_cmpstr (p1, ==, a1);
+  g_assert_null (strstr (p1, "carol@acme.com"));
+  g_assert_nonnull (strstr (p1, "bob@acme.com:attendee:Robert Smith"));
+  g_assert_nonnull (strstr (p1, "dave@beta-industries.com"));
+  /* Carol's leaving is what marked her (and Acme) for a recompute. */
+  marks1 = query_text (f, "SELECT group_concat(DISTINCT kind) FROM test_marks");
+  g_assert_cmpstr (marks1, ==, "person,org");
+  carol_left = query_text (f, "SELECT count(*) FROM test_marks t JOIN addresses a ON a.person_id = t.id "
+                              "WHERE t.kind = 'person' AND a.address = 'carol@acme.com'");
+  g_assert_cmpstr (carol_left, ==, "1");
+  dave = query_text (f, "SELECT s.n_meetings FROM person_summary s JOIN addresses a ON a.person_id = s.person_id "
+                        "WHERE a.address = 'dave@beta-industries.com'");
+  g_assert_cmpstr (dave, ==, "1");
+  assert_summaries_exact (f);
+  exec_sql (f, "DELETE FROM test_marks");
+  import_ics (f, v1);
+  marks2 = query_text (f, "SELECT count(*) FROM test_marks");
+  g_assert_cmpstr (marks2, ==, "0");
+}
+
 /* --- mail ----------------------------------------------------------------------------- */
 
 static void
@@ -593,6 +697,7 @@ main (int argc, char **argv)
   ADD ("/ical/bad/malformed", test_malformed);
   ADD ("/ical/bad/huge-attendee-list", test_huge_attendee_list);
   ADD ("/ical/mail/invitation", test_invitation_in_mail);
+  ADD ("/ical/summary/participants-kept", test_participants_kept);
 #undef ADD
 
   return g_test_run ();

@@ -675,6 +675,58 @@ test_better_name (void)
   sg_test_rm_rf (root);
 }
 
+/* The clock of every field of a store that only made ops of its own is the newest op of
+ * the log that carried it, and its logged names the last ones logged: the sync state
+ * _sg_store_log_change() keeps (triggers on `changes` until 0011) equals a recompute from
+ * the log, the one 0009's migration ran. Upserts with fields, a '{}' upsert, adds, removes. */
+static void
+test_clocks_from_log (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  Peer a = { 0 };
+  const char *recompute =
+    "SELECT entity, natural_key, j.key AS field, max(hlc) AS hlc FROM changes, json_each(fields) j "
+    "WHERE op = 'upsert' AND fields <> '{}' GROUP BY 1, 2, 3 UNION ALL "
+    "SELECT entity, natural_key, CASE op WHEN 'add' THEN '+' ELSE '-' END, max(hlc) FROM changes "
+    "WHERE op IN ('add', 'remove', 'delete') GROUP BY 1, 2, 3";
+  const char *names =
+    "SELECT natural_key, json_extract(fields, '$.name') FROM changes c WHERE entity = 'person' AND op = 'upsert' "
+    "AND json_type(fields, '$.name') IS NOT NULL AND seq = (SELECT max(seq) FROM changes d WHERE "
+    "d.entity = 'person' AND d.op = 'upsert' AND d.natural_key = c.natural_key "
+    "AND json_type(d.fields, '$.name') IS NOT NULL)";
+  g_autofree char *clock_diff = g_strdup_printf (
+    "SELECT (SELECT count(*) FROM (SELECT entity, natural_key, field, hlc FROM sync_clock EXCEPT SELECT * FROM (%s))) + "
+    "(SELECT count(*) FROM (SELECT * FROM (%s) EXCEPT SELECT entity, natural_key, field, hlc FROM sync_clock))", recompute, recompute);
+  g_autofree char *names_diff = g_strdup_printf (
+    "SELECT (SELECT count(*) FROM (SELECT address, name FROM sync_names EXCEPT %s)) + "
+    "(SELECT count(*) FROM (%s EXCEPT SELECT address, name FROM sync_names))", names, names);
+
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  peer_import (&a, "Maildir", bob_mail);
+  uuid = new_process (&a, "acme.test");
+  g_assert_true (sg_tags_add (a.store, "jane@acme.test", "vip", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_tags_add (a.store, "acme.test", "forecasting", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_tags_remove (a.store, "jane@acme.test", "vip", &error));
+  g_assert_no_error (error);
+  g_assert_true (sg_tags_add (a.store, "jane@acme.test", "vip", &error));
+  g_assert_no_error (error);
+  /* What this covers: each kind of op, and a clock moved by a later op on the same key. */
+  g_assert_cmpint (count (&a, "SELECT count(DISTINCT op) FROM changes WHERE op IN ('upsert', 'add', 'remove')"), ==, 3);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE op = 'upsert' AND fields = '{}'"), >, 0);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM sync_clock WHERE field IN ('+', '-')"), >=, 3);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM sync_clock"), >, 10);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM sync_names"), >, 0);
+  g_assert_cmpint (count (&a, clock_diff), ==, 0);
+  g_assert_cmpint (count (&a, names_diff), ==, 0);
+  peer_close (&a);
+  sg_test_rm_rf (root);
+}
+
 /* Bad answers: refused with a clear error and nothing changed; a malformed op or one this
  * store cannot place is skipped, the rest applied; a far clock moves the local clock. */
 static void
@@ -1174,6 +1226,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/three-stores", test_three_stores);
   g_test_add_func ("/sync/share-levels", test_share_levels);
   g_test_add_func ("/sync/better-name", test_better_name);
+  g_test_add_func ("/sync/clocks-from-log", test_clocks_from_log);
   g_test_add_func ("/sync/bad-answers", test_bad_answers);
   g_test_add_func ("/sync/token-file", test_token_file);
   g_test_add_func ("/sync/meetings-pipelines-facts", test_meetings_pipelines_facts);
