@@ -1020,7 +1020,14 @@ typedef struct {
   gboolean changed;
   gboolean force; /* every field of the op wins (a newer meeting version) */
   GArray *clocks; /* Clock, loaded on first use */
+  /* person id -> Seen: the first and last contact dates a page's participants bring, written
+   * once per person when the page is done (apply_ops, fast mode); NULL: written at once. */
+  GHashTable *seen;
 } Apply;
+
+typedef struct {
+  gint64 first, last;
+} Seen;
 
 static void
 clock_clear (gpointer data)
@@ -2109,7 +2116,12 @@ delete_person (Apply *a, GError **error)
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person);
-  return _sg_store_exec_stmt (a->store, stmt, error);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  /* Gone: its pending contact dates must not land on a new person given its id. */
+  if (a->seen != NULL && sqlite3_changes (_sg_store_get_db (a->store)) > 0)
+    g_hash_table_remove (a->seen, &person);
+  return TRUE;
 }
 
 /* A fact read from a person's signature or vCard (sg-import-text.c), key
@@ -2232,6 +2244,8 @@ parse_iso (const char *text)
   return dt ? g_date_time_to_unix (dt) : -1;
 }
 
+static gboolean update_seen (SgStore *store, gint64 person, gint64 first, gint64 last, GError **error);
+
 static gboolean
 add_participant (Apply *a, gint64 interaction, const char *address, const char *role, gint64 date,
                  GError **error)
@@ -2253,15 +2267,38 @@ add_participant (Apply *a, gint64 interaction, const char *address, const char *
     return FALSE;
   if (person == 0)
     return TRUE;
-  /* First and last contact are derived on each device from the interactions it has. */
-  stmt = _sg_store_prepare (a->store,
-      "UPDATE people SET first_seen = min(coalesce(first_seen, ?2), ?2), last_seen = max(coalesce(last_seen, ?2), ?2) "
+  if (a->seen != NULL) {
+    Seen *s = g_hash_table_lookup (a->seen, &person);
+
+    if (s == NULL) {
+      gint64 *k = g_new (gint64, 1);
+
+      *k = person;
+      s = g_new (Seen, 1);
+      s->first = s->last = date;
+      g_hash_table_insert (a->seen, k, s);
+    } else {
+      s->first = MIN (s->first, date);
+      s->last = MAX (s->last, date);
+    }
+    return TRUE;
+  }
+  return update_seen (a->store, person, date, date, error);
+}
+
+/* First and last contact are derived on each device from the interactions it has. */
+static gboolean
+update_seen (SgStore *store, gint64 person, gint64 first, gint64 last, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store,
+      "UPDATE people SET first_seen = min(coalesce(first_seen, ?2), ?2), last_seen = max(coalesce(last_seen, ?3), ?3) "
       "WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person);
-  sqlite3_bind_int64 (stmt, 2, date);
-  return _sg_store_exec_stmt (a->store, stmt, error);
+  sqlite3_bind_int64 (stmt, 2, first);
+  sqlite3_bind_int64 (stmt, 3, last);
+  return _sg_store_exec_stmt (store, stmt, error);
 }
 
 static gboolean
@@ -2663,6 +2700,12 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
 {
   const char *device = sg_store_get_device_id (store);
   gsize dlen = strlen (device);
+  /* Fast mode: the page's first and last contact dates, one UPDATE per person at its end
+   * (a page rolled back drops them with it). Careful mode: one per participant, under the
+   * op's savepoint. */
+  g_autoptr (GHashTable) seen = careful ? NULL : g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  GHashTableIter it;
+  gpointer k, v;
 
   for (guint i = 0; i < json_array_get_length (ops); i++) {
     JsonNode *n = json_array_get_element (ops, i);
@@ -2687,6 +2730,7 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
     if (strncmp (a.op_id, device, dlen) == 0 && a.op_id[dlen] == ':')
       continue;
     a.fields = json_node_get_object (fields);
+    a.seen = seen;
     *max_hlc = MAX (*max_hlc, a.hlc);
     if (careful && !exec_sql (store, "SAVEPOINT sync_op", error))
       return PAGE_FAILED;
@@ -2708,6 +2752,12 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
     }
     if (careful && !exec_sql (store, "RELEASE sync_op", error))
       return PAGE_FAILED;
+  }
+  if (seen != NULL) {
+    g_hash_table_iter_init (&it, seen);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      if (!update_seen (store, *(gint64 *) k, ((Seen *) v)->first, ((Seen *) v)->last, error))
+        return PAGE_FAILED;
   }
   return PAGE_APPLIED;
 }
