@@ -1043,7 +1043,7 @@ load_clocks (Apply *a, GError **error)
 
   if (a->clocks != NULL)
     return TRUE;
-  stmt = _sg_store_prepare (a->store, "SELECT field, hlc FROM sync_clock WHERE entity = ? AND natural_key = ?", error);
+  stmt = _sg_store_prepare_static (a->store, "SELECT field, hlc FROM sync_clock WHERE entity = ? AND natural_key = ?", error);
   if (stmt == NULL)
     return FALSE;
   a->clocks = g_array_sized_new (FALSE, FALSE, sizeof (Clock), 4);
@@ -1121,7 +1121,7 @@ clock_wins (Apply *a, const char *field, gboolean *wins, GError **error)
 
     g_array_append_val (a->clocks, n);
   }
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = excluded.hlc", error);
   if (stmt == NULL)
@@ -1149,7 +1149,7 @@ set_member (Apply *a, gboolean *present, gboolean *wins, GError **error)
 static gint64
 lookup (SgStore *store, const char *sql, const char *text, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, sql, error);
   gint64 id = 0;
 
   if (stmt == NULL)
@@ -1180,7 +1180,7 @@ ensure_org (SgStore *store, const char *domain, GError **error)
   if (id != 0)
     return id;
   name = sg_org_name_from_domain (domain);
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT INTO organisations (domain, name, kind, created_at) VALUES (?, ?, 'external', ?)", error);
   if (stmt == NULL)
     return -1;
@@ -1190,7 +1190,7 @@ ensure_org (SgStore *store, const char *domain, GError **error)
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   id = sqlite3_last_insert_rowid (_sg_store_get_db (store));
-  stmt = _sg_store_prepare (store, "INSERT OR IGNORE INTO org_domains (domain, org_id) VALUES (?, ?)", error);
+  stmt = _sg_store_prepare_static (store, "INSERT OR IGNORE INTO org_domains (domain, org_id) VALUES (?, ?)", error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
@@ -1215,7 +1215,7 @@ static gint64
 address_row (SgStore *store, const char *address, gboolean make_person, const NewPerson *np, gint64 *person_id,
              gboolean *is_list, gboolean *made, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
       "SELECT id, coalesce(person_id, 0), kind = 'list' FROM addresses WHERE address = ?", error);
   g_autofree char *norm = NULL;
   g_autofree char *reg = NULL;
@@ -1251,7 +1251,7 @@ address_row (SgStore *store, const char *address, gboolean make_person, const Ne
   if (reg != NULL && (org = ensure_org (store, reg, error)) < 0)
     return -1;
   if (make_person) {
-    stmt = _sg_store_prepare (store,
+    stmt = _sg_store_prepare_static (store,
         "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) "
         "VALUES (?, ?, ?, ?, coalesce(?, 'contact'), ?)", error);
     if (stmt == NULL)
@@ -1276,7 +1276,7 @@ address_row (SgStore *store, const char *address, gboolean make_person, const Ne
     if (made)
       *made = TRUE;
   }
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT INTO addresses (address, domain, org_domain, kind, person_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       error);
   if (stmt == NULL)
@@ -1319,7 +1319,7 @@ ensure_person_full (SgStore *store, const char *address, const NewPerson *np, gb
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "“%s” is a mailing list, not a person", address);
     return -1;
   }
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) VALUES "
       "((SELECT d.org_id FROM addresses a JOIN org_domains d ON d.domain = a.org_domain WHERE a.id = ?), "
       " ?, ?, ?, coalesce(?, 'contact'), ?)", error);
@@ -1339,7 +1339,7 @@ ensure_person_full (SgStore *store, const char *address, const NewPerson *np, gb
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   person = sqlite3_last_insert_rowid (_sg_store_get_db (store));
-  stmt = _sg_store_prepare (store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
+  stmt = _sg_store_prepare_static (store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_int64 (stmt, 1, person);
@@ -1411,7 +1411,7 @@ int_member (JsonObject *o, const char *name, gint64 fallback)
 static gboolean
 link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store, "UPDATE meetings SET interaction_id = ?2 WHERE id = ?1", error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, "UPDATE meetings SET interaction_id = ?2 WHERE id = ?1", error);
 
   if (stmt == NULL)
     return FALSE;
@@ -1419,7 +1419,7 @@ link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GE
   sqlite3_bind_int64 (stmt, 2, interaction);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "UPDATE interactions SET date_utc = m.start_utc, subject = coalesce(m.summary, interactions.subject) "
       "FROM (SELECT start_utc, summary FROM meetings WHERE id = ?1) m WHERE interactions.id = ?2", error);
   if (stmt == NULL)
@@ -1428,7 +1428,7 @@ link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GE
   sqlite3_bind_int64 (stmt, 2, interaction);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "SELECT count(*) FROM meeting_attendees WHERE meeting_id = ?", error);
   if (stmt == NULL)
     return FALSE;
@@ -1438,13 +1438,13 @@ link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GE
     return TRUE; /* attendees not known (yet): the interaction keeps the op's participants */
   }
   sqlite3_reset (stmt);
-  stmt = _sg_store_prepare (store, "DELETE FROM participants WHERE interaction_id = ?", error);
+  stmt = _sg_store_prepare_static (store, "DELETE FROM participants WHERE interaction_id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, interaction);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT OR IGNORE INTO participants (interaction_id, address_id, role, display_name) "
       "SELECT ?1, address_id, role, display_name FROM meeting_attendees WHERE meeting_id = ?2", error);
   if (stmt == NULL)
@@ -1651,7 +1651,7 @@ resolve (Apply *a, const ColSpec *c, JsonNode *v, gint64 pipeline_id, GError **e
     id = lookup (a->store, "SELECT id FROM lead_sources WHERE name = ?", text, error);
     break;
   case COL_STAGE: {
-    sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+    sqlite3_stmt *stmt = _sg_store_prepare_static (a->store,
         "SELECT id FROM stages WHERE pipeline_id = ? AND name = ?", error);
 
     if (stmt == NULL)
@@ -1874,7 +1874,7 @@ find_meeting_row (Apply *a, GError **error)
 {
   const char *uid = str_member (a->fields, "uid");
   const char *rid = str_member (a->fields, "recurrence_id");
-  sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (a->store,
       "SELECT id FROM meetings WHERE uid = ?1 AND recurrence_id = coalesce(?2, '')", error);
   gint64 id = 0;
 
@@ -1911,7 +1911,7 @@ find_meeting_row (Apply *a, GError **error)
 static int
 meeting_order (Apply *a, gint64 rowid, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (a->store, "SELECT sequence, dtstamp FROM meetings WHERE id = ?", error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (a->store, "SELECT sequence, dtstamp FROM meetings WHERE id = ?", error);
   gint64 seq, stamp, oseq, ostamp;
 
   if (stmt == NULL)
@@ -1946,7 +1946,7 @@ after_meeting (Apply *a, gint64 rowid, GPtrArray *wins, GError **error)
   if (won (wins, "attendees")) {
     JsonArray *att = arr_member (a->fields, "attendees", NULL);
 
-    if ((stmt = _sg_store_prepare (a->store, "DELETE FROM meeting_attendees WHERE meeting_id = ?", error)) == NULL)
+    if ((stmt = _sg_store_prepare_static (a->store, "DELETE FROM meeting_attendees WHERE meeting_id = ?", error)) == NULL)
       return FALSE;
     sqlite3_bind_int64 (stmt, 1, rowid);
     if (!_sg_store_exec_stmt (a->store, stmt, error))
@@ -1963,7 +1963,7 @@ after_meeting (Apply *a, gint64 rowid, GPtrArray *wins, GError **error)
         continue;
       if ((addr = ensure_address (a->store, address, NULL, error)) < 0)
         return FALSE;
-      stmt = _sg_store_prepare (a->store,
+      stmt = _sg_store_prepare_static (a->store,
           "INSERT OR REPLACE INTO meeting_attendees (meeting_id, address_id, role, partstat) "
           "VALUES (?, ?, coalesce(?, 'attendee'), coalesce(?, 'needs-action'))", error);
       if (stmt == NULL)
@@ -2046,7 +2046,7 @@ apply_person (Apply *a, GError **error)
   if (created)
     a->changed = TRUE;
   if (name_wins && !created) {
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "UPDATE people SET name = ?, name_score = ?, name_date = ? WHERE id = ?", error);
     if (stmt == NULL)
       return FALSE;
@@ -2060,7 +2060,7 @@ apply_person (Apply *a, GError **error)
   }
   if (name_wins) {
     /* A pulled name is not news to push back (no echo). */
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO sync_names (address, name) VALUES (?, ?) "
         "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
     if (stmt == NULL)
@@ -2071,7 +2071,7 @@ apply_person (Apply *a, GError **error)
       return FALSE;
   }
   if (kind != NULL && !created) {
-    stmt = _sg_store_prepare (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
+    stmt = _sg_store_prepare_static (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
     if (stmt == NULL)
       return FALSE;
     sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
@@ -2100,7 +2100,7 @@ delete_person (Apply *a, GError **error)
     return FALSE;
   if ((addr = ensure_address (a->store, a->key, &person, error)) < 0)
     return FALSE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "UPDATE addresses SET kind = 'list', person_id = NULL WHERE id = ? AND (kind <> 'list' OR person_id IS NOT NULL)",
       error);
   if (stmt == NULL)
@@ -2111,7 +2111,7 @@ delete_person (Apply *a, GError **error)
   a->changed = sqlite3_changes (_sg_store_get_db (a->store)) > 0;
   if (person == 0)
     return TRUE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "DELETE FROM people WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM addresses WHERE person_id = ?1)", error);
   if (stmt == NULL)
     return FALSE;
@@ -2160,7 +2160,7 @@ apply_person_fact (Apply *a, GError **error)
   if (mid != NULL &&
       (interaction = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", mid, error)) < 0)
     return FALSE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, first_seen, "
       "  observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, min(?9, ?8), ?8) "
       "ON CONFLICT (person_id, kind, detail, value) DO UPDATE SET "
@@ -2187,7 +2187,7 @@ apply_person_fact (Apply *a, GError **error)
     return FALSE;
   a->changed = sqlite3_changes (_sg_store_get_db (a->store)) > 0;
   /* What the op brought is not news to push back; a date this store has beyond it is. */
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "DELETE FROM sync_dirty_facts WHERE fact_id = (SELECT id FROM person_facts WHERE person_id = ?1 AND kind = ?2 "
       "AND detail = ?3 AND value = ?4 AND observed = ?5 AND first_seen = min(?6, ?5))", error);
   if (stmt == NULL)
@@ -2219,14 +2219,14 @@ delete_interaction (Apply *a, GError **error)
   if ((id = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ? AND kind = 'meeting'", a->key,
                     error)) <= 0)
     return id == 0;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "DELETE FROM tag_assignments WHERE entity_type = 'interaction' AND entity_id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
   if (!_sg_store_exec_stmt (a->store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (a->store, "DELETE FROM interactions WHERE id = ?", error);
+  stmt = _sg_store_prepare_static (a->store, "DELETE FROM interactions WHERE id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
@@ -2256,7 +2256,7 @@ add_participant (Apply *a, gint64 interaction, const char *address, const char *
 
   if (addr < 0)
     return FALSE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT OR IGNORE INTO participants (interaction_id, address_id, role) VALUES (?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
@@ -2290,7 +2290,7 @@ add_participant (Apply *a, gint64 interaction, const char *address, const char *
 static gboolean
 update_seen (SgStore *store, gint64 person, gint64 first, gint64 last, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
       "UPDATE people SET first_seen = min(coalesce(first_seen, ?2), ?2), last_seen = max(coalesce(last_seen, ?3), ?3) "
       "WHERE id = ?1", error);
   if (stmt == NULL)
@@ -2324,7 +2324,7 @@ apply_interaction (Apply *a, GError **error)
     if (date < 0 || (g_strcmp0 (direction, "in") != 0 && g_strcmp0 (direction, "out") != 0))
       return skip (error, "an interaction without a valid date and direction", a->key);
     if (thread != NULL) {
-      stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO threads (root_key) VALUES (?)", error);
+      stmt = _sg_store_prepare_static (a->store, "INSERT OR IGNORE INTO threads (root_key) VALUES (?)", error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_text (stmt, 1, thread, -1, SQLITE_STATIC);
@@ -2333,7 +2333,7 @@ apply_interaction (Apply *a, GError **error)
       if ((thread_id = lookup (a->store, "SELECT id FROM threads WHERE root_key = ?", thread, error)) < 0)
         return FALSE;
     }
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO interactions (message_id, kind, direction, date_utc, tz_offset, subject, thread_id, "
         "  in_reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (stmt == NULL)
@@ -2378,7 +2378,7 @@ apply_interaction (Apply *a, GError **error)
     }
   } else if (subject != NULL) {
     /* A message never changes; a subject another user shares fills one this store lacks. */
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "UPDATE interactions SET subject = ? WHERE id = ? AND subject IS NULL", error);
     if (stmt == NULL)
       return FALSE;
@@ -2389,7 +2389,7 @@ apply_interaction (Apply *a, GError **error)
     a->changed |= sqlite3_changes (_sg_store_get_db (a->store)) > 0;
   }
   if (body != NULL) {
-    stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO sync_bodies (message_id, body) VALUES (?, ?)", error);
+    stmt = _sg_store_prepare_static (a->store, "INSERT OR IGNORE INTO sync_bodies (message_id, body) VALUES (?, ?)", error);
     if (stmt == NULL)
       return FALSE;
     sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
@@ -2432,7 +2432,7 @@ apply_tag (Apply *a, GError **error)
     return FALSE;
   if (!wins)
     return TRUE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO tags (name, kind, created_at) VALUES (?, 'other', ?) ON CONFLICT (name) DO NOTHING", error);
   if (stmt == NULL)
     return FALSE;
@@ -2443,7 +2443,7 @@ apply_tag (Apply *a, GError **error)
   if (present && strcmp (a->op, "add") == 0) {
     const char *origin = str_member (a->fields, "origin");
 
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, rule, evidence, removed, created_at) "
         "VALUES ((SELECT id FROM tags WHERE name = ?1), ?2, ?3, ?4, ?5, ?6, 0, ?7) "
         "ON CONFLICT (tag_id, entity_type, entity_id) DO UPDATE SET removed = 0, origin = excluded.origin, "
@@ -2458,7 +2458,7 @@ apply_tag (Apply *a, GError **error)
     sqlite3_bind_text (stmt, 6, str_member (a->fields, "evidence"), -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 7, now_s ());
   } else if (!present) {
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "UPDATE tag_assignments SET removed = 1 WHERE tag_id = (SELECT id FROM tags WHERE name = ?) "
         "AND entity_type = ? AND entity_id = ?", error);
     if (stmt == NULL)
@@ -2485,7 +2485,7 @@ apply_history (Apply *a, GError **error)
     return FALSE;
   if (process == 0)
     return skip (error, "stage history of a sales process this store does not have", a->key);
-  stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO sync_applied (op_id) VALUES (?)", error);
+  stmt = _sg_store_prepare_static (a->store, "INSERT OR IGNORE INTO sync_applied (op_id) VALUES (?)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, a->op_id, -1, SQLITE_STATIC);
@@ -2493,7 +2493,7 @@ apply_history (Apply *a, GError **error)
     return FALSE;
   if (sqlite3_changes (_sg_store_get_db (a->store)) == 0)
     return TRUE; /* appended already */
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
@@ -2538,7 +2538,7 @@ apply_member (Apply *a, GError **error)
       return TRUE;
     if ((y = ensure_person (a->store, address, error)) < 0)
       return FALSE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         present ? "INSERT OR IGNORE INTO process_contacts (process_id, person_id, part, added_by, added_at) "
                   "VALUES (?1, ?2, ?3, ?4, ?5)"
                 : "DELETE FROM process_contacts WHERE process_id = ?1 AND person_id = ?2 AND part = ?3 "
@@ -2559,7 +2559,7 @@ apply_member (Apply *a, GError **error)
       return FALSE;
     if (!wins)
       return TRUE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO interaction_links (interaction_id, process_id, origin, reason, removed, linked_by, created_at) "
         "VALUES (?1, ?2, coalesce(?3, 'person'), ?4, ?5, ?6, ?7) ON CONFLICT (interaction_id, process_id) DO UPDATE "
         "SET removed = excluded.removed, origin = CASE WHEN excluded.removed THEN origin ELSE excluded.origin END, "
@@ -2580,7 +2580,7 @@ apply_member (Apply *a, GError **error)
       return TRUE;
     if ((x = ensure_person (a->store, head, error)) < 0)
       return FALSE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO person_roles (person_id, role, since, origin, reason, removed) "
         "VALUES (?1, ?2, ?3, coalesce(?4, 'person'), ?5, ?6) ON CONFLICT (person_id, role) DO UPDATE "
         "SET removed = excluded.removed, since = CASE WHEN excluded.removed THEN since ELSE excluded.since END, "
@@ -2603,7 +2603,7 @@ apply_member (Apply *a, GError **error)
       return TRUE;
     if ((x = ensure_person (a->store, head, error)) < 0)
       return FALSE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         present ? "INSERT OR IGNORE INTO person_lead_sources (person_id, lead_source_id, added_at) VALUES (?1, ?2, ?3)"
                 : "DELETE FROM person_lead_sources WHERE person_id = ?1 AND lead_source_id = ?2 AND ?3 IS ?3", error);
     if (stmt == NULL)
@@ -2650,7 +2650,7 @@ apply_op (Apply *a, GError **error)
 static gboolean
 exec_sql (SgStore *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, sql, error);
 
   return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
 }
@@ -2676,7 +2676,7 @@ bad_answer (GError **error, const char *what)
 static gboolean
 mark_op (SgStore *store, const char *op_id, int acked, guint *n, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
       "UPDATE changes SET acked = ? WHERE op_id = ? AND acked = 0", error);
 
   if (stmt == NULL)
