@@ -1023,7 +1023,14 @@ typedef struct {
   /* person id -> Seen: the first and last contact dates a page's participants bring, written
    * once per person when the page is done (apply_ops, fast mode); NULL: written at once. */
   GHashTable *seen;
+  /* address -> Known: the page's participant addresses that have a person, looked up once
+   * (keys point into the answer's JSON, which outlives the page); NULL in careful mode. */
+  GHashTable *known;
 } Apply;
+
+typedef struct {
+  gint64 addr, person;
+} Known;
 
 typedef struct {
   gint64 first, last;
@@ -2100,6 +2107,8 @@ delete_person (Apply *a, GError **error)
     return FALSE;
   if ((addr = ensure_address (a->store, a->key, &person, error)) < 0)
     return FALSE;
+  if (a->known != NULL)
+    g_hash_table_remove (a->known, a->key);
   stmt = _sg_store_prepare_static (a->store,
       "UPDATE addresses SET kind = 'list', person_id = NULL WHERE id = ? AND (kind <> 'list' OR person_id IS NOT NULL)",
       error);
@@ -2250,12 +2259,21 @@ static gboolean
 add_participant (Apply *a, gint64 interaction, const char *address, const char *role, gint64 date,
                  GError **error)
 {
-  gint64 person = 0;
-  gint64 addr = ensure_address (a->store, address, &person, error);
+  Known *k = a->known ? g_hash_table_lookup (a->known, address) : NULL;
+  gint64 person = k ? k->person : 0;
+  gint64 addr = k ? k->addr : ensure_address (a->store, address, &person, error);
   sqlite3_stmt *stmt;
 
   if (addr < 0)
     return FALSE;
+  /* An address's person only changes from none to one (ensure_person_full) or to none
+   * (delete_person, which forgets it here): one that has a person keeps it for the page. */
+  if (k == NULL && person != 0 && a->known != NULL) {
+    k = g_new (Known, 1);
+    k->addr = addr;
+    k->person = person;
+    g_hash_table_insert (a->known, (gpointer) address, k);
+  }
   stmt = _sg_store_prepare_static (a->store,
       "INSERT OR IGNORE INTO participants (interaction_id, address_id, role) VALUES (?, ?, ?)", error);
   if (stmt == NULL)
@@ -2271,12 +2289,12 @@ add_participant (Apply *a, gint64 interaction, const char *address, const char *
     Seen *s = g_hash_table_lookup (a->seen, &person);
 
     if (s == NULL) {
-      gint64 *k = g_new (gint64, 1);
+      gint64 *id = g_new (gint64, 1);
 
-      *k = person;
+      *id = person;
       s = g_new (Seen, 1);
       s->first = s->last = date;
-      g_hash_table_insert (a->seen, k, s);
+      g_hash_table_insert (a->seen, id, s);
     } else {
       s->first = MIN (s->first, date);
       s->last = MAX (s->last, date);
@@ -2704,6 +2722,7 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
    * (a page rolled back drops them with it). Careful mode: one per participant, under the
    * op's savepoint. */
   g_autoptr (GHashTable) seen = careful ? NULL : g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  g_autoptr (GHashTable) known = careful ? NULL : g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   GHashTableIter it;
   gpointer k, v;
 
@@ -2731,6 +2750,7 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
       continue;
     a.fields = json_node_get_object (fields);
     a.seen = seen;
+    a.known = known;
     *max_hlc = MAX (*max_hlc, a.hlc);
     if (careful && !exec_sql (store, "SAVEPOINT sync_op", error))
       return PAGE_FAILED;
