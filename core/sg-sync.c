@@ -1020,7 +1020,21 @@ typedef struct {
   gboolean changed;
   gboolean force; /* every field of the op wins (a newer meeting version) */
   GArray *clocks; /* Clock, loaded on first use */
+  /* person id -> Seen: the first and last contact dates a page's participants bring, written
+   * once per person when the page is done (apply_ops, fast mode); NULL: written at once. */
+  GHashTable *seen;
+  /* address -> Known: the page's participant addresses that have a person, looked up once
+   * (keys point into the answer's JSON, which outlives the page); NULL in careful mode. */
+  GHashTable *known;
 } Apply;
+
+typedef struct {
+  gint64 addr, person;
+} Known;
+
+typedef struct {
+  gint64 first, last;
+} Seen;
 
 static void
 clock_clear (gpointer data)
@@ -1036,7 +1050,7 @@ load_clocks (Apply *a, GError **error)
 
   if (a->clocks != NULL)
     return TRUE;
-  stmt = _sg_store_prepare (a->store, "SELECT field, hlc FROM sync_clock WHERE entity = ? AND natural_key = ?", error);
+  stmt = _sg_store_prepare_static (a->store, "SELECT field, hlc FROM sync_clock WHERE entity = ? AND natural_key = ?", error);
   if (stmt == NULL)
     return FALSE;
   a->clocks = g_array_sized_new (FALSE, FALSE, sizeof (Clock), 4);
@@ -1114,7 +1128,7 @@ clock_wins (Apply *a, const char *field, gboolean *wins, GError **error)
 
     g_array_append_val (a->clocks, n);
   }
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = excluded.hlc", error);
   if (stmt == NULL)
@@ -1142,7 +1156,7 @@ set_member (Apply *a, gboolean *present, gboolean *wins, GError **error)
 static gint64
 lookup (SgStore *store, const char *sql, const char *text, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, sql, error);
   gint64 id = 0;
 
   if (stmt == NULL)
@@ -1173,7 +1187,7 @@ ensure_org (SgStore *store, const char *domain, GError **error)
   if (id != 0)
     return id;
   name = sg_org_name_from_domain (domain);
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT INTO organisations (domain, name, kind, created_at) VALUES (?, ?, 'external', ?)", error);
   if (stmt == NULL)
     return -1;
@@ -1183,7 +1197,7 @@ ensure_org (SgStore *store, const char *domain, GError **error)
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   id = sqlite3_last_insert_rowid (_sg_store_get_db (store));
-  stmt = _sg_store_prepare (store, "INSERT OR IGNORE INTO org_domains (domain, org_id) VALUES (?, ?)", error);
+  stmt = _sg_store_prepare_static (store, "INSERT OR IGNORE INTO org_domains (domain, org_id) VALUES (?, ?)", error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
@@ -1208,7 +1222,7 @@ static gint64
 address_row (SgStore *store, const char *address, gboolean make_person, const NewPerson *np, gint64 *person_id,
              gboolean *is_list, gboolean *made, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
       "SELECT id, coalesce(person_id, 0), kind = 'list' FROM addresses WHERE address = ?", error);
   g_autofree char *norm = NULL;
   g_autofree char *reg = NULL;
@@ -1244,7 +1258,7 @@ address_row (SgStore *store, const char *address, gboolean make_person, const Ne
   if (reg != NULL && (org = ensure_org (store, reg, error)) < 0)
     return -1;
   if (make_person) {
-    stmt = _sg_store_prepare (store,
+    stmt = _sg_store_prepare_static (store,
         "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) "
         "VALUES (?, ?, ?, ?, coalesce(?, 'contact'), ?)", error);
     if (stmt == NULL)
@@ -1269,7 +1283,7 @@ address_row (SgStore *store, const char *address, gboolean make_person, const Ne
     if (made)
       *made = TRUE;
   }
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT INTO addresses (address, domain, org_domain, kind, person_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       error);
   if (stmt == NULL)
@@ -1312,7 +1326,7 @@ ensure_person_full (SgStore *store, const char *address, const NewPerson *np, gb
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "“%s” is a mailing list, not a person", address);
     return -1;
   }
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT INTO people (org_id, name, name_score, name_date, kind, created_at) VALUES "
       "((SELECT d.org_id FROM addresses a JOIN org_domains d ON d.domain = a.org_domain WHERE a.id = ?), "
       " ?, ?, ?, coalesce(?, 'contact'), ?)", error);
@@ -1332,7 +1346,7 @@ ensure_person_full (SgStore *store, const char *address, const NewPerson *np, gb
   if (!_sg_store_exec_stmt (store, stmt, error))
     return -1;
   person = sqlite3_last_insert_rowid (_sg_store_get_db (store));
-  stmt = _sg_store_prepare (store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
+  stmt = _sg_store_prepare_static (store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
   if (stmt == NULL)
     return -1;
   sqlite3_bind_int64 (stmt, 1, person);
@@ -1404,7 +1418,7 @@ int_member (JsonObject *o, const char *name, gint64 fallback)
 static gboolean
 link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store, "UPDATE meetings SET interaction_id = ?2 WHERE id = ?1", error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, "UPDATE meetings SET interaction_id = ?2 WHERE id = ?1", error);
 
   if (stmt == NULL)
     return FALSE;
@@ -1412,7 +1426,7 @@ link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GE
   sqlite3_bind_int64 (stmt, 2, interaction);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "UPDATE interactions SET date_utc = m.start_utc, subject = coalesce(m.summary, interactions.subject) "
       "FROM (SELECT start_utc, summary FROM meetings WHERE id = ?1) m WHERE interactions.id = ?2", error);
   if (stmt == NULL)
@@ -1421,7 +1435,7 @@ link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GE
   sqlite3_bind_int64 (stmt, 2, interaction);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "SELECT count(*) FROM meeting_attendees WHERE meeting_id = ?", error);
   if (stmt == NULL)
     return FALSE;
@@ -1431,13 +1445,13 @@ link_meeting_interaction (SgStore *store, gint64 meeting, gint64 interaction, GE
     return TRUE; /* attendees not known (yet): the interaction keeps the op's participants */
   }
   sqlite3_reset (stmt);
-  stmt = _sg_store_prepare (store, "DELETE FROM participants WHERE interaction_id = ?", error);
+  stmt = _sg_store_prepare_static (store, "DELETE FROM participants WHERE interaction_id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, interaction);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT OR IGNORE INTO participants (interaction_id, address_id, role, display_name) "
       "SELECT ?1, address_id, role, display_name FROM meeting_attendees WHERE meeting_id = ?2", error);
   if (stmt == NULL)
@@ -1644,7 +1658,7 @@ resolve (Apply *a, const ColSpec *c, JsonNode *v, gint64 pipeline_id, GError **e
     id = lookup (a->store, "SELECT id FROM lead_sources WHERE name = ?", text, error);
     break;
   case COL_STAGE: {
-    sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+    sqlite3_stmt *stmt = _sg_store_prepare_static (a->store,
         "SELECT id FROM stages WHERE pipeline_id = ? AND name = ?", error);
 
     if (stmt == NULL)
@@ -1867,7 +1881,7 @@ find_meeting_row (Apply *a, GError **error)
 {
   const char *uid = str_member (a->fields, "uid");
   const char *rid = str_member (a->fields, "recurrence_id");
-  sqlite3_stmt *stmt = _sg_store_prepare (a->store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (a->store,
       "SELECT id FROM meetings WHERE uid = ?1 AND recurrence_id = coalesce(?2, '')", error);
   gint64 id = 0;
 
@@ -1904,7 +1918,7 @@ find_meeting_row (Apply *a, GError **error)
 static int
 meeting_order (Apply *a, gint64 rowid, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (a->store, "SELECT sequence, dtstamp FROM meetings WHERE id = ?", error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (a->store, "SELECT sequence, dtstamp FROM meetings WHERE id = ?", error);
   gint64 seq, stamp, oseq, ostamp;
 
   if (stmt == NULL)
@@ -1939,7 +1953,7 @@ after_meeting (Apply *a, gint64 rowid, GPtrArray *wins, GError **error)
   if (won (wins, "attendees")) {
     JsonArray *att = arr_member (a->fields, "attendees", NULL);
 
-    if ((stmt = _sg_store_prepare (a->store, "DELETE FROM meeting_attendees WHERE meeting_id = ?", error)) == NULL)
+    if ((stmt = _sg_store_prepare_static (a->store, "DELETE FROM meeting_attendees WHERE meeting_id = ?", error)) == NULL)
       return FALSE;
     sqlite3_bind_int64 (stmt, 1, rowid);
     if (!_sg_store_exec_stmt (a->store, stmt, error))
@@ -1956,7 +1970,7 @@ after_meeting (Apply *a, gint64 rowid, GPtrArray *wins, GError **error)
         continue;
       if ((addr = ensure_address (a->store, address, NULL, error)) < 0)
         return FALSE;
-      stmt = _sg_store_prepare (a->store,
+      stmt = _sg_store_prepare_static (a->store,
           "INSERT OR REPLACE INTO meeting_attendees (meeting_id, address_id, role, partstat) "
           "VALUES (?, ?, coalesce(?, 'attendee'), coalesce(?, 'needs-action'))", error);
       if (stmt == NULL)
@@ -2039,7 +2053,7 @@ apply_person (Apply *a, GError **error)
   if (created)
     a->changed = TRUE;
   if (name_wins && !created) {
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "UPDATE people SET name = ?, name_score = ?, name_date = ? WHERE id = ?", error);
     if (stmt == NULL)
       return FALSE;
@@ -2053,7 +2067,7 @@ apply_person (Apply *a, GError **error)
   }
   if (name_wins) {
     /* A pulled name is not news to push back (no echo). */
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO sync_names (address, name) VALUES (?, ?) "
         "ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
     if (stmt == NULL)
@@ -2064,7 +2078,7 @@ apply_person (Apply *a, GError **error)
       return FALSE;
   }
   if (kind != NULL && !created) {
-    stmt = _sg_store_prepare (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
+    stmt = _sg_store_prepare_static (a->store, "UPDATE people SET kind = ? WHERE id = ? AND kind <> 'self'", error);
     if (stmt == NULL)
       return FALSE;
     sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_STATIC);
@@ -2093,7 +2107,9 @@ delete_person (Apply *a, GError **error)
     return FALSE;
   if ((addr = ensure_address (a->store, a->key, &person, error)) < 0)
     return FALSE;
-  stmt = _sg_store_prepare (a->store,
+  if (a->known != NULL)
+    g_hash_table_remove (a->known, a->key);
+  stmt = _sg_store_prepare_static (a->store,
       "UPDATE addresses SET kind = 'list', person_id = NULL WHERE id = ? AND (kind <> 'list' OR person_id IS NOT NULL)",
       error);
   if (stmt == NULL)
@@ -2104,12 +2120,17 @@ delete_person (Apply *a, GError **error)
   a->changed = sqlite3_changes (_sg_store_get_db (a->store)) > 0;
   if (person == 0)
     return TRUE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "DELETE FROM people WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM addresses WHERE person_id = ?1)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person);
-  return _sg_store_exec_stmt (a->store, stmt, error);
+  if (!_sg_store_exec_stmt (a->store, stmt, error))
+    return FALSE;
+  /* Gone: its pending contact dates must not land on a new person given its id. */
+  if (a->seen != NULL && sqlite3_changes (_sg_store_get_db (a->store)) > 0)
+    g_hash_table_remove (a->seen, &person);
+  return TRUE;
 }
 
 /* A fact read from a person's signature or vCard (sg-import-text.c), key
@@ -2148,7 +2169,7 @@ apply_person_fact (Apply *a, GError **error)
   if (mid != NULL &&
       (interaction = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ?", mid, error)) < 0)
     return FALSE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, first_seen, "
       "  observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, min(?9, ?8), ?8) "
       "ON CONFLICT (person_id, kind, detail, value) DO UPDATE SET "
@@ -2175,7 +2196,7 @@ apply_person_fact (Apply *a, GError **error)
     return FALSE;
   a->changed = sqlite3_changes (_sg_store_get_db (a->store)) > 0;
   /* What the op brought is not news to push back; a date this store has beyond it is. */
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "DELETE FROM sync_dirty_facts WHERE fact_id = (SELECT id FROM person_facts WHERE person_id = ?1 AND kind = ?2 "
       "AND detail = ?3 AND value = ?4 AND observed = ?5 AND first_seen = min(?6, ?5))", error);
   if (stmt == NULL)
@@ -2207,14 +2228,14 @@ delete_interaction (Apply *a, GError **error)
   if ((id = lookup (a->store, "SELECT id FROM interactions WHERE message_id = ? AND kind = 'meeting'", a->key,
                     error)) <= 0)
     return id == 0;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "DELETE FROM tag_assignments WHERE entity_type = 'interaction' AND entity_id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
   if (!_sg_store_exec_stmt (a->store, stmt, error))
     return FALSE;
-  stmt = _sg_store_prepare (a->store, "DELETE FROM interactions WHERE id = ?", error);
+  stmt = _sg_store_prepare_static (a->store, "DELETE FROM interactions WHERE id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
@@ -2232,17 +2253,28 @@ parse_iso (const char *text)
   return dt ? g_date_time_to_unix (dt) : -1;
 }
 
+static gboolean update_seen (SgStore *store, gint64 person, gint64 first, gint64 last, GError **error);
+
 static gboolean
 add_participant (Apply *a, gint64 interaction, const char *address, const char *role, gint64 date,
                  GError **error)
 {
-  gint64 person = 0;
-  gint64 addr = ensure_address (a->store, address, &person, error);
+  Known *k = a->known ? g_hash_table_lookup (a->known, address) : NULL;
+  gint64 person = k ? k->person : 0;
+  gint64 addr = k ? k->addr : ensure_address (a->store, address, &person, error);
   sqlite3_stmt *stmt;
 
   if (addr < 0)
     return FALSE;
-  stmt = _sg_store_prepare (a->store,
+  /* An address's person only changes from none to one (ensure_person_full) or to none
+   * (delete_person, which forgets it here): one that has a person keeps it for the page. */
+  if (k == NULL && person != 0 && a->known != NULL) {
+    k = g_new (Known, 1);
+    k->addr = addr;
+    k->person = person;
+    g_hash_table_insert (a->known, (gpointer) address, k);
+  }
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT OR IGNORE INTO participants (interaction_id, address_id, role) VALUES (?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
@@ -2253,15 +2285,38 @@ add_participant (Apply *a, gint64 interaction, const char *address, const char *
     return FALSE;
   if (person == 0)
     return TRUE;
-  /* First and last contact are derived on each device from the interactions it has. */
-  stmt = _sg_store_prepare (a->store,
-      "UPDATE people SET first_seen = min(coalesce(first_seen, ?2), ?2), last_seen = max(coalesce(last_seen, ?2), ?2) "
+  if (a->seen != NULL) {
+    Seen *s = g_hash_table_lookup (a->seen, &person);
+
+    if (s == NULL) {
+      gint64 *id = g_new (gint64, 1);
+
+      *id = person;
+      s = g_new (Seen, 1);
+      s->first = s->last = date;
+      g_hash_table_insert (a->seen, id, s);
+    } else {
+      s->first = MIN (s->first, date);
+      s->last = MAX (s->last, date);
+    }
+    return TRUE;
+  }
+  return update_seen (a->store, person, date, date, error);
+}
+
+/* First and last contact are derived on each device from the interactions it has. */
+static gboolean
+update_seen (SgStore *store, gint64 person, gint64 first, gint64 last, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
+      "UPDATE people SET first_seen = min(coalesce(first_seen, ?2), ?2), last_seen = max(coalesce(last_seen, ?3), ?3) "
       "WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, person);
-  sqlite3_bind_int64 (stmt, 2, date);
-  return _sg_store_exec_stmt (a->store, stmt, error);
+  sqlite3_bind_int64 (stmt, 2, first);
+  sqlite3_bind_int64 (stmt, 3, last);
+  return _sg_store_exec_stmt (store, stmt, error);
 }
 
 static gboolean
@@ -2287,7 +2342,7 @@ apply_interaction (Apply *a, GError **error)
     if (date < 0 || (g_strcmp0 (direction, "in") != 0 && g_strcmp0 (direction, "out") != 0))
       return skip (error, "an interaction without a valid date and direction", a->key);
     if (thread != NULL) {
-      stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO threads (root_key) VALUES (?)", error);
+      stmt = _sg_store_prepare_static (a->store, "INSERT OR IGNORE INTO threads (root_key) VALUES (?)", error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_text (stmt, 1, thread, -1, SQLITE_STATIC);
@@ -2296,7 +2351,7 @@ apply_interaction (Apply *a, GError **error)
       if ((thread_id = lookup (a->store, "SELECT id FROM threads WHERE root_key = ?", thread, error)) < 0)
         return FALSE;
     }
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO interactions (message_id, kind, direction, date_utc, tz_offset, subject, thread_id, "
         "  in_reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (stmt == NULL)
@@ -2341,7 +2396,7 @@ apply_interaction (Apply *a, GError **error)
     }
   } else if (subject != NULL) {
     /* A message never changes; a subject another user shares fills one this store lacks. */
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "UPDATE interactions SET subject = ? WHERE id = ? AND subject IS NULL", error);
     if (stmt == NULL)
       return FALSE;
@@ -2352,7 +2407,7 @@ apply_interaction (Apply *a, GError **error)
     a->changed |= sqlite3_changes (_sg_store_get_db (a->store)) > 0;
   }
   if (body != NULL) {
-    stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO sync_bodies (message_id, body) VALUES (?, ?)", error);
+    stmt = _sg_store_prepare_static (a->store, "INSERT OR IGNORE INTO sync_bodies (message_id, body) VALUES (?, ?)", error);
     if (stmt == NULL)
       return FALSE;
     sqlite3_bind_text (stmt, 1, a->key, -1, SQLITE_STATIC);
@@ -2395,7 +2450,7 @@ apply_tag (Apply *a, GError **error)
     return FALSE;
   if (!wins)
     return TRUE;
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO tags (name, kind, created_at) VALUES (?, 'other', ?) ON CONFLICT (name) DO NOTHING", error);
   if (stmt == NULL)
     return FALSE;
@@ -2406,7 +2461,7 @@ apply_tag (Apply *a, GError **error)
   if (present && strcmp (a->op, "add") == 0) {
     const char *origin = str_member (a->fields, "origin");
 
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO tag_assignments (tag_id, entity_type, entity_id, origin, rule, evidence, removed, created_at) "
         "VALUES ((SELECT id FROM tags WHERE name = ?1), ?2, ?3, ?4, ?5, ?6, 0, ?7) "
         "ON CONFLICT (tag_id, entity_type, entity_id) DO UPDATE SET removed = 0, origin = excluded.origin, "
@@ -2421,7 +2476,7 @@ apply_tag (Apply *a, GError **error)
     sqlite3_bind_text (stmt, 6, str_member (a->fields, "evidence"), -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 7, now_s ());
   } else if (!present) {
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "UPDATE tag_assignments SET removed = 1 WHERE tag_id = (SELECT id FROM tags WHERE name = ?) "
         "AND entity_type = ? AND entity_id = ?", error);
     if (stmt == NULL)
@@ -2448,7 +2503,7 @@ apply_history (Apply *a, GError **error)
     return FALSE;
   if (process == 0)
     return skip (error, "stage history of a sales process this store does not have", a->key);
-  stmt = _sg_store_prepare (a->store, "INSERT OR IGNORE INTO sync_applied (op_id) VALUES (?)", error);
+  stmt = _sg_store_prepare_static (a->store, "INSERT OR IGNORE INTO sync_applied (op_id) VALUES (?)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, a->op_id, -1, SQLITE_STATIC);
@@ -2456,7 +2511,7 @@ apply_history (Apply *a, GError **error)
     return FALSE;
   if (sqlite3_changes (_sg_store_get_db (a->store)) == 0)
     return TRUE; /* appended already */
-  stmt = _sg_store_prepare (a->store,
+  stmt = _sg_store_prepare_static (a->store,
       "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
@@ -2501,7 +2556,7 @@ apply_member (Apply *a, GError **error)
       return TRUE;
     if ((y = ensure_person (a->store, address, error)) < 0)
       return FALSE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         present ? "INSERT OR IGNORE INTO process_contacts (process_id, person_id, part, added_by, added_at) "
                   "VALUES (?1, ?2, ?3, ?4, ?5)"
                 : "DELETE FROM process_contacts WHERE process_id = ?1 AND person_id = ?2 AND part = ?3 "
@@ -2522,7 +2577,7 @@ apply_member (Apply *a, GError **error)
       return FALSE;
     if (!wins)
       return TRUE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO interaction_links (interaction_id, process_id, origin, reason, removed, linked_by, created_at) "
         "VALUES (?1, ?2, coalesce(?3, 'person'), ?4, ?5, ?6, ?7) ON CONFLICT (interaction_id, process_id) DO UPDATE "
         "SET removed = excluded.removed, origin = CASE WHEN excluded.removed THEN origin ELSE excluded.origin END, "
@@ -2543,7 +2598,7 @@ apply_member (Apply *a, GError **error)
       return TRUE;
     if ((x = ensure_person (a->store, head, error)) < 0)
       return FALSE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         "INSERT INTO person_roles (person_id, role, since, origin, reason, removed) "
         "VALUES (?1, ?2, ?3, coalesce(?4, 'person'), ?5, ?6) ON CONFLICT (person_id, role) DO UPDATE "
         "SET removed = excluded.removed, since = CASE WHEN excluded.removed THEN since ELSE excluded.since END, "
@@ -2566,7 +2621,7 @@ apply_member (Apply *a, GError **error)
       return TRUE;
     if ((x = ensure_person (a->store, head, error)) < 0)
       return FALSE;
-    stmt = _sg_store_prepare (a->store,
+    stmt = _sg_store_prepare_static (a->store,
         present ? "INSERT OR IGNORE INTO person_lead_sources (person_id, lead_source_id, added_at) VALUES (?1, ?2, ?3)"
                 : "DELETE FROM person_lead_sources WHERE person_id = ?1 AND lead_source_id = ?2 AND ?3 IS ?3", error);
     if (stmt == NULL)
@@ -2613,7 +2668,7 @@ apply_op (Apply *a, GError **error)
 static gboolean
 exec_sql (SgStore *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store, sql, error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, sql, error);
 
   return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
 }
@@ -2639,7 +2694,7 @@ bad_answer (GError **error, const char *what)
 static gboolean
 mark_op (SgStore *store, const char *op_id, int acked, guint *n, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
       "UPDATE changes SET acked = ? WHERE op_id = ? AND acked = 0", error);
 
   if (stmt == NULL)
@@ -2663,6 +2718,13 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
 {
   const char *device = sg_store_get_device_id (store);
   gsize dlen = strlen (device);
+  /* Fast mode: the page's first and last contact dates, one UPDATE per person at its end
+   * (a page rolled back drops them with it). Careful mode: one per participant, under the
+   * op's savepoint. */
+  g_autoptr (GHashTable) seen = careful ? NULL : g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  g_autoptr (GHashTable) known = careful ? NULL : g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  GHashTableIter it;
+  gpointer k, v;
 
   for (guint i = 0; i < json_array_get_length (ops); i++) {
     JsonNode *n = json_array_get_element (ops, i);
@@ -2687,6 +2749,8 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
     if (strncmp (a.op_id, device, dlen) == 0 && a.op_id[dlen] == ':')
       continue;
     a.fields = json_node_get_object (fields);
+    a.seen = seen;
+    a.known = known;
     *max_hlc = MAX (*max_hlc, a.hlc);
     if (careful && !exec_sql (store, "SAVEPOINT sync_op", error))
       return PAGE_FAILED;
@@ -2708,6 +2772,12 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
     }
     if (careful && !exec_sql (store, "RELEASE sync_op", error))
       return PAGE_FAILED;
+  }
+  if (seen != NULL) {
+    g_hash_table_iter_init (&it, seen);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      if (!update_seen (store, *(gint64 *) k, ((Seen *) v)->first, ((Seen *) v)->last, error))
+        return PAGE_FAILED;
   }
   return PAGE_APPLIED;
 }
