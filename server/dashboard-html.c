@@ -320,14 +320,14 @@ _sg_dashboard_render_notes (const char *login, const SgDashboardFilter *f, const
                         "<p class=\"note\">Organisations with the most negative notes first. The period filters "
                         "when the notes were taken; the account-manager and pipeline filters do not apply. "
                         "Latest text: the organisation's latest note, whatever the period.</p>\n"
-                        "<p class=\"note\" id=\"notes-privacy\">A note's text is on this server only when its "
-                        "author's device shared it (the author's share level); the dashboard shows what the "
+                        "<p class=\"note\" id=\"notes-privacy\">Notes are typed for the team and sent with "
+                        "their text at every share level, except notes about organisations their author "
+                        "excludes from sync, which never reach this server. The dashboard shows what the "
                         "server holds and marks what it does not.</p>\n");
   if (hidden > 0)
     g_string_append_printf (out, "<p class=\"note withheld\" id=\"notes-withheld\">%" G_GINT64_FORMAT " of the %"
-                            G_GINT64_FORMAT " notes in this period came without their text: their authors did "
-                            "not share it, so it is not on the server. They are counted; their text is not "
-                            "shown.</p>\n", hidden, total);
+                            G_GINT64_FORMAT " notes in this period came without their text (sent so by their author's client), so it "
+                            "is not on the server. They are counted; their text is not shown.</p>\n", hidden, total);
   append_table (out, notes, "report-notes", "No customer-experience notes in this period.");
   append_chart (out, "notes", query, "Customer-experience notes per organisation");
   g_string_append (out, "</section>\n");
