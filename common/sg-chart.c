@@ -21,6 +21,19 @@ typedef struct {
   const char *unit; /* nullable: the value is written as value_text and this unit ("n/a" when NULL) */
 } Chart;
 
+/* A dimension of the closing report ("by"), as a reader says it on a bar. */
+static const char *
+dimension_label (const char *by)
+{
+  if (strcmp (by, "deliverable_kind") == 0)
+    return "kind:";
+  if (strcmp (by, "deliverable_type") == 0)
+    return "type:";
+  if (strcmp (by, "industry") == 0)
+    return "industry:";
+  return by;
+}
+
 static const Chart charts[] = {
   { "managers", "Closing ratio per account manager", { "account_manager", "currency" }, "closing_ratio_value",
     "closing_ratio", TRUE, FALSE },
@@ -157,7 +170,8 @@ sg_chart_svg (const SgTable *t, const char *report, guint max_rows, GError **err
       g_autofree char *cell = c >= 0 ? sg_table_format_cell (t, r, (guint) c) : NULL;
 
       if (cell != NULL)
-        g_string_append_printf (label, "%s%s", label->len ? " " : "", cell);
+        g_string_append_printf (label, "%s%s", label->len ? " " : "",
+                                strcmp (ch->labels[k], "by") == 0 ? dimension_label (cell) : cell);
     }
     shown = label_text (label->str);
     g_string_free (label, TRUE);
