@@ -83,34 +83,10 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
 
-  if (!known && address != NULL) {
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-    g_autoptr (JsonNode) node = NULL;
-    g_autofree char *fields = NULL;
-    g_autofree char *key = g_strdup_printf ("%s|%s|%s|%s", address, sg_fact_kind_to_string (f->kind),
-                                            detail, f->value);
-
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "kind");
-    json_builder_add_string_value (b, sg_fact_kind_to_string (f->kind));
-    json_builder_set_member_name (b, "detail");
-    json_builder_add_string_value (b, detail);
-    json_builder_set_member_name (b, "value");
-    json_builder_add_string_value (b, f->value);
-    json_builder_set_member_name (b, "confidence");
-    json_builder_add_double_value (b, f->confidence);
-    json_builder_set_member_name (b, "origin");
-    json_builder_add_string_value (b, sg_fact_origin_to_string (f->origin));
-    json_builder_set_member_name (b, "observed");
-    json_builder_add_int_value (b, date);
-    json_builder_set_member_name (b, "message_id");
-    json_builder_add_string_value (b, sg_message_get_id (m));
-    json_builder_end_object (b);
-    node = json_builder_get_root (b);
-    fields = json_to_string (node, FALSE);
-    if (!_sg_store_log_change (store, "person_fact", key, "upsert", fields, error))
-      return FALSE;
-  }
+  if (!known && address != NULL &&
+      !_sg_log_person_fact (store, address, sg_fact_kind_to_string (f->kind), detail, f->value, f->confidence,
+                            sg_fact_origin_to_string (f->origin), date, NULL, sg_message_get_id (m), error))
+    return FALSE;
   return TRUE;
 }
 
@@ -174,4 +150,41 @@ _sg_import_store_content (SgStore *store, const SgMessage *m, gint64 interaction
     if (!store_fact (store, m, sg_message_get_fact (m, i), interaction_id, person_id, from, error))
       return FALSE;
   return TRUE;
+}
+
+gboolean
+_sg_log_person_fact (SgStore *store, const char *address, const char *kind, const char *detail, const char *value,
+                     double confidence, const char *origin, gint64 observed, const gint64 *first_seen,
+                     const char *message_id, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree char *fields = NULL;
+  g_autofree char *key = g_strdup_printf ("%s|%s|%s|%s", address, kind, detail, value);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, kind);
+  json_builder_set_member_name (b, "detail");
+  json_builder_add_string_value (b, detail);
+  json_builder_set_member_name (b, "value");
+  json_builder_add_string_value (b, value);
+  json_builder_set_member_name (b, "confidence");
+  json_builder_add_double_value (b, confidence);
+  json_builder_set_member_name (b, "origin");
+  json_builder_add_string_value (b, origin);
+  json_builder_set_member_name (b, "observed");
+  json_builder_add_int_value (b, observed);
+  if (first_seen != NULL) {
+    json_builder_set_member_name (b, "first_seen");
+    json_builder_add_int_value (b, *first_seen);
+  }
+  if (message_id != NULL) {
+    json_builder_set_member_name (b, "message_id");
+    json_builder_add_string_value (b, message_id);
+  }
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  fields = json_to_string (node, FALSE);
+  return _sg_store_log_change (store, "person_fact", key, "upsert", fields, error);
 }

@@ -44,6 +44,14 @@ void _sg_store_set_error (SgStore *store, GError **error, const char *what);
 gboolean _sg_store_log_change (SgStore *store, const char *entity, const char *natural_key,
                                const char *op, const char *fields_json, GError **error);
 
+/* Logs a person fact (sg-import-text.c) as a "person_fact" upsert keyed
+ * "ADDRESS|KIND|DETAIL|VALUE", with its fields; @first_seen (nullable) and @message_id
+ * (nullable) are left out when NULL. The importer logs a new fact with this, the sync
+ * client a fact a later message confirmed. */
+gboolean _sg_log_person_fact (SgStore *store, const char *address, const char *kind, const char *detail,
+                              const char *value, double confidence, const char *origin, gint64 observed,
+                              const gint64 *first_seen, const char *message_id, GError **error);
+
 /* Steps a statement that returns no rows, then resets it. */
 gboolean _sg_store_exec_stmt (SgStore *store, sqlite3_stmt *stmt, GError **error);
 

@@ -725,59 +725,62 @@ log_name_changes (SgStore *store, GError **error)
 
 /* The facts a later message confirmed since the last push (sync_dirty_facts, migration
  * 0010): logged again with their current dates, keyed as when first logged. */
+typedef struct {
+  char *text[6]; /* address, kind, detail, value, origin, message_id (nullable) */
+  double confidence;
+  gint64 observed, first_seen;
+} ConfirmedFact;
+
+static void
+confirmed_fact_free (gpointer data)
+{
+  ConfirmedFact *f = data;
+
+  for (guint c = 0; c < G_N_ELEMENTS (f->text); c++)
+    g_free (f->text[c]);
+  g_free (f);
+}
+
 static gboolean
 log_fact_changes (SgStore *store, GError **error)
 {
+  static const int text_columns[] = { 0, 1, 2, 3, 5, 8 };
   sqlite3_stmt *stmt = _sg_store_prepare (store,
       "SELECT (SELECT min(address) FROM addresses WHERE person_id = f.person_id), f.kind, f.detail, f.value, "
       "  f.confidence, f.origin, f.observed, f.first_seen, i.message_id "
       "FROM sync_dirty_facts d JOIN person_facts f ON f.id = d.fact_id "
       "LEFT JOIN interactions i ON i.id = f.interaction_id ORDER BY d.fact_id", error);
-  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new_with_free_func (confirmed_fact_free);
   int rc;
 
   if (stmt == NULL)
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-    g_autoptr (JsonNode) root = NULL;
-    const char *address = (const char *) sqlite3_column_text (stmt, 0);
+    ConfirmedFact *f;
 
-    if (address == NULL)
+    if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
       continue;
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "kind");
-    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 1));
-    json_builder_set_member_name (b, "detail");
-    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 2));
-    json_builder_set_member_name (b, "value");
-    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 3));
-    json_builder_set_member_name (b, "confidence");
-    json_builder_add_double_value (b, sqlite3_column_double (stmt, 4));
-    json_builder_set_member_name (b, "origin");
-    json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 5));
-    json_builder_set_member_name (b, "observed");
-    json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 6));
-    json_builder_set_member_name (b, "first_seen");
-    json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 7));
-    if (sqlite3_column_type (stmt, 8) != SQLITE_NULL) {
-      json_builder_set_member_name (b, "message_id");
-      json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 8));
-    }
-    json_builder_end_object (b);
-    root = json_builder_get_root (b);
-    g_ptr_array_add (todo, g_strdup_printf ("%s|%s|%s|%s", address, sqlite3_column_text (stmt, 1),
-                                            sqlite3_column_text (stmt, 2), sqlite3_column_text (stmt, 3)));
-    g_ptr_array_add (todo, json_to_string (root, FALSE));
+    f = g_new0 (ConfirmedFact, 1);
+    for (guint c = 0; c < G_N_ELEMENTS (f->text); c++)
+      f->text[c] = g_strdup ((const char *) sqlite3_column_text (stmt, text_columns[c]));
+    f->confidence = sqlite3_column_double (stmt, 4);
+    f->observed = sqlite3_column_int64 (stmt, 6);
+    f->first_seen = sqlite3_column_int64 (stmt, 7);
+    g_ptr_array_add (todo, f);
   }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE) {
     _sg_store_set_error (store, error, "confirmed facts");
     return FALSE;
   }
-  for (guint i = 0; i + 1 < todo->len; i += 2)
-    if (!_sg_store_log_change (store, "person_fact", todo->pdata[i], "upsert", todo->pdata[i + 1], error))
+  /* Logged once the read is done: logging writes to tables the read joins. */
+  for (guint i = 0; i < todo->len; i++) {
+    ConfirmedFact *f = todo->pdata[i];
+
+    if (!_sg_log_person_fact (store, f->text[0], f->text[1], f->text[2], f->text[3], f->confidence, f->text[4],
+                              f->observed, &f->first_seen, f->text[5], error))
       return FALSE;
+  }
   stmt = _sg_store_prepare (store, "DELETE FROM sync_dirty_facts", error);
   return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
 }
