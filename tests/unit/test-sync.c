@@ -560,6 +560,8 @@ test_share_levels (void)
     g_assert_false (sg_test_contains (text, "secret.test"));
     g_assert_false (sg_test_contains (text, "int1@us.test"));
     g_assert_false (sg_test_contains (text, "p1@zeta.test"));
+    /* Nor who wrote it: known here only from the private folder. */
+    g_assert_false (sg_test_contains (text, "zeta.test"));
     g_assert_false (sg_test_contains (text, "Confidential"));
     g_assert_false (sg_test_contains (text, "SecretMeeting"));
     if (strcmp (json_object_get_string_member (op, "entity"), "meeting") == 0)
@@ -581,6 +583,10 @@ test_share_levels (void)
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'p1@zeta.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'eve@secret.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'secret.test'"), ==, 1);
+  /* Fay's person, organisation and roles wait (acked 4), looked at again at every push. */
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4 AND natural_key = 'fay@zeta.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4 AND natural_key = 'zeta.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 0 AND natural_key LIKE '%zeta.test%'"), ==, 0);
 
   sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
   ops = request_ops (a.store, s, parser);
@@ -611,6 +617,42 @@ test_share_levels (void)
     }
   }
   g_assert_true (saw_a1);
+
+  /* Fay writes again, to the inbox: now she (and her organisation) may be shared; her
+   * private mail still may not. */
+  {
+    static const char *const fay_open[] = {
+      "From: Fay <fay@zeta.test>\nTo: Alice <alice@us.test>\nDate: Tue, 03 Mar 2026 09:00:00 +0000\n"
+      "Subject: Offer\nMessage-ID: <o1@zeta.test>\n\nAn offer.\n",
+      NULL,
+    };
+    gboolean saw_person = FALSE, saw_org = FALSE, saw_o1 = FALSE;
+
+    sg_sync_settings_set_share (s, SG_SHARE_METADATA);
+    ops = request_ops (a.store, s, parser);
+    for (guint i = 0; i < json_array_get_length (ops); i++) {
+      g_autofree char *text = json_to_string (json_array_get_element (ops, i), FALSE);
+
+      g_assert_false (sg_test_contains (text, "zeta.test"));
+    }
+    peer_import (&a, "Maildir", fay_open);
+    ops = request_ops (a.store, s, parser);
+    for (guint i = 0; i < json_array_get_length (ops); i++) {
+      JsonObject *op = json_array_get_object_element (ops, i);
+      const char *entity = json_object_get_string_member (op, "entity");
+      const char *key = json_object_get_string_member (op, "key");
+      g_autofree char *text = json_to_string (json_array_get_element (ops, i), FALSE);
+
+      saw_person |= strcmp (entity, "person") == 0 && strcmp (key, "fay@zeta.test") == 0;
+      saw_org |= strcmp (entity, "organisation") == 0 && strcmp (key, "zeta.test") == 0;
+      saw_o1 |= strcmp (key, "o1@zeta.test") == 0;
+      g_assert_false (sg_test_contains (text, "p1@zeta.test"));
+    }
+    g_assert_true (saw_person);
+    g_assert_true (saw_org);
+    g_assert_true (saw_o1);
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4"), ==, 0);
+  }
   peer_close (&a);
   sg_test_rm_rf (root);
 }
