@@ -499,6 +499,11 @@ static const char *const private_mail[] = {
   "Subject: Confidential merger\nMessage-ID: <x1@secret.test>\n\nHush.\n",
   NULL,
 };
+static const char *const excluded_address_mail[] = {
+  "From: Gil <gil@eta.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 15:00:00 +0000\n"
+  "Subject: Job offer\nMessage-ID: <g1@eta.test>\n\nCome work for us.\n",
+  NULL,
+};
 static const char *const folder_mail[] = {
   "From: Fay <fay@zeta.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 14:00:00 +0000\n"
   "Subject: Personal matter\nMessage-ID: <p1@zeta.test>\n\nPrivate.\n",
@@ -523,6 +528,7 @@ test_share_levels (void)
   peer_import (&a, "Maildir", alice_mail);
   peer_import (&a, "Maildir", private_mail);
   peer_import (&a, "Private", folder_mail);
+  peer_import (&a, "Maildir", excluded_address_mail);
   {
     /* A meeting: its summary and location are its subject. */
     g_autoptr (GError) error = NULL;
@@ -545,6 +551,7 @@ test_share_levels (void)
   g_assert_false (sg_share_level_from_string ("everything", &(SgShareLevel){ 0 }));
   sg_sync_settings_add_excluded_domain (s, "secret.test");
   sg_sync_settings_add_private_folder (s, private_dir);
+  sg_sync_settings_add_excluded_address (s, "Gil@Eta.test");
 
   /* metadata, the default */
   ops = request_ops (a.store, s, parser);
@@ -562,6 +569,9 @@ test_share_levels (void)
     g_assert_false (sg_test_contains (text, "p1@zeta.test"));
     /* Nor who wrote it: known here only from the private folder. */
     g_assert_false (sg_test_contains (text, "zeta.test"));
+    /* An excluded address: neither the person nor the mail with them. */
+    g_assert_false (sg_test_contains (text, "gil@eta.test"));
+    g_assert_false (sg_test_contains (text, "g1@eta.test"));
     g_assert_false (sg_test_contains (text, "Confidential"));
     g_assert_false (sg_test_contains (text, "SecretMeeting"));
     if (strcmp (json_object_get_string_member (op, "entity"), "meeting") == 0)
@@ -583,6 +593,8 @@ test_share_levels (void)
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'p1@zeta.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'eve@secret.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'secret.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'gil@eta.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'g1@eta.test'"), ==, 1);
   /* Fay's person, organisation and roles wait (acked 4), looked at again at every push. */
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4 AND natural_key = 'fay@zeta.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4 AND natural_key = 'zeta.test'"), ==, 1);
