@@ -211,7 +211,7 @@ def check_once(c, desc):
            '%d on the server (%d distinct), %d acked' % (len(on_server), len(set(on_server)), len(acked)))
 
 
-ann = Client('ann', PROXY.url, 'timeout=3\n')
+ann = Client('ann', PROXY.url, 'timeout=5\n')
 mia = Client('mia', SRV.url)
 
 ann.mails('start')
@@ -232,10 +232,10 @@ FAULTS = [
     ('500', 'HTTP 500', 'the server answers 500', False),
     ('truncate', 'transfer closed', 'the answer is cut off in the middle', True),
     ('cut', 'Empty reply', 'the connection closes after the push, before the acknowledgement', True),
-    ('slow', 'timed out', 'the server answers after the client\'s timeout (3 s)', True),
+    ('slow', 'timed out', 'the server answers after the client\'s timeout (5 s)', True),
     ('garbage', 'not valid', 'the answer is not JSON', True),
 ]
-PROXY.slow = 6
+PROXY.slow = 12
 moves = 0
 for (fault, phrase, what, server_got_it), stage in zip(FAULTS, STAGES):
     ann.mails(fault)
@@ -265,7 +265,7 @@ for (fault, phrase, what, server_got_it), stage in zip(FAULTS, STAGES):
 # A slow server within the timeout is just slow.
 ann.mails('slowok')
 PROXY.slow, PROXY.faults = 1, ['slow']
-ann.sync('a server answering after 1 s (timeout 3 s): sync succeeds')
+ann.sync('a server answering after 1 s (timeout 5 s): sync succeeds')
 check_once(ann, 'slow within the timeout')
 
 # What a second store gets: everything, once.
