@@ -27,6 +27,7 @@ typedef struct {
   gboolean no_signature;
   gboolean forwarded;
   int vcards;
+  int mbox_message; /* 0: the file is one message; N: the Nth "From " message of an mbox */
 } Expected;
 
 static void
@@ -116,6 +117,8 @@ load (const char *path, GString *problems)
       e->forwarded = strcmp (value, "yes") == 0;
     else if (strcmp (key, "vcards") == 0)
       e->vcards = (int) g_ascii_strtoll (value, NULL, 10);
+    else if (strcmp (key, "mbox-message") == 0)
+      e->mbox_message = (int) g_ascii_strtoll (value, NULL, 10);
     else
       g_string_append_printf (problems, "line %u: unknown key %s", i + 1, key);
   }
@@ -148,13 +151,29 @@ check (Expected *e, const char *corpora, GString *diag)
     g_string_append_printf (diag, "# %s: %s\n", e->label, error->message);
     return FALSE;
   }
-  /* An mbox From_ line (SpamAssassin's files start with one) is not a header. */
+  /* An mbox From_ line (SpamAssassin's files start with one) is not a header. With
+   * mbox-message: N, the Nth message of an mbox, up to the next "From " line. */
   {
-    const char *start = data;
+    const char *start = data, *end = data + len;
 
-    if (g_str_has_prefix (data, "From ") && strchr (data, '\n'))
-      start = strchr (data, '\n') + 1;
-    m = sg_message_parse (start, len - (gsize) (start - data), identity, 0, &error);
+    for (int k = 1; k < e->mbox_message && start != NULL; k++) {
+      start = strstr (start + 1, "\nFrom ");
+      if (start != NULL)
+        start++;
+    }
+    if (start == NULL) {
+      g_string_append_printf (diag, "# %s: no message %d in the mbox\n", e->label, e->mbox_message);
+      return FALSE;
+    }
+    if (e->mbox_message > 0) {
+      const char *next = strstr (start + 1, "\nFrom ");
+
+      if (next != NULL)
+        end = next + 1;
+    }
+    if (g_str_has_prefix (start, "From ") && strchr (start, '\n'))
+      start = strchr (start, '\n') + 1;
+    m = sg_message_parse (start, (gsize) (end - start), identity, 0, &error);
   }
   if (m == NULL) {
     g_string_append_printf (diag, "# %s: not parsed: %s\n", e->label, error->message);

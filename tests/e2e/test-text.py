@@ -191,6 +191,14 @@ tap.ok(adds >= 5, 'topic tags go into the change log for the team (%d ops)' % ad
 tap.eq(con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'message_texts'").fetchone()[0], 0,
        'no body text is stored')
 con.close()
+# Bodies stay in the mailbox: no sentence of a body is anywhere in the store's files.
+blob = b''
+for suffix in ('', '-wal'):
+    if os.path.exists(STORE + suffix):
+        with open(STORE + suffix, 'rb') as f:
+            blob += f.read()
+tap.ok(len(blob) > 0 and b'forecast horizon is 24 months' not in blob and b'Unterlagen zur Ausschreibung' not in blob,
+       "no body sentence is in the store's files")
 
 # The taxonomy changes; --recompute follows it without the mailbox.
 with open(TAX, 'w') as f:

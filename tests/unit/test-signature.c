@@ -282,6 +282,30 @@ test_own_mailbox_elsewhere (void)
   g_assert_cmpuint (sg_message_get_n_facts (b), ==, 0);
 }
 
+/* A card with a delivery LABEL and no ADR (the corpus's 1996 card): the label is the
+ * address; an ADR, when there is one, wins. */
+static void
+test_vcard_label (void)
+{
+  static const char label[] =
+    "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Joseph;Mark\r\nTITLE:Software Architect\r\n"
+    "LABEL;WORK;PARCEL;POSTAL;DOM;QUOTED-PRINTABLE:140 Du Bois Street, Suite C=0A=\r\n"
+    "Santa Cruz, CA 95060\r\nEND:VCARD\r\n";
+  static const char both[] =
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nADR;TYPE=WORK:;;Hauptstr. 5;Berlin;;10115;Germany\r\n"
+    "LABEL;TYPE=WORK:Somewhere else 1\\n99999 Nowhere\r\nEND:VCARD\r\n";
+  g_autofree char *w1 = NULL;
+  g_autofree char *w2 = NULL;
+  g_autoptr (GPtrArray) a = sg_vcard_parse (label, strlen (label), "atm.com", &w1);
+  g_autoptr (GPtrArray) b = sg_vcard_parse (both, strlen (both), "acme.de", &w2);
+
+  g_assert_null (w1);
+  g_assert_cmpstr (fact (a, SG_FACT_ADDRESS, NULL), ==, "140 Du Bois Street, Suite C, Santa Cruz, CA 95060");
+  g_assert_cmpstr (fact (a, SG_FACT_TITLE, NULL), ==, "Software Architect");
+  g_assert_cmpstr (fact (b, SG_FACT_ADDRESS, NULL), ==, "Hauptstr. 5, 10115 Berlin, Germany");
+  g_assert_cmpuint (count_kind (b, SG_FACT_ADDRESS), ==, 1);
+}
+
 /* Audit session: wrong readings seen in a user-style import of corpus mail (each also a
  * golden file, tests/corpus/text/audit-*.expected). */
 static void
@@ -368,6 +392,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signature/no-guessed-org", test_no_guessed_org);
   g_test_add_func ("/signature/own-mailbox-elsewhere", test_own_mailbox_elsewhere);
   g_test_add_func ("/signature/audit-noise", test_audit_noise);
+  g_test_add_func ("/vcard/label", test_vcard_label);
   g_test_add_func ("/signature/audit-layouts", test_audit_layouts);
   g_test_add_func ("/vcard/versions", test_vcard);
   g_test_add_func ("/vcard/broken", test_vcard_broken);
