@@ -72,6 +72,17 @@ FILES['g2'] = sg.put(MD, sg.make_message(
     date=T0 + 86400 + 7200, body='Hallo,\n\nFragen zu den Ausschreibungen bitte bis Freitag.\n\n'
     'Mit freundlichen Grüßen\nJörg Weber\n'))
 
+# List mail: its topics count, but the importer stores no facts from bulk mail (the person
+# is a contact through a direct message without a signature).
+FILES['l1'] = sg.put(MD, sg.make_message(
+    'l1@initrode.example', 'Lisa Turner <lisa@initrode.example>', subject='Quick question', date=T0 + 9000,
+    body='Do you have a minute on Friday?\n\nLisa\n'))
+FILES['l2'] = sg.put(MD, sg.make_message(
+    'l2@initrode.example', 'Lisa Turner <lisa@initrode.example>', subject='[users] Warehouse scanners',
+    date=T0 + 9600, headers=[('List-Id', 'Users <users.lists.example>'), ('Precedence', 'list')],
+    body='Our warehouse scanners drop the warehouse inventory feed.\n\n-- \nLisa Turner\n'
+    'VP Sales, Initrode Inc\nTel: +1 555 0100 123\n'))
+
 # Bad input: each message must be stored, with a warning naming its file.
 bomb = b'<html><body>' + b'<div>' * 300000 + b'deep' + b'<table>' + b'<tr><td>x</td></tr>' * 50000
 FILES['bomb'] = sg.put(MD, mime('bomb@evil.example', 'Eve <eve@evil.example>', 'HTML bomb', T0 + 10,
@@ -125,6 +136,18 @@ bad_ids = ('bomb@evil.example', 'cs@evil.example', 'big@evil.example', 'ls@evil.
 stored = con.execute('SELECT count(*) FROM interactions WHERE message_id IN (?,?,?,?,?)', bad_ids).fetchone()[0]
 tap.eq(stored, 5, 'each bad message is stored as an interaction')
 con.close()
+
+con = sqlite3.connect(STORE)
+lisa = con.execute("SELECT count(*) FROM person_facts f JOIN addresses a ON a.person_id = f.person_id "
+                   "WHERE a.address = 'lisa@initrode.example'").fetchone()[0]
+lisa_topics = con.execute("SELECT count(*) FROM interaction_topics t JOIN interactions i ON i.id = t.interaction_id "
+                          "WHERE i.message_id = 'l2@initrode.example'").fetchone()[0]
+has_person = con.execute("SELECT person_id IS NOT NULL FROM addresses WHERE address = 'lisa@initrode.example'"
+                         ).fetchone()
+con.close()
+tap.ok(has_person == (1,) and lisa == 0 and lisa_topics > 0,
+       'list mail gives topics but no facts about its sender (person %r, %d facts, %d topics)'
+       % (has_person, lisa, lisa_topics))
 
 # Facts: the newest title is current, the older one is history; the quoted signature of the
 # user in t2 is not Ann's.
