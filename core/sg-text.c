@@ -607,7 +607,10 @@ is_list_footer (char **lines, const guint8 *dropped, guint from, guint to)
                                          "mailman", "list-request", "archives at", "groups sponsor",
                                          /* a company's legal notice under a rule */
                                          "confidential", "intended recipient", "intended solely",
-                                         "privileged", NULL };
+                                         "privileged",
+                                         /* free mail providers' advertising */
+                                         "msn messenger", "msn explorer", "msn hotmail",
+                                         "do you yahoo", "yahoo! mail", "get your free", NULL };
 
   for (guint i = from; i < to; i++) {
     g_autofree char *low = NULL;
