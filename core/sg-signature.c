@@ -567,6 +567,70 @@ name_follows (char **lines, guint from, GStrv name_words)
   return FALSE;
 }
 
+/* Another person's name over a title: "Tony Wright" then "Regional Manager - Marketing"
+ * under "Yours Sincerely," in mail from "Gary". @lw: the line's words; @nw: the sender's
+ * name's words; @next: the next line that is not blank (nullable). The line is two or three
+ * capitalised words of letters, none of them the sender's, and no title, organisation or
+ * street words; the next line has a title word. */
+static gboolean
+names_someone_else (const char *line, GStrv lw, GStrv nw, const char *next)
+{
+  guint n = 0, long_nw = 0;
+  g_auto (GStrv) next_words = NULL;
+
+  if (nw == NULL || next == NULL)
+    return FALSE;
+  for (guint i = 0; nw[i]; i++)
+    long_nw += strlen (nw[i]) >= 3;
+  if (long_nw == 0)
+    return FALSE;
+  for (const char *p = line; *p; p++)
+    if (!(g_ascii_isalpha (*p) || *p == ' ' || *p == '.' || *p == '-' || *p == '\'' || (guchar) *p >= 0x80))
+      return FALSE;
+  for (const char *p = line; *p;) {
+    while (*p == ' ')
+      p++;
+    if (*p == '\0')
+      break;
+    if (!g_unichar_isupper (g_utf8_get_char (p)))
+      return FALSE;
+    while (*p && *p != ' ')
+      p++;
+  }
+  for (guint i = 0; lw[i]; i++) {
+    /* "Tiarnán Ó Corráin" is "Tiarnan O Corrain": compared without accents. */
+    g_autofree char *a = g_str_to_ascii (lw[i], "C");
+
+    if (strlen (lw[i]) < 2)
+      continue;
+    for (guint k = 0; nw[k]; k++) {
+      g_autofree char *b = g_str_to_ascii (nw[k], "C");
+
+      if (g_ascii_strcasecmp (a, b) == 0)
+        return FALSE;
+    }
+    n++;
+  }
+  if (n < 2 || n > 3 || any_word (lw, SET_TITLE) || any_word (lw, SET_ORG) || any_word (lw, SET_STREET))
+    return FALSE;
+  next_words = words_of (next);
+  return any_word (next_words, SET_TITLE);
+}
+
+/* The next line after @from that is not blank, stripped; NULL if none. */
+static char *
+next_line (char **lines, guint from)
+{
+  for (guint j = from; lines[j]; j++) {
+    char *t = g_strstrip (g_strdup (lines[j]));
+
+    if (*t != '\0')
+      return t;
+    g_free (t);
+  }
+  return NULL;
+}
+
 /* A PGP key's fingerprint or id: groups of hex digits, no address and no phone. */
 static gboolean
 is_key_line (const char *line)
@@ -924,6 +988,14 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
     if (is_name_words (line_words, name_words)) {
       previous = L_NAME;
       continue;
+    }
+    /* Someone else's name and title before any fact of the sender's: a pasted or forwarded
+     * message's signature, nothing about the sender. */
+    if (facts->len == 0 && read <= 3) {
+      g_autofree char *next = next_line (lines, i + 1);
+
+      if (names_someone_else (line, line_words, name_words, next))
+        break;
     }
     segs = segments_of (line);
     name_in_line = FALSE;

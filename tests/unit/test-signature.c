@@ -342,6 +342,24 @@ test_audit_noise (void)
   g_assert_cmpuint (e->len, ==, 0);
 }
 
+/* Another person's name over a title is a pasted signature; the sender's own name written
+ * with accents is not someone else's. */
+static void
+test_someone_else (void)
+{
+  g_autoptr (GPtrArray) a = sg_signature_parse (
+      "Yours Sincerely,\nTony Wright\nRegional Manager - Marketing\n", "Gary", "optusnet.com.au");
+  g_autoptr (GPtrArray) b = sg_signature_parse (
+      "Tiarn\xc3\xa1n \xc3\x93 Corr\xc3\xa1in\nConsultant / System Administrator\n"
+      "CMG Wireless Data Solutions Ltd.\nTel.: +353 21 4933200\n", "Tiarnan O Corrain", "cmg.com");
+  /* No name in From: nothing to compare, the signature is read. */
+  g_autoptr (GPtrArray) c = sg_signature_parse ("Tony Wright\nRegional Manager\n", NULL, "acme.com");
+
+  g_assert_cmpuint (a->len, ==, 0);
+  g_assert_cmpstr (fact (b, SG_FACT_TITLE, NULL), ==, "Consultant / System Administrator");
+  g_assert_cmpstr (fact (c, SG_FACT_TITLE, NULL), ==, "Regional Manager");
+}
+
 /* Columns, names before titles, departments beside institutions. */
 static void
 test_audit_layouts (void)
@@ -392,6 +410,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signature/no-guessed-org", test_no_guessed_org);
   g_test_add_func ("/signature/own-mailbox-elsewhere", test_own_mailbox_elsewhere);
   g_test_add_func ("/signature/audit-noise", test_audit_noise);
+  g_test_add_func ("/signature/someone-else", test_someone_else);
   g_test_add_func ("/vcard/label", test_vcard_label);
   g_test_add_func ("/signature/audit-layouts", test_audit_layouts);
   g_test_add_func ("/vcard/versions", test_vcard);
