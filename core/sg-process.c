@@ -480,7 +480,7 @@ sg_process_create (SgStore *store, const SgProcessNew *spec, const char *actor, 
   g_auto (StageInfo) stage = { 0 };
   const char *pipeline = spec->pipeline ? spec->pipeline : "default";
   const char *kind = spec->deliverable_kind ? spec->deliverable_kind : "service";
-  gint64 org_id, pipeline_id, process_id, source_id = 0, now = _sg_now ();
+  gint64 org_id, pipeline_id, process_id, source_id = 0, now = _sg_store_now (store);
   gint64 opened = spec->opened_at ? spec->opened_at : now;
   sqlite3_stmt *stmt;
   JsonBuilder *b;
@@ -615,7 +615,7 @@ apply_move (SgStore *store, const Proc *p, const StageInfo *to, const char *even
             const char *by, GError **error)
 {
   const char *status;
-  gint64 now = _sg_now ();
+  gint64 now = _sg_store_now (store);
   sqlite3_stmt *stmt;
   JsonBuilder *b;
   gboolean closing = to->kind == SG_STAGE_WON || to->kind == SG_STAGE_LOST;
@@ -1739,7 +1739,7 @@ sg_note_add (SgStore *store, const SgNoteNew *spec, const char *actor, GError **
   g_autofree char *domain = NULL;
   g_autofree char *person_addr = NULL;
   const char *sentiment = spec->sentiment ? spec->sentiment : "neutral";
-  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_now ();
+  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_store_now (store);
   sqlite3_stmt *stmt;
   JsonBuilder *b;
 
@@ -1838,7 +1838,7 @@ sg_request_add (SgStore *store, const SgRequestNew *spec, const char *actor, GEr
   g_autofree char *process_uuid = NULL;
   g_autofree char *domain = NULL;
   g_autofree char *person_addr = NULL;
-  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_now ();
+  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_store_now (store);
   sqlite3_stmt *stmt;
   JsonBuilder *b;
 
