@@ -3109,8 +3109,20 @@ post (const SgSyncSettings *s, const char *request, GByteArray *answer, GError *
   curl_easy_cleanup (curl);
   memset (auth, 0, strlen (auth));
   if (rc != CURLE_OK) {
-    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "%s: %s", url,
-                 *errbuf ? errbuf : curl_easy_strerror (rc));
+    const char *what = *errbuf ? errbuf : curl_easy_strerror (rc);
+
+    /* A certificate is judged by this device's clock: one far off sees a valid certificate
+     * as not yet valid (clock behind) or expired (clock ahead). Say which time it used. */
+    if (rc == CURLE_PEER_FAILED_VERIFICATION && (strstr (what, "not yet valid") || strstr (what, "expired"))) {
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");
+
+      g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK,
+                   "%s: %s (checked against this device's clock, which says %s: if that is wrong, set the clock)",
+                   url, what, when);
+      return FALSE;
+    }
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "%s: %s", url, what);
     return FALSE;
   }
   if (status == 429) {

@@ -320,4 +320,39 @@ def scenario(offset, days, tag):
 tap.run('a clock 3 days behind', scenario, '-3d', 3, 'days')
 tap.run('a clock 2 years behind', scenario, '-730d', 730, 'years')
 
+
+# --- TLS: a certificate valid from today, seen from a clock years behind -----------------------
+
+def test_tls():
+    cert, key = sg.path('tls.crt'), sg.path('tls.key')
+    r = sg.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=localhost',
+                '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert])
+    if r.rc != 0:
+        tap.skip('TLS', 'openssl cannot make a certificate: %s' % r.err[-200:])
+        return
+    os.chmod(key, 0o600)
+    tls = sgserver.Server.start(PG, tap, tls=(cert, key))
+    SRV.user_add('tia', 'account-manager', ['tia@us.test'])
+    right = Client('tia-desk', 'tia', tls.url, extra='ca-file=%s\n' % cert)
+    right.mail('ted', 'tls.test')
+    right.sync('with the right clock, the certificate (valid from today) is trusted')
+    behind = Client('tia-laptop', 'tia', tls.url, offset='-730d', extra='ca-file=%s\n' % cert)
+    behind.mail('tom', 'tls-laptop.test')
+    pending = behind.one('SELECT count(*) FROM changes WHERE acked = 0')
+    r = behind.cli('sync', '--quiet')
+    tap.ok(r.rc == 1 and 'certificate' in r.err.lower() and 'not yet valid' in r.err.lower(),
+           'a clock 2 years behind: the same certificate is not yet valid; sync exits 1 naming the certificate',
+           repr(r))
+    tap.ok('clock' in r.err.lower(), 'and the message names this device\'s clock', repr(r))
+    st = behind.status()
+    tap.ok(st.get('state') == 'failing' and 'clock' in (st.get('last_error') or '').lower(),
+           'sync --status shows it, naming the clock', repr(st))
+    tap.eq(behind.one('SELECT count(*) FROM changes WHERE acked = 0'), pending, 'nothing is marked acknowledged')
+    tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE device = '%s'" % behind.device()), 0,
+           'nothing reached the server')
+    tls.stop()
+
+
+tap.run('TLS with a clock years behind', test_tls)
+
 tap.done()
