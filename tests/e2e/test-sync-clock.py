@@ -317,8 +317,26 @@ def scenario(offset, days, tag):
     return laptop
 
 
-tap.run('a clock 3 days behind', scenario, '-3d', 3, 'days')
+LAPTOP = tap.run('a clock 3 days behind', scenario, '-3d', 3, 'days')
 tap.run('a clock 2 years behind', scenario, '-730d', 730, 'years')
+
+
+def test_daemon(laptop):
+    """The daemon (salesgetter-syncd --once) under the same faketime: its edit is pushed and wins."""
+    org = 'acme-days.test'
+    laptop.ok('renames the organisation once more', 'orgs', 'set', org, '--name', 'Acme Daemon')
+    env = sg.child_env(fake_env(laptop.offset), detailed_leaks=True)
+    r = sg.run([sg.SYNCD, '--config', laptop.config, '--once'], env=env, timeout=120)
+    tap.ok(r.rc == 0, 'salesgetter-syncd --once with the clock 3 days behind', repr(r))
+    tap.eq(laptop.one('SELECT count(*) FROM changes WHERE acked = 0'), 0, 'the daemon pushed the edit')
+    tap.eq(PG.scalar("SELECT fields->>'name' FROM entity_state WHERE entity = 'organisation' AND natural_key = '%s'"
+                     % org), 'Acme Daemon', 'and it wins on the server (stamped above what the laptop pulled)')
+    status_ok(laptop, 'after the daemon\'s sync')
+    check_once(laptop, 'after the daemon\'s sync')
+
+
+if LAPTOP is not None:
+    tap.run('the daemon with a clock behind', test_daemon, LAPTOP)
 
 
 # --- TLS: a certificate valid from today, seen from a clock years behind -----------------------
