@@ -501,6 +501,12 @@ load_hlc (SgStore *store)
   store->hlc = (guint64) last;
 }
 
+guint64
+_sg_store_last_hlc (SgStore *store)
+{
+  return store->hlc;
+}
+
 gint64
 _sg_store_now (SgStore *store)
 {

@@ -2587,10 +2587,11 @@ apply_history (Apply *a, GError **error)
   if (sqlite3_changes (_sg_store_get_db (a->store)) == 0)
     return TRUE; /* appended already */
   stmt = _sg_store_prepare_static (a->store,
-      "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+      "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note, hlc) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
+  sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) a->hlc);
   sqlite3_bind_int64 (stmt, 1, process);
   sqlite3_bind_text (stmt, 2, str_member (a->fields, "event"), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, str_member (a->fields, "from_stage"), -1, SQLITE_STATIC);

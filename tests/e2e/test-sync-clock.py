@@ -15,8 +15,8 @@ clocks ("Merge", "A clock far off"):
   - after the laptop has pulled, its next edits win over what it pulled (HLC receive rule),
     though its wall clock is still behind;
   - the stage history is append-only: every move once on every store and on the server, no
-    entry dated before the entries the device had seen when it moved, and the history in
-    the same order on every store;
+    entry dated before the entries the device had seen when it moved, and the history listed
+    in the same order on every store (the order of the entries' clocks, as on the server);
   - sync --status is ok; nothing lost or duplicated (ops on the server by device, rows on the
     other stores).
 Then a TLS server whose certificate is valid from today: a clock years behind sees it as not
@@ -300,9 +300,22 @@ def scenario(offset, days, tag):
             shows[c.name] = repr(r)
     tap.ok(all(isinstance(v, list) and len(v) == 4 for v in shows.values()),
            '%s: process show lists the four entries on each store' % label, repr(shows))
-    # Concurrent moves are listed in the order each store learned them (stage_history.id):
-    # entries keep no clock finer than moved_at's second to sort them the same way everywhere.
-    # Known limit, not asserted (docs/internals/sync-audit.md, "Known limits").
+    # Each store learned the entries in another order (the desk its own move first, the
+    # laptop its own): the history is listed by the entries' clocks, as the server's
+    # entity_history (and so the dashboard) orders them.
+    tap.ok(shows[desk.name] == shows[laptop.name] == shows[mia.name],
+           '%s: process show lists the history in the same order on the three stores' % label, repr(shows))
+    by_hlc = [(r[0], r[1], r[2]) for r in PG.rows(
+        "SELECT fields->>'event' AS e, fields->>'from_stage' AS f, fields->>'to_stage' AS t FROM entity_history "
+        "WHERE natural_key = '%s' ORDER BY hlc, id" % uuid)]
+    tap.eq(shows[desk.name], [tuple(x or None for x in r) for r in by_hlc],
+           '%s: the order of the clocks, as on the server: the desk\'s move (stamped later) after the laptop\'s '
+           'offline move, the laptop\'s move after its pull last' % label)
+    tap.ok(isinstance(shows[desk.name], list) and shows[desk.name][-1][2] == laptop.stage(uuid) == 'negotiation',
+           '%s: the last entry is the stage the process is in' % label, repr(shows[desk.name]))
+    tap.ok(len({c.one('SELECT count(*) FROM stage_history h JOIN processes p ON p.id = h.process_id '
+                      'WHERE p.uuid = ? AND h.hlc IS NOT NULL', (uuid,)) for c in (desk, laptop, mia)}) == 1,
+           '%s: every entry keeps its clock on every store' % label)
     for c in (desk, laptop, mia):
         status_ok(c, 'after the merge (%s)' % label)
     for c in (desk, laptop):
