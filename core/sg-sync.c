@@ -3206,7 +3206,7 @@ clock_warning (gint64 skew, gint64 server_date)
     amount = g_strdup_printf ("%" G_GINT64_FORMAT " minutes", off / 60);
   then = g_date_time_new_from_unix_utc (server_date);
   when = then ? g_date_time_format (then, "%Y-%m-%d %H:%M UTC") : g_strdup ("?");
-  return g_strdup_printf ("this device's clock is %s %s the server's (the server's says %s): edits made here "
+  return g_strdup_printf ("this device's clock is %s %s the server's (the server says it is %s): edits made here "
                           "before a sync %s others' made meanwhile; set the clock",
                           amount, skew > 0 ? "behind" : "ahead of", when,
                           skew > 0 ? "lose to" : "win over");
