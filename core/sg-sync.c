@@ -3198,12 +3198,13 @@ clock_warning (gint64 skew, gint64 server_date)
 
   if (server_date <= 0 || off <= CLOCK_WARN_S)
     return NULL;
+  /* Rounded: the Date header has whole seconds, and the answer took some time to come. */
   if (off >= 2 * 86400)
-    amount = g_strdup_printf ("%" G_GINT64_FORMAT " days", off / 86400);
+    amount = g_strdup_printf ("%" G_GINT64_FORMAT " days", (off + 43200) / 86400);
   else if (off >= 2 * 3600)
-    amount = g_strdup_printf ("%" G_GINT64_FORMAT " hours", off / 3600);
+    amount = g_strdup_printf ("%" G_GINT64_FORMAT " hours", (off + 1800) / 3600);
   else
-    amount = g_strdup_printf ("%" G_GINT64_FORMAT " minutes", off / 60);
+    amount = g_strdup_printf ("%" G_GINT64_FORMAT " minutes", (off + 30) / 60);
   then = g_date_time_new_from_unix_utc (server_date);
   when = then ? g_date_time_format (then, "%Y-%m-%d %H:%M UTC") : g_strdup ("?");
   return g_strdup_printf ("this device's clock is %s %s the server's (the server says it is %s): edits made here "

@@ -356,6 +356,7 @@ def test_daemon(laptop):
     env = sg.child_env(fake_env(laptop.offset), detailed_leaks=True)
     r = sg.run([sg.SYNCD, '--config', laptop.config, '--once'], env=env, timeout=120)
     tap.ok(r.rc == 0, 'salesgetter-syncd --once with the clock 3 days behind', repr(r))
+    tap.ok(laptop.warning() in r.out + r.err, 'its log warns about the clock', repr(r))
     tap.eq(laptop.one('SELECT count(*) FROM changes WHERE acked = 0'), 0, 'the daemon pushed the edit')
     tap.eq(PG.scalar("SELECT fields->>'name' FROM entity_state WHERE entity = 'organisation' AND natural_key = '%s'"
                      % org), 'Acme Daemon', 'and it wins on the server (stamped above what the laptop pulled)')
