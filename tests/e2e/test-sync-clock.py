@@ -75,9 +75,9 @@ def fake_env(offset):
             'FAKETIME_DONT_RESET': '1'}
 
 
-# Does faketime reach GLib's g_get_real_time in our binary? `salesgetter sync --status` shows
-# the last attempt in the device's time; simpler: a store's created_at. Checked below on the
-# first store made under faketime.
+# That faketime reaches GLib's g_get_real_time in our binary is checked on the first op a
+# faked store logs (its hlc's physical part is the faked time); that it reaches OpenSSL's
+# certificate checks through libcurl, by the TLS part.
 
 PG = sgserver.Postgres.start()
 SRV = sgserver.Server.start(PG, tap)
