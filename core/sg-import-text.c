@@ -35,7 +35,7 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
    * message: the common case, one look-up and one update by rowid). Only a new fact goes to
    * the change log (once per natural key); which value is current follows on every device
    * from the dates the ops carry. */
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "SELECT id FROM person_facts "
       "WHERE person_id = ? AND kind = ? AND detail = ? AND value = ?", error);
   if (stmt == NULL)
@@ -51,7 +51,7 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
   sqlite3_reset (stmt);
 
   if (known) {
-    stmt = _sg_store_prepare (store,
+    stmt = _sg_store_prepare_static (store,
         "UPDATE person_facts SET times = times + 1, confidence = max(confidence, ?2), "
         "  first_seen = min(first_seen, ?3), "
         "  interaction_id = CASE WHEN ?3 >= observed THEN ?4 ELSE interaction_id END, "
@@ -67,7 +67,7 @@ store_fact (SgStore *store, const SgMessage *m, const SgFact *f, gint64 interact
     return _sg_store_exec_stmt (store, stmt, error);
   }
 
-  stmt = _sg_store_prepare (store,
+  stmt = _sg_store_prepare_static (store,
       "INSERT INTO person_facts (person_id, kind, detail, value, confidence, origin, interaction_id, "
       "  first_seen, observed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)", error);
   if (stmt == NULL)
@@ -122,7 +122,7 @@ _sg_import_store_content (SgStore *store, const SgMessage *m, gint64 interaction
     guint n = MIN (sg_message_get_n_topics (m), (guint) G_N_ELEMENTS (sqls));
 
     G_STATIC_ASSERT (G_N_ELEMENTS (sqls) == SG_TOPICS_MAX_PER_MESSAGE);
-    stmt = _sg_store_prepare (store, sqls[n - 1], error);
+    stmt = _sg_store_prepare_static (store, sqls[n - 1], error);
     if (stmt == NULL)
       return FALSE;
     for (guint i = 0; i < n; i++) {

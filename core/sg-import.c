@@ -18,6 +18,12 @@
 /* Work is committed after this many messages or this much time, whichever comes first. */
 #define BATCH_MESSAGES 5000
 #define BATCH_USEC (1000 * G_TIME_SPAN_MILLISECOND)
+/* The same in a bulk write (a scan of a Maildir, an mbox): each commit writes every page the
+ * batch dirtied, and at 100k messages that is about 20 MB of random-key index pages whatever
+ * the batch's size, so fewer, larger batches write much less (bench/README.md, importtext).
+ * Three seconds keeps another writer's wait well under the store's busy timeout (10 s). */
+#define BULK_BATCH_MESSAGES 15000
+#define BULK_BATCH_USEC (3000 * G_TIME_SPAN_MILLISECOND)
 /* Caches are dropped (after a flush) past this many entries, so memory stays flat. */
 #define CACHE_MAX 20000
 /* Threads reading and parsing Maildir files at most, and files read ahead of the store. */
@@ -82,6 +88,7 @@ struct _SgImporter {
   char *floating_tz;     /* meetings: the zone of floating times (sg-ical.c), nullable */
 
   guint pending;         /* messages in the open transaction */
+  guint bulk;            /* inside a scan or an mbox: larger batches (maybe_commit()) */
   SgImportStats batch_stats; /* the counts when it began */
   gint64 batch_start;
 };
@@ -235,7 +242,7 @@ note (SgImporter *imp, gint64 source_id, const char *location, const GError *err
 
   if (imp->problem_func)
     imp->problem_func (location, error, imp->problem_data);
-  stmt = _sg_store_prepare (imp->store,
+  stmt = _sg_store_prepare_static (imp->store,
       "INSERT INTO import_problems (source_id, location, reason, at) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (source_id, location) DO UPDATE SET reason = excluded.reason, at = excluded.at",
       NULL);
@@ -276,7 +283,7 @@ flush_caches (SgImporter *imp, GError **error)
 
     if (!p->dirty)
       continue;
-    stmt = _sg_store_prepare (imp->store,
+    stmt = _sg_store_prepare_static (imp->store,
         "UPDATE people SET name = ?, name_score = ?, name_date = ?, first_seen = ?, last_seen = ? "
         "WHERE id = ?", error);
     if (stmt == NULL)
@@ -297,7 +304,7 @@ flush_caches (SgImporter *imp, GError **error)
 
     if (!o->dirty)
       continue;
-    stmt = _sg_store_prepare (imp->store,
+    stmt = _sg_store_prepare_static (imp->store,
         "UPDATE organisations SET first_seen = ?, last_seen = ? WHERE id = ?", error);
     if (stmt == NULL)
       return FALSE;
@@ -354,7 +361,7 @@ ensure_batch (SgImporter *imp, GError **error)
     return TRUE;
   if (!sg_store_begin (imp->store, error))
     return FALSE;
-  stmt = _sg_store_prepare (imp->store, "PRAGMA data_version", error);
+  stmt = _sg_store_prepare_static (imp->store, "PRAGMA data_version", error);
   if (stmt == NULL)
     return FALSE;
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -382,7 +389,10 @@ abandon_batch (SgImporter *imp)
 static gboolean
 maybe_commit (SgImporter *imp, GError **error)
 {
-  if (imp->pending >= BATCH_MESSAGES || g_get_monotonic_time () - imp->batch_start >= BATCH_USEC)
+  guint limit = imp->bulk ? BULK_BATCH_MESSAGES : BATCH_MESSAGES;
+  gint64 usec = imp->bulk ? BULK_BATCH_USEC : BATCH_USEC;
+
+  if (imp->pending >= limit || g_get_monotonic_time () - imp->batch_start >= usec)
     return sg_importer_flush (imp, error);
   return TRUE;
 }
@@ -416,7 +426,7 @@ ensure_org (SgImporter *imp, const char *domain, gboolean internal, gint64 date,
 
   if (o != NULL)
     return o;
-  stmt = _sg_store_prepare (imp->store,
+  stmt = _sg_store_prepare_static (imp->store,
       "SELECT o.id, o.first_seen, o.last_seen FROM org_domains d JOIN organisations o ON o.id = d.org_id "
       "WHERE d.domain = ?", error);
   if (stmt == NULL)
@@ -434,7 +444,7 @@ ensure_org (SgImporter *imp, const char *domain, gboolean internal, gint64 date,
     const char *kind = internal ? "internal" : "external";
 
     sqlite3_reset (stmt);
-    stmt = _sg_store_prepare (imp->store,
+    stmt = _sg_store_prepare_static (imp->store,
         "INSERT INTO organisations (domain, name, kind, first_seen, last_seen, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)", error);
     if (stmt == NULL)
@@ -452,7 +462,7 @@ ensure_org (SgImporter *imp, const char *domain, gboolean internal, gint64 date,
     o = g_new0 (OrgEntry, 1);
     o->id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
     o->first_seen = o->last_seen = date;
-    stmt = _sg_store_prepare (imp->store, "INSERT INTO org_domains (domain, org_id) VALUES (?, ?)", error);
+    stmt = _sg_store_prepare_static (imp->store, "INSERT INTO org_domains (domain, org_id) VALUES (?, ?)", error);
     if (stmt == NULL) {
       g_free (o);
       return NULL;
@@ -497,7 +507,7 @@ lookup_person (SgImporter *imp, gint64 id, GError **error)
 
   if (p != NULL)
     return p;
-  stmt = _sg_store_prepare (imp->store,
+  stmt = _sg_store_prepare_static (imp->store,
       "SELECT name, name_score, name_date, first_seen, last_seen FROM people WHERE id = ?", error);
   if (stmt == NULL)
     return NULL;
@@ -546,7 +556,7 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
   PersonEntry *p;
   g_autofree char *fields = NULL;
 
-  stmt = _sg_store_prepare (imp->store,
+  stmt = _sg_store_prepare_static (imp->store,
       "INSERT INTO people (org_id, kind, first_seen, last_seen, created_at) VALUES (?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
@@ -559,7 +569,7 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
   if (!_sg_store_exec_stmt (imp->store, stmt, error))
     return FALSE;
   a->person_id = sqlite3_last_insert_rowid (_sg_store_get_db (imp->store));
-  stmt = _sg_store_prepare (imp->store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
+  stmt = _sg_store_prepare_static (imp->store, "UPDATE addresses SET person_id = ? WHERE id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, a->person_id);
@@ -587,7 +597,7 @@ create_person (SgImporter *imp, AddressEntry *a, const SgParticipant *part, gint
 static gboolean
 make_list (SgImporter *imp, AddressEntry *a, const SgParticipant *part, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (imp->store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (imp->store,
       "UPDATE addresses SET kind = 'list', person_id = NULL WHERE id = ?", error);
   gint64 person = a->person_id;
 
@@ -600,7 +610,7 @@ make_list (SgImporter *imp, AddressEntry *a, const SgParticipant *part, GError *
   a->person_id = 0;
   if (person == 0)
     return TRUE;
-  stmt = _sg_store_prepare (imp->store,
+  stmt = _sg_store_prepare_static (imp->store,
       "DELETE FROM people WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM addresses WHERE person_id = ?1)", error);
   if (stmt == NULL)
     return FALSE;
@@ -621,7 +631,7 @@ resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint
   sqlite3_stmt *stmt;
 
   if (a == NULL) {
-    stmt = _sg_store_prepare (imp->store,
+    stmt = _sg_store_prepare_static (imp->store,
         "SELECT a.id, coalesce(a.person_id, 0), coalesce(d.org_id, 0), a.kind FROM addresses a "
         "LEFT JOIN org_domains d ON d.domain = a.org_domain WHERE a.address = ?", error);
     if (stmt == NULL)
@@ -653,7 +663,7 @@ resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint
         if (o == NULL)
           return NULL;
       }
-      stmt = _sg_store_prepare (imp->store,
+      stmt = _sg_store_prepare_static (imp->store,
           "INSERT INTO addresses (address, domain, org_domain, kind, created_at) VALUES (?, ?, ?, ?, ?)", error);
       if (stmt == NULL)
         return NULL;
@@ -696,7 +706,7 @@ resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint
 
     if (o == NULL) {
       /* Cached addresses outlive a dropped org cache only within one batch; reload. */
-      stmt = _sg_store_prepare (imp->store, "SELECT domain FROM organisations WHERE id = ?", error);
+      stmt = _sg_store_prepare_static (imp->store, "SELECT domain FROM organisations WHERE id = ?", error);
       if (stmt == NULL)
         return NULL;
       sqlite3_bind_int64 (stmt, 1, a->org_id);
@@ -722,7 +732,7 @@ resolve_address (SgImporter *imp, const SgParticipant *part, gboolean bulk, gint
 static gboolean
 lookup_interaction (SgImporter *imp, const char *message_id, gint64 *out_id, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (imp->store, "SELECT id FROM interactions WHERE message_id = ?", error);
+  sqlite3_stmt *stmt = _sg_store_prepare_static (imp->store, "SELECT id FROM interactions WHERE message_id = ?", error);
 
   if (stmt == NULL)
     return FALSE;
@@ -743,7 +753,7 @@ ensure_thread (SgImporter *imp, const SgMessage *m, GError **error)
 
   /* A reply that names only its parent joins the parent's thread when the parent is known. */
   if (sg_message_get_references (m)[0] == NULL && sg_message_get_in_reply_to (m) != NULL) {
-    stmt = _sg_store_prepare (imp->store, "SELECT thread_id FROM interactions WHERE message_id = ?", error);
+    stmt = _sg_store_prepare_static (imp->store, "SELECT thread_id FROM interactions WHERE message_id = ?", error);
     if (stmt == NULL)
       return 0;
     sqlite3_bind_text (stmt, 1, sg_message_get_in_reply_to (m), -1, SQLITE_STATIC);
@@ -753,7 +763,7 @@ ensure_thread (SgImporter *imp, const SgMessage *m, GError **error)
     if (id > 0)
       return id;
   }
-  stmt = _sg_store_prepare (imp->store, "SELECT id FROM threads WHERE root_key = ?", error);
+  stmt = _sg_store_prepare_static (imp->store, "SELECT id FROM threads WHERE root_key = ?", error);
   if (stmt == NULL)
     return 0;
   sqlite3_bind_text (stmt, 1, root, -1, SQLITE_STATIC);
@@ -762,7 +772,7 @@ ensure_thread (SgImporter *imp, const SgMessage *m, GError **error)
   sqlite3_reset (stmt);
   if (id > 0)
     return id;
-  stmt = _sg_store_prepare (imp->store, "INSERT INTO threads (root_key) VALUES (?)", error);
+  stmt = _sg_store_prepare_static (imp->store, "INSERT INTO threads (root_key) VALUES (?)", error);
   if (stmt == NULL)
     return 0;
   sqlite3_bind_text (stmt, 1, root, -1, SQLITE_STATIC);
@@ -807,7 +817,7 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
   thread_id = ensure_thread (imp, m, error);
   if (thread_id == 0)
     return FALSE;
-  stmt = _sg_store_prepare (imp->store,
+  stmt = _sg_store_prepare_static (imp->store,
       "INSERT INTO interactions (message_id, kind, direction, internal, bulk, date_utc, tz_offset, "
       "subject, thread_id, in_reply_to, source_id, location, created_at) "
       "VALUES (?, 'mail', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -852,7 +862,7 @@ store_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const char
 
     if (a == NULL)
       return FALSE;
-    stmt = _sg_store_prepare (imp->store,
+    stmt = _sg_store_prepare_static (imp->store,
         "INSERT OR IGNORE INTO participants (interaction_id, address_id, role, display_name) "
         "VALUES (?, ?, ?, ?)", error);
     if (stmt == NULL)
@@ -917,7 +927,7 @@ import_message (SgImporter *imp, const SgMessage *m, gint64 source_id, const cha
       }
   }
   if (seen_name != NULL) {
-    stmt = _sg_store_prepare (imp->store,
+    stmt = _sg_store_prepare_static (imp->store,
         "INSERT OR REPLACE INTO maildir_seen (source_id, name, interaction_id) VALUES (?, ?, ?)", error);
     if (stmt == NULL)
       goto fail;
@@ -948,7 +958,7 @@ ensure_source (SgImporter *imp, const char *kind, const char *uri, GError **erro
 
   if (!ensure_batch (imp, error))
     return 0;
-  stmt = _sg_store_prepare (imp->store,
+  stmt = _sg_store_prepare_static (imp->store,
       "INSERT INTO sources (kind, uri) VALUES (?, ?) ON CONFLICT (uri) DO NOTHING", error);
   if (stmt == NULL)
     return 0;
@@ -956,7 +966,7 @@ ensure_source (SgImporter *imp, const char *kind, const char *uri, GError **erro
   sqlite3_bind_text (stmt, 2, uri, -1, SQLITE_STATIC);
   if (!_sg_store_exec_stmt (imp->store, stmt, error))
     return 0;
-  stmt = _sg_store_prepare (imp->store, "SELECT id FROM sources WHERE uri = ?", error);
+  stmt = _sg_store_prepare_static (imp->store, "SELECT id FROM sources WHERE uri = ?", error);
   if (stmt == NULL)
     return 0;
   sqlite3_bind_text (stmt, 1, uri, -1, SQLITE_STATIC);
@@ -1026,7 +1036,7 @@ seen_key (const char *folder, const char *name)
 static gboolean
 is_seen (SgImporter *imp, gint64 source_id, const char *key, gboolean *out, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (imp->store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (imp->store,
       "SELECT 1 FROM maildir_seen WHERE source_id = ? AND name = ?", error);
 
   if (stmt == NULL)
@@ -1042,7 +1052,7 @@ is_seen (SgImporter *imp, gint64 source_id, const char *key, gboolean *out, GErr
 static gboolean
 mark_seen (SgImporter *imp, gint64 source_id, const char *key, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (imp->store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (imp->store,
       "INSERT OR IGNORE INTO maildir_seen (source_id, name) VALUES (?, ?)", error);
 
   if (stmt == NULL)
@@ -1210,7 +1220,6 @@ parse_queue_work (gpointer data, gpointer user_data)
 {
   FileJob *job = data;
   ParseQueue *q = user_data;
-
   file_job_run (job, q->identity);
   g_mutex_lock (&q->lock);
   job->done = TRUE;
@@ -1390,8 +1399,8 @@ collect_folders (SgImporter *imp, const char *path, const char *folder, int dept
 /* @require_folders: fail with SG_IMPORT_ERROR_UNSUPPORTED when @root holds no Maildir folder
  * (an import of a path the user named); the daemon's rescan of a configured root does not. */
 static gboolean
-scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCancellable *cancellable,
-              GError **error)
+scan_maildir_run (SgImporter *imp, const char *root, gboolean require_folders, GCancellable *cancellable,
+                  GError **error)
 {
   g_autofree char *canon = canonical_path (root);
   g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (folder_free);
@@ -1474,7 +1483,7 @@ scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCanc
   if (!ensure_batch (imp, error))
     return FALSE;
   {
-    sqlite3_stmt *stmt = _sg_store_prepare (imp->store, "UPDATE sources SET last_scan = ? WHERE id = ?", error);
+    sqlite3_stmt *stmt = _sg_store_prepare_static (imp->store, "UPDATE sources SET last_scan = ? WHERE id = ?", error);
 
     if (stmt == NULL)
       return FALSE;
@@ -1489,6 +1498,21 @@ scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCanc
 failed:
   parse_queue_clear (&q);
   return FALSE;
+}
+
+/* A scan is a bulk write: a larger page cache and fewer WAL checkpoints while it runs. */
+static gboolean
+scan_maildir (SgImporter *imp, const char *root, gboolean require_folders, GCancellable *cancellable,
+              GError **error)
+{
+  gboolean ok;
+
+  _sg_store_set_bulk (imp->store, TRUE);
+  imp->bulk++;
+  ok = scan_maildir_run (imp, root, require_folders, cancellable, error);
+  imp->bulk--;
+  _sg_store_set_bulk (imp->store, FALSE);
+  return ok;
 }
 
 /* What every entry point does with its result: a failure leaves no transaction open (the
@@ -1714,8 +1738,16 @@ sg_importer_import_path (SgImporter *importer, const char *path, GCancellable *c
   }
   got = read (fd, head, 5);
   lseek (fd, 0, SEEK_SET);
-  if (got == 5 && memcmp (head, "From ", 5) == 0)
-    return finish (importer, import_mbox (importer, path, fd, st.st_size, cancellable, error));
+  if (got == 5 && memcmp (head, "From ", 5) == 0) {
+    gboolean ok;
+
+    _sg_store_set_bulk (importer->store, TRUE);
+    importer->bulk++;
+    ok = import_mbox (importer, path, fd, st.st_size, cancellable, error);
+    importer->bulk--;
+    _sg_store_set_bulk (importer->store, FALSE);
+    return finish (importer, ok);
+  }
   return finish (importer, import_single (importer, path, fd, error));
 }
 

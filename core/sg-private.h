@@ -37,6 +37,12 @@ sqlite3_stmt *_sg_store_prepare (SgStore *store, const char *sql, GError **error
  * run time: another text could later have the same address. */
 sqlite3_stmt *_sg_store_prepare_static (SgStore *store, const char *sql, GError **error);
 
+/* Begins (@bulk TRUE) or ends a bulk write on @store: the importer's scan of a Maildir or
+ * an mbox, thousands of messages in batches. While it lasts the store keeps a larger page
+ * cache (16 MiB instead of SQLite's 2 MB) and checkpoints its WAL every 8192 pages instead of
+ * every 1000; the end restores both. Calls nest; a read-only store ignores them. */
+void _sg_store_set_bulk (SgStore *store, gboolean bulk);
+
 /* Sets @error from the connection's last SQLite error, prefixed with @what. */
 void _sg_store_set_error (SgStore *store, GError **error, const char *what);
 

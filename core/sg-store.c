@@ -23,6 +23,9 @@ struct _SgStore {
   gboolean failed;   /* a rollback happened inside a nested transaction */
   char *device_id;
   guint64 hlc;
+  guint bulk;          /* _sg_store_set_bulk() depth */
+  gint64 cache_size;   /* PRAGMA cache_size before the outermost bulk write */
+  gint64 autocheckpoint; /* PRAGMA wal_autocheckpoint before it */
 };
 
 G_DEFINE_QUARK (sg-store-error-quark, sg_store_error)
@@ -464,6 +467,55 @@ sg_store_rollback (SgStore *store)
   exec (store, "BEGIN IMMEDIATE", NULL);
 }
 
+/* Page cache and WAL checkpoint interval of a bulk write (see sg-private.h). 16 MiB: at
+ * 100k messages a batch dirties about 20 MB of pages spread over the store's random-key
+ * indexes (Message-IDs, thread roots, the sync clock), so SQLite's default 2 MB cache spilled
+ * and re-read most of them (bench/README.md, importtext). */
+#define BULK_CACHE_KIB 16384
+#define BULK_AUTOCHECKPOINT 8192
+
+/* A PRAGMA's current value: prepared each time, not cached (SQLite reads some of them when
+ * it prepares the statement). */
+static gint64
+pragma_int (SgStore *store, const char *sql, gint64 fallback)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 v = fallback;
+
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+    v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return v;
+}
+
+void
+_sg_store_set_bulk (SgStore *store, gboolean bulk)
+{
+  g_autofree char *sql = NULL;
+
+  if (store->flags & SG_STORE_OPEN_READ_ONLY)
+    return;
+  if (bulk) {
+    if (store->bulk++ > 0)
+      return;
+    store->cache_size = pragma_int (store, "PRAGMA cache_size", -2000);
+    store->autocheckpoint = pragma_int (store, "PRAGMA wal_autocheckpoint", 1000);
+    sql = g_strdup_printf ("PRAGMA cache_size = %d; PRAGMA wal_autocheckpoint = %d", -BULK_CACHE_KIB,
+                           BULK_AUTOCHECKPOINT);
+    exec (store, sql, NULL);
+    return;
+  }
+  g_return_if_fail (store->bulk > 0);
+  if (--store->bulk > 0)
+    return;
+  /* Back to the defaults; the WAL, grown to up to 32 MiB, goes back to 4 MiB at its next
+   * reset instead of keeping its largest size on disk. */
+  sql = g_strdup_printf ("PRAGMA cache_size = %" G_GINT64_FORMAT "; PRAGMA wal_autocheckpoint = %" G_GINT64_FORMAT
+                         "; PRAGMA journal_size_limit = %d",
+                         store->cache_size, store->autocheckpoint, 4 * 1024 * 1024);
+  exec (store, sql, NULL);
+}
+
 gboolean
 sg_store_in_transaction (SgStore *store)
 {
@@ -531,7 +583,7 @@ log_sync_clock (SgStore *store, const char *entity, const char *natural_key, con
   gboolean upsert = strcmp (op, "upsert") == 0;
 
   if (upsert && strcmp (fields_json, "{}") != 0) {
-    stmt = _sg_store_prepare (store,
+    stmt = _sg_store_prepare_static (store,
         "INSERT INTO sync_clock (entity, natural_key, field, hlc) "
         "SELECT ?1, ?2, j.key, ?3 FROM json_each(?4) j WHERE true "
         "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = max(hlc, excluded.hlc)", error);
@@ -544,7 +596,7 @@ log_sync_clock (SgStore *store, const char *entity, const char *natural_key, con
     if (!_sg_store_exec_stmt (store, stmt, error))
       return FALSE;
   } else if (strcmp (op, "add") == 0 || strcmp (op, "remove") == 0 || strcmp (op, "delete") == 0) {
-    stmt = _sg_store_prepare (store,
+    stmt = _sg_store_prepare_static (store,
         "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = max(hlc, excluded.hlc)", error);
     if (stmt == NULL)
@@ -557,7 +609,7 @@ log_sync_clock (SgStore *store, const char *entity, const char *natural_key, con
       return FALSE;
   }
   if (upsert && strcmp (entity, "person") == 0) {
-    stmt = _sg_store_prepare (store,
+    stmt = _sg_store_prepare_static (store,
         "INSERT INTO sync_names (address, name) SELECT ?1, json_extract(?2, '$.name') "
         "WHERE json_type(?2, '$.name') IS NOT NULL ON CONFLICT (address) DO UPDATE SET name = excluded.name", error);
     if (stmt == NULL)
@@ -574,7 +626,7 @@ gboolean
 _sg_store_log_change (SgStore *store, const char *entity, const char *natural_key,
                       const char *op, const char *fields_json, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
       "INSERT INTO changes (op_id, device, hlc, entity, natural_key, op, fields) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
   g_autofree char *op_id = NULL;
