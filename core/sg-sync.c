@@ -871,15 +871,17 @@ meeting_without_subject (JsonObject *fields)
   return json_to_string (root, FALSE);
 }
 
-char *
-sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
-                       SgSyncCounts *counts, GError **error)
+/* The ops of a request: the JSON array of the first @limit unacknowledged ops after seq
+ * @after that the settings let leave (those they do not are marked withheld, in the same
+ * transaction). @last_seq: (out): the seq of the last op looked at (@after when none), where
+ * the next batch starts. */
+static GString *
+build_ops (SgStore *store, const SgSyncSettings *settings, guint limit, gint64 after, gint64 *last_seq,
+           guint *n_ops, SgSyncCounts *counts, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree char *cursor = NULL;
   GString *b = NULL;
   Push p = { store, settings, NULL };
-  gint64 after = 0;
   guint n = 0, withheld = 0;
   gboolean done = FALSE;
 
@@ -890,13 +892,8 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
   p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (!reshare (store, settings, error) || !log_name_changes (store, error) || !log_fact_changes (store, error))
     goto fail;
-  cursor = meta_get (store, "sync_cursor");
   b = g_string_sized_new (64 * 1024);
-  g_string_append_printf (b, "{\"protocol\":%d,\"device\":", PROTOCOL);
-  json_str (b, sg_store_get_device_id (store));
-  g_string_append (b, ",\"cursor\":");
-  json_str (b, cursor ? cursor : "");
-  g_string_append_printf (b, ",\"limit\":%d,\"ops\":[", MAX_OPS_PER_REQUEST);
+  g_string_append_c (b, '[');
   while (!done && n < limit) {
     sqlite3_stmt *stmt = _sg_store_prepare (store,
         "SELECT seq, op_id, hlc, entity, natural_key, op, fields FROM changes "
@@ -983,17 +980,19 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
     if (rows->len < 500)
       done = TRUE;
   }
-  g_string_append (b, "]}");
+  g_string_append_c (b, ']');
   if (!sg_store_commit (store, error))
     goto fail_committed;
   g_hash_table_unref (p.withheld);
   if (n_ops)
     *n_ops = n;
+  if (last_seq)
+    *last_seq = after;
   if (counts) {
     counts->pushed += n;
     counts->withheld += withheld;
   }
-  return g_string_free (b, FALSE);
+  return b;
 
 fail:
   sg_store_rollback (store);
@@ -1002,6 +1001,35 @@ fail_committed:
   if (b != NULL)
     g_string_free (b, TRUE);
   return NULL;
+}
+
+/* The request body: the store's device, @cursor and @ops (a JSON array). */
+static char *
+request_text (SgStore *store, const char *cursor, const GString *ops)
+{
+  GString *b = g_string_sized_new (ops->len + 256);
+
+  g_string_append_printf (b, "{\"protocol\":%d,\"device\":", PROTOCOL);
+  json_str (b, sg_store_get_device_id (store));
+  g_string_append (b, ",\"cursor\":");
+  json_str (b, cursor ? cursor : "");
+  g_string_append_printf (b, ",\"limit\":%d,\"ops\":", MAX_OPS_PER_REQUEST);
+  g_string_append_len (b, ops->str, (gssize) ops->len);
+  g_string_append_c (b, '}');
+  return g_string_free (b, FALSE);
+}
+
+char *
+sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
+                       SgSyncCounts *counts, GError **error)
+{
+  g_autoptr (GString) ops = build_ops (store, settings, limit, 0, NULL, n_ops, counts, error);
+  g_autofree char *cursor = NULL;
+
+  if (ops == NULL)
+    return NULL;
+  cursor = meta_get (store, "sync_cursor");
+  return request_text (store, cursor, ops);
 }
 
 /* --- merge ------------------------------------------------------------------------------------ */
@@ -2785,32 +2813,49 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
   return PAGE_APPLIED;
 }
 
-gboolean
-sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCounts *counts, GError **error)
+/* The answer's root object once checked (protocol, acked, ops and cursor present), or NULL
+ * with an error. */
+static JsonObject *
+answer_root (JsonParser *parser, const char *answer, gssize len, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
-  SgSyncCounts c = { 0 };
   JsonObject *root;
+
+  if (!json_parser_load_from_data (parser, answer, len, &local)) {
+    bad_answer (error, local->message);
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    bad_answer (error, "not a JSON object");
+    return NULL;
+  }
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (int_member (root, "protocol", 0) != PROTOCOL) {
+    bad_answer (error, "protocol is not 1");
+    return NULL;
+  }
+  if (arr_member (root, "acked", NULL) == NULL || arr_member (root, "ops", NULL) == NULL ||
+      str_member (root, "cursor") == NULL) {
+    bad_answer (error, "acked, ops or cursor missing");
+    return NULL;
+  }
+  return root;
+}
+
+static gboolean
+apply_root (SgStore *store, JsonObject *root, SgSyncCounts *counts, GError **error)
+{
+  SgSyncCounts c = { 0 };
   JsonArray *acked, *rejected, *ops;
   const char *cursor;
   gint64 max_hlc = 0;
   PageResult pr;
   char buf[32];
 
-  if (!json_parser_load_from_data (parser, answer, len, &local))
-    return bad_answer (error, local->message);
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return bad_answer (error, "not a JSON object");
-  root = json_node_get_object (json_parser_get_root (parser));
-  if (int_member (root, "protocol", 0) != PROTOCOL)
-    return bad_answer (error, "protocol is not 1");
   acked = arr_member (root, "acked", NULL);
   rejected = arr_member (root, "rejected", NULL);
   ops = arr_member (root, "ops", NULL);
   cursor = str_member (root, "cursor");
-  if (acked == NULL || ops == NULL || cursor == NULL)
-    return bad_answer (error, "acked, ops or cursor missing");
   c.more = json_object_get_boolean_member_with_default (root, "more", FALSE);
 
   if (!sg_store_begin (store, error))
@@ -2877,6 +2922,15 @@ sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCoun
 fail:
   sg_store_rollback (store);
   return FALSE;
+}
+
+gboolean
+sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCounts *counts, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *root = answer_root (parser, answer, len, error);
+
+  return root != NULL && apply_root (store, root, counts, error);
 }
 
 /* --- status -------------------------------------------------------------------------------------- */
@@ -3068,6 +3122,90 @@ remember (SgStore *store, const char *key, const char *value)
   meta_set (store, key, value, NULL);
 }
 
+/* One round trip in flight: the gzip, the POST and the parse of the answer run in a thread of
+ * their own while the caller applies the previous answer and builds the next request (the
+ * store is only ever used by the caller's thread). At most two answers are held at once: the
+ * one being applied and the one arriving. */
+typedef struct {
+  const SgSyncSettings *settings;
+  char *request;
+  guint n;         /* ops pushed */
+  gint64 last_seq; /* the change log's seq where the next request's ops start */
+  GThread *thread;
+  JsonParser *parser;
+  JsonObject *root; /* the answer, checked (answer_root); NULL: error says why */
+  GError *error;
+} Trip;
+
+static gpointer
+trip_run (gpointer data)
+{
+  Trip *t = data;
+  g_autoptr (GByteArray) answer = g_byte_array_new ();
+
+  if (post (t->settings, t->request, answer, &t->error)) {
+    t->parser = json_parser_new ();
+    t->root = answer_root (t->parser, (const char *) answer->data, (gssize) answer->len, &t->error);
+  }
+  g_clear_pointer (&t->request, g_free);
+  return NULL;
+}
+
+static Trip *
+trip_start (const SgSyncSettings *s, char *request, guint n, gint64 last_seq)
+{
+  Trip *t = g_new0 (Trip, 1);
+
+  t->settings = s;
+  t->request = request;
+  t->n = n;
+  t->last_seq = last_seq;
+  t->thread = g_thread_try_new ("sg-sync", trip_run, t, NULL);
+  if (t->thread == NULL)
+    trip_run (t); /* no thread to be had: the round trip at once */
+  return t;
+}
+
+static void
+trip_wait (Trip *t)
+{
+  if (t->thread != NULL) {
+    g_thread_join (t->thread);
+    t->thread = NULL;
+  }
+}
+
+/* Waits for the round trip and drops it (its answer was never applied: the store's cursor and
+ * acked flags are where they were, so its ops are pushed, and pulled, again next time). */
+static void
+trip_free (Trip *t)
+{
+  if (t == NULL)
+    return;
+  trip_wait (t);
+  g_free (t->request);
+  g_clear_object (&t->parser);
+  g_clear_error (&t->error);
+  g_free (t);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trip, trip_free)
+
+/* Builds the ops after @after and starts their round trip with @cursor, or returns NULL with
+ * @error set, or NULL with nothing to send (@start_anyway FALSE and no op). */
+static Trip *
+trip_build (SgStore *store, const SgSyncSettings *s, gint64 after, const char *cursor, gboolean start_anyway,
+            SgSyncCounts *c, GError **error)
+{
+  gint64 last = after;
+  guint n = 0;
+  g_autoptr (GString) ops = build_ops (store, s, MAX_OPS_PER_REQUEST, after, &last, &n, c, error);
+
+  if (ops == NULL || (n == 0 && !start_anyway))
+    return NULL;
+  return trip_start (s, request_text (store, cursor, ops), n, last);
+}
+
 gboolean
 sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progress, gpointer user_data,
              GCancellable *cancellable, SgSyncCounts *counts, GError **error)
@@ -3075,6 +3213,7 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
   SgSyncCounts c = { 0 };
   g_autoptr (GError) local = NULL;
   gboolean ok = FALSE;
+  Trip *trip = NULL; /* the round trip in flight */
   /* Enough rounds for any log (5000 ops each); a server that keeps saying "more" with
    * nothing in it cannot loop us forever. */
   guint max_rounds = 100000;
@@ -3087,40 +3226,74 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
   }
   sg_store_set_meta_int (store, "sync_last_attempt", now_s (), NULL);
   remember (store, "sync_server", s->server);
-  for (;;) {
-    g_autofree char *request = NULL;
-    g_autoptr (GByteArray) answer = g_byte_array_new ();
-    guint n = 0;
+  /* Pipelined: while the server works on request k, this thread builds the ops of request k+1
+   * (after the last op of k); when answer k arrives, request k+1 leaves at once with k's
+   * cursor, and this thread applies answer k meanwhile. An op is marked acked, and the cursor
+   * kept, only when the answer naming them is applied, in its transaction; an answer is
+   * applied only after the one before it was, and a failure drops whatever is in flight. */
+  if (!g_cancellable_set_error_if_cancelled (cancellable, &local)) {
+    g_autofree char *cursor = meta_get (store, "sync_cursor");
+
+    trip = trip_build (store, s, 0, cursor, TRUE, &c, &local);
+  }
+  while (trip != NULL) {
+    g_autoptr (Trip) cur = g_steal_pointer (&trip);
+    g_autoptr (GString) next = NULL;
+    SgSyncCounts nc = { 0 };
+    guint n = cur->n;
     guint acked_before = c.acked, rejected_before = c.rejected;
-    gint64 pending;
+    gint64 next_last = cur->last_seq, pending;
+    guint next_n = 0;
 
     if (g_cancellable_set_error_if_cancelled (cancellable, &local))
       break;
-    if ((request = sg_sync_build_request (store, s, MAX_OPS_PER_REQUEST, &n, &c, &local)) == NULL)
+    /* The next ops, while the server stores these. */
+    if ((next = build_ops (store, s, MAX_OPS_PER_REQUEST, cur->last_seq, &next_last, &next_n, &nc, &local)) == NULL)
       break;
-    if (!post (s, request, answer, &local))
+    c.withheld += nc.withheld;
+    trip_wait (cur);
+    if (cur->root == NULL) {
+      g_propagate_error (&local, g_steal_pointer (&cur->error));
       break;
-    if (!sg_sync_apply_answer (store, (const char *) answer->data, (gssize) answer->len, &c, &local))
+    }
+    if (json_object_get_boolean_member_with_default (cur->root, "more", FALSE) || next_n > 0) {
+      trip = trip_start (s, request_text (store, str_member (cur->root, "cursor"), next), next_n, next_last);
+      c.pushed += next_n;
+    }
+    if (!apply_root (store, cur->root, &c, &local))
       break;
     c.rounds++;
     pending = sg_sync_count_pending (store, NULL);
     if (progress)
       progress (&c, pending, user_data);
-    if (!c.more && (n == 0 || pending == 0)) {
-      ok = TRUE;
-      break;
-    }
     /* Pushed ops the server neither acked nor rejected: it did not take them; try later. */
     if (!c.more && n > 0 && pending > 0 && c.acked == acked_before && c.rejected == rejected_before) {
       g_set_error (&local, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL,
                    "the server acknowledged none of the %u ops pushed", n);
       break;
     }
+    if (trip == NULL) {
+      g_autofree char *cursor = NULL;
+
+      /* Nothing more to pull, nothing after what was pushed. */
+      if (n == 0 || pending == 0) {
+        ok = TRUE;
+        break;
+      }
+      /* Ops left unacknowledged (or logged meanwhile): from the start of the log again. */
+      cursor = meta_get (store, "sync_cursor");
+      trip = trip_build (store, s, 0, cursor, FALSE, &c, &local);
+      if (trip == NULL) {
+        ok = local == NULL;
+        break;
+      }
+    }
     if (--max_rounds == 0) {
       g_set_error (&local, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "the server keeps saying it has more");
       break;
     }
   }
+  trip_free (trip);
   if (ok) {
     sg_store_set_meta_int (store, "sync_last_success", now_s (), NULL);
     remember (store, "sync_last_error", "");
