@@ -161,6 +161,60 @@ test_create (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Runs @sql on @db and returns SQLite's extended result code. */
+static int
+raw_try (sqlite3 *db, const char *sql)
+{
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+
+  return rc == SQLITE_OK ? rc : sqlite3_extended_errcode (db);
+}
+
+/* The constraints still refuse what they refused, accept what they accepted, and none is an
+ * IN list any more (0012-checks: SQLite builds an ephemeral index for an IN list at every
+ * row written). */
+static void
+test_checks_without_in (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sqlite3 *db = NULL;
+  g_autoptr (SgStore) store = open_store_with_db (f->path, SG_STORE_OPEN_DEFAULT, &db, &error);
+  sqlite3_stmt *stmt = NULL;
+  int tables = 0;
+
+  sg_assert_no_error (error);
+  if (db == NULL)
+    return;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table'", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    const char *sql = (const char *)sqlite3_column_text (stmt, 1);
+    g_autoptr (GRegex) in_list = g_regex_new ("CHECK\\s*\\(\\s*\\w+\\s+IN\\s*\\(", G_REGEX_CASELESS, 0, NULL);
+
+    if (sql != NULL && g_regex_match (in_list, sql, 0, NULL))
+      sg_test_failf ("table %s still has a CHECK with an IN list: %s", sqlite3_column_text (stmt, 0), sql);
+    tables++;
+  }
+  sqlite3_finalize (stmt);
+  g_assert_cmpint (tables, >, 20);
+
+  raw_exec (db, "INSERT INTO organisations (id, domain, name, kind, created_at) VALUES (1, 'a.com', 'A', 'external', 0)");
+  g_assert_cmpint (raw_try (db, "INSERT INTO organisations (domain, name, kind, created_at) VALUES ('b.com', 'B', 'extern', 0)"),
+                   ==, SQLITE_CONSTRAINT_CHECK);
+  g_assert_cmpint (raw_try (db, "INSERT INTO organisations (domain, name, kind, created_at) VALUES ('c.com', 'C', 'External', 0)"),
+                   ==, SQLITE_CONSTRAINT_CHECK);
+  raw_exec (db, "INSERT INTO people (id, kind, created_at) VALUES (1, 'self', 0)");
+  raw_exec (db, "INSERT INTO people (id, org_id, created_at) VALUES (2, 1, 0)");
+  g_assert_cmpint (raw_try (db, "INSERT INTO people (kind, created_at) VALUES ('', 0)"), ==, SQLITE_CONSTRAINT_CHECK);
+  g_assert_cmpint (raw_try (db, "UPDATE people SET kind = 'boss' WHERE id = 2"), ==, SQLITE_CONSTRAINT_CHECK);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM people WHERE kind = 'contact'"), ==, 1);
+  raw_exec (db, "UPDATE people SET kind = 'colleague' WHERE id = 2");
+  g_assert_cmpint (raw_try (db, "INSERT INTO tags (name, kind, created_at) VALUES ('x', 'topics', 0)"), ==, SQLITE_CONSTRAINT_CHECK);
+  raw_exec (db, "INSERT INTO tags (name, kind, created_at) VALUES ('x', 'meeting-kind', 0)");
+  g_assert_cmpint (raw_try (db, "INSERT INTO lead_sources (name, kind, created_at) VALUES ('l', 'events', 0)"),
+                   ==, SQLITE_CONSTRAINT_CHECK);
+}
+
 static void
 test_wal_and_foreign_keys (Fixture *f, gconstpointer data)
 {
@@ -683,6 +737,7 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/store/create", test_create);
   ADD ("/store/wal-and-foreign-keys", test_wal_and_foreign_keys);
+  ADD ("/store/checks-without-in", test_checks_without_in);
   ADD ("/store/reopen-keeps-data", test_reopen_keeps_data);
   ADD ("/store/device-ids-differ", test_device_ids_differ);
   ADD ("/store/refuse/too-new", test_too_new);
