@@ -1003,18 +1003,27 @@ fail_committed:
   return NULL;
 }
 
-/* The request body: the store's device, @cursor and @ops (a JSON array). */
-static char *
-request_text (SgStore *store, const char *cursor, const GString *ops)
+/* The request body up to its cursor: the store's device and @ops (a JSON array). The cursor
+ * comes last (request_tail), so that a request can be built, and compressed, before the
+ * answer that gives its cursor has arrived. */
+static GString *
+request_head (SgStore *store, const GString *ops)
 {
   GString *b = g_string_sized_new (ops->len + 256);
 
   g_string_append_printf (b, "{\"protocol\":%d,\"device\":", PROTOCOL);
   json_str (b, sg_store_get_device_id (store));
-  g_string_append (b, ",\"cursor\":");
-  json_str (b, cursor ? cursor : "");
   g_string_append_printf (b, ",\"limit\":%d,\"ops\":", MAX_OPS_PER_REQUEST);
   g_string_append_len (b, ops->str, (gssize) ops->len);
+  return b;
+}
+
+static char *
+request_tail (const char *cursor)
+{
+  GString *b = g_string_new (",\"cursor\":");
+
+  json_str (b, cursor ? cursor : "");
   g_string_append_c (b, '}');
   return g_string_free (b, FALSE);
 }
@@ -1028,8 +1037,14 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
 
   if (ops == NULL)
     return NULL;
+  GString *head;
+  g_autofree char *tail = NULL;
+
   cursor = meta_get (store, "sync_cursor");
-  return request_text (store, cursor, ops);
+  head = request_head (store, ops);
+  tail = request_tail (cursor);
+  g_string_append (head, tail);
+  return g_string_free (head, FALSE);
 }
 
 /* --- merge ------------------------------------------------------------------------------------ */
@@ -3005,18 +3020,32 @@ collect (char *data, size_t size, size_t n, void *user)
   return size * n;
 }
 
-static GBytes *
-gzip (const char *text, GError **error)
+/* Compresses @len bytes of @data into @out with @z; @end: the last of the input (the gzip
+ * trailer is written). */
+static gboolean
+gz_feed (GConverter *z, GByteArray *out, const char *data, gsize len, gboolean end, GError **error)
 {
-  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, GZIP_LEVEL);
-  g_autoptr (GInputStream) mem = g_memory_input_stream_new_from_data (text, (gssize) strlen (text), NULL);
-  g_autoptr (GInputStream) in = g_converter_input_stream_new (mem, G_CONVERTER (z));
-  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  for (;;) {
+    guint old = out->len;
+    gsize room = MAX (len / 2, 64 * 1024), read = 0, written = 0;
+    g_autoptr (GError) local = NULL;
+    GConverterResult r;
 
-  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
-                              NULL, error) < 0)
-    return NULL;
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+    g_byte_array_set_size (out, old + (guint) room);
+    r = g_converter_convert (z, data, len, out->data + old, room, end ? G_CONVERTER_INPUT_AT_END : G_CONVERTER_NO_FLAGS,
+                             &read, &written, &local);
+    g_byte_array_set_size (out, old + (guint) written);
+    if (r == G_CONVERTER_ERROR) {
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+        continue; /* more room next time round */
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+    data += read;
+    len -= read;
+    if (r == G_CONVERTER_FINISHED || (!end && len == 0))
+      return TRUE;
+  }
 }
 
 /* The message of an error answer {"error": "..."}, or its first line. */
@@ -3039,11 +3068,10 @@ error_message (const GByteArray *body)
   return g_utf8_make_valid (g_strstrip (text), -1);
 }
 
-/* One POST; @answer gets the body of a 200. */
+/* One POST of a gzip body; @answer gets the body of a 200. */
 static gboolean
-post (const SgSyncSettings *s, const char *request, GByteArray *answer, GError **error)
+post (const SgSyncSettings *s, const GByteArray *body, GByteArray *answer, GError **error)
 {
-  g_autoptr (GBytes) body = gzip (request, error);
   g_autofree char *url = NULL;
   g_autofree char *auth = NULL;
   struct curl_slist *headers = NULL;
@@ -3053,8 +3081,6 @@ post (const SgSyncSettings *s, const char *request, GByteArray *answer, GError *
   long status = 0;
   curl_off_t retry_after = 0;
 
-  if (body == NULL)
-    return FALSE;
   curl = curl_easy_init ();
   if (curl == NULL) {
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "cannot start libcurl");
@@ -3078,8 +3104,8 @@ post (const SgSyncSettings *s, const char *request, GByteArray *answer, GError *
   curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) s->timeout);
   curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt (curl, CURLOPT_POST, 1L);
-  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, g_bytes_get_data (body, NULL));
-  curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) g_bytes_get_size (body));
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body->data);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body->len);
   curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt (curl, CURLOPT_WRITEDATA, answer);
@@ -3122,15 +3148,60 @@ remember (SgStore *store, const char *key, const char *value)
   meta_set (store, key, value, NULL);
 }
 
-/* One round trip in flight: the gzip, the POST and the parse of the answer run in a thread of
- * their own while the caller applies the previous answer and builds the next request (the
- * store is only ever used by the caller's thread). At most two answers are held at once: the
- * one being applied and the one arriving. */
+/* A request: its ops built and, up to the cursor, compressed (request_head), ahead of the
+ * answer that gives the cursor. */
 typedef struct {
-  const SgSyncSettings *settings;
-  char *request;
+  GConverter *z;   /* the gzip stream, the cursor and the end still to come */
+  GByteArray *gz;  /* what it wrote so far */
   guint n;         /* ops pushed */
   gint64 last_seq; /* the change log's seq where the next request's ops start */
+} Prepared;
+
+static void
+prepared_free (Prepared *p)
+{
+  if (p == NULL)
+    return;
+  g_clear_object (&p->z);
+  if (p->gz)
+    g_byte_array_unref (p->gz);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prepared, prepared_free)
+
+/* Builds and compresses the next request's ops, after seq @after (counts: withheld at once,
+ * pushed when sent). */
+static Prepared *
+prepare (SgStore *store, const SgSyncSettings *s, gint64 after, SgSyncCounts *c, GError **error)
+{
+  g_autoptr (Prepared) p = g_new0 (Prepared, 1);
+  SgSyncCounts nc = { 0 };
+  g_autoptr (GString) ops = build_ops (store, s, MAX_OPS_PER_REQUEST, after, &p->last_seq, &p->n, &nc, error);
+  g_autoptr (GString) head = NULL;
+
+  if (ops == NULL)
+    return NULL;
+  c->withheld += nc.withheld;
+  head = request_head (store, ops);
+  g_string_free (g_steal_pointer (&ops), TRUE);
+  p->z = G_CONVERTER (g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, GZIP_LEVEL));
+  p->gz = g_byte_array_sized_new ((guint) MIN (head->len / 8 + 1024, 16u * 1024 * 1024));
+  if (!gz_feed (p->z, p->gz, head->str, head->len, FALSE, error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
+/* One round trip in flight: the end of the compression, the POST and the parse of the answer
+ * run in a thread of their own while the caller applies the previous answer and builds the
+ * next request (the store is only ever used by the caller's thread). At most two answers are
+ * held at once: the one being applied and the one arriving. */
+typedef struct {
+  const SgSyncSettings *settings;
+  Prepared *req;
+  char *tail;       /* the request's cursor and end */
+  guint n;
+  gint64 last_seq;
   GThread *thread;
   JsonParser *parser;
   JsonObject *root; /* the answer, checked (answer_root); NULL: error says why */
@@ -3143,23 +3214,27 @@ trip_run (gpointer data)
   Trip *t = data;
   g_autoptr (GByteArray) answer = g_byte_array_new ();
 
-  if (post (t->settings, t->request, answer, &t->error)) {
+  if (gz_feed (t->req->z, t->req->gz, t->tail, strlen (t->tail), TRUE, &t->error) &&
+      post (t->settings, t->req->gz, answer, &t->error)) {
     t->parser = json_parser_new ();
     t->root = answer_root (t->parser, (const char *) answer->data, (gssize) answer->len, &t->error);
   }
-  g_clear_pointer (&t->request, g_free);
+  g_clear_pointer (&t->req, prepared_free);
   return NULL;
 }
 
+/* Sends @req (taken) with @cursor. */
 static Trip *
-trip_start (const SgSyncSettings *s, char *request, guint n, gint64 last_seq)
+trip_start (const SgSyncSettings *s, Prepared *req, const char *cursor, SgSyncCounts *c)
 {
   Trip *t = g_new0 (Trip, 1);
 
   t->settings = s;
-  t->request = request;
-  t->n = n;
-  t->last_seq = last_seq;
+  t->req = req;
+  t->tail = request_tail (cursor);
+  t->n = req->n;
+  t->last_seq = req->last_seq;
+  c->pushed += req->n;
   t->thread = g_thread_try_new ("sg-sync", trip_run, t, NULL);
   if (t->thread == NULL)
     trip_run (t); /* no thread to be had: the round trip at once */
@@ -3183,28 +3258,14 @@ trip_free (Trip *t)
   if (t == NULL)
     return;
   trip_wait (t);
-  g_free (t->request);
+  prepared_free (t->req);
+  g_free (t->tail);
   g_clear_object (&t->parser);
   g_clear_error (&t->error);
   g_free (t);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trip, trip_free)
-
-/* Builds the ops after @after and starts their round trip with @cursor, or returns NULL with
- * @error set, or NULL with nothing to send (@start_anyway FALSE and no op). */
-static Trip *
-trip_build (SgStore *store, const SgSyncSettings *s, gint64 after, const char *cursor, gboolean start_anyway,
-            SgSyncCounts *c, GError **error)
-{
-  gint64 last = after;
-  guint n = 0;
-  g_autoptr (GString) ops = build_ops (store, s, MAX_OPS_PER_REQUEST, after, &last, &n, c, error);
-
-  if (ops == NULL || (n == 0 && !start_anyway))
-    return NULL;
-  return trip_start (s, request_text (store, cursor, ops), n, last);
-}
 
 gboolean
 sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progress, gpointer user_data,
@@ -3233,33 +3294,30 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
    * applied only after the one before it was, and a failure drops whatever is in flight. */
   if (!g_cancellable_set_error_if_cancelled (cancellable, &local)) {
     g_autofree char *cursor = meta_get (store, "sync_cursor");
+    Prepared *first = prepare (store, s, 0, &c, &local);
 
-    trip = trip_build (store, s, 0, cursor, TRUE, &c, &local);
+    if (first != NULL)
+      trip = trip_start (s, first, cursor, &c);
   }
   while (trip != NULL) {
     g_autoptr (Trip) cur = g_steal_pointer (&trip);
-    g_autoptr (GString) next = NULL;
-    SgSyncCounts nc = { 0 };
+    g_autoptr (Prepared) next = NULL;
     guint n = cur->n;
     guint acked_before = c.acked, rejected_before = c.rejected;
-    gint64 next_last = cur->last_seq, pending;
-    guint next_n = 0;
+    gint64 pending;
 
     if (g_cancellable_set_error_if_cancelled (cancellable, &local))
       break;
     /* The next ops, while the server stores these. */
-    if ((next = build_ops (store, s, MAX_OPS_PER_REQUEST, cur->last_seq, &next_last, &next_n, &nc, &local)) == NULL)
+    if ((next = prepare (store, s, cur->last_seq, &c, &local)) == NULL)
       break;
-    c.withheld += nc.withheld;
     trip_wait (cur);
     if (cur->root == NULL) {
       g_propagate_error (&local, g_steal_pointer (&cur->error));
       break;
     }
-    if (json_object_get_boolean_member_with_default (cur->root, "more", FALSE) || next_n > 0) {
-      trip = trip_start (s, request_text (store, str_member (cur->root, "cursor"), next), next_n, next_last);
-      c.pushed += next_n;
-    }
+    if (json_object_get_boolean_member_with_default (cur->root, "more", FALSE) || next->n > 0)
+      trip = trip_start (s, g_steal_pointer (&next), str_member (cur->root, "cursor"), &c);
     if (!apply_root (store, cur->root, &c, &local))
       break;
     c.rounds++;
@@ -3274,6 +3332,7 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
     }
     if (trip == NULL) {
       g_autofree char *cursor = NULL;
+      Prepared *again;
 
       /* Nothing more to pull, nothing after what was pushed. */
       if (n == 0 || pending == 0) {
@@ -3281,12 +3340,15 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
         break;
       }
       /* Ops left unacknowledged (or logged meanwhile): from the start of the log again. */
-      cursor = meta_get (store, "sync_cursor");
-      trip = trip_build (store, s, 0, cursor, FALSE, &c, &local);
-      if (trip == NULL) {
-        ok = local == NULL;
+      if ((again = prepare (store, s, 0, &c, &local)) == NULL)
+        break;
+      if (again->n == 0) {
+        prepared_free (again);
+        ok = TRUE;
         break;
       }
+      cursor = meta_get (store, "sync_cursor");
+      trip = trip_start (s, again, cursor, &c);
     }
     if (--max_rounds == 0) {
       g_set_error (&local, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "the server keeps saying it has more");
