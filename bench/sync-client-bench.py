@@ -15,7 +15,9 @@ Environment:
                          it afterwards: the import takes longer than the sync)
   SYNC_BENCH_WRAP="CMD"  run each `salesgetter sync` under CMD, e.g.
                          "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p"
-  SYNC_BENCH_SERVER_WRAP="CMD"  the same for the server"""
+  SYNC_BENCH_SERVER_WRAP="CMD"  the same for the server
+  G_MESSAGES_DEBUG=salesgetter  print the client's time per round trip (building the next
+                         request, waiting for the answer, applying it)"""
 import os
 import resource
 import shlex
@@ -125,6 +127,8 @@ for name, conf in (('push from A', a_conf), ('pull into B', b_conf)):
     ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
     s1, p1 = cpu_seconds({srv.proc.pid}), cpu_seconds({pg_pid})
     assert r.rc == 0, r
+    if os.environ.get('G_MESSAGES_DEBUG'):  # the client's round-by-round timings
+        print('\n'.join(x for x in r.err.splitlines() if 'sync: round' in x))
     print('%s: %d ops in %.2f s (%.0f ops/s); CPU: client %.2f s, server %.2f s, PostgreSQL %.2f s: %s'
           % (name, ops, dt, ops / dt, ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime,
              s1 - s0, p1 - p0, r.out.strip()))
