@@ -15,7 +15,8 @@ Environment:
                          it afterwards: the import takes longer than the sync)
   SYNC_BENCH_WRAP="CMD"  run each `salesgetter sync` under CMD, e.g.
                          "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p"
-  SYNC_BENCH_SERVER_WRAP="CMD"  the same for the server
+  SYNC_BENCH_SERVER_WRAP="CMD"  the same for the server (under callgrind, a profile is dumped
+                         after each step: callgrind_control -d)
   G_MESSAGES_DEBUG=salesgetter  print the client's time per round trip (building the next
                          request, waiting for the answer, applying it)"""
 import os
@@ -126,6 +127,9 @@ for name, conf in (('push from A', a_conf), ('pull into B', b_conf)):
     dt = time.monotonic() - t
     ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
     s1, p1 = cpu_seconds({srv.proc.pid}), cpu_seconds({pg_pid})
+    if swrap and 'callgrind' in swrap:  # one profile of the server per step
+        subprocess.run(['callgrind_control', '-d', name.replace(' ', '-'), str(srv.proc.pid)],
+                       capture_output=True)
     assert r.rc == 0, r
     if os.environ.get('G_MESSAGES_DEBUG'):  # the client's round-by-round timings
         print('\n'.join(x for x in r.err.splitlines() if 'sync: round' in x))
