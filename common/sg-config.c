@@ -31,7 +31,7 @@ static const struct {
                 NULL } },
   /* syncclient branch: the team server (issue 6) */
   { "sync", { "server", "token-file", "share", "exclude-domains", "exclude-addresses", "private-folders",
-              "interval", "ca-file", NULL } },
+              "interval", "ca-file", "timeout", NULL } },
 };
 
 char *
@@ -528,6 +528,8 @@ load_sync (SgConfig *config, GKeyFile *kf, GError **error)
       return invalid (error, path, "sync", "interval", local);
     config->sync_interval = (guint) v;
   }
+  if (!seconds_value (kf, path, "sync", "timeout", 3600, &config->sync_timeout, error))
+    return FALSE;
   config->sync_exclude_domains = string_list (kf, "sync", "exclude-domains");
   config->sync_exclude_addresses = string_list (kf, "sync", "exclude-addresses");
   for (guint i = 0; config->sync_exclude_addresses[i]; i++) {
@@ -573,6 +575,8 @@ sg_config_sync_settings (const SgConfig *config, GError **error)
     return NULL;
   if (config->sync_ca_file)
     sg_sync_settings_set_ca_file (s, config->sync_ca_file);
+  if (config->sync_timeout > 0)
+    sg_sync_settings_set_timeouts (s, config->sync_timeout, MIN (config->sync_timeout, 20u));
   return g_steal_pointer (&s);
 }
 

@@ -17,7 +17,7 @@
  *              poll-interval, timeout (seconds): one CalDAV account per group
  *   [sync]     server (https URL), token-file (0600), share (metadata|subjects|full),
  *              exclude-domains, exclude-addresses, private-folders (lists), interval
- *              (seconds), ca-file: the team server (issue 6, sg-sync.h)
+ *              (seconds), ca-file, timeout (seconds): the team server (issue 6, sg-sync.h)
  * Every problem names the file and the group/key.
  */
 #pragma once
@@ -88,6 +88,7 @@ typedef struct {
   char **sync_exclude_addresses;
   char **sync_private_folders;   /* paths expanded; names as written */
   guint sync_interval;     /* seconds between syncs of the daemon */
+  guint sync_timeout;      /* seconds a round trip may take; 0: the default (120) */
 } SgConfig;
 
 #define SG_CONFIG_DEFAULT_SYNC_INTERVAL 300

@@ -492,6 +492,53 @@ signature_names_others (const char *signature, const char *sender, char **own_do
   return any;
 }
 
+/* The names of the people who write and are written to ("Gerry" signing off, "Bob" further
+ * down) say who, not what: no topics. Only personal addresses' names, and only the first
+ * few recipients (a list of 2,000 names in To is no reason to look at them all). */
+static void
+drop_name_topics (SgMessage *m)
+{
+  g_autoptr (GPtrArray) names = NULL;
+  guint recipients = 0;
+
+  if (m->topics == NULL || m->topics->len == 0)
+    return;
+  names = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < m->participants->len && recipients < 16; i++) {
+    const SgParticipant *p = &g_array_index (m->participants, SgParticipant, i);
+    g_autofree char *low = NULL;
+    char *w, *save = NULL;
+
+    if (p->name == NULL || p->kind != SG_ADDRESS_PERSONAL)
+      continue;
+    if (p->role != SG_HEADER_FROM && p->role != SG_HEADER_SENDER && p->role != SG_HEADER_REPLY_TO)
+      recipients++;
+    low = g_utf8_strdown (p->name, -1);
+    for (w = strtok_r (low, " ,.;:()<>\"'-_/|", &save); w; w = strtok_r (NULL, " ,.;:()<>\"'-_/|", &save))
+      if (strlen (w) >= 3)
+        g_ptr_array_add (names, g_strdup (w));
+  }
+  for (guint i = 0; i < m->topics->len;) {
+    const SgTopic *t = m->topics->pdata[i];
+    g_auto (GStrv) words = g_strsplit (t->phrase, " ", 2);
+    gboolean named = FALSE;
+
+    for (guint k = 0; words[k] && !named; k++) {
+      /* "gerry's": the possessive is the name too. */
+      gsize len = strlen (words[k]);
+
+      if (len > 2 && strcmp (words[k] + len - 2, "'s") == 0)
+        len -= 2;
+      for (guint n = 0; n < names->len && !named; n++)
+        named = strlen (names->pdata[n]) == len && strncmp (words[k], names->pdata[n], len) == 0;
+    }
+    if (named)
+      g_ptr_array_remove_index (m->topics, i);
+    else
+      i++;
+  }
+}
+
 /* Reads what the message says. Runs on the parse threads: no store, bounded work. */
 static void
 extract_content (SgMessage *m, GMimeMessage *mime, guint flags)
@@ -561,6 +608,7 @@ extract_content (SgMessage *m, GMimeMessage *mime, guint flags)
       g_ptr_array_remove_index (m->facts, i--);
   }
   m->topics = sg_topics_extract (m->subject, sg_text_get_body (m->text));
+  drop_name_topics (m);
 }
 
 /* --- calendar parts (meetings, sg-ical.c) ------------------------------------------ */

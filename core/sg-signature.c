@@ -57,6 +57,10 @@ _sg_fact_add (GPtrArray *facts, SgFactKind kind, const char *detail, const char 
     return;
   clean = g_utf8_make_valid (value, -1);
   g_strstrip (clean);
+  /* "Software Engineer,": a comma or semicolon left at the end is no part of the value. */
+  for (gsize n = strlen (clean); n > 0 && (clean[n - 1] == ',' || clean[n - 1] == ';'); n--)
+    clean[n - 1] = '\0';
+  g_strstrip (clean);
   if (*clean == '\0')
     return;
   if (g_utf8_strlen (clean, -1) > SG_FACT_MAX_VALUE_CHARS)
@@ -207,6 +211,11 @@ scan_phones (GPtrArray *facts, const char *seg, const char *cc)
         ndigits++;
     p = end;
     if (ndigits < 6)
+      continue;
+    /* Digits inside a word ("#01E0520310450300B900", a key or a serial) are no phone; an
+     * extension ("555-1234x22") may follow. */
+    if ((g_ascii_isdigit (*start) && start > seg && g_ascii_isalpha (start[-1])) ||
+        (g_ascii_isdigit (end[-1]) && g_ascii_isalpha (*end) && *end != 'x' && *end != 'X'))
       continue;
     {
       g_autofree char *label = g_strndup (label_start, start - label_start);
@@ -366,7 +375,11 @@ is_disclaimer (const char *line)
     "think before you print", "before printing", "registered office", "registered in",
     "handelsregister", "amtsgericht", "registergericht", "ust-id", "vat no", "company number",
     "sitz der gesellschaft", "pflichtangaben", "newsletter", "view in browser",
-    "-----original message-----", "sponsored by", "mailing list", "listinfo", NULL,
+    "-----original message-----", "sponsored by", "mailing list", "listinfo",
+    /* Personal disclaimers: "my opinions ... not those of my employer, Sun Microsystems". */
+    "my opinions", "my own opinions", "my personal opinion", "opinions expressed", "views expressed",
+    "my employer", "not necessarily reflect", "meine eigene meinung", "meine private meinung",
+    "mon employeur", "mi empresa no", NULL,
   };
   g_autofree char *low = _sg_strdown (line, -1);
 
@@ -503,6 +516,129 @@ is_name_words (GStrv lw, GStrv nw)
     if (strlen (lw[i]) >= 2)
       long_words++;
   return n > 0 && hits == n && long_words <= n + 1;
+}
+
+/* @w (words of a part of a line) are all the sender's: "Peter Aherne" of "Aherne
+ * Peter-pahern02". */
+static gboolean
+words_are_name (GStrv w, GStrv nw)
+{
+  guint n = 0;
+
+  if (nw == NULL)
+    return FALSE;
+  for (guint i = 0; w[i]; i++) {
+    if (strlen (w[i]) < 2)
+      continue;
+    if (!g_strv_contains ((const char *const *) nw, w[i]))
+      return FALSE;
+    n++;
+  }
+  return n > 0;
+}
+
+/* The length of a rule at the start of @line ("-----", "=====", "_____"), or 0. */
+static gsize
+rule_prefix (const char *line)
+{
+  gsize n = 0;
+
+  if (*line != '-' && *line != '=' && *line != '_')
+    return 0;
+  while (line[n] == line[0])
+    n++;
+  return n >= 5 ? n : 0;
+}
+
+/* The next line after @from that is not blank is the sender's name: a box around the
+ * signature ("Wendy Roberts", then "=====", "Wendy Roberts", her title...). */
+static gboolean
+name_follows (char **lines, guint from, GStrv name_words)
+{
+  for (guint j = from; lines[j]; j++) {
+    g_autofree char *t = g_strstrip (g_strdup (lines[j]));
+    g_auto (GStrv) w = NULL;
+
+    if (*t == '\0')
+      continue;
+    w = words_of (t);
+    return is_name_words (w, name_words);
+  }
+  return FALSE;
+}
+
+/* Another person's name over a title: "Tony Wright" then "Regional Manager - Marketing"
+ * under "Yours Sincerely," in mail from "Gary". @lw: the line's words; @nw: the sender's
+ * name's words; @next: the next line that is not blank (nullable). The line is two or three
+ * capitalised words of letters, none of them the sender's, and no title, organisation or
+ * street words; the next line has a title word. */
+static gboolean
+names_someone_else (const char *line, GStrv lw, GStrv nw, const char *next)
+{
+  guint n = 0, long_nw = 0;
+  g_auto (GStrv) next_words = NULL;
+
+  if (nw == NULL || next == NULL)
+    return FALSE;
+  for (guint i = 0; nw[i]; i++)
+    long_nw += strlen (nw[i]) >= 3;
+  if (long_nw == 0)
+    return FALSE;
+  for (const char *p = line; *p; p++)
+    if (!(g_ascii_isalpha (*p) || *p == ' ' || *p == '.' || *p == '-' || *p == '\'' || (guchar) *p >= 0x80))
+      return FALSE;
+  for (const char *p = line; *p;) {
+    while (*p == ' ')
+      p++;
+    if (*p == '\0')
+      break;
+    if (!g_unichar_isupper (g_utf8_get_char (p)))
+      return FALSE;
+    while (*p && *p != ' ')
+      p++;
+  }
+  for (guint i = 0; lw[i]; i++) {
+    /* "Tiarnán Ó Corráin" is "Tiarnan O Corrain": compared without accents. */
+    g_autofree char *a = g_str_to_ascii (lw[i], "C");
+
+    if (strlen (lw[i]) < 2)
+      continue;
+    for (guint k = 0; nw[k]; k++) {
+      g_autofree char *b = g_str_to_ascii (nw[k], "C");
+
+      if (g_ascii_strcasecmp (a, b) == 0)
+        return FALSE;
+    }
+    n++;
+  }
+  if (n < 2 || n > 3 || any_word (lw, SET_TITLE) || any_word (lw, SET_ORG) || any_word (lw, SET_STREET))
+    return FALSE;
+  next_words = words_of (next);
+  return any_word (next_words, SET_TITLE);
+}
+
+/* The next line after @from that is not blank, stripped; NULL if none. */
+static char *
+next_line (char **lines, guint from)
+{
+  for (guint j = from; lines[j]; j++) {
+    char *t = g_strstrip (g_strdup (lines[j]));
+
+    if (*t != '\0')
+      return t;
+    g_free (t);
+  }
+  return NULL;
+}
+
+/* A PGP key's fingerprint or id: groups of hex digits, no address and no phone. */
+static gboolean
+is_key_line (const char *line)
+{
+  g_autofree char *low = _sg_strdown (line, -1);
+
+  return strstr (low, "fingerprint") != NULL || strstr (low, "pgp key") != NULL ||
+         strstr (low, "gpg key") != NULL || strstr (low, "key id") != NULL;
 }
 
 /* The label of the domain that names the organisation: "acme" for mail.acme.co.uk. */
@@ -718,6 +854,42 @@ title_or_org (GPtrArray *facts, const char *seg, GStrv words, const char *label,
     }
   }
   if (org && !has_digit (seg)) {
+    /* "Dept of Government and Society, Limerick University, Ireland": a department and a
+     * country beside the institution are no part of its name. */
+    if (strstr (seg, ", ") != NULL && any_word (words, SET_ORG_FORM)) {
+      static const char *const units[] = { "dept", "department", "division", "faculty", "school of",
+                                           "abteilung", "lehrstuhl", "fachbereich", "département",
+                                           "departamento", NULL };
+      g_auto (GStrv) parts = g_strsplit (seg, ", ", -1);
+      GString *kept = g_string_new (NULL);
+      guint n = 0, dropped = 0;
+
+      for (guint i = 0; parts[i]; i++, n++) {
+        g_autofree char *low = _sg_strdown (parts[i], -1);
+        gboolean unit = is_country (parts[i]);
+
+        for (guint u = 0; units[u] && !unit; u++)
+          unit = g_str_has_prefix (low, units[u]) &&
+                 !g_ascii_isalpha (low[strlen (units[u])]);
+        if (unit) {
+          dropped++;
+          continue;
+        }
+        if (kept->len > 0)
+          g_string_append (kept, ", ");
+        g_string_append (kept, parts[i]);
+      }
+      if (dropped > 0 && dropped < n) {
+        g_auto (GStrv) kw = words_of (kept->str);
+
+        if (any_word (kw, SET_ORG_FORM)) {
+          add_fact (facts, SG_FACT_ORGANISATION, NULL, kept->str, 0.82, SG_FACT_FROM_SIGNATURE);
+          g_string_free (kept, TRUE);
+          return L_ORG;
+        }
+      }
+      g_string_free (kept, TRUE);
+    }
     /* A company form or an institution ("Inc", "University") names the organisation more
      * surely than a word such as "Research" or "Systems" ("Research Computing Center"). */
     add_fact (facts, SG_FACT_ORGANISATION, NULL, seg,
@@ -755,7 +927,8 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
   const char *cc = _sg_country_code_for (sender_domain);
   GString *address = g_string_new (NULL);
   LineKind previous = L_NONE;
-  gboolean name_in_line = FALSE;
+  gboolean name_in_line = FALSE, blank_before = FALSE;
+  g_autofree char *column_guess = NULL; /* a guessed organisation in a right column */
   guint read = 0;
   g_auto (GStrv) name_words = sender_name ? words_of (sender_name) : NULL;
 
@@ -768,17 +941,36 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
     char *line = g_strstrip (lines[i]);
     g_auto (GStrv) segs = NULL;
     g_auto (GStrv) line_words = NULL;
+    g_autofree char *guess_above = g_steal_pointer (&column_guess);
+    gboolean column_line = FALSE;
     LineKind kind = L_NONE;
 
-    /* A separator line after the first lines ends the signature ("=====", "-----"). */
-    if (facts->len > 0 && (g_str_has_prefix (line, "-----") || g_str_has_prefix (line, "=====") ||
-                     g_str_has_prefix (line, "_____")))
-      break;
+    /* A separator line ("=====", "-----") after the first facts ends the signature, and so
+     * does one after the sender's name and a blank line (a mail provider's advertising under
+     * "Rgds, Colin Nevin"). A rule under the left column of a two-column signature
+     * ("-------------        Edificio Norte 4 Planta") is decoration: the right column goes on. */
+    {
+      gsize rule = rule_prefix (line);
+
+      if (rule > 0) {
+        const char *after = line + rule;
+
+        while (*after == ' ' || *after == '\t')
+          after++;
+        if (*after != '\0' && after - (line + rule) >= 3 && *after != line[0]) {
+          line = (char *) after;
+          column_line = TRUE;
+        }
+        else if (facts->len > 0 || (previous == L_NAME && blank_before && !name_follows (lines, i + 1, name_words)))
+          break;
+      }
+    }
     /* Decorations: "*Ann Smith*", "| Acme |", "• Tel". */
     while (*line == '*' || *line == '|' || *line == '_' || *line == '>' || *line == '~')
       line++;
     g_strstrip (line);
     if (*line == '\0') {
+      blank_before = TRUE;
       /* A blank line ends an address block. */
       if (address->len > 0) {
         add_fact (facts, SG_FACT_ADDRESS, NULL, address->str, 0.75, SG_FACT_FROM_SIGNATURE);
@@ -787,12 +979,23 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       continue;
     }
     read++;
+    blank_before = FALSE;
     if (is_disclaimer (line))
       break;
+    if (is_key_line (line))
+      continue;
     line_words = words_of (line);
     if (is_name_words (line_words, name_words)) {
       previous = L_NAME;
       continue;
+    }
+    /* Someone else's name and title before any fact of the sender's: a pasted or forwarded
+     * message's signature, nothing about the sender. */
+    if (facts->len == 0 && read <= 3) {
+      g_autofree char *next = next_line (lines, i + 1);
+
+      if (names_someone_else (line, line_words, name_words, next))
+        break;
     }
     segs = segments_of (line);
     name_in_line = FALSE;
@@ -801,6 +1004,7 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       g_auto (GStrv) words = NULL;
       g_autofree char *web = NULL;
       g_autofree char *rest = NULL;
+      g_autofree char *unnamed = NULL;
       LineKind k;
 
       if (*seg == '\0')
@@ -837,8 +1041,12 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
           if (kind == L_NONE)
             kind = L_NAME;
         }
-        if (!worth_reading (rest) || (web != NULL && strchr (rest, ':') != NULL))
+        if (!worth_reading (rest) || (web != NULL && strchr (rest, ':') != NULL)) {
+          /* "Ph.:+353-1-7161987, Web: http://...": a phone beside the site. */
+          if (has_digit (rest) && scan_phones (facts, rest, cc) && kind == L_NONE)
+            kind = L_PHONE;
           continue;
+        }
         seg = rest;
         g_strfreev (words);
         words = words_of (seg);
@@ -855,6 +1063,26 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
         if (strstr (seg, "(at)") != NULL || strstr (seg, "[at]") != NULL)
           continue;
       }
+      /* "Peter Aherne, Software Engineer": the sender's name in front is no part of it. */
+      {
+        const char *comma = strstr (seg, ", ");
+
+        if (comma != NULL && name_words != NULL && comma[2] != '\0') {
+          g_autofree char *head = g_strndup (seg, comma - seg);
+          g_auto (GStrv) head_words = words_of (head);
+
+          if (words_are_name (head_words, name_words)) {
+            g_free (unnamed);
+            unnamed = g_strdup (comma + 2);
+            seg = unnamed;
+            g_strfreev (words);
+            words = words_of (seg);
+            name_in_line = TRUE;
+            if (kind == L_NONE)
+              kind = L_NAME;
+          }
+        }
+      }
       if (looks_like_address (seg, words) && !phone_kind (seg)) {
         const char *colon = strchr (seg, ':');
 
@@ -864,6 +1092,20 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
 
           if (!has_digit (label_part))
             seg = colon + 2;
+        }
+        /* "Ann Smith        World Trade Center" over "------      Edificio Norte 4 Planta": the
+         * short line above the street in the right column was the building, not an
+         * organisation. */
+        if (address->len == 0 && guess_above != NULL && (s > 0 || column_line)) {
+          for (guint f = 0; f < facts->len; f++) {
+            const SgFact *o = facts->pdata[f];
+
+            if (o->kind == SG_FACT_ORGANISATION && strcmp (o->value, guess_above) == 0) {
+              g_ptr_array_remove_index (facts, f);
+              g_string_append (address, guess_above);
+              break;
+            }
+          }
         }
         if (address->len > 0)
           g_string_append (address, ", ");
@@ -891,6 +1133,10 @@ sg_signature_parse (const char *signature, const char *sender_name, const char *
       k = title_or_org (facts, seg, words, label, kind != L_NONE ? kind : previous);
       if (k == L_OTHER + 1) {
         add_fact (facts, SG_FACT_ORGANISATION, NULL, seg, 0.6, SG_FACT_FROM_SIGNATURE);
+        if (s > 0) {
+          g_free (column_guess);
+          column_guess = g_strdup (seg);
+        }
         k = L_ORG;
       }
       kind = k;

@@ -35,6 +35,9 @@ G_DEFINE_QUARK (sg-sync-error-quark, sg_sync_error)
 #define ACK_DONE 1
 #define ACK_WITHHELD 2
 #define ACK_REJECTED 3
+/* Withheld because the person or organisation is known here only from mail in private
+ * folders: looked at again at every push, and sent once other mail shows them. */
+#define ACK_PRIVATE 4
 
 struct _SgSyncSettings {
   SgShareLevel share;
@@ -344,7 +347,47 @@ typedef struct {
   SgStore *store;
   const SgSyncSettings *settings;
   GHashTable *withheld; /* message id -> GINT_TO_POINTER (1 withheld, 2 shared) */
+  gboolean private_only; /* set by op_withheld: withheld as known only from private folders */
 } Push;
+
+#define LOCATION_SQL \
+  "CASE WHEN s.kind = 'maildir' AND substr(i.location, 1, 1) <> '/' " \
+  "  THEN s.uri || '/' || i.location ELSE coalesce(i.location, s.uri) END"
+
+/* Whether the address (@domain NULL) or the organisation @domain is known here only from
+ * mail in private folders: it takes part in some interaction, and in none outside them. A
+ * person or organisation known from no mail at all (typed in, from a prospect list) is not. */
+static gboolean
+known_only_privately (Push *p, const char *address, const char *domain, gboolean *out, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean seen = FALSE, open = FALSE;
+  int rc;
+
+  *out = FALSE;
+  if (p->settings->folders->len == 0 || (address == NULL && domain == NULL))
+    return TRUE;
+  if (address != NULL)
+    stmt = _sg_store_prepare (p->store,
+        "SELECT " LOCATION_SQL " FROM addresses a JOIN participants pa ON pa.address_id = a.id "
+        "JOIN interactions i ON i.id = pa.interaction_id LEFT JOIN sources s ON s.id = i.source_id "
+        "WHERE a.address = ?", error);
+  else
+    stmt = _sg_store_prepare (p->store,
+        "SELECT " LOCATION_SQL " FROM addresses a JOIN participants pa ON pa.address_id = a.id "
+        "JOIN interactions i ON i.id = pa.interaction_id LEFT JOIN sources s ON s.id = i.source_id "
+        "WHERE a.org_domain = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, address ? address : domain, -1, SQLITE_STATIC);
+  while (!open && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    seen = TRUE;
+    open = !folder_private (p->settings, (const char *) sqlite3_column_text (stmt, 0));
+  }
+  sqlite3_reset (stmt);
+  *out = seen && !open;
+  return TRUE;
+}
 
 /* Whether the interaction @message_id stays here; FALSE with @error on a store failure. */
 static gboolean
@@ -600,14 +643,21 @@ op_withheld (Push *p, const char *entity, const char *key, JsonObject *fields, g
 {
   const SgSyncSettings *s = p->settings;
   const char *tail = NULL;
+  /* Who the op is about, when mail in private folders may be all that is known of them. */
+  g_autofree char *private_address = NULL;
+  g_autofree char *private_domain = NULL;
+  gboolean folders = s->folders->len > 0;
 
   *out = FALSE;
+  p->private_only = FALSE;
   if (strcmp (entity, "interaction") == 0)
     return interaction_withheld (p, key, out, error);
   if (strcmp (entity, "person") == 0) {
     *out = address_excluded (s, key);
+    private_address = folders ? g_strdup (key) : NULL;
   } else if (strcmp (entity, "organisation") == 0) {
     *out = domain_excluded (s, key);
+    private_domain = folders ? g_strdup (key) : NULL;
   } else if (strcmp (entity, "person_fact") == 0) {
     /* Facts are read from the text of mail (signatures, vCards): only at level full. */
     g_autofree char *address = NULL;
@@ -629,10 +679,13 @@ op_withheld (Push *p, const char *entity, const char *key, JsonObject *fields, g
 
       if (g_str_has_prefix (target, "interaction:"))
         return interaction_withheld (p, ekey, out, error);
-      if (g_str_has_prefix (target, "person:"))
+      if (g_str_has_prefix (target, "person:")) {
         *out = address_excluded (s, ekey);
-      else if (g_str_has_prefix (target, "organisation:"))
+        private_address = folders ? g_strdup (ekey) : NULL;
+      } else if (g_str_has_prefix (target, "organisation:")) {
         *out = domain_excluded (s, ekey);
+        private_domain = folders ? g_strdup (ekey) : NULL;
+      }
     }
   } else if (strcmp (entity, "interaction_link") == 0) {
     g_autofree char *mid = key_head (key, '|', &tail);
@@ -642,6 +695,8 @@ op_withheld (Push *p, const char *entity, const char *key, JsonObject *fields, g
     g_autofree char *address = key_head (key, '|', &tail);
 
     *out = address_excluded (s, address);
+    if (folders)
+      private_address = g_steal_pointer (&address);
   } else if (strcmp (entity, "process_contact") == 0) {
     g_autofree char *head = key_head (key, '|', &tail);
     const char *address = strchr (head, '|');
@@ -663,6 +718,11 @@ op_withheld (Push *p, const char *entity, const char *key, JsonObject *fields, g
         *out = address_excluded (s, json_object_get_string_member_with_default (json_node_get_object (n),
                                                                                 "address", NULL));
     }
+  }
+  if (!*out && folders && (private_address != NULL || private_domain != NULL)) {
+    if (!known_only_privately (p, private_address, private_domain, out, error))
+      return FALSE;
+    p->private_only = *out;
   }
   return TRUE;
 }
@@ -849,6 +909,17 @@ reshare (SgStore *store, const SgSyncSettings *settings, GError **error)
   return TRUE;
 }
 
+/* Ops withheld because the person or organisation was known only from private folders are
+ * looked at again at every push (other mail may show them now, or the folder may no longer
+ * be private): pending again, the push withholds them again or sends them. */
+static gboolean
+reexamine_private (SgStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "UPDATE changes SET acked = 0 WHERE acked = 4", error);
+
+  return stmt != NULL && _sg_store_exec_stmt (store, stmt, error);
+}
+
 /* The fields of a meeting op without what is a subject (summary, location). */
 static char *
 meeting_without_subject (JsonObject *fields)
@@ -881,7 +952,7 @@ build_ops (SgStore *store, const SgSyncSettings *settings, guint limit, gint64 a
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   GString *b = NULL;
-  Push p = { store, settings, NULL };
+  Push p = { store, settings, NULL, FALSE };
   guint n = 0, withheld = 0;
   gboolean done = FALSE;
 
@@ -890,7 +961,11 @@ build_ops (SgStore *store, const SgSyncSettings *settings, guint limit, gint64 a
   if (!sg_store_begin (store, error))
     return NULL;
   p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (!reshare (store, settings, error) || !log_name_changes (store, error) || !log_fact_changes (store, error))
+  /* Ops withheld as private are looked at again from the start of the log only (the first
+   * request of a sync): a request built after another (pipelined, @after > 0) would make
+   * them pending without looking at them. */
+  if (!reshare (store, settings, error) || !log_name_changes (store, error) || !log_fact_changes (store, error) ||
+      (after == 0 && !reexamine_private (store, error)))
     goto fail;
   b = g_string_sized_new (64 * 1024);
   g_string_append_c (b, '[');
@@ -946,7 +1021,7 @@ build_ops (SgStore *store, const SgSyncSettings *settings, guint limit, gint64 a
       if (!op_withheld (&p, row[1], row[2], fields, &hold, error))
         goto fail;
       if (hold) {
-        if (!mark (store, seq, ACK_WITHHELD, error))
+        if (!mark (store, seq, p.private_only ? ACK_PRIVATE : ACK_WITHHELD, error))
           goto fail;
         withheld++;
         continue;
@@ -2971,7 +3046,7 @@ sg_sync_get_status (SgStore *store, GError **error)
 {
   g_autoptr (SgTable) t = sg_table_new ();
   sqlite3_stmt *stmt = _sg_store_prepare (store,
-      "SELECT sum(acked = 0), sum(acked = 2), sum(acked = 3) FROM changes", error);
+      "SELECT sum(acked = 0), sum(acked = 2 OR acked = 4), sum(acked = 3) FROM changes", error);
   g_autofree char *server = meta_get (store, "sync_server");
   g_autofree char *err = meta_get (store, "sync_last_error");
   g_autofree char *refused = meta_get (store, "sync_last_rejection");

@@ -342,6 +342,18 @@ starts_rule (const char *line)
   return n >= 5;
 }
 
+/* A rule of asterisks around a legal notice: "**********". */
+static gboolean
+is_star_rule (const char *line)
+{
+  const char *s = skip_space (line);
+  gsize n = 0;
+
+  while (s[n] == '*')
+    n++;
+  return n >= 10 && is_blank (s + n);
+}
+
 /* Case-insensitive ASCII prefix test (the needles are ASCII or exact UTF-8). */
 static gboolean
 has_prefix_ci (const char *s, const char *prefix)
@@ -592,7 +604,13 @@ is_list_footer (char **lines, const guint8 *dropped, guint from, guint to)
 {
   static const char *const needles[] = { "mailing list", "listinfo", "list maintainer",
                                          "unsubscribe", "sponsored by", "subscription",
-                                         "mailman", "list-request", "archives at", NULL };
+                                         "mailman", "list-request", "archives at", "groups sponsor",
+                                         /* a company's legal notice under a rule */
+                                         "confidential", "intended recipient", "intended solely",
+                                         "privileged",
+                                         /* free mail providers' advertising */
+                                         "msn messenger", "msn explorer", "msn hotmail",
+                                         "do you yahoo", "yahoo! mail", "get your free", NULL };
 
   for (guint i = from; i < to; i++) {
     g_autofree char *low = NULL;
@@ -737,21 +755,31 @@ split_text (SgText *t, const char *text, const char *subject, const char *sender
     }
   }
 
-  /* 3. Mailing-list footers go, block by block from the end: a separator line and, before
-   * the next one, the list's words. */
+  /* 3. Mailing-list footers and legal notices go, block by block from the end: a separator
+   * line ("-----", a titled "---- Yahoo! Groups Sponsor ----~-->", "*****") and, before the
+   * next one, the list's or the notice's words. A rule with nothing after it closes a box:
+   * the block above it is looked at. */
   for (;;) {
-    guint rule = own_end, seen = 0;
+    guint rule = own_end, seen = 0, after = 0;
 
     for (guint i = own_end; i-- > 0 && seen < 14;) {
       if (dropped[i] || is_blank (lines[i]))
         continue;
       seen++;
-      if (is_rule (lines[i])) {
+      if (is_rule (lines[i]) || starts_rule (lines[i]) || is_star_rule (lines[i])) {
         rule = i;
         break;
       }
+      after++;
     }
-    if (rule == own_end || !is_list_footer (lines, dropped, rule + 1, own_end))
+    if (rule == own_end)
+      break;
+    if (after == 0 && strcmp (lines[rule], "-- ") != 0 && strcmp (lines[rule], "--") != 0) {
+      own_end = rule;
+      continue;
+    }
+    /* A titled rule's title may name the list ("Yahoo! Groups Sponsor"). */
+    if (!is_list_footer (lines, dropped, is_rule (lines[rule]) ? rule + 1 : rule, own_end))
       break;
     /* "-- ", a signature, then a titled rule and the list's footer: only the footer goes. */
     if (strcmp (lines[rule], "-- ") == 0 || strcmp (lines[rule], "--") == 0) {

@@ -69,7 +69,8 @@ static const char *const stop_es[] = {
   "ha", "han", "he", "hemos", "fue", "ser", "estar", "está", "están", "tiene", "tienen", "hola",
   "gracias", "saludos", "atentamente", "cordial", "saludo", "escribió", "usted", "ustedes",
   "nuestro", "nuestra", "cuando", "entre", "otro", "otra", "bien", "puede", "pueden", "hacer",
-  NULL,
+  "nosotros", "nosotras", "vosotras", "ellos", "ellas", "ella", "él", "yo", "era", "sido", "será",
+  "serán", NULL,
 };
 static const char *const *const stop_lists[N_LANGS] = { stop_en, stop_de, stop_fr, stop_es };
 
@@ -252,7 +253,9 @@ end_word (GString *word, gboolean *skip_word, gunichar c, gboolean space, const 
 {
   gboolean addr_char = c == '.' || c == '@' || c == '/' || c == ':' || c == '_';
   gboolean alnum_next = addr_char && next < end &&
-                        g_unichar_isalnum (g_utf8_get_char_validated (next, end - next));
+                        (g_unichar_isalnum (g_utf8_get_char_validated (next, end - next)) ||
+                         /* "http://", "file:///": the scheme of a link is no word either */
+                         (c == ':' && next + 1 < end && next[0] == '/' && next[1] == '/'));
 
   /* "www.acme.com", "a@b.c", "http://": parts of addresses are no words. */
   if (alnum_next && word->len > 0)

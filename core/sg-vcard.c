@@ -141,6 +141,26 @@ read_card (GPtrArray *facts, VF_OBJECT_T *card, const char *cc)
     _sg_fact_add (facts, SG_FACT_ADDRESS, NULL, s->str, 0.9, SG_FACT_FROM_VCARD);
     g_string_free (s, TRUE);
   }
+  /* No ADR: the delivery LABEL (2.1/3.0) is the address as printed, its lines joined. */
+  else if (vf_get_property (&prop, card, VFGP_FIND, NULL, "LABEL", NULL, NULL)) {
+    const char *v = vf_get_prop_value_string (prop, 0);
+
+    if (v != NULL) {
+      g_auto (GStrv) lines = g_strsplit_set (v, "\r\n", 8);
+      GString *s = g_string_new (NULL);
+
+      for (guint i = 0; lines[i]; i++) {
+        g_strstrip (lines[i]);
+        if (*lines[i] == '\0')
+          continue;
+        if (s->len)
+          g_string_append (s, ", ");
+        g_string_append (s, lines[i]);
+      }
+      _sg_fact_add (facts, SG_FACT_ADDRESS, NULL, s->str, 0.85, SG_FACT_FROM_VCARD);
+      g_string_free (s, TRUE);
+    }
+  }
   if (vf_get_property (&prop, card, VFGP_FIND, NULL, "URL", NULL, NULL)) {
     const char *v = vf_get_prop_value_string (prop, 0);
 

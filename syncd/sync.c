@@ -6,6 +6,7 @@
 
 #include "syncd.h"
 #include "polled.h"
+#include "sync-watch.h"
 
 /* How often the store is looked at for new local changes, and how long they must have
  * stopped coming before a sync starts (an import writes in bursts). */
@@ -22,20 +23,20 @@ struct _SgSyncSource {
   guint interval;
   SgPolled *polled;     /* the worker thread, the next sync (interval or backoff) */
   guint watch_id;
-  gint64 last_seq;      /* newest change seen */
-  gint64 changed_at;    /* monotonic time the newest change was seen, 0: none pending */
+  SgSyncWatch watch;    /* ops pending, and since when (the debounce) */
 };
 
+/* The ops waiting to be pushed (the last count seen when the store cannot be read). */
 static gint64
-newest_change (SgSyncSource *s)
+pending_ops (SgSyncSource *s)
 {
   g_autoptr (SgStore) store = sg_store_open (s->store_path, SG_STORE_OPEN_READ_ONLY, NULL);
   gint64 n;
 
   if (store == NULL)
-    return s->last_seq;
+    return s->watch.pending;
   n = sg_sync_count_pending (store, NULL);
-  return n < 0 ? s->last_seq : n;
+  return n < 0 ? s->watch.pending : n;
 }
 
 static gboolean
@@ -57,9 +58,9 @@ sync_succeeded (gpointer data)
 {
   SgSyncSource *s = data;
 
-  /* The changes seen before the run were in it (on_watch waits while one runs). */
-  s->changed_at = 0;
-  s->last_seq = newest_change (s);
+  /* Changes logged while it ran, after its last round trip, are debounced from now: they go
+   * out DEBOUNCE_S later, not at the next interval. */
+  sg_sync_watch_synced (&s->watch, g_get_monotonic_time (), pending_ops (s));
 }
 
 /* Exponential backoff with full jitter between half the step and the step. */
@@ -68,7 +69,7 @@ sync_failed (gpointer data, const GError *error, guint failures, guint delay_s)
 {
   SgSyncSource *s = data;
 
-  s->changed_at = 0;
+  sg_sync_watch_failed (&s->watch);
   g_warning ("team sync failed (%u in a row; next try in %u s): %s", failures, delay_s, error->message);
 }
 
@@ -101,18 +102,11 @@ static gboolean
 on_watch (gpointer data)
 {
   SgSyncSource *s = data;
-  gint64 now = g_get_monotonic_time ();
-  gint64 pending;
 
   if (sg_polled_is_busy (s->polled) || sg_polled_get_failures (s->polled) > 0)
     return G_SOURCE_CONTINUE;
-  pending = newest_change (s);
-  if (pending != s->last_seq) {
-    s->last_seq = pending;
-    s->changed_at = pending > 0 ? now : 0;
-  } else if (s->changed_at != 0 && now - s->changed_at >= DEBOUNCE_S * G_USEC_PER_SEC) {
+  if (sg_sync_watch_tick (&s->watch, g_get_monotonic_time (), pending_ops (s), DEBOUNCE_S * G_USEC_PER_SEC))
     sg_polled_run_now (s->polled);
-  }
   return G_SOURCE_CONTINUE;
 }
 

@@ -23,10 +23,11 @@ typedef struct {
   char *file;
   char *source;
   char *known_failure;
-  GPtrArray *body, *not_body, *signature, *not_signature, *facts, *topics;
+  GPtrArray *body, *not_body, *signature, *not_signature, *facts, *topics, *not_topics;
   gboolean no_signature;
   gboolean forwarded;
   int vcards;
+  int mbox_message; /* 0: the file is one message; N: the Nth "From " message of an mbox */
 } Expected;
 
 static void
@@ -42,6 +43,7 @@ expected_free (Expected *e)
   g_ptr_array_unref (e->not_signature);
   g_ptr_array_unref (e->facts);
   g_ptr_array_unref (e->topics);
+  g_ptr_array_unref (e->not_topics);
   g_free (e);
 }
 
@@ -59,6 +61,7 @@ load (const char *path, GString *problems)
   e->not_signature = g_ptr_array_new_with_free_func (g_free);
   e->facts = g_ptr_array_new_with_free_func (g_free);
   e->topics = g_ptr_array_new_with_free_func (g_free);
+  e->not_topics = g_ptr_array_new_with_free_func (g_free);
   if (!g_file_get_contents (path, &text, NULL, NULL)) {
     g_string_append_printf (problems, "cannot read %s", path);
     return e;
@@ -108,10 +111,14 @@ load (const char *path, GString *problems)
                                                   strcmp (parts[1], "-") == 0 ? "" : parts[1], parts[2]));
     } else if (strcmp (key, "topic") == 0)
       g_ptr_array_add (e->topics, g_strdup (value));
+    else if (strcmp (key, "not-topic") == 0)
+      g_ptr_array_add (e->not_topics, g_strdup (value));
     else if (strcmp (key, "forwarded") == 0)
       e->forwarded = strcmp (value, "yes") == 0;
     else if (strcmp (key, "vcards") == 0)
       e->vcards = (int) g_ascii_strtoll (value, NULL, 10);
+    else if (strcmp (key, "mbox-message") == 0)
+      e->mbox_message = (int) g_ascii_strtoll (value, NULL, 10);
     else
       g_string_append_printf (problems, "line %u: unknown key %s", i + 1, key);
   }
@@ -121,6 +128,8 @@ load (const char *path, GString *problems)
 }
 
 static guint fact_expected, fact_found, fact_correct;
+/* The same over the held-out files only (heldout-*: written before the program ran on them). */
+static guint held_expected, held_found, held_correct;
 
 /* Runs one expectation. Returns: TRUE when everything matches. */
 static gboolean
@@ -142,13 +151,29 @@ check (Expected *e, const char *corpora, GString *diag)
     g_string_append_printf (diag, "# %s: %s\n", e->label, error->message);
     return FALSE;
   }
-  /* An mbox From_ line (SpamAssassin's files start with one) is not a header. */
+  /* An mbox From_ line (SpamAssassin's files start with one) is not a header. With
+   * mbox-message: N, the Nth message of an mbox, up to the next "From " line. */
   {
-    const char *start = data;
+    const char *start = data, *end = data + len;
 
-    if (g_str_has_prefix (data, "From ") && strchr (data, '\n'))
-      start = strchr (data, '\n') + 1;
-    m = sg_message_parse (start, len - (gsize) (start - data), identity, 0, &error);
+    for (int k = 1; k < e->mbox_message && start != NULL; k++) {
+      start = strstr (start + 1, "\nFrom ");
+      if (start != NULL)
+        start++;
+    }
+    if (start == NULL) {
+      g_string_append_printf (diag, "# %s: no message %d in the mbox\n", e->label, e->mbox_message);
+      return FALSE;
+    }
+    if (e->mbox_message > 0) {
+      const char *next = strstr (start + 1, "\nFrom ");
+
+      if (next != NULL)
+        end = next + 1;
+    }
+    if (g_str_has_prefix (start, "From ") && strchr (start, '\n'))
+      start = strchr (start, '\n') + 1;
+    m = sg_message_parse (start, (gsize) (end - start), identity, 0, &error);
   }
   if (m == NULL) {
     g_string_append_printf (diag, "# %s: not parsed: %s\n", e->label, error->message);
@@ -207,9 +232,15 @@ check (Expected *e, const char *corpora, GString *diag)
   }
   fact_expected += e->facts->len;
   fact_found += found->len;
+  if (g_str_has_prefix (e->label, "heldout-")) {
+    held_expected += e->facts->len;
+    held_found += found->len;
+  }
   for (guint i = 0; i < found->len; i++) {
     if (g_ptr_array_find_with_equal_func (e->facts, found->pdata[i], g_str_equal, NULL)) {
       fact_correct++;
+      if (g_str_has_prefix (e->label, "heldout-"))
+        held_correct++;
     } else {
       g_string_append_printf (diag, "# %s: fact found but not expected: %s\n", e->label, (char *) found->pdata[i]);
       ok = FALSE;
@@ -241,6 +272,18 @@ check (Expected *e, const char *corpora, GString *diag)
       ok = FALSE;
     }
   }
+  /* Noise: words that must not be topics (a name, a link's scheme, a footer's words). */
+  for (guint i = 0; i < e->not_topics->len; i++)
+    for (guint k = 0; k < sg_message_get_n_topics (m); k++) {
+      const SgTopic *tp = sg_message_get_topic (m, k);
+      g_autofree char *stem = sg_topics_stem (e->not_topics->pdata[i], tp->lang);
+
+      if (strcmp (tp->stem, stem) == 0 || g_ascii_strcasecmp (tp->phrase, e->not_topics->pdata[i]) == 0) {
+        g_string_append_printf (diag, "# %s: \"%s\" is a topic (noise)\n", e->label, (char *) e->not_topics->pdata[i]);
+        ok = FALSE;
+        break;
+      }
+    }
   return ok;
 }
 
@@ -313,5 +356,9 @@ main (int argc, char **argv)
           fact_expected, fact_found, fact_correct,
           fact_found ? (double) fact_correct / fact_found : 1.0,
           fact_expected ? (double) fact_correct / fact_expected : 1.0);
+  printf ("# held-out files only (heldout-*): %u expected, %u found, %u correct: precision %.2f, recall %.2f\n",
+          held_expected, held_found, held_correct,
+          held_found ? (double) held_correct / held_found : 1.0,
+          held_expected ? (double) held_correct / held_expected : 1.0);
   return failed ? 1 : 0;
 }

@@ -502,6 +502,17 @@ def test_device_binding():
     st, a = sync(URL, T['alice'], d.id, [op])
     tap.ok(st == 200 and a['rejected'] and 'op_id' in a['rejected'][0]['error'],
            "an op with another device's op_id is rejected", repr(a))
+    # The author is the token's user, whatever the op says: a "user" (or "user_id") member
+    # naming someone else is not taken.
+    op = d.op('person', 'forged-author@acme.com', fields={'name': 'Forged'})
+    op['user'] = 'carol'
+    op['user_id'] = PG.scalar("SELECT id FROM users WHERE login = 'carol'")
+    st, a = sync(URL, T['alice'], d.id, [op])
+    tap.ok(st == 200 and a['acked'] == [op['op_id']], 'an op naming another user as its author is taken', repr(a))
+    tap.eq(PG.scalar("SELECT u.login FROM ops o JOIN users u ON u.id = o.user_id WHERE o.op_id = '%s'" % op['op_id']),
+           'alice', 'as the token\'s user\'s op: the database records alice, not carol')
+    got, _, _ = pull_all(URL, T['max'], Device().id)
+    tap.eq([o['user'] for o in got if o['op_id'] == op['op_id']], ['alice'], 'and others pull it as alice\'s')
 
 
 tap.run('device binding', test_device_binding)

@@ -82,7 +82,7 @@ class Client:
     def shared(self):
         """The shared facts every user sees, by natural keys (no subjects: share levels differ;
         without what alice keeps to herself: her internal mail and the excluded domain)."""
-        private = ('int1@us.test', 'secret.test', 'dave@us.test')
+        private = ('int1@us.test', 'secret.test', 'dave@us.test', 'private-co.test')
         return {k: [r for r in v if not any(p in str(r) for p in private)] for k, v in self._shared().items()}
 
     def _shared(self):
@@ -108,7 +108,7 @@ class Client:
 
 T0 = 1772442000  # 2026-03-02
 
-alice = Client('alice', 'metadata', 'exclude-domains=secret.test;\n')
+alice = Client('alice', 'metadata', 'exclude-domains=secret.test;\nprivate-folders=Private;\n')
 bob = Client('bob', 'subjects')
 carl = Client('carl', 'full')
 
@@ -118,6 +118,11 @@ alice.mail('a2@us.test', 'Alice <alice@us.test>', ('Jane Doe <jane@acme.test>',)
            'Thanks, %s\n' % ALICE_BODY, T0 + 3600, cc=('Tom Bell <tom@beta.test>',))
 alice.mail('int1@us.test', 'Alice <alice@us.test>', ('Dave <dave@us.test>',), 'InternalOnlyTopic',
            'internal\n', T0 + 7200)
+# A Maildir++ subfolder alice declares private (private-folders=Private): its mail never leaves.
+sg.make_maildir(alice.maildir, ('.Private',))
+sg.put(alice.maildir, sg.make_message('p1@private-co.test', 'Pia Vault <pia@private-co.test>', to=('Alice <alice@us.test>',),
+                                      subject='PrivateFolderTopic', date=T0 + 7250, body='PrivateFolderBody\n'),
+       folder='.Private')
 alice.mail('x1@secret.test', 'Eve Spy <eve@secret.test>', ('Alice <alice@us.test>',), 'ExcludedDomainTopic',
            'secret\n', T0 + 7300)
 bob.mail('b1@gamma.test', 'Carol King <carol@gamma.test>', ('Bob <bob@us.test>',), BOB_SUBJECT,
@@ -133,8 +138,11 @@ for c in (alice, bob, carl):
 
 r = alice.sync()
 js = json.loads(r.out) if r.rc == 0 else {}
-tap.ok(js.get('pushed', 0) > 0 and js.get('withheld', 0) >= 2 and js.get('pending') == 0,
-       'alice pushes her log, keeps internal-only and excluded mail back, nothing left pending', repr(js))
+tap.ok(js.get('pushed', 0) > 0 and js.get('withheld', 0) >= 3 and js.get('pending') == 0,
+       'alice pushes her log, keeps internal-only, excluded and private-folder mail back, nothing left pending',
+       repr(js))
+tap.eq(alice.q("SELECT count(*) FROM interactions WHERE message_id = 'p1@private-co.test'"), [(1,)],
+       'alice\'s store has the mail of her private folder')
 for c in (bob, carl, alice, bob, carl):
     c.sync()
 views = [c.shared() for c in (alice, bob, carl)]
@@ -143,8 +151,9 @@ tap.ok(views[0] == views[1] == views[2], 'three stores converge on the shared fa
 ids = [m for (m, _, _) in views[1]['interactions']]
 tap.ok('a1@acme.test' in ids and 'b1@gamma.test' in ids and 'c1@delta.test' in ids,
        'each store has the others\' mail', repr(ids))
-tap.ok('int1@us.test' not in ids and 'x1@secret.test' not in ids,
-       'internal-only mail and mail from an excluded domain stayed on alice\'s machine', repr(ids))
+tap.ok('int1@us.test' not in ids and 'x1@secret.test' not in ids and 'p1@private-co.test' not in ids,
+       'internal-only mail, mail from an excluded domain and from a private folder stayed on alice\'s machine',
+       repr(ids))
 tap.ok(('jane@acme.test', 'Jane Doe') in views[2]['people'], 'people arrive with their names', repr(views[2]['people']))
 
 # --- what the server's database holds -------------------------------------------------------------
@@ -153,10 +162,33 @@ dbtext = PG.scalar("SELECT string_agg(op_id || ' ' || natural_key || ' ' || fiel
 for s, desc in ((ALICE_SUBJECT, 'alice\'s subjects (metadata)'), (ALICE_BODY, 'alice\'s bodies (metadata)'),
                 (BOB_BODY, 'bob\'s bodies (subjects)'), ('InternalOnlyTopic', 'internal-only mail'),
                 ('int1@us.test', 'the internal message\'s id'), ('secret.test', 'the excluded domain'),
-                ('ExcludedDomainTopic', 'mail of the excluded domain')):
+                ('ExcludedDomainTopic', 'mail of the excluded domain'),
+                ('p1@private-co.test', 'the id of mail in a private folder'),
+                ('PrivateFolderTopic', 'the subject of mail in a private folder'),
+                ('PrivateFolderBody', 'the body of mail in a private folder')):
     tap.ok(s not in dbtext, 'the server database never holds %s' % desc)
 tap.ok(BOB_SUBJECT in dbtext, 'bob shares subjects: his subject is on the server')
 tap.ok(CARL_BODY in dbtext, 'carl shares full mail: his body is on the server')
+tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE natural_key LIKE '%private-co.test%' "
+                 "OR fields::text LIKE '%private-co.test%'"), 0,
+       'nor anything about the sender known only from the private folder (person, organisation, role)')
+tap.eq(PG.scalar("SELECT count(*) FROM entity_state WHERE natural_key LIKE '%private-co.test%'"), 0,
+       'the server\'s merged state neither')
+# Pia then writes to alice's inbox: from now on she is someone alice's team may know.
+alice.mail('p2@private-co.test', 'Pia Vault <pia@private-co.test>', ('Alice <alice@us.test>',), 'Open offer',
+           'offer\n', T0 + 7260)
+alice.imp()
+alice.sync('alice syncs after mail from the same sender outside the private folder')
+tap.eq(PG.rows("SELECT entity, natural_key, fields->>'name' FROM ops WHERE entity IN ('person', 'organisation') "
+               "AND natural_key LIKE '%private-co.test' ORDER BY 1"),
+       [['organisation', 'private-co.test', 'Private Co'], ['person', 'pia@private-co.test', 'Pia Vault']],
+       'then her person and organisation reach the server (held back until then, not dropped)')
+dbtext = PG.scalar("SELECT string_agg(natural_key || ' ' || fields::text, E'\\n') FROM ops")
+tap.ok('p2@private-co.test' in dbtext and 'p1@private-co.test' not in dbtext and 'PrivateFolderTopic' not in dbtext,
+       'her inbox mail goes; the private folder\'s mail still does not')
+bob.sync()
+tap.eq(bob.q("SELECT p.name FROM people p JOIN addresses a ON a.person_id = p.id WHERE a.address = 'pia@private-co.test'"),
+       [('Pia Vault',)], 'bob\'s store gets her with her name')
 state = PG.scalar("SELECT count(*) FROM entity_state WHERE entity = 'interaction' AND fields ? 'subject' "
                   "AND natural_key LIKE '%acme.test' AND natural_key LIKE 'a%'")
 tap.eq(int(state), 0, 'no subject in the server\'s merged state for alice\'s mail')

@@ -1,10 +1,12 @@
 /* test-polled.c: the daemon's polled-source scaffold (syncd/polled.c): when runs happen after
  * successes and failures (backoff, jitter, its caps), the reset after a success, --once, a
- * run started early in place of its timer, and the cancellation at shutdown. The clock and
- * the dice are injected, so nothing here waits for a timer. */
+ * run started early in place of its timer, and the cancellation at shutdown; the team sync's
+ * debounce after local changes (syncd/sync-watch.c), also for changes made while a sync runs.
+ * The clock and the dice are injected, so nothing here waits for a timer. */
 #include "config.h"
 
 #include "polled.h"
+#include "sync-watch.h"
 
 #include <string.h>
 
@@ -301,6 +303,126 @@ test_cancel_at_shutdown (void)
   g_assert_cmpuint (timer.added, ==, 0);
 }
 
+/* The team sync's source as syncd/sync.c drives it: a store whose pending ops the test
+ * counts, a run that pushes them (and during which the user may make more), the watch that
+ * looks every 2 s, the monotonic time the test's own. */
+#define WATCH_US (2 * G_USEC_PER_SEC)
+#define DEBOUNCE_US (5 * G_USEC_PER_SEC)
+
+typedef struct {
+  SgSyncWatch watch;
+  gint64 now;         /* µs */
+  gint pending;       /* atomic: ops in the change log not yet pushed */
+  gint log_during;    /* atomic: ops the user makes while the next run is in flight */
+  gint runs;          /* atomic */
+  guint succeeded;
+} Team;
+
+static gboolean
+team_run (gpointer data, GCancellable *cancellable, GError **error)
+{
+  Team *t = data;
+
+  g_atomic_int_inc (&t->runs);
+  /* The run pushes everything pending; then (after its last round trip) the user logs more. */
+  g_atomic_int_set (&t->pending, g_atomic_int_get (&t->log_during));
+  g_atomic_int_set (&t->log_during, 0);
+  return TRUE;
+}
+
+static void
+team_succeeded (gpointer data)
+{
+  Team *t = data;
+
+  t->succeeded++;
+  sg_sync_watch_synced (&t->watch, t->now, g_atomic_int_get (&t->pending));
+}
+
+static void
+team_failed (gpointer data, const GError *error, guint failures, guint delay_s)
+{
+  sg_sync_watch_failed (&((Team *) data)->watch);
+}
+
+static const SgPolledFuncs team_funcs = { team_run, team_succeeded, team_failed };
+
+/* One look of the watch, 2 s after the last (as on_watch in sync.c): starts a sync when the
+ * debounce says so. Returns: whether it started one. */
+static gboolean
+team_tick (Team *t, SgPolled *p)
+{
+  t->now += WATCH_US;
+  if (sg_polled_is_busy (p) || sg_polled_get_failures (p) > 0)
+    return FALSE;
+  if (!sg_sync_watch_tick (&t->watch, t->now, g_atomic_int_get (&t->pending), DEBOUNCE_US))
+    return FALSE;
+  sg_polled_run_now (p);
+  wait_run (p);
+  return TRUE;
+}
+
+/* A change logged while a sync runs goes out about DEBOUNCE_S after that sync, not at the
+ * next interval (300 s here): issue 6 asks the daemon to sync on change. A burst of changes
+ * is debounced from its last one; with nothing pending no sync starts early. */
+static void
+test_sync_debounce (void)
+{
+  const SgPolledSchedule sched = { 300, 5, 3600, 12, SG_POLLED_JITTER_HALF, FALSE };
+  Team t = { { 0 } };
+  SgPolled *p;
+  guint ticks;
+
+  reset_timer ();
+  t.now = 1000 * G_USEC_PER_SEC;
+  p = sg_polled_new (&team_funcs, &sched, &low_clock, &t);
+
+  /* The start-up sync; the user logs 3 ops while it runs, after its last round trip. */
+  g_atomic_int_set (&t.log_during, 3);
+  sg_polled_run_now (p);
+  wait_run (p);
+  g_assert_cmpuint (t.succeeded, ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&t.pending), ==, 3);
+  g_assert_cmpuint (timer.ms, ==, 300000);
+
+  /* They are not left for the interval's timer: the watch starts a sync 6 s later (the first
+   * look at 2 s or more past the 5 s debounce). */
+  for (ticks = 1; ticks <= 150 && !team_tick (&t, p); ticks++)
+    ;
+  g_assert_cmpuint (ticks, ==, 3);
+  g_assert_cmpint (g_atomic_int_get (&t.runs), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&t.pending), ==, 0);
+  /* It ran in place of the interval's timer, which starts again from it. */
+  g_assert_cmpuint (timer.removed, ==, 1);
+  g_assert_cmpuint (timer.added, ==, 2);
+
+  /* Nothing pending: no sync before the interval. */
+  for (ticks = 0; ticks < 100; ticks++)
+    g_assert_false (team_tick (&t, p));
+  g_assert_cmpint (g_atomic_int_get (&t.runs), ==, 2);
+
+  /* A burst: one op at each look for 10 s; the sync comes 5 s (3 looks) after the last. */
+  for (ticks = 0; ticks < 5; ticks++) {
+    g_atomic_int_inc (&t.pending);
+    g_assert_false (team_tick (&t, p));
+  }
+  g_assert_false (team_tick (&t, p));
+  g_assert_false (team_tick (&t, p));
+  g_assert_true (team_tick (&t, p));
+  g_assert_cmpint (g_atomic_int_get (&t.runs), ==, 3);
+  g_assert_cmpint (g_atomic_int_get (&t.pending), ==, 0);
+
+  /* A sync that fails leaves the next try to the backoff; the watch starts nothing. */
+  g_atomic_int_set (&t.pending, 2);
+  sg_sync_watch_tick (&t.watch, t.now, 2, DEBOUNCE_US);
+  sg_sync_watch_failed (&t.watch);
+  g_assert_false (sg_sync_watch_tick (&t.watch, t.now + 60 * G_USEC_PER_SEC, 2, DEBOUNCE_US));
+  /* ... until the count changes again. */
+  g_assert_false (sg_sync_watch_tick (&t.watch, t.now + 62 * G_USEC_PER_SEC, 3, DEBOUNCE_US));
+  g_assert_true (sg_sync_watch_tick (&t.watch, t.now + 67 * G_USEC_PER_SEC, 3, DEBOUNCE_US));
+  sg_polled_free (p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -311,5 +433,6 @@ main (int argc, char **argv)
   g_test_add_func ("/polled/once", test_once);
   g_test_add_func ("/polled/run-now", test_run_now);
   g_test_add_func ("/polled/cancel-at-shutdown", test_cancel_at_shutdown);
+  g_test_add_func ("/polled/sync-debounce", test_sync_debounce);
   return g_test_run ();
 }

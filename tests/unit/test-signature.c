@@ -282,6 +282,117 @@ test_own_mailbox_elsewhere (void)
   g_assert_cmpuint (sg_message_get_n_facts (b), ==, 0);
 }
 
+/* A card with a delivery LABEL and no ADR (the corpus's 1996 card): the label is the
+ * address; an ADR, when there is one, wins. */
+static void
+test_vcard_label (void)
+{
+  static const char label[] =
+    "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Joseph;Mark\r\nTITLE:Software Architect\r\n"
+    "LABEL;WORK;PARCEL;POSTAL;DOM;QUOTED-PRINTABLE:140 Du Bois Street, Suite C=0A=\r\n"
+    "Santa Cruz, CA 95060\r\nEND:VCARD\r\n";
+  static const char both[] =
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nADR;TYPE=WORK:;;Hauptstr. 5;Berlin;;10115;Germany\r\n"
+    "LABEL;TYPE=WORK:Somewhere else 1\\n99999 Nowhere\r\nEND:VCARD\r\n";
+  g_autofree char *w1 = NULL;
+  g_autofree char *w2 = NULL;
+  g_autoptr (GPtrArray) a = sg_vcard_parse (label, strlen (label), "atm.com", &w1);
+  g_autoptr (GPtrArray) b = sg_vcard_parse (both, strlen (both), "acme.de", &w2);
+
+  g_assert_null (w1);
+  g_assert_cmpstr (fact (a, SG_FACT_ADDRESS, NULL), ==, "140 Du Bois Street, Suite C, Santa Cruz, CA 95060");
+  g_assert_cmpstr (fact (a, SG_FACT_TITLE, NULL), ==, "Software Architect");
+  g_assert_cmpstr (fact (b, SG_FACT_ADDRESS, NULL), ==, "Hauptstr. 5, 10115 Berlin, Germany");
+  g_assert_cmpuint (count_kind (b, SG_FACT_ADDRESS), ==, 1);
+}
+
+/* Audit session: wrong readings seen in a user-style import of corpus mail (each also a
+ * golden file, tests/corpus/text/audit-*.expected). */
+static void
+test_audit_noise (void)
+{
+  /* A personal disclaimer names the employer but is no fact. */
+  g_autoptr (GPtrArray) a = sg_signature_parse (
+      "Expressed in this posting are my opinions.  They are in no way related\n"
+      "to opinions held by my employer, Sun Microsystems.\n", "Albert White", "ireland.sun.com");
+  /* A key fingerprint is no address; the phone beside the site is a phone. */
+  g_autoptr (GPtrArray) b = sg_signature_parse (
+      "Michael Conry   Ph.:+353-1-7161987, Web: http://www.acronymchile.com\n"
+      "Key fingerprint = 5508 B563 6791 5C84 A947  CB01 997B 3598 09DE 502C\n", "Michael Conry", "ucd.ie");
+  /* A provider's footer under the name and a blank line is not the sender's. */
+  g_autoptr (GPtrArray) c = sg_signature_parse (
+      "Rgds,\n\nColin Nevin\n\n__________________________________________________\n"
+      "Do You Yahoo!?\nEverything you'll ever need on one web page\nhttp://uk.my.yahoo.com\n",
+      "Colin Nevin", "yahoo.com");
+  /* ... but a box around the signature, opened under the name, is. */
+  g_autoptr (GPtrArray) d = sg_signature_parse (
+      "Wendy Roberts\n\n===========================================\nWendy Roberts\n"
+      "HEAD System Administrator\nPhone:  617-495-7153\n", "Wendy Roberts", "cfa.harvard.edu");
+  /* Digits inside a word are no phone. */
+  g_autoptr (GPtrArray) e = sg_signature_parse (
+      "Cheers....\nX-em-registration: #01E0520310450300B900\nSerial ABC1234567890\n", "Kevin Cosgrove", "doink.com");
+
+  g_assert_cmpuint (a->len, ==, 0);
+  g_assert_cmpuint (count_kind (b, SG_FACT_ADDRESS), ==, 0);
+  g_assert_cmpstr (fact (b, SG_FACT_PHONE, "office"), ==, "+35317161987");
+  g_assert_cmpstr (fact (b, SG_FACT_WEBSITE, NULL), ==, "acronymchile.com");
+  g_assert_cmpuint (c->len, ==, 0);
+  g_assert_cmpstr (fact (d, SG_FACT_TITLE, NULL), ==, "HEAD System Administrator");
+  g_assert_cmpstr (fact (d, SG_FACT_PHONE, "office"), ==, "+16174957153");
+  g_assert_cmpuint (e->len, ==, 0);
+}
+
+/* Another person's name over a title is a pasted signature; the sender's own name written
+ * with accents is not someone else's. */
+static void
+test_someone_else (void)
+{
+  g_autoptr (GPtrArray) a = sg_signature_parse (
+      "Yours Sincerely,\nTony Wright\nRegional Manager - Marketing\n", "Gary", "optusnet.com.au");
+  g_autoptr (GPtrArray) b = sg_signature_parse (
+      "Tiarn\xc3\xa1n \xc3\x93 Corr\xc3\xa1in\nConsultant / System Administrator\n"
+      "CMG Wireless Data Solutions Ltd.\nTel.: +353 21 4933200\n", "Tiarnan O Corrain", "cmg.com");
+  /* No name in From: nothing to compare, the signature is read. */
+  g_autoptr (GPtrArray) c = sg_signature_parse ("Tony Wright\nRegional Manager\n", NULL, "acme.com");
+
+  g_assert_cmpuint (a->len, ==, 0);
+  g_assert_cmpstr (fact (b, SG_FACT_TITLE, NULL), ==, "Consultant / System Administrator");
+  g_assert_cmpstr (fact (c, SG_FACT_TITLE, NULL), ==, "Regional Manager");
+}
+
+/* Columns, names before titles, departments beside institutions. */
+static void
+test_audit_layouts (void)
+{
+  g_autoptr (GPtrArray) a = sg_signature_parse (
+      "Matthias Saou                                World Trade Center\n"
+      "-------------                                Edificio Norte 4 Planta\n"
+      "System and Network Engineer                  08039 Barcelona, Spain\n"
+      "Electronic Group Interactive                 Phone : +34 936 00 23 23\n", "Matthias Saou", "egwn.net");
+  g_autoptr (GPtrArray) b = sg_signature_parse (
+      "Peter Aherne, Software Engineer, \nMotorola Ireland Ltd.\n"
+      "Ph: +353 21 4511234 Mobile: +353 87 2246834\n", "Aherne Peter-pahern02", "motorola.com");
+  g_autoptr (GPtrArray) c = sg_signature_parse (
+      "Brendan Halpin, Dept of Government and Society, Limerick University, Ireland\n", "Brendan Halpin", "ul.ie");
+  /* Not a column: a company line above its street stays the organisation. */
+  g_autoptr (GPtrArray) d = sg_signature_parse (
+      "Ann Smith\nContoso Pharma\n12 High Street\nLondon\n", "Ann Smith", "gmail.com");
+  /* An institution without a department keeps its whole name. */
+  g_autoptr (GPtrArray) e = sg_signature_parse (
+      "Artem\nInstitute for System Programming, Russian Academy of Sciences\n", "Artem", "ispras.ru");
+
+  g_assert_cmpstr (fact (a, SG_FACT_TITLE, NULL), ==, "System and Network Engineer");
+  g_assert_cmpstr (fact (a, SG_FACT_ORGANISATION, NULL), ==, "Electronic Group Interactive");
+  g_assert_cmpstr (fact (a, SG_FACT_ADDRESS, NULL), ==, "World Trade Center, Edificio Norte 4 Planta, 08039 Barcelona, Spain");
+  g_assert_cmpstr (fact (a, SG_FACT_PHONE, "office"), ==, "+34936002323");
+  g_assert_cmpstr (fact (b, SG_FACT_TITLE, NULL), ==, "Software Engineer");
+  g_assert_cmpstr (fact (b, SG_FACT_ORGANISATION, NULL), ==, "Motorola Ireland Ltd.");
+  g_assert_cmpstr (fact (c, SG_FACT_ORGANISATION, NULL), ==, "Limerick University");
+  g_assert_cmpstr (fact (d, SG_FACT_ORGANISATION, NULL), ==, "Contoso Pharma");
+  g_assert_cmpstr (fact (d, SG_FACT_ADDRESS, NULL), ==, "12 High Street, London");
+  g_assert_cmpstr (fact (e, SG_FACT_ORGANISATION, NULL), ==, "Institute for System Programming, Russian Academy of Sciences");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -298,6 +409,10 @@ main (int argc, char **argv)
   g_test_add_func ("/signature/links-and-dashes", test_links_and_dashes);
   g_test_add_func ("/signature/no-guessed-org", test_no_guessed_org);
   g_test_add_func ("/signature/own-mailbox-elsewhere", test_own_mailbox_elsewhere);
+  g_test_add_func ("/signature/audit-noise", test_audit_noise);
+  g_test_add_func ("/signature/someone-else", test_someone_else);
+  g_test_add_func ("/vcard/label", test_vcard_label);
+  g_test_add_func ("/signature/audit-layouts", test_audit_layouts);
   g_test_add_func ("/vcard/versions", test_vcard);
   g_test_add_func ("/vcard/broken", test_vcard_broken);
   return g_test_run ();

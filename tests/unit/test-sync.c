@@ -499,6 +499,11 @@ static const char *const private_mail[] = {
   "Subject: Confidential merger\nMessage-ID: <x1@secret.test>\n\nHush.\n",
   NULL,
 };
+static const char *const excluded_address_mail[] = {
+  "From: Gil <gil@eta.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 15:00:00 +0000\n"
+  "Subject: Job offer\nMessage-ID: <g1@eta.test>\n\nCome work for us.\n",
+  NULL,
+};
 static const char *const folder_mail[] = {
   "From: Fay <fay@zeta.test>\nTo: Alice <alice@us.test>\nDate: Mon, 02 Mar 2026 14:00:00 +0000\n"
   "Subject: Personal matter\nMessage-ID: <p1@zeta.test>\n\nPrivate.\n",
@@ -523,6 +528,7 @@ test_share_levels (void)
   peer_import (&a, "Maildir", alice_mail);
   peer_import (&a, "Maildir", private_mail);
   peer_import (&a, "Private", folder_mail);
+  peer_import (&a, "Maildir", excluded_address_mail);
   {
     /* A meeting: its summary and location are its subject. */
     g_autoptr (GError) error = NULL;
@@ -545,6 +551,7 @@ test_share_levels (void)
   g_assert_false (sg_share_level_from_string ("everything", &(SgShareLevel){ 0 }));
   sg_sync_settings_add_excluded_domain (s, "secret.test");
   sg_sync_settings_add_private_folder (s, private_dir);
+  sg_sync_settings_add_excluded_address (s, "Gil@Eta.test");
 
   /* metadata, the default */
   ops = request_ops (a.store, s, parser);
@@ -560,6 +567,11 @@ test_share_levels (void)
     g_assert_false (sg_test_contains (text, "secret.test"));
     g_assert_false (sg_test_contains (text, "int1@us.test"));
     g_assert_false (sg_test_contains (text, "p1@zeta.test"));
+    /* Nor who wrote it: known here only from the private folder. */
+    g_assert_false (sg_test_contains (text, "zeta.test"));
+    /* An excluded address: neither the person nor the mail with them. */
+    g_assert_false (sg_test_contains (text, "gil@eta.test"));
+    g_assert_false (sg_test_contains (text, "g1@eta.test"));
     g_assert_false (sg_test_contains (text, "Confidential"));
     g_assert_false (sg_test_contains (text, "SecretMeeting"));
     if (strcmp (json_object_get_string_member (op, "entity"), "meeting") == 0)
@@ -581,6 +593,12 @@ test_share_levels (void)
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'p1@zeta.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'eve@secret.test'"), ==, 1);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'secret.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'gil@eta.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 2 AND natural_key = 'g1@eta.test'"), ==, 1);
+  /* Fay's person, organisation and roles wait (acked 4), looked at again at every push. */
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4 AND natural_key = 'fay@zeta.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4 AND natural_key = 'zeta.test'"), ==, 1);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 0 AND natural_key LIKE '%zeta.test%'"), ==, 0);
 
   sg_sync_settings_set_share (s, SG_SHARE_SUBJECTS);
   ops = request_ops (a.store, s, parser);
@@ -611,6 +629,42 @@ test_share_levels (void)
     }
   }
   g_assert_true (saw_a1);
+
+  /* Fay writes again, to the inbox: now she (and her organisation) may be shared; her
+   * private mail still may not. */
+  {
+    static const char *const fay_open[] = {
+      "From: Fay <fay@zeta.test>\nTo: Alice <alice@us.test>\nDate: Tue, 03 Mar 2026 09:00:00 +0000\n"
+      "Subject: Offer\nMessage-ID: <o1@zeta.test>\n\nAn offer.\n",
+      NULL,
+    };
+    gboolean saw_person = FALSE, saw_org = FALSE, saw_o1 = FALSE;
+
+    sg_sync_settings_set_share (s, SG_SHARE_METADATA);
+    ops = request_ops (a.store, s, parser);
+    for (guint i = 0; i < json_array_get_length (ops); i++) {
+      g_autofree char *text = json_to_string (json_array_get_element (ops, i), FALSE);
+
+      g_assert_false (sg_test_contains (text, "zeta.test"));
+    }
+    peer_import (&a, "Maildir", fay_open);
+    ops = request_ops (a.store, s, parser);
+    for (guint i = 0; i < json_array_get_length (ops); i++) {
+      JsonObject *op = json_array_get_object_element (ops, i);
+      const char *entity = json_object_get_string_member (op, "entity");
+      const char *key = json_object_get_string_member (op, "key");
+      g_autofree char *text = json_to_string (json_array_get_element (ops, i), FALSE);
+
+      saw_person |= strcmp (entity, "person") == 0 && strcmp (key, "fay@zeta.test") == 0;
+      saw_org |= strcmp (entity, "organisation") == 0 && strcmp (key, "zeta.test") == 0;
+      saw_o1 |= strcmp (key, "o1@zeta.test") == 0;
+      g_assert_false (sg_test_contains (text, "p1@zeta.test"));
+    }
+    g_assert_true (saw_person);
+    g_assert_true (saw_org);
+    g_assert_true (saw_o1);
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE acked = 4"), ==, 0);
+  }
   peer_close (&a);
   sg_test_rm_rf (root);
 }

@@ -349,6 +349,34 @@ test_footer_inside_signature (void)
   g_assert_cmpstr (sg_text_get_signature (t), ==, "Fel\nhttp://www.frogstone.net");
 }
 
+/* Audit: a legal notice between asterisk rules and a titled sponsor footer, with no "-- "
+ * before them, are no part of the own text (they were topics: "confidential", "yahoo"). */
+static void
+test_notice_and_sponsor (void)
+{
+  g_autoptr (SgText) t = sg_text_new_from_plain (
+      "Vegetable-derived lubricants have been used.\n\n"
+      "Robin Hill, STEAMY BESS, Brough, East Yorkshire\n\n\n\n"
+      "********************************************************************\n"
+      "This email and any attachments are confidential to the intended\n"
+      "recipient and may also be privileged.\n"
+      "********************************************************************\n\n"
+      "------------------------ Yahoo! Groups Sponsor ---------------------~-->\n"
+      "4 DVDs Free +s&p Join Now\nhttp://us.click.yahoo.com/pt6YBB/NXiEAA/MVfIAA/7gSolB/TM\n"
+      "---------------------------------------------------------------------~->\n\n"
+      "To unsubscribe from this group, send an email to:\nforteana-unsubscribe@egroups.com\n", -1, "Robin Hill");
+  /* A closing rule alone is no footer: the box above it stays the signature's. */
+  g_autoptr (SgText) u = sg_text_new_from_plain (
+      "Any help appreciated.\n\nWendy Roberts\n\n=====================\nWendy Roberts\n"
+      "HEAD System Administrator\nPhone:  617-495-7153\n=====================\n", -1, "Wendy Roberts");
+
+  g_assert_cmpstr (sg_text_get_body (t), ==,
+                   "Vegetable-derived lubricants have been used.\n\nRobin Hill, STEAMY BESS, Brough, East Yorkshire");
+  g_assert_cmpstr (sg_text_get_body (u), ==, "Any help appreciated.");
+  g_assert_nonnull (sg_text_get_signature (u));
+  g_assert_nonnull (strstr (sg_text_get_signature (u), "HEAD System Administrator"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -372,6 +400,7 @@ main (int argc, char **argv)
   g_test_add_func ("/text/plain/other-quotes", test_other_quotes);
   g_test_add_func ("/text/plain/forward-ends", test_forward_ends);
   g_test_add_func ("/text/plain/footer-inside-signature", test_footer_inside_signature);
+  g_test_add_func ("/text/plain/notice-and-sponsor", test_notice_and_sponsor);
   g_test_add_func ("/text/bad/charset", test_bad_charset);
   g_test_add_func ("/text/bad/html-bombs", test_html_bombs);
   g_test_add_func ("/text/bad/huge-part", test_huge_part);

@@ -37,6 +37,104 @@ test_stem (void)
   g_assert_cmpstr (c, ==, d);
 }
 
+/* Snowball in each of the four languages: inflections share a stem, and the stem is the
+ * language's (German "Verträge" and "Vertrag" would not meet under the English stemmer). */
+static void
+test_stem_languages (void)
+{
+  static const struct { const char *lang, *a, *b; } same[] = {
+    { "en", "negotiations", "negotiating" }, { "en", "contracts", "contract" },
+    { "de", "Verhandlungen", "Verhandlung" }, { "de", "Angebote", "Angebot" },
+    { "fr", "négociations", "négociation" }, { "fr", "contrats", "contrat" },
+    { "es", "negociaciones", "negociación" }, { "es", "contratos", "contrato" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
+    g_autofree char *a = sg_topics_stem (same[i].a, same[i].lang);
+    g_autofree char *b = sg_topics_stem (same[i].b, same[i].lang);
+
+    g_assert_cmpstr (a, ==, b);
+    g_assert_cmpuint (strlen (a), <, strlen (same[i].a));
+  }
+  {
+    /* French stemming is not English stemming. */
+    g_autofree char *fr = sg_topics_stem ("négociations", "fr");
+    g_autofree char *en = sg_topics_stem ("négociations", "en");
+
+    g_assert_cmpstr (fr, !=, en);
+  }
+}
+
+/* Each language's stop words are no topics, and its content words are, stemmed in it. */
+static void
+test_stop_words_languages (void)
+{
+  static const struct { const char *lang, *text, *topic, *stops[4]; } cases[] = {
+    { "en", "The contracts are ready and the contracts will be signed by them on Monday.",
+      "contracts", { "the", "are", "and", "will" } },
+    { "de", "Die Verträge sind fertig und die Verträge werden von uns am Montag unterschrieben.",
+      "verträge", { "die", "sind", "und", "werden" } },
+    { "fr", "Les contrats sont prêts et les contrats seront signés par nous lundi.",
+      "contrats", { "les", "sont", "et", "par" } },
+    { "es", "Los contratos están listos y los contratos serán firmados por nosotros el lunes.",
+      "contratos", { "los", "están", "por", "nosotros" } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GPtrArray) t = sg_topics_extract (NULL, cases[i].text);
+    g_autofree char *stem = sg_topics_stem (cases[i].topic, cases[i].lang);
+
+    g_assert_cmpuint (t->len, >, 0);
+    g_assert_cmpstr (((SgTopic *) t->pdata[0])->lang, ==, cases[i].lang);
+    g_assert_true (has_topic (t, stem));
+    for (guint k = 0; k < G_N_ELEMENTS (cases[i].stops); k++)
+      for (guint j = 0; j < t->len; j++)
+        g_assert_cmpstr (((SgTopic *) t->pdata[j])->phrase, !=, cases[i].stops[k]);
+  }
+}
+
+/* A link's scheme ("http://", "https://") is no word: the audit found "http" as the most
+ * frequent topic of a store of list mail. */
+static void
+test_link_scheme (void)
+{
+  g_autoptr (GPtrArray) t = sg_topics_extract (
+      "Terms", "Your use of the groups is subject to http://docs.example.com/info/terms/ and "
+      "https://example.org/x and file:///tmp/y; see http://a.example http://b.example\n");
+
+  for (guint i = 0; i < t->len; i++) {
+    const char *p = ((SgTopic *) t->pdata[i])->phrase;
+
+    g_assert_cmpstr (p, !=, "http");
+    g_assert_cmpstr (p, !=, "https");
+    g_assert_cmpstr (p, !=, "file");
+  }
+  g_assert_true (has_topic (t, "term"));
+}
+
+/* The names of sender and recipients are no topics of a message (sg_message_parse). */
+static void
+test_names_no_topics (void)
+{
+  static const char mail[] =
+    "From: Gerry Carr <gerry@acme.example>\r\nTo: Bob Smith <bob@ourco.example>\r\n"
+    "Subject: Gerry's budget review\r\nMessage-ID: <n1@acme.example>\r\n\r\n"
+    "Bob, the budget review is done. Bob should check the budget. Smith said budget.\r\n\r\ngerry\r\n";
+  g_autoptr (SgIdentity) id = sg_identity_new ();
+  g_autoptr (SgMessage) m = sg_message_parse (mail, strlen (mail), id, 0, NULL);
+
+  g_assert_nonnull (m);
+  for (guint i = 0; m && i < sg_message_get_n_topics (m); i++) {
+    const char *p = sg_message_get_topic (m, i)->phrase;
+
+    g_assert_null (strstr (p, "gerry"));
+    g_assert_null (strstr (p, "bob"));
+    g_assert_null (strstr (p, "smith"));
+  }
+  g_assert_true (m && sg_message_get_n_topics (m) > 0 &&
+                 strcmp (sg_message_get_topic (m, 0)->stem, "budget") == 0);
+}
+
 /* Words and repeated two-word phrases of subject and text; stop words, numbers, addresses
  * and the greeting are no topics; the subject weighs three times. */
 static void
@@ -231,6 +329,10 @@ main (int argc, char **argv)
 
   g_test_add_func ("/topics/language", test_language);
   g_test_add_func ("/topics/stem", test_stem);
+  g_test_add_func ("/topics/stem-languages", test_stem_languages);
+  g_test_add_func ("/topics/stop-words-languages", test_stop_words_languages);
+  g_test_add_func ("/topics/link-scheme", test_link_scheme);
+  g_test_add_func ("/topics/names-no-topics", test_names_no_topics);
   g_test_add_func ("/topics/extract", test_extract);
   g_test_add_func ("/topics/taxonomy/errors", test_taxonomy_errors);
   g_test_add ("/topics/store/facts-history", Fixture, NULL, fixture_setup, test_facts_history, fixture_teardown);
