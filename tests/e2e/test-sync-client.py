@@ -506,7 +506,14 @@ SLOW = sgserver.Server.start(PG, tap, extra_conf='[limits]\nsync-per-minute = 1\
 SLOW.user_add('fay', 'account-manager', ['fay@us.test'])
 SLOW.user_add('gil', 'manager', ['gil@us.test'])
 fay = Client('fay', 'metadata', srv=SLOW)
-gil = Client('gil', 'metadata', srv=SLOW)
+gil = Client('gil', 'metadata', 'private-folders=Private;\n', srv=SLOW)
+# gil knows one person only from a private folder: withheld (acked 4), looked at again by the
+# first request of each sync, never left pending by the requests built after it.
+sg.make_maildir(gil.maildir, ('.Private',))
+sg.put(gil.maildir, sg.make_message('q1@gil-private.test', 'Quin Hidden <quin@gil-private.test>',
+                                    to=('Gil <gil@us.test>',), subject='Hidden', date=T0, body='x\n'),
+       folder='.Private')
+gil.imp()
 mbox = os.path.join(fay.dir, 'bulk.mbox')
 with open(mbox, 'w') as f:
     for i in range(1300):  # each: an interaction, a person, a role, a lead-source credit; an organisation per ten
@@ -555,6 +562,12 @@ tap.eq((gil.q("SELECT count(*) FROM interactions WHERE message_id LIKE 'fay%@fay
         gil.q("SELECT count(*) FROM addresses a JOIN people p ON p.id = a.person_id WHERE a.address LIKE 'b%@fay%.test'")[0][0],
         gil.q(FAY_ROLES)[0][0]),
        (1300, 1300, 1300), 'gil has every message, person and role of fay\'s')
+SLOW.stop()
+SLOW.spawn()  # the limit cleared
+r = gil.cli('sync', '--quiet')  # nothing to push or pull
+tap.eq((r.rc, gil.q("SELECT DISTINCT acked FROM changes WHERE natural_key = 'quin@gil-private.test'"),
+        gil.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]), (0, [(4,)], 0),
+       'gil syncs again: the person known only from his private folder is still withheld, nothing left pending')
 SLOW.stop()
 
 tap.done()
