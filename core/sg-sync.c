@@ -3399,9 +3399,7 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
     g_autoptr (Prepared) next = NULL;
     guint n = cur->n;
     guint acked_before = c.acked, rejected_before = c.rejected;
-    gint64 pending;
-
-    gint64 t0 = g_get_monotonic_time (), t1, t2;
+    gint64 pending, t0 = g_get_monotonic_time (), t1, t2;
 
     if (g_cancellable_set_error_if_cancelled (cancellable, &local))
       break;
