@@ -534,6 +534,9 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
       printf ("Sales processes: %u interaction%s linked, %u stage suggestion%s\n", after.linked,
               after.linked == 1 ? "" : "s", after.suggested, after.suggested == 1 ? "" : "s");
     }
+    if (!quiet && after.orgs_named > 0)
+      printf ("Organisations named after their people's signatures: %u (salesgetter orgs set changes a name)\n",
+              after.orgs_named);
   }
   if (interrupted || job.failed_paths > 0)
     status = SG_EXIT_FAILED;

@@ -78,6 +78,12 @@ sync_now (SgGlobalOptions *globals, SgFormat format, gboolean quiet)
   }
   if (c.rejected > 0)
     sg_cli_error ("sync: the server refused %u ops (see 'salesgetter sync --status')", c.rejected);
+  {
+    g_autofree char *clock = sg_sync_get_clock_warning (store);
+
+    if (clock != NULL)
+      sg_cli_error ("sync: warning: %s", clock);
+  }
   return SG_EXIT_OK;
 }
 

@@ -825,6 +825,10 @@ sg_config_after_capture (const SgConfig *config, SgStore *store, SgAfterCapture 
     g_prefix_error (error, "deriving buying-process roles: ");
     return FALSE;
   }
+  if (!sg_org_learn_names (store, &counts.orgs_named, error)) {
+    g_prefix_error (error, "naming organisations from signatures: ");
+    return FALSE;
+  }
   /* The similar organisations the insight shows, when tags changed since they were
    * computed (one pass over the organisation x tag matrix; sg-similar.h). */
   if (!sg_similar_is_current (store) && !sg_similar_refresh (store, error)) {

@@ -140,14 +140,16 @@ typedef struct {
   guint suggested;   /* stage suggestions made */
   guint credited;    /* contacts credited to a colleague as lead source */
   guint roles_added; /* buying-process roles added by the rules */
+  guint orgs_named;  /* organisations named after their people's signatures */
 } SgAfterCapture;
 
 /* What follows a capture, for every front end that stores mail (salesgetter import and the
  * daemon), whatever source stored it: the interactions stored since the last run are linked
  * to open sales processes (with stage suggestions); the contacts made since then are
  * credited to the analyst or manager whose mail they came from ([team] analysts/managers,
- * and the user by [identity] role); and the buying-process roles are derived again (rules
- * never override a person's choice). How far it got is kept in the store (store_meta), and
+ * and the user by [identity] role); the buying-process roles are derived again (rules
+ * never override a person's choice); and organisations still named after their domain take
+ * the name their people's signatures give (sg_org_learn_names()). How far it got is kept in the store (store_meta), and
  * only moved on when a step succeeds: a capture killed before this ran is followed up by
  * the next run. @out: (optional). */
 gboolean sg_config_after_capture (const SgConfig *config, SgStore *store, SgAfterCapture *out, GError **error);

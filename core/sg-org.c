@@ -1,8 +1,9 @@
-/* sg-org.c: an organisation's name and industry, set by hand. */
+/* sg-org.c: an organisation's name and industry, set by hand, and names learned from signatures. */
 #include "config.h"
 
 #include <string.h>
 
+#include "sg-identity.h"
 #include "sg-org.h"
 #include "sg-process-private.h"
 
@@ -32,6 +33,37 @@ clean_field (const char *what, const char *value, gboolean may_clear, char **out
     g_clear_pointer (out, g_free);
     return FALSE;
   }
+  return TRUE;
+}
+
+
+/* Whether the organisation of @key (its domain) still has the name capture gave it: the
+ * name made from its domain, never logged apart from the op that created the organisation
+ * (a name set by hand, learned from signatures or pulled from the team has a newer clock
+ * than the organisation's kind; without clocks, as capture made it). */
+static gboolean
+name_is_captured (SgStore *store, const char *key, const char *name, GError **error, gboolean *captured)
+{
+  g_autofree char *default_name = sg_org_name_from_domain (key);
+  sqlite3_stmt *stmt;
+
+  *captured = FALSE;
+  if (name != NULL && strcmp (name, default_name) != 0)
+    return TRUE;
+  stmt = _sg_store_prepare (store,
+      "SELECT coalesce((SELECT hlc FROM sync_clock WHERE entity = 'organisation' AND natural_key = ?1 "
+      "    AND field = 'name') <= (SELECT hlc FROM sync_clock WHERE entity = 'organisation' "
+      "    AND natural_key = ?1 AND field = 'kind'), 1)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    sqlite3_reset (stmt);
+    _sg_store_set_error (store, error, "organisation name");
+    return FALSE;
+  }
+  *captured = sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
   return TRUE;
 }
 
@@ -83,6 +115,15 @@ sg_org_update (SgStore *store, const char *domain, const char *name, const char 
     g_clear_pointer (&new_industry, g_free);
   set_industry = industry != NULL && g_strcmp0 (new_industry, old_industry) != 0;
   set_name = new_name != NULL && g_strcmp0 (new_name, old_name) != 0;
+  /* The name capture gave, set by hand: it is logged all the same, so that no name learned
+   * from signatures (sg_org_learn_names()) or from the team replaces the user's choice. */
+  if (new_name != NULL && !set_name) {
+    gboolean captured;
+
+    if (!name_is_captured (store, key, old_name, error, &captured))
+      goto fail;
+    set_name = captured;
+  }
   if (set_industry) {
     stmt = _sg_store_prepare (store, "UPDATE organisations SET industry = ? WHERE id = ?", error);
     if (stmt == NULL)
@@ -113,6 +154,115 @@ sg_org_update (SgStore *store, const char *domain, const char *name, const char 
       *changed = TRUE;
   }
   return sg_store_commit (store, error);
+fail:
+  sg_store_rollback (store);
+  return FALSE;
+}
+
+/* @text folded for comparing names: ASCII (accents dropped), lower case, letters and digits
+ * only. */
+static char *
+fold_name (const char *text)
+{
+  g_autofree char *ascii = g_str_to_ascii (text, "C");
+  GString *out = g_string_sized_new (strlen (ascii));
+
+  for (const char *p = ascii; *p; p++)
+    if (g_ascii_isalnum (*p))
+      g_string_append_c (out, g_ascii_tolower (*p));
+  return g_string_free (out, FALSE);
+}
+
+/* Whether @fact names the organisation of @domain (a registrable domain): the fact, folded,
+ * contains the domain's first label, folded, of at least three characters. */
+static gboolean
+fact_names_domain (const char *fact, const char *domain)
+{
+  const char *dot = strchr (domain, '.');
+  g_autofree char *label = g_strndup (domain, dot ? (gsize) (dot - domain) : strlen (domain));
+  g_autofree char *want = fold_name (label);
+  g_autofree char *have = NULL;
+
+  if (strlen (want) < 3 || g_str_has_prefix (label, "xn--"))
+    return FALSE;
+  have = fold_name (fact);
+  return strstr (have, want) != NULL;
+}
+
+gboolean
+sg_org_learn_names (SgStore *store, guint *renamed, GError **error)
+{
+  /* Per organisation still without a name of its own, its people's organisation facts,
+   * best first. */
+  static const char *const sql =
+    "SELECT o.id, o.domain, o.name, f.value, sum(f.times) AS times "
+    "FROM person_facts f JOIN people p ON p.id = f.person_id "
+    "  JOIN organisations o ON o.id = p.org_id "
+    "WHERE f.kind = 'organisation' AND o.kind = 'external' "
+    "GROUP BY o.id, f.value "
+    "ORDER BY o.id, count(DISTINCT f.person_id) DESC, times DESC, max(f.observed) DESC, f.value";
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  gint64 done = 0;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (renamed != NULL)
+    *renamed = 0;
+  if (!sg_store_begin (store, error))
+    return FALSE;
+  stmt = _sg_store_prepare (store, sql, error);
+  if (stmt == NULL)
+    goto fail;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    gint64 id = sqlite3_column_int64 (stmt, 0);
+    const char *domain = _SG_COL_TEXT (stmt, 1);
+    const char *name = _SG_COL_TEXT (stmt, 2);
+    const char *value = _SG_COL_TEXT (stmt, 3);
+    gboolean captured;
+
+    /* The first fact that qualifies decides; the others of this organisation are passed. */
+    if (id == done || sqlite3_column_int64 (stmt, 4) < 2 || value == NULL ||
+        strlen (value) > SG_ORG_MAX_FIELD || !fact_names_domain (value, domain))
+      continue;
+    done = id;
+    if (!name_is_captured (store, domain, name, error, &captured)) {
+      sqlite3_reset (stmt);
+      goto fail;
+    }
+    if (!captured || g_strcmp0 (name, value) == 0)
+      continue;
+    g_array_append_val (ids, id);
+    g_ptr_array_add (names, g_strdup (value));
+    g_ptr_array_add (keys, g_strdup (domain));
+  }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "organisation names from signatures");
+    goto fail;
+  }
+  for (guint i = 0; i < ids->len; i++) {
+    JsonBuilder *b;
+
+    stmt = _sg_store_prepare (store, "UPDATE organisations SET name = ? WHERE id = ?", error);
+    if (stmt == NULL)
+      goto fail;
+    sqlite3_bind_text (stmt, 1, names->pdata[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, g_array_index (ids, gint64, i));
+    if (!_sg_store_exec_stmt (store, stmt, error))
+      goto fail;
+    b = _sg_json_begin ();
+    _sg_json_str (b, "name", names->pdata[i]);
+    if (!_sg_log_json (store, "organisation", keys->pdata[i], "upsert", b, error))
+      goto fail;
+  }
+  if (!sg_store_commit (store, error))
+    return FALSE;
+  if (renamed != NULL)
+    *renamed = ids->len;
+  return TRUE;
 fail:
   sg_store_rollback (store);
   return FALSE;

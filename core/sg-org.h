@@ -27,9 +27,22 @@ typedef enum {
  * domains, a subdomain of one, or an address at one). @name, @industry: NULL leaves the
  * field; an empty @industry clears it (a name cannot be cleared). Surrounding white space
  * is dropped. Runs in its own transaction unless one is open. Sets *@changed (nullable) to
- * whether anything changed (setting a field to its value logs nothing).
+ * whether anything changed (setting a field to its value logs nothing, except the name
+ * capture made from the domain: setting it by hand keeps it from sg_org_learn_names()).
  * Returns: FALSE with @error set. */
 SG_API gboolean sg_org_update (SgStore *store, const char *domain, const char *name, const char *industry,
                                gboolean *changed, GError **error);
+
+/* Names organisations after what their people's signatures call them. An organisation
+ * still named after its domain ("Fjordtech", as capture made it from fjordtech.co.uk) takes
+ * the organisation fact (sg_query_person_facts) its people's signatures give most: by the
+ * number of people, then of messages, then the newest. The fact must have been seen in at
+ * least two messages and must contain the domain's name ("FjordTech Limited", "The
+ * Fjordtech Group"; accents and punctuation aside): a signature naming a parent company, a
+ * client or a former employer does not rename. A name set by hand, by a prospect list or by
+ * sync is never replaced. Each rename is logged for sync as sg_org_update() logs one. Runs
+ * in its own transaction unless one is open; sets *@renamed (nullable) to the number of
+ * organisations renamed. Returns: FALSE with @error set. */
+SG_API gboolean sg_org_learn_names (SgStore *store, guint *renamed, GError **error);
 
 G_END_DECLS

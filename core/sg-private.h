@@ -44,6 +44,22 @@ void _sg_store_set_error (SgStore *store, GError **error, const char *what);
 gboolean _sg_store_log_change (SgStore *store, const char *entity, const char *natural_key,
                                const char *op, const char *fields_json, GError **error);
 
+/* The time (Unix seconds) to record on a shared row this device writes now (a stage move,
+ * a process opened, a note or request): the wall clock, or the physical part of the newest
+ * hybrid logical clock this store has seen when that is later. A device whose clock is
+ * behind then never dates a move before the moves it has already pulled (schema/sync.md,
+ * "A clock far off"). */
+gint64 _sg_store_now (SgStore *store);
+
+/* The hybrid logical clock of the op _sg_store_log_change() logged last on @store. */
+guint64 _sg_store_last_hlc (SgStore *store);
+
+/* The order of a process's stage history on every store: by the entries' clocks (rows from
+ * before migration 0013 have none: their moved_at stands for it), then local id. SQL
+ * text for an ORDER BY on stage_history aliased @alias. */
+#define SG_HISTORY_ORDER(alias) \
+  "coalesce(" alias ".hlc, " alias ".moved_at * 65536000), " alias ".id"
+
 /* Logs a person fact (sg-import-text.c) as a "person_fact" upsert keyed
  * "ADDRESS|KIND|DETAIL|VALUE", with its fields; @first_seen (nullable) and @message_id
  * (nullable) are left out when NULL. The importer logs a new fact with this, the sync

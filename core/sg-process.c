@@ -440,12 +440,23 @@ static gboolean
 add_history (SgStore *store, gint64 process_id, const char *uuid, const char *event, const char *from,
              const char *to, const char *by, gint64 at, const char *note, GError **error)
 {
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
-      "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+  sqlite3_stmt *stmt;
   JsonBuilder *b;
-  g_autofree char *key = NULL;
 
+  /* Append-only: each entry is its own op, keyed by the process's UUID. It is logged first,
+   * so that the row keeps the op's clock (every store orders the history by it). */
+  b = _sg_json_begin ();
+  _sg_json_str (b, "event", event);
+  _sg_json_str (b, "from_stage", from);
+  _sg_json_str (b, "to_stage", to);
+  _sg_json_str (b, "moved_by", by);
+  _sg_json_int (b, "moved_at", at);
+  _sg_json_str (b, "note", note);
+  if (!_sg_log_json (store, "stage_history", uuid, "append", b, error))
+    return FALSE;
+  stmt = _sg_store_prepare (store,
+      "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note, hlc) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, process_id);
@@ -455,18 +466,8 @@ add_history (SgStore *store, gint64 process_id, const char *uuid, const char *ev
   sqlite3_bind_text (stmt, 5, by, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 6, at);
   sqlite3_bind_text (stmt, 7, note, -1, SQLITE_TRANSIENT);
-  if (!_sg_store_exec_stmt (store, stmt, error))
-    return FALSE;
-  /* Append-only: each entry is its own op, keyed by the process and the op's entry id. */
-  key = g_strdup_printf ("%s", uuid);
-  b = _sg_json_begin ();
-  _sg_json_str (b, "event", event);
-  _sg_json_str (b, "from_stage", from);
-  _sg_json_str (b, "to_stage", to);
-  _sg_json_str (b, "moved_by", by);
-  _sg_json_int (b, "moved_at", at);
-  _sg_json_str (b, "note", note);
-  return _sg_log_json (store, "stage_history", key, "append", b, error);
+  sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) _sg_store_last_hlc (store));
+  return _sg_store_exec_stmt (store, stmt, error);
 }
 
 char *
@@ -480,7 +481,7 @@ sg_process_create (SgStore *store, const SgProcessNew *spec, const char *actor, 
   g_auto (StageInfo) stage = { 0 };
   const char *pipeline = spec->pipeline ? spec->pipeline : "default";
   const char *kind = spec->deliverable_kind ? spec->deliverable_kind : "service";
-  gint64 org_id, pipeline_id, process_id, source_id = 0, now = _sg_now ();
+  gint64 org_id, pipeline_id, process_id, source_id = 0, now = _sg_store_now (store);
   gint64 opened = spec->opened_at ? spec->opened_at : now;
   sqlite3_stmt *stmt;
   JsonBuilder *b;
@@ -615,7 +616,7 @@ apply_move (SgStore *store, const Proc *p, const StageInfo *to, const char *even
             const char *by, GError **error)
 {
   const char *status;
-  gint64 now = _sg_now ();
+  gint64 now = _sg_store_now (store);
   sqlite3_stmt *stmt;
   JsonBuilder *b;
   gboolean closing = to->kind == SG_STAGE_WON || to->kind == SG_STAGE_LOST;
@@ -782,7 +783,8 @@ sg_process_reopen (SgStore *store, const char *uuid, const char *stage, const ch
     /* The open stage it was in last, from the history. */
     sqlite3_stmt *stmt = _sg_store_prepare (store,
         "SELECT h.to_stage FROM stage_history h JOIN stages s ON s.pipeline_id = ?2 AND s.name = h.to_stage "
-        "WHERE h.process_id = ?1 AND s.kind = 'open' AND s.retired = 0 ORDER BY h.id DESC LIMIT 1", error);
+        "WHERE h.process_id = ?1 AND s.kind = 'open' AND s.retired = 0 "
+        "ORDER BY coalesce(h.hlc, h.moved_at * 65536000) DESC, h.id DESC LIMIT 1", error);
 
     if (stmt == NULL)
       goto fail;
@@ -1173,8 +1175,8 @@ sg_process_history (SgStore *store, const char *uuid, GError **error)
                                         SG_COLUMN_TEXT, SG_COLUMN_TEXT };
 
   return process_table (store, uuid,
-                        "SELECT moved_at, event, from_stage, to_stage, moved_by, note FROM stage_history "
-                        "WHERE process_id = ? ORDER BY id", names, types, 99, error);
+                        "SELECT h.moved_at, h.event, h.from_stage, h.to_stage, h.moved_by, h.note FROM stage_history h "
+                        "WHERE h.process_id = ? ORDER BY " SG_HISTORY_ORDER ("h"), names, types, 99, error);
 }
 
 SgTable *
@@ -1739,7 +1741,7 @@ sg_note_add (SgStore *store, const SgNoteNew *spec, const char *actor, GError **
   g_autofree char *domain = NULL;
   g_autofree char *person_addr = NULL;
   const char *sentiment = spec->sentiment ? spec->sentiment : "neutral";
-  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_now ();
+  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_store_now (store);
   sqlite3_stmt *stmt;
   JsonBuilder *b;
 
@@ -1838,7 +1840,7 @@ sg_request_add (SgStore *store, const SgRequestNew *spec, const char *actor, GEr
   g_autofree char *process_uuid = NULL;
   g_autofree char *domain = NULL;
   g_autofree char *person_addr = NULL;
-  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_now ();
+  gint64 org_id, process_id, person_id, at = spec->at ? spec->at : _sg_store_now (store);
   sqlite3_stmt *stmt;
   JsonBuilder *b;
 

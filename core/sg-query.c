@@ -331,9 +331,12 @@ SgTable *
 sg_query_person_facts (SgStore *store, const char *who, gboolean history, GError **error)
 {
   /* The value of a kind (and phone detail) observed last is current; unlabelled phones
-   * are all current. */
+   * are all current, except a number also seen with its kind (one signature's "+46 70..."
+   * is another's "Mobile: +46 70..."): that one is listed once, with the kind. */
   static const char *sql =
-    "WITH f AS (SELECT p.*, (p.kind = 'phone' AND p.detail = 'phone') OR p.id = "
+    "WITH f AS (SELECT p.*, (p.kind = 'phone' AND p.detail = 'phone' AND NOT EXISTS "
+    "    (SELECT 1 FROM person_facts k WHERE k.person_id = p.person_id AND k.kind = 'phone' "
+    "       AND k.detail <> 'phone' AND k.value = p.value)) OR p.id = "
     "    (SELECT g.id FROM person_facts g WHERE g.person_id = p.person_id AND g.kind = p.kind "
     "       AND g.detail = p.detail ORDER BY g.observed DESC, g.id DESC LIMIT 1) AS current "
     "  FROM person_facts p WHERE p.person_id = ?1) "

@@ -125,11 +125,12 @@ report_stages (SgStore *store, const SgReportFilter *f, const char *owner, GErro
     "reached AS (SELECT sh.to_stage AS stage, count(DISTINCT sh.process_id) AS n FROM stage_history sh "
     "  JOIN ps ON ps.id = sh.process_id GROUP BY sh.to_stage), "
     "lost AS (SELECT sh.from_stage AS stage, count(*) AS n FROM ps JOIN stage_history sh ON sh.id = "
-    "  (SELECT max(id) FROM stage_history WHERE process_id = ps.id AND event = 'close') "
+    "  (SELECT c.id FROM stage_history c WHERE c.process_id = ps.id AND c.event = 'close' "
+    "   ORDER BY " SG_HISTORY_ORDER ("c") " DESC LIMIT 1) "
     "  WHERE ps.status = 'lost' GROUP BY sh.from_stage), "
     /* Time in stage: each stay from its history entry to the process's next one; stays not
      * over yet are left out (they would shorten the average of a young pipeline). */
-    "stays AS (SELECT sh.to_stage AS stage, lead(sh.moved_at) OVER (PARTITION BY sh.process_id ORDER BY sh.id) "
+    "stays AS (SELECT sh.to_stage AS stage, lead(sh.moved_at) OVER (PARTITION BY sh.process_id ORDER BY " SG_HISTORY_ORDER ("sh") ") "
     "  - sh.moved_at AS secs FROM stage_history sh JOIN ps ON ps.id = sh.process_id), "
     "timed AS (SELECT stage, avg(secs) AS secs, count(secs) AS n FROM stays WHERE secs IS NOT NULL GROUP BY stage) "
     "SELECT s.name, s.position, s.kind, coalesce(r.n, 0), "

@@ -481,6 +481,43 @@ next_hlc (SgStore *store)
   return store->hlc;
 }
 
+/* The newest clock this store has seen, read once per write transaction (sg_store_begin
+ * resets it). */
+static void
+load_hlc (SgStore *store)
+{
+  gint64 last = 0;
+
+  if (store->hlc != 0)
+    return;
+  /* The newest row has the highest clock: this device's clock never goes back. Sync
+   * keeps the newest clock it received under 'sync_hlc' (sg-sync.c): a later local op is
+   * newer than anything this store has seen (HLC receive rule), so a local edit made after
+   * a pull wins over the pulled value. */
+  query_int (store,
+             "SELECT max(coalesce((SELECT hlc FROM changes ORDER BY seq DESC LIMIT 1), 0), "
+             "coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'sync_hlc'), 0))",
+             &last, NULL);
+  store->hlc = (guint64) last;
+}
+
+guint64
+_sg_store_last_hlc (SgStore *store)
+{
+  return store->hlc;
+}
+
+gint64
+_sg_store_now (SgStore *store)
+{
+  guint64 wall_ms = (guint64) (g_get_real_time () / 1000);
+  guint64 hlc_ms;
+
+  load_hlc (store);
+  hlc_ms = store->hlc >> 16;
+  return (gint64) (MAX (wall_ms, hlc_ms) / 1000);
+}
+
 /* The sync state a local op moves (schema/sync.md): the clocks of the fields it carries
  * (for a set member: its '+' or '-' clock), and for a person upsert the name logged. Until
  * 0011 these were AFTER INSERT triggers on `changes`; as triggers they cost about 55,000
@@ -545,19 +582,7 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
 
   if (stmt == NULL)
     return FALSE;
-  if (store->hlc == 0) {
-    gint64 last = 0;
-
-    /* The newest row has the highest clock: this device's clock never goes back. Sync
-     * keeps the newest clock it received under 'sync_hlc' (sg-sync.c): a later local op is
-     * newer than anything this store has seen (HLC receive rule), so a local edit made after
-     * a pull wins over the pulled value. */
-    query_int (store,
-               "SELECT max(coalesce((SELECT hlc FROM changes ORDER BY seq DESC LIMIT 1), 0), "
-               "coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'sync_hlc'), 0))",
-               &last, NULL);
-    store->hlc = (guint64) last;
-  }
+  load_hlc (store);
   /* The HLC never repeats on a device, so device + HLC is a globally unique op id, and one
    * that grows: the unique index is appended to, not split at random places. */
   hlc = next_hlc (store);

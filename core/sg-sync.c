@@ -26,6 +26,8 @@ G_DEFINE_QUARK (sg-sync-error-quark, sg_sync_error)
 #define MAX_OPS_PER_REQUEST 5000
 #define MAX_ANSWER_BYTES (256u * 1024 * 1024)
 #define MAX_BODY_BYTES (25u * 1024 * 1024)
+/* A device clock further than this from the server's (seconds) is named in sync --status. */
+#define CLOCK_WARN_S 600
 /* Level 3: half the CPU of level 6 for about 17% more bytes on a push of 5000 ops
  * (bench/sync-apply-bench.c, bench/README.md "Sync client CPU"). */
 #define GZIP_LEVEL 3
@@ -2633,10 +2635,11 @@ apply_history (Apply *a, GError **error)
   if (sqlite3_changes (_sg_store_get_db (a->store)) == 0)
     return TRUE; /* appended already */
   stmt = _sg_store_prepare_static (a->store,
-      "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+      "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, note, hlc) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
+  sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) a->hlc);
   sqlite3_bind_int64 (stmt, 1, process);
   sqlite3_bind_text (stmt, 2, str_member (a->fields, "event"), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, str_member (a->fields, "from_stage"), -1, SQLITE_STATIC);
@@ -3050,6 +3053,7 @@ sg_sync_get_status (SgStore *store, GError **error)
   g_autofree char *server = meta_get (store, "sync_server");
   g_autofree char *err = meta_get (store, "sync_last_error");
   g_autofree char *refused = meta_get (store, "sync_last_rejection");
+  g_autofree char *clock = meta_get (store, "sync_clock_warning");
   g_autofree char *cursor = meta_get (store, "sync_cursor");
   gint64 ok = sg_store_get_meta_int (store, "sync_last_success", 0);
   gint64 attempt = sg_store_get_meta_int (store, "sync_last_attempt", 0);
@@ -3075,11 +3079,20 @@ sg_sync_get_status (SgStore *store, GError **error)
     for (int i = 0; i < 3; i++)
       sg_table_set_int (t, (guint) (3 + i), sqlite3_column_int64 (stmt, i));
   sqlite3_reset (stmt);
-  /* A sync that succeeded may still have had ops refused: the last refusal shows then. */
-  sg_table_set_text (t, 6, err && *err ? err : refused ? refused : "");
+  /* A sync that succeeded may still warn about this device's clock, or have had ops
+   * refused: the clock, else the last refusal, shows then. */
+  sg_table_set_text (t, 6, err && *err ? err : clock && *clock ? clock : refused ? refused : "");
   sg_table_set_text (t, 7, cursor ? cursor : "");
   sg_table_set_int (t, 8, attempt > 0 && err != NULL && *err != '\0');
   return g_steal_pointer (&t);
+}
+
+char *
+sg_sync_get_clock_warning (SgStore *store)
+{
+  g_autofree char *w = meta_get (store, "sync_clock_warning");
+
+  return w && *w ? g_steal_pointer (&w) : NULL;
 }
 
 /* --- transport (libcurl) ---------------------------------------------------------------------------- */
@@ -3093,6 +3106,23 @@ collect (char *data, size_t size, size_t n, void *user)
     return 0; /* abort: curl reports a write error */
   g_byte_array_append (buf, (const guint8 *) data, (guint) (size * n));
   return size * n;
+}
+
+/* The answer's Date header (Unix seconds, 0 when none), to compare this device's clock
+ * with the server's. */
+static size_t
+header_date (char *data, size_t size, size_t n, void *user)
+{
+  gint64 *date = user;
+  size_t len = size * n;
+
+  if (len > 5 && len < 128 && g_ascii_strncasecmp (data, "Date:", 5) == 0) {
+    g_autofree char *value = g_strndup (data + 5, len - 5);
+    time_t t = curl_getdate (g_strstrip (value), NULL);
+
+    *date = t > 0 ? (gint64) t : 0;
+  }
+  return len;
 }
 
 /* Compresses @len bytes of @data into @out with @z; @end: the last of the input (the gzip
@@ -3145,7 +3175,7 @@ error_message (const GByteArray *body)
 
 /* One POST of a gzip body; @answer gets the body of a 200. */
 static gboolean
-post (const SgSyncSettings *s, const GByteArray *body, GByteArray *answer, GError **error)
+post (const SgSyncSettings *s, const GByteArray *body, GByteArray *answer, gint64 *server_date, GError **error)
 {
   g_autofree char *url = NULL;
   g_autofree char *auth = NULL;
@@ -3184,6 +3214,8 @@ post (const SgSyncSettings *s, const GByteArray *body, GByteArray *answer, GErro
   curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt (curl, CURLOPT_WRITEDATA, answer);
+  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, header_date);
+  curl_easy_setopt (curl, CURLOPT_HEADERDATA, server_date);
   curl_easy_setopt (curl, CURLOPT_USERAGENT, "salesgetter/" PACKAGE_VERSION);
   rc = curl_easy_perform (curl);
   curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
@@ -3192,8 +3224,20 @@ post (const SgSyncSettings *s, const GByteArray *body, GByteArray *answer, GErro
   curl_easy_cleanup (curl);
   memset (auth, 0, strlen (auth));
   if (rc != CURLE_OK) {
-    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "%s: %s", url,
-                 *errbuf ? errbuf : curl_easy_strerror (rc));
+    const char *what = *errbuf ? errbuf : curl_easy_strerror (rc);
+
+    /* A certificate is judged by this device's clock: one far off sees a valid certificate
+     * as not yet valid (clock behind) or expired (clock ahead). Say which time it used. */
+    if (rc == CURLE_PEER_FAILED_VERIFICATION && (strstr (what, "not yet valid") || strstr (what, "expired"))) {
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");
+
+      g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK,
+                   "%s: %s (checked against this device's clock, which says %s: if that is wrong, set the clock)",
+                   url, what, when);
+      return FALSE;
+    }
+    g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "%s: %s", url, what);
     return FALSE;
   }
   if (status == 429) {
@@ -3221,6 +3265,35 @@ static void
 remember (SgStore *store, const char *key, const char *value)
 {
   meta_set (store, key, value, NULL);
+}
+
+/* What `sync --status` says when this device's clock is more than CLOCK_WARN_S off the
+ * server's (its Date header, @server_date, @skew = server - device seconds), else NULL. A
+ * clock behind loses every concurrent edit; one ahead wins them, and more than a day ahead
+ * has its ops refused. schema/sync.md, "A clock far off". (transfer full) */
+static char *
+clock_warning (gint64 skew, gint64 server_date)
+{
+  gint64 off = skew < 0 ? -skew : skew;
+  g_autoptr (GDateTime) then = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *amount = NULL;
+
+  if (server_date <= 0 || off <= CLOCK_WARN_S)
+    return NULL;
+  /* Rounded: the Date header has whole seconds, and the answer took some time to come. */
+  if (off >= 2 * 86400)
+    amount = g_strdup_printf ("%" G_GINT64_FORMAT " days", (off + 43200) / 86400);
+  else if (off >= 2 * 3600)
+    amount = g_strdup_printf ("%" G_GINT64_FORMAT " hours", (off + 1800) / 3600);
+  else
+    amount = g_strdup_printf ("%" G_GINT64_FORMAT " minutes", (off + 30) / 60);
+  then = g_date_time_new_from_unix_utc (server_date);
+  when = then ? g_date_time_format (then, "%Y-%m-%d %H:%M UTC") : g_strdup ("?");
+  return g_strdup_printf ("this device's clock is %s %s the server's (the server says it is %s): edits made here "
+                          "before a sync %s others' made meanwhile; set the clock",
+                          amount, skew > 0 ? "behind" : "ahead of", when,
+                          skew > 0 ? "lose to" : "win over");
 }
 
 /* A request: its ops built and, up to the cursor, compressed (request_head), ahead of the
@@ -3281,6 +3354,8 @@ typedef struct {
   JsonParser *parser;
   JsonObject *root; /* the answer, checked (answer_root); NULL: error says why */
   GError *error;
+  gint64 server_date; /* the answer's Date (Unix seconds; 0: none) */
+  gint64 skew;        /* server_date - this device's clock when the answer came */
 } Trip;
 
 static gpointer
@@ -3290,7 +3365,9 @@ trip_run (gpointer data)
   g_autoptr (GByteArray) answer = g_byte_array_new ();
 
   if (gz_feed (t->req->z, t->req->gz, t->tail, strlen (t->tail), TRUE, &t->error) &&
-      post (t->settings, t->req->gz, answer, &t->error)) {
+      post (t->settings, t->req->gz, answer, &t->server_date, &t->error)) {
+    if (t->server_date > 0)
+      t->skew = t->server_date - now_s ();
     t->parser = json_parser_new ();
     t->root = answer_root (t->parser, (const char *) answer->data, (gssize) answer->len, &t->error);
   }
@@ -3373,6 +3450,7 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
   /* Enough rounds for any log (5000 ops each); a server that keeps saying "more" with
    * nothing in it cannot loop us forever. */
   guint max_rounds = 100000;
+  gint64 server_date = 0, skew = 0;
 
   if (s->server == NULL || s->token == NULL) {
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_CONFIG,
@@ -3412,6 +3490,10 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
     if (cur->root == NULL) {
       g_propagate_error (&local, g_steal_pointer (&cur->error));
       break;
+    }
+    if (cur->server_date > 0) {
+      server_date = cur->server_date;
+      skew = cur->skew;
     }
     if (json_object_get_boolean_member_with_default (cur->root, "more", FALSE) || next->n > 0)
       trip = trip_start (s, g_steal_pointer (&next), str_member (cur->root, "cursor"), &c);
@@ -3459,8 +3541,11 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
   trip_free (trip);
   trip_dispose (NULL, &freeing);
   if (ok) {
+    g_autofree char *warning = clock_warning (skew, server_date);
+
     sg_store_set_meta_int (store, "sync_last_success", now_s (), NULL);
     remember (store, "sync_last_error", "");
+    remember (store, "sync_clock_warning", warning ? warning : "");
   } else {
     remember (store, "sync_last_error", local->message);
     g_propagate_error (error, g_steal_pointer (&local));

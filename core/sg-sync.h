@@ -117,6 +117,11 @@ SG_API gint64 sg_sync_count_pending (SgStore *store, GError **error);
  * failed, 0 when it succeeded or none was made: the times have only second resolution). */
 SG_API SgTable *sg_sync_get_status (SgStore *store, GError **error);
 
+/* After the last successful sync: a sentence naming how far this device's clock is from the
+ * server's (its HTTP Date) when that is more than 10 minutes, else NULL. It also shows as
+ * sg_sync_get_status()'s last_error while there is no error. (transfer full) */
+SG_API char *sg_sync_get_clock_warning (SgStore *store);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SgSyncSettings, sg_sync_settings_free)
 
 G_END_DECLS

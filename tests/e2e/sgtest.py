@@ -656,10 +656,15 @@ def duplicates(store):
             ('interactions with the same message_id',
              'SELECT message_id, count(*) FROM interactions GROUP BY message_id HAVING count(*) > 1'),
             # A meeting's ops are its versions (moved, cancelled, answered), and a tag can be
-            # added, removed and added again: only the other entities are logged once each.
+            # added, removed and added again: only the other entities are logged once each,
+            # but for an organisation's later name (learned from signatures, or set by hand):
+            # the same op (same fields) is never logged twice.
             ('changes logged more than once for one entity',
              "SELECT entity, natural_key, op, count(*) FROM changes WHERE entity NOT IN ('meeting', "
-             "'tag_assignment') GROUP BY entity, natural_key, op HAVING count(*) > 1"),
+             "'tag_assignment', 'organisation') GROUP BY entity, natural_key, op HAVING count(*) > 1"),
+            ('organisation ops logged twice',
+             "SELECT natural_key, op, fields, count(*) FROM changes WHERE entity = 'organisation' "
+             "GROUP BY natural_key, op, fields HAVING count(*) > 1"),
             ('interactions without their change', "SELECT message_id FROM interactions WHERE message_id NOT IN "
              "(SELECT natural_key FROM changes WHERE entity = 'interaction')"),
             ('changes for interactions that are not stored', "SELECT natural_key FROM changes WHERE "

@@ -359,6 +359,60 @@ test_stage_rules (Fixture *f, gconstpointer data)
   }
 }
 
+/* Stage history and the store's clock (schema/sync.md, "A clock far off"): each entry keeps
+ * the hlc of its op; a device whose wall clock is behind the newest clock it has seen dates
+ * a move by that clock; the history is listed in the order of the clocks, not of arrival,
+ * and entries from before the hlc column by their moved_at. */
+static void
+test_history_clock (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = new_process (f, "acme.com", "Demand forecast", NULL, NULL);
+  g_autoptr (SgTable) history = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC, ahead = now + 3 * 86400, open_hlc, pid;
+  sqlite3 *db = NULL;
+  g_autofree char *sql = NULL;
+
+  g_assert_true (sg_process_move (f->store, uuid, "proposal", NULL, "me@ourco.example", &error));
+  g_assert_no_error (error);
+  /* Every local entry has its op's clock. */
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM stage_history h JOIN changes c ON c.hlc = h.hlc "
+                                 "AND c.entity = 'stage_history'"), ==, 2);
+  /* The store has seen a clock three days past this machine's (a pull from a device whose
+   * clock is right, this one's being behind): the next move is dated by it. */
+  g_assert_cmpint (sqlite3_open (f->db, &db), ==, SQLITE_OK);
+  sql = g_strdup_printf ("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('sync_hlc', '%" G_GINT64_FORMAT "')",
+                         (ahead * 1000) << 16);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_true (sg_process_move (f->store, uuid, "negotiation", NULL, "me@ourco.example", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_sql (f, "SELECT max(moved_at) FROM stage_history"), >=, ahead);
+  g_assert_cmpint (count_sql (f, "SELECT max(moved_at) FROM stage_history"), <=, ahead + 60);
+  /* An entry pulled late with an early clock (just after the opening), and one from before
+   * the hlc column (no clock, moved_at a day before the opening), both appended last. */
+  open_hlc = count_sql (f, "SELECT min(hlc) FROM stage_history");
+  pid = count_sql (f, "SELECT min(process_id) FROM stage_history");
+  g_free (sql);
+  sql = g_strdup_printf ("INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at, "
+                         "hlc) VALUES (%" G_GINT64_FORMAT ", 'move', 'identified', 'qualified', 'kim@ourco.example', "
+                         "%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "); "
+                         "INSERT INTO stage_history (process_id, event, from_stage, to_stage, moved_by, moved_at) "
+                         "VALUES (%" G_GINT64_FORMAT ", 'move', 'identified', 'needs analysed', 'old@ourco.example', "
+                         "%" G_GINT64_FORMAT ")",
+                         pid, now, open_hlc + 1, pid, date ("2026-02-28"));
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  history = sg_process_history (f->store, uuid, &error);
+  g_assert_no_error (error);
+  {
+    static const char *const expect[] = { "needs analysed", "identified", "qualified", "proposal", "negotiation" };
+
+    g_assert_cmpuint (sg_table_get_n_rows (history), ==, G_N_ELEMENTS (expect));
+    for (guint i = 0; i < G_N_ELEMENTS (expect) && i < sg_table_get_n_rows (history); i++)
+      g_assert_cmpstr (sg_table_get_text (history, i, 3), ==, expect[i]);
+  }
+}
+
 static void
 test_create_errors (Fixture *f, gconstpointer data)
 {
@@ -908,6 +962,7 @@ main (int argc, char **argv)
   ADD ("/process/pipeline/apply", test_pipeline_apply);
   ADD ("/process/stage-rules", test_stage_rules);
   ADD ("/process/create-errors", test_create_errors);
+  ADD ("/process/history-clock", test_history_clock);
   g_test_add_func ("/process/money", test_money);
   ADD ("/process/link", test_link);
   ADD ("/process/link/lookbehind", test_link_lookbehind);

@@ -275,6 +275,141 @@ test_facts_history (Fixture *f, gconstpointer data)
   g_assert_cmpint (sg_table_get_int (current, (guint) r, 9), ==, 2);
 }
 
+/* A number seen unlabelled in one signature and as "Mobile:" in another is one phone: `show`
+ * lists it once, with its kind; another unlabelled number stays. */
+static void
+test_facts_phone_once (void)
+{
+  static const char labelled[] =
+    "From: Bo Lind <bo@lind.se>\nTo: me@mycorp.com\nDate: Tue, 3 Mar 2026 10:00:00 +0100\n"
+    "Subject: Offer\nMessage-ID: <p1@lind.se>\n\nThe offer is attached.\n\n"
+    "Best regards,\nBo Lind\nBuyer\nLind AB\nMobile: +46 70 123 45 67\n";
+  static const char unlabelled[] =
+    "From: Bo Lind <bo@lind.se>\nTo: me@mycorp.com\nDate: Mon, 2 Feb 2026 10:00:00 +0100\n"
+    "Subject: Visit\nMessage-ID: <p2@lind.se>\n\nSee you on Monday.\n\n"
+    "Best regards,\nBo Lind\nBuyer\nLind AB\n+46 70 123 45 67\n+46 8 555 12 34\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgIdentity) identity = sg_identity_new ();
+  g_autofree char *dir = sg_test_make_tmpdir ();
+  g_autofree char *maildir = g_build_filename (dir, "Maildir", NULL);
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  g_autoptr (SgStore) store = NULL;
+  g_autoptr (SgImporter) imp = NULL;
+  g_autoptr (SgTable) current = NULL;
+  g_autoptr (SgTable) all = NULL;
+  guint phones = 0;
+  int r;
+
+  sg_test_make_maildir (maildir);
+  g_free (sg_test_write_file (maildir, "cur/1.a:2,", labelled, -1));
+  g_free (sg_test_write_file (maildir, "cur/2.b:2,", unlabelled, -1));
+  store = sg_store_open (path, SG_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (sg_identity_add_address (identity, "me@mycorp.com", NULL));
+  imp = sg_importer_new (store, identity);
+  g_assert_true (sg_importer_import_path (imp, maildir, NULL, &error));
+  g_assert_true (sg_importer_flush (imp, &error));
+  g_assert_no_error (error);
+
+  current = sg_query_person_facts (store, "bo@lind.se", FALSE, &error);
+  all = sg_query_person_facts (store, "bo@lind.se", TRUE, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < sg_table_get_n_rows (current); i++)
+    if (g_strcmp0 (sg_table_get_text (current, i, 0), "phone") == 0)
+      phones++;
+  g_assert_cmpuint (phones, ==, 2);
+  r = find_row (current, 2, "+46701234567");
+  g_assert_cmpint (r, >=, 0);
+  g_assert_cmpstr (sg_table_get_text (current, (guint) r, 1), ==, "mobile");
+  g_assert_cmpint (find_row (current, 2, "+4685551234"), >=, 0);
+  /* The unlabelled sighting is history, not lost. */
+  g_assert_cmpuint (sg_table_get_n_rows (all), ==, sg_table_get_n_rows (current) + 1);
+  sg_test_rm_rf (dir);
+}
+
+/* A message from @from signed with @org, for the organisation-name tests. */
+static char *
+signed_mail (const char *from, const char *name, const char *org, int day)
+{
+  return g_strdup_printf ("From: %s <%s>\nTo: me@mycorp.com\nDate: %d Mar 2026 10:00:00 +0100\n"
+                          "Subject: Offer %d\nMessage-ID: <o%d.%s>\n\nThe offer is attached.\n\n"
+                          "Best regards,\n%s\nPurchasing Manager\n%s\nPhone: +49 30 1234 %04d\n",
+                          name, from, day, day, day, from, name, org, day);
+}
+
+/* Organisations still named after their domain take the name their people's signatures
+ * give, seen twice and containing the domain's name; a name set by hand stays. */
+static void
+test_org_names (void)
+{
+  static const struct { const char *from, *name, *org; } mails[] = {
+    { "ann@umbrella-pharma.com", "Ann Umber", "Umbrella Pharma Inc." },
+    { "ann@umbrella-pharma.com", "Ann Umber", "Umbrella Pharma Inc." },
+    { "bob@umbrella-pharma.com", "Bob Brella", "Umbrella Pharma Ltd" },
+    { "cy@nordwind.de", "Cy Nord", "Nordwind Logistik GmbH" },       /* seen once */
+    { "di@globex.com", "Di Glob", "Initech Holdings" },              /* not the domain's name */
+    { "di@globex.com", "Di Glob", "Initech Holdings" },
+    { "ed@hooli.com", "Ed Hoo", "Hooli XYZ" },                       /* named by hand */
+    { "ed@hooli.com", "Ed Hoo", "Hooli XYZ" },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgIdentity) identity = sg_identity_new ();
+  g_autofree char *dir = sg_test_make_tmpdir ();
+  g_autofree char *maildir = g_build_filename (dir, "Maildir", NULL);
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  g_autoptr (SgStore) store = NULL;
+  g_autoptr (SgImporter) imp = NULL;
+  guint renamed = 99;
+  gint64 pending;
+
+  sg_test_make_maildir (maildir);
+  for (guint i = 0; i < G_N_ELEMENTS (mails); i++) {
+    g_autofree char *mail = signed_mail (mails[i].from, mails[i].name, mails[i].org, (int) i + 1);
+    g_autofree char *name = g_strdup_printf ("cur/%u.x:2,", i);
+
+    g_free (sg_test_write_file (maildir, name, mail, -1));
+  }
+  store = sg_store_open (path, SG_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (sg_identity_add_address (identity, "me@mycorp.com", NULL));
+  imp = sg_importer_new (store, identity);
+  g_assert_true (sg_importer_import_path (imp, maildir, NULL, &error));
+  g_assert_true (sg_importer_flush (imp, &error));
+  g_assert_no_error (error);
+  /* The name capture gave ("Hooli"), chosen by hand: it stays. */
+  g_assert_true (sg_org_update (store, "hooli.com", "Hooli", NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  pending = sg_sync_count_pending (store, &error);
+  g_assert_true (sg_org_learn_names (store, &renamed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (renamed, ==, 1);
+  /* The rename goes to the team like a name set by hand. */
+  g_assert_cmpint (sg_sync_count_pending (store, &error), ==, pending + 1);
+  {
+    g_autofree char *umbrella = sg_query_describe (store, "umbrella-pharma.com", &error);
+    g_autofree char *nordwind = sg_query_describe (store, "nordwind.de", &error);
+    g_autofree char *globex = sg_query_describe (store, "globex.com", &error);
+    g_autofree char *hooli = sg_query_describe (store, "hooli.com", &error);
+
+    g_assert_no_error (error);
+    /* Most messages wins between two people's two names. */
+    g_assert_true (g_str_has_prefix (umbrella, "Umbrella Pharma Inc. "));
+    g_assert_true (g_str_has_prefix (nordwind, "Nordwind "));
+    g_assert_true (g_str_has_prefix (globex, "Globex "));
+    g_assert_true (g_str_has_prefix (hooli, "Hooli "));
+  }
+  /* Once named, nothing changes at the next run. */
+  g_assert_true (sg_org_learn_names (store, &renamed, &error));
+  g_assert_cmpuint (renamed, ==, 0);
+  /* A name set by hand after the rename stays too. */
+  g_assert_true (sg_org_update (store, "umbrella-pharma.com", "Umbrella", NULL, NULL, &error));
+  g_assert_true (sg_org_learn_names (store, &renamed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (renamed, ==, 0);
+  sg_test_rm_rf (dir);
+}
+
 static void
 test_topics_query (Fixture *f, gconstpointer data)
 {
@@ -335,6 +470,8 @@ main (int argc, char **argv)
   g_test_add_func ("/topics/names-no-topics", test_names_no_topics);
   g_test_add_func ("/topics/extract", test_extract);
   g_test_add_func ("/topics/taxonomy/errors", test_taxonomy_errors);
+  g_test_add_func ("/topics/store/org-names", test_org_names);
+  g_test_add_func ("/topics/store/facts-phone-once", test_facts_phone_once);
   g_test_add ("/topics/store/facts-history", Fixture, NULL, fixture_setup, test_facts_history, fixture_teardown);
   g_test_add ("/topics/store/query", Fixture, NULL, fixture_setup, test_topics_query, fixture_teardown);
   g_test_add ("/topics/store/taxonomy", Fixture, NULL, fixture_setup, test_taxonomy_apply, fixture_teardown);
