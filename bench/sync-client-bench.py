@@ -5,10 +5,24 @@ salesgetter-server on a real PostgreSQL, then pulled and merged into an empty st
 
 usage: SG_BUILDDIR=build bench/sync-client-bench.py [MESSAGES]   (default 50000: ~105k ops)
 
-Prints the ops and the wall time of the push (A) and the pull (B). Needs PostgreSQL
-(Debian postgresql). Wall times: the machine may be loaded; run it alone."""
+Prints the ops and the wall time of the push (A) and the pull (B), and the CPU time (user +
+system) of the client, the server and PostgreSQL (the postmaster and its backends, read from
+/proc) for each. Needs PostgreSQL (Debian postgresql). Wall times: the machine may be loaded;
+run it alone; the CPU times do not depend on the load.
+
+Environment:
+  SYNC_BENCH_STORE=FILE  keep the imported store A in FILE (made at the first run, copied from
+                         it afterwards: the import takes longer than the sync)
+  SYNC_BENCH_WRAP="CMD"  run each `salesgetter sync` under CMD, e.g.
+                         "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p"
+  SYNC_BENCH_SERVER_WRAP="CMD"  the same for the server (under callgrind, a profile is dumped
+                         after each step: callgrind_control -d)
+  G_MESSAGES_DEBUG=salesgetter  print the client's time per round trip (building the next
+                         request, waiting for the answer, applying it)"""
 import os
 import resource
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -25,8 +39,48 @@ import sgtest as sg  # noqa: E402
 import sgserver  # noqa: E402
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
+cache = os.environ.get('SYNC_BENCH_STORE')
+wrap = shlex.split(os.environ.get('SYNC_BENCH_WRAP', ''))
+swrap = os.environ.get('SYNC_BENCH_SERVER_WRAP')
+if swrap:
+    real_server = sgserver.SERVER
+    wrapper = sg.path('server-wrapper.sh')
+    with open(wrapper, 'w') as f:
+        f.write('#!/bin/sh\nexec %s %s "$@"\n' % (swrap, shlex.quote(real_server)))
+    os.chmod(wrapper, 0o755)
+    sgserver.SERVER = wrapper
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds of PIDS and their live children, plus the children they reaped
+    (PostgreSQL backends are the postmaster's children)."""
+    tick = os.sysconf('SC_CLK_TCK')
+    total = 0.0
+    procs = set(pids)
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open('/proc/%s/stat' % d) as f:
+                    if int(f.read().rsplit(')', 1)[1].split()[1]) in pids:
+                        procs.add(int(d))
+            except OSError:
+                pass
+    for p in procs:
+        try:
+            with open('/proc/%d/stat' % p) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            if p in pids:
+                total += (int(fields[13]) + int(fields[14])) / tick
+        except OSError:
+            pass
+    return total
+
+
 pg = sgserver.Postgres.start()
 srv = sgserver.Server.start(pg, threads=2)
+with open(os.path.join(pg.data, 'postmaster.pid')) as f:
+    pg_pid = int(f.readline())
 srv.user_add('alice', 'manager', ['alice@us.test'])
 srv.user_add('bob', 'manager', ['bob@us.test'])
 
@@ -54,20 +108,34 @@ with open(mbox, 'w') as f:
                 'From: Person %d <p%d@org%d.test>\nTo: Alice <alice@us.test>\nSubject: s %d\n'
                 'Message-ID: <m%d@bench.test>\nDate: Thu, 19 Mar 2026 15:00:00 +0000\n\nhello\n\n'
                 % (i, i, i // 10, i, i))
-t = time.monotonic()
-r = sg.cli('import', '-q', mbox, config=a_conf, timeout=3600)
-assert r.rc == 0, r
-print('import of %d messages into A: %.1f s' % (n, time.monotonic() - t))
+if cache and os.path.exists(cache):
+    shutil.copy(cache, a_store)
+    print('store A copied from %s' % cache)
+else:
+    t = time.monotonic()
+    r = sg.cli('import', '-q', mbox, config=a_conf, timeout=3600)
+    assert r.rc == 0, r
+    print('import of %d messages into A: %.1f s' % (n, time.monotonic() - t))
+    if cache:
+        shutil.copy(a_store, cache)
 ops = int(sg.scalar(a_store, 'SELECT count(*) FROM changes'))
 for name, conf in (('push from A', a_conf), ('pull into B', b_conf)):
     t = time.monotonic()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = sg.cli('sync', '--quiet', config=conf, timeout=3600)
+    s0, p0 = cpu_seconds({srv.proc.pid}), cpu_seconds({pg_pid})
+    r = sg.run(wrap + [sg.CLI, '--config', conf, 'sync', '--quiet'], timeout=3600)
     dt = time.monotonic() - t
     ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    s1, p1 = cpu_seconds({srv.proc.pid}), cpu_seconds({pg_pid})
+    if swrap and 'callgrind' in swrap:  # one profile of the server per step
+        subprocess.run(['callgrind_control', '-d', name.replace(' ', '-'), str(srv.proc.pid)],
+                       capture_output=True)
     assert r.rc == 0, r
-    print('%s: %d ops in %.1f s (%.0f ops/s; the client used %.1f s of CPU): %s'
-          % (name, ops, dt, ops / dt, ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime, r.out.strip()))
+    if os.environ.get('G_MESSAGES_DEBUG'):  # the client's round-by-round timings
+        print('\n'.join(x for x in r.err.splitlines() if 'sync: round' in x))
+    print('%s: %d ops in %.2f s (%.0f ops/s); CPU: client %.2f s, server %.2f s, PostgreSQL %.2f s: %s'
+          % (name, ops, dt, ops / dt, ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime,
+             s1 - s0, p1 - p0, r.out.strip()))
 print('ops by entity: %r' % sg.query(a_store, 'SELECT entity, count(*) FROM changes GROUP BY 1'))
 print('B has %s interactions, %s people' % (sg.scalar(b_store, 'SELECT count(*) FROM interactions'),
                                              sg.scalar(b_store, 'SELECT count(*) FROM people')))

@@ -944,15 +944,17 @@ meeting_without_subject (JsonObject *fields)
   return json_to_string (root, FALSE);
 }
 
-char *
-sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
-                       SgSyncCounts *counts, GError **error)
+/* The ops of a request: the JSON array of the first @limit unacknowledged ops after seq
+ * @after that the settings let leave (those they do not are marked withheld, in the same
+ * transaction). @last_seq: (out): the seq of the last op looked at (@after when none), where
+ * the next batch starts. */
+static GString *
+build_ops (SgStore *store, const SgSyncSettings *settings, guint limit, gint64 after, gint64 *last_seq,
+           guint *n_ops, SgSyncCounts *counts, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree char *cursor = NULL;
   GString *b = NULL;
   Push p = { store, settings, NULL, FALSE };
-  gint64 after = 0;
   guint n = 0, withheld = 0;
   gboolean done = FALSE;
 
@@ -961,16 +963,14 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
   if (!sg_store_begin (store, error))
     return NULL;
   p.withheld = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Ops withheld as private are looked at again from the start of the log only (the first
+   * request of a sync): a request built after another (pipelined, @after > 0) would make
+   * them pending without looking at them. */
   if (!reshare (store, settings, error) || !log_name_changes (store, error) || !log_fact_changes (store, error) ||
-      !reexamine_private (store, error))
+      (after == 0 && !reexamine_private (store, error)))
     goto fail;
-  cursor = meta_get (store, "sync_cursor");
   b = g_string_sized_new (64 * 1024);
-  g_string_append_printf (b, "{\"protocol\":%d,\"device\":", PROTOCOL);
-  json_str (b, sg_store_get_device_id (store));
-  g_string_append (b, ",\"cursor\":");
-  json_str (b, cursor ? cursor : "");
-  g_string_append_printf (b, ",\"limit\":%d,\"ops\":[", MAX_OPS_PER_REQUEST);
+  g_string_append_c (b, '[');
   while (!done && n < limit) {
     sqlite3_stmt *stmt = _sg_store_prepare (store,
         "SELECT seq, op_id, hlc, entity, natural_key, op, fields FROM changes "
@@ -1057,17 +1057,19 @@ sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint lim
     if (rows->len < 500)
       done = TRUE;
   }
-  g_string_append (b, "]}");
+  g_string_append_c (b, ']');
   if (!sg_store_commit (store, error))
     goto fail_committed;
   g_hash_table_unref (p.withheld);
   if (n_ops)
     *n_ops = n;
+  if (last_seq)
+    *last_seq = after;
   if (counts) {
     counts->pushed += n;
     counts->withheld += withheld;
   }
-  return g_string_free (b, FALSE);
+  return b;
 
 fail:
   sg_store_rollback (store);
@@ -1076,6 +1078,50 @@ fail_committed:
   if (b != NULL)
     g_string_free (b, TRUE);
   return NULL;
+}
+
+/* The request body up to its cursor: the store's device and @ops (a JSON array). The cursor
+ * comes last (request_tail), so that a request can be built, and compressed, before the
+ * answer that gives its cursor has arrived. */
+static GString *
+request_head (SgStore *store, const GString *ops)
+{
+  GString *b = g_string_sized_new (ops->len + 256);
+
+  g_string_append_printf (b, "{\"protocol\":%d,\"device\":", PROTOCOL);
+  json_str (b, sg_store_get_device_id (store));
+  g_string_append_printf (b, ",\"limit\":%d,\"ops\":", MAX_OPS_PER_REQUEST);
+  g_string_append_len (b, ops->str, (gssize) ops->len);
+  return b;
+}
+
+static char *
+request_tail (const char *cursor)
+{
+  GString *b = g_string_new (",\"cursor\":");
+
+  json_str (b, cursor ? cursor : "");
+  g_string_append_c (b, '}');
+  return g_string_free (b, FALSE);
+}
+
+char *
+sg_sync_build_request (SgStore *store, const SgSyncSettings *settings, guint limit, guint *n_ops,
+                       SgSyncCounts *counts, GError **error)
+{
+  g_autoptr (GString) ops = build_ops (store, settings, limit, 0, NULL, n_ops, counts, error);
+  g_autofree char *cursor = NULL;
+
+  if (ops == NULL)
+    return NULL;
+  GString *head;
+  g_autofree char *tail = NULL;
+
+  cursor = meta_get (store, "sync_cursor");
+  head = request_head (store, ops);
+  tail = request_tail (cursor);
+  g_string_append (head, tail);
+  return g_string_free (head, FALSE);
 }
 
 /* --- merge ------------------------------------------------------------------------------------ */
@@ -2860,32 +2906,49 @@ apply_ops (SgStore *store, JsonArray *ops, gboolean careful, SgSyncCounts *c, gi
   return PAGE_APPLIED;
 }
 
-gboolean
-sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCounts *counts, GError **error)
+/* The answer's root object once checked (protocol, acked, ops and cursor present), or NULL
+ * with an error. */
+static JsonObject *
+answer_root (JsonParser *parser, const char *answer, gssize len, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
-  SgSyncCounts c = { 0 };
   JsonObject *root;
+
+  if (!json_parser_load_from_data (parser, answer, len, &local)) {
+    bad_answer (error, local->message);
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    bad_answer (error, "not a JSON object");
+    return NULL;
+  }
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (int_member (root, "protocol", 0) != PROTOCOL) {
+    bad_answer (error, "protocol is not 1");
+    return NULL;
+  }
+  if (arr_member (root, "acked", NULL) == NULL || arr_member (root, "ops", NULL) == NULL ||
+      str_member (root, "cursor") == NULL) {
+    bad_answer (error, "acked, ops or cursor missing");
+    return NULL;
+  }
+  return root;
+}
+
+static gboolean
+apply_root (SgStore *store, JsonObject *root, SgSyncCounts *counts, GError **error)
+{
+  SgSyncCounts c = { 0 };
   JsonArray *acked, *rejected, *ops;
   const char *cursor;
   gint64 max_hlc = 0;
   PageResult pr;
   char buf[32];
 
-  if (!json_parser_load_from_data (parser, answer, len, &local))
-    return bad_answer (error, local->message);
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return bad_answer (error, "not a JSON object");
-  root = json_node_get_object (json_parser_get_root (parser));
-  if (int_member (root, "protocol", 0) != PROTOCOL)
-    return bad_answer (error, "protocol is not 1");
   acked = arr_member (root, "acked", NULL);
   rejected = arr_member (root, "rejected", NULL);
   ops = arr_member (root, "ops", NULL);
   cursor = str_member (root, "cursor");
-  if (acked == NULL || ops == NULL || cursor == NULL)
-    return bad_answer (error, "acked, ops or cursor missing");
   c.more = json_object_get_boolean_member_with_default (root, "more", FALSE);
 
   if (!sg_store_begin (store, error))
@@ -2952,6 +3015,15 @@ sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCoun
 fail:
   sg_store_rollback (store);
   return FALSE;
+}
+
+gboolean
+sg_sync_apply_answer (SgStore *store, const char *answer, gssize len, SgSyncCounts *counts, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *root = answer_root (parser, answer, len, error);
+
+  return root != NULL && apply_root (store, root, counts, error);
 }
 
 /* --- status -------------------------------------------------------------------------------------- */
@@ -3053,18 +3125,32 @@ header_date (char *data, size_t size, size_t n, void *user)
   return len;
 }
 
-static GBytes *
-gzip (const char *text, GError **error)
+/* Compresses @len bytes of @data into @out with @z; @end: the last of the input (the gzip
+ * trailer is written). */
+static gboolean
+gz_feed (GConverter *z, GByteArray *out, const char *data, gsize len, gboolean end, GError **error)
 {
-  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, GZIP_LEVEL);
-  g_autoptr (GInputStream) mem = g_memory_input_stream_new_from_data (text, (gssize) strlen (text), NULL);
-  g_autoptr (GInputStream) in = g_converter_input_stream_new (mem, G_CONVERTER (z));
-  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  for (;;) {
+    guint old = out->len;
+    gsize room = MAX (len / 2, 64 * 1024), read = 0, written = 0;
+    g_autoptr (GError) local = NULL;
+    GConverterResult r;
 
-  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
-                              NULL, error) < 0)
-    return NULL;
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+    g_byte_array_set_size (out, old + (guint) room);
+    r = g_converter_convert (z, data, len, out->data + old, room, end ? G_CONVERTER_INPUT_AT_END : G_CONVERTER_NO_FLAGS,
+                             &read, &written, &local);
+    g_byte_array_set_size (out, old + (guint) written);
+    if (r == G_CONVERTER_ERROR) {
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+        continue; /* more room next time round */
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+    data += read;
+    len -= read;
+    if (r == G_CONVERTER_FINISHED || (!end && len == 0))
+      return TRUE;
+  }
 }
 
 /* The message of an error answer {"error": "..."}, or its first line. */
@@ -3087,11 +3173,10 @@ error_message (const GByteArray *body)
   return g_utf8_make_valid (g_strstrip (text), -1);
 }
 
-/* One POST; @answer gets the body of a 200. */
+/* One POST of a gzip body; @answer gets the body of a 200. */
 static gboolean
-post (const SgSyncSettings *s, const char *request, GByteArray *answer, gint64 *server_date, GError **error)
+post (const SgSyncSettings *s, const GByteArray *body, GByteArray *answer, gint64 *server_date, GError **error)
 {
-  g_autoptr (GBytes) body = gzip (request, error);
   g_autofree char *url = NULL;
   g_autofree char *auth = NULL;
   struct curl_slist *headers = NULL;
@@ -3101,8 +3186,6 @@ post (const SgSyncSettings *s, const char *request, GByteArray *answer, gint64 *
   long status = 0;
   curl_off_t retry_after = 0;
 
-  if (body == NULL)
-    return FALSE;
   curl = curl_easy_init ();
   if (curl == NULL) {
     g_set_error (error, SG_SYNC_ERROR, SG_SYNC_ERROR_NETWORK, "cannot start libcurl");
@@ -3126,8 +3209,8 @@ post (const SgSyncSettings *s, const char *request, GByteArray *answer, gint64 *
   curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) s->timeout);
   curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt (curl, CURLOPT_POST, 1L);
-  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, g_bytes_get_data (body, NULL));
-  curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) g_bytes_get_size (body));
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body->data);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body->len);
   curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt (curl, CURLOPT_WRITEDATA, answer);
@@ -3213,6 +3296,148 @@ clock_warning (gint64 skew, gint64 server_date)
                           skew > 0 ? "lose to" : "win over");
 }
 
+/* A request: its ops built and, up to the cursor, compressed (request_head), ahead of the
+ * answer that gives the cursor. */
+typedef struct {
+  GConverter *z;   /* the gzip stream, the cursor and the end still to come */
+  GByteArray *gz;  /* what it wrote so far */
+  guint n;         /* ops pushed */
+  gint64 last_seq; /* the change log's seq where the next request's ops start */
+} Prepared;
+
+static void
+prepared_free (Prepared *p)
+{
+  if (p == NULL)
+    return;
+  g_clear_object (&p->z);
+  if (p->gz)
+    g_byte_array_unref (p->gz);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prepared, prepared_free)
+
+/* Builds and compresses the next request's ops, after seq @after (counts: withheld at once,
+ * pushed when sent). */
+static Prepared *
+prepare (SgStore *store, const SgSyncSettings *s, gint64 after, SgSyncCounts *c, GError **error)
+{
+  g_autoptr (Prepared) p = g_new0 (Prepared, 1);
+  SgSyncCounts nc = { 0 };
+  g_autoptr (GString) ops = build_ops (store, s, MAX_OPS_PER_REQUEST, after, &p->last_seq, &p->n, &nc, error);
+  g_autoptr (GString) head = NULL;
+
+  if (ops == NULL)
+    return NULL;
+  c->withheld += nc.withheld;
+  head = request_head (store, ops);
+  g_string_free (g_steal_pointer (&ops), TRUE);
+  p->z = G_CONVERTER (g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, GZIP_LEVEL));
+  p->gz = g_byte_array_sized_new ((guint) MIN (head->len / 8 + 1024, 16u * 1024 * 1024));
+  if (!gz_feed (p->z, p->gz, head->str, head->len, FALSE, error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
+/* One round trip in flight: the end of the compression, the POST and the parse of the answer
+ * run in a thread of their own while the caller applies the previous answer and builds the
+ * next request (the store is only ever used by the caller's thread). At most two answers are
+ * held at once: the one being applied and the one arriving. */
+typedef struct {
+  const SgSyncSettings *settings;
+  Prepared *req;
+  char *tail;       /* the request's cursor and end */
+  guint n;
+  gint64 last_seq;
+  GThread *thread;
+  JsonParser *parser;
+  JsonObject *root; /* the answer, checked (answer_root); NULL: error says why */
+  GError *error;
+  gint64 server_date; /* the answer's Date (Unix seconds; 0: none) */
+  gint64 skew;        /* server_date - this device's clock when the answer came */
+} Trip;
+
+static gpointer
+trip_run (gpointer data)
+{
+  Trip *t = data;
+  g_autoptr (GByteArray) answer = g_byte_array_new ();
+
+  if (gz_feed (t->req->z, t->req->gz, t->tail, strlen (t->tail), TRUE, &t->error) &&
+      post (t->settings, t->req->gz, answer, &t->server_date, &t->error)) {
+    if (t->server_date > 0)
+      t->skew = t->server_date - now_s ();
+    t->parser = json_parser_new ();
+    t->root = answer_root (t->parser, (const char *) answer->data, (gssize) answer->len, &t->error);
+  }
+  g_clear_pointer (&t->req, prepared_free);
+  return NULL;
+}
+
+/* Sends @req (taken) with @cursor. */
+static Trip *
+trip_start (const SgSyncSettings *s, Prepared *req, const char *cursor, SgSyncCounts *c)
+{
+  Trip *t = g_new0 (Trip, 1);
+
+  t->settings = s;
+  t->req = req;
+  t->tail = request_tail (cursor);
+  t->n = req->n;
+  t->last_seq = req->last_seq;
+  c->pushed += req->n;
+  t->thread = g_thread_try_new ("sg-sync", trip_run, t, NULL);
+  if (t->thread == NULL)
+    trip_run (t); /* no thread to be had: the round trip at once */
+  return t;
+}
+
+static void
+trip_wait (Trip *t)
+{
+  if (t->thread != NULL) {
+    g_thread_join (t->thread);
+    t->thread = NULL;
+  }
+}
+
+/* Waits for the round trip and drops it (its answer was never applied: the store's cursor and
+ * acked flags are where they were, so its ops are pushed, and pulled, again next time). */
+static void
+trip_free (Trip *t)
+{
+  if (t == NULL)
+    return;
+  trip_wait (t);
+  prepared_free (t->req);
+  g_free (t->tail);
+  g_clear_object (&t->parser);
+  g_clear_error (&t->error);
+  g_free (t);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trip, trip_free)
+
+static gpointer
+trip_free_thread (gpointer data)
+{
+  trip_free (data);
+  return NULL;
+}
+
+/* Frees an applied round trip in a thread of its own (the parsed answer is a tree of some
+ * 30,000 nodes: freeing it costs a sixth of applying it), after the previous one is freed:
+ * at most one is being freed at any time. */
+static void
+trip_dispose (Trip *t, GThread **freeing)
+{
+  if (*freeing != NULL)
+    g_thread_join (g_steal_pointer (freeing));
+  if (t != NULL && (*freeing = g_thread_try_new ("sg-sync-free", trip_free_thread, t, NULL)) == NULL)
+    trip_free (t);
+}
+
 gboolean
 sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progress, gpointer user_data,
              GCancellable *cancellable, SgSyncCounts *counts, GError **error)
@@ -3220,6 +3445,8 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
   SgSyncCounts c = { 0 };
   g_autoptr (GError) local = NULL;
   gboolean ok = FALSE;
+  Trip *trip = NULL; /* the round trip in flight */
+  GThread *freeing = NULL; /* the last round trip applied, being freed */
   /* Enough rounds for any log (5000 ops each); a server that keeps saying "more" with
    * nothing in it cannot loop us forever. */
   guint max_rounds = 100000;
@@ -3233,42 +3460,86 @@ sg_sync_run (SgStore *store, const SgSyncSettings *s, SgSyncProgressFunc progres
   }
   sg_store_set_meta_int (store, "sync_last_attempt", now_s (), NULL);
   remember (store, "sync_server", s->server);
-  for (;;) {
-    g_autofree char *request = NULL;
-    g_autoptr (GByteArray) answer = g_byte_array_new ();
-    guint n = 0;
+  /* Pipelined: while the server works on request k, this thread builds the ops of request k+1
+   * (after the last op of k); when answer k arrives, request k+1 leaves at once with k's
+   * cursor, and this thread applies answer k meanwhile. An op is marked acked, and the cursor
+   * kept, only when the answer naming them is applied, in its transaction; an answer is
+   * applied only after the one before it was, and a failure drops whatever is in flight. */
+  if (!g_cancellable_set_error_if_cancelled (cancellable, &local)) {
+    g_autofree char *cursor = meta_get (store, "sync_cursor");
+    Prepared *first = prepare (store, s, 0, &c, &local);
+
+    if (first != NULL)
+      trip = trip_start (s, first, cursor, &c);
+  }
+  while (trip != NULL) {
+    g_autoptr (Trip) cur = g_steal_pointer (&trip);
+    g_autoptr (Prepared) next = NULL;
+    guint n = cur->n;
     guint acked_before = c.acked, rejected_before = c.rejected;
-    gint64 pending;
+    gint64 pending, t0 = g_get_monotonic_time (), t1, t2;
 
     if (g_cancellable_set_error_if_cancelled (cancellable, &local))
       break;
-    if ((request = sg_sync_build_request (store, s, MAX_OPS_PER_REQUEST, &n, &c, &local)) == NULL)
+    /* The next ops, while the server stores these. */
+    if ((next = prepare (store, s, cur->last_seq, &c, &local)) == NULL)
       break;
-    if (!post (s, request, answer, &server_date, &local))
+    t1 = g_get_monotonic_time ();
+    trip_wait (cur);
+    t2 = g_get_monotonic_time ();
+    if (cur->root == NULL) {
+      g_propagate_error (&local, g_steal_pointer (&cur->error));
       break;
-    if (server_date > 0)
-      skew = server_date - now_s ();
-    if (!sg_sync_apply_answer (store, (const char *) answer->data, (gssize) answer->len, &c, &local))
+    }
+    if (cur->server_date > 0) {
+      server_date = cur->server_date;
+      skew = cur->skew;
+    }
+    if (json_object_get_boolean_member_with_default (cur->root, "more", FALSE) || next->n > 0)
+      trip = trip_start (s, g_steal_pointer (&next), str_member (cur->root, "cursor"), &c);
+    if (!apply_root (store, cur->root, &c, &local))
       break;
+    trip_dispose (g_steal_pointer (&cur), &freeing);
+    g_debug ("sync: round %u: %u ops pushed; next request built in %.1f ms, then waited %.1f ms for the "
+             "answer, applied in %.1f ms", c.rounds + 1, n, (t1 - t0) / 1e3, (t2 - t1) / 1e3,
+             (g_get_monotonic_time () - t2) / 1e3);
     c.rounds++;
     pending = sg_sync_count_pending (store, NULL);
     if (progress)
       progress (&c, pending, user_data);
-    if (!c.more && (n == 0 || pending == 0)) {
-      ok = TRUE;
-      break;
-    }
     /* Pushed ops the server neither acked nor rejected: it did not take them; try later. */
     if (!c.more && n > 0 && pending > 0 && c.acked == acked_before && c.rejected == rejected_before) {
       g_set_error (&local, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL,
                    "the server acknowledged none of the %u ops pushed", n);
       break;
     }
+    if (trip == NULL) {
+      g_autofree char *cursor = NULL;
+      Prepared *again;
+
+      /* Nothing more to pull, nothing after what was pushed. */
+      if (n == 0 || pending == 0) {
+        ok = TRUE;
+        break;
+      }
+      /* Ops left unacknowledged (or logged meanwhile): from the start of the log again. */
+      if ((again = prepare (store, s, 0, &c, &local)) == NULL)
+        break;
+      if (again->n == 0) {
+        prepared_free (again);
+        ok = TRUE;
+        break;
+      }
+      cursor = meta_get (store, "sync_cursor");
+      trip = trip_start (s, again, cursor, &c);
+    }
     if (--max_rounds == 0) {
       g_set_error (&local, SG_SYNC_ERROR, SG_SYNC_ERROR_PROTOCOL, "the server keeps saying it has more");
       break;
     }
   }
+  trip_free (trip);
+  trip_dispose (NULL, &freeing);
   if (ok) {
     g_autofree char *warning = clock_warning (skew, server_date);
 

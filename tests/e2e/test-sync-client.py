@@ -4,7 +4,9 @@ salesgetter-server over a real PostgreSQL: three users with their own stores and
 converge after offline edits on all of them; what a `metadata` client's subjects and bodies
 say never reaches the server's database (asserted with psql on the database); internal-only
 mail and excluded domains neither; the server killed in the middle of a sync and restarted:
-the client resumes, nothing lost or duplicated; bad tokens give clear errors and exit codes.
+the client resumes, nothing lost or duplicated; a sync of several round trips whose second
+request is refused (pipelined requests: only what the first answer named is acknowledged, the
+puller keeps the first page's cursor); bad tokens give clear errors and exit codes.
 Skips when PostgreSQL is not installed."""
 
 import json
@@ -492,5 +494,80 @@ tap.eq((r.rc, erin.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]), (0,
        'with the limit gone, the same ops go through')
 tap.eq(PG.scalar("SELECT count(*) FROM ops WHERE entity = 'interaction' AND natural_key = 'e2@acme.test'"), 1,
        'and reach the server once')
+SLOW.stop()
+
+# --- several round trips, the second refused (pipelined requests) ----------------------------------
+# The client builds request k+1 while the server works on k and sends it as soon as answer k
+# arrives, before applying it. With one request a minute allowed, request 2 gets a 429 while
+# answer 1 is applied: exactly the ops of request 1 (5000, the most a request holds) are marked
+# acknowledged, the others stay pending, and the puller keeps the cursor of its first page
+# only; after a restart both resume, nothing lost or twice.
+SLOW = sgserver.Server.start(PG, tap, extra_conf='[limits]\nsync-per-minute = 1\nsync-burst = 1\n')
+SLOW.user_add('fay', 'account-manager', ['fay@us.test'])
+SLOW.user_add('gil', 'manager', ['gil@us.test'])
+fay = Client('fay', 'metadata', srv=SLOW)
+gil = Client('gil', 'metadata', 'private-folders=Private;\n', srv=SLOW)
+# gil knows one person only from a private folder: withheld (acked 4), looked at again by the
+# first request of each sync, never left pending by the requests built after it.
+sg.make_maildir(gil.maildir, ('.Private',))
+sg.put(gil.maildir, sg.make_message('q1@gil-private.test', 'Quin Hidden <quin@gil-private.test>',
+                                    to=('Gil <gil@us.test>',), subject='Hidden', date=T0, body='x\n'),
+       folder='.Private')
+gil.imp()
+mbox = os.path.join(fay.dir, 'bulk.mbox')
+with open(mbox, 'w') as f:
+    for i in range(1300):  # each: an interaction, a person, a role, a lead-source credit; an organisation per ten
+        f.write('From x@x Mon Mar  2 09:00:00 2026\nFrom: Buyer %d <b%d@fay%d.test>\nTo: Fay <fay@us.test>\n'
+                'Subject: s %d\nMessage-ID: <fay%d@fay.test>\nDate: Mon, 02 Mar 2026 09:00:00 +0000\n\nx\n\n'
+                % (i, i, i // 10, i, i))
+r = fay.cli('import', '-q', mbox)
+tap.ok(r.rc == 0, 'fay: import of 1300 messages', repr(r))
+total = fay.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]
+tap.ok(5000 < total <= 10000, 'fay has between one and two requests of ops to push', repr(total))
+r = fay.cli('sync', '--quiet')
+tap.ok(r.rc == 1 and 'HTTP 429' in r.err, 'fay: the second request is refused (429)', repr(r))
+fay_dev = fay.q("SELECT value FROM store_meta WHERE key = 'device_id'")[0][0]
+acked = {row[0] for row in fay.q('SELECT op_id FROM changes WHERE acked = 1')}
+first = [row[0] for row in fay.q('SELECT op_id FROM changes ORDER BY seq LIMIT 5000')]
+on_server = [row[0] for row in PG.rows("SELECT op_id FROM ops WHERE device = '%s'" % fay_dev)]
+tap.ok(acked == set(first) == set(on_server) and len(on_server) == 5000,
+       'the first request\'s 5000 ops, and only they, are on the server and marked acknowledged',
+       '%d acked, %d on the server' % (len(acked), len(on_server)))
+tap.eq(fay.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0], total - 5000, 'the rest is still to push')
+SLOW.stop()
+SLOW.spawn()
+r = fay.cli('sync', '--quiet')
+tap.eq((r.rc, fay.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]), (0, 0),
+       'fay: after the restart the rest goes through')
+on_server = [row[0] for row in PG.rows("SELECT op_id FROM ops WHERE device = '%s'" % fay_dev)]
+tap.ok(len(on_server) == len(set(on_server)) == total, 'every op of fay on the server, once',
+       '%d rows, %d distinct, %d logged' % (len(on_server), len(set(on_server)), total))
+# gil pulls more than a page: the first applied, the second request refused.
+r = gil.cli('sync', '--quiet')
+tap.ok(r.rc == 1 and 'HTTP 429' in r.err, 'gil: the second pull request is refused (429)', repr(r))
+cursor = gil.q("SELECT value FROM store_meta WHERE key = 'sync_cursor'")
+page_end = PG.scalar('SELECT seq FROM ops ORDER BY seq OFFSET 4999 LIMIT 1')
+tap.eq([tuple(x) for x in cursor], [('s%s' % page_end,)],
+       'gil keeps the cursor of the page applied, not of the page refused')
+# fay's log ends with the people's roles: the first page has some of them, not all.
+FAY_ROLES = ("SELECT count(*) FROM person_roles r JOIN addresses a ON a.person_id = r.person_id "
+             "WHERE a.address LIKE 'b%@fay%.test'")
+n1 = gil.q(FAY_ROLES)[0][0]
+tap.ok(0 < n1 < 1300, 'gil has part of what fay pushed (roles: the end of her log)', repr(n1))
+SLOW.stop()
+SLOW.spawn()
+r = gil.cli('sync', '--quiet')
+tap.ok(r.rc == 0, 'gil: after the restart the pull resumes', repr(r))
+tap.eq((gil.q("SELECT count(*) FROM interactions WHERE message_id LIKE 'fay%@fay.test'")[0][0],
+        gil.q("SELECT count(*) FROM addresses a JOIN people p ON p.id = a.person_id WHERE a.address LIKE 'b%@fay%.test'")[0][0],
+        gil.q(FAY_ROLES)[0][0]),
+       (1300, 1300, 1300), 'gil has every message, person and role of fay\'s')
+SLOW.stop()
+SLOW.spawn()  # the limit cleared
+r = gil.cli('sync', '--quiet')  # nothing to push or pull
+tap.eq((r.rc, gil.q("SELECT DISTINCT acked FROM changes WHERE natural_key = 'quin@gil-private.test'"),
+        gil.q('SELECT count(*) FROM changes WHERE acked = 0')[0][0]), (0, [(4,)], 0),
+       'gil syncs again: the person known only from his private folder is still withheld, nothing left pending')
+SLOW.stop()
 
 tap.done()
