@@ -2,10 +2,19 @@
 #include "config.h"
 
 #include "cli.h"
+#include "sg-alloc.h"
 
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+
+#ifdef HAVE_JEMALLOC
+/* jemalloc reads its options from this symbol. A command runs one job and exits: the pages
+ * it frees are kept for its next allocations instead of being handed back to the kernel and
+ * faulted in again (-7% wall for a 100k import; the peak stays what it was, +2 MB). The
+ * daemon keeps jemalloc's defaults, which return memory while it idles. */
+const char *malloc_conf = "dirty_decay_ms:-1,muzzy_decay_ms:-1";
+#endif
 
 static const SgCommand commands[] = {
   { "import", sg_cmd_import, "Import a Maildir, an mbox file, a message or .ics files into the store" },
@@ -70,7 +79,7 @@ run (int argc, char **argv, SgGlobalOptions *g)
       usage (stdout);
       return SG_EXIT_OK;
     } else if (strcmp (a, "--version") == 0) {
-      printf ("salesgetter %s\n", PACKAGE_VERSION);
+      printf ("salesgetter %s (%s)\n", PACKAGE_VERSION, sg_alloc_describe ());
       return SG_EXIT_OK;
     } else if ((strcmp (a, "--store") == 0 || strcmp (a, "--config") == 0) && i + 1 < argc) {
       char **slot = strcmp (a, "--store") == 0 ? &g->store : &g->config;

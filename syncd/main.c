@@ -1,6 +1,7 @@
 /* main.c: salesgetter-syncd, the per-user capture daemon. main() reads as a checklist. */
 #include "config.h"
 
+#include "sg-alloc.h"
 #include "sg-config.h"
 #include "syncd.h"
 
@@ -334,7 +335,7 @@ main (int argc, char **argv)
     return 2;
   }
   if (version) {
-    printf ("salesgetter-syncd %s\n", PACKAGE_VERSION);
+    printf ("salesgetter-syncd %s (%s)\n", PACKAGE_VERSION, sg_alloc_describe ());
     return 0;
   }
 
