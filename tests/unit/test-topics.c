@@ -275,6 +275,34 @@ test_facts_history (Fixture *f, gconstpointer data)
   g_assert_cmpint (sg_table_get_int (current, (guint) r, 9), ==, 2);
 }
 
+/* A new store in @dir with @n messages of @mails imported from a Maildir (the user is
+ * me@mycorp.com). */
+static SgStore *
+store_with_mails (const char *dir, const char *const *mails, guint n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgIdentity) identity = sg_identity_new ();
+  g_autofree char *maildir = g_build_filename (dir, "Maildir", NULL);
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  g_autoptr (SgImporter) imp = NULL;
+  SgStore *store;
+
+  sg_test_make_maildir (maildir);
+  for (guint i = 0; i < n; i++) {
+    g_autofree char *name = g_strdup_printf ("cur/%u.x:2,", i);
+
+    g_free (sg_test_write_file (maildir, name, mails[i], -1));
+  }
+  store = sg_store_open (path, SG_STORE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (sg_identity_add_address (identity, "me@mycorp.com", NULL));
+  imp = sg_importer_new (store, identity);
+  g_assert_true (sg_importer_import_path (imp, maildir, NULL, &error));
+  g_assert_true (sg_importer_flush (imp, &error));
+  g_assert_no_error (error);
+  return store;
+}
+
 /* A number seen unlabelled in one signature and as "Mobile:" in another is one phone: `show`
  * lists it once, with its kind; another unlabelled number stays. */
 static void
@@ -288,28 +316,14 @@ test_facts_phone_once (void)
     "From: Bo Lind <bo@lind.se>\nTo: me@mycorp.com\nDate: Mon, 2 Feb 2026 10:00:00 +0100\n"
     "Subject: Visit\nMessage-ID: <p2@lind.se>\n\nSee you on Monday.\n\n"
     "Best regards,\nBo Lind\nBuyer\nLind AB\n+46 70 123 45 67\n+46 8 555 12 34\n";
+  const char *const mails[] = { labelled, unlabelled };
   g_autoptr (GError) error = NULL;
-  g_autoptr (SgIdentity) identity = sg_identity_new ();
   g_autofree char *dir = sg_test_make_tmpdir ();
-  g_autofree char *maildir = g_build_filename (dir, "Maildir", NULL);
-  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
-  g_autoptr (SgStore) store = NULL;
-  g_autoptr (SgImporter) imp = NULL;
+  g_autoptr (SgStore) store = store_with_mails (dir, mails, G_N_ELEMENTS (mails));
   g_autoptr (SgTable) current = NULL;
   g_autoptr (SgTable) all = NULL;
   guint phones = 0;
   int r;
-
-  sg_test_make_maildir (maildir);
-  g_free (sg_test_write_file (maildir, "cur/1.a:2,", labelled, -1));
-  g_free (sg_test_write_file (maildir, "cur/2.b:2,", unlabelled, -1));
-  store = sg_store_open (path, SG_STORE_OPEN_DEFAULT, &error);
-  g_assert_no_error (error);
-  g_assert_true (sg_identity_add_address (identity, "me@mycorp.com", NULL));
-  imp = sg_importer_new (store, identity);
-  g_assert_true (sg_importer_import_path (imp, maildir, NULL, &error));
-  g_assert_true (sg_importer_flush (imp, &error));
-  g_assert_no_error (error);
 
   current = sg_query_person_facts (store, "bo@lind.se", FALSE, &error);
   all = sg_query_person_facts (store, "bo@lind.se", TRUE, &error);
@@ -353,29 +367,15 @@ test_org_names (void)
     { "ed@hooli.com", "Ed Hoo", "Hooli XYZ" },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (SgIdentity) identity = sg_identity_new ();
   g_autofree char *dir = sg_test_make_tmpdir ();
-  g_autofree char *maildir = g_build_filename (dir, "Maildir", NULL);
-  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (SgStore) store = NULL;
-  g_autoptr (SgImporter) imp = NULL;
   guint renamed = 99;
   gint64 pending;
 
-  sg_test_make_maildir (maildir);
-  for (guint i = 0; i < G_N_ELEMENTS (mails); i++) {
-    g_autofree char *mail = signed_mail (mails[i].from, mails[i].name, mails[i].org, (int) i + 1);
-    g_autofree char *name = g_strdup_printf ("cur/%u.x:2,", i);
-
-    g_free (sg_test_write_file (maildir, name, mail, -1));
-  }
-  store = sg_store_open (path, SG_STORE_OPEN_DEFAULT, &error);
-  g_assert_no_error (error);
-  g_assert_true (sg_identity_add_address (identity, "me@mycorp.com", NULL));
-  imp = sg_importer_new (store, identity);
-  g_assert_true (sg_importer_import_path (imp, maildir, NULL, &error));
-  g_assert_true (sg_importer_flush (imp, &error));
-  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (mails); i++)
+    g_ptr_array_add (texts, signed_mail (mails[i].from, mails[i].name, mails[i].org, (int) i + 1));
+  store = store_with_mails (dir, (const char *const *) texts->pdata, texts->len);
   /* The name capture gave ("Hooli"), chosen by hand: it stays. */
   g_assert_true (sg_org_update (store, "hooli.com", "Hooli", NULL, NULL, &error));
   g_assert_no_error (error);
