@@ -214,6 +214,18 @@ class Result:
 TAP = None  # the script's Tap, for sanitizer bookkeeping
 
 
+def self_signed_cert(days=2, name='tls'):
+    """A certificate for localhost and 127.0.0.1, valid from now for @days, and its key (0600)
+    in the test's folder: (cert, key), or (None, the reason) when openssl cannot make one."""
+    cert, key = path(name + '.crt'), path(name + '.key')
+    r = run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', str(days), '-subj', '/CN=localhost',
+             '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert])
+    if r.rc != 0:
+        return None, 'openssl cannot make a certificate: %s' % r.err[-200:]
+    os.chmod(key, 0o600)
+    return cert, key
+
+
 def run(argv, timeout=120, env=None, input=None, binary=False):
     """Runs @argv with a bounded wait. Returns Result (stdout/stderr as str, or bytes when
     @binary). A timeout kills the child and gives rc None."""
