@@ -37,6 +37,19 @@ clean_field (const char *what, const char *value, gboolean may_clear, char **out
 }
 
 
+/* Sets the display name of the organisation @org_id (the caller logs it). */
+static gboolean
+store_name (SgStore *store, gint64 org_id, const char *name, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare (store, "UPDATE organisations SET name = ? WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, org_id);
+  return _sg_store_exec_stmt (store, stmt, error);
+}
+
 /* Whether the organisation of @key (its domain) still has the name capture gave it: the
  * name made from its domain, never logged apart from the op that created the organisation
  * (a name set by hand, learned from signatures or pulled from the team has a newer clock
@@ -133,15 +146,8 @@ sg_org_update (SgStore *store, const char *domain, const char *name, const char 
     if (!_sg_store_exec_stmt (store, stmt, error))
       goto fail;
   }
-  if (set_name) {
-    stmt = _sg_store_prepare (store, "UPDATE organisations SET name = ? WHERE id = ?", error);
-    if (stmt == NULL)
-      goto fail;
-    sqlite3_bind_text (stmt, 1, new_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, org_id);
-    if (!_sg_store_exec_stmt (store, stmt, error))
-      goto fail;
-  }
+  if (set_name && !store_name (store, org_id, new_name, error))
+    goto fail;
   if (set_name || set_industry) {
     b = _sg_json_begin ();
     if (set_name)
@@ -246,12 +252,7 @@ sg_org_learn_names (SgStore *store, guint *renamed, GError **error)
   for (guint i = 0; i < ids->len; i++) {
     JsonBuilder *b;
 
-    stmt = _sg_store_prepare (store, "UPDATE organisations SET name = ? WHERE id = ?", error);
-    if (stmt == NULL)
-      goto fail;
-    sqlite3_bind_text (stmt, 1, names->pdata[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 2, g_array_index (ids, gint64, i));
-    if (!_sg_store_exec_stmt (store, stmt, error))
+    if (!store_name (store, g_array_index (ids, gint64, i), names->pdata[i], error))
       goto fail;
     b = _sg_json_begin ();
     _sg_json_str (b, "name", names->pdata[i]);
