@@ -297,7 +297,7 @@ sg_cmd_import (int argc, char **argv, SgGlobalOptions *globals)
   const GOptionEntry entries[] = {
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar and no summary", NULL },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
-      "Threads reading and parsing Maildir files (default: one per processor, at most 8)", "N" },
+      "Threads reading and parsing Maildir files, the one storing them included (default: one per processor, at most 8)", "N" },
     { "no-content", 0, 0, G_OPTION_ARG_NONE, &no_content,
       "Do not read message text (no signature facts, vCards or topics)", NULL },
     { NULL },

@@ -79,7 +79,7 @@ struct _SgImporter {
   GHashTable *org_by_id; /* &id -> OrgEntry (owned by orgs) */
   gint64 data_version;
 
-  guint parse_threads;   /* threads parsing Maildir files; 1: parse on the calling thread */
+  guint parse_threads;   /* threads parsing Maildir files, the calling thread included */
 
   /* What the text says (issue 9). */
   guint parse_flags;     /* SG_MESSAGE_PARSE_CONTENT, or 0 */
@@ -1206,25 +1206,43 @@ store_file_job (SgImporter *imp, gint64 source_id, FileJob *job, GError **error)
   return maybe_commit (imp, error);
 }
 
-/* Files not yet seen, in listing order, parsed ahead by a pool of threads. */
+/* Files not yet seen, in listing order, parsed ahead by a pool of threads and by the
+ * importer's own thread. The importer never sleeps while a file waits to be parsed: when the
+ * file it must store next is not parsed yet, it parses the oldest file no one has taken.
+ * On two cores one worker and the importer keep both busy; a worker per core left the
+ * importer waiting and then preempted at every wake-up (bench/README.md, "parse queue"). */
 typedef struct {
   GThreadPool *pool; /* NULL: parse on the importer's thread */
   SgIdentity *identity;
   GMutex lock;
   GCond done;
-  GQueue jobs;       /* FileJob *, oldest first */
+  GQueue jobs;       /* FileJob *, oldest first: the importer's alone */
+  GQueue todo;       /* FileJob *, oldest first: not taken by anyone yet (under lock) */
 } ParseQueue;
 
+/* Parses @job, taken from q->todo by this thread. */
 static void
-parse_queue_work (gpointer data, gpointer user_data)
+parse_queue_run (ParseQueue *q, FileJob *job)
 {
-  FileJob *job = data;
-  ParseQueue *q = user_data;
   file_job_run (job, q->identity);
   g_mutex_lock (&q->lock);
   job->done = TRUE;
   g_cond_broadcast (&q->done);
   g_mutex_unlock (&q->lock);
+}
+
+/* A worker's turn: one file from q->todo, if the importer did not take them all. */
+static void
+parse_queue_work (gpointer data, gpointer user_data)
+{
+  ParseQueue *q = user_data;
+  FileJob *job;
+
+  g_mutex_lock (&q->lock);
+  job = g_queue_pop_head (&q->todo);
+  g_mutex_unlock (&q->lock);
+  if (job != NULL)
+    parse_queue_run (q, job);
 }
 
 static void
@@ -1235,18 +1253,35 @@ parse_queue_init (ParseQueue *q, SgIdentity *identity, guint n_threads)
   g_mutex_init (&q->lock);
   g_cond_init (&q->done);
   g_queue_init (&q->jobs);
-  /* With one thread the importer's own thread parses: no hand-over at all. A pool that
-   * cannot start threads leaves the work to this thread too. */
+  g_queue_init (&q->todo);
+  /* The importer's thread is one of the @n_threads. With one, it parses alone: no
+   * hand-over at all. A pool that cannot start threads leaves the work to it too. */
   if (n_threads > 1)
-    q->pool = g_thread_pool_new (parse_queue_work, q, (int) n_threads, FALSE, NULL);
+    q->pool = g_thread_pool_new (parse_queue_work, q, (int) n_threads - 1, FALSE, NULL);
 }
 
 static void
 parse_queue_push (ParseQueue *q, FileJob *job)
 {
   g_queue_push_tail (&q->jobs, job);
-  if (q->pool == NULL || !g_thread_pool_push (q->pool, job, NULL))
-    file_job_run (job, q->identity), job->done = TRUE;
+  if (q->pool == NULL) {
+    file_job_run (job, q->identity);
+    job->done = TRUE;
+    return;
+  }
+  g_mutex_lock (&q->lock);
+  g_queue_push_tail (&q->todo, job);
+  g_mutex_unlock (&q->lock);
+  /* A worker's turn; the file it finds may be another, or none. */
+  if (!g_thread_pool_push (q->pool, q, NULL)) {
+    FileJob *own;
+
+    g_mutex_lock (&q->lock);
+    own = g_queue_pop_tail (&q->todo);
+    g_mutex_unlock (&q->lock);
+    if (own != NULL)
+      parse_queue_run (q, own);
+  }
 }
 
 /* Returns: (transfer full): the oldest job, once parsed; NULL when there is none. */
@@ -1258,8 +1293,19 @@ parse_queue_pop (ParseQueue *q)
   if (job == NULL)
     return NULL;
   g_mutex_lock (&q->lock);
-  while (!job->done)
-    g_cond_wait (&q->done, &q->lock);
+  while (!job->done) {
+    /* The oldest file not taken: @job itself, or one the importer will need soon. */
+    FileJob *own = g_queue_pop_head (&q->todo);
+
+    if (own == NULL) {
+      g_cond_wait (&q->done, &q->lock);
+      continue;
+    }
+    g_mutex_unlock (&q->lock);
+    file_job_run (own, q->identity);
+    g_mutex_lock (&q->lock);
+    own->done = TRUE;
+  }
   g_mutex_unlock (&q->lock);
   return job;
 }
@@ -1268,8 +1314,13 @@ parse_queue_pop (ParseQueue *q)
 static void
 parse_queue_clear (ParseQueue *q)
 {
-  if (q->pool != NULL)
+  if (q->pool != NULL) {
+    /* The workers' turns still queued find nothing to parse. */
+    g_mutex_lock (&q->lock);
+    g_queue_clear (&q->todo);
+    g_mutex_unlock (&q->lock);
     g_thread_pool_free (q->pool, FALSE, TRUE);
+  }
   q->pool = NULL;
   g_queue_clear_full (&q->jobs, (GDestroyNotify) file_job_free);
   g_mutex_clear (&q->lock);

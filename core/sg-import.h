@@ -74,9 +74,10 @@ SG_API void sg_importer_set_extract_content (SgImporter *importer, gboolean extr
 SG_API void sg_importer_set_warning_func (SgImporter *importer, SgImportProblemFunc func,
                                           gpointer user_data);
 
-/* How many threads read and parse the files of a Maildir while the calling thread stores
- * them (in the order listed, so the result does not depend on it). 0, the default: one per
- * processor, at most 8; 1: the calling thread does everything. */
+/* How many threads read and parse the files of a Maildir, the calling thread included: it
+ * stores them (in the order listed, so the result does not depend on it) and parses
+ * whenever the next to store is not parsed yet. 0, the default: one per processor, at
+ * most 8; 1: the calling thread does everything. */
 SG_API void sg_importer_set_parse_threads (SgImporter *importer, guint n_threads);
 
 /* Imports @path: a Maildir (with all its subfolders, Maildir++ or nested), an mbox file,
