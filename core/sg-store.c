@@ -642,12 +642,9 @@ log_sync_clock (SgStore *store, const char *entity, const char *natural_key, con
       return FALSE;
   } else if (strcmp (op, "add") == 0 || strcmp (op, "remove") == 0 || strcmp (op, "delete") == 0) {
     /* A set member's remove moves '-' to the add it saw (observed-remove: schema/sync.md
-     * "Sets, add-wins"), or to its hlc minus one when it saw none; an entity's delete, to
-     * its hlc. */
+     * "Sets, add-wins"); an entity's delete, to its hlc. */
     if (seen >= 0)
       hlc = (guint64) seen;
-    else if (strcmp (op, "remove") == 0)
-      hlc--;
     stmt = _sg_store_prepare_static (store,
         "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = max(hlc, excluded.hlc)", error);
@@ -690,15 +687,15 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
     return FALSE;
   /* A set member's remove says which add it removes: the member's '+' clock here, the
    * newest add this store made or pulled (`seen`). An add stamped after it, that this store
-   * has not seen, is not removed by it, on any store or on the server. */
+   * has not seen, is not removed by it, on any store or on the server. A store that knows no
+   * add of the member saw none: `seen` 0, the remove takes nothing away elsewhere. */
   if (strcmp (op, "remove") == 0) {
     if (!member_add_clock (store, entity, natural_key, &seen, error))
       return FALSE;
-    if (seen >= 0) {
-      if ((with_seen = json_with_seen (store, fields_json, seen, error)) == NULL)
-        return FALSE;
-      fields_json = with_seen;
-    }
+    seen = MAX (seen, 0);
+    if ((with_seen = json_with_seen (store, fields_json, seen, error)) == NULL)
+      return FALSE;
+    fields_json = with_seen;
   }
   load_hlc (store);
   /* The HLC never repeats on a device, so device + HLC is a globally unique op id, and one

@@ -745,9 +745,9 @@ test_clocks_from_log (void)
     "WHERE op = 'upsert' AND fields <> '{}' GROUP BY 1, 2, 3 UNION ALL "
     "SELECT entity, natural_key, CASE op WHEN 'add' THEN '+' ELSE '-' END, max(CASE op WHEN 'remove' THEN "
     /* A remove moves '-' to the add it saw (observed-remove): on a store that only made its
-     * own ops, the newest add logged before it, else its hlc minus one. */
+     * own ops, the newest add logged before it, else 0 (it saw none). */
     "  coalesce((SELECT max(d.hlc) FROM changes d WHERE d.op = 'add' AND d.entity = c.entity "
-    "            AND d.natural_key = c.natural_key AND d.seq < c.seq), hlc - 1) ELSE hlc END) FROM changes c "
+    "            AND d.natural_key = c.natural_key AND d.seq < c.seq), 0) ELSE hlc END) FROM changes c "
     "WHERE op IN ('add', 'remove', 'delete') GROUP BY 1, 2, 3";
   const char *names =
     "SELECT natural_key, json_extract(fields, '$.name') FROM changes c WHERE entity = 'person' AND op = 'upsert' "
@@ -781,11 +781,11 @@ test_clocks_from_log (void)
   g_assert_cmpint (count (&a, "SELECT count(*) FROM sync_names"), >, 0);
   g_assert_cmpint (count (&a, clock_diff), ==, 0);
   g_assert_cmpint (count (&a, names_diff), ==, 0);
-  /* Every remove says which add it saw: the newest one logged before it. */
+  /* Every remove says which add it saw: the newest one logged before it (0: none). */
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes c WHERE op = 'remove'"), >, 0);
   g_assert_cmpint (count (&a, "SELECT count(*) FROM changes c WHERE op = 'remove' AND json_extract(fields, '$.seen') IS NOT "
-                              "printf('%016x', (SELECT max(d.hlc) FROM changes d WHERE d.op = 'add' AND d.entity = c.entity "
-                              "AND d.natural_key = c.natural_key AND d.seq < c.seq))"), ==, 0);
+                              "printf('%016x', coalesce((SELECT max(d.hlc) FROM changes d WHERE d.op = 'add' "
+                              "AND d.entity = c.entity AND d.natural_key = c.natural_key AND d.seq < c.seq), 0))"), ==, 0);
   peer_close (&a);
   sg_test_rm_rf (root);
 }
@@ -1002,6 +1002,19 @@ test_set_rules (void)
     g_assert_no_error (error);
     apply_set_ops (&a, "local", unseen, 1);
     g_assert_cmpint (tag_state (&a, "local"), ==, 0);
+  }
+  {
+    /* A remove of a member this store never saw added says it saw none (seen 0): an add made
+     * elsewhere, pulled afterwards though stamped before the remove, wins. */
+    const SetOp add[] = { { "add", SET_HLC (260), -1, "dev-x" } };
+
+    g_assert_true (sg_tags_remove (a.store, "acme.test", "never", &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE op = 'remove' AND natural_key = "
+                                "'organisation:acme.test/never' AND json_extract(fields, '$.seen') = '0000000000000000'"),
+                     ==, 1);
+    apply_set_ops (&a, "never", add, 1);
+    g_assert_cmpint (tag_state (&a, "never"), ==, 1);
   }
   peer_close (&a);
   sg_test_rm_rf (root);
