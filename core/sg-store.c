@@ -570,6 +570,51 @@ _sg_store_now (SgStore *store)
   return (gint64) (MAX (wall_ms, hlc_ms) / 1000);
 }
 
+/* The '+' clock of a set member (its newest add, made here or pulled): *@out = -1 when none. */
+static gboolean
+member_add_clock (SgStore *store, const char *entity, const char *natural_key, gint64 *out, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store,
+      "SELECT hlc FROM sync_clock WHERE entity = ? AND natural_key = ? AND field = '+'", error);
+  int rc;
+
+  *out = -1;
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, natural_key, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    _sg_store_set_error (store, error, "sync clock of a set member");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* @fields_json with "seen": the clock @seen as 16 lower-case hex digits (as `hlc` travels). */
+static char *
+json_with_seen (SgStore *store, const char *fields_json, gint64 seen, GError **error)
+{
+  sqlite3_stmt *stmt = _sg_store_prepare_static (store, "SELECT json_set(?, '$.seen', ?)", error);
+  char hex[17];
+  char *out = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  g_snprintf (hex, sizeof hex, "%016" G_GINT64_MODIFIER "x", (guint64) seen);
+  sqlite3_bind_text (stmt, 1, fields_json, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, hex, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+    out = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  else
+    _sg_store_set_error (store, error, "the fields of a set member's remove");
+  sqlite3_reset (stmt);
+  return out;
+}
+
 /* The sync state a local op moves (schema/sync.md): the clocks of the fields it carries
  * (for a set member: its '+' or '-' clock), and for a person upsert the name logged. Until
  * 0011 these were AFTER INSERT triggers on `changes`; as triggers they cost about 55,000
@@ -577,7 +622,7 @@ _sg_store_now (SgStore *store)
  * WHEN clauses: a quarter of what storing a message costs. The statements are theirs. */
 static gboolean
 log_sync_clock (SgStore *store, const char *entity, const char *natural_key, const char *op,
-                const char *fields_json, guint64 hlc, GError **error)
+                const char *fields_json, guint64 hlc, gint64 seen, GError **error)
 {
   sqlite3_stmt *stmt;
   gboolean upsert = strcmp (op, "upsert") == 0;
@@ -596,6 +641,10 @@ log_sync_clock (SgStore *store, const char *entity, const char *natural_key, con
     if (!_sg_store_exec_stmt (store, stmt, error))
       return FALSE;
   } else if (strcmp (op, "add") == 0 || strcmp (op, "remove") == 0 || strcmp (op, "delete") == 0) {
+    /* A set member's remove moves '-' to the add it saw (observed-remove: schema/sync.md
+     * "Sets, add-wins"); an entity's delete, to its hlc. */
+    if (seen >= 0)
+      hlc = (guint64) seen;
     stmt = _sg_store_prepare_static (store,
         "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (entity, natural_key, field) DO UPDATE SET hlc = max(hlc, excluded.hlc)", error);
@@ -630,10 +679,24 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
       "INSERT INTO changes (op_id, device, hlc, entity, natural_key, op, fields) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
   g_autofree char *op_id = NULL;
+  g_autofree char *with_seen = NULL;
   guint64 hlc;
+  gint64 seen = -1;
 
   if (stmt == NULL)
     return FALSE;
+  /* A set member's remove says which add it removes: the member's '+' clock here, the
+   * newest add this store made or pulled (`seen`). An add stamped after it, that this store
+   * has not seen, is not removed by it, on any store or on the server. A store that knows no
+   * add of the member saw none: `seen` 0, the remove takes nothing away elsewhere. */
+  if (strcmp (op, "remove") == 0) {
+    if (!member_add_clock (store, entity, natural_key, &seen, error))
+      return FALSE;
+    seen = MAX (seen, 0);
+    if ((with_seen = json_with_seen (store, fields_json, seen, error)) == NULL)
+      return FALSE;
+    fields_json = with_seen;
+  }
   load_hlc (store);
   /* The HLC never repeats on a device, so device + HLC is a globally unique op id, and one
    * that grows: the unique index is appended to, not split at random places. */
@@ -648,7 +711,7 @@ _sg_store_log_change (SgStore *store, const char *entity, const char *natural_ke
   sqlite3_bind_text (stmt, 7, fields_json, -1, SQLITE_STATIC);
   if (!_sg_store_exec_stmt (store, stmt, error))
     return FALSE;
-  return log_sync_clock (store, entity, natural_key, op, fields_json, hlc, error);
+  return log_sync_clock (store, entity, natural_key, op, fields_json, hlc, seen, error);
 }
 
 static gint64

@@ -1263,16 +1263,46 @@ clock_wins (Apply *a, const char *field, gboolean *wins, GError **error)
   return _sg_store_exec_stmt (a->store, stmt, error);
 }
 
-/* For a set member: moves the '+' or '-' clock; @present: whether the member is in the set
- * after it (add wins a tie). @wins: whether this op changed the clock. */
+static gboolean parse_hlc (const char *text, gint64 *out);
+static const char *str_member (JsonObject *o, const char *name);
+
+/* The clock a remove op moves a member's '-' clock to (schema/sync.md "Sets, add-wins"): the
+ * newest add its author had seen (`seen`), or, from a client that does not send it, its own
+ * hlc minus one (every add stamped before the remove: the rule before observed-remove). A
+ * `seen` that is not a clock, or not older than the op, counts as the latter (the server
+ * refuses such ops; a remove cannot have seen an add stamped after it). */
+static gint64
+remove_clock (Apply *a)
+{
+  gint64 seen;
+
+  if (parse_hlc (str_member (a->fields, "seen"), &seen) && seen < a->hlc)
+    return seen;
+  return a->hlc - 1;
+}
+
+/* For a set member (observed-remove, add-wins): an add moves the '+' clock to its hlc, a
+ * remove the '-' clock to what it had seen (remove_clock()); both only forward. @present:
+ * whether the member is in the set after it: '+' > '-', so an add its remover had not seen
+ * wins whatever the clocks. @wins: whether this op can change the member's row: an add that
+ * moved '+', or a remove that moved '-' and left the member absent (a remove that removes
+ * nothing here changes nothing). */
 static gboolean
 set_member (Apply *a, gboolean *present, gboolean *wins, GError **error)
 {
   gboolean add = strcmp (a->op, "add") == 0;
+  gint64 hlc = a->hlc;
+  gboolean ok;
 
-  if (!clock_wins (a, add ? "+" : "-", wins, error))
+  if (!add)
+    a->hlc = remove_clock (a);
+  ok = clock_wins (a, add ? "+" : "-", wins, error);
+  a->hlc = hlc;
+  if (!ok)
     return FALSE;
-  *present = clock_of (a, "+") >= clock_of (a, "-");
+  *present = clock_of (a, "+") > clock_of (a, "-");
+  if (!add && *present)
+    *wins = FALSE;
   return TRUE;
 }
 

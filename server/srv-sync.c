@@ -205,6 +205,17 @@ parse_op (JsonNode *node, guint index, const char *device, JsonGenerator *gen, G
   JsonNode *f = json_object_get_member (o, "fields");
   if (f && !JSON_NODE_HOLDS_NULL (f) && !JSON_NODE_HOLDS_OBJECT (f))
     REJECT ("fields: not an object");
+  /* A remove's `seen`: the newest add of the member its author had seen (observed-remove,
+   * schema/sync.md "Sets, add-wins"). It cannot be newer than the remove itself; one that
+   * were would remove adds made after it, on every store. */
+  if (g_str_equal (kind, "remove") && f && JSON_NODE_HOLDS_OBJECT (f) &&
+      json_object_has_member (json_node_get_object (f), "seen")) {
+    const char *seen = NULL;
+    if (!member_string (json_node_get_object (f), "seen", &seen) || seen == NULL || !is_hlc (seen))
+      REJECT ("fields.seen: not 16 lower-case hex digits");
+    if (strcmp (seen, hlc) >= 0)
+      REJECT ("fields.seen: %s is not older than the op's hlc %s", seen, hlc);
+  }
 #undef REJECT
   op->hlc = g_strdup (hlc);
   op->entity = g_strdup (entity);

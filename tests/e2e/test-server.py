@@ -555,6 +555,47 @@ def test_merge():
     sync(URL, T['alice'], x.id, [x.op('tag_assignment', k, 'add', {'origin': 'person'}, hlc=h(55))])
     tap.eq(PG.rows("SELECT present, member FROM set_members WHERE natural_key='%s'" % k), [[False, {'origin': 'person'}]],
            'an older add arriving late does not bring it back')
+    # Sets, observed-remove (schema/sync.md "Sets, add-wins"): a remove carries `seen`, the
+    # newest add its author had seen; removed_hlc is the newest seen, present iff added > removed.
+    k = 'organisation:orset.test/unseen'
+    sync(URL, T['alice'], x.id, [x.op('tag_assignment', k, 'add', {'origin': 'person'}, hlc=h(200))])
+    sync(URL, T['carol'], y.id, [y.op('tag_assignment', k, 'remove', {'seen': h(100)}, hlc=h(300))])
+    tap.eq(PG.rows("SELECT present, added_hlc, removed_hlc FROM set_members WHERE natural_key='%s'" % k),
+           [[True, h(200), h(100)]],
+           'an add the remover had not seen wins over a remove stamped after it (removed_hlc = its seen)')
+    # (Each op its own hlc: device + hlc is the op's id, and a repeated id is not stored again.)
+    k = 'organisation:orset.test/seen'
+    sync(URL, T['alice'], x.id, [x.op('tag_assignment', k, 'add', {'origin': 'person'}, hlc=h(210))])
+    sync(URL, T['carol'], y.id, [y.op('tag_assignment', k, 'remove', {'seen': h(210)}, hlc=h(310))])
+    tap.eq(PG.scalar("SELECT present FROM set_members WHERE natural_key='%s'" % k), False,
+           'a remove that had seen the add removes it')
+    sync(URL, T['alice'], x.id, [x.op('tag_assignment', k, 'add', {'origin': 'person'}, hlc=h(150))])
+    tap.eq(PG.scalar("SELECT present FROM set_members WHERE natural_key='%s'" % k), False,
+           'an add older than what the remover saw, arriving late, does not bring it back')
+    # The same in one request (ops on one member: the grouped path of sg_push_batch), remove first.
+    k = 'organisation:orset.test/grouped'
+    sync(URL, T['alice'], x.id, [x.op('tag_assignment', k, 'remove', {'seen': h(90)}, hlc=h(400)),
+                                 x.op('tag_assignment', k, 'remove', {'seen': h(100)}, hlc=h(401)),
+                                 x.op('tag_assignment', k, 'add', {'origin': 'rule'}, hlc=h(120))])
+    tap.eq(PG.rows("SELECT present, removed_hlc FROM set_members WHERE natural_key='%s'" % k), [[True, h(100)]],
+           'in one request: removed_hlc is the newest seen of its removes, and an unseen add wins')
+    # A `seen` that is not a clock, or not older than its remove, is refused and stores nothing.
+    bad = [y.op('tag_assignment', 'organisation:orset.test/bad', 'remove', {'seen': 'zz'}, hlc=h(500)),
+           y.op('tag_assignment', 'organisation:orset.test/bad', 'remove', {'seen': h(501)}, hlc=h(501)),
+           y.op('tag_assignment', 'organisation:orset.test/bad', 'remove', {'seen': 7}, hlc=h(502))]
+    st, a = sync(URL, T['carol'], y.id, bad)
+    tap.eq((st, [r['error'] for r in (a or {}).get('rejected', [])]),
+           (200, ['fields.seen: not 16 lower-case hex digits',
+                  'fields.seen: %s is not older than the op\'s hlc %s' % (h(501), h(501)),
+                  'fields.seen: not 16 lower-case hex digits']),
+           'a bad seen is rejected, naming the field')
+    tap.eq(PG.scalar("SELECT count(*) FROM set_members WHERE natural_key='organisation:orset.test/bad'"), 0,
+           'nothing stored for the rejected removes')
+    # Pulled by another device: the remove comes with its seen, as pushed.
+    seq = PG.scalar("SELECT seq FROM ops WHERE natural_key = 'organisation:orset.test/unseen' AND op = 'remove'")
+    st, a = sync(URL, T['max'], Device().id, cursor='s%d' % (seq - 1), limit=1)
+    pulled = [o for o in (a or {}).get('ops', []) if o['key'] == 'organisation:orset.test/unseen']
+    tap.eq([o['fields'] for o in pulled], [{'seen': h(100)}], 'the pull serves the remove with its seen')
     # Delete: newer than every field deletes; a later upsert revives.
     sync(URL, T['alice'], x.id, [x.op('selection', 'hot', fields={'expression': 'x'}, hlc=h(70))])
     sync(URL, T['carol'], y.id, [y.op('selection', 'hot', 'delete', {}, hlc=h(80))])
@@ -855,6 +896,60 @@ def test_migrations():
 
 
 tap.run('migrations', test_migrations)
+
+
+def test_migration_orset():
+    """A database at the version before the orset migration, with set members written under
+    the rule before (present iff added >= removed), keeps every member's presence once
+    migrated (present iff added > removed, removed_hlc moved down by one)."""
+    db = 'orsetmig'
+    PG.psql('postgres', 'CREATE DATABASE %s' % db)
+    files = sorted(f for f in os.listdir(os.path.join(sg.SRCDIR, 'schema', 'postgres')) if f.endswith('.sql'))
+    mine = [f for f in files if f.endswith('-orset.sql')]
+    tap.eq(len(mine), 1, 'one orset migration among %s' % files)
+    PG.psql(db, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, '
+                'applied_at timestamptz NOT NULL DEFAULT now())')
+    for f in files[:files.index(mine[0])]:
+        with open(os.path.join(sg.SRCDIR, 'schema', 'postgres', f), encoding='utf-8') as fh:
+            PG.psql(db, fh.read())
+        PG.psql(db, "INSERT INTO schema_migrations (version, name) VALUES (%d, '%s')" % (int(f[:4]), f))
+    # (added, removed): a tie, removed after, added after, only removed, only added, a borrow
+    # across hex digits, zero.
+    members = [('019ad27174400100', '019ad27174400100'), ('019ad27174400100', '019ad27174400101'),
+               ('019ad27174400101', '019ad27174400100'), (None, '019ad27174400100'), ('019ad27174400100', None),
+               ('0000000000010000', '0000000000010000'), ('000000000000ffff', '0000000000010000'),
+               ('0000000000000000', '0000000000000000'), (None, '0000000000000000')]
+    for i, (a, r) in enumerate(members):
+        PG.psql(db, "INSERT INTO set_members (entity, natural_key, added_hlc, removed_hlc) VALUES "
+                    "('tag_assignment', 'organisation:mig.test/t%d', %s, %s)"
+                % (i, "'%s'" % a if a else 'NULL', "'%s'" % r if r else 'NULL'))
+
+    def state():
+        out = PG.psql(db, "SELECT natural_key || '=' || present || '/' || coalesce(removed_hlc, '-') FROM set_members "
+                          "ORDER BY natural_key")
+        return [line.split('=', 1) for line in out.split()]
+    before = state()
+    tap.eq([p.split('/')[0] for _, p in before], ['true', 'false', 'true', 'false', 'true', 'true', 'false', 'true',
+                                                  'false'], 'before: present iff added >= removed')
+    with open(SRV.conf, encoding='utf-8') as fh:
+        conf = fh.read().replace('/' + PG.dbname + '\n', '/' + db + '\n')
+    path = sg.path('server-orsetmig.conf')
+    with open(path, 'w', encoding='utf-8') as fh:
+        fh.write(conf)
+    os.chmod(path, 0o600)
+    r = sg.run([sgserver.SERVER, '-c', path, 'user', 'list'], env=sg.child_env())
+    tap.ok(r.rc == 0 and 'applied migration %s' % mine[0] in r.err, 'salesgetter-server migrates it', repr(r))
+    after = state()
+    tap.eq([(k, p.split('/')[0]) for k, p in after], [(k, p.split('/')[0]) for k, p in before],
+           'every member keeps its presence under the strict rule')
+    tap.eq([p.split('/')[1] for _, p in after],
+           ['019ad271744000ff', '019ad27174400100', '019ad271744000ff', '019ad271744000ff', '-',
+            '000000000000ffff', '000000000000ffff', '-', '-'],
+           'removed_hlc is one less, exactly (hex borrow; zero becomes none)')
+    PG.psql('postgres', 'DROP DATABASE %s' % db)
+
+
+tap.run('migration orset', test_migration_orset)
 
 rc = SRV.stop()
 tap.eq(rc, 0, 'SIGTERM stops the server cleanly (exit 0)')

@@ -241,6 +241,67 @@ for c in (alice, bob, carl):
     tap.eq(c.q("SELECT count(*) FROM changes WHERE device <> '%s'" % dev), [(0,)],
            '%s: pulled ops are not logged again (no echo)' % c.login)
 
+# --- sets: observed-remove, add-wins (schema/sync.md "Sets, add-wins") ---------------------------
+
+
+def org_tags(c):
+    return sorted(r[0] for r in c.q(
+        "SELECT t.name FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id JOIN org_domains d "
+        "ON d.org_id = ta.entity_id WHERE ta.entity_type = 'organisation' AND d.domain = 'acme.test' "
+        "AND ta.removed = 0"))
+
+
+def pg_present(tag):
+    return PG.scalar("SELECT present FROM set_members WHERE entity = 'tag_assignment' "
+                     "AND natural_key = 'organisation:acme.test/%s'" % tag)
+
+
+def tag_ops(c, tag, op):
+    return [r[0] for r in c.q("SELECT hlc FROM changes WHERE entity = 'tag_assignment' AND op = '%s' "
+                              "AND natural_key = 'organisation:acme.test/%s' ORDER BY seq" % (op, tag))]
+
+
+r = alice.cli('tags', 'add', 'acme.test', 'renewal')
+tap.ok(r.rc == 0, 'alice tags acme.test renewal', repr(r))
+alice.sync()
+bob.sync()
+tap.ok('renewal' in org_tags(bob), 'bob has the tag', repr(org_tags(bob)))
+# alice, not having pulled since, takes the tag off and puts it on again (a new add); bob,
+# later in real time, removes the tag he saw: his removal is stamped after alice's new add,
+# but had not seen it.
+r1 = alice.cli('tags', 'remove', 'acme.test', 'renewal')
+r2 = alice.cli('tags', 'add', 'acme.test', 'renewal')
+time.sleep(0.01)
+r3 = bob.cli('tags', 'remove', 'acme.test', 'renewal')
+tap.ok(all(x.rc == 0 for x in (r1, r2, r3)), 'alice re-adds the tag offline; bob removes it, later',
+       repr((r1, r2, r3)))
+bob_remove = bob.q("SELECT hlc, json_extract(fields, '$.seen') FROM changes WHERE entity = 'tag_assignment' "
+                   "AND op = 'remove' AND natural_key = 'organisation:acme.test/renewal'")
+alice_adds = tag_ops(alice, 'renewal', 'add')
+tap.ok(len(alice_adds) == 2 and len(bob_remove) == 1 and bob_remove[0][0] > alice_adds[1]
+       and bob_remove[0][1] == '%016x' % alice_adds[0],
+       'bob\'s removal is stamped after alice\'s new add and carries the add it saw (alice\'s first) as seen',
+       repr((bob_remove, alice_adds)))
+for c in (bob, alice, bob, carl):
+    c.sync()
+tap.eq((org_tags(alice), org_tags(bob), org_tags(carl), pg_present('renewal')),
+       (['renewal'], ['renewal'], ['renewal'], True),
+       'the add bob had not seen wins: the tag is on in the three stores and in the server\'s set_members')
+tap.eq(PG.scalar("SELECT fields->>'seen' FROM ops WHERE entity = 'tag_assignment' AND op = 'remove' "
+                 "AND natural_key = 'organisation:acme.test/renewal' AND user_id = (SELECT id FROM users "
+                 "WHERE login = 'bob')"), '%016x' % alice_adds[0], 'the server keeps bob\'s removal with its seen')
+# The plain case: bob removes a tag after seeing its only add: off everywhere.
+r = alice.cli('tags', 'add', 'acme.test', 'lapsed')
+tap.ok(r.rc == 0, 'alice tags acme.test lapsed', repr(r))
+alice.sync()
+bob.sync()
+r = bob.cli('tags', 'remove', 'acme.test', 'lapsed')
+tap.ok(r.rc == 0 and 'lapsed' not in org_tags(bob), 'bob, having pulled it, removes it', repr(r))
+for c in (bob, alice, carl):
+    c.sync()
+tap.eq(('lapsed' in org_tags(alice), 'lapsed' in org_tags(bob), 'lapsed' in org_tags(carl), pg_present('lapsed')),
+       (False, False, False, False), 'a removal that saw the add: the tag is off in the three stores and on the server')
+
 # --- meetings (with attendees), pipelines (with stages), signature facts, a person found to be a list
 
 def ics(seq, stamp, start, summary, attendees):

@@ -8,10 +8,12 @@ loopback (plain HTTP: see the TLS part for why).
 For each offset, two devices of one user (ann's desk with the right time, ann's laptop
 behind) and a manager's store (mia) check what schema/sync.md promises for hybrid logical
 clocks ("Merge", "A clock far off"):
-  - concurrent offline edits of the same fields (an organisation's name, a process's stage, a
-    tag) and a note each: the edit with the newer hlc wins; the laptop's hlc is just above the
+  - concurrent offline edits of the same fields (an organisation's name, a process's stage)
+    and a note each: the edit with the newer hlc wins; the laptop's hlc is just above the
     newest clock it received, so the desk's later-stamped edit wins even when the laptop
-    edited later in real time; every store and the server hold the same state;
+    edited later in real time; a tag the desk removes while the laptop adds it again: the
+    laptop's add wins although stamped older, since the desk's removal had not seen it
+    (observed-remove, add-wins); every store and the server hold the same state;
   - after the laptop has pulled, its next edits win over what it pulled (HLC receive rule),
     though its wall clock is still behind;
   - the stage history is append-only: every move once on every store and on the server, no
@@ -272,11 +274,20 @@ def scenario(offset, days, tag):
 
     for c in (laptop, desk, mia, laptop, desk):
         c.sync('syncs')
-    want = {'name': 'Acme Desk', 'stage': 'proposal', 'tags': [], 'notes': ['desk note', 'laptop note']}
+    # Fields: the newer hlc wins. The tag is a set member (observed-remove, add-wins): the
+    # desk's removal removed the add it had seen, not the laptop's new add, which it had not
+    # seen, although that add is stamped older than the removal.
+    want = {'name': 'Acme Desk', 'stage': 'proposal', 'tags': ['key-account'], 'notes': ['desk note', 'laptop note']}
     for c in (desk, laptop, mia):
-        tap.eq(c.state(org, uuid), want, '%s: %s: the newer hlc wins each field (the desk\'s name, stage and tag '
-               'removal), both notes kept' % (label, c.name))
+        tap.eq(c.state(org, uuid), want, '%s: %s: the newer hlc wins each field (the desk\'s name and stage), the '
+               'laptop\'s re-added tag wins over the desk\'s removal that had not seen it (add-wins), both notes '
+               'kept' % (label, c.name))
     tap.eq(server_state(org, uuid), want, '%s: the server\'s state is the same' % label)
+    seen = PG.scalar("SELECT fields->>'seen' FROM ops WHERE entity = 'tag_assignment' AND op = 'remove' "
+                     "AND natural_key = 'organisation:%s/key-account' AND device = '%s'" % (org, desk.device()))
+    desk_add = desk.one("SELECT hlc FROM changes WHERE entity = 'tag_assignment' AND op = 'add' "
+                        "AND natural_key = 'organisation:%s/key-account'" % org)
+    tap.eq(seen, '%016x' % (desk_add or 0), '%s: the desk\'s removal carries the add it saw (its own) as seen' % label)
 
     # -- the HLC receive rule: after its pull, the laptop's edits win, its clock still behind --
     laptop.ok('renames the organisation after its pull', 'orgs', 'set', org, '--name', 'Acme Laptop 2')

@@ -223,6 +223,32 @@ test_parse (void)
   g_assert_nonnull (strstr (f0->error, "clock"));
   g_assert_null (f1->error);
 
+  /* A remove's `seen` (observed-remove sets): an hlc older than the op, else rejected,
+   * naming the field; absent is fine (an older client). */
+  g_autoptr (SrvSyncRequest) sr = parse (
+    "{\"protocol\": 1, \"device\": \"d\", \"ops\": ["
+    "{\"op_id\": \"d:01a22771744d0010\", \"hlc\": \"01a22771744d0010\", \"entity\": \"tag_assignment\", \"key\": \"k\","
+    " \"op\": \"remove\", \"fields\": {\"seen\": \"01a22771744d0001\"}},"
+    "{\"op_id\": \"d:01a22771744d0011\", \"hlc\": \"01a22771744d0011\", \"entity\": \"tag_assignment\", \"key\": \"k\","
+    " \"op\": \"remove\", \"fields\": {\"seen\": \"01a22771744d0011\"}},"
+    "{\"op_id\": \"d:01a22771744d0012\", \"hlc\": \"01a22771744d0012\", \"entity\": \"tag_assignment\", \"key\": \"k\","
+    " \"op\": \"remove\", \"fields\": {\"seen\": \"01A22771744D0001\"}},"
+    "{\"op_id\": \"d:01a22771744d0013\", \"hlc\": \"01a22771744d0013\", \"entity\": \"tag_assignment\", \"key\": \"k\","
+    " \"op\": \"remove\", \"fields\": {\"seen\": null}},"
+    "{\"op_id\": \"d:01a22771744d0014\", \"hlc\": \"01a22771744d0014\", \"entity\": \"tag_assignment\", \"key\": \"k\","
+    " \"op\": \"remove\", \"fields\": {}},"
+    "{\"op_id\": \"d:01a22771744d0015\", \"hlc\": \"01a22771744d0015\", \"entity\": \"tag_assignment\", \"key\": \"k\","
+    " \"op\": \"add\", \"fields\": {\"seen\": \"whatever\"}}]}", &e);
+  g_assert_no_error (e);
+  g_assert_cmpuint (sr->ops->len, ==, 6);
+  g_assert_null (((SrvOp *) g_ptr_array_index (sr->ops, 0))->error);
+  g_assert_cmpstr (((SrvOp *) g_ptr_array_index (sr->ops, 1))->error, ==,
+                   "fields.seen: 01a22771744d0011 is not older than the op's hlc 01a22771744d0011");
+  g_assert_cmpstr (((SrvOp *) g_ptr_array_index (sr->ops, 2))->error, ==, "fields.seen: not 16 lower-case hex digits");
+  g_assert_cmpstr (((SrvOp *) g_ptr_array_index (sr->ops, 3))->error, ==, "fields.seen: not 16 lower-case hex digits");
+  g_assert_null (((SrvOp *) g_ptr_array_index (sr->ops, 4))->error);
+  g_assert_null (((SrvOp *) g_ptr_array_index (sr->ops, 5))->error); /* not a remove: not looked at */
+
   /* Limits and whole-request errors. */
   g_autoptr (SrvSyncRequest) big = parse ("{\"protocol\": 1, \"device\": \"d\", \"limit\": 1000000}", &e);
   g_assert_no_error (e);

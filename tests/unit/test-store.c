@@ -441,6 +441,120 @@ test_migrate_version_zero_db (Fixture *f, gconstpointer data)
   g_assert_cmpint (sg_store_get_version (store), ==, sg_store_get_latest_version ());
 }
 
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Applies the built-in migrations to @raw, in order, up to and without the one whose name
+ * ends with @stop (as sg-store.c's migrate() does); returns that one's version. */
+static int
+raw_migrate_before (sqlite3 *raw, const char *stop)
+{
+  g_auto (GStrv) names = g_resources_enumerate_children ("/org/salesgetter/schema/sqlite", 0, NULL);
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  int version = 0;
+
+  g_assert_nonnull (names);
+  for (guint i = 0; names[i]; i++)
+    if (g_str_has_suffix (names[i], ".sql"))
+      g_ptr_array_add (sorted, names[i]);
+  g_ptr_array_sort (sorted, compare_names);
+  raw_exec (raw, "BEGIN IMMEDIATE");
+  for (guint i = 0; i < sorted->len; i++) {
+    const char *name = g_ptr_array_index (sorted, i);
+    g_autofree char *rpath = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *set_version = NULL;
+    g_autoptr (GBytes) sql = NULL;
+
+    if (g_str_has_suffix (name, stop))
+      break;
+    rpath = g_strconcat ("/org/salesgetter/schema/sqlite/", name, NULL);
+    sql = g_resources_lookup_data (rpath, 0, NULL);
+    g_assert_nonnull (sql);
+    text = g_strndup (g_bytes_get_data (sql, NULL), g_bytes_get_size (sql));
+    raw_exec (raw, text);
+    version = (int) g_ascii_strtoll (name, NULL, 10);
+    set_version = g_strdup_printf ("PRAGMA user_version = %d", version);
+    raw_exec (raw, set_version);
+  }
+  raw_exec (raw, "COMMIT");
+  g_assert_cmpint (version, <, sg_store_get_latest_version ());
+  return version + 1;
+}
+
+/* Migration orset (sets observed-remove, schema/sync.md "Sets, add-wins"): a store with set
+ * members' '+' and '-' clocks, written under the rule before ('+' >= '-'), keeps every
+ * member present or absent under the new one ('+' > '-'); the '-' clocks of entity deletes
+ * and the fields' clocks are not touched. */
+static void
+test_migrate_orset (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgStore) store = NULL;
+  sqlite3 *raw = open_raw (f->path);
+  const char *sets[] = { "tag_assignment", "person_role", "process_contact", "interaction_link",
+                         "person_lead_source" };
+  /* '+' and '-' of a member (-1: none): a tie, removed after, added after, removed only. */
+  const gint64 clocks[][2] = { { 1000, 1000 }, { 1000, 1001 }, { 1001, 1000 }, { -1, 1000 },
+                               { G_GINT64_CONSTANT (0x019ad27174400005), G_GINT64_CONSTANT (0x019ad27174400005) },
+                               { G_GINT64_CONSTANT (0x019ad27174400005), G_GINT64_CONSTANT (0x019ad27174400006) } };
+  const char *old_rule =
+    "SELECT group_concat(s.entity || '/' || s.natural_key || '=' || "
+    "  (coalesce(p.hlc, -1) >= s.hlc AND p.hlc IS NOT NULL), ',') "
+    "FROM sync_clock s LEFT JOIN sync_clock p ON p.entity = s.entity AND p.natural_key = s.natural_key "
+    "AND p.field = '+' WHERE s.field = '-' AND s.entity <> 'meeting' ORDER BY 1";
+  const char *new_rule =
+    "SELECT group_concat(s.entity || '/' || s.natural_key || '=' || (coalesce(p.hlc, -1) > s.hlc), ',') "
+    "FROM sync_clock s LEFT JOIN sync_clock p ON p.entity = s.entity AND p.natural_key = s.natural_key "
+    "AND p.field = '+' WHERE s.field = '-' AND s.entity <> 'meeting' ORDER BY 1";
+  const char *others = "SELECT group_concat(entity || '/' || natural_key || '/' || field || '=' || hlc, ',') "
+                       "FROM sync_clock WHERE entity IN ('meeting', 'person', 'selection')";
+  g_autofree char *before = NULL, *after = NULL, *others_before = NULL, *others_after = NULL;
+  int version = raw_migrate_before (raw, "-orset.sql");
+
+  for (guint e = 0; e < G_N_ELEMENTS (sets); e++)
+    for (guint c = 0; c < G_N_ELEMENTS (clocks); c++)
+      for (int side = 0; side < 2; side++) {
+        g_autofree char *sql = NULL;
+
+        if (clocks[c][side] < 0)
+          continue;
+        sql = g_strdup_printf ("INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES "
+                               "('%s', 'k%u', '%s', %" G_GINT64_FORMAT ")", sets[e], c, side ? "-" : "+",
+                               clocks[c][side]);
+        raw_exec (raw, sql);
+      }
+  /* Deletes and fields: not set members. */
+  raw_exec (raw, "INSERT INTO sync_clock (entity, natural_key, field, hlc) VALUES "
+                 "('meeting', 'uid1', '-', 500), ('meeting', 'uid1', 'summary', 400), ('person', 'x@y.test', '-', 600), "
+                 "('person', 'x@y.test', 'name', 600), ('selection', 'hot', '-', 700)");
+  before = raw_text (raw, old_rule);
+  others_before = raw_text (raw, others);
+  g_assert_true (sg_test_contains (before, "tag_assignment/k0=1"));
+  g_assert_true (sg_test_contains (before, "tag_assignment/k1=0"));
+  g_assert_true (sg_test_contains (before, "person_lead_source/k4=1"));
+  sqlite3_close (raw);
+
+  store = sg_store_open (f->path, SG_STORE_OPEN_DEFAULT, &error);
+  sg_assert_no_error (error);
+  g_assert_cmpint (sg_store_get_version (store), ==, sg_store_get_latest_version ());
+  g_clear_pointer (&store, sg_store_close);
+  raw = open_raw (f->path);
+  g_assert_cmpint (raw_int (raw, "PRAGMA user_version"), >=, version);
+  after = raw_text (raw, new_rule);
+  others_after = raw_text (raw, others);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (others_after, ==, others_before);
+  /* And the rule before, on the migrated clocks, would now say otherwise for the ties. */
+  g_free (before);
+  before = raw_text (raw, old_rule);
+  g_assert_cmpstr (before, !=, after);
+  sqlite3_close (raw);
+}
+
 static void
 test_read_only_missing (Fixture *f, gconstpointer data)
 {
@@ -747,6 +861,7 @@ main (int argc, char **argv)
   ADD ("/store/refuse/missing-folder", test_missing_folder);
   ADD ("/store/migrate/empty-file", test_migrate_empty_file);
   ADD ("/store/migrate/version-zero-db", test_migrate_version_zero_db);
+  ADD ("/store/migrate/orset", test_migrate_orset);
   ADD ("/store/read-only/missing", test_read_only_missing);
   ADD ("/store/read-only/unmigrated", test_read_only_unmigrated);
   ADD ("/store/read-only/refuses-writes", test_read_only_refuses_writes);

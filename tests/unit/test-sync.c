@@ -743,7 +743,11 @@ test_clocks_from_log (void)
   const char *recompute =
     "SELECT entity, natural_key, j.key AS field, max(hlc) AS hlc FROM changes, json_each(fields) j "
     "WHERE op = 'upsert' AND fields <> '{}' GROUP BY 1, 2, 3 UNION ALL "
-    "SELECT entity, natural_key, CASE op WHEN 'add' THEN '+' ELSE '-' END, max(hlc) FROM changes "
+    "SELECT entity, natural_key, CASE op WHEN 'add' THEN '+' ELSE '-' END, max(CASE op WHEN 'remove' THEN "
+    /* A remove moves '-' to the add it saw (observed-remove): on a store that only made its
+     * own ops, the newest add logged before it, else 0 (it saw none). */
+    "  coalesce((SELECT max(d.hlc) FROM changes d WHERE d.op = 'add' AND d.entity = c.entity "
+    "            AND d.natural_key = c.natural_key AND d.seq < c.seq), 0) ELSE hlc END) FROM changes c "
     "WHERE op IN ('add', 'remove', 'delete') GROUP BY 1, 2, 3";
   const char *names =
     "SELECT natural_key, json_extract(fields, '$.name') FROM changes c WHERE entity = 'person' AND op = 'upsert' "
@@ -777,6 +781,11 @@ test_clocks_from_log (void)
   g_assert_cmpint (count (&a, "SELECT count(*) FROM sync_names"), >, 0);
   g_assert_cmpint (count (&a, clock_diff), ==, 0);
   g_assert_cmpint (count (&a, names_diff), ==, 0);
+  /* Every remove says which add it saw: the newest one logged before it (0: none). */
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes c WHERE op = 'remove'"), >, 0);
+  g_assert_cmpint (count (&a, "SELECT count(*) FROM changes c WHERE op = 'remove' AND json_extract(fields, '$.seen') IS NOT "
+                              "printf('%016x', coalesce((SELECT max(d.hlc) FROM changes d WHERE d.op = 'add' "
+                              "AND d.entity = c.entity AND d.natural_key = c.natural_key AND d.seq < c.seq), 0))"), ==, 0);
   peer_close (&a);
   sg_test_rm_rf (root);
 }
@@ -832,6 +841,285 @@ test_bad_answers (void)
     g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE device <> '%s'", a.device);
 
     g_assert_cmpint (count (&a, sql), ==, 0);
+  }
+  peer_close (&a);
+  sg_test_rm_rf (root);
+}
+
+/* --- sets: observed-remove, add-wins (schema/sync.md "Sets, add-wins") ------------------------ */
+
+/* The clock base of these tests (a real one: milliseconds << 16), plus @n. */
+#define SET_HLC(n) (G_GUINT64_CONSTANT (0x019ad27174400000) + (guint64) (n))
+
+typedef struct {
+  const char *op;  /* "add" or "remove" */
+  guint64 hlc;     /* SET_HLC (n) */
+  gint64 seen;     /* a remove's `seen` (SET_HLC (n)), or -1: none (an older client's remove) */
+  const char *dev; /* the device that made it */
+} SetOp;
+
+/* Applies @ops (of @n) as one answer, each on the member organisation:acme.test/@tag. */
+static void
+apply_set_ops (Peer *p, const char *tag, const SetOp *ops, guint n)
+{
+  g_autoptr (GError) error = NULL;
+  GString *a = g_string_new ("{\"protocol\": 1, \"acked\": [], \"rejected\": [], \"cursor\": \"1\", \"more\": false, \"ops\": [");
+  SgSyncCounts c = { 0 };
+
+  for (guint i = 0; i < n; i++) {
+    g_string_append_printf (a, "%s{\"op_id\": \"%s:%016" G_GINT64_MODIFIER "x\", \"hlc\": \"%016" G_GINT64_MODIFIER "x\", "
+                            "\"entity\": \"tag_assignment\", \"key\": \"organisation:acme.test/%s\", \"op\": \"%s\", "
+                            "\"fields\": {\"origin\": \"person\"", i ? "," : "", ops[i].dev, ops[i].hlc, ops[i].hlc, tag,
+                            ops[i].op);
+    if (ops[i].seen >= 0)
+      g_string_append_printf (a, ", \"seen\": \"%016" G_GINT64_MODIFIER "x\"", (guint64) ops[i].seen);
+    g_string_append (a, "}}");
+  }
+  g_string_append (a, "]}");
+  g_assert_true (sg_sync_apply_answer (p->store, a->str, -1, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.skipped, ==, 0);
+  g_string_free (a, TRUE);
+}
+
+/* Whether organisation acme.test has @tag here (1), has it removed (0) or never had it (-1). */
+static gint64
+tag_state (Peer *p, const char *tag)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "SELECT coalesce((SELECT 1 - ta.removed FROM tag_assignments ta JOIN tags t ON t.id = ta.tag_id "
+    "JOIN organisations o ON o.id = ta.entity_id WHERE ta.entity_type = 'organisation' AND o.domain = 'acme.test' "
+    "AND t.name = '%s'), -1)", tag);
+
+  return count (p, sql);
+}
+
+/* The member's clocks, "+:N -:N", for comparing stores and orders. */
+static char *
+set_clocks (Peer *p, const char *tag)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "SELECT coalesce((SELECT hlc FROM sync_clock WHERE entity = 'tag_assignment' AND natural_key = "
+    "'organisation:acme.test/%s' AND field = '+'), -1) * 1000003 + coalesce((SELECT hlc FROM sync_clock WHERE "
+    "entity = 'tag_assignment' AND natural_key = 'organisation:acme.test/%s' AND field = '-'), -1)", tag, tag);
+
+  return g_strdup_printf ("%" G_GINT64_FORMAT, count (p, sql));
+}
+
+/* The rule, computed independently: present iff the newest add is newer than the newest add a
+ * remove saw (a remove without `seen`: its hlc minus one). */
+static gboolean
+set_expected (const SetOp *ops, guint n)
+{
+  gint64 plus = -1, minus = -1;
+
+  for (guint i = 0; i < n; i++) {
+    if (strcmp (ops[i].op, "add") == 0)
+      plus = MAX (plus, (gint64) ops[i].hlc);
+    else
+      minus = MAX (minus, ops[i].seen >= 0 ? ops[i].seen : (gint64) ops[i].hlc - 1);
+  }
+  return plus > minus;
+}
+
+/* What a pulled add and remove do to a member: an add the remover had not seen wins over a
+ * remove stamped after it; an add it had seen is removed; a remove from an older client (no
+ * `seen`) removes every add stamped before it and loses a tie, as before; a local remove
+ * sends the add it saw, and an add it had not seen, pulled afterwards, brings the member
+ * back. */
+static void
+test_set_rules (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fields = NULL;
+  Peer a = { 0 };
+
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  {
+    /* y had seen its own add at 100 and removes at 300; x's add at 200 was concurrent. */
+    const SetOp ops[] = { { "add", SET_HLC (100), -1, "dev-y" }, { "add", SET_HLC (200), -1, "dev-x" },
+                          { "remove", SET_HLC (300), SET_HLC (100), "dev-y" } };
+
+    apply_set_ops (&a, "unseen", ops, 3);
+    g_assert_cmpint (tag_state (&a, "unseen"), ==, 1);
+    /* The same ops again, one by one and reversed: nothing changes. */
+    for (int i = 2; i >= 0; i--)
+      apply_set_ops (&a, "unseen", &ops[i], 1);
+    g_assert_cmpint (tag_state (&a, "unseen"), ==, 1);
+  }
+  {
+    /* The remover had seen the add at 200: removed, and an add at 150 arriving late does not
+     * bring it back (it too was before what the remover saw). */
+    const SetOp ops[] = { { "add", SET_HLC (200), -1, "dev-x" }, { "remove", SET_HLC (300), SET_HLC (200), "dev-y" },
+                          { "add", SET_HLC (150), -1, "dev-z" } };
+
+    apply_set_ops (&a, "seen", ops, 2);
+    g_assert_cmpint (tag_state (&a, "seen"), ==, 0);
+    apply_set_ops (&a, "seen", &ops[2], 1);
+    g_assert_cmpint (tag_state (&a, "seen"), ==, 0);
+  }
+  {
+    /* Removes without `seen` (older clients, ops logged before this rule): a tie keeps the
+     * member, a later remove removes it. */
+    const SetOp tie[] = { { "remove", SET_HLC (300), -1, "dev-y" }, { "add", SET_HLC (300), -1, "dev-x" } };
+    const SetOp after[] = { { "add", SET_HLC (200), -1, "dev-x" }, { "remove", SET_HLC (300), -1, "dev-y" } };
+
+    apply_set_ops (&a, "old-tie", tie, 2);
+    g_assert_cmpint (tag_state (&a, "old-tie"), ==, 1);
+    apply_set_ops (&a, "old-after", after, 2);
+    g_assert_cmpint (tag_state (&a, "old-after"), ==, 0);
+  }
+  {
+    /* A `seen` that is not older than its remove cannot be: it counts as hlc - 1 (the server
+     * refuses such an op). */
+    const SetOp ops[] = { { "add", SET_HLC (400), -1, "dev-x" }, { "remove", SET_HLC (300), SET_HLC (900), "dev-y" } };
+
+    apply_set_ops (&a, "bogus", ops, 2);
+    g_assert_cmpint (tag_state (&a, "bogus"), ==, 1);
+  }
+  {
+    /* A local remove carries the add it saw (the pulled one at 200, not its own clock), and a
+     * concurrent add it had not seen, pulled afterwards, wins although stamped earlier. */
+    const SetOp add[] = { { "add", SET_HLC (200), -1, "dev-x" } };
+    const SetOp unseen[] = { { "add", SET_HLC (250), -1, "dev-z" } };
+
+    apply_set_ops (&a, "local", add, 1);
+    g_assert_cmpint (tag_state (&a, "local"), ==, 1);
+    g_assert_true (sg_tags_remove (a.store, "acme.test", "local", &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (tag_state (&a, "local"), ==, 0);
+    fields = g_strdup_printf ("SELECT count(*) FROM changes WHERE entity = 'tag_assignment' AND op = 'remove' "
+                              "AND natural_key = 'organisation:acme.test/local' AND json_extract(fields, '$.seen') = "
+                              "'%016" G_GINT64_MODIFIER "x' AND hlc > %" G_GINT64_FORMAT, SET_HLC (200),
+                              (gint64) SET_HLC (250));
+    g_assert_cmpint (count (&a, fields), ==, 1);
+    apply_set_ops (&a, "local", unseen, 1);
+    g_assert_cmpint (tag_state (&a, "local"), ==, 1);
+    /* Removed again, now having seen 250: gone. */
+    g_assert_true (sg_tags_remove (a.store, "acme.test", "local", &error));
+    g_assert_no_error (error);
+    apply_set_ops (&a, "local", unseen, 1);
+    g_assert_cmpint (tag_state (&a, "local"), ==, 0);
+  }
+  {
+    /* A remove of a member this store never saw added says it saw none (seen 0): an add made
+     * elsewhere, pulled afterwards though stamped before the remove, wins. */
+    const SetOp add[] = { { "add", SET_HLC (260), -1, "dev-x" } };
+
+    g_assert_true (sg_tags_remove (a.store, "acme.test", "never", &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (count (&a, "SELECT count(*) FROM changes WHERE op = 'remove' AND natural_key = "
+                                "'organisation:acme.test/never' AND json_extract(fields, '$.seen') = '0000000000000000'"),
+                     ==, 1);
+    apply_set_ops (&a, "never", add, 1);
+    g_assert_cmpint (tag_state (&a, "never"), ==, 1);
+  }
+  peer_close (&a);
+  sg_test_rm_rf (root);
+}
+
+/* Heap's algorithm: every permutation of idx[0..n-1], appended to @out as n guints each. */
+static void
+permutations (guint *idx, guint n, guint k, GArray *out)
+{
+  if (k == 1) {
+    g_array_append_vals (out, idx, n);
+    return;
+  }
+  for (guint i = 0; i < k; i++) {
+    permutations (idx, n, k - 1, out);
+    guint j = (k % 2 == 0) ? i : 0, t = idx[j];
+
+    idx[j] = idx[k - 1];
+    idx[k - 1] = t;
+  }
+}
+
+/* Convergence: the same add and remove ops applied in every order (each op its own answer,
+ * and every third order with each op applied twice) give the same member and the same clocks,
+ * the ones the rule gives; with `seen`, without (older clients), and mixed. */
+static void
+test_set_permutations (void)
+{
+  g_autofree char *root = sg_test_make_tmpdir ();
+  const SetOp with_seen[] = {
+    { "add", SET_HLC (100), -1, "dev-x" }, { "remove", SET_HLC (200), SET_HLC (100), "dev-y" },
+    { "add", SET_HLC (150), -1, "dev-z" }, { "remove", SET_HLC (180), SET_HLC (120), "dev-z" },
+    { "add", SET_HLC (120), -1, "dev-y" } };
+  const SetOp with_seen_gone[] = {
+    { "add", SET_HLC (100), -1, "dev-x" }, { "add", SET_HLC (150), -1, "dev-z" },
+    { "remove", SET_HLC (200), SET_HLC (150), "dev-y" }, { "remove", SET_HLC (120), SET_HLC (100), "dev-x" },
+    { "add", SET_HLC (140), -1, "dev-y" } };
+  const SetOp without_seen[] = {
+    { "add", SET_HLC (100), -1, "dev-x" }, { "remove", SET_HLC (200), -1, "dev-y" },
+    { "add", SET_HLC (200), -1, "dev-z" }, { "add", SET_HLC (150), -1, "dev-x" },
+    { "remove", SET_HLC (190), -1, "dev-z" } };
+  const SetOp without_seen_gone[] = {
+    { "add", SET_HLC (100), -1, "dev-x" }, { "remove", SET_HLC (200), -1, "dev-y" },
+    { "add", SET_HLC (150), -1, "dev-z" }, { "remove", SET_HLC (120), -1, "dev-x" } };
+  const SetOp mixed[] = {
+    { "remove", SET_HLC (300), SET_HLC (100), "dev-y" }, { "remove", SET_HLC (250), -1, "dev-x" },
+    { "add", SET_HLC (200), -1, "dev-z" }, { "add", SET_HLC (260), -1, "dev-x" },
+    { "add", SET_HLC (100), -1, "dev-y" } };
+  const struct {
+    const char *name;
+    const SetOp *ops;
+    guint n;
+    gboolean want;
+  } sets[] = {
+    { "seen", with_seen, G_N_ELEMENTS (with_seen), TRUE },
+    { "seengone", with_seen_gone, G_N_ELEMENTS (with_seen_gone), FALSE },
+    { "old", without_seen, G_N_ELEMENTS (without_seen), TRUE },
+    { "oldgone", without_seen_gone, G_N_ELEMENTS (without_seen_gone), FALSE },
+    { "mixed", mixed, G_N_ELEMENTS (mixed), TRUE },
+  };
+  Peer a = { 0 };
+
+  peer_open (&a, root, "alice", "alice@us.test");
+  peer_import (&a, "Maildir", alice_mail);
+  for (guint s = 0; s < G_N_ELEMENTS (sets); s++) {
+    g_autoptr (GArray) orders = g_array_new (FALSE, FALSE, sizeof (guint));
+    g_autofree char *first_clocks = NULL;
+    guint idx[8];
+    guint n = sets[s].n, norders;
+
+    g_assert_cmpint (set_expected (sets[s].ops, n), ==, sets[s].want);
+    for (guint i = 0; i < n; i++)
+      idx[i] = i;
+    permutations (idx, n, n, orders);
+    norders = orders->len / n;
+    g_assert_cmpuint (norders, ==, n == 5 ? 120 : 24);
+    for (guint o = 0; o < norders; o++) {
+      g_autofree char *tag = g_strdup_printf ("%s-%u", sets[s].name, o);
+      g_autofree char *clocks = NULL;
+
+      for (guint i = 0; i < n; i++) {
+        const SetOp *op = &sets[s].ops[g_array_index (orders, guint, o * n + i)];
+
+        apply_set_ops (&a, tag, op, 1);
+        if (o % 3 == 0)
+          apply_set_ops (&a, tag, op, 1);
+      }
+      /* Absent: removed, or never stored (when no add got past the removes seen so far). */
+      if ((tag_state (&a, tag) == 1) != sets[s].want)
+        g_error ("set %s, order %u: the member is %s", sets[s].name, o, sets[s].want ? "absent" : "present");
+      clocks = set_clocks (&a, tag);
+      if (first_clocks == NULL)
+        first_clocks = g_strdup (clocks);
+      g_assert_cmpstr (clocks, ==, first_clocks);
+    }
+    /* All the ops in one answer: the same. */
+    {
+      g_autofree char *tag = g_strdup_printf ("%s-one", sets[s].name);
+      g_autofree char *clocks = NULL;
+
+      apply_set_ops (&a, tag, sets[s].ops, n);
+      g_assert_cmpint (tag_state (&a, tag) == 1, ==, sets[s].want);
+      clocks = set_clocks (&a, tag);
+      g_assert_cmpstr (clocks, ==, first_clocks);
+    }
   }
   peer_close (&a);
   sg_test_rm_rf (root);
@@ -1282,6 +1570,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/better-name", test_better_name);
   g_test_add_func ("/sync/clocks-from-log", test_clocks_from_log);
   g_test_add_func ("/sync/bad-answers", test_bad_answers);
+  g_test_add_func ("/sync/set-rules", test_set_rules);
+  g_test_add_func ("/sync/set-permutations", test_set_permutations);
   g_test_add_func ("/sync/token-file", test_token_file);
   g_test_add_func ("/sync/meetings-pipelines-facts", test_meetings_pipelines_facts);
   g_test_add_func ("/sync/share-raised", test_share_raised);
