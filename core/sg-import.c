@@ -1231,16 +1231,25 @@ parse_queue_run (ParseQueue *q, FileJob *job)
   g_mutex_unlock (&q->lock);
 }
 
-/* A worker's turn: one file from q->todo, if the importer did not take them all. */
-static void
-parse_queue_work (gpointer data, gpointer user_data)
+/* Returns: the oldest file no one has taken yet, now taken by the caller; or NULL. */
+static FileJob *
+parse_queue_take (ParseQueue *q)
 {
-  ParseQueue *q = user_data;
   FileJob *job;
 
   g_mutex_lock (&q->lock);
   job = g_queue_pop_head (&q->todo);
   g_mutex_unlock (&q->lock);
+  return job;
+}
+
+/* A worker's turn: one file from q->todo, if the importer did not take them all. */
+static void
+parse_queue_work (gpointer data, gpointer user_data)
+{
+  ParseQueue *q = user_data;
+  FileJob *job = parse_queue_take (q);
+
   if (job != NULL)
     parse_queue_run (q, job);
 }
@@ -1274,11 +1283,8 @@ parse_queue_push (ParseQueue *q, FileJob *job)
   g_mutex_unlock (&q->lock);
   /* A worker's turn; the file it finds may be another, or none. */
   if (!g_thread_pool_push (q->pool, q, NULL)) {
-    FileJob *own;
+    FileJob *own = parse_queue_take (q);
 
-    g_mutex_lock (&q->lock);
-    own = g_queue_pop_tail (&q->todo);
-    g_mutex_unlock (&q->lock);
     if (own != NULL)
       parse_queue_run (q, own);
   }
