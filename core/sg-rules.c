@@ -355,6 +355,8 @@ typedef struct {
   char *location;       /* mail: where it lives (folder/...) */
   gint64 date;
   GPtrArray *orgs;      /* external registrable domains of the people in it */
+  GPtrArray *domains;   /* the registrable domains of all its people, internal ones too */
+  gboolean cancelled;   /* a cancelled meeting */
   guint external;       /* external people (addresses) */
 } Facts;
 
@@ -366,6 +368,8 @@ facts_clear (Facts *f)
   g_free (f->location);
   if (f->orgs)
     g_ptr_array_unref (f->orgs);
+  if (f->domains)
+    g_ptr_array_unref (f->domains);
   memset (f, 0, sizeof *f);
 }
 
@@ -416,37 +420,16 @@ mail_folder (const char *location)
   return folder;
 }
 
-/* TRUE when an earlier (not cancelled) meeting, or earlier mail, involved @domain. */
-static gboolean
-seen_before (SgStore *store, const Facts *f, const char *domain, gboolean *out, GError **error)
-{
-  sqlite3_stmt *stmt = _sg_store_prepare (store,
-      "SELECT 1 FROM addresses a JOIN participants p ON p.address_id = a.id "
-      "JOIN interactions i ON i.id = p.interaction_id "
-      "WHERE a.org_domain = ?1 AND i.kind = ?2 AND i.id != ?4 AND (i.date_utc < ?3 OR (i.date_utc = ?3 AND i.id < ?4)) "
-      "AND NOT EXISTS (SELECT 1 FROM meetings m WHERE m.interaction_id = i.id AND m.status = 'cancelled') LIMIT 1",
-      error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, f->meeting ? "meeting" : "mail", -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, f->date);
-  sqlite3_bind_int64 (stmt, 4, f->id);
-  *out = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_reset (stmt);
-  return TRUE;
-}
-
-/* Does @r match @f? Sets *@evidence (transfer full) to why. FALSE only on a store error. */
-static gboolean
-rule_matches (SgStore *store, const Rule *r, const Facts *f, gboolean *match, char **evidence, GError **error)
+/* Does @r match @f? @earlier: the domains of the earlier interactions of @f's kind (not
+ * cancelled), for first-with-org. Sets *@evidence (transfer full) to why. */
+static void
+rule_matches (const Rule *r, const Facts *f, GHashTable *earlier, gboolean *match, char **evidence)
 {
   g_autoptr (GString) why = g_string_new (NULL);
 
   *match = FALSE;
   if (r->mail == f->meeting)
-    return TRUE;
+    return;
   if (r->words != NULL) {
     const char *hit = NULL;
 
@@ -454,7 +437,7 @@ rule_matches (SgStore *store, const Rule *r, const Facts *f, gboolean *match, ch
       if (f->text && has_word (f->text, r->words[i]))
         hit = r->words[i];
     if (hit == NULL)
-      return TRUE;
+      return;
     g_string_append_printf (why, "%s contains “%s”; ", f->meeting ? "summary/description" : "subject", hit);
   }
   if (r->orgs != NULL) {
@@ -465,28 +448,28 @@ rule_matches (SgStore *store, const Rule *r, const Facts *f, gboolean *match, ch
         if (strcmp (r->orgs[i], f->orgs->pdata[j]) == 0)
           hit = r->orgs[i];
     if (hit == NULL)
-      return TRUE;
+      return;
     g_string_append_printf (why, "with %s; ", hit);
   }
   if (r->internal_only != TRI_ANY) {
     if ((r->internal_only == TRI_YES) != f->internal)
-      return TRUE;
+      return;
     g_string_append (why, f->internal ? "internal only; " : "not internal only; ");
   }
   if (r->external_more_than >= 0) {
     if (f->external <= (guint) r->external_more_than)
-      return TRUE;
+      return;
     g_string_append_printf (why, "%u external people (more than %d); ", f->external, r->external_more_than);
   }
   if (r->role != 0) {
     if ((r->role == 1) != f->out)
-      return TRUE;
+      return;
     g_string_append (why, r->role == 1 ? (f->meeting ? "you organise it; " : "you sent it; ")
                                        : (f->meeting ? "you are invited; " : "you received it; "));
   }
   if (r->recurring != TRI_ANY) {
     if ((r->recurring == TRI_YES) != f->recurring)
-      return TRUE;
+      return;
     g_string_append (why, f->recurring ? "recurring; " : "not recurring; ");
   }
   if (r->folder != NULL) {
@@ -494,22 +477,17 @@ rule_matches (SgStore *store, const Rule *r, const Facts *f, gboolean *match, ch
     gsize n = strlen (r->folder);
 
     if (folder == NULL || g_ascii_strncasecmp (folder, r->folder, n) != 0 || (folder[n] != '/' && folder[n]))
-      return TRUE;
+      return;
     g_string_append_printf (why, "in folder %s; ", r->folder);
   }
   if (r->first_with_org != TRI_ANY) {
     const char *first = NULL;
 
-    for (guint j = 0; j < f->orgs->len && first == NULL; j++) {
-      gboolean before = FALSE;
-
-      if (!seen_before (store, f, f->orgs->pdata[j], &before, error))
-        return FALSE;
-      if (!before)
+    for (guint j = 0; j < f->orgs->len && first == NULL; j++)
+      if (!g_hash_table_contains (earlier, f->orgs->pdata[j]))
         first = f->orgs->pdata[j];
-    }
     if ((r->first_with_org == TRI_YES) != (first != NULL))
-      return TRUE;
+      return;
     if (first != NULL)
       g_string_append_printf (why, "first %s with %s; ", f->meeting ? "meeting" : "mail", first);
     else
@@ -519,7 +497,6 @@ rule_matches (SgStore *store, const Rule *r, const Facts *f, gboolean *match, ch
     g_string_truncate (why, why->len - 2);
   *match = TRUE;
   *evidence = g_string_free (g_steal_pointer (&why), FALSE);
-  return TRUE;
 }
 
 /* --- assignments ------------------------------------------------------------------------ */
@@ -677,11 +654,14 @@ load_orgs (SgStore *store, SgIdentity *identity, Facts *f, GError **error)
   if (stmt == NULL)
     return FALSE;
   f->orgs = g_ptr_array_new_with_free_func (g_free);
+  f->domains = g_ptr_array_new_with_free_func (g_free);
   sqlite3_bind_int64 (stmt, 1, f->id);
   while (sqlite3_step (stmt) == SQLITE_ROW) {
     const char *address = (const char *) sqlite3_column_text (stmt, 0);
     const char *org = (const char *) sqlite3_column_text (stmt, 1);
 
+    if (org != NULL && !g_ptr_array_find_with_equal_func (f->domains, org, g_str_equal, NULL))
+      g_ptr_array_add (f->domains, g_strdup (org));
     if (sg_identity_is_internal (identity, address))
       continue;
     f->external++;
@@ -696,6 +676,13 @@ gboolean
 sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesStats *stats, GError **error)
 {
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  /* The domains of the meetings [1] and mail [0] gone through so far, cancelled meetings
+   * left out: the interactions are gone through in (date, id) order, all meetings and,
+   * when a rule looks at mail, all mail, so these are exactly the earlier ones that
+   * first-with-org asks about (one query per interaction and domain before: 0.23 s of a
+   * 100k import's 0.54 s of tagging; bench/README.md). */
+  g_autoptr (GHashTable) earlier_mail = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) earlier_meetings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   sqlite3_stmt *stmt;
   int rc;
 
@@ -728,7 +715,8 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
     stmt = _sg_store_prepare (store,
         "SELECT i.kind = 'meeting', i.message_id, i.internal, i.direction = 'out', i.location, i.date_utc, "
         "  coalesce(m.summary, i.subject, '') || ' ' || coalesce(m.description, ''), "
-        "  m.rrule IS NOT NULL OR m.rdates IS NOT NULL OR coalesce(m.recurrence_id, '') != '' "
+        "  m.rrule IS NOT NULL OR m.rdates IS NOT NULL OR coalesce(m.recurrence_id, '') != '', "
+        "  coalesce(m.status = 'cancelled', 0) "
         "FROM interactions i LEFT JOIN meetings m ON m.interaction_id = i.id WHERE i.id = ?", error);
     if (stmt == NULL)
       goto fail;
@@ -745,6 +733,7 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
     f.date = sqlite3_column_int64 (stmt, 5);
     f.text = g_utf8_casefold ((const char *) sqlite3_column_text (stmt, 6), -1);
     f.recurring = sqlite3_column_int (stmt, 7);
+    f.cancelled = sqlite3_column_int (stmt, 8);
     sqlite3_reset (stmt);
     if (!load_orgs (store, identity, &f, error)) {
       facts_clear (&f);
@@ -759,10 +748,7 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
 
       if (g_hash_table_contains (matched, rule->tag))
         continue; /* the first rule for a tag explains it */
-      if (!rule_matches (store, rule, &f, &match, &evidence, error)) {
-        facts_clear (&f);
-        goto fail;
-      }
+      rule_matches (rule, &f, f.meeting ? earlier_meetings : earlier_mail, &match, &evidence);
       if (match) {
         Match *m = g_new0 (Match, 1);
 
@@ -776,6 +762,8 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
       facts_clear (&f);
       goto fail;
     }
+    for (guint d = 0; !f.cancelled && d < f.domains->len; d++)
+      g_hash_table_add (f.meeting ? earlier_meetings : earlier_mail, g_strdup (f.domains->pdata[d]));
     facts_clear (&f);
   }
   return sg_store_commit (store, error);

@@ -318,6 +318,58 @@ test_mail (Fixture *f, gconstpointer data)
   g_assert_cmpstr (t2, ==, "outgoing-offer=sent");
 }
 
+/* first-with-org: the first (not cancelled) meeting with an organisation, by start and then
+ * by the order stored; mail before a meeting does not make it a later meeting, and the
+ * first mail with an organisation is told apart from the later ones the same way. */
+static void
+test_first_with_org (Fixture *f, gconstpointer data)
+{
+  static const char rules[] =
+    "[rules]\ndefaults = false\n\n"
+    "[rule first-meeting]\ntag = introduction\napplies-to = meeting\nfirst-with-org = true\n\n"
+    "[rule first-mail]\ntag = first-contact\napplies-to = mail\nfirst-with-org = true\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SgRules) r = sg_rules_new_from_data (rules, -1, "first.rules", &error);
+  g_autoptr (SgImporter) imp = sg_importer_new (f->store, f->identity);
+  g_autofree char *md = g_build_filename (f->dir, "Maildir", NULL);
+#define MAIL(id) "From: Bob <bob@globex.com>\nTo: me@mycorp.com\nSubject: Hello\n" \
+                 "Date: Sun, 01 Mar 2026 10:00:00 +0000\nMessage-ID: <" id "@globex.com>\n\nHi\n"
+  static const char mail1[] = MAIL ("one"), mail2[] = MAIL ("two");
+#undef MAIL
+  static const char *const expect[][2] = {
+    { "m-acme", "introduction=first-meeting" },   /* the cancelled one before it does not count */
+    { "m-acme-later", "" },
+    { "m-globex", "introduction=first-meeting" }, /* mail before it is not a meeting */
+    { "m-initech-a", "introduction=first-meeting" },
+    { "m-initech-b", "" },                        /* same start: the one stored first is first */
+    { "<one@globex.com>", "first-contact=first-mail" },
+    { "<two@globex.com>", "" },                   /* same Date, stored after <one> */
+  };
+
+  g_assert_no_error (error);
+  sg_test_make_maildir (md);
+  g_free (sg_test_write_file (md, "cur/1.a:2,S", mail1, -1));
+  g_free (sg_test_write_file (md, "cur/2.b:2,S", mail2, -1));
+  g_assert_true (sg_importer_import_path (imp, md, NULL, &error));
+  g_assert_no_error (error);
+  meeting (f, "m-acme-cancelled", "20260301T100000Z", "Kick-off", "me@mycorp.com", "jane@acme.com",
+           "STATUS:CANCELLED\r\n");
+  meeting (f, "m-acme", "20260302T100000Z", "Kick-off", "me@mycorp.com", "jane@acme.com", NULL);
+  meeting (f, "m-acme-later", "20260303T100000Z", "Follow-up", "me@mycorp.com", "jane@acme.com", NULL);
+  meeting (f, "m-globex", "20260310T100000Z", "Intro", "me@mycorp.com", "bob@globex.com", NULL);
+  meeting (f, "m-initech-a", "20260311T100000Z", "Intro", "me@mycorp.com", "peter@initech.com", NULL);
+  meeting (f, "m-initech-b", "20260311T100000Z", "Intro", "me@mycorp.com", "milton@initech.com", NULL);
+  for (guint pass = 0; pass < 2; pass++) {
+    /* The second pass re-tags the same store: the same answer. */
+    apply (f, r, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS (expect); i++) {
+      g_autofree char *tags = tags_of (f, expect[i][0]);
+
+      g_assert_cmpstr (tags, ==, expect[i][1]);
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -333,6 +385,7 @@ main (int argc, char **argv)
   ADD ("/rules/bad-rules", test_bad_rules);
   ADD ("/rules/mail", test_mail);
   ADD ("/rules/example-file", test_example_file);
+  ADD ("/rules/first-with-org", test_first_with_org);
 #undef ADD
 
   return g_test_run ();
