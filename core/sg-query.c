@@ -334,11 +334,11 @@ sg_query_person_facts (SgStore *store, const char *who, gboolean history, GError
    * are all current, except a number also seen with its kind (one signature's "+46 70..."
    * is another's "Mobile: +46 70..."): that one is listed once, with the kind. */
   static const char *sql =
-    "WITH f AS (SELECT p.*, (p.kind = 'phone' AND p.detail = 'phone' AND NOT EXISTS "
+    "WITH f AS (SELECT p.*, CASE WHEN p.kind = 'phone' AND p.detail = 'phone' THEN NOT EXISTS "
     "    (SELECT 1 FROM person_facts k WHERE k.person_id = p.person_id AND k.kind = 'phone' "
-    "       AND k.detail <> 'phone' AND k.value = p.value)) OR p.id = "
+    "       AND k.detail <> 'phone' AND k.value = p.value) ELSE p.id = "
     "    (SELECT g.id FROM person_facts g WHERE g.person_id = p.person_id AND g.kind = p.kind "
-    "       AND g.detail = p.detail ORDER BY g.observed DESC, g.id DESC LIMIT 1) AS current "
+    "       AND g.detail = p.detail ORDER BY g.observed DESC, g.id DESC LIMIT 1) END AS current "
     "  FROM person_facts p WHERE p.person_id = ?1) "
     "SELECT f.kind, nullif(f.detail, ''), f.value, f.confidence, f.origin, f.observed, "
     "  f.current, i.message_id, f.first_seen, f.times "

@@ -316,7 +316,17 @@ test_facts_phone_once (void)
     "From: Bo Lind <bo@lind.se>\nTo: me@mycorp.com\nDate: Mon, 2 Feb 2026 10:00:00 +0100\n"
     "Subject: Visit\nMessage-ID: <p2@lind.se>\n\nSee you on Monday.\n\n"
     "Best regards,\nBo Lind\nBuyer\nLind AB\n+46 70 123 45 67\n+46 8 555 12 34\n";
-  const char *const mails[] = { labelled, unlabelled };
+  /* A number seen once unlabelled, and nothing else unlabelled: listed once all the same. */
+  static const char office[] =
+    "From: Cy Lind <cy@lind.se>\nTo: me@mycorp.com\nDate: Tue, 3 Mar 2026 11:00:00 +0100\n"
+    "Subject: Offer\nMessage-ID: <p3@lind.se>\n\nThe offer is attached.\n\n"
+    "Best regards,\nCy Lind\nBuyer\nLind AB\nOffice: +46 8 111 22 33\n";
+  static const char office_unlabelled[] =
+    "From: Cy Lind <cy@lind.se>\nTo: me@mycorp.com\nDate: Mon, 2 Feb 2026 11:00:00 +0100\n"
+    "Subject: Visit\nMessage-ID: <p4@lind.se>\n\nSee you on Monday.\n\n"
+    "Best regards,\nCy Lind\nBuyer\nLind AB\n+46 8 111 22 33\n";
+  const char *const mails[] = { labelled, unlabelled, office, office_unlabelled };
+  g_autoptr (SgTable) cy = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = sg_test_make_tmpdir ();
   g_autoptr (SgStore) store = store_with_mails (dir, mails, G_N_ELEMENTS (mails));
@@ -338,6 +348,16 @@ test_facts_phone_once (void)
   g_assert_cmpint (find_row (current, 2, "+4685551234"), >=, 0);
   /* The unlabelled sighting is history, not lost. */
   g_assert_cmpuint (sg_table_get_n_rows (all), ==, sg_table_get_n_rows (current) + 1);
+  cy = sg_query_person_facts (store, "cy@lind.se", FALSE, &error);
+  g_assert_no_error (error);
+  phones = 0;
+  for (guint i = 0; i < sg_table_get_n_rows (cy); i++)
+    if (g_strcmp0 (sg_table_get_text (cy, i, 0), "phone") == 0)
+      phones++;
+  g_assert_cmpuint (phones, ==, 1);
+  r = find_row (cy, 2, "+4681112233");
+  g_assert_cmpint (r, >=, 0);
+  g_assert_cmpstr (sg_table_get_text (cy, (guint) r, 1), ==, "office");
   sg_test_rm_rf (dir);
 }
 
