@@ -17,8 +17,10 @@ typedef enum { LANG_EN, LANG_DE, LANG_FR, LANG_ES, N_LANGS } Lang;
 static const char *const lang_codes[N_LANGS] = { "en", "de", "fr", "es" };
 static const char *const lang_algorithms[N_LANGS] = { "english", "german", "french", "spanish" };
 
-/* The most frequent function words of each language, and the words every mail has
- * ("regards", "thanks", "hi") which say nothing about its topic. */
+/* The most frequent function words of each language, the words every mail has ("regards",
+ * "thanks", "hi", "today", "attached") which say nothing about its topic, and the subject
+ * prefixes calendar programs put on invitations and answers ("Accepted:", "Tentative:",
+ * "Angenommen:", "Mit Vorbehalt angenommen:"...), which are no more a topic than "Re:". */
 static const char *const stop_en[] = {
   "the", "and", "for", "that", "this", "with", "you", "are", "not", "have", "was", "but", "they",
   "his", "her", "from", "she", "him", "which", "will", "would", "there", "their", "what", "about",
@@ -34,6 +36,8 @@ static const char *const stop_en[] = {
   "if", "is", "it", "in", "on", "of", "to", "a", "an", "as", "at", "be", "by", "do", "he", "i",
   "me", "my", "no", "or", "so", "up", "we", "us", "am", "go", "re", "fw", "fwd", "etc", "via",
   "per", "might", "must", "shall", "since", "until", "though", "whether", "yet", "already", "yours",
+  "today", "today's", "tomorrow", "yesterday", "attached", "accepted", "declined", "tentative",
+  "tentatively", "invitation", "updated", "canceled", "cancelled",
   NULL,
 };
 static const char *const stop_de[] = {
@@ -47,6 +51,8 @@ static const char *const stop_de[] = {
   "lieber", "sehr", "geehrte", "geehrter", "freundlichen", "beste", "viele", "schrieb", "da",
   "es", "zu", "im", "in", "an", "am", "so", "ja", "nein", "was", "wo", "um", "ob", "ab", "bis",
   "doch", "denn", "etwas", "alle", "also", "jetzt", "heute", "morgen", "sollte", "würde", "habe",
+  "gestern", "anbei", "angenommen", "abgelehnt", "vorbehalt", "einladung", "aktualisierte",
+  "abgesagt",
   NULL,
 };
 static const char *const stop_fr[] = {
@@ -58,6 +64,7 @@ static const char *const stop_fr[] = {
   "au", "ce", "il", "je", "ne", "se", "sa", "si", "on", "me", "te", "ma", "mon", "ton", "ta",
   "bonjour", "merci", "cordialement", "salutations", "madame", "monsieur", "écrit", "ai", "as",
   "avons", "avez", "ont", "suis", "sommes", "êtes", "était", "qu", "c'est", "j'ai", "n'est",
+  "aujourd'hui", "demain", "hier", "ci-joint", "accepté", "refusé", "provisoire", "annulé",
   NULL,
 };
 static const char *const stop_es[] = {
@@ -70,7 +77,8 @@ static const char *const stop_es[] = {
   "gracias", "saludos", "atentamente", "cordial", "saludo", "escribió", "usted", "ustedes",
   "nuestro", "nuestra", "cuando", "entre", "otro", "otra", "bien", "puede", "pueden", "hacer",
   "nosotros", "nosotras", "vosotras", "ellos", "ellas", "ella", "él", "yo", "era", "sido", "será",
-  "serán", NULL,
+  "serán", "hoy", "mañana", "ayer", "adjunto", "aceptado", "rechazado", "provisional",
+  "invitación", "cancelado", NULL,
 };
 static const char *const *const stop_lists[N_LANGS] = { stop_en, stop_de, stop_fr, stop_es };
 

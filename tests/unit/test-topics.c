@@ -93,6 +93,40 @@ test_stop_words_languages (void)
   }
 }
 
+/* The subject prefixes of calendar answers and the words of every day's mail are no topics:
+ * the sample mailbox's top topics were "today's" and "tentative" (from "Tentative: Recording
+ * of today's demo"). In each language, the subject is an answer to an invitation. */
+static void
+test_calendar_prefixes (void)
+{
+  static const struct { const char *subject, *text, *topic, *stops[4]; } cases[] = {
+    { "Tentative: Recording of today's demo", "The recording of today's demo is attached.",
+      "recording", { "tentative", "today's", "attached", "today" } },
+    { "Accepted: Pricing workshop", "See you tomorrow at the pricing workshop.",
+      "pricing", { "accepted", "tomorrow", NULL, NULL } },
+    { "Mit Vorbehalt angenommen: Preisverhandlung", "Die Preisverhandlung ist morgen, die Unterlagen anbei.",
+      "preisverhandlung", { "vorbehalt", "angenommen", "anbei", NULL } },
+    { "Accepté : Négociation tarifaire", "La négociation tarifaire est demain, ci-joint le devis.",
+      "négociation", { "accepté", "demain", NULL, NULL } },
+    { "Aceptado: Negociación de precios", "La negociación de precios es mañana, adjunto la oferta.",
+      "negociación", { "aceptado", "mañana", "adjunto", NULL } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GPtrArray) t = sg_topics_extract (cases[i].subject, cases[i].text);
+    gboolean found = FALSE;
+
+    for (guint j = 0; j < t->len; j++) {
+      const char *phrase = ((SgTopic *) t->pdata[j])->phrase;
+
+      found = found || g_str_has_prefix (phrase, cases[i].topic);
+      for (guint k = 0; k < G_N_ELEMENTS (cases[i].stops) && cases[i].stops[k]; k++)
+        g_assert_false (strstr (phrase, cases[i].stops[k]) != NULL);
+    }
+    g_assert_true (found);
+  }
+}
+
 /* A link's scheme ("http://", "https://") is no word: the audit found "http" as the most
  * frequent topic of a store of list mail. */
 static void
@@ -487,6 +521,7 @@ main (int argc, char **argv)
   g_test_add_func ("/topics/stem-languages", test_stem_languages);
   g_test_add_func ("/topics/stop-words-languages", test_stop_words_languages);
   g_test_add_func ("/topics/link-scheme", test_link_scheme);
+  g_test_add_func ("/topics/calendar-prefixes", test_calendar_prefixes);
   g_test_add_func ("/topics/names-no-topics", test_names_no_topics);
   g_test_add_func ("/topics/extract", test_extract);
   g_test_add_func ("/topics/taxonomy/errors", test_taxonomy_errors);
