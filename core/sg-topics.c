@@ -37,7 +37,7 @@ static const char *const stop_en[] = {
   "me", "my", "no", "or", "so", "up", "we", "us", "am", "go", "re", "fw", "fwd", "etc", "via",
   "per", "might", "must", "shall", "since", "until", "though", "whether", "yet", "already", "yours",
   "today", "today's", "tomorrow", "yesterday", "attached", "accepted", "declined", "tentative",
-  "tentatively", "invitation", "updated", "canceled", "cancelled",
+  "tentatively", "invitation", "updated", "canceled", "cancelled", "next", "last", "week", "weeks",
   NULL,
 };
 static const char *const stop_de[] = {

@@ -103,8 +103,8 @@ test_calendar_prefixes (void)
   static const struct { const char *subject, *text, *topic, *stops[4]; } cases[] = {
     { "Tentative: Recording of today's demo", "The recording of today's demo is attached.",
       "recording", { "tentative", "today's", "attached", "today" } },
-    { "Accepted: Pricing workshop", "See you tomorrow at the pricing workshop.",
-      "pricing", { "accepted", "tomorrow", NULL, NULL } },
+    { "Accepted: Pricing workshop", "See you tomorrow at the pricing workshop, and again next week.",
+      "pricing", { "accepted", "tomorrow", "next", "week" } },
     { "Mit Vorbehalt angenommen: Preisverhandlung", "Die Preisverhandlung ist morgen, die Unterlagen anbei.",
       "preisverhandlung", { "vorbehalt", "angenommen", "anbei", NULL } },
     { "Accepté : Négociation tarifaire", "La négociation tarifaire est demain, ci-joint le devis.",
