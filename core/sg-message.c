@@ -215,9 +215,40 @@ clean_ref (const char *id)
   return out;
 }
 
+/* The raw value of @obj's header @name when some address in it has two '@' ("a@b@c.d");
+ * NULL otherwise (nearly always: one scan of the raw value, nothing decoded). */
+static const char *
+header_with_two_at (GMimeObject *obj, const char *name)
+{
+  GMimeHeader *h = g_mime_header_list_get_header (g_mime_object_get_header_list (obj), name);
+  const char *raw = h ? g_mime_header_get_raw_value (h) : NULL;
+  const char *at = raw ? strchr (raw, '@') : NULL;
+
+  for (; at != NULL; at = strchr (at + 1, '@')) {
+    gsize run = strcspn (at + 1, "@ \t\r\n,;<>()\"");
+
+    if (at[1 + run] == '@')
+      return raw;
+  }
+  return NULL;
+}
+
+/* Whether @addr (normalised: lower case) stands in @raw followed by another '@', where
+ * GMime cut it. */
+static gboolean
+cut_at_second_at (const char *raw, const char *addr)
+{
+  gsize n = strlen (addr);
+
+  for (const char *p = raw; *p; p++)
+    if (g_ascii_strncasecmp (p, addr, n) == 0 && p[n] == '@')
+      return TRUE;
+  return FALSE;
+}
+
 static void
 add_participant (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
-                 InternetAddressMailbox *mb, SgHeaderRole role)
+                 InternetAddressMailbox *mb, SgHeaderRole role, const char *two_at)
 {
   const char *raw = internet_address_mailbox_get_addr (mb);
   g_autoptr (GError) error = NULL;
@@ -230,6 +261,12 @@ add_participant (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
   addr = sg_address_normalize (raw, &error);
   if (addr == NULL) {
     warn (m, "%s: %s", sg_header_role_to_string (role), error->message);
+    return;
+  }
+  /* GMime reads "Name <a@b@c.d>" as "a@b": an address nobody wrote, and a person "Name". */
+  if (two_at != NULL && cut_at_second_at (two_at, addr)) {
+    warn (m, "%s: “%s” is what is left of an address with two “@”; not recorded",
+          sg_header_role_to_string (role), addr);
     return;
   }
   for (guint i = 0; i < m->participants->len; i++) {
@@ -254,7 +291,7 @@ add_participant (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
 
 static void
 add_list (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
-          InternetAddressList *list, SgHeaderRole role, int depth)
+          InternetAddressList *list, SgHeaderRole role, const char *two_at, int depth)
 {
   int n;
 
@@ -265,10 +302,10 @@ add_list (SgMessage *m, const SgIdentity *identity, GPtrArray *lists,
     InternetAddress *ia = internet_address_list_get_address (list, i);
 
     if (INTERNET_ADDRESS_IS_MAILBOX (ia))
-      add_participant (m, identity, lists, INTERNET_ADDRESS_MAILBOX (ia), role);
+      add_participant (m, identity, lists, INTERNET_ADDRESS_MAILBOX (ia), role, two_at);
     else if (INTERNET_ADDRESS_IS_GROUP (ia))
       add_list (m, identity, lists,
-                internet_address_group_get_members (INTERNET_ADDRESS_GROUP (ia)), role, depth + 1);
+                internet_address_group_get_members (INTERNET_ADDRESS_GROUP (ia)), role, two_at, depth + 1);
   }
 }
 
@@ -765,7 +802,8 @@ _sg_message_new_from_mime_flags (GMimeMessage *mime, gsize headers_size, const S
     g_autoptr (InternetAddressList) fixed = semicolon_list (obj, roles[r].header);
 
     add_list (m, identity, lists,
-              fixed ? fixed : g_mime_message_get_addresses (mime, roles[r].type), roles[r].role, 0);
+              fixed ? fixed : g_mime_message_get_addresses (mime, roles[r].type), roles[r].role,
+              header_with_two_at (obj, roles[r].header), 0);
   }
 
   /* Threading. */

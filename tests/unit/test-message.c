@@ -717,6 +717,26 @@ test_semicolon_separated (void)
     sg_test_failf ("carol@acme.com was dropped without a warning");
 }
 
+/* "Name <a@b@c.d>" is no address. GMime reads it as "a@b": that must not become a person
+ * "Name" (it was one in the sample mailbox); the rest of the message is read, and a real
+ * address with a one-label domain ("jimbo@lews", in old Usenet mail) is still recorded. */
+static void
+test_two_at_signs (void)
+{
+  g_autoptr (SgMessage) m = parse_ok ("From: Name <a@b@c.d>\n"
+                                      "To: jane@acme.com, Jimbo <jimbo@lews>\n"
+                                      "Cc: carol@acme.com@evil.example\n"
+                                      "Message-ID: <twoat@acme.com>\n\nhi\n");
+
+  if (m == NULL)
+    return;
+  g_assert_null (find (m, "a@b", SG_HEADER_FROM));
+  g_assert_null (find (m, "carol@acme.com", SG_HEADER_CC));
+  g_assert_true (has_warning (m, "two “@”"));
+  g_assert_nonnull (find (m, "jane@acme.com", SG_HEADER_TO));
+  g_assert_nonnull (find (m, "jimbo@lews", SG_HEADER_TO));
+}
+
 static void
 test_names_cleaned (void)
 {
@@ -828,6 +848,7 @@ main (int argc, char **argv)
   g_test_add_func ("/message/addresses/list-post", test_list_post);
   g_test_add_func ("/message/addresses/bad-address", test_bad_address);
   g_test_add_func ("/message/addresses/semicolon-separated", test_semicolon_separated);
+  g_test_add_func ("/message/addresses/two-at-signs", test_two_at_signs);
   g_test_add_func ("/message/addresses/too-many", test_too_many_participants);
   g_test_add_func ("/message/direction", test_direction);
   g_test_add_func ("/message/internal", test_internal);
