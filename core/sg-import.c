@@ -1220,7 +1220,7 @@ typedef struct {
   GQueue todo;       /* FileJob *, oldest first: not taken by anyone yet (under lock) */
 } ParseQueue;
 
-/* Parses @job, taken from q->todo by this thread. */
+/* Parses @job, taken from q->todo by this thread (a worker or the importer). */
 static void
 parse_queue_run (ParseQueue *q, FileJob *job)
 {
@@ -1308,9 +1308,8 @@ parse_queue_pop (ParseQueue *q)
       continue;
     }
     g_mutex_unlock (&q->lock);
-    file_job_run (own, q->identity);
+    parse_queue_run (q, own);
     g_mutex_lock (&q->lock);
-    own->done = TRUE;
   }
   g_mutex_unlock (&q->lock);
   return job;

@@ -215,12 +215,19 @@ clean_ref (const char *id)
   return out;
 }
 
+/* @obj's (first) header @name, or NULL: its raw value can be read without decoding it. */
+static GMimeHeader *
+find_header (GMimeObject *obj, const char *name)
+{
+  return g_mime_header_list_get_header (g_mime_object_get_header_list (obj), name);
+}
+
 /* The raw value of @obj's header @name when some address in it has two '@' ("a@b@c.d");
  * NULL otherwise (nearly always: one scan of the raw value, nothing decoded). */
 static const char *
 header_with_two_at (GMimeObject *obj, const char *name)
 {
-  GMimeHeader *h = g_mime_header_list_get_header (g_mime_object_get_header_list (obj), name);
+  GMimeHeader *h = find_header (obj, name);
   const char *raw = h ? g_mime_header_get_raw_value (h) : NULL;
   const char *at = raw ? strchr (raw, '@') : NULL;
 
@@ -324,7 +331,7 @@ has_header (GMimeObject *obj, const char *name)
 static InternetAddressList *
 semicolon_list (GMimeObject *obj, const char *header)
 {
-  GMimeHeader *h = g_mime_header_list_get_header (g_mime_object_get_header_list (obj), header);
+  GMimeHeader *h = find_header (obj, header);
   const char *raw = h ? g_mime_header_get_raw_value (h) : NULL;
   g_autofree char *fixed = NULL;
   gboolean quoted = FALSE, group = FALSE, changed = FALSE;

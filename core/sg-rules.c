@@ -676,7 +676,7 @@ gboolean
 sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesStats *stats, GError **error)
 {
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  /* The domains of the meetings [1] and mail [0] gone through so far, cancelled meetings
+  /* The domains of the meetings and of the mail gone through so far, cancelled meetings
    * left out: the interactions are gone through in (date, id) order, all meetings and,
    * when a rule looks at mail, all mail, so these are exactly the earlier ones that
    * first-with-org asks about (one query per interaction and domain before: 0.23 s of a
@@ -709,7 +709,7 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
   for (guint i = 0; i < ids->len; i++) {
     g_autoptr (GHashTable) matched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, match_free);
     Facts f = { 0 };
-    g_autofree char *text = NULL;
+    GHashTable *earlier;
 
     f.id = g_array_index (ids, gint64, i);
     stmt = _sg_store_prepare (store,
@@ -735,6 +735,7 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
     f.recurring = sqlite3_column_int (stmt, 7);
     f.cancelled = sqlite3_column_int (stmt, 8);
     sqlite3_reset (stmt);
+    earlier = f.meeting ? earlier_meetings : earlier_mail;
     if (!load_orgs (store, identity, &f, error)) {
       facts_clear (&f);
       goto fail;
@@ -748,7 +749,7 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
 
       if (g_hash_table_contains (matched, rule->tag))
         continue; /* the first rule for a tag explains it */
-      rule_matches (rule, &f, f.meeting ? earlier_meetings : earlier_mail, &match, &evidence);
+      rule_matches (rule, &f, earlier, &match, &evidence);
       if (match) {
         Match *m = g_new0 (Match, 1);
 
@@ -763,7 +764,7 @@ sg_rules_apply (SgRules *rules, SgStore *store, SgIdentity *identity, SgRulesSta
       goto fail;
     }
     for (guint d = 0; !f.cancelled && d < f.domains->len; d++)
-      g_hash_table_add (f.meeting ? earlier_meetings : earlier_mail, g_strdup (f.domains->pdata[d]));
+      g_hash_table_add (earlier, g_strdup (f.domains->pdata[d]));
     facts_clear (&f);
   }
   return sg_store_commit (store, error);
